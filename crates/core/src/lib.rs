@@ -1,0 +1,22 @@
+//! Doorstep's domain: the types that carry the published rules.
+//!
+//! Everything here is pure: no IO, no async, no database. A value of one of these types
+//! is valid by construction (`parse` is the only way in), so the layers above never
+//! re-check what a type already guarantees.
+#![forbid(unsafe_code)]
+
+pub mod area;
+pub mod idnum;
+pub mod lang;
+pub mod person;
+pub mod phone;
+pub mod problem;
+pub mod roster;
+pub mod text;
+
+pub use area::{AreaKind, AreaPath};
+pub use idnum::{DocType, IdDocument};
+pub use lang::Lang;
+pub use person::{PersonFields, Residency, Sex, Tags};
+pub use phone::Phone;
+pub use problem::Problem;

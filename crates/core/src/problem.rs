@@ -1,0 +1,156 @@
+//! Validation problems: a stable code for programs and a message for people, in both languages.
+//!
+//! This is the one place validation messages are written, so import, forms and the API
+//! all say the same thing about the same mistake.
+
+use crate::lang::Lang;
+
+/// Something wrong with one value a person typed or a spreadsheet held.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
+pub enum Problem {
+    /// A required value is missing.
+    Required,
+    /// A value is longer than allowed.
+    TooLong {
+        /// The largest allowed length in characters.
+        max: usize,
+    },
+    /// The document type is not one Doorstep knows.
+    UnknownDocType,
+    /// An ID number was turned into a number by Excel (scientific notation or a numeric cell).
+    IdExcelMangled,
+    /// An ID number has the wrong length.
+    IdLength,
+    /// An ID number holds characters other than digits (and a final X).
+    IdChars,
+    /// The first two digits are not a province code.
+    IdRegion,
+    /// The birth date inside an ID number is not a real date.
+    IdDate,
+    /// The birth date inside an ID number is in the future.
+    IdFutureDate,
+    /// The check character does not match.
+    IdChecksum,
+    /// A non-ID-card document number does not have its document's format.
+    DocFormat,
+    /// A phone is present but is not a mainland mobile number.
+    Phone,
+    /// 性别 was given and contradicts the sex encoded in the ID number.
+    SexMismatch,
+    /// 性别 is not a value Doorstep understands.
+    SexValue,
+    /// 居住类型 is not one of the allowed values.
+    ResidencyValue,
+    /// A date could not be read.
+    DateValue,
+    /// A date lies in the future.
+    FutureDate,
+    /// An area name is empty or contains `/`.
+    AreaName,
+    /// An area kind is not one Doorstep knows.
+    AreaKind,
+}
+
+impl Problem {
+    /// The stable snake_case code programs branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Required => "required",
+            Problem::TooLong { .. } => "too_long",
+            Problem::UnknownDocType => "unknown_id_type",
+            Problem::IdExcelMangled => "id_excel_mangled",
+            Problem::IdLength => "id_bad_length",
+            Problem::IdChars => "id_bad_characters",
+            Problem::IdRegion => "id_bad_region",
+            Problem::IdDate => "id_bad_birth_date",
+            Problem::IdFutureDate => "id_future_birth_date",
+            Problem::IdChecksum => "id_bad_checksum",
+            Problem::DocFormat => "document_bad_format",
+            Problem::Phone => "phone_invalid",
+            Problem::SexMismatch => "sex_contradicts_id",
+            Problem::SexValue => "sex_invalid",
+            Problem::ResidencyValue => "residency_invalid",
+            Problem::DateValue => "date_invalid",
+            Problem::FutureDate => "date_in_future",
+            Problem::AreaName => "area_name_invalid",
+            Problem::AreaKind => "area_kind_invalid",
+        }
+    }
+
+    /// The message a person reads, in their language.
+    pub fn message(&self, lang: Lang) -> String {
+        let s = match self {
+            Problem::Required => lang.pick("必填，不能为空", "is required"),
+            Problem::TooLong { max } => {
+                return match lang {
+                    Lang::Zh => format!("过长，最多 {max} 个字"),
+                    Lang::En => format!("is too long (at most {max} characters)"),
+                };
+            }
+            Problem::UnknownDocType => lang.pick(
+                "证件类型无法识别，可填：居民身份证、护照、港澳居民来往内地通行证、台湾居民来往大陆通行证、外国人永久居留身份证",
+                "unknown document type; use one of 居民身份证 (resident ID), 护照 (passport), 港澳居民来往内地通行证, 台湾居民来往大陆通行证, 外国人永久居留身份证",
+            ),
+            Problem::IdExcelMangled => lang.pick(
+                "证件号码已被 Excel 当作数字改坏（如 4.10103E+17，末几位已丢失）。请把该列设为“文本”格式后重新填写原号码",
+                "the ID number was turned into a number by Excel (e.g. 4.10103E+17) and its last digits are lost; format the column as Text and type the number again",
+            ),
+            Problem::IdLength => lang.pick(
+                "身份证号码应为 18 位（旧版 15 位）",
+                "a resident ID number has 18 characters (15 for the old kind)",
+            ),
+            Problem::IdChars => lang.pick(
+                "身份证号码只能是数字，最后一位可以是 X",
+                "a resident ID number is digits only, with an optional final X",
+            ),
+            Problem::IdRegion => lang.pick(
+                "身份证号码前两位不是有效的省级行政区代码",
+                "the first two digits are not a valid province code",
+            ),
+            Problem::IdDate => lang.pick(
+                "身份证号码中的出生日期不是有效日期",
+                "the birth date inside the ID number is not a real date",
+            ),
+            Problem::IdFutureDate => lang.pick(
+                "身份证号码中的出生日期晚于今天",
+                "the birth date inside the ID number is in the future",
+            ),
+            Problem::IdChecksum => lang.pick(
+                "身份证号码校验位不正确，请核对是否有错字",
+                "the check character does not match; one of the digits is probably wrong",
+            ),
+            Problem::DocFormat => lang.pick(
+                "证件号码格式不符合该证件类型",
+                "the number does not have the format of this document type",
+            ),
+            Problem::Phone => lang.pick(
+                "手机号码应为 11 位，以 13–19 开头（可带 +86）",
+                "a mobile number has 11 digits starting 13–19 (+86 allowed)",
+            ),
+            Problem::SexMismatch => lang.pick(
+                "性别与身份证号码不一致（身份证第 17 位奇数为男、偶数为女）",
+                "sex contradicts the ID number (17th digit odd = male, even = female)",
+            ),
+            Problem::SexValue => lang.pick("性别应填“男”或“女”", "sex must be 男/male or 女/female"),
+            Problem::ResidencyValue => lang.pick(
+                "居住类型应为：常住、租住、暂住",
+                "residency must be 常住 (permanent), 租住 (renting) or 暂住 (temporary)",
+            ),
+            Problem::DateValue => lang.pick(
+                "日期无法识别，请用 YYYY-MM-DD 格式",
+                "the date could not be read; use YYYY-MM-DD",
+            ),
+            Problem::FutureDate => lang.pick("日期不能晚于今天", "the date is in the future"),
+            Problem::AreaName => lang.pick(
+                "区域名称不能为空，也不能含“/”",
+                "an area name must not be empty or contain '/'",
+            ),
+            Problem::AreaKind => lang.pick(
+                "区域类型应为：区、街道、社区、网格、小区、楼栋、单元",
+                "area kind must be district, street, community, grid, compound, building or unit",
+            ),
+        };
+        s.to_string()
+    }
+}
