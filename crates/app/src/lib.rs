@@ -1,14 +1,38 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Doorstep's use cases, shared by the web server and the CLI: opening the store, importing
+//! and exporting rosters, demo data. Nothing here knows HTTP or the terminal.
+#![forbid(unsafe_code)]
+
+pub mod demo;
+pub mod export;
+pub mod import;
+
+use std::sync::Arc;
+
+use doorstep_store::{Store, StoreError};
+use time::{Date, OffsetDateTime, UtcOffset};
+
+/// China Standard Time: the day a community worker lives in decides "today".
+pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// Today's date in China.
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().to_offset(CHINA).date()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
+/// Opens the store a URL names: `sqlite://…` (the default) or `postgres://…`, and migrates it.
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(doorstep_store_postgres::connect(url, None).await?)
+    } else if url.starts_with("sqlite:") {
+        Arc::new(doorstep_store_sqlite::connect(url).await?)
+    } else {
+        return Err(StoreError::Invalid(format!(
+            "unknown database URL {url:?}: use sqlite://FILE or postgres://…"
+        )));
+    };
+    store.migrate().await?;
+    Ok(store)
 }

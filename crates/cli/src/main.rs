@@ -1,3 +1,153 @@
-fn main() {
-    println!("Hello, world!");
+//! `doorstep`: the one binary. Serves the web app and API, and runs the office work from a
+//! terminal: areas, imports, exports, demo data, migrations.
+#![forbid(unsafe_code)]
+
+mod commands;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Doorstep (家门口): a neighbourhood's epidemic response — registry, self-report,
+/// quarantine, testing, deliveries, reports.
+#[derive(Parser, Debug)]
+#[command(name = "doorstep", version, about)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE (default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "DOORSTEP_DB", default_value = "sqlite://doorstep.db")]
+    pub db: String,
+    /// Language of messages: zh (default) or en.
+    #[arg(long, global = true, env = "DOORSTEP_LANG", default_value = "zh")]
+    pub lang: String,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (and API).
+    Serve {
+        /// Address to listen on. Loopback by default: accounts and access control come later.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Load the demo community first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Load the demo community (二七区/京广路街道/祥云社区).
+    Demo,
+    /// Manage the area tree.
+    Area {
+        /// The area command.
+        #[command(subcommand)]
+        command: AreaCommand,
+    },
+    /// Import a roster.
+    Import {
+        /// What to import.
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export a roster.
+    Export {
+        /// What to export.
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+}
+
+/// Area commands.
+#[derive(Subcommand, Debug)]
+pub enum AreaCommand {
+    /// Create an area; its parent must exist.
+    Add {
+        /// district, street, community, grid, compound, building or unit (or 区, 街道, 社区, …).
+        #[arg(long)]
+        kind: String,
+        /// The full path, e.g. 二七区/京广路街道/祥云社区.
+        path: String,
+    },
+    /// Show a subtree with household and person counts.
+    List {
+        /// The subtree's root; all roots when left out.
+        path: Option<String>,
+        /// Print JSON instead of a tree.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What to import.
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// Persons from a CSV (UTF-8 or GBK) or XLSX roster.
+    Persons {
+        /// The community (or lower area) the roster belongs to.
+        #[arg(long)]
+        into: String,
+        /// The roster file.
+        file: PathBuf,
+        /// Print exactly one JSON object with the outcome on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Write the rejected rows, with a reason column, to this XLSX file.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+}
+
+/// What to export.
+#[derive(Subcommand, Debug)]
+pub enum ExportWhat {
+    /// Every person under an area, in the import template.
+    Persons {
+        /// The area.
+        #[arg(long)]
+        area: String,
+        /// csv or xlsx.
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: FormatArg,
+        /// The output file.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+}
+
+/// A spreadsheet format on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    /// CSV, UTF-8 with BOM.
+    Csv,
+    /// Excel workbook.
+    Xlsx,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 / error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -50,6 +50,10 @@ pub enum Problem {
     AreaName,
     /// An area kind is not one Doorstep knows.
     AreaKind,
+    /// The address lies outside the area being worked on.
+    OutsideArea,
+    /// No building is named and the area worked on is not a building or unit.
+    NoBuilding,
 }
 
 impl Problem {
@@ -75,6 +79,8 @@ impl Problem {
             Problem::FutureDate => "date_in_future",
             Problem::AreaName => "area_name_invalid",
             Problem::AreaKind => "area_kind_invalid",
+            Problem::OutsideArea => "address_outside_area",
+            Problem::NoBuilding => "building_required",
         }
     }
 
@@ -149,6 +155,14 @@ impl Problem {
             Problem::AreaKind => lang.pick(
                 "区域类型应为：区、街道、社区、网格、小区、楼栋、单元",
                 "area kind must be district, street, community, grid, compound, building or unit",
+            ),
+            Problem::OutsideArea => lang.pick(
+                "地址不在所选区域内",
+                "the address is outside the chosen area",
+            ),
+            Problem::NoBuilding => lang.pick(
+                "请填写楼栋（导入到社区或小区时必填）",
+                "a building is required when importing into a community or compound",
             ),
         };
         s.to_string()

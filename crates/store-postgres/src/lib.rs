@@ -1,14 +1,63 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The PostgreSQL backend of the Doorstep store: the path for a street, a district or a city.
+//!
+//! The SQL itself is shared with SQLite (`crates/store/sql`); this crate owns the
+//! connection, constraint names and the migrations. Text columns that are searched by
+//! prefix use `COLLATE "C"` so a range scan means the same as it does in SQLite.
+#![forbid(unsafe_code)]
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use doorstep_store::{StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+#[path = "../../store/sql/mod.rs"]
+#[allow(missing_docs)]
+mod sql;
+
+/// The PostgreSQL store.
+pub use sql::SqlStore as PgStore;
+
+/// Connects to a `postgres://` URL. `schema`, when given, is put first on the search path
+/// (tests use a fresh schema each). Does not migrate.
+pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
+    let mut options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(Box::new(e)))?;
+    if let Some(s) = schema {
+        options = options.options([("search_path", s)]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+    Ok(PgStore::from_pool(pool))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What the shared SQL needs to know about PostgreSQL.
+mod backend {
+    use doorstep_store::{StoreError, StoreResult};
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+    pub type Db = sqlx::Postgres;
+    pub type Pool = sqlx::Pool<Db>;
+    pub type Tx = sqlx::Transaction<'static, Db>;
+    pub const NAME: &str = "postgres";
+
+    /// Starts a write transaction. Row locks and unique constraints settle races here.
+    pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
+        pool.begin().await
+    }
+
+    pub async fn migrate(pool: &Pool) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(pool).await.map_err(|e| StoreError::Other(Box::new(e)))
+    }
+
+    /// PostgreSQL names the constraint itself.
+    pub fn constraint_name(e: &dyn sqlx::error::DatabaseError) -> String {
+        match e.constraint() {
+            Some(c) if c.ends_with("_fkey") => "foreign_key".to_string(),
+            Some(c) => c.to_string(),
+            None => e.message().to_string(),
+        }
     }
 }

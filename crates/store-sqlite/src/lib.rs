@@ -1,14 +1,77 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The embedded SQLite backend of the Doorstep store: one file, no server, the default.
+//!
+//! The SQL itself is shared with PostgreSQL (`crates/store/sql`); this crate owns what is
+//! SQLite's own: connection settings (WAL, `synchronous=NORMAL`, foreign keys, a busy
+//! timeout), `BEGIN IMMEDIATE` for writes, constraint names and the migrations.
+#![forbid(unsafe_code)]
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use doorstep_store::{StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+#[path = "../../store/sql/mod.rs"]
+#[allow(missing_docs)]
+mod sql;
+
+/// The SQLite store.
+pub use sql::SqlStore as SqliteStore;
+
+/// Opens (creating if needed) the database at a `sqlite://` URL. Does not migrate.
+pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Other(Box::new(e)))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        // 64 MiB of page cache per connection keeps the person indexes in memory during imports.
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+    Ok(SqliteStore::from_pool(pool))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What the shared SQL needs to know about SQLite.
+mod backend {
+    use doorstep_store::{StoreError, StoreResult};
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+    pub type Db = sqlx::Sqlite;
+    pub type Pool = sqlx::Pool<Db>;
+    pub type Tx = sqlx::Transaction<'static, Db>;
+    pub const NAME: &str = "sqlite";
+
+    /// Starts a write transaction holding the write lock from the start, so a transaction
+    /// that reads before it writes cannot fail with "database is locked" half way.
+    pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    pub async fn migrate(pool: &Pool) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(pool).await.map_err(|e| StoreError::Other(Box::new(e)))
+    }
+
+    /// SQLite reports `UNIQUE constraint failed: persons.id_rev, persons.id_type`; map the
+    /// columns to the constraint names PostgreSQL reports, so callers see one name.
+    pub fn constraint_name(e: &dyn sqlx::error::DatabaseError) -> String {
+        let m = e.message();
+        let name = if m.contains("areas.path") {
+            "area_path_unique"
+        } else if m.contains("households.area_id") {
+            "household_room_unique"
+        } else if m.contains("persons.id_rev") {
+            "person_document_unique"
+        } else if m.contains("FOREIGN KEY") {
+            "foreign_key"
+        } else {
+            return m.to_string();
+        };
+        name.to_string()
     }
 }

@@ -1,14 +1,82 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The storage boundary of Doorstep: one trait, [`Store`], in use-case-sized operations over
+//! core types, and the few errors callers branch on. No database type crosses it; each
+//! backend crate (`doorstep-store-sqlite`, `doorstep-store-postgres`) implements it over its
+//! own schema and migrations.
+#![forbid(unsafe_code)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod error;
+mod model;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
+use async_trait::async_trait;
+use doorstep_core::{AreaKind, AreaPath, DocType};
+
+pub use error::{StoreError, StoreResult};
+pub use model::*;
+
+/// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, `sqlite` or `postgres`, for logs and reports.
+    fn backend(&self) -> &'static str;
+
+    /// Brings the schema up to date. Safe to call on every start.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Creates an area under `parent` (a root when `None`).
+    /// Conflict `area_path_unique` when it exists; NotFound when the parent does not;
+    /// Invalid when the kind may not sit under the parent's kind.
+    async fn create_area(&self, parent: Option<&AreaPath>, kind: AreaKind, name: &str) -> StoreResult<Area>;
+
+    /// Returns the child of `parent` named `name`, creating it with `kind` if it is missing.
+    async fn ensure_child_area(&self, parent: &Area, kind: AreaKind, name: &str) -> StoreResult<Area>;
+
+    /// Reads an area by its path.
+    async fn area_by_path(&self, path: &AreaPath) -> StoreResult<Option<Area>>;
+
+    /// The areas without a parent, by name.
+    async fn root_areas(&self) -> StoreResult<Vec<Area>>;
+
+    /// Reads an area by id.
+    async fn area_by_id(&self, id: Id) -> StoreResult<Option<Area>>;
+
+    /// Every area of the subtree at `path` (itself first, then by path), with the number of
+    /// households and persons each holds in its own subtree.
+    async fn area_tree(&self, path: &AreaPath) -> StoreResult<Vec<AreaCount>>;
+
+    /// Every area of kind `kind` in the subtree at `path`.
+    async fn areas_of_kind(&self, path: &AreaPath, kind: AreaKind) -> StoreResult<Vec<Area>>;
+
+    /// Creates or updates the persons of one import batch in one transaction, creating the
+    /// households they name. Rows are applied in order and are distinct by document.
+    /// Returns one outcome per row, in order.
+    async fn upsert_persons(&self, actor: &Actor, rows: &[PersonUpsert]) -> StoreResult<UpsertReport>;
+
+    /// Reads one person.
+    async fn person(&self, id: Id) -> StoreResult<Option<Person>>;
+
+    /// Reads one person by document.
+    async fn person_by_document(&self, doc_type: DocType, number: &str) -> StoreResult<Option<Person>>;
+
+    /// Searches persons: by name prefix, ID-number or phone suffix (or whole), or room;
+    /// within an area; a page of them ordered by id.
+    async fn search_persons(&self, query: &PersonQuery) -> StoreResult<Page<Person>>;
+
+    /// The change history of a person, oldest first.
+    async fn person_history(&self, id: Id) -> StoreResult<Vec<HistoryEntry>>;
+
+    /// Reads one household with its area path.
+    async fn household(&self, id: Id) -> StoreResult<Option<Household>>;
+
+    /// The households under an area, by address, a page of them; `room` filters exactly.
+    async fn households(&self, area: &AreaPath, room: Option<&str>, page: PageRequest) -> StoreResult<Page<Household>>;
+
+    /// The persons living in a household, by id.
+    async fn household_members(&self, household: Id) -> StoreResult<Vec<Person>>;
+
+    /// Persons under an area with id greater than `after`, at most `limit`, by id: the
+    /// keyset pages of an export that never holds the whole area in memory.
+    async fn persons_after(&self, area: &AreaPath, after: Id, limit: u32) -> StoreResult<Vec<PersonWithPlace>>;
+
+    /// The highest person id so far (0 when there are none).
+    async fn max_person_id(&self) -> StoreResult<Id>;
 }

@@ -1,14 +1,72 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Doorstep over HTTP: `/healthz`, the JSON API under `/api/v1` and its OpenAPI description at
+//! `/api/openapi.json`, generated from the handlers so it cannot drift from them.
+//!
+//! Only this crate knows HTTP: request and response types live here, the use cases in
+//! `doorstep-app`, the storage behind `doorstep-store`.
+#![forbid(unsafe_code)]
+
+mod api;
+mod error;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use doorstep_store::Store;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Doorstep (家门口) API", description = "Registry of areas, households and persons. \
+        Lists answer {\"items\": [...], \"total\": N}; errors answer {\"error\": code, \"message\": text}."),
+    tags((name = "registry", description = "Areas, households and persons (一人一档、一户一账)"))
+)]
+struct ApiDoc;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+/// The whole application: API, health, OpenAPI.
+pub fn router(store: Arc<dyn Store>) -> Router {
+    let state = AppState { store };
+    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api::routes())
+        .split_for_parts();
+    openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let openapi = Arc::new(openapi);
+    api.route("/healthz", get(health))
+        .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { axum::Json((*doc).clone()) } }))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(2 << 20))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Serves the application until Ctrl-C.
+pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, backend = store.backend(), "listening");
+    if !local.ip().is_loopback() {
+        tracing::warn!("listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry");
     }
+    eprintln!("Doorstep 已启动 / listening on http://{local}");
+    axum::serve(listener, router(store))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
 }

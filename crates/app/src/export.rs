@@ -1,0 +1,165 @@
+//! Exporting persons in the import's own template (so an export re-imports cleanly), and
+//! writing rejected rows back out for fixing. CSV carries a UTF-8 BOM so Excel reads it;
+//! XLSX writes ID numbers and phones as text cells so Excel cannot mangle them.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use doorstep_core::Lang;
+use doorstep_core::person::Field;
+use doorstep_store::{PersonWithPlace, Store, StoreError};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+use doorstep_core::AreaPath;
+
+use crate::import::RejectedRow;
+
+/// Rows fetched per page while exporting.
+const PAGE: u32 = 2000;
+
+/// A spreadsheet format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetFormat {
+    /// Comma-separated, UTF-8 with BOM.
+    Csv,
+    /// Excel workbook.
+    Xlsx,
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Writing the file failed.
+    #[error("cannot write the file: {0}")]
+    Io(#[from] std::io::Error),
+    /// Writing the workbook failed.
+    #[error("cannot write the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+    /// Writing the CSV failed.
+    #[error("cannot write the CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// Reading from the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The template's cells for one person, in `Field::ALL` order.
+pub fn person_cells(p: &PersonWithPlace) -> Vec<String> {
+    let f = &p.person.fields;
+    let o = |s: Option<&str>| s.unwrap_or("").to_string();
+    Field::ALL
+        .iter()
+        .map(|field| match field {
+            Field::Name => f.name().to_string(),
+            Field::IdType => f.doc().doc_type().label_zh().to_string(),
+            Field::IdNumber => f.doc().number().to_string(),
+            Field::Sex => o(f.sex().map(|s| s.label(Lang::Zh))),
+            Field::BirthDate => f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
+            Field::Phone => o(f.phone().map(|p| p.as_str())),
+            Field::Compound => o(p.compound.as_deref()),
+            Field::Building => o(p.building.as_deref()),
+            Field::Unit => o(p.unit.as_deref()),
+            Field::Room => p.room.clone(),
+            Field::Relation => o(f.relation()),
+            Field::Residency => o(f.residency().map(|r| r.label(Lang::Zh))),
+            Field::Tags => f.tags().joined(),
+        })
+        .collect()
+}
+
+/// Streams every person under `area` into a file; returns how many were written.
+pub async fn export_persons(store: &dyn Store, area: &AreaPath, format: SheetFormat, path: &Path) -> Result<u64, ExportError> {
+    let headers: Vec<&str> = Field::ALL.iter().map(|f| f.header_zh()).collect();
+    let mut sink = Sink::create(format, path, &headers)?;
+    let mut after = 0;
+    let mut n = 0u64;
+    loop {
+        let page = store.persons_after(area, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.person.id;
+        for p in &page {
+            sink.row(&person_cells(p))?;
+            n += 1;
+        }
+    }
+    sink.finish()?;
+    Ok(n)
+}
+
+/// Writes rejected rows with the original header plus a reason column, for fixing and re-importing.
+pub fn write_rejects(path: &Path, headers: &[String], rows: &[RejectedRow], lang: Lang) -> Result<(), ExportError> {
+    let mut h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    h.push(lang.pick("错误原因", "Reason"));
+    h.push(lang.pick("原行号", "Original row"));
+    let mut sink = Sink::create(SheetFormat::Xlsx, path, &h)?;
+    for r in rows {
+        let mut cells = r.cells.clone();
+        cells.resize(headers.len(), String::new());
+        cells.push(r.reason.clone());
+        cells.push(r.row.to_string());
+        sink.row(&cells)?;
+    }
+    sink.finish()
+}
+
+/// A spreadsheet being written row by row.
+enum Sink {
+    Csv(csv::Writer<BufWriter<File>>),
+    Xlsx { book: Box<Workbook>, path: std::path::PathBuf, row: u32 },
+}
+
+impl Sink {
+    fn create(format: SheetFormat, path: &Path, headers: &[&str]) -> Result<Sink, ExportError> {
+        match format {
+            SheetFormat::Csv => {
+                let mut out = BufWriter::new(File::create(path)?);
+                out.write_all(b"\xEF\xBB\xBF")?;
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(headers)?;
+                Ok(Sink::Csv(w))
+            }
+            SheetFormat::Xlsx => {
+                let mut book = Box::new(Workbook::new());
+                let bold = Format::new().set_bold();
+                let sheet = book.add_worksheet_with_constant_memory();
+                sheet.set_name("人员")?;
+                for (i, h) in headers.iter().enumerate() {
+                    sheet.write_string_with_format(0, i as u16, *h, &bold)?;
+                    sheet.set_column_width(i as u16, if h.contains("号码") { 22 } else { 12 })?;
+                }
+                sheet.set_freeze_panes(1, 0)?;
+                Ok(Sink::Xlsx { book, path: path.to_path_buf(), row: 1 })
+            }
+        }
+    }
+
+    fn row(&mut self, cells: &[String]) -> Result<(), ExportError> {
+        match self {
+            Sink::Csv(w) => w.write_record(cells)?,
+            Sink::Xlsx { book, row, .. } => {
+                let sheet = book.worksheet_from_index(0)?;
+                for (i, c) in cells.iter().enumerate() {
+                    // Every cell is a string cell: an ID number or phone never becomes a number.
+                    if !c.is_empty() {
+                        sheet.write_string(*row, i as u16, c)?;
+                    }
+                }
+                *row += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), ExportError> {
+        match self {
+            Sink::Csv(mut w) => {
+                w.flush()?;
+                let out = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+                out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?.sync_all()?;
+            }
+            Sink::Xlsx { mut book, path, .. } => book.save(&path)?,
+        }
+        Ok(())
+    }
+}

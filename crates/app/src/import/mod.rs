@@ -1,0 +1,355 @@
+//! Importing a roster of persons into an area: every good row lands, every bad row is
+//! reported with its spreadsheet row, column and reason, and re-importing creates nothing.
+//!
+//! A blocking thread reads and validates rows while the async side places them and writes
+//! them in batches, so parsing and SQLite's writer overlap on two cores.
+
+mod places;
+pub mod reader;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use doorstep_core::person::{Field, PersonInput};
+use doorstep_core::roster::AddressParts;
+use doorstep_core::{AreaKind, AreaPath, Lang, PersonFields, Problem};
+use doorstep_store::{Actor, Area, PersonUpsert, Store, StoreError, UpsertOutcome};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use self::places::{PlaceError, Places};
+use self::reader::{FileError, RawRow, RosterReader};
+use crate::today;
+
+/// Persons written per transaction.
+const BATCH: usize = 1000;
+/// Rows the reader thread hands over at a time.
+const CHUNK: usize = 500;
+
+/// What to import and as whom.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The community (or lower area) the roster belongs to.
+    pub into: AreaPath,
+    /// Who imports, for the history.
+    pub actor: Actor,
+    /// The language of error messages.
+    pub lang: Lang,
+    /// Keep the cells of rejected rows, to write them back out for fixing.
+    pub keep_rejects: bool,
+}
+
+/// What an import did. Serialises to the CLI's `--json` object.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// Data rows read (blank rows are not counted).
+    pub rows: u64,
+    /// New person files.
+    pub created: u64,
+    /// Existing files changed.
+    pub updated: u64,
+    /// Rows that matched their file exactly.
+    pub unchanged: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Households created.
+    pub households_created: u64,
+    /// One entry per problem of each rejected row.
+    pub errors: Vec<RowError>,
+    /// The header of the file, for writing rejected rows back out.
+    #[serde(skip)]
+    pub headers: Vec<String>,
+    /// Rejected rows with their cells and reasons, when asked for.
+    #[serde(skip)]
+    pub rejects: Vec<RejectedRow>,
+}
+
+/// One problem of one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// The spreadsheet row number (header = row 1).
+    pub row: u64,
+    /// The column's header as the file wrote it.
+    pub column: String,
+    /// The stable problem code.
+    pub code: String,
+    /// The message in the chosen language.
+    pub message: String,
+}
+
+/// A rejected row as the file held it, with why.
+#[derive(Debug, Clone)]
+pub struct RejectedRow {
+    /// The spreadsheet row number.
+    pub row: u64,
+    /// The cells as text.
+    pub cells: Vec<String>,
+    /// Every reason, joined.
+    pub reason: String,
+}
+
+/// How far an import has come.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Rows handled.
+    pub rows: u64,
+    /// Bytes of the file read (CSV).
+    pub bytes: u64,
+    /// The file's size.
+    pub total_bytes: u64,
+    /// Rows in the file, when known (XLSX).
+    pub total_rows: Option<u64>,
+}
+
+/// Why a whole import could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file cannot be read as a roster.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The target area does not exist.
+    #[error("area not found: {0}")]
+    AreaNotFound(AreaPath),
+    /// The target area is above a community.
+    #[error("import into a community or lower area, not a {0}")]
+    AreaTooHigh(AreaKind),
+    /// Storage failed; rows written before the failure stay written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    /// The message a person reads.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ImportError::File(FileError::MissingColumn(f)), Lang::Zh) => {
+                format!("文件缺少“{}”列（表头须在第一行）", f.header_zh())
+            }
+            (ImportError::File(FileError::MissingColumn(f)), Lang::En) => {
+                format!("the file has no \"{}\" column (the header must be the first row)", f.label(Lang::En))
+            }
+            (ImportError::File(FileError::Empty), Lang::Zh) => "文件是空的".to_string(),
+            (ImportError::AreaNotFound(p), Lang::Zh) => format!("区域不存在：{p}"),
+            (ImportError::AreaTooHigh(k), Lang::Zh) => {
+                format!("请导入到社区或更下级的区域，而不是{}", k.label(Lang::Zh))
+            }
+            (e, _) => e.to_string(),
+        }
+    }
+}
+
+/// A row after validation, as the reader thread hands it over.
+struct Checked {
+    row: u64,
+    bytes: u64,
+    result: RowResult,
+    cells: Option<Vec<String>>,
+}
+
+/// Imports a roster file into an area. `progress` is called after each chunk of rows.
+pub async fn import_persons(
+    store: &dyn Store,
+    file: PathBuf,
+    opts: &ImportOptions,
+    mut progress: impl FnMut(Progress) + Send,
+) -> Result<ImportReport, ImportError> {
+    let base = target_area(store, &opts.into).await?;
+    let reader = tokio::task::spawn_blocking(move || RosterReader::open(&file))
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))??;
+    let columns: Vec<String> = Field::ALL.iter().map(|f| reader.header_of(*f)).collect();
+    let (total_bytes, total_rows) = (reader.total_bytes, reader.total_rows);
+    let headers = reader.headers.clone();
+
+    let (tx, mut rx) = mpsc::channel::<Result<Vec<Checked>, FileError>>(4);
+    let keep = opts.keep_rejects;
+    let reading = tokio::task::spawn_blocking(move || read_and_check(reader, keep, tx));
+
+    let mut loader = Loader::new(store, base, opts.actor.clone(), opts.lang, columns).await?;
+    loader.report.headers = headers;
+    let mut bytes = 0;
+    while let Some(chunk) = rx.recv().await {
+        for c in chunk? {
+            bytes = c.bytes;
+            loader.add(c.row, c.result, c.cells).await?;
+        }
+        progress(Progress { rows: loader.report.rows, bytes, total_bytes, total_rows });
+    }
+    reading.await.map_err(|e| StoreError::Other(Box::new(e)))?;
+    let report = loader.finish().await?;
+    progress(Progress { rows: report.rows, bytes: total_bytes, total_bytes, total_rows });
+    Ok(report)
+}
+
+/// The area an import goes into: it must exist and be a community or lower.
+pub async fn target_area(store: &dyn Store, path: &AreaPath) -> Result<Area, ImportError> {
+    let base = store.area_by_path(path).await?.ok_or_else(|| ImportError::AreaNotFound(path.clone()))?;
+    if base.kind < AreaKind::Community {
+        return Err(ImportError::AreaTooHigh(base.kind));
+    }
+    Ok(base)
+}
+
+/// Places validated rows and writes them in batches: the part of an import after reading,
+/// shared by file imports and the demo data.
+pub struct Loader<'a> {
+    store: &'a dyn Store,
+    actor: Actor,
+    lang: Lang,
+    columns: Vec<String>,
+    places: Places<'a>,
+    batch: Vec<PersonUpsert>,
+    in_batch: HashSet<(&'static str, String)>,
+    /// What has been done so far.
+    pub report: ImportReport,
+}
+
+impl<'a> Loader<'a> {
+    /// A loader into `base`; `columns` names each field's column (in `Field::ALL` order) for errors.
+    pub async fn new(
+        store: &'a dyn Store,
+        base: Area,
+        actor: Actor,
+        lang: Lang,
+        columns: Vec<String>,
+    ) -> Result<Loader<'a>, StoreError> {
+        Ok(Loader {
+            store,
+            actor,
+            lang,
+            columns,
+            places: Places::new(store, base).await?,
+            batch: Vec::with_capacity(BATCH),
+            in_batch: HashSet::with_capacity(BATCH),
+            report: ImportReport::default(),
+        })
+    }
+
+    /// Adds one row: a rejected row is reported, a good one placed and queued for writing.
+    pub async fn add(&mut self, row: u64, result: RowResult, cells: Option<Vec<String>>) -> Result<(), StoreError> {
+        self.report.rows += 1;
+        let placed = match result {
+            Err(problems) => Err(problems),
+            Ok((fields, addr)) => match self.places.resolve(&addr).await {
+                Ok((area, address)) => Ok(PersonUpsert { area_id: area.id, room: addr.room, address, fields }),
+                Err(PlaceError::Row(f, p)) => Err(vec![(f, p)]),
+                Err(PlaceError::Store(e)) => return Err(e),
+            },
+        };
+        match placed {
+            Err(problems) => self.reject(row, cells, &problems),
+            Ok(upsert) => {
+                let key = (upsert.fields.doc().doc_type().code(), upsert.fields.doc().number().to_string());
+                // The same person twice: write the first before the second, so the later row wins.
+                if self.in_batch.contains(&key) {
+                    self.flush().await?;
+                }
+                self.in_batch.insert(key);
+                self.batch.push(upsert);
+                if self.batch.len() >= BATCH {
+                    self.flush().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is queued and returns the report.
+    pub async fn finish(mut self) -> Result<ImportReport, StoreError> {
+        self.flush().await?;
+        Ok(self.report)
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        self.in_batch.clear();
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let done = self.store.upsert_persons(&self.actor, &self.batch).await?;
+        self.batch.clear();
+        let r = &mut self.report;
+        r.households_created += done.households_created;
+        for (outcome, _) in done.outcomes {
+            match outcome {
+                UpsertOutcome::Created => r.created += 1,
+                UpsertOutcome::Updated => r.updated += 1,
+                UpsertOutcome::Unchanged => r.unchanged += 1,
+            }
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, row: u64, cells: Option<Vec<String>>, problems: &[(Field, Problem)]) {
+        let report = &mut self.report;
+        report.rejected += 1;
+        let mut reasons = Vec::new();
+        for (field, problem) in problems {
+            let col = Field::ALL
+                .iter()
+                .position(|f| f == field)
+                .and_then(|i| self.columns.get(i).cloned())
+                .unwrap_or_else(|| field.header_zh().to_string());
+            let message = problem.message(self.lang);
+            reasons.push(format!("{col}: {message}"));
+            report.errors.push(RowError { row, column: col, code: problem.code().to_string(), message });
+        }
+        if let Some(cells) = cells {
+            report.rejects.push(RejectedRow { row, cells, reason: reasons.join("; ") });
+        }
+    }
+}
+
+/// A row after validation: the person and their address, or every problem found.
+pub type RowResult = Result<(PersonFields, AddressParts), Vec<(Field, Problem)>>;
+
+/// The reader thread: reads rows, validates them, hands them over in chunks.
+fn read_and_check(mut reader: RosterReader, keep_cells: bool, tx: mpsc::Sender<Result<Vec<Checked>, FileError>>) {
+    let index = reader.field_index();
+    let today = today();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    while let Some(next) = reader.next_row() {
+        let (raw, bytes) = match next {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        chunk.push(check_row(&raw, bytes, &index, today, keep_cells));
+        if chunk.len() >= CHUNK && tx.blocking_send(Ok(std::mem::take(&mut chunk))).is_err() {
+            return;
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(Ok(chunk));
+    }
+}
+
+fn check_row(
+    raw: &RawRow,
+    bytes: u64,
+    index: &std::collections::HashMap<Field, usize>,
+    today: time::Date,
+    keep_cells: bool,
+) -> Checked {
+    let get = |f: Field| index.get(&f).and_then(|&i| raw.cells.get(i)).map(|c| c.text()).unwrap_or_default();
+    let input = PersonInput {
+        name: get(Field::Name),
+        id_type: get(Field::IdType),
+        id_number: get(Field::IdNumber),
+        sex: get(Field::Sex),
+        birth_date: get(Field::BirthDate),
+        phone: get(Field::Phone),
+        relation: get(Field::Relation),
+        residency: get(Field::Residency),
+        tags: get(Field::Tags),
+    };
+    let person = PersonFields::parse(&input, today);
+    let addr = AddressParts::parse(&get(Field::Compound), &get(Field::Building), &get(Field::Unit), &get(Field::Room));
+    let result = match (person, addr) {
+        (Ok(p), Ok(a)) => Ok((p, a)),
+        (p, a) => Err(p.err().into_iter().flatten().chain(a.err().into_iter().flatten()).collect()),
+    };
+    let cells = (keep_cells && result.is_err()).then(|| raw.cells.iter().map(|c| c.text()).collect());
+    Checked { row: raw.row, bytes, result, cells }
+}

@@ -1,0 +1,249 @@
+//! Each subcommand: parse what the user typed, call the use case, print the outcome.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use doorstep_app::export::{SheetFormat, export_persons, write_rejects};
+use doorstep_app::import::{ImportOptions, import_persons};
+use doorstep_app::{demo, open_store};
+use doorstep_core::{AreaKind, AreaPath, Lang};
+use doorstep_store::{Actor, AreaCount, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::{AreaCommand, Cli, Command, ExportWhat, FormatArg, ImportWhat};
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let lang = Lang::from_tag(&cli.lang);
+    let store = open_store(&cli.db).await.with_context(|| format!("opening {}", redact(&cli.db)))?;
+    match cli.command {
+        Command::Migrate => {
+            println!("{}", lang.pick("数据库已是最新结构", "database schema is up to date"));
+        }
+        Command::Demo => load_demo(store.as_ref(), lang).await?,
+        Command::Serve { addr, demo } => {
+            if demo && store.max_person_id().await? == 0 {
+                load_demo(store.as_ref(), lang).await?;
+            }
+            doorstep_web::serve(store, addr).await?;
+        }
+        Command::Area { command } => area(store, command, lang).await?,
+        Command::Import { what: ImportWhat::Persons { into, file, json, rejects } } => {
+            return import(store, &into, file, json, rejects, lang).await;
+        }
+        Command::Export { what: ExportWhat::Persons { area, format, output } } => {
+            let path = parse_path(&area, lang)?;
+            if store.area_by_path(&path).await?.is_none() {
+                bail!("{}{path}", lang.pick("区域不存在：", "area not found: "));
+            }
+            let format = match format {
+                FormatArg::Csv => SheetFormat::Csv,
+                FormatArg::Xlsx => SheetFormat::Xlsx,
+            };
+            let n = export_persons(store.as_ref(), &path, format, &output).await?;
+            match lang {
+                Lang::Zh => eprintln!("已导出 {n} 人到 {}", output.display()),
+                Lang::En => eprintln!("exported {n} persons to {}", output.display()),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+fn parse_path(raw: &str, lang: Lang) -> Result<AreaPath> {
+    AreaPath::parse(raw).map_err(|p| anyhow!("{raw}: {}", p.message(lang)))
+}
+
+async fn load_demo(store: &dyn Store, lang: Lang) -> Result<()> {
+    let started = Instant::now();
+    eprintln!("{}", lang.pick("正在生成演示社区……", "creating the demo community…"));
+    let r = demo::load(store).await?;
+    let secs = started.elapsed().as_secs_f64();
+    match lang {
+        Lang::Zh => println!(
+            "演示社区 {}：13 个小区，新建 {} 户、{} 人（已有未变 {} 人），用时 {secs:.1} 秒",
+            demo::COMMUNITY,
+            r.households_created,
+            r.created,
+            r.unchanged
+        ),
+        Lang::En => println!(
+            "demo community {}: 13 compounds, {} households and {} persons created ({} already there), {secs:.1} s",
+            demo::COMMUNITY,
+            r.households_created,
+            r.created,
+            r.unchanged
+        ),
+    }
+    Ok(())
+}
+
+async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result<()> {
+    match command {
+        AreaCommand::Add { kind, path } => {
+            let kind = AreaKind::parse(&kind).map_err(|p| anyhow!("--kind {kind}: {}", p.message(lang)))?;
+            let path = parse_path(&path, lang)?;
+            let parent = path.parent();
+            let area = store.create_area(parent.as_ref(), kind, path.name()).await.map_err(|e| match e {
+                doorstep_store::StoreError::NotFound(p) => {
+                    anyhow!("{}{p}", lang.pick("上级区域不存在：", "parent area not found: "))
+                }
+                doorstep_store::StoreError::Conflict(_) => {
+                    anyhow!("{}{path}", lang.pick("区域已存在：", "area already exists: "))
+                }
+                doorstep_store::StoreError::Invalid(m) => anyhow!("{m}"),
+                other => other.into(),
+            })?;
+            println!("{} {} ({})", lang.pick("已创建", "created"), area.path, area.kind.label(lang));
+        }
+        AreaCommand::List { path, json } => {
+            let roots = match path {
+                Some(p) => {
+                    let p = parse_path(&p, lang)?;
+                    vec![store.area_by_path(&p).await?.ok_or_else(|| {
+                        anyhow!("{}{p}", lang.pick("区域不存在：", "area not found: "))
+                    })?]
+                }
+                None => store.root_areas().await?,
+            };
+            let mut all: Vec<AreaCount> = Vec::new();
+            for r in roots {
+                all.extend(store.area_tree(&r.path).await?);
+            }
+            if json {
+                let items: Vec<_> = all
+                    .iter()
+                    .map(|c| {
+                        json!({"id": c.area.id, "path": c.area.path.as_str(), "kind": c.area.kind.code(),
+                               "name": c.area.name, "households": c.households, "persons": c.persons})
+                    })
+                    .collect();
+                println!("{}", json!({ "items": items, "total": items.len() }));
+            } else {
+                print_tree(&all, lang);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_tree(all: &[AreaCount], lang: Lang) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let Some(first) = all.first() else {
+        let _ = writeln!(out, "{}", lang.pick("（还没有区域）", "(no areas yet)"));
+        return;
+    };
+    let base_depth = first.area.path.names().count();
+    for c in all {
+        let indent = "  ".repeat(c.area.path.names().count().saturating_sub(base_depth));
+        let (name, kind, h, p) = (&c.area.name, c.area.kind.label(lang), c.households, c.persons);
+        let line = match lang {
+            Lang::Zh => writeln!(out, "{indent}{name}（{kind}）  {h} 户  {p} 人"),
+            Lang::En => writeln!(out, "{indent}{name} ({kind})  {h} households  {p} persons"),
+        };
+        // A closed pipe (`| head`) ends the listing quietly.
+        if line.is_err() {
+            return;
+        }
+    }
+}
+
+async fn import(
+    store: Arc<dyn Store>,
+    into: &str,
+    file: std::path::PathBuf,
+    json_out: bool,
+    rejects: Option<std::path::PathBuf>,
+    lang: Lang,
+) -> Result<ExitCode> {
+    let into = parse_path(into, lang)?;
+    let opts = ImportOptions {
+        into,
+        actor: Actor { name: "cli".to_string(), source: "import".to_string() },
+        lang,
+        keep_rejects: rejects.is_some(),
+    };
+    let bar = if json_out {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0));
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {percent:>3}%  {msg}  {elapsed_precise}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let started = Instant::now();
+    let result = import_persons(store.as_ref(), file, &opts, |p| {
+        if let Some(total) = p.total_rows {
+            bar.set_length(total);
+            bar.set_position(p.rows);
+        } else {
+            bar.set_position(p.bytes);
+        }
+        bar.set_message(format!("{} {}", p.rows, lang.pick("行", "rows")));
+    })
+    .await;
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let message = e.message(lang);
+            if json_out {
+                println!("{}", json!({"error": "import_failed", "message": message}));
+            } else {
+                eprintln!("{}{message}", lang.pick("导入失败：", "import failed: "));
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(path) = &rejects {
+        if !report.rejects.is_empty() {
+            write_rejects(path, &report.headers, &report.rejects, lang)?;
+        }
+    }
+    if json_out {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let r = &report;
+    match lang {
+        Lang::Zh => println!(
+            "共 {} 行：新建 {} 人，更新 {} 人，未变 {} 人，拒绝 {} 行；新建 {} 户。用时 {secs:.1} 秒",
+            r.rows, r.created, r.updated, r.unchanged, r.rejected, r.households_created
+        ),
+        Lang::En => println!(
+            "{} rows: {} created, {} updated, {} unchanged, {} rejected; {} households created, in {secs:.1} s",
+            r.rows, r.created, r.updated, r.unchanged, r.rejected, r.households_created
+        ),
+    }
+    for e in r.errors.iter().take(50) {
+        match lang {
+            Lang::Zh => println!("  第 {} 行「{}」：{}", e.row, e.column, e.message),
+            Lang::En => println!("  row {} [{}]: {}", e.row, e.column, e.message),
+        }
+    }
+    if r.errors.len() > 50 {
+        println!("  … {}", r.errors.len() - 50);
+    }
+    if let (Some(path), false) = (&rejects, r.rejects.is_empty()) {
+        println!("{}{}", lang.pick("被拒绝的行已写入 ", "rejected rows written to "), path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,72 @@
+//! Small helpers for building SQL shared by every query.
+
+use doorstep_core::AreaPath;
+use doorstep_store::StoreError;
+
+/// The most bind parameters one statement may carry (SQLite allows 32766, PostgreSQL 65535).
+pub const MAX_PARAMS: usize = 30_000;
+
+/// `($s,$s+1,…),(…)` for `rows` rows of `cols` columns, numbering from `start`.
+pub fn values_clause(rows: usize, cols: usize, start: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = start;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$s,$s+1,…` for an `IN (…)` list of `n` values.
+pub fn list_clause(n: usize, start: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+}
+
+/// The bounds that select a subtree by path with an index range scan:
+/// `path = $a OR (path >= $b AND path < $c)`, where `/` (0x2F) sorts just before `0` (0x30).
+pub fn subtree_bounds(path: &AreaPath) -> (String, String, String) {
+    let p = path.as_str();
+    (p.to_string(), format!("{p}/"), format!("{p}0"))
+}
+
+/// The exclusive upper bound of a prefix range: every string starting with `prefix` sorts below it
+/// in byte order (SQLite's BINARY collation, PostgreSQL's `C` collation).
+pub fn prefix_upper(prefix: &str) -> String {
+    let mut s = prefix.to_string();
+    s.push(char::MAX);
+    s
+}
+
+/// Reverses a string, for suffix searches as prefix ranges on a reversed column.
+pub fn reversed(s: &str) -> String {
+    s.chars().rev().collect()
+}
+
+/// Turns a database error into a store error, naming broken unique rules.
+pub fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        if d.is_unique_violation() {
+            return StoreError::Conflict(crate::backend::constraint_name(d.as_ref()));
+        }
+        if d.is_foreign_key_violation() {
+            return StoreError::NotFound(crate::backend::constraint_name(d.as_ref()));
+        }
+    }
+    StoreError::Other(Box::new(e))
+}
+
+/// A stored value that no longer reads as its type: the database was changed behind our back.
+pub fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("stored {what} {value:?} is not valid").into())
+}

@@ -1,0 +1,169 @@
+//! The values that cross the store boundary.
+
+use doorstep_core::{AreaKind, AreaPath, PersonFields};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A database id.
+pub type Id = i64;
+
+/// One node of the area tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    /// Its id.
+    pub id: Id,
+    /// Its parent's id; `None` for a root.
+    pub parent_id: Option<Id>,
+    /// Its kind.
+    pub kind: AreaKind,
+    /// Its name (the last part of its path).
+    pub name: String,
+    /// Its path from the root.
+    pub path: AreaPath,
+}
+
+/// An area with what its subtree holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaCount {
+    /// The area.
+    pub area: Area,
+    /// Households in its subtree.
+    pub households: i64,
+    /// Persons in its subtree.
+    pub persons: i64,
+}
+
+/// A household (一户): a room in a building or unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Household {
+    /// Its id.
+    pub id: Id,
+    /// The building or unit it is in.
+    pub area_id: Id,
+    /// That area's path.
+    pub area_path: AreaPath,
+    /// 房号
+    pub room: String,
+    /// The readable address, e.g. `佳纷天地3号楼2单元1201`.
+    pub address: String,
+    /// How many persons live there.
+    pub members: i64,
+}
+
+/// A person's file as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Its id.
+    pub id: Id,
+    /// The household the person lives in.
+    pub household_id: Id,
+    /// That household's readable address.
+    pub address: String,
+    /// The validated fields.
+    pub fields: PersonFields,
+    /// When the file was created.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A person with the names of the places above their room, for exports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonWithPlace {
+    /// The person.
+    pub person: Person,
+    /// 小区 name, if the room lies in a compound.
+    pub compound: Option<String>,
+    /// 楼栋 name.
+    pub building: Option<String>,
+    /// 单元 name.
+    pub unit: Option<String>,
+    /// 房号
+    pub room: String,
+}
+
+/// Who is making a change, for the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user name, or `cli` / `demo` for local tools.
+    pub name: String,
+    /// Through what: `import`, `api`, `form`, `demo`.
+    pub source: String,
+}
+
+/// One person to create or update, with the household they live in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonUpsert {
+    /// The building or unit area of the household.
+    pub area_id: Id,
+    /// 房号
+    pub room: String,
+    /// The readable address of the household (used when it is created).
+    pub address: String,
+    /// The person.
+    pub fields: PersonFields,
+}
+
+/// What happened to one upserted person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsertOutcome {
+    /// A new person file.
+    Created,
+    /// An existing file changed (and its history records how).
+    Updated,
+    /// An existing file already said exactly this.
+    Unchanged,
+}
+
+/// What one upsert batch did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpsertReport {
+    /// One per row, in order: the outcome and the person's id.
+    pub outcomes: Vec<(UpsertOutcome, Id)>,
+    /// Households the batch created.
+    pub households_created: u64,
+}
+
+/// One change to a person file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor: String,
+    /// Through what.
+    pub source: String,
+    /// The changed fields: `{"phone": ["old", "new"], …}`.
+    pub changes: serde_json::Value,
+}
+
+/// Which page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Rows to skip.
+    pub offset: u32,
+    /// Rows to return (at most).
+    pub limit: u32,
+}
+
+/// A page of a list with the total count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// How many rows the whole list has.
+    pub total: i64,
+}
+
+/// A person search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonQuery {
+    /// What was typed: a name or its start, an ID number or its last digits, a phone or
+    /// its last digits, or a room. `None` lists everyone.
+    pub text: Option<String>,
+    /// Only persons under this area.
+    pub area: Option<AreaPath>,
+    /// Which page.
+    pub page: PageRequest,
+}
