@@ -1,0 +1,2 @@
+//! Shared helpers of the Doorstep benchmarks.
+#![forbid(unsafe_code)]
