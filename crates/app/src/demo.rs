@@ -22,15 +22,30 @@ pub const HOUSEHOLDS: usize = 4812;
 pub const PERSONS: usize = 12_500;
 
 const COMPOUNDS: [&str; 13] = [
-    "佳纷天地", "祥云花园", "京广小区", "铁路新村", "幸福里", "和平小区", "民主路小区",
-    "兴华北街小区", "大学路楼院", "福寿街楼院", "长江路小区", "陇海小区", "航海东路小区",
+    "佳纷天地",
+    "祥云花园",
+    "京广小区",
+    "铁路新村",
+    "幸福里",
+    "和平小区",
+    "民主路小区",
+    "兴华北街小区",
+    "大学路楼院",
+    "福寿街楼院",
+    "长江路小区",
+    "陇海小区",
+    "航海东路小区",
 ];
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔向汤";
 const GIVEN_M: &str = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欢阳建国志文博晨";
 const GIVEN_F: &str = "芳娜敏静丽艳娟霞秀燕玲桂丹萍红玉兰英梅琳雪慧颖倩婷洁佳怡欣悦彤晴蕾璐";
 /// Henan county codes; most demo residents were born in 二七区 (410103).
-const REGIONS: [&str; 8] = ["410103", "410103", "410103", "410102", "410105", "410122", "411302", "410305"];
-const PHONE_PREFIX: [&str; 12] = ["138", "139", "137", "135", "150", "151", "186", "187", "155", "176", "199", "189"];
+const REGIONS: [&str; 8] = [
+    "410103", "410103", "410103", "410102", "410105", "410122", "411302", "410305",
+];
+const PHONE_PREFIX: [&str; 12] = [
+    "138", "139", "137", "135", "150", "151", "186", "187", "155", "176", "199", "189",
+];
 
 /// A small deterministic random source (SplitMix64): the demo must not change between runs.
 struct Rng(u64);
@@ -83,11 +98,12 @@ pub fn rows(today: Date) -> Vec<DemoRow> {
     // A tenth of the homes hold one person (mostly elderly living alone); keep the total by
     // moving their second person to a larger home.
     for h in (0..HOUSEHOLDS).step_by(10) {
-        if sizes[h] == 2 {
-            if let Some(t) = (h + 1..HOUSEHOLDS).find(|&t| sizes[t] < 6) {
-                sizes[h] = 1;
-                sizes[t] += 1;
-            }
+        if sizes[h] != 2 {
+            continue;
+        }
+        if let Some(t) = (h + 1..HOUSEHOLDS).find(|&t| sizes[t] < 6) {
+            sizes[h] = 1;
+            sizes[t] += 1;
         }
     }
     let mut out = Vec::with_capacity(PERSONS);
@@ -120,7 +136,14 @@ pub fn rows(today: Date) -> Vec<DemoRow> {
     out
 }
 
-fn household(rng: &mut Rng, used: &mut HashSet<String>, today: Date, size: usize, addr: &AddressParts, out: &mut Vec<DemoRow>) {
+fn household(
+    rng: &mut Rng,
+    used: &mut HashSet<String>,
+    today: Date,
+    size: usize,
+    addr: &AddressParts,
+    out: &mut Vec<DemoRow>,
+) {
     let surname = rng.pick_char(SURNAMES);
     let residency = match rng.below(100) {
         0..=79 => "常住",
@@ -128,7 +151,11 @@ fn household(rng: &mut Rng, used: &mut HashSet<String>, today: Date, size: usize
         _ => "暂住",
     };
     let alone = size == 1;
-    let head_age = if alone { 62 + rng.below(28) } else { 28 + rng.below(50) };
+    let head_age = if alone {
+        62 + rng.below(28)
+    } else {
+        28 + rng.below(50)
+    };
     let head_male = rng.chance(60);
     let mut members: Vec<(&str, u64, bool, char)> = vec![("户主", head_age, head_male, surname)];
     if size >= 2 {
@@ -139,7 +166,12 @@ fn household(rng: &mut Rng, used: &mut HashSet<String>, today: Date, size: usize
         if head_age > 55 && rng.chance(30) {
             members.push(("孙子女", rng.below(12), rng.chance(50), surname));
         } else if head_age < 50 && rng.chance(25) {
-            members.push(("父母", head_age + 24 + rng.below(10), rng.chance(50), rng.pick_char(SURNAMES)));
+            members.push((
+                "父母",
+                head_age + 24 + rng.below(10),
+                rng.chance(50),
+                rng.pick_char(SURNAMES),
+            ));
         } else {
             let max = head_age.saturating_sub(20).max(1);
             members.push(("子女", rng.below(max), rng.chance(50), surname));
@@ -156,7 +188,9 @@ fn household(rng: &mut Rng, used: &mut HashSet<String>, today: Date, size: usize
             }
             seq = (seq + 2) % 1000;
         };
-        let given: String = (0..1 + rng.below(2)).map(|_| rng.pick_char(if male { GIVEN_M } else { GIVEN_F })).collect();
+        let given: String = (0..1 + rng.below(2))
+            .map(|_| rng.pick_char(if male { GIVEN_M } else { GIVEN_F }))
+            .collect();
         let phone = if age >= 16 && rng.chance(if age >= 75 { 60 } else { 95 }) {
             format!("{}{:08}", rng.pick(&PHONE_PREFIX), rng.below(100_000_000))
         } else {
@@ -196,7 +230,11 @@ fn household(rng: &mut Rng, used: &mut HashSet<String>, today: Date, size: usize
 /// Creates the demo community's areas and persons. Running it again changes nothing.
 pub async fn load(store: &dyn Store) -> Result<ImportReport, StoreError> {
     let mut parent: Option<AreaPath> = None;
-    for (name, kind) in COMMUNITY.split('/').zip([AreaKind::District, AreaKind::Street, AreaKind::Community]) {
+    for (name, kind) in
+        COMMUNITY
+            .split('/')
+            .zip([AreaKind::District, AreaKind::Street, AreaKind::Community])
+    {
         let path = match &parent {
             None => AreaPath::root(name),
             Some(p) => p.child(name),
@@ -208,9 +246,18 @@ pub async fn load(store: &dyn Store) -> Result<ImportReport, StoreError> {
         parent = Some(path);
     }
     let path = AreaPath::parse(COMMUNITY).map_err(|p| StoreError::Invalid(p.code().to_string()))?;
-    let base = store.area_by_path(&path).await?.ok_or_else(|| StoreError::NotFound(COMMUNITY.to_string()))?;
-    let actor = Actor { name: "demo".to_string(), source: "demo".to_string() };
-    let columns = Field::ALL.iter().map(|f| f.header_zh().to_string()).collect();
+    let base = store
+        .area_by_path(&path)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(COMMUNITY.to_string()))?;
+    let actor = Actor {
+        name: "demo".to_string(),
+        source: "demo".to_string(),
+    };
+    let columns = Field::ALL
+        .iter()
+        .map(|f| f.header_zh().to_string())
+        .collect();
     let mut loader = Loader::new(store, base, actor, Lang::Zh, columns).await?;
     let today = today();
     for (i, row) in rows(today).into_iter().enumerate() {
@@ -238,7 +285,11 @@ mod tests {
         let ids: HashSet<_> = a.iter().map(|r| r.input.id_number.clone()).collect();
         assert_eq!(ids.len(), PERSONS);
         for r in &a {
-            assert!(PersonFields::parse(&r.input, today).is_ok(), "{:?}", r.input);
+            assert!(
+                PersonFields::parse(&r.input, today).is_ok(),
+                "{:?}",
+                r.input
+            );
         }
     }
 }

@@ -69,7 +69,12 @@ pub fn person_cells(p: &PersonWithPlace) -> Vec<String> {
 }
 
 /// Streams every person under `area` into a file; returns how many were written.
-pub async fn export_persons(store: &dyn Store, area: &AreaPath, format: SheetFormat, path: &Path) -> Result<u64, ExportError> {
+pub async fn export_persons(
+    store: &dyn Store,
+    area: &AreaPath,
+    format: SheetFormat,
+    path: &Path,
+) -> Result<u64, ExportError> {
     let headers: Vec<&str> = Field::ALL.iter().map(|f| f.header_zh()).collect();
     let mut sink = Sink::create(format, path, &headers)?;
     let mut after = 0;
@@ -88,7 +93,12 @@ pub async fn export_persons(store: &dyn Store, area: &AreaPath, format: SheetFor
 }
 
 /// Writes rejected rows with the original header plus a reason column, for fixing and re-importing.
-pub fn write_rejects(path: &Path, headers: &[String], rows: &[RejectedRow], lang: Lang) -> Result<(), ExportError> {
+pub fn write_rejects(
+    path: &Path,
+    headers: &[String],
+    rows: &[RejectedRow],
+    lang: Lang,
+) -> Result<(), ExportError> {
     let mut h: Vec<&str> = headers.iter().map(String::as_str).collect();
     h.push(lang.pick("错误原因", "Reason"));
     h.push(lang.pick("原行号", "Original row"));
@@ -105,8 +115,12 @@ pub fn write_rejects(path: &Path, headers: &[String], rows: &[RejectedRow], lang
 
 /// A spreadsheet being written row by row.
 enum Sink {
-    Csv(csv::Writer<BufWriter<File>>),
-    Xlsx { book: Box<Workbook>, path: std::path::PathBuf, row: u32 },
+    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Xlsx {
+        book: Box<Workbook>,
+        path: std::path::PathBuf,
+        row: u32,
+    },
 }
 
 impl Sink {
@@ -117,7 +131,7 @@ impl Sink {
                 out.write_all(b"\xEF\xBB\xBF")?;
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(headers)?;
-                Ok(Sink::Csv(w))
+                Ok(Sink::Csv(Box::new(w)))
             }
             SheetFormat::Xlsx => {
                 let mut book = Box::new(Workbook::new());
@@ -129,7 +143,11 @@ impl Sink {
                     sheet.set_column_width(i as u16, if h.contains("号码") { 22 } else { 12 })?;
                 }
                 sheet.set_freeze_panes(1, 0)?;
-                Ok(Sink::Xlsx { book, path: path.to_path_buf(), row: 1 })
+                Ok(Sink::Xlsx {
+                    book,
+                    path: path.to_path_buf(),
+                    row: 1,
+                })
             }
         }
     }
@@ -155,8 +173,12 @@ impl Sink {
         match self {
             Sink::Csv(mut w) => {
                 w.flush()?;
-                let out = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-                out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?.sync_all()?;
+                let out = w
+                    .into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                out.into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))?
+                    .sync_all()?;
             }
             Sink::Xlsx { mut book, path, .. } => book.save(&path)?,
         }

@@ -24,15 +24,16 @@ pub fn today() -> Date {
 
 /// Opens the store a URL names: `sqlite://…` (the default) or `postgres://…`, and migrates it.
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(doorstep_store_postgres::connect(url, None).await?)
-    } else if url.starts_with("sqlite:") {
-        Arc::new(doorstep_store_sqlite::connect(url).await?)
-    } else {
-        return Err(StoreError::Invalid(format!(
-            "unknown database URL {url:?}: use sqlite://FILE or postgres://…"
-        )));
-    };
+    let store: Arc<dyn Store> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(doorstep_store_postgres::connect(url, None).await?)
+        } else if url.starts_with("sqlite:") {
+            Arc::new(doorstep_store_sqlite::connect(url).await?)
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "unknown database URL {url:?}: use sqlite://FILE or postgres://…"
+            )));
+        };
     store.migrate().await?;
     Ok(store)
 }

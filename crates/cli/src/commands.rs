@@ -18,10 +18,15 @@ use crate::{AreaCommand, Cli, Command, ExportWhat, FormatArg, ImportWhat};
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let lang = Lang::from_tag(&cli.lang);
-    let store = open_store(&cli.db).await.with_context(|| format!("opening {}", redact(&cli.db)))?;
+    let store = open_store(&cli.db)
+        .await
+        .with_context(|| format!("opening {}", redact(&cli.db)))?;
     match cli.command {
         Command::Migrate => {
-            println!("{}", lang.pick("数据库已是最新结构", "database schema is up to date"));
+            println!(
+                "{}",
+                lang.pick("数据库已是最新结构", "database schema is up to date")
+            );
         }
         Command::Demo => load_demo(store.as_ref(), lang).await?,
         Command::Serve { addr, demo } => {
@@ -31,10 +36,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             doorstep_web::serve(store, addr).await?;
         }
         Command::Area { command } => area(store, command, lang).await?,
-        Command::Import { what: ImportWhat::Persons { into, file, json, rejects } } => {
+        Command::Import {
+            what:
+                ImportWhat::Persons {
+                    into,
+                    file,
+                    json,
+                    rejects,
+                },
+        } => {
             return import(store, &into, file, json, rejects, lang).await;
         }
-        Command::Export { what: ExportWhat::Persons { area, format, output } } => {
+        Command::Export {
+            what:
+                ExportWhat::Persons {
+                    area,
+                    format,
+                    output,
+                },
+        } => {
             let path = parse_path(&area, lang)?;
             if store.area_by_path(&path).await?.is_none() {
                 bail!("{}{path}", lang.pick("区域不存在：", "area not found: "));
@@ -70,7 +90,10 @@ fn parse_path(raw: &str, lang: Lang) -> Result<AreaPath> {
 
 async fn load_demo(store: &dyn Store, lang: Lang) -> Result<()> {
     let started = Instant::now();
-    eprintln!("{}", lang.pick("正在生成演示社区……", "creating the demo community…"));
+    eprintln!(
+        "{}",
+        lang.pick("正在生成演示社区……", "creating the demo community…")
+    );
     let r = demo::load(store).await?;
     let secs = started.elapsed().as_secs_f64();
     match lang {
@@ -95,20 +118,35 @@ async fn load_demo(store: &dyn Store, lang: Lang) -> Result<()> {
 async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result<()> {
     match command {
         AreaCommand::Add { kind, path } => {
-            let kind = AreaKind::parse(&kind).map_err(|p| anyhow!("--kind {kind}: {}", p.message(lang)))?;
+            let kind = AreaKind::parse(&kind)
+                .map_err(|p| anyhow!("--kind {kind}: {}", p.message(lang)))?;
             let path = parse_path(&path, lang)?;
             let parent = path.parent();
-            let area = store.create_area(parent.as_ref(), kind, path.name()).await.map_err(|e| match e {
-                doorstep_store::StoreError::NotFound(p) => {
-                    anyhow!("{}{p}", lang.pick("上级区域不存在：", "parent area not found: "))
-                }
-                doorstep_store::StoreError::Conflict(_) => {
-                    anyhow!("{}{path}", lang.pick("区域已存在：", "area already exists: "))
-                }
-                doorstep_store::StoreError::Invalid(m) => anyhow!("{m}"),
-                other => other.into(),
-            })?;
-            println!("{} {} ({})", lang.pick("已创建", "created"), area.path, area.kind.label(lang));
+            let area = store
+                .create_area(parent.as_ref(), kind, path.name())
+                .await
+                .map_err(|e| match e {
+                    doorstep_store::StoreError::NotFound(p) => {
+                        anyhow!(
+                            "{}{p}",
+                            lang.pick("上级区域不存在：", "parent area not found: ")
+                        )
+                    }
+                    doorstep_store::StoreError::Conflict(_) => {
+                        anyhow!(
+                            "{}{path}",
+                            lang.pick("区域已存在：", "area already exists: ")
+                        )
+                    }
+                    doorstep_store::StoreError::Invalid(m) => anyhow!("{m}"),
+                    other => other.into(),
+                })?;
+            println!(
+                "{} {} ({})",
+                lang.pick("已创建", "created"),
+                area.path,
+                area.kind.label(lang)
+            );
         }
         AreaCommand::List { path, json } => {
             let roots = match path {
@@ -151,7 +189,12 @@ fn print_tree(all: &[AreaCount], lang: Lang) {
     let base_depth = first.area.path.names().count();
     for c in all {
         let indent = "  ".repeat(c.area.path.names().count().saturating_sub(base_depth));
-        let (name, kind, h, p) = (&c.area.name, c.area.kind.label(lang), c.households, c.persons);
+        let (name, kind, h, p) = (
+            &c.area.name,
+            c.area.kind.label(lang),
+            c.households,
+            c.persons,
+        );
         let line = match lang {
             Lang::Zh => writeln!(out, "{indent}{name}（{kind}）  {h} 户  {p} 人"),
             Lang::En => writeln!(out, "{indent}{name} ({kind})  {h} households  {p} persons"),
@@ -174,7 +217,10 @@ async fn import(
     let into = parse_path(into, lang)?;
     let opts = ImportOptions {
         into,
-        actor: Actor { name: "cli".to_string(), source: "import".to_string() },
+        actor: Actor {
+            name: "cli".to_string(),
+            source: "import".to_string(),
+        },
         lang,
         keep_rejects: rejects.is_some(),
     };
@@ -212,10 +258,8 @@ async fn import(
             return Ok(ExitCode::FAILURE);
         }
     };
-    if let Some(path) = &rejects {
-        if !report.rejects.is_empty() {
-            write_rejects(path, &report.headers, &report.rejects, lang)?;
-        }
+    if let (Some(path), false) = (&rejects, report.rejects.is_empty()) {
+        write_rejects(path, &report.headers, &report.rejects, lang)?;
     }
     if json_out {
         println!("{}", serde_json::to_string(&report)?);
@@ -243,7 +287,11 @@ async fn import(
         println!("  … {}", r.errors.len() - 50);
     }
     if let (Some(path), false) = (&rejects, r.rejects.is_empty()) {
-        println!("{}{}", lang.pick("被拒绝的行已写入 ", "rejected rows written to "), path.display());
+        println!(
+            "{}{}",
+            lang.pick("被拒绝的行已写入 ", "rejected rows written to "),
+            path.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

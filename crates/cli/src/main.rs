@@ -16,7 +16,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "doorstep", version, about)]
 pub struct Cli {
     /// Database URL: sqlite://FILE (default) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "DOORSTEP_DB", default_value = "sqlite://doorstep.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DOORSTEP_DB",
+        default_value = "sqlite://doorstep.db"
+    )]
     pub db: String,
     /// Language of messages: zh (default) or en.
     #[arg(long, global = true, env = "DOORSTEP_LANG", default_value = "zh")]
@@ -132,11 +137,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start: {e}");

@@ -21,7 +21,8 @@ pub use sql::SqlStore as PgStore;
 /// Connects to a `postgres://` URL. `schema`, when given, is put first on the search path
 /// (tests use a fresh schema each). Does not migrate.
 pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
-    let mut options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(Box::new(e)))?;
+    let mut options =
+        PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(Box::new(e)))?;
     if let Some(s) = schema {
         options = options.options([("search_path", s)]);
     }
@@ -49,7 +50,10 @@ mod backend {
     }
 
     pub async fn migrate(pool: &Pool) -> StoreResult<()> {
-        sqlx::migrate!("./migrations").run(pool).await.map_err(|e| StoreError::Other(Box::new(e)))
+        sqlx::migrate!("./migrations")
+            .run(pool)
+            .await
+            .map_err(|e| StoreError::Other(Box::new(e)))
     }
 
     /// PostgreSQL names the constraint itself.

@@ -54,7 +54,10 @@ mod backend {
     }
 
     pub async fn migrate(pool: &Pool) -> StoreResult<()> {
-        sqlx::migrate!("./migrations").run(pool).await.map_err(|e| StoreError::Other(Box::new(e)))
+        sqlx::migrate!("./migrations")
+            .run(pool)
+            .await
+            .map_err(|e| StoreError::Other(Box::new(e)))
     }
 
     /// SQLite reports `UNIQUE constraint failed: persons.id_rev, persons.id_type`; map the

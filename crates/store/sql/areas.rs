@@ -17,35 +17,62 @@ const SUBTREE: &str = "(a.path = $1 OR (a.path >= $2 AND a.path < $3))";
 
 pub async fn area_by_path(pool: &Pool, path: &AreaPath) -> StoreResult<Option<Area>> {
     let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.path = $1");
-    let row: Option<AreaRow> =
-        sqlx::query_as(AssertSqlSafe(sql)).bind(path.as_str()).fetch_optional(pool).await.map_err(db_err)?;
+    let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(path.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
     row.map(AreaRow::into_area).transpose()
 }
 
 pub async fn root_areas(pool: &Pool) -> StoreResult<Vec<Area>> {
     let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.parent_id IS NULL ORDER BY a.path");
-    let rows: Vec<AreaRow> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.map_err(db_err)?;
+    let rows: Vec<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
     rows.into_iter().map(AreaRow::into_area).collect()
 }
 
 pub async fn area_by_id(pool: &Pool, id: Id) -> StoreResult<Option<Area>> {
     let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.id = $1");
-    let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await.map_err(db_err)?;
+    let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
     row.map(AreaRow::into_area).transpose()
 }
 
-pub async fn create_area(pool: &Pool, parent: Option<&AreaPath>, kind: AreaKind, name: &str) -> StoreResult<Area> {
+pub async fn create_area(
+    pool: &Pool,
+    parent: Option<&AreaPath>,
+    kind: AreaKind,
+    name: &str,
+) -> StoreResult<Area> {
     let name = area_name(name).map_err(|p| StoreError::Invalid(p.code().to_string()))?;
     let mut tx = begin_write(pool).await.map_err(db_err)?;
     let (parent_id, path) = match parent {
-        None => (None, AreaPath::root(&name).map_err(|p| StoreError::Invalid(p.code().to_string()))?),
+        None => (
+            None,
+            AreaPath::root(&name).map_err(|p| StoreError::Invalid(p.code().to_string()))?,
+        ),
         Some(pp) => {
             let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.path = $1");
-            let row: Option<AreaRow> =
-                sqlx::query_as(AssertSqlSafe(sql)).bind(pp.as_str()).fetch_optional(&mut *tx).await.map_err(db_err)?;
-            let parent = row.ok_or_else(|| StoreError::NotFound(pp.to_string()))?.into_area()?;
+            let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(pp.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            let parent = row
+                .ok_or_else(|| StoreError::NotFound(pp.to_string()))?
+                .into_area()?;
             check_kind(&parent, kind)?;
-            (Some(parent.id), pp.child(&name).map_err(|p| StoreError::Invalid(p.code().to_string()))?)
+            (
+                Some(parent.id),
+                pp.child(&name)
+                    .map_err(|p| StoreError::Invalid(p.code().to_string()))?,
+            )
         }
     };
     let id: i64 = sqlx::query_scalar(
@@ -60,34 +87,52 @@ pub async fn create_area(pool: &Pool, parent: Option<&AreaPath>, kind: AreaKind,
     .await
     .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
-    Ok(Area { id, parent_id, kind, name, path })
+    Ok(Area {
+        id,
+        parent_id,
+        kind,
+        name,
+        path,
+    })
 }
 
 fn check_kind(parent: &Area, kind: AreaKind) -> StoreResult<()> {
     if kind.may_be_child_of(parent.kind) {
         Ok(())
     } else {
-        Err(StoreError::Invalid(format!("a {kind} cannot be placed under a {}", parent.kind)))
+        Err(StoreError::Invalid(format!(
+            "a {kind} cannot be placed under a {}",
+            parent.kind
+        )))
     }
 }
 
-pub async fn ensure_child_area(pool: &Pool, parent: &Area, kind: AreaKind, name: &str) -> StoreResult<Area> {
-    let path = parent.path.child(name).map_err(|p| StoreError::Invalid(p.code().to_string()))?;
+pub async fn ensure_child_area(
+    pool: &Pool,
+    parent: &Area,
+    kind: AreaKind,
+    name: &str,
+) -> StoreResult<Area> {
+    let path = parent
+        .path
+        .child(name)
+        .map_err(|p| StoreError::Invalid(p.code().to_string()))?;
     if let Some(a) = area_by_path(pool, &path).await? {
         return Ok(a);
     }
     match create_area(pool, Some(&parent.path), kind, name).await {
         // Another writer created it between our read and our write: take theirs.
-        Err(StoreError::Conflict(_)) => {
-            area_by_path(pool, &path).await?.ok_or_else(|| StoreError::NotFound(path.to_string()))
-        }
+        Err(StoreError::Conflict(_)) => area_by_path(pool, &path)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(path.to_string())),
         other => other,
     }
 }
 
 pub async fn areas_of_kind(pool: &Pool, path: &AreaPath, kind: AreaKind) -> StoreResult<Vec<Area>> {
     let (a, b, c) = subtree_bounds(path);
-    let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE {SUBTREE} AND a.kind = $4 ORDER BY a.path");
+    let sql =
+        format!("SELECT {AREA_COLS} FROM areas a WHERE {SUBTREE} AND a.kind = $4 ORDER BY a.path");
     let rows: Vec<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(a)
         .bind(b)
@@ -109,12 +154,20 @@ pub async fn area_tree(pool: &Pool, path: &AreaPath) -> StoreResult<Vec<AreaCoun
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    let areas: Vec<Area> = rows.into_iter().map(AreaRow::into_area).collect::<StoreResult<_>>()?;
+    let areas: Vec<Area> = rows
+        .into_iter()
+        .map(AreaRow::into_area)
+        .collect::<StoreResult<_>>()?;
     let direct = |sql: String| {
         let (a, b, c) = (a.clone(), b.clone(), c.clone());
         async move {
-            let v: Vec<(i64, i64)> =
-                sqlx::query_as(AssertSqlSafe(sql)).bind(a).bind(b).bind(c).fetch_all(pool).await.map_err(db_err)?;
+            let v: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(a)
+                .bind(b)
+                .bind(c)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
             StoreResult::Ok(v)
         }
     };
@@ -150,14 +203,23 @@ pub async fn area_tree(pool: &Pool, path: &AreaPath) -> StoreResult<Vec<AreaCoun
     Ok(areas
         .into_iter()
         .zip(counts)
-        .map(|(area, (households, persons))| AreaCount { area, households, persons })
+        .map(|(area, (households, persons))| AreaCount {
+            area,
+            households,
+            persons,
+        })
         .collect())
 }
 
 pub async fn household(pool: &Pool, id: Id) -> StoreResult<Option<Household>> {
-    let sql = format!("SELECT {HOUSEHOLD_COLS} FROM households h JOIN areas a ON a.id = h.area_id WHERE h.id = $1");
-    let row: Option<HouseholdRow> =
-        sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await.map_err(db_err)?;
+    let sql = format!(
+        "SELECT {HOUSEHOLD_COLS} FROM households h JOIN areas a ON a.id = h.area_id WHERE h.id = $1"
+    );
+    let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
     Ok(row.map(Household::from))
 }
 
@@ -168,17 +230,33 @@ pub async fn households(
     page: PageRequest,
 ) -> StoreResult<Page<Household>> {
     let (a, b, c) = subtree_bounds(area);
-    let room_cond = if room.is_some() { " AND h.room = $4" } else { "" };
-    let from = format!("FROM households h JOIN areas a ON a.id = h.area_id WHERE {SUBTREE}{room_cond}");
+    let room_cond = if room.is_some() {
+        " AND h.room = $4"
+    } else {
+        ""
+    };
+    let from =
+        format!("FROM households h JOIN areas a ON a.id = h.area_id WHERE {SUBTREE}{room_cond}");
     let count_sql = format!("SELECT COUNT(*) {from}");
-    let mut count = sqlx::query_scalar(AssertSqlSafe(count_sql)).bind(&a).bind(&b).bind(&c);
+    let mut count = sqlx::query_scalar(AssertSqlSafe(count_sql))
+        .bind(&a)
+        .bind(&b)
+        .bind(&c);
     if let Some(r) = room {
         count = count.bind(r);
     }
     let total: i64 = count.fetch_one(pool).await.map_err(db_err)?;
-    let (lim, off) = if room.is_some() { ("$5", "$6") } else { ("$4", "$5") };
-    let sql = format!("SELECT {HOUSEHOLD_COLS} {from} ORDER BY h.address, h.id LIMIT {lim} OFFSET {off}");
-    let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(&a).bind(&b).bind(&c);
+    let (lim, off) = if room.is_some() {
+        ("$5", "$6")
+    } else {
+        ("$4", "$5")
+    };
+    let sql =
+        format!("SELECT {HOUSEHOLD_COLS} {from} ORDER BY h.address, h.id LIMIT {lim} OFFSET {off}");
+    let mut q = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(&a)
+        .bind(&b)
+        .bind(&c);
     if let Some(r) = room {
         q = q.bind(r);
     }
@@ -188,5 +266,8 @@ pub async fn households(
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    Ok(Page { items: rows.into_iter().map(Household::from).collect(), total })
+    Ok(Page {
+        items: rows.into_iter().map(Household::from).collect(),
+        total,
+    })
 }

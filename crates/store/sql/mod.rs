@@ -46,11 +46,21 @@ impl Store for SqlStore {
         backend::migrate(&self.pool).await
     }
 
-    async fn create_area(&self, parent: Option<&AreaPath>, kind: AreaKind, name: &str) -> StoreResult<Area> {
+    async fn create_area(
+        &self,
+        parent: Option<&AreaPath>,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area> {
         areas::create_area(&self.pool, parent, kind, name).await
     }
 
-    async fn ensure_child_area(&self, parent: &Area, kind: AreaKind, name: &str) -> StoreResult<Area> {
+    async fn ensure_child_area(
+        &self,
+        parent: &Area,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area> {
         areas::ensure_child_area(&self.pool, parent, kind, name).await
     }
 
@@ -74,7 +84,11 @@ impl Store for SqlStore {
         areas::areas_of_kind(&self.pool, path, kind).await
     }
 
-    async fn upsert_persons(&self, actor: &Actor, rows: &[PersonUpsert]) -> StoreResult<UpsertReport> {
+    async fn upsert_persons(
+        &self,
+        actor: &Actor,
+        rows: &[PersonUpsert],
+    ) -> StoreResult<UpsertReport> {
         persons::upsert_persons(&self.pool, actor, rows).await
     }
 
@@ -82,7 +96,11 @@ impl Store for SqlStore {
         persons::person(&self.pool, id).await
     }
 
-    async fn person_by_document(&self, doc_type: DocType, number: &str) -> StoreResult<Option<Person>> {
+    async fn person_by_document(
+        &self,
+        doc_type: DocType,
+        number: &str,
+    ) -> StoreResult<Option<Person>> {
         persons::person_by_document(&self.pool, doc_type, number).await
     }
 
@@ -98,7 +116,12 @@ impl Store for SqlStore {
         areas::household(&self.pool, id).await
     }
 
-    async fn households(&self, area: &AreaPath, room: Option<&str>, page: PageRequest) -> StoreResult<Page<Household>> {
+    async fn households(
+        &self,
+        area: &AreaPath,
+        room: Option<&str>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Household>> {
         areas::households(&self.pool, area, room, page).await
     }
 
@@ -106,7 +129,12 @@ impl Store for SqlStore {
         persons::household_members(&self.pool, household).await
     }
 
-    async fn persons_after(&self, area: &AreaPath, after: Id, limit: u32) -> StoreResult<Vec<PersonWithPlace>> {
+    async fn persons_after(
+        &self,
+        area: &AreaPath,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<PersonWithPlace>> {
         persons::persons_after(&self.pool, area, after, limit).await
     }
 

@@ -10,7 +10,9 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::rows::{PERSON_COLS, PersonRow, persons, tags_json};
-use super::util::{MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause};
+use super::util::{
+    MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
+};
 use crate::backend::{Pool, Tx, begin_write};
 
 /// Columns written for a new person, in bind order.
@@ -18,7 +20,11 @@ const INSERT_COLS: &str = "household_id, name, id_type, id_number, id_rev, sex, 
      relation, residency, tags, created_at, updated_at";
 const INSERT_COL_COUNT: usize = 14;
 
-pub async fn upsert_persons(pool: &Pool, actor: &Actor, rows: &[PersonUpsert]) -> StoreResult<UpsertReport> {
+pub async fn upsert_persons(
+    pool: &Pool,
+    actor: &Actor,
+    rows: &[PersonUpsert],
+) -> StoreResult<UpsertReport> {
     if rows.is_empty() {
         return Ok(UpsertReport::default());
     }
@@ -60,7 +66,12 @@ pub async fn upsert_persons(pool: &Pool, actor: &Actor, rows: &[PersonUpsert]) -
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (id, changes) in chunk {
-            q = q.bind(*id).bind(now).bind(&actor.name).bind(&actor.source).bind(changes);
+            q = q
+                .bind(*id)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(&actor.source)
+                .bind(changes);
         }
         q.execute(&mut *tx).await.map_err(db_err)?;
     }
@@ -69,7 +80,10 @@ pub async fn upsert_persons(pool: &Pool, actor: &Actor, rows: &[PersonUpsert]) -
         .into_iter()
         .map(|o| o.ok_or_else(|| StoreError::Other("a row of the batch was not written".into())))
         .collect::<StoreResult<_>>()?;
-    Ok(UpsertReport { outcomes, households_created })
+    Ok(UpsertReport {
+        outcomes,
+        households_created,
+    })
 }
 
 type HouseholdKey = (Id, String);
@@ -82,7 +96,9 @@ async fn ensure_households(
 ) -> StoreResult<(HashMap<HouseholdKey, Id>, u64)> {
     let mut wanted: HashMap<HouseholdKey, &str> = HashMap::new();
     for r in rows {
-        wanted.entry((r.area_id, r.room.clone())).or_insert(&r.address);
+        wanted
+            .entry((r.area_id, r.room.clone()))
+            .or_insert(&r.address);
     }
     let mut area_ids: Vec<Id> = wanted.keys().map(|k| k.0).collect();
     area_ids.sort_unstable();
@@ -108,7 +124,10 @@ async fn ensure_households(
             found.insert((area_id, room), id);
         }
     }
-    let missing: Vec<(&HouseholdKey, &&str)> = wanted.iter().filter(|(k, _)| !found.contains_key(*k)).collect();
+    let missing: Vec<(&HouseholdKey, &&str)> = wanted
+        .iter()
+        .filter(|(k, _)| !found.contains_key(*k))
+        .collect();
     let created = missing.len() as u64;
     for chunk in missing.chunks(MAX_PARAMS / 4) {
         let sql = format!(
@@ -131,7 +150,10 @@ async fn existing_persons(
     tx: &mut Tx,
     rows: &[PersonUpsert],
 ) -> StoreResult<HashMap<(&'static str, String), (Person, Id)>> {
-    let revs: Vec<String> = rows.iter().map(|r| reversed(r.fields.doc().number())).collect();
+    let revs: Vec<String> = rows
+        .iter()
+        .map(|r| reversed(r.fields.doc().number()))
+        .collect();
     let mut out = HashMap::new();
     for chunk in revs.chunks(MAX_PARAMS) {
         let sql = format!(
@@ -144,7 +166,10 @@ async fn existing_persons(
         }
         for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
             let p = row.into_person()?;
-            let key = (p.fields.doc().doc_type().code(), p.fields.doc().number().to_string());
+            let key = (
+                p.fields.doc().doc_type().code(),
+                p.fields.doc().number().to_string(),
+            );
             let household = p.household_id;
             out.insert(key, (p, household));
         }
@@ -184,8 +209,10 @@ async fn insert_persons(
     }
     let returned = q.fetch_all(&mut **tx).await.map_err(db_err)?;
     // RETURNING does not promise row order: match the ids back by document.
-    let by_doc: HashMap<(String, String), i64> =
-        returned.into_iter().map(|(id, rev, t)| ((reversed(&rev), t), id)).collect();
+    let by_doc: HashMap<(String, String), i64> = returned
+        .into_iter()
+        .map(|(id, rev, t)| ((reversed(&rev), t), id))
+        .collect();
     chunk
         .iter()
         .map(|&(i, _)| {
@@ -198,7 +225,13 @@ async fn insert_persons(
         .collect()
 }
 
-async fn update_person(tx: &mut Tx, id: Id, household_id: Id, f: &PersonFields, now: OffsetDateTime) -> StoreResult<()> {
+async fn update_person(
+    tx: &mut Tx,
+    id: Id,
+    household_id: Id,
+    f: &PersonFields,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     let phone = f.phone().map(|p| p.as_str().to_string());
     sqlx::query(
         "UPDATE persons SET household_id = $1, name = $2, sex = $3, birth_date = $4, phone = $5, phone_rev = $6, \
@@ -222,7 +255,13 @@ async fn update_person(tx: &mut Tx, id: Id, household_id: Id, f: &PersonFields, 
 }
 
 /// The fields that differ, as `{"field": [old, new]}` in readable Chinese values.
-fn diff(old: &Person, old_household: Id, new: &PersonFields, new_household: Id, new_address: &str) -> Map<String, Value> {
+fn diff(
+    old: &Person,
+    old_household: Id,
+    new: &PersonFields,
+    new_household: Id,
+    new_address: &str,
+) -> Map<String, Value> {
     let mut m = Map::new();
     let o = &old.fields;
     let mut put = |k: &str, a: Option<String>, b: Option<String>| {
@@ -231,10 +270,26 @@ fn diff(old: &Person, old_household: Id, new: &PersonFields, new_household: Id, 
         }
     };
     put("name", Some(o.name().into()), Some(new.name().into()));
-    put("sex", o.sex().map(|s| s.label(Lang::Zh).into()), new.sex().map(|s| s.label(Lang::Zh).into()));
-    put("birth_date", o.birth_date().map(|d| d.to_string()), new.birth_date().map(|d| d.to_string()));
-    put("phone", o.phone().map(|p| p.as_str().into()), new.phone().map(|p| p.as_str().into()));
-    put("relation", o.relation().map(Into::into), new.relation().map(Into::into));
+    put(
+        "sex",
+        o.sex().map(|s| s.label(Lang::Zh).into()),
+        new.sex().map(|s| s.label(Lang::Zh).into()),
+    );
+    put(
+        "birth_date",
+        o.birth_date().map(|d| d.to_string()),
+        new.birth_date().map(|d| d.to_string()),
+    );
+    put(
+        "phone",
+        o.phone().map(|p| p.as_str().into()),
+        new.phone().map(|p| p.as_str().into()),
+    );
+    put(
+        "relation",
+        o.relation().map(Into::into),
+        new.relation().map(Into::into),
+    );
     put(
         "residency",
         o.residency().map(|r| r.label(Lang::Zh).into()),
@@ -242,18 +297,32 @@ fn diff(old: &Person, old_household: Id, new: &PersonFields, new_household: Id, 
     );
     put("tags", Some(o.tags().joined()), Some(new.tags().joined()));
     if old_household != new_household {
-        put("address", Some(old.address.clone()), Some(new_address.to_string()));
+        put(
+            "address",
+            Some(old.address.clone()),
+            Some(new_address.to_string()),
+        );
     }
     m
 }
 
 pub async fn person(pool: &Pool, id: Id) -> StoreResult<Option<Person>> {
-    let sql = format!("SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id WHERE p.id = $1");
-    let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await.map_err(db_err)?;
+    let sql = format!(
+        "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id WHERE p.id = $1"
+    );
+    let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
     row.map(PersonRow::into_person).transpose()
 }
 
-pub async fn person_by_document(pool: &Pool, doc_type: DocType, number: &str) -> StoreResult<Option<Person>> {
+pub async fn person_by_document(
+    pool: &Pool,
+    doc_type: DocType,
+    number: &str,
+) -> StoreResult<Option<Person>> {
     let sql = format!(
         "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id \
          WHERE p.id_rev = $1 AND p.id_type = $2"
@@ -271,7 +340,11 @@ pub async fn household_members(pool: &Pool, household: Id) -> StoreResult<Vec<Pe
     let sql = format!(
         "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 ORDER BY p.id"
     );
-    let rows: Vec<PersonRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(household).fetch_all(pool).await.map_err(db_err)?;
+    let rows: Vec<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(household)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
     persons(rows)
 }
 
@@ -285,7 +358,12 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
     let mut conds: Vec<String> = Vec::new();
     if let Some(area) = &query.area {
         let (a, b, c) = subtree_bounds(area);
-        conds.push(format!("(a.path = {} OR (a.path >= {} AND a.path < {}))", bind(a), bind(b), bind(c)));
+        conds.push(format!(
+            "(a.path = {} OR (a.path >= {} AND a.path < {}))",
+            bind(a),
+            bind(b),
+            bind(c)
+        ));
     }
     if let Some(text) = query.text.as_deref().map(tidy).filter(|t| !t.is_empty()) {
         let code = compact(&text).to_uppercase();
@@ -297,9 +375,13 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
         if code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
             let rev = reversed(&code);
             let (lo, hi) = (bind(rev.clone()), bind(prefix_upper(&rev)));
-            parts.push(format!("SELECT id FROM persons WHERE id_rev >= {lo} AND id_rev < {hi}"));
+            parts.push(format!(
+                "SELECT id FROM persons WHERE id_rev >= {lo} AND id_rev < {hi}"
+            ));
             if !code.contains('X') {
-                parts.push(format!("SELECT id FROM persons WHERE phone_rev >= {lo} AND phone_rev < {hi}"));
+                parts.push(format!(
+                    "SELECT id FROM persons WHERE phone_rev >= {lo} AND phone_rev < {hi}"
+                ));
             }
         }
         parts.push(format!(
@@ -308,15 +390,25 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
         ));
         conds.push(format!("p.id IN ({})", parts.join(" UNION ")));
     }
-    let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-    let from = format!("FROM persons p JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id {where_}");
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let from = format!(
+        "FROM persons p JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id {where_}"
+    );
     let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) {from}")));
     for b in &binds {
         count = count.bind(b);
     }
     let total = count.fetch_one(pool).await.map_err(db_err)?;
     let n = binds.len();
-    let sql = format!("SELECT {PERSON_COLS} {from} ORDER BY p.id LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!(
+        "SELECT {PERSON_COLS} {from} ORDER BY p.id LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
     let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql));
     for b in &binds {
         q = q.bind(b);
@@ -327,7 +419,10 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    Ok(Page { items: persons(rows)?, total })
+    Ok(Page {
+        items: persons(rows)?,
+        total,
+    })
 }
 
 pub async fn person_history(pool: &Pool, id: Id) -> StoreResult<Vec<HistoryEntry>> {
@@ -363,7 +458,12 @@ struct PlaceRow {
     n2: Option<String>,
 }
 
-pub async fn persons_after(pool: &Pool, area: &AreaPath, after: Id, limit: u32) -> StoreResult<Vec<PersonWithPlace>> {
+pub async fn persons_after(
+    pool: &Pool,
+    area: &AreaPath,
+    after: Id,
+    limit: u32,
+) -> StoreResult<Vec<PersonWithPlace>> {
     let (a, b, c) = subtree_bounds(area);
     let sql = format!(
         "SELECT {PERSON_COLS}, h.room, a.kind AS k0, a.name AS n0, a1.kind AS k1, a1.name AS n1, a2.kind AS k2, a2.name AS n2 \
@@ -404,5 +504,8 @@ pub async fn persons_after(pool: &Pool, area: &AreaPath, after: Id, limit: u32) 
 }
 
 pub async fn max_person_id(pool: &Pool) -> StoreResult<Id> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM persons").fetch_one(pool).await.map_err(db_err)
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM persons")
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)
 }

@@ -86,16 +86,28 @@ pub struct PersonRow {
 
 impl PersonRow {
     pub fn into_person(self) -> StoreResult<Person> {
-        let doc_type = DocType::parse(&self.id_type).map_err(|_| corrupt("document type", &self.id_type))?;
+        let doc_type =
+            DocType::parse(&self.id_type).map_err(|_| corrupt("document type", &self.id_type))?;
         let sex = match self.sex.as_deref() {
             None => None,
-            Some(s) => Some(Sex::parse_optional(s).ok().flatten().ok_or_else(|| corrupt("sex", s))?),
+            Some(s) => Some(
+                Sex::parse_optional(s)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| corrupt("sex", s))?,
+            ),
         };
         let residency = match self.residency.as_deref() {
             None => None,
-            Some(s) => Some(Residency::parse_optional(s).ok().flatten().ok_or_else(|| corrupt("residency", s))?),
+            Some(s) => Some(
+                Residency::parse_optional(s)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| corrupt("residency", s))?,
+            ),
         };
-        let tags: Vec<String> = serde_json::from_str(&self.tags).map_err(|_| corrupt("tags", &self.tags))?;
+        let tags: Vec<String> =
+            serde_json::from_str(&self.tags).map_err(|_| corrupt("tags", &self.tags))?;
         let fields = PersonFields::from_stored(
             self.name,
             IdDocument::from_stored(doc_type, self.id_number),

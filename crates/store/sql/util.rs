@@ -30,7 +30,10 @@ pub fn values_clause(rows: usize, cols: usize, start: usize) -> String {
 
 /// `$s,$s+1,…` for an `IN (…)` list of `n` values.
 pub fn list_clause(n: usize, start: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The bounds that select a subtree by path with an index range scan:

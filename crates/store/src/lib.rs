@@ -25,10 +25,20 @@ pub trait Store: Send + Sync + 'static {
     /// Creates an area under `parent` (a root when `None`).
     /// Conflict `area_path_unique` when it exists; NotFound when the parent does not;
     /// Invalid when the kind may not sit under the parent's kind.
-    async fn create_area(&self, parent: Option<&AreaPath>, kind: AreaKind, name: &str) -> StoreResult<Area>;
+    async fn create_area(
+        &self,
+        parent: Option<&AreaPath>,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area>;
 
     /// Returns the child of `parent` named `name`, creating it with `kind` if it is missing.
-    async fn ensure_child_area(&self, parent: &Area, kind: AreaKind, name: &str) -> StoreResult<Area>;
+    async fn ensure_child_area(
+        &self,
+        parent: &Area,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area>;
 
     /// Reads an area by its path.
     async fn area_by_path(&self, path: &AreaPath) -> StoreResult<Option<Area>>;
@@ -49,13 +59,21 @@ pub trait Store: Send + Sync + 'static {
     /// Creates or updates the persons of one import batch in one transaction, creating the
     /// households they name. Rows are applied in order and are distinct by document.
     /// Returns one outcome per row, in order.
-    async fn upsert_persons(&self, actor: &Actor, rows: &[PersonUpsert]) -> StoreResult<UpsertReport>;
+    async fn upsert_persons(
+        &self,
+        actor: &Actor,
+        rows: &[PersonUpsert],
+    ) -> StoreResult<UpsertReport>;
 
     /// Reads one person.
     async fn person(&self, id: Id) -> StoreResult<Option<Person>>;
 
     /// Reads one person by document.
-    async fn person_by_document(&self, doc_type: DocType, number: &str) -> StoreResult<Option<Person>>;
+    async fn person_by_document(
+        &self,
+        doc_type: DocType,
+        number: &str,
+    ) -> StoreResult<Option<Person>>;
 
     /// Searches persons: by name prefix, ID-number or phone suffix (or whole), or room;
     /// within an area; a page of them ordered by id.
@@ -68,14 +86,24 @@ pub trait Store: Send + Sync + 'static {
     async fn household(&self, id: Id) -> StoreResult<Option<Household>>;
 
     /// The households under an area, by address, a page of them; `room` filters exactly.
-    async fn households(&self, area: &AreaPath, room: Option<&str>, page: PageRequest) -> StoreResult<Page<Household>>;
+    async fn households(
+        &self,
+        area: &AreaPath,
+        room: Option<&str>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Household>>;
 
     /// The persons living in a household, by id.
     async fn household_members(&self, household: Id) -> StoreResult<Vec<Person>>;
 
     /// Persons under an area with id greater than `after`, at most `limit`, by id: the
     /// keyset pages of an export that never holds the whole area in memory.
-    async fn persons_after(&self, area: &AreaPath, after: Id, limit: u32) -> StoreResult<Vec<PersonWithPlace>>;
+    async fn persons_after(
+        &self,
+        area: &AreaPath,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<PersonWithPlace>>;
 
     /// The highest person id so far (0 when there are none).
     async fn max_person_id(&self) -> StoreResult<Id>;

@@ -40,14 +40,23 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                let store = doorstep_store_sqlite::connect(&url).await.expect("open sqlite");
+                let store = doorstep_store_sqlite::connect(&url)
+                    .await
+                    .expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
-                Some(TestDb { store: Arc::new(store), url, _dir: Some(dir), pg: None })
+                Some(TestDb {
+                    store: Arc::new(store),
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                })
             }
             Backend::Postgres => {
                 let Ok(base) = std::env::var("DOORSTEP_TEST_PG_URL") else {
                     if std::env::var_os("CI").is_some() {
-                        panic!("CI is set but DOORSTEP_TEST_PG_URL is not: PostgreSQL tests must run in CI");
+                        panic!(
+                            "CI is set but DOORSTEP_TEST_PG_URL is not: PostgreSQL tests must run in CI"
+                        );
                     }
                     eprintln!("skipped on PostgreSQL: DOORSTEP_TEST_PG_URL is not set");
                     return None;
@@ -56,7 +65,9 @@ impl TestDb {
                     "t_{}_{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::Relaxed),
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos())
                 );
                 let admin = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(1)
@@ -67,11 +78,18 @@ impl TestDb {
                     .execute(&admin)
                     .await
                     .expect("create schema");
-                let store = doorstep_store_postgres::connect(&base, Some(&schema)).await.expect("open postgres");
+                let store = doorstep_store_postgres::connect(&base, Some(&schema))
+                    .await
+                    .expect("open postgres");
                 store.migrate().await.expect("migrate postgres");
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                Some(TestDb { store: Arc::new(store), url, _dir: None, pg: Some((admin, schema)) })
+                Some(TestDb {
+                    store: Arc::new(store),
+                    url,
+                    _dir: None,
+                    pg: Some((admin, schema)),
+                })
             }
         }
     }
@@ -80,7 +98,9 @@ impl TestDb {
     pub async fn cleanup(self) {
         if let Some((admin, schema)) = self.pg {
             drop(self.store);
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await;
         }
     }
 }
@@ -95,7 +115,9 @@ macro_rules! both_backends {
             use super::*;
 
             async fn run(backend: $crate::Backend) {
-                let Some(db) = $crate::TestDb::new(backend).await else { return };
+                let Some(db) = $crate::TestDb::new(backend).await else {
+                    return;
+                };
                 let body = $body;
                 body(&db).await;
                 db.cleanup().await;

@@ -26,7 +26,11 @@ pub struct ApiError {
 impl ApiError {
     /// 404: nothing there (or nothing the caller may see).
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", &format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("{what} not found"),
+        )
     }
 
     /// 400 with a code and message.
@@ -35,7 +39,13 @@ impl ApiError {
     }
 
     fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
-        ApiError { status, body: ErrorBody { error: code.to_string(), message: message.to_string() } }
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: code.to_string(),
+                message: message.to_string(),
+            },
+        }
     }
 }
 
@@ -48,7 +58,11 @@ impl From<StoreError> for ApiError {
             StoreError::Other(cause) => {
                 // The cause goes to the log; the caller gets a generic answer.
                 tracing::error!(error = %cause, "storage failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
             }
         }
     }

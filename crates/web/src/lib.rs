@@ -45,7 +45,13 @@ pub fn router(store: Arc<dyn Store>) -> Router {
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let openapi = Arc::new(openapi);
     api.route("/healthz", get(health))
-        .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { axum::Json((*doc).clone()) } }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json((*doc).clone()) }
+            }),
+        )
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(2 << 20))
         .layer(TraceLayer::new_for_http())
@@ -61,7 +67,9 @@ pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<(
     let local = listener.local_addr()?;
     tracing::info!(%local, backend = store.backend(), "listening");
     if !local.ip().is_loopback() {
-        tracing::warn!("listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry");
+        tracing::warn!(
+            "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"
+        );
     }
     eprintln!("Doorstep 已启动 / listening on http://{local}");
     axum::serve(listener, router(store))

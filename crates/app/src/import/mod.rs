@@ -126,7 +126,10 @@ impl ImportError {
                 format!("文件缺少“{}”列（表头须在第一行）", f.header_zh())
             }
             (ImportError::File(FileError::MissingColumn(f)), Lang::En) => {
-                format!("the file has no \"{}\" column (the header must be the first row)", f.label(Lang::En))
+                format!(
+                    "the file has no \"{}\" column (the header must be the first row)",
+                    f.label(Lang::En)
+                )
             }
             (ImportError::File(FileError::Empty), Lang::Zh) => "文件是空的".to_string(),
             (ImportError::AreaNotFound(p), Lang::Zh) => format!("区域不存在：{p}"),
@@ -173,17 +176,30 @@ pub async fn import_persons(
             bytes = c.bytes;
             loader.add(c.row, c.result, c.cells).await?;
         }
-        progress(Progress { rows: loader.report.rows, bytes, total_bytes, total_rows });
+        progress(Progress {
+            rows: loader.report.rows,
+            bytes,
+            total_bytes,
+            total_rows,
+        });
     }
     reading.await.map_err(|e| StoreError::Other(Box::new(e)))?;
     let report = loader.finish().await?;
-    progress(Progress { rows: report.rows, bytes: total_bytes, total_bytes, total_rows });
+    progress(Progress {
+        rows: report.rows,
+        bytes: total_bytes,
+        total_bytes,
+        total_rows,
+    });
     Ok(report)
 }
 
 /// The area an import goes into: it must exist and be a community or lower.
 pub async fn target_area(store: &dyn Store, path: &AreaPath) -> Result<Area, ImportError> {
-    let base = store.area_by_path(path).await?.ok_or_else(|| ImportError::AreaNotFound(path.clone()))?;
+    let base = store
+        .area_by_path(path)
+        .await?
+        .ok_or_else(|| ImportError::AreaNotFound(path.clone()))?;
     if base.kind < AreaKind::Community {
         return Err(ImportError::AreaTooHigh(base.kind));
     }
@@ -226,12 +242,22 @@ impl<'a> Loader<'a> {
     }
 
     /// Adds one row: a rejected row is reported, a good one placed and queued for writing.
-    pub async fn add(&mut self, row: u64, result: RowResult, cells: Option<Vec<String>>) -> Result<(), StoreError> {
+    pub async fn add(
+        &mut self,
+        row: u64,
+        result: RowResult,
+        cells: Option<Vec<String>>,
+    ) -> Result<(), StoreError> {
         self.report.rows += 1;
         let placed = match result {
             Err(problems) => Err(problems),
             Ok((fields, addr)) => match self.places.resolve(&addr).await {
-                Ok((area, address)) => Ok(PersonUpsert { area_id: area.id, room: addr.room, address, fields }),
+                Ok((area, address)) => Ok(PersonUpsert {
+                    area_id: area.id,
+                    room: addr.room,
+                    address,
+                    fields,
+                }),
                 Err(PlaceError::Row(f, p)) => Err(vec![(f, p)]),
                 Err(PlaceError::Store(e)) => return Err(e),
             },
@@ -239,7 +265,10 @@ impl<'a> Loader<'a> {
         match placed {
             Err(problems) => self.reject(row, cells, &problems),
             Ok(upsert) => {
-                let key = (upsert.fields.doc().doc_type().code(), upsert.fields.doc().number().to_string());
+                let key = (
+                    upsert.fields.doc().doc_type().code(),
+                    upsert.fields.doc().number().to_string(),
+                );
                 // The same person twice: write the first before the second, so the later row wins.
                 if self.in_batch.contains(&key) {
                     self.flush().await?;
@@ -291,10 +320,19 @@ impl<'a> Loader<'a> {
                 .unwrap_or_else(|| field.header_zh().to_string());
             let message = problem.message(self.lang);
             reasons.push(format!("{col}: {message}"));
-            report.errors.push(RowError { row, column: col, code: problem.code().to_string(), message });
+            report.errors.push(RowError {
+                row,
+                column: col,
+                code: problem.code().to_string(),
+                message,
+            });
         }
         if let Some(cells) = cells {
-            report.rejects.push(RejectedRow { row, cells, reason: reasons.join("; ") });
+            report.rejects.push(RejectedRow {
+                row,
+                cells,
+                reason: reasons.join("; "),
+            });
         }
     }
 }
@@ -303,7 +341,11 @@ impl<'a> Loader<'a> {
 pub type RowResult = Result<(PersonFields, AddressParts), Vec<(Field, Problem)>>;
 
 /// The reader thread: reads rows, validates them, hands them over in chunks.
-fn read_and_check(mut reader: RosterReader, keep_cells: bool, tx: mpsc::Sender<Result<Vec<Checked>, FileError>>) {
+fn read_and_check(
+    mut reader: RosterReader,
+    keep_cells: bool,
+    tx: mpsc::Sender<Result<Vec<Checked>, FileError>>,
+) {
     let index = reader.field_index();
     let today = today();
     let mut chunk = Vec::with_capacity(CHUNK);
@@ -332,7 +374,13 @@ fn check_row(
     today: time::Date,
     keep_cells: bool,
 ) -> Checked {
-    let get = |f: Field| index.get(&f).and_then(|&i| raw.cells.get(i)).map(|c| c.text()).unwrap_or_default();
+    let get = |f: Field| {
+        index
+            .get(&f)
+            .and_then(|&i| raw.cells.get(i))
+            .map(|c| c.text())
+            .unwrap_or_default()
+    };
     let input = PersonInput {
         name: get(Field::Name),
         id_type: get(Field::IdType),
@@ -345,11 +393,27 @@ fn check_row(
         tags: get(Field::Tags),
     };
     let person = PersonFields::parse(&input, today);
-    let addr = AddressParts::parse(&get(Field::Compound), &get(Field::Building), &get(Field::Unit), &get(Field::Room));
+    let addr = AddressParts::parse(
+        &get(Field::Compound),
+        &get(Field::Building),
+        &get(Field::Unit),
+        &get(Field::Room),
+    );
     let result = match (person, addr) {
         (Ok(p), Ok(a)) => Ok((p, a)),
-        (p, a) => Err(p.err().into_iter().flatten().chain(a.err().into_iter().flatten()).collect()),
+        (p, a) => Err(p
+            .err()
+            .into_iter()
+            .flatten()
+            .chain(a.err().into_iter().flatten())
+            .collect()),
     };
-    let cells = (keep_cells && result.is_err()).then(|| raw.cells.iter().map(|c| c.text()).collect());
-    Checked { row: raw.row, bytes, result, cells }
+    let cells =
+        (keep_cells && result.is_err()).then(|| raw.cells.iter().map(|c| c.text()).collect());
+    Checked {
+        row: raw.row,
+        bytes,
+        result,
+        cells,
+    }
 }

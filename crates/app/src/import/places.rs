@@ -43,17 +43,27 @@ impl<'a> Places<'a> {
                 compounds.insert(c.name.clone(), c);
             }
         }
-        Ok(Places { store, base, compounds, children: HashMap::new(), prefixes: HashMap::new() })
+        Ok(Places {
+            store,
+            base,
+            compounds,
+            children: HashMap::new(),
+            prefixes: HashMap::new(),
+        })
     }
 
     /// The building or unit of an address, and the readable address of its room.
     pub async fn resolve(&mut self, addr: &AddressParts) -> Result<(Area, String), PlaceError> {
         let mut cur = self.base.clone();
         if let Some(name) = &addr.compound {
-            cur = self.level(cur, AreaKind::Compound, name, Field::Compound).await?;
+            cur = self
+                .level(cur, AreaKind::Compound, name, Field::Compound)
+                .await?;
         }
         if let Some(name) = &addr.building {
-            cur = self.level(cur, AreaKind::Building, name, Field::Building).await?;
+            cur = self
+                .level(cur, AreaKind::Building, name, Field::Building)
+                .await?;
         }
         if let Some(name) = &addr.unit {
             cur = self.level(cur, AreaKind::Unit, name, Field::Unit).await?;
@@ -67,27 +77,39 @@ impl<'a> Places<'a> {
     }
 
     /// Steps from `cur` to the area of `kind` named `name`.
-    async fn level(&mut self, cur: Area, kind: AreaKind, name: &str, field: Field) -> Result<Area, PlaceError> {
+    async fn level(
+        &mut self,
+        cur: Area,
+        kind: AreaKind,
+        name: &str,
+        field: Field,
+    ) -> Result<Area, PlaceError> {
         if cur.kind == kind {
             // Importing into this very compound/building: the column just repeats it.
-            return if cur.name == name { Ok(cur) } else { Err(PlaceError::Row(field, Problem::OutsideArea)) };
+            return if cur.name == name {
+                Ok(cur)
+            } else {
+                Err(PlaceError::Row(field, Problem::OutsideArea))
+            };
         }
         if cur.kind > kind {
             return Err(PlaceError::Row(field, Problem::OutsideArea));
         }
-        if kind == AreaKind::Compound {
-            if let Some(c) = self.compounds.get(name) {
-                return Ok(c.clone());
-            }
+        if let (AreaKind::Compound, Some(c)) = (kind, self.compounds.get(name)) {
+            return Ok(c.clone());
         }
         let key = (cur.id, name.to_string());
         if let Some(a) = self.children.get(&key) {
             return Ok(a.clone());
         }
-        let area = self.store.ensure_child_area(&cur, kind, name).await.map_err(|e| match e {
-            StoreError::Invalid(_) => PlaceError::Row(field, Problem::OutsideArea),
-            other => PlaceError::Store(other),
-        })?;
+        let area = self
+            .store
+            .ensure_child_area(&cur, kind, name)
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(_) => PlaceError::Row(field, Problem::OutsideArea),
+                other => PlaceError::Store(other),
+            })?;
         if kind == AreaKind::Compound {
             self.compounds.insert(name.to_string(), area.clone());
         }

@@ -111,12 +111,19 @@ impl RosterReader {
         self.columns
             .iter()
             .position(|c| *c == Some(field))
-            .map_or_else(|| field.header_zh().to_string(), |i| self.headers[i].clone())
+            .map_or_else(
+                || field.header_zh().to_string(),
+                |i| self.headers[i].clone(),
+            )
     }
 
     /// The index of each field's column.
     pub fn field_index(&self) -> HashMap<Field, usize> {
-        self.columns.iter().enumerate().filter_map(|(i, c)| c.map(|f| (f, i))).collect()
+        self.columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.map(|f| (f, i)))
+            .collect()
     }
 
     /// The next row with the bytes read so far; `None` at the end.
@@ -126,7 +133,10 @@ impl RosterReader {
 }
 
 fn map_headers(headers: Vec<String>) -> Result<(Vec<String>, Vec<Option<Field>>), FileError> {
-    let headers: Vec<String> = headers.into_iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
+    let headers: Vec<String> = headers
+        .into_iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
     let mut columns: Vec<Option<Field>> = Vec::with_capacity(headers.len());
     for h in &headers {
         let f = Field::from_header(h);
@@ -167,7 +177,9 @@ fn sniff_encoding(head: &[u8]) -> &'static Encoding {
 
 fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
     let mut head = Vec::with_capacity(SNIFF);
-    File::open(path)?.take(SNIFF as u64).read_to_end(&mut head)?;
+    File::open(path)?
+        .take(SNIFF as u64)
+        .read_to_end(&mut head)?;
     let encoding = sniff_encoding(&head);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -204,7 +216,10 @@ fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
                         continue;
                     }
                     let line = rec.position().map_or(0, |p| p.line());
-                    let mut cells: Vec<Cell> = rec.iter().map(|f| Cell::Text(decode(f, encoding))).collect();
+                    let mut cells: Vec<Cell> = rec
+                        .iter()
+                        .map(|f| Cell::Text(decode(f, encoding)))
+                        .collect();
                     cells.resize(width.max(cells.len()), Cell::Text(String::new()));
                     let bytes = rdr.position().byte();
                     return Some(Ok((RawRow { row: line, cells }, bytes)));
@@ -212,26 +227,52 @@ fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
             }
         }
     });
-    Ok(RosterReader { headers, columns, total_rows: None, total_bytes, rows: Box::new(rows) })
+    Ok(RosterReader {
+        headers,
+        columns,
+        total_rows: None,
+        total_bytes,
+        rows: Box::new(rows),
+    })
 }
 
 fn open_xlsx(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
+    let mut book =
+        calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or(FileError::Empty)?
         .map_err(|e| FileError::Xlsx(e.to_string()))?;
     let first_row = u64::from(range.start().map_or(0, |(r, _)| r));
-    let mut all = range.rows().enumerate().map(|(i, r)| (first_row + i as u64 + 1, r));
-    let (_, header_cells) = all.find(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty))).ok_or(FileError::Empty)?;
+    let mut all = range
+        .rows()
+        .enumerate()
+        .map(|(i, r)| (first_row + i as u64 + 1, r));
+    let (_, header_cells) = all
+        .find(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)))
+        .ok_or(FileError::Empty)?;
     let headers: Vec<String> = header_cells.iter().map(|c| xlsx_cell(c).text()).collect();
     let (headers, columns) = map_headers(headers)?;
     let rows: Vec<(RawRow, u64)> = all
         .filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)))
-        .map(|(row, r)| (RawRow { row, cells: r.iter().map(xlsx_cell).collect() }, 0))
+        .map(|(row, r)| {
+            (
+                RawRow {
+                    row,
+                    cells: r.iter().map(xlsx_cell).collect(),
+                },
+                0,
+            )
+        })
         .collect();
     let total_rows = Some(rows.len() as u64);
-    Ok(RosterReader { headers, columns, total_rows, total_bytes, rows: Box::new(rows.into_iter().map(Ok)) })
+    Ok(RosterReader {
+        headers,
+        columns,
+        total_rows,
+        total_bytes,
+        rows: Box::new(rows.into_iter().map(Ok)),
+    })
 }
 
 fn xlsx_cell(c: &Data) -> Cell {

@@ -1,7 +1,7 @@
 //! JSON shapes of the API.
 
 use doorstep_core::Lang;
-use doorstep_store::{AreaCount, Household, HistoryEntry, Person};
+use doorstep_store::{AreaCount, HistoryEntry, Household, Person};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -28,7 +28,10 @@ impl Paging {
     pub fn request(&self) -> doorstep_store::PageRequest {
         let limit = self.per_page.unwrap_or(20).clamp(1, 200);
         let page = self.page.unwrap_or(1).max(1);
-        doorstep_store::PageRequest { offset: (page - 1).saturating_mul(limit), limit }
+        doorstep_store::PageRequest {
+            offset: (page - 1).saturating_mul(limit),
+            limit,
+        }
     }
 }
 
@@ -139,7 +142,8 @@ pub struct PersonResponse {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 impl From<&Person> for PersonResponse {
@@ -180,6 +184,11 @@ pub struct HistoryResponse {
 
 impl From<&HistoryEntry> for HistoryResponse {
     fn from(h: &HistoryEntry) -> Self {
-        HistoryResponse { at: rfc3339(h.at), actor: h.actor.clone(), source: h.source.clone(), changes: h.changes.clone() }
+        HistoryResponse {
+            at: rfc3339(h.at),
+            actor: h.actor.clone(),
+            source: h.source.clone(),
+            changes: h.changes.clone(),
+        }
     }
 }

@@ -1,0 +1,65 @@
+//! Helpers shared by the app's integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use doorstep_app::import::{ImportOptions, ImportReport, import_persons};
+use doorstep_core::{AreaKind, AreaPath, Lang};
+use doorstep_store::{Actor, Store};
+
+/// The community every test imports into.
+pub const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
+
+/// Creates 二七区/京广路街道/祥云社区.
+pub async fn community(store: &dyn Store) -> AreaPath {
+    let d = store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .unwrap();
+    let s = store
+        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
+        .await
+        .unwrap();
+    let c = store
+        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
+        .await
+        .unwrap();
+    c.path
+}
+
+/// Imports a file into the community with English messages and kept rejects.
+pub async fn import(store: &dyn Store, file: &Path) -> ImportReport {
+    import_into(store, file, COMMUNITY).await
+}
+
+/// Imports a file into an area.
+pub async fn import_into(store: &dyn Store, file: &Path, area: &str) -> ImportReport {
+    let opts = ImportOptions {
+        into: AreaPath::parse(area).unwrap(),
+        actor: Actor {
+            name: "test".into(),
+            source: "import".into(),
+        },
+        lang: Lang::En,
+        keep_rejects: true,
+    };
+    import_persons(store, file.to_path_buf(), &opts, |_| {})
+        .await
+        .unwrap()
+}
+
+/// Writes a UTF-8 CSV (no BOM) into a temp dir and returns its path.
+pub fn csv_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Valid resident ID numbers for tests (checksums computed, born 1950–1990).
+pub fn id(n: u16, male: bool) -> String {
+    let birth = time::macros::date!(1960 - 01 - 01) + time::Duration::days(i64::from(n) * 97);
+    doorstep_core::idnum::make_resident_id("410103", birth, n * 2 % 1000 + u16::from(male))
+}
+
+pub const HEADER: &str =
+    "姓名,证件类型,证件号码,性别,联系电话,小区,楼栋,单元,房号,与户主关系,居住类型,标签\n";
