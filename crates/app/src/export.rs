@@ -44,8 +44,9 @@ pub enum ExportError {
     Store(#[from] StoreError),
 }
 
-/// The template's cells for one person, in `Field::ALL` order.
-pub fn person_cells(p: &PersonWithPlace) -> Vec<String> {
+/// The template's cells for one person, in `Field::ALL` order; `masked` hides the middle of the
+/// ID number and phone (for roles that may export but not reveal).
+pub fn person_cells(p: &PersonWithPlace, masked: bool) -> Vec<String> {
     let f = &p.person.fields;
     let o = |s: Option<&str>| s.unwrap_or("").to_string();
     Field::ALL
@@ -53,9 +54,11 @@ pub fn person_cells(p: &PersonWithPlace) -> Vec<String> {
         .map(|field| match field {
             Field::Name => f.name().to_string(),
             Field::IdType => f.doc().doc_type().label_zh().to_string(),
+            Field::IdNumber if masked => f.doc().masked(),
             Field::IdNumber => f.doc().number().to_string(),
             Field::Sex => o(f.sex().map(|s| s.label(Lang::Zh))),
             Field::BirthDate => f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
+            Field::Phone if masked => f.phone().map(|p| p.masked()).unwrap_or_default(),
             Field::Phone => o(f.phone().map(|p| p.as_str())),
             Field::Compound => o(p.compound.as_deref()),
             Field::Building => o(p.building.as_deref()),
@@ -74,6 +77,7 @@ pub async fn export_persons(
     area: &AreaPath,
     format: SheetFormat,
     path: &Path,
+    masked: bool,
 ) -> Result<u64, ExportError> {
     let headers: Vec<&str> = Field::ALL.iter().map(|f| f.header_zh()).collect();
     let mut sink = Sink::create(format, path, &headers)?;
@@ -84,7 +88,7 @@ pub async fn export_persons(
         let Some(last) = page.last() else { break };
         after = last.person.id;
         for p in &page {
-            sink.row(&person_cells(p))?;
+            sink.row(&person_cells(p, masked))?;
             n += 1;
         }
     }

@@ -2,9 +2,14 @@
 //! and exporting rosters, demo data. Nothing here knows HTTP or the terminal.
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod auth;
 pub mod demo;
+pub mod error;
 pub mod export;
 pub mod import;
+pub mod registry;
+pub mod users;
 
 use std::sync::Arc;
 

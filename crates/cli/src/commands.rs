@@ -63,7 +63,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 FormatArg::Csv => SheetFormat::Csv,
                 FormatArg::Xlsx => SheetFormat::Xlsx,
             };
-            let n = export_persons(store.as_ref(), &path, format, &output).await?;
+            let n = export_persons(store.as_ref(), &path, format, &output, false).await?;
             match lang {
                 Lang::Zh => eprintln!("已导出 {n} 人到 {}", output.display()),
                 Lang::En => eprintln!("exported {n} persons to {}", output.display()),

@@ -11,6 +11,7 @@ pub mod lang;
 pub mod person;
 pub mod phone;
 pub mod problem;
+pub mod role;
 pub mod roster;
 pub mod text;
 
@@ -20,3 +21,4 @@ pub use lang::Lang;
 pub use person::{PersonFields, Residency, Sex, Tags};
 pub use phone::Phone;
 pub use problem::Problem;
+pub use role::Role;

@@ -271,3 +271,17 @@ pub async fn households(
         total,
     })
 }
+
+pub async fn set_household_notes(pool: &Pool, id: Id, notes: Option<&str>) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE households SET notes = $1, updated_at = $2 WHERE id = $3")
+        .bind(notes)
+        .bind(OffsetDateTime::now_utc())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("household {id}")));
+    }
+    Ok(())
+}

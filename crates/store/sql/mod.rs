@@ -7,6 +7,7 @@
 //! transaction starts, how a constraint is named, the migrations) lives in each crate's
 //! `backend` module. See ARCHITECTURE.md, "Two databases".
 
+mod accounts;
 mod areas;
 mod persons;
 mod rows;
@@ -15,6 +16,7 @@ mod util;
 use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
 use doorstep_store::*;
+use time::OffsetDateTime;
 
 use crate::backend::{self, Pool};
 
@@ -138,7 +140,77 @@ impl Store for SqlStore {
         persons::persons_after(&self.pool, area, after, limit).await
     }
 
+    async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()> {
+        areas::set_household_notes(&self.pool, id, notes).await
+    }
+
     async fn max_person_id(&self) -> StoreResult<Id> {
         persons::max_person_id(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Accounts for SqlStore {
+    async fn create_user(&self, user: &NewUser) -> StoreResult<User> {
+        accounts::create_user(&self.pool, user).await
+    }
+
+    async fn user_for_login(&self, username: &str) -> StoreResult<Option<(User, String)>> {
+        accounts::user_for_login(&self.pool, username).await
+    }
+
+    async fn users(&self, area: Option<&AreaPath>) -> StoreResult<Vec<User>> {
+        accounts::users(&self.pool, area).await
+    }
+
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<()> {
+        accounts::set_user_disabled(&self.pool, username, disabled).await
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> StoreResult<()> {
+        accounts::set_password(&self.pool, username, password_hash).await
+    }
+
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+        accounts::create_session(&self.pool, session).await
+    }
+
+    async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
+        accounts::session(&self.pool, token_hash, now).await
+    }
+
+    async fn touch_session(&self, id: Id, now: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()> {
+        accounts::touch_session(&self.pool, id, now, expires_at).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        accounts::delete_session(&self.pool, token_hash).await
+    }
+
+    async fn login_locked_until(&self, key: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>> {
+        accounts::login_locked_until(&self.pool, key, now).await
+    }
+
+    async fn login_failed(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window_secs: i64,
+        max: i64,
+        lock_secs: i64,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        accounts::login_failed(&self.pool, key, now, window_secs, max, lock_secs).await
+    }
+
+    async fn login_succeeded(&self, key: &str) -> StoreResult<()> {
+        accounts::login_succeeded(&self.pool, key).await
+    }
+
+    async fn audit(&self, entry: &NewAudit) -> StoreResult<()> {
+        accounts::audit(&self.pool, entry).await
+    }
+
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Page<AuditEntry>> {
+        accounts::audit_entries(&self.pool, query).await
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
-use super::rows::{PERSON_COLS, PersonRow, persons, tags_json};
+use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow, persons, tags_json};
 use super::util::{
     MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
 };
@@ -33,7 +33,7 @@ pub async fn upsert_persons(
     let (households, households_created) = ensure_households(&mut tx, rows, now).await?;
     let existing = existing_persons(&mut tx, rows).await?;
 
-    let mut outcomes: Vec<Option<(UpsertOutcome, Id)>> = vec![None; rows.len()];
+    let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
     let mut to_insert: Vec<(usize, Id)> = Vec::new();
     let mut history: Vec<(Id, String)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -44,11 +44,12 @@ pub async fn upsert_persons(
             Some((old, old_household)) => {
                 let changes = diff(old, *old_household, &row.fields, household_id, &row.address);
                 if changes.is_empty() {
-                    outcomes[i] = Some((UpsertOutcome::Unchanged, old.id));
+                    outcomes[i] = Some(RowOutcome { outcome: UpsertOutcome::Unchanged, id: old.id, changes: None });
                 } else {
                     update_person(&mut tx, old.id, household_id, &row.fields, now).await?;
-                    history.push((old.id, Value::Object(changes).to_string()));
-                    outcomes[i] = Some((UpsertOutcome::Updated, old.id));
+                    let changes = Value::Object(changes);
+                    history.push((old.id, changes.to_string()));
+                    outcomes[i] = Some(RowOutcome { outcome: UpsertOutcome::Updated, id: old.id, changes: Some(changes) });
                 }
             }
         }
@@ -56,7 +57,7 @@ pub async fn upsert_persons(
     for chunk in to_insert.chunks(MAX_PARAMS / INSERT_COL_COUNT) {
         let ids = insert_persons(&mut tx, rows, chunk, now).await?;
         for (&(i, _), id) in chunk.iter().zip(ids) {
-            outcomes[i] = Some((UpsertOutcome::Created, id));
+            outcomes[i] = Some(RowOutcome { outcome: UpsertOutcome::Created, id, changes: None });
         }
     }
     for chunk in history.chunks(MAX_PARAMS / 5) {
@@ -157,7 +158,7 @@ async fn existing_persons(
     let mut out = HashMap::new();
     for chunk in revs.chunks(MAX_PARAMS) {
         let sql = format!(
-            "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id WHERE p.id_rev IN ({})",
+            "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id_rev IN ({})",
             list_clause(chunk.len(), 1)
         );
         let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql));
@@ -324,8 +325,7 @@ pub async fn person_by_document(
     number: &str,
 ) -> StoreResult<Option<Person>> {
     let sql = format!(
-        "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id \
-         WHERE p.id_rev = $1 AND p.id_type = $2"
+        "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id_rev = $1 AND p.id_type = $2"
     );
     let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(reversed(number))
@@ -338,7 +338,7 @@ pub async fn person_by_document(
 
 pub async fn household_members(pool: &Pool, household: Id) -> StoreResult<Vec<Person>> {
     let sql = format!(
-        "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 ORDER BY p.id"
+        "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.household_id = $1 ORDER BY p.id"
     );
     let rows: Vec<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(household)
@@ -466,10 +466,9 @@ pub async fn persons_after(
 ) -> StoreResult<Vec<PersonWithPlace>> {
     let (a, b, c) = subtree_bounds(area);
     let sql = format!(
-        "SELECT {PERSON_COLS}, h.room, a.kind AS k0, a.name AS n0, a1.kind AS k1, a1.name AS n1, a2.kind AS k2, a2.name AS n2 \
-         FROM persons p JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id \
-         LEFT JOIN areas a1 ON a1.id = a.parent_id LEFT JOIN areas a2 ON a2.id = a1.parent_id \
-         WHERE (a.path = $1 OR (a.path >= $2 AND a.path < $3)) AND p.id > $4 ORDER BY p.id LIMIT $5"
+        "SELECT {PERSON_COLS}, h.room, ha.kind AS k0, ha.name AS n0, a1.kind AS k1, a1.name AS n1, a2.kind AS k2, a2.name AS n2 \
+         FROM {PERSON_FROM} LEFT JOIN areas a1 ON a1.id = ha.parent_id LEFT JOIN areas a2 ON a2.id = a1.parent_id \
+         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.id > $4 ORDER BY p.id LIMIT $5"
     );
     let rows: Vec<PlaceRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(a)

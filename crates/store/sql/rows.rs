@@ -34,7 +34,7 @@ impl AreaRow {
 }
 
 /// The columns of a household with its area path and member count, in this order.
-pub const HOUSEHOLD_COLS: &str = "h.id, h.area_id, a.path AS area_path, h.room, h.address, \
+pub const HOUSEHOLD_COLS: &str = "h.id, h.area_id, a.path AS area_path, h.room, h.address, h.notes, \
      (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS members";
 
 /// A `households` row with its area path.
@@ -45,6 +45,7 @@ pub struct HouseholdRow {
     pub area_path: String,
     pub room: String,
     pub address: String,
+    pub notes: Option<String>,
     pub members: i64,
 }
 
@@ -57,12 +58,16 @@ impl From<HouseholdRow> for Household {
             room: r.room,
             address: r.address,
             members: r.members,
+            notes: r.notes,
         }
     }
 }
 
-/// The columns of a person with their address, in this order (`p` persons, `h` households).
-pub const PERSON_COLS: &str = "p.id, p.household_id, h.address, p.name, p.id_type, p.id_number, \
+/// The tables a person is read from: the person, their household and its area.
+pub const PERSON_FROM: &str = "persons p JOIN households h ON h.id = p.household_id JOIN areas ha ON ha.id = h.area_id";
+
+/// The columns of a person with their address, in this order (see [`PERSON_FROM`]).
+pub const PERSON_COLS: &str = "p.id, p.household_id, h.address, ha.path AS area_path, p.name, p.id_type, p.id_number, \
      p.sex, p.birth_date, p.phone, p.relation, p.residency, p.tags, p.created_at, p.updated_at";
 
 /// A `persons` row with its household's address.
@@ -71,6 +76,7 @@ pub struct PersonRow {
     pub id: i64,
     pub household_id: i64,
     pub address: String,
+    pub area_path: String,
     pub name: String,
     pub id_type: String,
     pub id_number: String,
@@ -122,6 +128,7 @@ impl PersonRow {
             id: self.id,
             household_id: self.household_id,
             address: self.address,
+            area_path: AreaPath::from_stored(self.area_path),
             fields,
             created_at: self.created_at,
             updated_at: self.updated_at,

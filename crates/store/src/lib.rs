@@ -4,6 +4,7 @@
 //! own schema and migrations.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod error;
 mod model;
 
@@ -11,11 +12,13 @@ use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
 
 pub use error::{StoreError, StoreResult};
+pub use accounts::*;
 pub use model::*;
 
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
+/// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Accounts + Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;
 
@@ -104,6 +107,9 @@ pub trait Store: Send + Sync + 'static {
         after: Id,
         limit: u32,
     ) -> StoreResult<Vec<PersonWithPlace>>;
+
+    /// Sets a household's notes.
+    async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()>;
 
     /// The highest person id so far (0 when there are none).
     async fn max_person_id(&self) -> StoreResult<Id>;

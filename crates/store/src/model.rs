@@ -48,6 +48,8 @@ pub struct Household {
     pub address: String,
     /// How many persons live there.
     pub members: i64,
+    /// Free notes (一户一账).
+    pub notes: Option<String>,
 }
 
 /// A person's file as stored.
@@ -59,6 +61,8 @@ pub struct Person {
     pub household_id: Id,
     /// That household's readable address.
     pub address: String,
+    /// The path of the building or unit the household is in (what access is checked against).
+    pub area_path: AreaPath,
     /// The validated fields.
     pub fields: PersonFields,
     /// When the file was created.
@@ -116,11 +120,22 @@ pub enum UpsertOutcome {
     Unchanged,
 }
 
+/// What happened to one row of an upsert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowOutcome {
+    /// Created, updated or unchanged.
+    pub outcome: UpsertOutcome,
+    /// The person's id.
+    pub id: Id,
+    /// For an update, the changed fields: `{"phone": ["old", "new"], …}`.
+    pub changes: Option<serde_json::Value>,
+}
+
 /// What one upsert batch did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpsertReport {
-    /// One per row, in order: the outcome and the person's id.
-    pub outcomes: Vec<(UpsertOutcome, Id)>,
+    /// One per row, in order.
+    pub outcomes: Vec<RowOutcome>,
     /// Households the batch created.
     pub households_created: u64,
 }

@@ -298,8 +298,8 @@ impl<'a> Loader<'a> {
         self.batch.clear();
         let r = &mut self.report;
         r.households_created += done.households_created;
-        for (outcome, _) in done.outcomes {
-            match outcome {
+        for row in done.outcomes {
+            match row.outcome {
                 UpsertOutcome::Created => r.created += 1,
                 UpsertOutcome::Updated => r.updated += 1,
                 UpsertOutcome::Unchanged => r.unchanged += 1,

@@ -1,0 +1,283 @@
+//! Registry use cases for a logged-in user: every one checks access first, masks personal
+//! data unless it is revealed, and audits what the audit log must show.
+
+use doorstep_core::person::{Field, PersonInput};
+use doorstep_core::text::compact;
+use doorstep_core::{AreaPath, PersonFields, Problem};
+use doorstep_store::{
+    Actor, Area, AreaCount, HistoryEntry, Household, NewAudit, Page, PageRequest, Person, PersonQuery, PersonUpsert,
+    Store, UpsertOutcome,
+};
+use serde_json::{Value, json};
+
+use std::path::{Path, PathBuf};
+
+use doorstep_core::Lang;
+use doorstep_store::{AuditEntry, AuditQuery};
+
+use crate::access::{Action, Ctx, Principal};
+use crate::export::{SheetFormat, export_persons};
+use crate::import::{ImportOptions, ImportReport, Progress, import_persons};
+use crate::error::{AppError, AppResult};
+use crate::today;
+
+/// A person as a user may see them: ID number and phone masked unless revealed.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    /// The stored file.
+    pub person: Person,
+    /// The ID number, masked (`410103********1234`) unless revealed.
+    pub id_number: String,
+    /// The phone, masked (`138****1234`) unless revealed.
+    pub phone: Option<String>,
+    /// Whether the values are the full ones.
+    pub revealed: bool,
+}
+
+impl PersonView {
+    /// The view of a person, masked or revealed.
+    pub fn new(person: Person, revealed: bool) -> PersonView {
+        let f = &person.fields;
+        let (id_number, phone) = if revealed {
+            (f.doc().number().to_string(), f.phone().map(|p| p.as_str().to_string()))
+        } else {
+            (f.doc().masked(), f.phone().map(|p| p.masked()))
+        };
+        PersonView { person, id_number, phone, revealed }
+    }
+}
+
+/// The registry as one user may use it.
+pub struct Registry<'a> {
+    store: &'a dyn Store,
+    who: &'a Principal,
+    ctx: &'a Ctx,
+}
+
+impl<'a> Registry<'a> {
+    /// The registry for `who`, auditing with `ctx`.
+    pub fn new(store: &'a dyn Store, who: &'a Principal, ctx: &'a Ctx) -> Registry<'a> {
+        Registry { store, who, ctx }
+    }
+
+    /// Appends an audit entry as this user.
+    pub async fn audit(&self, action: &str, object: Option<(&str, i64)>, area: Option<&AreaPath>, details: Value) -> AppResult<()> {
+        self.store
+            .audit(&NewAudit {
+                user_id: Some(self.who.user.id),
+                username: self.who.user.username.clone(),
+                ip: self.ctx.ip.clone(),
+                request_id: self.ctx.request_id.clone(),
+                action: action.to_string(),
+                object_type: object.map(|o| o.0.to_string()),
+                object_id: object.map(|o| o.1),
+                area_path: area.map(ToString::to_string).or_else(|| Some(self.who.user.area_path.to_string())),
+                details,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The areas a user starts from: their own area (the admin: every root).
+    pub async fn home_areas(&self) -> AppResult<Vec<Area>> {
+        if !self.who.may(Action::Read) {
+            return Ok(Vec::new());
+        }
+        match self.who.scope(None) {
+            Some(Some(p)) => Ok(self.store.area_by_path(&p).await?.into_iter().collect()),
+            _ => Ok(self.store.root_areas().await?),
+        }
+    }
+
+    /// An area by id.
+    pub async fn area(&self, id: i64) -> AppResult<Area> {
+        let a = self.store.area_by_id(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Read, &a.path)?;
+        Ok(a)
+    }
+
+    /// An area by path.
+    pub async fn area_by_path(&self, path: &AreaPath) -> AppResult<Area> {
+        self.who.authorize(Action::Read, path)?;
+        self.store.area_by_path(path).await?.ok_or(AppError::NotFound)
+    }
+
+    /// A subtree with its counts.
+    pub async fn area_tree(&self, path: &AreaPath) -> AppResult<Vec<AreaCount>> {
+        self.who.authorize(Action::Read, path)?;
+        let tree = self.store.area_tree(path).await?;
+        if tree.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        Ok(tree)
+    }
+
+    /// Searches persons within the user's area. Users who may not reveal can still find a
+    /// person by a whole ID number or phone, but not by a longer tail than the mask shows.
+    pub async fn search(&self, text: Option<String>, area: Option<AreaPath>, page: PageRequest) -> AppResult<Page<PersonView>> {
+        if !self.who.may(Action::Read) {
+            return Err(AppError::NotFound);
+        }
+        let Some(area) = self.who.scope(area) else {
+            return Ok(Page { items: Vec::new(), total: 0 });
+        };
+        if let Some(t) = &text {
+            let code = compact(t).to_uppercase();
+            let digits = code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X');
+            let whole = code.len() == 18 || code.len() == 11 || code.len() == 15;
+            if digits && !whole && code.len() > 4 && !self.who.may(Action::Reveal) {
+                return Ok(Page { items: Vec::new(), total: 0 });
+            }
+        }
+        let page = self.store.search_persons(&PersonQuery { text, area, page }).await?;
+        Ok(Page { items: page.items.into_iter().map(|p| PersonView::new(p, false)).collect(), total: page.total })
+    }
+
+    /// One person; `reveal` shows the full ID number and phone (allowed roles only; audited).
+    pub async fn person(&self, id: i64, reveal: bool) -> AppResult<PersonView> {
+        let p = self.store.person(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Read, &p.area_path)?;
+        if reveal {
+            self.who.authorize(Action::Reveal, &p.area_path)?;
+            self.audit("person.reveal", Some(("person", p.id)), Some(&p.area_path), json!({"fields": ["id_number", "phone"]}))
+                .await?;
+        }
+        Ok(PersonView::new(p, reveal))
+    }
+
+    /// A person's change history.
+    pub async fn history(&self, id: i64) -> AppResult<Vec<HistoryEntry>> {
+        let p = self.store.person(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Read, &p.area_path)?;
+        Ok(self.store.person_history(id).await?)
+    }
+
+    /// A household with its members (masked).
+    pub async fn household(&self, id: i64) -> AppResult<(Household, Vec<PersonView>)> {
+        let h = self.store.household(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Read, &h.area_path)?;
+        let members = self.store.household_members(id).await?;
+        Ok((h, members.into_iter().map(|p| PersonView::new(p, false)).collect()))
+    }
+
+    /// The households of an area.
+    pub async fn households(&self, area: &AreaPath, room: Option<&str>, page: PageRequest) -> AppResult<Page<Household>> {
+        self.who.authorize(Action::Read, area)?;
+        Ok(self.store.households(area, room, page).await?)
+    }
+
+    /// Sets a household's notes (audited with before and after).
+    pub async fn set_household_notes(&self, id: i64, notes: &str) -> AppResult<()> {
+        let h = self.store.household(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Write, &h.area_path)?;
+        let notes = doorstep_core::text::tidy(notes);
+        if notes.chars().count() > 500 {
+            return Err(AppError::Validation(vec![(Field::Tags, Problem::TooLong { max: 500 })]));
+        }
+        let new = (!notes.is_empty()).then_some(notes);
+        if new == h.notes {
+            return Ok(());
+        }
+        self.store.set_household_notes(id, new.as_deref()).await?;
+        self.audit("household.update", Some(("household", id)), Some(&h.area_path), json!({"notes": [h.notes, new]}))
+            .await
+    }
+
+    /// Adds a person to a household, or moves an existing file (found by document) here.
+    /// Validation is the import's; every problem comes back against its field.
+    pub async fn add_person(&self, household_id: i64, input: &PersonInput) -> AppResult<PersonView> {
+        let h = self.store.household(household_id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Write, &h.area_path)?;
+        let fields = PersonFields::parse(input, today()).map_err(AppError::Validation)?;
+        if let Some(existing) = self.store.person_by_document(fields.doc().doc_type(), fields.doc().number()).await? {
+            // Moving someone in from outside one's area would let a worker read a stranger's file.
+            if !self.who.covers(&existing.area_path) {
+                return Err(AppError::Conflict("person_registered_elsewhere".into()));
+            }
+        }
+        self.save(&h, fields).await
+    }
+
+    /// Changes a person's fields (not their document); the history and audit say what changed.
+    pub async fn edit_person(&self, id: i64, input: &PersonInput) -> AppResult<PersonView> {
+        let p = self.store.person(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Write, &p.area_path)?;
+        let mut input = input.clone();
+        input.id_type = p.fields.doc().doc_type().code().to_string();
+        input.id_number = p.fields.doc().number().to_string();
+        let fields = PersonFields::parse(&input, today()).map_err(AppError::Validation)?;
+        let h = self.store.household(p.household_id).await?.ok_or(AppError::NotFound)?;
+        self.save(&h, fields).await
+    }
+
+    async fn save(&self, h: &Household, fields: PersonFields) -> AppResult<PersonView> {
+        let actor = Actor { name: self.who.user.username.clone(), source: "form".into() };
+        let upsert = PersonUpsert { area_id: h.area_id, room: h.room.clone(), address: h.address.clone(), fields };
+        let report = self.store.upsert_persons(&actor, &[upsert]).await?;
+        let row = report.outcomes.into_iter().next().ok_or(AppError::NotFound)?;
+        match row.outcome {
+            UpsertOutcome::Created => {
+                self.audit("person.create", Some(("person", row.id)), Some(&h.area_path), json!({"household_id": h.id}))
+                    .await?
+            }
+            UpsertOutcome::Updated => {
+                self.audit("person.update", Some(("person", row.id)), Some(&h.area_path), json!({"changes": row.changes}))
+                    .await?
+            }
+            UpsertOutcome::Unchanged => {}
+        }
+        let p = self.store.person(row.id).await?.ok_or(AppError::NotFound)?;
+        Ok(PersonView::new(p, false))
+    }
+
+    /// Exports every person under an area (audited). Roles that may not reveal get masked values.
+    pub async fn export(&self, area: &AreaPath, format: SheetFormat, path: &Path) -> AppResult<u64> {
+        self.who.authorize(Action::Export, area)?;
+        self.store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
+        let masked = !self.who.may(Action::Reveal);
+        let n = export_persons(self.store, area, format, path, masked)
+            .await
+            .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))?;
+        let format = match format {
+            SheetFormat::Csv => "csv",
+            SheetFormat::Xlsx => "xlsx",
+        };
+        self.audit("persons.export", None, Some(area), json!({"count": n, "format": format, "masked": masked}))
+            .await?;
+        Ok(n)
+    }
+
+    /// Imports a roster into an area (audited with its counts).
+    pub async fn import(
+        &self,
+        area: &AreaPath,
+        file: PathBuf,
+        lang: Lang,
+        progress: impl FnMut(Progress) + Send,
+    ) -> AppResult<ImportReport> {
+        self.who.authorize(Action::Write, area)?;
+        let opts = ImportOptions {
+            into: area.clone(),
+            actor: Actor { name: self.who.user.username.clone(), source: "import".into() },
+            lang,
+            keep_rejects: true,
+        };
+        let r = import_persons(self.store, file, &opts, progress).await?;
+        let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,
+            "unchanged": r.unchanged, "rejected": r.rejected, "households_created": r.households_created});
+        self.audit("persons.import", None, Some(area), counts).await?;
+        Ok(r)
+    }
+
+    /// Reads the audit log of the user's area, newest first (auditing roles only).
+    pub async fn audit_log(&self, mut query: AuditQuery) -> AppResult<Page<AuditEntry>> {
+        if !self.who.may(Action::Audit) {
+            return Err(AppError::Forbidden);
+        }
+        match self.who.scope(query.area.take()) {
+            Some(area) => query.area = area,
+            None => return Ok(Page { items: Vec::new(), total: 0 }),
+        }
+        Ok(self.store.audit_entries(&query).await?)
+    }
+}

@@ -1,0 +1,114 @@
+//! User accounts: created from the command line (which runs with the machine's authority) or
+//! by a manager inside their area; the demo users.
+
+use doorstep_core::{AreaPath, Role};
+use doorstep_store::{NewAudit, NewUser, Store, User};
+use serde_json::json;
+
+use crate::access::{Action, Ctx, Principal};
+use crate::auth::{check_password_rules, hash_password};
+use crate::error::{AppError, AppResult};
+
+/// Who asks for a user change: the command line, or a logged-in manager.
+pub enum By<'a> {
+    /// The local command line (as `cli`).
+    Cli,
+    /// A logged-in user, checked against their role and area.
+    User(&'a Principal, &'a Ctx),
+}
+
+impl By<'_> {
+    fn check(&self, role: Role, area: &AreaPath) -> AppResult<()> {
+        match self {
+            By::Cli => Ok(()),
+            By::User(p, _) => {
+                p.authorize(Action::ManageUsers, area)?;
+                if p.role().may_manage(role) { Ok(()) } else { Err(AppError::Forbidden) }
+            }
+        }
+    }
+
+    fn audit_entry(&self, action: &str, user: &User) -> NewAudit {
+        let (user_id, username, ctx) = match self {
+            By::Cli => (None, "cli".to_string(), None),
+            By::User(p, c) => (Some(p.user.id), p.user.username.clone(), Some(*c)),
+        };
+        NewAudit {
+            user_id,
+            username,
+            ip: ctx.and_then(|c| c.ip.clone()),
+            request_id: ctx.and_then(|c| c.request_id.clone()),
+            action: action.to_string(),
+            object_type: Some("user".into()),
+            object_id: Some(user.id),
+            area_path: Some(user.area_path.to_string()),
+            details: json!({"username": user.username, "role": user.role.code()}),
+        }
+    }
+}
+
+/// Checks a user name: 2–32 letters, digits, `_`, `-`, `.`.
+fn check_username(u: &str) -> AppResult<()> {
+    let ok = (2..=32).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok { Ok(()) } else { Err(AppError::Conflict("username_invalid".into())) }
+}
+
+/// Creates a user with a role in an area.
+pub async fn create_user(store: &dyn Store, by: By<'_>, username: &str, role: Role, area: &AreaPath, password: &str) -> AppResult<User> {
+    check_username(username)?;
+    check_password_rules(password).map_err(|_| AppError::Conflict("password_too_short".into()))?;
+    by.check(role, area)?;
+    let area = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
+    let password_hash = hash_password(password).await?;
+    let user = store.create_user(&NewUser { username: username.to_string(), role, area_id: area.id, password_hash }).await?;
+    store.audit(&by.audit_entry("user.create", &user)).await?;
+    Ok(user)
+}
+
+async fn find(store: &dyn Store, username: &str) -> AppResult<User> {
+    Ok(store.user_for_login(username).await?.ok_or(AppError::NotFound)?.0)
+}
+
+/// Disables (or enables) a user; their sessions end.
+pub async fn set_disabled(store: &dyn Store, by: By<'_>, username: &str, disabled: bool) -> AppResult<()> {
+    let user = find(store, username).await?;
+    by.check(user.role, &user.area_path)?;
+    store.set_user_disabled(username, disabled).await?;
+    store.audit(&by.audit_entry(if disabled { "user.disable" } else { "user.enable" }, &user)).await?;
+    Ok(())
+}
+
+/// Sets a new password; the user's sessions end.
+pub async fn set_password(store: &dyn Store, by: By<'_>, username: &str, password: &str) -> AppResult<()> {
+    check_password_rules(password).map_err(|_| AppError::Conflict("password_too_short".into()))?;
+    let user = find(store, username).await?;
+    by.check(user.role, &user.area_path)?;
+    store.set_password(username, &hash_password(password).await?).await?;
+    store.audit(&by.audit_entry("user.password", &user)).await?;
+    Ok(())
+}
+
+/// The demo logins: one user per role in the demo community, all with the password below.
+pub const DEMO_PASSWORD: &str = "doorstep-demo";
+
+/// Creates the demo users that do not exist yet; returns every demo login.
+pub async fn demo_users(store: &dyn Store) -> AppResult<Vec<(String, Role, AreaPath)>> {
+    let community = AreaPath::parse(crate::demo::COMMUNITY).map_err(|_| AppError::NotFound)?;
+    let compound = community.child("佳纷天地").map_err(|_| AppError::NotFound)?;
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let area = match role {
+            Role::Admin => AreaPath::parse("二七区").map_err(|_| AppError::NotFound)?,
+            Role::DistrictAdmin => AreaPath::parse("二七区").map_err(|_| AppError::NotFound)?,
+            Role::StreetAdmin => community.parent().ok_or(AppError::NotFound)?,
+            Role::GridLeader | Role::GridWorker | Role::Volunteer => compound.clone(),
+            _ => community.clone(),
+        };
+        let username = format!("demo-{}", role.code().replace('_', "-"));
+        if store.user_for_login(&username).await?.is_none() {
+            create_user(store, By::Cli, &username, role, &area, DEMO_PASSWORD).await?;
+        }
+        out.push((username, role, area));
+    }
+    Ok(out)
+}

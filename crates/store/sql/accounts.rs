@@ -1,0 +1,362 @@
+//! Users, sessions, login throttling and the audit log.
+
+use doorstep_core::{AreaPath, Role};
+use doorstep_store::*;
+use sqlx::AssertSqlSafe;
+use time::{Duration, OffsetDateTime};
+
+use super::util::{corrupt, db_err, prefix_upper, subtree_bounds};
+use crate::backend::{Pool, begin_write};
+
+const USER_COLS: &str = "u.id, u.username, u.role, u.area_id, ua.path AS area_path, u.disabled, u.created_at";
+const USER_FROM: &str = "users u JOIN areas ua ON ua.id = u.area_id";
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    role: String,
+    area_id: i64,
+    area_path: String,
+    disabled: bool,
+    created_at: OffsetDateTime,
+}
+
+impl UserRow {
+    fn into_user(self) -> StoreResult<User> {
+        let role = Role::parse(&self.role).ok_or_else(|| corrupt("role", &self.role))?;
+        Ok(User {
+            id: self.id,
+            username: self.username,
+            role,
+            area_id: self.area_id,
+            area_path: AreaPath::from_stored(self.area_path),
+            disabled: self.disabled,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub async fn create_user(pool: &Pool, u: &NewUser) -> StoreResult<User> {
+    let now = OffsetDateTime::now_utc();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (username, role, area_id, password_hash, disabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&u.username)
+    .bind(u.role.code())
+    .bind(u.area_id)
+    .bind(&u.password_hash)
+    .bind(false)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1");
+    let row: UserRow = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(pool).await.map_err(db_err)?;
+    row.into_user()
+}
+
+pub async fn user_for_login(pool: &Pool, username: &str) -> StoreResult<Option<(User, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let sql = format!("SELECT {USER_COLS}, u.password_hash FROM {USER_FROM} WHERE u.username = $1");
+    let row: Option<Row> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(username).fetch_optional(pool).await.map_err(db_err)?;
+    row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
+}
+
+pub async fn users(pool: &Pool, area: Option<&AreaPath>) -> StoreResult<Vec<User>> {
+    let rows: Vec<UserRow> = match area {
+        None => {
+            let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} ORDER BY u.username");
+            sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await
+        }
+        Some(a) => {
+            let (p, lo, hi) = subtree_bounds(a);
+            let sql = format!(
+                "SELECT {USER_COLS} FROM {USER_FROM} WHERE ua.path = $1 OR (ua.path >= $2 AND ua.path < $3) ORDER BY u.username"
+            );
+            sqlx::query_as(AssertSqlSafe(sql)).bind(p).bind(lo).bind(hi).fetch_all(pool).await
+        }
+    }
+    .map_err(db_err)?;
+    rows.into_iter().map(UserRow::into_user).collect()
+}
+
+async fn user_id(tx: &mut crate::backend::Tx, username: &str) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("user {username}")))
+}
+
+pub async fn set_user_disabled(pool: &Pool, username: &str, disabled: bool) -> StoreResult<()> {
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let id = user_id(&mut tx, username).await?;
+    sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+        .bind(disabled)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    if disabled {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub async fn set_password(pool: &Pool, username: &str, hash: &str) -> StoreResult<()> {
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let id = user_id(&mut tx, username).await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(db_err)?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub async fn create_session(pool: &Pool, s: &NewSession) -> StoreResult<()> {
+    let now = OffsetDateTime::now_utc();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&s.token_hash)
+    .bind(s.user_id)
+    .bind(&s.kind)
+    .bind(&s.csrf)
+    .bind(now)
+    .bind(now)
+    .bind(s.expires_at)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn session(pool: &Pool, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        sid: i64,
+        csrf: String,
+        kind: String,
+        expires_at: OffsetDateTime,
+        last_seen_at: OffsetDateTime,
+        #[sqlx(flatten)]
+        user: UserRow,
+    }
+    let sql = format!(
+        "SELECT s.id AS sid, s.csrf, s.kind, s.expires_at, s.last_seen_at, {USER_COLS} \
+         FROM sessions s JOIN {USER_FROM} ON u.id = s.user_id WHERE s.token_hash = $1"
+    );
+    let row: Option<Row> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(token_hash).fetch_optional(pool).await.map_err(db_err)?;
+    let Some(r) = row else { return Ok(None) };
+    if r.expires_at <= now || r.user.disabled {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        id: r.sid,
+        user: r.user.into_user()?,
+        csrf: r.csrf,
+        kind: r.kind,
+        expires_at: r.expires_at,
+        last_seen_at: r.last_seen_at,
+    }))
+}
+
+pub async fn touch_session(pool: &Pool, id: Id, now: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn delete_session(pool: &Pool, token_hash: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn login_locked_until(pool: &Pool, key: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>> {
+    let until: Option<Option<OffsetDateTime>> = sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(until.flatten().filter(|u| *u > now))
+}
+
+pub async fn login_failed(
+    pool: &Pool,
+    key: &str,
+    now: OffsetDateTime,
+    window_secs: i64,
+    max: i64,
+    lock_secs: i64,
+) -> StoreResult<Option<OffsetDateTime>> {
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let row: Option<(i64, OffsetDateTime)> =
+        sqlx::query_as("SELECT failures, window_start FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let (failures, start) = match row {
+        Some((f, start)) if now - start < Duration::seconds(window_secs) => (f + 1, start),
+        _ => (1, now),
+    };
+    let locked = (failures >= max).then(|| now + Duration::seconds(lock_secs));
+    // A lock starts a fresh count: the next failure after it counts from one.
+    let (failures, start) = if locked.is_some() { (0, now) } else { (failures, start) };
+    sqlx::query(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
+         locked_until = COALESCE(excluded.locked_until, login_throttle.locked_until)",
+    )
+    .bind(key)
+    .bind(failures)
+    .bind(start)
+    .bind(locked)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(locked)
+}
+
+pub async fn login_succeeded(pool: &Pool, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(pool).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn audit(pool: &Pool, e: &NewAudit) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, username, ip, request_id, action, object_type, object_id, area_path, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(OffsetDateTime::now_utc())
+    .bind(e.user_id)
+    .bind(&e.username)
+    .bind(&e.ip)
+    .bind(&e.request_id)
+    .bind(&e.action)
+    .bind(&e.object_type)
+    .bind(e.object_id)
+    .bind(&e.area_path)
+    .bind(e.details.to_string())
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: OffsetDateTime,
+    user_id: Option<i64>,
+    username: String,
+    ip: Option<String>,
+    request_id: Option<String>,
+    action: String,
+    object_type: Option<String>,
+    object_id: Option<i64>,
+    area_path: Option<String>,
+    details: String,
+}
+
+pub async fn audit_entries(pool: &Pool, q: &AuditQuery) -> StoreResult<Page<AuditEntry>> {
+    enum Bind {
+        Text(String),
+        Time(OffsetDateTime),
+    }
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut bind = |b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    let mut conds: Vec<String> = Vec::new();
+    if let Some(area) = &q.area {
+        let (p, lo, hi) = subtree_bounds(area);
+        conds.push(format!(
+            "(area_path = {} OR (area_path >= {} AND area_path < {}))",
+            bind(Bind::Text(p)),
+            bind(Bind::Text(lo)),
+            bind(Bind::Text(hi))
+        ));
+    }
+    if let Some(u) = q.username.as_deref().filter(|u| !u.is_empty()) {
+        conds.push(format!("username = {}", bind(Bind::Text(u.to_string()))));
+    }
+    if let Some(a) = q.action.as_deref().filter(|a| !a.is_empty()) {
+        let dotted = format!("{a}.");
+        conds.push(format!(
+            "(action = {} OR (action >= {} AND action < {}))",
+            bind(Bind::Text(a.to_string())),
+            bind(Bind::Text(dotted.clone())),
+            bind(Bind::Text(prefix_upper(&dotted)))
+        ));
+    }
+    if let Some(t) = q.since {
+        conds.push(format!("at >= {}", bind(Bind::Time(t))));
+    }
+    if let Some(t) = q.until {
+        conds.push(format!("at < {}", bind(Bind::Time(t))));
+    }
+    let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log {where_}")));
+    for b in &binds {
+        count = match b {
+            Bind::Text(s) => count.bind(s.clone()),
+            Bind::Time(t) => count.bind(*t),
+        };
+    }
+    let total = count.fetch_one(pool).await.map_err(db_err)?;
+    let page = q.page.unwrap_or(PageRequest { offset: 0, limit: 100 });
+    let n = binds.len();
+    let sql = format!(
+        "SELECT id, at, user_id, username, ip, request_id, action, object_type, object_id, area_path, details \
+         FROM audit_log {where_} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut rows = sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql));
+    for b in &binds {
+        rows = match b {
+            Bind::Text(s) => rows.bind(s.clone()),
+            Bind::Time(t) => rows.bind(*t),
+        };
+    }
+    let rows = rows.bind(i64::from(page.limit)).bind(i64::from(page.offset)).fetch_all(pool).await.map_err(db_err)?;
+    let items = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: r.at,
+            user_id: r.user_id,
+            username: r.username,
+            ip: r.ip,
+            request_id: r.request_id,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            area_path: r.area_path,
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::String(r.details)),
+        })
+        .collect();
+    Ok(Page { items, total })
+}
