@@ -71,7 +71,8 @@ impl Principal {
     /// the object is visible but the action is not allowed.
     pub fn authorize(&self, action: Action, path: &AreaPath) -> AppResult<()> {
         // Roles without read access (transport, lab) see no registry object at all.
-        let sees_registry = self.may(Action::Read) || matches!(action, Action::ManageUsers | Action::Audit);
+        let sees_registry =
+            self.may(Action::Read) || matches!(action, Action::ManageUsers | Action::Audit);
         if !self.covers(path) || !sees_registry {
             return Err(AppError::NotFound);
         }
@@ -118,11 +119,23 @@ mod tests {
         let outside = AreaPath::parse("区/街/社区B/小区").unwrap();
         let prefix_lookalike = AreaPath::parse("区/街/社区AB").unwrap();
         assert!(w.authorize(Action::Read, &inside).is_ok());
-        assert!(matches!(w.authorize(Action::Write, &inside), Err(AppError::Forbidden)));
-        assert!(matches!(w.authorize(Action::Read, &outside), Err(AppError::NotFound)));
-        assert!(matches!(w.authorize(Action::Read, &prefix_lookalike), Err(AppError::NotFound)));
+        assert!(matches!(
+            w.authorize(Action::Write, &inside),
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            w.authorize(Action::Read, &outside),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            w.authorize(Action::Read, &prefix_lookalike),
+            Err(AppError::NotFound)
+        ));
         let lab = who(Role::Lab, "区/街/社区A");
-        assert!(matches!(lab.authorize(Action::Read, &inside), Err(AppError::NotFound)));
+        assert!(matches!(
+            lab.authorize(Action::Read, &inside),
+            Err(AppError::NotFound)
+        ));
         let admin = who(Role::Admin, "区");
         assert!(admin.authorize(Action::Reveal, &outside).is_ok());
     }
@@ -130,7 +143,10 @@ mod tests {
     #[test]
     fn scope_of_lists() {
         let w = who(Role::GridWorker, "区/街/社区A");
-        assert_eq!(w.scope(None), Some(Some(AreaPath::parse("区/街/社区A").unwrap())));
+        assert_eq!(
+            w.scope(None),
+            Some(Some(AreaPath::parse("区/街/社区A").unwrap()))
+        );
         assert_eq!(w.scope(Some(AreaPath::parse("区/街").unwrap())), None);
         assert_eq!(who(Role::Admin, "区").scope(None), Some(None));
     }

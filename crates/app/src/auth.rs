@@ -5,8 +5,8 @@
 //! fifteen minutes lock that key for fifteen minutes. Unknown user and wrong password get the
 //! same answer, after the same work.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use doorstep_store::{NewAudit, NewSession, Session, Store, User};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -41,7 +41,8 @@ pub struct LoggedIn {
 /// Random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> AppResult<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
+    getrandom::fill(&mut buf)
+        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
     Ok(hex(&buf))
 }
 
@@ -58,10 +59,14 @@ pub fn token_hash(token: &str) -> String {
 pub async fn hash_password(password: &str) -> AppResult<String> {
     let password = password.to_string();
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))?
@@ -71,7 +76,11 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
 async fn verify_password(hash: String, password: &str) -> bool {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -80,16 +89,27 @@ async fn verify_password(hash: String, password: &str) -> bool {
 /// Checks a password against the rules (length).
 pub fn check_password_rules(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD {
-        return Err(format!("password must have at least {MIN_PASSWORD} characters"));
+        return Err(format!(
+            "password must have at least {MIN_PASSWORD} characters"
+        ));
     }
     Ok(())
 }
 
 /// Logs in: `kind` is `web` (cookie) or `api` (bearer token).
-pub async fn login(store: &dyn Store, ctx: &Ctx, username: &str, password: &str, kind: &str) -> AppResult<LoggedIn> {
+pub async fn login(
+    store: &dyn Store,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    kind: &str,
+) -> AppResult<LoggedIn> {
     let now = OffsetDateTime::now_utc();
     let username = username.trim();
-    let keys = [format!("user:{username}"), format!("ip:{}", ctx.ip.as_deref().unwrap_or("-"))];
+    let keys = [
+        format!("user:{username}"),
+        format!("ip:{}", ctx.ip.as_deref().unwrap_or("-")),
+    ];
     for key in &keys {
         if let Some(until) = store.login_locked_until(key, now).await? {
             return Err(AppError::Locked(until));
@@ -109,7 +129,9 @@ pub async fn login(store: &dyn Store, ctx: &Ctx, username: &str, password: &str,
     let Some(user) = user.filter(|_| ok) else {
         let mut locked = None;
         for key in &keys {
-            locked = locked.or(store.login_failed(key, now, LOCK_SECS, MAX_FAILURES, LOCK_SECS).await?);
+            locked = locked.or(store
+                .login_failed(key, now, LOCK_SECS, MAX_FAILURES, LOCK_SECS)
+                .await?);
         }
         store
             .audit(&NewAudit {
@@ -152,23 +174,41 @@ pub async fn login(store: &dyn Store, ctx: &Ctx, username: &str, password: &str,
             details: json!({"kind": kind}),
         })
         .await?;
-    Ok(LoggedIn { token, csrf, expires_at, user })
+    Ok(LoggedIn {
+        token,
+        csrf,
+        expires_at,
+        user,
+    })
 }
 
 /// The principal and session of a token, if it is live; using it moves its idle end on.
 pub async fn authenticate(store: &dyn Store, token: &str) -> AppResult<(Principal, Session)> {
     let now = OffsetDateTime::now_utc();
-    let session = store.session(&token_hash(token), now).await?.ok_or(AppError::Unauthorized)?;
+    let session = store
+        .session(&token_hash(token), now)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     // Touch at most once a minute: a page view should not be a write every time.
     if now - session.last_seen_at > Duration::minutes(1) {
         let idle = Duration::minutes(session.user.role.permissions().idle_minutes);
         store.touch_session(session.id, now, now + idle).await?;
     }
-    Ok((Principal { user: session.user.clone() }, session))
+    Ok((
+        Principal {
+            user: session.user.clone(),
+        },
+        session,
+    ))
 }
 
 /// Ends a session.
-pub async fn logout(store: &dyn Store, ctx: &Ctx, principal: &Principal, token: &str) -> AppResult<()> {
+pub async fn logout(
+    store: &dyn Store,
+    ctx: &Ctx,
+    principal: &Principal,
+    token: &str,
+) -> AppResult<()> {
     store.delete_session(&token_hash(token)).await?;
     store
         .audit(&NewAudit {

@@ -5,8 +5,8 @@ use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
 use doorstep_core::{AreaPath, PersonFields, Problem};
 use doorstep_store::{
-    Actor, Area, AreaCount, HistoryEntry, Household, NewAudit, Page, PageRequest, Person, PersonQuery, PersonUpsert,
-    Store, UpsertOutcome,
+    Actor, Area, AreaCount, HistoryEntry, Household, NewAudit, Page, PageRequest, Person,
+    PersonQuery, PersonUpsert, Store, UpsertOutcome,
 };
 use serde_json::{Value, json};
 
@@ -16,9 +16,9 @@ use doorstep_core::Lang;
 use doorstep_store::{AuditEntry, AuditQuery};
 
 use crate::access::{Action, Ctx, Principal};
+use crate::error::{AppError, AppResult};
 use crate::export::{SheetFormat, export_persons};
 use crate::import::{ImportOptions, ImportReport, Progress, import_persons};
-use crate::error::{AppError, AppResult};
 use crate::today;
 
 /// A person as a user may see them: ID number and phone masked unless revealed.
@@ -39,11 +39,19 @@ impl PersonView {
     pub fn new(person: Person, revealed: bool) -> PersonView {
         let f = &person.fields;
         let (id_number, phone) = if revealed {
-            (f.doc().number().to_string(), f.phone().map(|p| p.as_str().to_string()))
+            (
+                f.doc().number().to_string(),
+                f.phone().map(|p| p.as_str().to_string()),
+            )
         } else {
             (f.doc().masked(), f.phone().map(|p| p.masked()))
         };
-        PersonView { person, id_number, phone, revealed }
+        PersonView {
+            person,
+            id_number,
+            phone,
+            revealed,
+        }
     }
 }
 
@@ -61,7 +69,13 @@ impl<'a> Registry<'a> {
     }
 
     /// Appends an audit entry as this user.
-    pub async fn audit(&self, action: &str, object: Option<(&str, i64)>, area: Option<&AreaPath>, details: Value) -> AppResult<()> {
+    pub async fn audit(
+        &self,
+        action: &str,
+        object: Option<(&str, i64)>,
+        area: Option<&AreaPath>,
+        details: Value,
+    ) -> AppResult<()> {
         self.store
             .audit(&NewAudit {
                 user_id: Some(self.who.user.id),
@@ -71,7 +85,9 @@ impl<'a> Registry<'a> {
                 action: action.to_string(),
                 object_type: object.map(|o| o.0.to_string()),
                 object_id: object.map(|o| o.1),
-                area_path: area.map(ToString::to_string).or_else(|| Some(self.who.user.area_path.to_string())),
+                area_path: area
+                    .map(ToString::to_string)
+                    .or_else(|| Some(self.who.user.area_path.to_string())),
                 details,
             })
             .await?;
@@ -99,7 +115,10 @@ impl<'a> Registry<'a> {
     /// An area by path.
     pub async fn area_by_path(&self, path: &AreaPath) -> AppResult<Area> {
         self.who.authorize(Action::Read, path)?;
-        self.store.area_by_path(path).await?.ok_or(AppError::NotFound)
+        self.store
+            .area_by_path(path)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// A subtree with its counts.
@@ -114,23 +133,44 @@ impl<'a> Registry<'a> {
 
     /// Searches persons within the user's area. Users who may not reveal can still find a
     /// person by a whole ID number or phone, but not by a longer tail than the mask shows.
-    pub async fn search(&self, text: Option<String>, area: Option<AreaPath>, page: PageRequest) -> AppResult<Page<PersonView>> {
+    pub async fn search(
+        &self,
+        text: Option<String>,
+        area: Option<AreaPath>,
+        page: PageRequest,
+    ) -> AppResult<Page<PersonView>> {
         if !self.who.may(Action::Read) {
             return Err(AppError::NotFound);
         }
         let Some(area) = self.who.scope(area) else {
-            return Ok(Page { items: Vec::new(), total: 0 });
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+            });
         };
         if let Some(t) = &text {
             let code = compact(t).to_uppercase();
             let digits = code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X');
             let whole = code.len() == 18 || code.len() == 11 || code.len() == 15;
             if digits && !whole && code.len() > 4 && !self.who.may(Action::Reveal) {
-                return Ok(Page { items: Vec::new(), total: 0 });
+                return Ok(Page {
+                    items: Vec::new(),
+                    total: 0,
+                });
             }
         }
-        let page = self.store.search_persons(&PersonQuery { text, area, page }).await?;
-        Ok(Page { items: page.items.into_iter().map(|p| PersonView::new(p, false)).collect(), total: page.total })
+        let page = self
+            .store
+            .search_persons(&PersonQuery { text, area, page })
+            .await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|p| PersonView::new(p, false))
+                .collect(),
+            total: page.total,
+        })
     }
 
     /// One person; `reveal` shows the full ID number and phone (allowed roles only; audited).
@@ -139,8 +179,13 @@ impl<'a> Registry<'a> {
         self.who.authorize(Action::Read, &p.area_path)?;
         if reveal {
             self.who.authorize(Action::Reveal, &p.area_path)?;
-            self.audit("person.reveal", Some(("person", p.id)), Some(&p.area_path), json!({"fields": ["id_number", "phone"]}))
-                .await?;
+            self.audit(
+                "person.reveal",
+                Some(("person", p.id)),
+                Some(&p.area_path),
+                json!({"fields": ["id_number", "phone"]}),
+            )
+            .await?;
         }
         Ok(PersonView::new(p, reveal))
     }
@@ -157,11 +202,22 @@ impl<'a> Registry<'a> {
         let h = self.store.household(id).await?.ok_or(AppError::NotFound)?;
         self.who.authorize(Action::Read, &h.area_path)?;
         let members = self.store.household_members(id).await?;
-        Ok((h, members.into_iter().map(|p| PersonView::new(p, false)).collect()))
+        Ok((
+            h,
+            members
+                .into_iter()
+                .map(|p| PersonView::new(p, false))
+                .collect(),
+        ))
     }
 
     /// The households of an area.
-    pub async fn households(&self, area: &AreaPath, room: Option<&str>, page: PageRequest) -> AppResult<Page<Household>> {
+    pub async fn households(
+        &self,
+        area: &AreaPath,
+        room: Option<&str>,
+        page: PageRequest,
+    ) -> AppResult<Page<Household>> {
         self.who.authorize(Action::Read, area)?;
         Ok(self.store.households(area, room, page).await?)
     }
@@ -172,24 +228,44 @@ impl<'a> Registry<'a> {
         self.who.authorize(Action::Write, &h.area_path)?;
         let notes = doorstep_core::text::tidy(notes);
         if notes.chars().count() > 500 {
-            return Err(AppError::Validation(vec![(Field::Tags, Problem::TooLong { max: 500 })]));
+            return Err(AppError::Validation(vec![(
+                Field::Tags,
+                Problem::TooLong { max: 500 },
+            )]));
         }
         let new = (!notes.is_empty()).then_some(notes);
         if new == h.notes {
             return Ok(());
         }
         self.store.set_household_notes(id, new.as_deref()).await?;
-        self.audit("household.update", Some(("household", id)), Some(&h.area_path), json!({"notes": [h.notes, new]}))
-            .await
+        self.audit(
+            "household.update",
+            Some(("household", id)),
+            Some(&h.area_path),
+            json!({"notes": [h.notes, new]}),
+        )
+        .await
     }
 
     /// Adds a person to a household, or moves an existing file (found by document) here.
     /// Validation is the import's; every problem comes back against its field.
-    pub async fn add_person(&self, household_id: i64, input: &PersonInput) -> AppResult<PersonView> {
-        let h = self.store.household(household_id).await?.ok_or(AppError::NotFound)?;
+    pub async fn add_person(
+        &self,
+        household_id: i64,
+        input: &PersonInput,
+    ) -> AppResult<PersonView> {
+        let h = self
+            .store
+            .household(household_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.who.authorize(Action::Write, &h.area_path)?;
         let fields = PersonFields::parse(input, today()).map_err(AppError::Validation)?;
-        if let Some(existing) = self.store.person_by_document(fields.doc().doc_type(), fields.doc().number()).await? {
+        if let Some(existing) = self
+            .store
+            .person_by_document(fields.doc().doc_type(), fields.doc().number())
+            .await?
+        {
             // Moving someone in from outside one's area would let a worker read a stranger's file.
             if !self.who.covers(&existing.area_path) {
                 return Err(AppError::Conflict("person_registered_elsewhere".into()));
@@ -206,23 +282,49 @@ impl<'a> Registry<'a> {
         input.id_type = p.fields.doc().doc_type().code().to_string();
         input.id_number = p.fields.doc().number().to_string();
         let fields = PersonFields::parse(&input, today()).map_err(AppError::Validation)?;
-        let h = self.store.household(p.household_id).await?.ok_or(AppError::NotFound)?;
+        let h = self
+            .store
+            .household(p.household_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.save(&h, fields).await
     }
 
     async fn save(&self, h: &Household, fields: PersonFields) -> AppResult<PersonView> {
-        let actor = Actor { name: self.who.user.username.clone(), source: "form".into() };
-        let upsert = PersonUpsert { area_id: h.area_id, room: h.room.clone(), address: h.address.clone(), fields };
+        let actor = Actor {
+            name: self.who.user.username.clone(),
+            source: "form".into(),
+        };
+        let upsert = PersonUpsert {
+            area_id: h.area_id,
+            room: h.room.clone(),
+            address: h.address.clone(),
+            fields,
+        };
         let report = self.store.upsert_persons(&actor, &[upsert]).await?;
-        let row = report.outcomes.into_iter().next().ok_or(AppError::NotFound)?;
+        let row = report
+            .outcomes
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound)?;
         match row.outcome {
             UpsertOutcome::Created => {
-                self.audit("person.create", Some(("person", row.id)), Some(&h.area_path), json!({"household_id": h.id}))
-                    .await?
+                self.audit(
+                    "person.create",
+                    Some(("person", row.id)),
+                    Some(&h.area_path),
+                    json!({"household_id": h.id}),
+                )
+                .await?
             }
             UpsertOutcome::Updated => {
-                self.audit("person.update", Some(("person", row.id)), Some(&h.area_path), json!({"changes": row.changes}))
-                    .await?
+                self.audit(
+                    "person.update",
+                    Some(("person", row.id)),
+                    Some(&h.area_path),
+                    json!({"changes": row.changes}),
+                )
+                .await?
             }
             UpsertOutcome::Unchanged => {}
         }
@@ -231,9 +333,17 @@ impl<'a> Registry<'a> {
     }
 
     /// Exports every person under an area (audited). Roles that may not reveal get masked values.
-    pub async fn export(&self, area: &AreaPath, format: SheetFormat, path: &Path) -> AppResult<u64> {
+    pub async fn export(
+        &self,
+        area: &AreaPath,
+        format: SheetFormat,
+        path: &Path,
+    ) -> AppResult<u64> {
         self.who.authorize(Action::Export, area)?;
-        self.store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
+        self.store
+            .area_by_path(area)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let masked = !self.who.may(Action::Reveal);
         let n = export_persons(self.store, area, format, path, masked)
             .await
@@ -242,8 +352,13 @@ impl<'a> Registry<'a> {
             SheetFormat::Csv => "csv",
             SheetFormat::Xlsx => "xlsx",
         };
-        self.audit("persons.export", None, Some(area), json!({"count": n, "format": format, "masked": masked}))
-            .await?;
+        self.audit(
+            "persons.export",
+            None,
+            Some(area),
+            json!({"count": n, "format": format, "masked": masked}),
+        )
+        .await?;
         Ok(n)
     }
 
@@ -258,14 +373,18 @@ impl<'a> Registry<'a> {
         self.who.authorize(Action::Write, area)?;
         let opts = ImportOptions {
             into: area.clone(),
-            actor: Actor { name: self.who.user.username.clone(), source: "import".into() },
+            actor: Actor {
+                name: self.who.user.username.clone(),
+                source: "import".into(),
+            },
             lang,
             keep_rejects: true,
         };
         let r = import_persons(self.store, file, &opts, progress).await?;
         let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,
             "unchanged": r.unchanged, "rejected": r.rejected, "households_created": r.households_created});
-        self.audit("persons.import", None, Some(area), counts).await?;
+        self.audit("persons.import", None, Some(area), counts)
+            .await?;
         Ok(r)
     }
 
@@ -276,7 +395,12 @@ impl<'a> Registry<'a> {
         }
         match self.who.scope(query.area.take()) {
             Some(area) => query.area = area,
-            None => return Ok(Page { items: Vec::new(), total: 0 }),
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total: 0,
+                });
+            }
         }
         Ok(self.store.audit_entries(&query).await?)
     }

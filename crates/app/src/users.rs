@@ -23,7 +23,11 @@ impl By<'_> {
             By::Cli => Ok(()),
             By::User(p, _) => {
                 p.authorize(Action::ManageUsers, area)?;
-                if p.role().may_manage(role) { Ok(()) } else { Err(AppError::Forbidden) }
+                if p.role().may_manage(role) {
+                    Ok(())
+                } else {
+                    Err(AppError::Forbidden)
+                }
             }
         }
     }
@@ -49,41 +53,86 @@ impl By<'_> {
 
 /// Checks a user name: 2–32 letters, digits, `_`, `-`, `.`.
 fn check_username(u: &str) -> AppResult<()> {
-    let ok = (2..=32).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-    if ok { Ok(()) } else { Err(AppError::Conflict("username_invalid".into())) }
+    let ok = (2..=32).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("username_invalid".into()))
+    }
 }
 
 /// Creates a user with a role in an area.
-pub async fn create_user(store: &dyn Store, by: By<'_>, username: &str, role: Role, area: &AreaPath, password: &str) -> AppResult<User> {
+pub async fn create_user(
+    store: &dyn Store,
+    by: By<'_>,
+    username: &str,
+    role: Role,
+    area: &AreaPath,
+    password: &str,
+) -> AppResult<User> {
     check_username(username)?;
     check_password_rules(password).map_err(|_| AppError::Conflict("password_too_short".into()))?;
     by.check(role, area)?;
     let area = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
     let password_hash = hash_password(password).await?;
-    let user = store.create_user(&NewUser { username: username.to_string(), role, area_id: area.id, password_hash }).await?;
+    let user = store
+        .create_user(&NewUser {
+            username: username.to_string(),
+            role,
+            area_id: area.id,
+            password_hash,
+        })
+        .await?;
     store.audit(&by.audit_entry("user.create", &user)).await?;
     Ok(user)
 }
 
 async fn find(store: &dyn Store, username: &str) -> AppResult<User> {
-    Ok(store.user_for_login(username).await?.ok_or(AppError::NotFound)?.0)
+    Ok(store
+        .user_for_login(username)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .0)
 }
 
 /// Disables (or enables) a user; their sessions end.
-pub async fn set_disabled(store: &dyn Store, by: By<'_>, username: &str, disabled: bool) -> AppResult<()> {
+pub async fn set_disabled(
+    store: &dyn Store,
+    by: By<'_>,
+    username: &str,
+    disabled: bool,
+) -> AppResult<()> {
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
     store.set_user_disabled(username, disabled).await?;
-    store.audit(&by.audit_entry(if disabled { "user.disable" } else { "user.enable" }, &user)).await?;
+    store
+        .audit(&by.audit_entry(
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            &user,
+        ))
+        .await?;
     Ok(())
 }
 
 /// Sets a new password; the user's sessions end.
-pub async fn set_password(store: &dyn Store, by: By<'_>, username: &str, password: &str) -> AppResult<()> {
+pub async fn set_password(
+    store: &dyn Store,
+    by: By<'_>,
+    username: &str,
+    password: &str,
+) -> AppResult<()> {
     check_password_rules(password).map_err(|_| AppError::Conflict("password_too_short".into()))?;
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
-    store.set_password(username, &hash_password(password).await?).await?;
+    store
+        .set_password(username, &hash_password(password).await?)
+        .await?;
     store.audit(&by.audit_entry("user.password", &user)).await?;
     Ok(())
 }
@@ -94,7 +143,9 @@ pub const DEMO_PASSWORD: &str = "doorstep-demo";
 /// Creates the demo users that do not exist yet; returns every demo login.
 pub async fn demo_users(store: &dyn Store) -> AppResult<Vec<(String, Role, AreaPath)>> {
     let community = AreaPath::parse(crate::demo::COMMUNITY).map_err(|_| AppError::NotFound)?;
-    let compound = community.child("佳纷天地").map_err(|_| AppError::NotFound)?;
+    let compound = community
+        .child("佳纷天地")
+        .map_err(|_| AppError::NotFound)?;
     let mut out = Vec::new();
     for role in Role::ALL {
         let area = match role {

@@ -322,7 +322,7 @@ both_backends!(
             (doorstep_app::export::SheetFormat::Xlsx, "out.xlsx"),
         ] {
             let out = dir.path().join(name);
-            let n = doorstep_app::export::export_persons(store, &area, format, &out)
+            let n = doorstep_app::export::export_persons(store, &area, format, &out, false)
                 .await
                 .unwrap();
             assert_eq!(n, 2);

@@ -30,11 +30,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo => load_demo(store.as_ref(), lang).await?,
         Command::Serve { addr, demo } => {
-            if demo && store.max_person_id().await? == 0 {
-                load_demo(store.as_ref(), lang).await?;
+            if demo {
+                if store.max_person_id().await? == 0 {
+                    load_demo(store.as_ref(), lang).await?;
+                }
+                print_demo_users(store.as_ref(), lang, addr).await?;
             }
             doorstep_web::serve(store, addr).await?;
         }
+        Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,
         Command::Import {
             what:
@@ -86,6 +90,24 @@ fn redact(url: &str) -> String {
 
 fn parse_path(raw: &str, lang: Lang) -> Result<AreaPath> {
     AreaPath::parse(raw).map_err(|p| anyhow!("{raw}: {}", p.message(lang)))
+}
+
+async fn print_demo_users(store: &dyn Store, lang: Lang, addr: std::net::SocketAddr) -> Result<()> {
+    let users = doorstep_app::users::demo_users(store)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "{}",
+        lang.pick("演示账号（密码均为 ", "demo logins (password for all: ")
+            .to_string()
+            + doorstep_app::users::DEMO_PASSWORD
+            + lang.pick("）：", "):")
+    );
+    for (name, role, area) in users {
+        println!("  {name:<24} {:<14} {area}", role.label(lang));
+    }
+    println!("{} http://{addr}/login", lang.pick("登录：", "log in at"));
+    Ok(())
 }
 
 async fn load_demo(store: &dyn Store, lang: Lang) -> Result<()> {

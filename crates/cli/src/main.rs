@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +60,12 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Manage user accounts.
+    User {
+        /// The user command.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Export a roster.
     Export {
         /// What to export.
@@ -85,6 +92,48 @@ pub enum AreaCommand {
         /// Print JSON instead of a tree.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// User commands.
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user with one role in one area.
+    Add {
+        /// Login name (letters, digits, _ - .).
+        #[arg(long)]
+        username: String,
+        /// admin, district_admin, street_admin, community_admin, grid_leader, grid_worker,
+        /// volunteer, sampler, transporter, lab or viewer.
+        #[arg(long)]
+        role: String,
+        /// The area the user may act in, e.g. 二七区/京广路街道/祥云社区.
+        #[arg(long)]
+        area: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user (their sessions end at once).
+    Disable {
+        /// Login name.
+        username: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// Login name.
+        username: String,
+    },
+    /// Set a new password, read from standard input (their sessions end).
+    Passwd {
+        /// Login name.
+        username: String,
     },
 }
 

@@ -56,8 +56,24 @@ pub struct Permissions {
     pub idle_minutes: i64,
 }
 
-const fn p(read: bool, write: bool, reveal: bool, export: bool, manage_users: bool, audit: bool, idle_minutes: i64) -> Permissions {
-    Permissions { read, write, reveal, export, manage_users, audit, idle_minutes }
+const fn p(
+    read: bool,
+    write: bool,
+    reveal: bool,
+    export: bool,
+    manage_users: bool,
+    audit: bool,
+    idle_minutes: i64,
+) -> Permissions {
+    Permissions {
+        read,
+        write,
+        reveal,
+        export,
+        manage_users,
+        audit,
+        idle_minutes,
+    }
 }
 
 impl Role {

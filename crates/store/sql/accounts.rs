@@ -8,7 +8,8 @@ use time::{Duration, OffsetDateTime};
 use super::util::{corrupt, db_err, prefix_upper, subtree_bounds};
 use crate::backend::{Pool, begin_write};
 
-const USER_COLS: &str = "u.id, u.username, u.role, u.area_id, ua.path AS area_path, u.disabled, u.created_at";
+const USER_COLS: &str =
+    "u.id, u.username, u.role, u.area_id, ua.path AS area_path, u.disabled, u.created_at";
 const USER_FROM: &str = "users u JOIN areas ua ON ua.id = u.area_id";
 
 #[derive(sqlx::FromRow)]
@@ -53,7 +54,11 @@ pub async fn create_user(pool: &Pool, u: &NewUser) -> StoreResult<User> {
     .await
     .map_err(db_err)?;
     let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1");
-    let row: UserRow = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(pool).await.map_err(db_err)?;
+    let row: UserRow = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?;
     row.into_user()
 }
 
@@ -65,9 +70,13 @@ pub async fn user_for_login(pool: &Pool, username: &str) -> StoreResult<Option<(
         password_hash: String,
     }
     let sql = format!("SELECT {USER_COLS}, u.password_hash FROM {USER_FROM} WHERE u.username = $1");
-    let row: Option<Row> =
-        sqlx::query_as(AssertSqlSafe(sql)).bind(username).fetch_optional(pool).await.map_err(db_err)?;
-    row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
+    let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    row.map(|r| Ok((r.user.into_user()?, r.password_hash)))
+        .transpose()
 }
 
 pub async fn users(pool: &Pool, area: Option<&AreaPath>) -> StoreResult<Vec<User>> {
@@ -107,7 +116,11 @@ pub async fn set_user_disabled(pool: &Pool, username: &str, disabled: bool) -> S
         .await
         .map_err(db_err)?;
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
 }
@@ -121,7 +134,11 @@ pub async fn set_password(pool: &Pool, username: &str, hash: &str) -> StoreResul
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(db_err)?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     tx.commit().await.map_err(db_err)
 }
 
@@ -144,7 +161,11 @@ pub async fn create_session(pool: &Pool, s: &NewSession) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn session(pool: &Pool, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
+pub async fn session(
+    pool: &Pool,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Option<Session>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         sid: i64,
@@ -157,10 +178,13 @@ pub async fn session(pool: &Pool, token_hash: &str, now: OffsetDateTime) -> Stor
     }
     let sql = format!(
         "SELECT s.id AS sid, s.csrf, s.kind, s.expires_at, s.last_seen_at, {USER_COLS} \
-         FROM sessions s JOIN {USER_FROM} ON u.id = s.user_id WHERE s.token_hash = $1"
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN areas ua ON ua.id = u.area_id WHERE s.token_hash = $1"
     );
-    let row: Option<Row> =
-        sqlx::query_as(AssertSqlSafe(sql)).bind(token_hash).fetch_optional(pool).await.map_err(db_err)?;
+    let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
     let Some(r) = row else { return Ok(None) };
     if r.expires_at <= now || r.user.disabled {
         return Ok(None);
@@ -175,7 +199,12 @@ pub async fn session(pool: &Pool, token_hash: &str, now: OffsetDateTime) -> Stor
     }))
 }
 
-pub async fn touch_session(pool: &Pool, id: Id, now: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()> {
+pub async fn touch_session(
+    pool: &Pool,
+    id: Id,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> StoreResult<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
         .bind(now)
         .bind(expires_at)
@@ -187,16 +216,25 @@ pub async fn touch_session(pool: &Pool, id: Id, now: OffsetDateTime, expires_at:
 }
 
 pub async fn delete_session(pool: &Pool, token_hash: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await.map_err(db_err)?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
-pub async fn login_locked_until(pool: &Pool, key: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>> {
-    let until: Option<Option<OffsetDateTime>> = sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?;
+pub async fn login_locked_until(
+    pool: &Pool,
+    key: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Option<OffsetDateTime>> {
+    let until: Option<Option<OffsetDateTime>> =
+        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?;
     Ok(until.flatten().filter(|u| *u > now))
 }
 
@@ -221,7 +259,11 @@ pub async fn login_failed(
     };
     let locked = (failures >= max).then(|| now + Duration::seconds(lock_secs));
     // A lock starts a fresh count: the next failure after it counts from one.
-    let (failures, start) = if locked.is_some() { (0, now) } else { (failures, start) };
+    let (failures, start) = if locked.is_some() {
+        (0, now)
+    } else {
+        (failures, start)
+    };
     sqlx::query(
         "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
@@ -239,7 +281,11 @@ pub async fn login_failed(
 }
 
 pub async fn login_succeeded(pool: &Pool, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(pool).await.map_err(db_err)?;
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -317,8 +363,14 @@ pub async fn audit_entries(pool: &Pool, q: &AuditQuery) -> StoreResult<Page<Audi
     if let Some(t) = q.until {
         conds.push(format!("at < {}", bind(Bind::Time(t))));
     }
-    let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log {where_}")));
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM audit_log {where_}"
+    )));
     for b in &binds {
         count = match b {
             Bind::Text(s) => count.bind(s.clone()),
@@ -326,7 +378,10 @@ pub async fn audit_entries(pool: &Pool, q: &AuditQuery) -> StoreResult<Page<Audi
         };
     }
     let total = count.fetch_one(pool).await.map_err(db_err)?;
-    let page = q.page.unwrap_or(PageRequest { offset: 0, limit: 100 });
+    let page = q.page.unwrap_or(PageRequest {
+        offset: 0,
+        limit: 100,
+    });
     let n = binds.len();
     let sql = format!(
         "SELECT id, at, user_id, username, ip, request_id, action, object_type, object_id, area_path, details \
@@ -341,7 +396,12 @@ pub async fn audit_entries(pool: &Pool, q: &AuditQuery) -> StoreResult<Page<Audi
             Bind::Time(t) => rows.bind(*t),
         };
     }
-    let rows = rows.bind(i64::from(page.limit)).bind(i64::from(page.offset)).fetch_all(pool).await.map_err(db_err)?;
+    let rows = rows
+        .bind(i64::from(page.limit))
+        .bind(i64::from(page.offset))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
     let items = rows
         .into_iter()
         .map(|r| AuditEntry {
@@ -355,7 +415,8 @@ pub async fn audit_entries(pool: &Pool, q: &AuditQuery) -> StoreResult<Page<Audi
             object_type: r.object_type,
             object_id: r.object_id,
             area_path: r.area_path,
-            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::String(r.details)),
+            details: serde_json::from_str(&r.details)
+                .unwrap_or(serde_json::Value::String(r.details)),
         })
         .collect();
     Ok(Page { items, total })

@@ -179,7 +179,12 @@ impl Accounts for SqlStore {
         accounts::session(&self.pool, token_hash, now).await
     }
 
-    async fn touch_session(&self, id: Id, now: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()> {
+    async fn touch_session(
+        &self,
+        id: Id,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
         accounts::touch_session(&self.pool, id, now, expires_at).await
     }
 
@@ -187,7 +192,11 @@ impl Accounts for SqlStore {
         accounts::delete_session(&self.pool, token_hash).await
     }
 
-    async fn login_locked_until(&self, key: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>> {
+    async fn login_locked_until(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
         accounts::login_locked_until(&self.pool, key, now).await
     }
 

@@ -44,12 +44,20 @@ pub async fn upsert_persons(
             Some((old, old_household)) => {
                 let changes = diff(old, *old_household, &row.fields, household_id, &row.address);
                 if changes.is_empty() {
-                    outcomes[i] = Some(RowOutcome { outcome: UpsertOutcome::Unchanged, id: old.id, changes: None });
+                    outcomes[i] = Some(RowOutcome {
+                        outcome: UpsertOutcome::Unchanged,
+                        id: old.id,
+                        changes: None,
+                    });
                 } else {
                     update_person(&mut tx, old.id, household_id, &row.fields, now).await?;
                     let changes = Value::Object(changes);
                     history.push((old.id, changes.to_string()));
-                    outcomes[i] = Some(RowOutcome { outcome: UpsertOutcome::Updated, id: old.id, changes: Some(changes) });
+                    outcomes[i] = Some(RowOutcome {
+                        outcome: UpsertOutcome::Updated,
+                        id: old.id,
+                        changes: Some(changes),
+                    });
                 }
             }
         }
@@ -57,7 +65,11 @@ pub async fn upsert_persons(
     for chunk in to_insert.chunks(MAX_PARAMS / INSERT_COL_COUNT) {
         let ids = insert_persons(&mut tx, rows, chunk, now).await?;
         for (&(i, _), id) in chunk.iter().zip(ids) {
-            outcomes[i] = Some(RowOutcome { outcome: UpsertOutcome::Created, id, changes: None });
+            outcomes[i] = Some(RowOutcome {
+                outcome: UpsertOutcome::Created,
+                id,
+                changes: None,
+            });
         }
     }
     for chunk in history.chunks(MAX_PARAMS / 5) {
@@ -308,9 +320,7 @@ fn diff(
 }
 
 pub async fn person(pool: &Pool, id: Id) -> StoreResult<Option<Person>> {
-    let sql = format!(
-        "SELECT {PERSON_COLS} FROM persons p JOIN households h ON h.id = p.household_id WHERE p.id = $1"
-    );
+    let sql = format!("SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id = $1");
     let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(pool)
@@ -324,9 +334,8 @@ pub async fn person_by_document(
     doc_type: DocType,
     number: &str,
 ) -> StoreResult<Option<Person>> {
-    let sql = format!(
-        "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id_rev = $1 AND p.id_type = $2"
-    );
+    let sql =
+        format!("SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id_rev = $1 AND p.id_type = $2");
     let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(reversed(number))
         .bind(doc_type.code())
@@ -337,9 +346,8 @@ pub async fn person_by_document(
 }
 
 pub async fn household_members(pool: &Pool, household: Id) -> StoreResult<Vec<Person>> {
-    let sql = format!(
-        "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.household_id = $1 ORDER BY p.id"
-    );
+    let sql =
+        format!("SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.household_id = $1 ORDER BY p.id");
     let rows: Vec<PersonRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(household)
         .fetch_all(pool)
@@ -359,7 +367,7 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
     if let Some(area) = &query.area {
         let (a, b, c) = subtree_bounds(area);
         conds.push(format!(
-            "(a.path = {} OR (a.path >= {} AND a.path < {}))",
+            "(ha.path = {} OR (ha.path >= {} AND ha.path < {}))",
             bind(a),
             bind(b),
             bind(c)
@@ -395,9 +403,7 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
     } else {
         format!("WHERE {}", conds.join(" AND "))
     };
-    let from = format!(
-        "FROM persons p JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id {where_}"
-    );
+    let from = format!("FROM {PERSON_FROM} {where_}");
     let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) {from}")));
     for b in &binds {
         count = count.bind(b);

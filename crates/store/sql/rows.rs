@@ -64,7 +64,8 @@ impl From<HouseholdRow> for Household {
 }
 
 /// The tables a person is read from: the person, their household and its area.
-pub const PERSON_FROM: &str = "persons p JOIN households h ON h.id = p.household_id JOIN areas ha ON ha.id = h.area_id";
+pub const PERSON_FROM: &str =
+    "persons p JOIN households h ON h.id = p.household_id JOIN areas ha ON ha.id = h.area_id";
 
 /// The columns of a person with their address, in this order (see [`PERSON_FROM`]).
 pub const PERSON_COLS: &str = "p.id, p.household_id, h.address, ha.path AS area_path, p.name, p.id_type, p.id_number, \

@@ -163,13 +163,22 @@ pub trait Accounts: Send + Sync {
     async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>>;
 
     /// Moves a session's end on after use.
-    async fn touch_session(&self, id: Id, now: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()>;
+    async fn touch_session(
+        &self,
+        id: Id,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
 
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 
     /// Until when `key` (`user:NAME` or `ip:ADDR`) is locked out, if it is.
-    async fn login_locked_until(&self, key: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>>;
+    async fn login_locked_until(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>>;
 
     /// Counts a failed login for `key`; after `max` failures within `window_secs` the key
     /// is locked for `lock_secs`. Returns the lock's end when it is now locked.

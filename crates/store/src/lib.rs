@@ -11,8 +11,8 @@ mod model;
 use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
 
-pub use error::{StoreError, StoreResult};
 pub use accounts::*;
+pub use error::{StoreError, StoreResult};
 pub use model::*;
 
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.

@@ -1,18 +1,35 @@
 //! The API's one error type: a status, a stable snake_case code and a message.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use doorstep_app::error::AppError;
+use doorstep_core::Lang;
 use doorstep_store::StoreError;
 use serde::Serialize;
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-/// An API error answer: `{"error": "not_found", "message": "…"}`.
+/// An API error answer: `{"error": "not_found", "message": "…"}`; validation errors add `fields`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code programs branch on.
     pub error: String,
     /// A message for people.
+    pub message: String,
+    /// For `validation_failed`: each problem with the field it concerns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's key (`phone`, `members[1].id_number`).
+    pub path: String,
+    /// The problem's stable code.
+    pub code: String,
+    /// The message in the request's language.
     pub message: String,
 }
 
@@ -21,6 +38,7 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -38,13 +56,78 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
+    /// Any status with a code and message.
+    pub fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
         ApiError {
             status,
             body: ErrorBody {
                 error: code.to_string(),
                 message: message.to_string(),
+                fields: Vec::new(),
             },
+            retry_after: None,
+        }
+    }
+
+    /// An application error, with messages in `lang`.
+    pub fn from_app(e: AppError, lang: Lang) -> ApiError {
+        match e {
+            AppError::Unauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                lang.pick("请先登录", "log in first"),
+            ),
+            AppError::BadLogin => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_login",
+                lang.pick("用户名或密码错误", "wrong user name or password"),
+            ),
+            AppError::Locked(until) => {
+                let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1);
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    lang.pick(
+                        "登录失败次数过多，请稍后再试",
+                        "too many failed logins; try again later",
+                    ),
+                );
+                err.retry_after = Some(secs);
+                err
+            }
+            AppError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                lang.pick("不存在", "not found"),
+            ),
+            AppError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                lang.pick("无权进行此操作", "not allowed"),
+            ),
+            AppError::Validation(problems) => {
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    lang.pick("填写有误", "some fields are invalid"),
+                );
+                err.body.fields = problems
+                    .into_iter()
+                    .map(|(f, p)| FieldError {
+                        path: f.key().to_string(),
+                        code: p.code().to_string(),
+                        message: p.message(lang),
+                    })
+                    .collect();
+                err
+            }
+            AppError::Conflict(code) => ApiError::new(StatusCode::CONFLICT, &code, &code),
+            AppError::Import(e) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "import_failed",
+                &e.message(lang),
+            ),
+            AppError::Store(e) => ApiError::from(e),
         }
     }
 }
@@ -56,7 +139,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", &what),
             StoreError::Invalid(what) => ApiError::bad_request("invalid", &what),
             StoreError::Other(cause) => {
-                // The cause goes to the log; the caller gets a generic answer.
+                // The cause goes to the log (it names no person); the caller gets a generic answer.
                 tracing::error!(error = %cause, "storage failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,6 +153,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut res = (self.status, Json(self.body)).into_response();
+        if let Some(v) = self.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
     }
 }

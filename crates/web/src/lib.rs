@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod context;
 mod error;
 
 use std::net::SocketAddr;
@@ -31,10 +32,29 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Doorstep (家门口) API", description = "Registry of areas, households and persons. \
-        Lists answer {\"items\": [...], \"total\": N}; errors answer {\"error\": code, \"message\": text}."),
-    tags((name = "registry", description = "Areas, households and persons (一人一档、一户一账)"))
+        Log in at /api/v1/auth/login and send `Authorization: Bearer TOKEN`. \
+        Lists answer {\"items\": [...], \"total\": N}; errors answer {\"error\": code, \"message\": text}. \
+        Everything is limited to the caller's area; outside it objects answer 404."),
+    modifiers(&BearerAuth),
+    tags((name = "registry", description = "Areas, households and persons (一人一档、一户一账)"),
+         (name = "auth", description = "Sessions"),
+         (name = "audit", description = "The audit log"))
 )]
 struct ApiDoc;
+
+/// Declares the bearer-token security scheme the endpoints refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The whole application: API, health, OpenAPI.
 pub fn router(store: Arc<dyn Store>) -> Router {
@@ -54,6 +74,8 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         )
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(2 << 20))
+        .layer(axum::middleware::from_fn(context::security_headers))
+        .layer(axum::middleware::from_fn(context::request_id))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -72,9 +94,12 @@ pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<(
         );
     }
     eprintln!("Doorstep 已启动 / listening on http://{local}");
-    axum::serve(listener, router(store))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

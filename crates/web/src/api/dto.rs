@@ -1,7 +1,8 @@
 //! JSON shapes of the API.
 
+use doorstep_app::registry::PersonView;
 use doorstep_core::Lang;
-use doorstep_store::{AreaCount, HistoryEntry, Household, Person};
+use doorstep_store::{AreaCount, AuditEntry, HistoryEntry, Household};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -83,6 +84,8 @@ pub struct HouseholdResponse {
     pub address: String,
     /// How many persons live there.
     pub members: i64,
+    /// Notes.
+    pub notes: Option<String>,
 }
 
 impl From<&Household> for HouseholdResponse {
@@ -94,6 +97,7 @@ impl From<&Household> for HouseholdResponse {
             room: h.room.clone(),
             address: h.address.clone(),
             members: h.members,
+            notes: h.notes.clone(),
         }
     }
 }
@@ -117,14 +121,16 @@ pub struct PersonResponse {
     pub name: String,
     /// 证件类型, e.g. `居民身份证`.
     pub id_type: String,
-    /// 证件号码
+    /// 证件号码, masked (`410103********1234`) unless `revealed`.
     pub id_number: String,
     /// 性别: `男` or `女`.
     pub sex: Option<String>,
     /// 出生日期, `YYYY-MM-DD`.
     pub birth_date: Option<String>,
-    /// 联系电话
+    /// 联系电话, masked (`138****1234`) unless `revealed`.
     pub phone: Option<String>,
+    /// Whether `id_number` and `phone` are the full values.
+    pub revealed: bool,
     /// 与户主关系
     pub relation: Option<String>,
     /// 居住类型: `常住`, `租住` or `暂住`.
@@ -141,22 +147,25 @@ pub struct PersonResponse {
     pub updated_at: String,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+/// A time as RFC 3339.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 
-impl From<&Person> for PersonResponse {
-    fn from(p: &Person) -> Self {
+impl From<&PersonView> for PersonResponse {
+    fn from(v: &PersonView) -> Self {
+        let p = &v.person;
         let f = &p.fields;
         PersonResponse {
             id: p.id,
             name: f.name().to_string(),
             id_type: f.doc().doc_type().label_zh().to_string(),
-            id_number: f.doc().number().to_string(),
+            id_number: v.id_number.clone(),
             sex: f.sex().map(|s| s.label(Lang::Zh).to_string()),
             birth_date: f.birth_date().map(|d| d.to_string()),
-            phone: f.phone().map(|p| p.as_str().to_string()),
+            phone: v.phone.clone(),
+            revealed: v.revealed,
             relation: f.relation().map(str::to_string),
             residency: f.residency().map(|r| r.label(Lang::Zh).to_string()),
             tags: f.tags().as_slice().to_vec(),
@@ -189,6 +198,97 @@ impl From<&HistoryEntry> for HistoryResponse {
             actor: h.actor.clone(),
             source: h.source.clone(),
             changes: h.changes.clone(),
+        }
+    }
+}
+
+/// One audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditResponse {
+    /// Its id.
+    pub id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who.
+    pub username: String,
+    /// From which address.
+    pub ip: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+    /// What happened.
+    pub action: String,
+    /// The kind of object.
+    pub object_type: Option<String>,
+    /// Its id.
+    pub object_id: Option<i64>,
+    /// Its area.
+    pub area_path: Option<String>,
+    /// Details (changed fields with before and after, counts).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl From<&AuditEntry> for AuditResponse {
+    fn from(e: &AuditEntry) -> Self {
+        AuditResponse {
+            id: e.id,
+            at: rfc3339(e.at),
+            username: e.username.clone(),
+            ip: e.ip.clone(),
+            request_id: e.request_id.clone(),
+            action: e.action.clone(),
+            object_type: e.object_type.clone(),
+            object_id: e.object_id,
+            area_path: e.area_path.clone(),
+            details: e.details.clone(),
+        }
+    }
+}
+
+/// The fields of a person for a form or an API write (the import's rules apply).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct PersonRequest {
+    /// 姓名
+    #[serde(default)]
+    pub name: String,
+    /// 证件类型 (default 居民身份证); ignored when editing.
+    #[serde(default)]
+    pub id_type: String,
+    /// 证件号码; ignored when editing.
+    #[serde(default)]
+    pub id_number: String,
+    /// 性别 (derived from a resident ID; a contradiction is an error).
+    #[serde(default)]
+    pub sex: String,
+    /// 出生日期 (other documents only).
+    #[serde(default)]
+    pub birth_date: String,
+    /// 联系电话
+    #[serde(default)]
+    pub phone: String,
+    /// 与户主关系
+    #[serde(default)]
+    pub relation: String,
+    /// 居住类型: 常住, 租住 or 暂住.
+    #[serde(default)]
+    pub residency: String,
+    /// 标签, separated by 、 or commas.
+    #[serde(default)]
+    pub tags: String,
+}
+
+impl From<PersonRequest> for doorstep_core::person::PersonInput {
+    fn from(r: PersonRequest) -> Self {
+        doorstep_core::person::PersonInput {
+            name: r.name,
+            id_type: r.id_type,
+            id_number: r.id_number,
+            sex: r.sex,
+            birth_date: r.birth_date,
+            phone: r.phone,
+            relation: r.relation,
+            residency: r.residency,
+            tags: r.tags,
         }
     }
 }

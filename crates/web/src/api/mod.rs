@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
-mod dto;
+pub mod auth;
+pub mod dto;
 mod registry;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -11,11 +12,16 @@ use crate::AppState;
 /// Every `/api/v1` route, with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
         .routes(routes!(registry::list_areas))
         .routes(routes!(registry::get_area))
         .routes(routes!(registry::list_households))
         .routes(routes!(registry::get_household))
+        .routes(routes!(registry::add_person))
         .routes(routes!(registry::list_persons))
-        .routes(routes!(registry::get_person))
+        .routes(routes!(registry::get_person, registry::edit_person))
         .routes(routes!(registry::person_history))
+        .routes(routes!(registry::audit))
 }

@@ -1,0 +1,148 @@
+//! `doorstep user …`: accounts from the command line, which acts with the machine's authority
+//! (audited as `cli`).
+
+use std::io::BufRead;
+
+use anyhow::{Result, anyhow, bail};
+use doorstep_app::error::AppError;
+use doorstep_app::users::{self, By};
+use doorstep_core::{AreaPath, Lang, Role};
+use doorstep_store::Store;
+use serde_json::json;
+
+use crate::UserCommand;
+
+fn read_password(lang: Lang) -> Result<String> {
+    if atty_stdin() {
+        eprint!("{}", lang.pick("新密码：", "new password: "));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        bail!(
+            "{}",
+            lang.pick(
+                "没有读到密码（从标准输入读取第一行）",
+                "no password on standard input (first line)"
+            )
+        );
+    }
+    Ok(pw)
+}
+
+/// Whether standard input is a terminal (then we prompt).
+fn atty_stdin() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal()
+}
+
+fn explain(e: AppError, lang: Lang) -> anyhow::Error {
+    match e {
+        AppError::NotFound => anyhow!("{}", lang.pick("用户或区域不存在", "no such user or area")),
+        AppError::Conflict(c) if c == "user_username_unique" => {
+            anyhow!("{}", lang.pick("用户名已存在", "user name taken"))
+        }
+        AppError::Conflict(c) if c == "password_too_short" => {
+            anyhow!(
+                "{}",
+                lang.pick(
+                    "密码至少 8 个字符",
+                    "the password needs at least 8 characters"
+                )
+            )
+        }
+        AppError::Conflict(c) if c == "username_invalid" => anyhow!(
+            "{}",
+            lang.pick(
+                "用户名须为 2–32 个字母、数字或 _ - .",
+                "a user name is 2–32 letters, digits, _ - or ."
+            )
+        ),
+        other => anyhow!("{other}"),
+    }
+}
+
+/// Runs a user command.
+pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<()> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            area,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                let all: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+                anyhow!(
+                    "--role {role}: {} {}",
+                    lang.pick("可选：", "one of:"),
+                    all.join(", ")
+                )
+            })?;
+            let area = AreaPath::parse(&area)
+                .map_err(|p| anyhow!("--area {area}: {}", p.message(lang)))?;
+            if !password_stdin && !atty_stdin() {
+                bail!("--password-stdin");
+            }
+            let pw = read_password(lang)?;
+            let u = users::create_user(store, By::Cli, &username, role, &area, &pw)
+                .await
+                .map_err(|e| explain(e, lang))?;
+            println!(
+                "{} {} ({}, {})",
+                lang.pick("已创建用户", "created user"),
+                u.username,
+                u.role.label(lang),
+                u.area_path
+            );
+        }
+        UserCommand::List { json: as_json } => {
+            let all = store.users(None).await?;
+            if as_json {
+                let items: Vec<_> = all
+                    .iter()
+                    .map(|u| json!({"username": u.username, "role": u.role.code(), "area": u.area_path.as_str(), "disabled": u.disabled}))
+                    .collect();
+                println!("{}", json!({"items": items, "total": items.len()}));
+            } else {
+                for u in all {
+                    let state = if u.disabled {
+                        lang.pick("（已停用）", " (disabled)")
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{:<24} {:<14} {}{state}",
+                        u.username,
+                        u.role.label(lang),
+                        u.area_path
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { username } => {
+            users::set_disabled(store, By::Cli, &username, true)
+                .await
+                .map_err(|e| explain(e, lang))?;
+            println!("{} {username}", lang.pick("已停用", "disabled"));
+        }
+        UserCommand::Enable { username } => {
+            users::set_disabled(store, By::Cli, &username, false)
+                .await
+                .map_err(|e| explain(e, lang))?;
+            println!("{} {username}", lang.pick("已启用", "enabled"));
+        }
+        UserCommand::Passwd { username } => {
+            let pw = read_password(lang)?;
+            users::set_password(store, By::Cli, &username, &pw)
+                .await
+                .map_err(|e| explain(e, lang))?;
+            println!(
+                "{} {username}",
+                lang.pick("已修改密码", "password changed for")
+            );
+        }
+    }
+    Ok(())
+}

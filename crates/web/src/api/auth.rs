@@ -1,0 +1,129 @@
+//! Logging in for API clients (bearer tokens) and the extractor every protected endpoint uses.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::auth;
+use doorstep_core::Lang;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::context::{ReqCtx, ReqLang, ctx_of, lang_of};
+use crate::error::{ApiError, ErrorBody};
+
+/// A logged-in API caller: who, from where, in which language.
+pub struct ApiUser {
+    /// Who.
+    pub who: Principal,
+    /// Where from.
+    pub ctx: Ctx,
+    /// Their language.
+    pub lang: Lang,
+    /// The bearer token (to log out).
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(&parts.headers);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string())
+            .ok_or_else(|| ApiError::from_app(doorstep_app::error::AppError::Unauthorized, lang))?;
+        let (who, _) = auth::authenticate(state.store.as_ref(), &token)
+            .await
+            .map_err(|e| ApiError::from_app(e, lang))?;
+        Ok(ApiUser {
+            who,
+            ctx: ctx_of(parts),
+            lang,
+            token,
+        })
+    }
+}
+
+/// A login.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A new API session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send it as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    /// When it ends unless used (RFC 3339); each use moves it on by the role's idle time.
+    pub expires_at: String,
+}
+
+/// Logs in. Five failures for a user name or an address within 15 minutes lock it for 15 minutes
+/// (429 with Retry-After). Unknown users and wrong passwords get the same answer.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ReqLang(lang): ReqLang,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let done = auth::login(s.store.as_ref(), &ctx, &req.username, &req.password, "api")
+        .await
+        .map_err(|e| ApiError::from_app(e, lang))?;
+    Ok(Json(LoginResponse {
+        token: done.token,
+        expires_at: crate::api::dto::rfc3339(done.expires_at),
+    }))
+}
+
+/// Ends the caller's session.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    u: ApiUser,
+) -> Result<axum::http::StatusCode, ApiError> {
+    auth::logout(s.store.as_ref(), &u.ctx, &u.who, &u.token)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    /// User name.
+    pub username: String,
+    /// Role code.
+    pub role: String,
+    /// The area the user may act in.
+    pub area: String,
+}
+
+/// Who the caller is.
+#[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+pub async fn me(u: ApiUser) -> Json<MeResponse> {
+    Json(MeResponse {
+        username: u.who.user.username.clone(),
+        role: u.who.user.role.code().to_string(),
+        area: u.who.user.area_path.to_string(),
+    })
+}
