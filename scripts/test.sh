@@ -34,6 +34,11 @@ say "cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+# Browser tests: real headless Chromium at a phone size against the real binary.
+e2e_status=0
+bash e2e/run.sh 2>&1 | tee -a "$log" || e2e_status=$?
 # One closing line for the whole run: the sum over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "\nall tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$e2e_status"

@@ -72,7 +72,11 @@ impl Percentiles {
             p95: at(0.95),
             p99: at(0.99),
             max: samples.last().copied().unwrap_or_default(),
-            mean: if n == 0 { Duration::ZERO } else { total / n as u32 },
+            mean: if n == 0 {
+                Duration::ZERO
+            } else {
+                total / n as u32
+            },
         }
     }
 }

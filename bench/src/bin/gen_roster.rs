@@ -19,19 +19,57 @@ use doorstep_bench::Rng;
 use doorstep_core::idnum::make_resident_id;
 use time::{Date, Duration, macros::date};
 
-const HEADER: &str = "姓名,证件类型,证件号码,性别,联系电话,小区,楼栋,单元,房号,与户主关系,居住类型,标签";
+const HEADER: &str =
+    "姓名,证件类型,证件号码,性别,联系电话,小区,楼栋,单元,房号,与户主关系,居住类型,标签";
 
 /// Zhengzhou: 中原 二七 管城 金水 上街 惠济 中牟 巩义 荥阳 新密 新郑 登封.
-const REGIONS: [&str; 12] =
-    ["410102", "410103", "410104", "410105", "410106", "410108", "410122", "410181", "410182", "410183", "410184", "410185"];
+const REGIONS: [&str; 12] = [
+    "410102", "410103", "410104", "410105", "410106", "410108", "410122", "410181", "410182",
+    "410183", "410184", "410185",
+];
 
 /// Common surnames with rough weights (per mille of the population).
 const SURNAMES: [(&str, u32); 40] = [
-    ("王", 72), ("李", 72), ("张", 68), ("刘", 53), ("陈", 45), ("杨", 31), ("赵", 23), ("黄", 22),
-    ("周", 21), ("吴", 20), ("徐", 17), ("孙", 15), ("胡", 13), ("朱", 13), ("高", 13), ("林", 12),
-    ("何", 12), ("郭", 12), ("马", 11), ("罗", 9), ("梁", 9), ("宋", 8), ("郑", 8), ("谢", 7),
-    ("韩", 7), ("唐", 6), ("冯", 6), ("于", 6), ("董", 6), ("萧", 5), ("程", 5), ("曹", 5),
-    ("袁", 5), ("邓", 5), ("许", 5), ("傅", 4), ("沈", 4), ("曾", 4), ("彭", 4), ("吕", 4),
+    ("王", 72),
+    ("李", 72),
+    ("张", 68),
+    ("刘", 53),
+    ("陈", 45),
+    ("杨", 31),
+    ("赵", 23),
+    ("黄", 22),
+    ("周", 21),
+    ("吴", 20),
+    ("徐", 17),
+    ("孙", 15),
+    ("胡", 13),
+    ("朱", 13),
+    ("高", 13),
+    ("林", 12),
+    ("何", 12),
+    ("郭", 12),
+    ("马", 11),
+    ("罗", 9),
+    ("梁", 9),
+    ("宋", 8),
+    ("郑", 8),
+    ("谢", 7),
+    ("韩", 7),
+    ("唐", 6),
+    ("冯", 6),
+    ("于", 6),
+    ("董", 6),
+    ("萧", 5),
+    ("程", 5),
+    ("曹", 5),
+    ("袁", 5),
+    ("邓", 5),
+    ("许", 5),
+    ("傅", 4),
+    ("沈", 4),
+    ("曾", 4),
+    ("彭", 4),
+    ("吕", 4),
 ];
 
 const GIVEN: [&str; 80] = [
@@ -43,10 +81,12 @@ const GIVEN: [&str; 80] = [
 ];
 
 const COMPOUND_A: [&str; 20] = [
-    "祥云", "锦绣", "金色", "阳光", "翠竹", "碧水", "幸福", "和谐", "绿城", "紫荆", "银河", "康桥", "盛世", "丰庆",
-    "建业", "正商", "永威", "名门", "亚星", "升龙",
+    "祥云", "锦绣", "金色", "阳光", "翠竹", "碧水", "幸福", "和谐", "绿城", "紫荆", "银河", "康桥",
+    "盛世", "丰庆", "建业", "正商", "永威", "名门", "亚星", "升龙",
 ];
-const COMPOUND_B: [&str; 10] = ["花园", "家园", "小区", "公寓", "苑", "新城", "佳苑", "华府", "名邸", "雅居"];
+const COMPOUND_B: [&str; 10] = [
+    "花园", "家园", "小区", "公寓", "苑", "新城", "佳苑", "华府", "名邸", "雅居",
+];
 
 const RELATIONS: [&str; 5] = ["本人", "配偶", "子女", "父母", "其他"];
 const TAGS: [&str; 5] = ["独居老人", "行动不便", "孕妇", "婴幼儿", "慢性病"];
@@ -80,7 +120,9 @@ fn person_id(i: u64) -> anyhow::Result<(String, bool)> {
     let k = k / REGIONS.len() as u64;
     let day = k % BIRTH_DAYS;
     let seq = (k / BIRTH_DAYS) as u16;
-    let birth = FIRST_BIRTH.checked_add(Duration::days(day as i64)).context("birth date")?;
+    let birth = FIRST_BIRTH
+        .checked_add(Duration::days(day as i64))
+        .context("birth date")?;
     let id = make_resident_id(region, birth, seq);
     let male = (id.as_bytes()[16] - b'0') % 2 == 1;
     Ok((id, male))
@@ -91,16 +133,28 @@ fn main() -> anyhow::Result<()> {
     if args.len() != 3 {
         bail!("usage: gen_roster ROWS OUTPUT.csv");
     }
-    let rows: u64 = args[1].replace('_', "").parse().context("ROWS must be a number")?;
+    let rows: u64 = args[1]
+        .replace('_', "")
+        .parse()
+        .context("ROWS must be a number")?;
     let out = PathBuf::from(&args[2]);
     if gcd(STEP, ID_SPACE) != 1 || rows > ID_SPACE {
         bail!("ID space too small");
     }
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&out).with_context(|| format!("create {out:?}"))?);
+    let mut w = BufWriter::with_capacity(
+        1 << 20,
+        File::create(&out).with_context(|| format!("create {out:?}"))?,
+    );
     writeln!(w, "{HEADER}")?;
 
     let mut rng = Rng::new(0xD00E_57E9);
-    let surname_cum: Vec<u32> = SURNAMES.iter().scan(0, |s, &(_, w)| { *s += w; Some(*s) }).collect();
+    let surname_cum: Vec<u32> = SURNAMES
+        .iter()
+        .scan(0, |s, &(_, w)| {
+            *s += w;
+            Some(*s)
+        })
+        .collect();
     // Household sizes 1..=5 with weights 15/30/35/15/5 (mean 2.65).
     let size_cum = [15, 45, 80, 95, 100];
     let mut written = 0u64;
@@ -133,8 +187,16 @@ fn main() -> anyhow::Result<()> {
             } else {
                 String::new()
             };
-            let relation = if m == 0 { "本人" } else { RELATIONS[1 + rng.below(4) as usize] };
-            let tag = if rng.below(20) == 0 { TAGS[rng.below(5) as usize] } else { "" };
+            let relation = if m == 0 {
+                "本人"
+            } else {
+                RELATIONS[1 + rng.below(4) as usize]
+            };
+            let tag = if rng.below(20) == 0 {
+                TAGS[rng.below(5) as usize]
+            } else {
+                ""
+            };
             writeln!(
                 w,
                 "{name},居民身份证,{id},{sex},{phone},{compound},{building}号楼,{unit}单元,{room},{relation},{residency},{tag}"
@@ -144,7 +206,11 @@ fn main() -> anyhow::Result<()> {
         household += 1;
     }
     w.flush()?;
-    eprintln!("gen_roster: {written} persons in {household} households ({} compounds) -> {}", household.div_ceil(ROOMS_PER_COMPOUND), out.display());
+    eprintln!(
+        "gen_roster: {written} persons in {household} households ({} compounds) -> {}",
+        household.div_ceil(ROOMS_PER_COMPOUND),
+        out.display()
+    );
     Ok(())
 }
 

@@ -25,16 +25,26 @@ fn main() -> anyhow::Result<()> {
         bail!("usage: lookup DB_URL ROSTER.csv [QUERIES]");
     }
     let url = args[1].clone();
-    let queries: usize = args.get(3).map(|s| s.parse()).transpose().context("QUERIES")?.unwrap_or(1000);
+    let queries: usize = args
+        .get(3)
+        .map(|s| s.parse())
+        .transpose()
+        .context("QUERIES")?
+        .unwrap_or(1000);
     let samples = sample_rows(&args[2], queries)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(run(&url, &samples))
 }
 
 /// (ID number, name) of `n` rows picked at random from the roster.
 fn sample_rows(path: &str, n: usize) -> anyhow::Result<Vec<(String, String)>> {
     let mut all: Vec<(String, String)> = Vec::new();
-    for (i, line) in BufReader::new(File::open(path).with_context(|| format!("open {path}"))?).lines().enumerate() {
+    for (i, line) in BufReader::new(File::open(path).with_context(|| format!("open {path}"))?)
+        .lines()
+        .enumerate()
+    {
         let line = line?;
         if i == 0 {
             continue;
@@ -49,7 +59,9 @@ fn sample_rows(path: &str, n: usize) -> anyhow::Result<Vec<(String, String)>> {
         bail!("no rows in {path}");
     }
     let mut rng = Rng::new(0x100C_0F);
-    Ok((0..n).map(|_| all[rng.below(all.len() as u64) as usize].clone()).collect())
+    Ok((0..n)
+        .map(|_| all[rng.below(all.len() as u64) as usize].clone())
+        .collect())
 }
 
 async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
@@ -63,7 +75,10 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
     let search = |name: &str| PersonQuery {
         text: Some(name.to_string()),
         area: None,
-        page: PageRequest { offset: 0, limit: 20 },
+        page: PageRequest {
+            offset: 0,
+            limit: 20,
+        },
     };
     // Warm-up: caches and connections, the same number of calls as are timed, on other samples
     // (shifted by one) so the timed calls do not read rows just read for them.
@@ -105,9 +120,16 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
 
     println!("queries {}", samples.len());
     println!("id_found {found}");
-    println!("name_hits_mean {:.1}", hits_total as f64 / samples.len() as f64);
+    println!(
+        "name_hits_mean {:.1}",
+        hits_total as f64 / samples.len() as f64
+    );
     println!("name_hits_max {hits_max}");
-    for (key, v) in [("floor", &mut floor), ("by_id", &mut by_id), ("by_name", &mut by_name)] {
+    for (key, v) in [
+        ("floor", &mut floor),
+        ("by_id", &mut by_id),
+        ("by_name", &mut by_name),
+    ] {
         let p = Percentiles::of(v);
         println!("{key}_p50_ms {}", ms(p.p50));
         println!("{key}_p95_ms {}", ms(p.p95));

@@ -105,6 +105,12 @@ impl<'a> Registry<'a> {
         }
     }
 
+    /// How many persons under an area carry each tag.
+    pub async fn tag_counts(&self, area: &AreaPath) -> AppResult<Vec<(String, i64)>> {
+        self.who.authorize(Action::Read, area)?;
+        Ok(self.store.tag_counts(area).await?)
+    }
+
     /// An area by id.
     pub async fn area(&self, id: i64) -> AppResult<Area> {
         let a = self.store.area_by_id(id).await?.ok_or(AppError::NotFound)?;

@@ -140,6 +140,10 @@ impl Store for SqlStore {
         persons::persons_after(&self.pool, area, after, limit).await
     }
 
+    async fn tag_counts(&self, area: &AreaPath) -> StoreResult<Vec<(String, i64)>> {
+        persons::tag_counts(&self.pool, area).await
+    }
+
     async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()> {
         areas::set_household_notes(&self.pool, id, notes).await
     }

@@ -514,3 +514,23 @@ pub async fn max_person_id(pool: &Pool) -> StoreResult<Id> {
         .await
         .map_err(db_err)
 }
+
+pub async fn tag_counts(pool: &Pool, area: &AreaPath) -> StoreResult<Vec<(String, i64)>> {
+    let (a, b, c) = subtree_bounds(area);
+    // Few distinct tag sets exist: group by the stored set, then count each tag in Rust.
+    let sql = format!(
+        "SELECT p.tags, COUNT(*) FROM {PERSON_FROM} \
+         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.tags <> '[]' GROUP BY p.tags"
+    );
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(a).bind(b).bind(c).fetch_all(pool).await.map_err(db_err)?;
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    for (tags, n) in rows {
+        for tag in serde_json::from_str::<Vec<String>>(&tags).unwrap_or_default() {
+            *counts.entry(tag).or_default() += n;
+        }
+    }
+    let mut out: Vec<(String, i64)> = counts.into_iter().collect();
+    out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    Ok(out)
+}

@@ -108,6 +108,9 @@ pub trait Store: Accounts + Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<PersonWithPlace>>;
 
+    /// How many persons under an area carry each tag.
+    async fn tag_counts(&self, area: &AreaPath) -> StoreResult<Vec<(String, i64)>>;
+
     /// Sets a household's notes.
     async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()>;
 

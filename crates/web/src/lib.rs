@@ -8,6 +8,8 @@
 mod api;
 mod context;
 mod error;
+mod i18n;
+mod pages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use doorstep_store::Store;
-use tower_http::limit::RequestBodyLimitLayer;
+use axum::extract::DefaultBodyLimit;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,6 +29,8 @@ pub use error::ApiError;
 pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// Import jobs running in this process.
+    pub(crate) jobs: pages::roster::Jobs,
 }
 
 #[derive(OpenApi)]
@@ -58,13 +62,19 @@ impl utoipa::Modify for BearerAuth {
 
 /// The whole application: API, health, OpenAPI.
 pub fn router(store: Arc<dyn Store>) -> Router {
-    let state = AppState { store };
+    let state = AppState { store, jobs: Default::default() };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::routes())
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let openapi = Arc::new(openapi);
-    api.route("/healthz", get(health))
+    // Uploads of rosters may be large; every other body is small.
+    let uploads = Router::new()
+        .route("/import", axum::routing::post(pages::roster::start_import))
+        .layer(DefaultBodyLimit::max(64 << 20));
+    api.merge(pages::routes())
+        .merge(uploads)
+        .route("/healthz", get(health))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -73,7 +83,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
             }),
         )
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(2 << 20))
+        .layer(DefaultBodyLimit::max(2 << 20))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
         .layer(TraceLayer::new_for_http())

@@ -1,0 +1,225 @@
+//! The server-rendered web app: phone-first pages in Chinese (English by switch or
+//! Accept-Language), working without JavaScript, every form with a CSRF token, every page
+//! behind the same checks as the API (`doorstep_app::registry::Registry`).
+
+mod audit;
+mod auth;
+mod registry;
+pub(crate) mod roster;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use doorstep_app::access::{Action, Ctx, Principal};
+use doorstep_app::error::AppError;
+use doorstep_core::Lang;
+
+use crate::AppState;
+use crate::context::{ctx_of, lang_of};
+use crate::i18n::T;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "doorstep_session";
+
+/// Every page route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(registry::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/lang/{code}", get(auth::set_lang))
+        .route("/areas/{id}", get(registry::area))
+        .route("/households/{id}", get(registry::household))
+        .route("/households/{id}/notes", post(registry::save_notes))
+        .route("/households/{id}/persons/new", get(registry::new_person_form).post(registry::add_person))
+        .route("/persons/{id}", get(registry::person))
+        .route("/persons/{id}/reveal", post(registry::reveal_person))
+        .route("/persons/{id}/edit", get(registry::edit_person_form).post(registry::edit_person))
+        .route("/search", get(registry::search))
+        .route("/import", get(roster::import_form))
+        .route("/import/{job}", get(roster::import_job))
+        .route("/import/{job}/rejects.xlsx", get(roster::import_rejects))
+        .route("/export", get(roster::export))
+        .route("/audit", get(audit::audit))
+        .route("/audit.csv", get(audit::audit_csv))
+        .route("/static/app.css", get(css))
+}
+
+async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/app.css"))
+}
+
+/// What the layout shows about the user: name, role, and which links they get.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    /// The logged-in user's name, if any.
+    pub username: Option<String>,
+    /// Their role's label.
+    pub role: String,
+    /// The CSRF token of their session (for the logout form).
+    pub csrf: String,
+    /// Whether they may import.
+    pub can_import: bool,
+    /// Whether they may read the audit log.
+    pub can_audit: bool,
+    /// Whether they see the registry at all.
+    pub can_read: bool,
+    /// The current path, for the language switch to come back to.
+    pub path: String,
+}
+
+/// A logged-in page visitor. Without a live session the page redirects to the login.
+pub struct PageUser {
+    /// Who.
+    pub who: Principal,
+    /// From where.
+    pub ctx: Ctx,
+    /// Translator for their language.
+    pub t: T,
+    /// Their session's CSRF token.
+    pub csrf: String,
+    /// Their session token (to log out).
+    pub token: String,
+    /// The layout's view of them.
+    pub nav: Nav,
+}
+
+impl PageUser {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, given: &str) -> Result<(), PageError> {
+        if !given.is_empty() && constant_eq(given.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::new(StatusCode::FORBIDDEN, self.t, self.t.0.pick("表单已过期，请返回重试", "the form expired; go back and try again"), &self.ctx))
+        }
+    }
+
+    /// Turns an application error into an error page in the user's language.
+    pub fn fail(&self, e: AppError) -> PageError {
+        PageError::from_app(e, self.t, &self.ctx)
+    }
+}
+
+/// Compares two secrets in time independent of where they differ.
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session token in a request's cookies.
+pub fn session_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")).map(str::to_string))
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let login = || Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response();
+        let token = session_token(parts).ok_or_else(login)?;
+        let (who, session) = match doorstep_app::auth::authenticate(state.store.as_ref(), &token).await {
+            Ok(v) => v,
+            Err(AppError::Unauthorized) => return Err(login()),
+            Err(e) => return Err(PageError::from_app(e, T(lang_of(&parts.headers)), &ctx_of(parts)).into_response()),
+        };
+        let t = T(lang_of(&parts.headers));
+        let nav = Nav {
+            username: Some(who.user.username.clone()),
+            role: who.role().label(t.0).to_string(),
+            csrf: session.csrf.clone(),
+            can_import: who.may(Action::Write),
+            can_audit: who.may(Action::Audit),
+            can_read: who.may(Action::Read),
+            path: path.clone(),
+        };
+        Ok(PageUser { who, ctx: ctx_of(parts), t, csrf: session.csrf, token, nav })
+    }
+}
+
+/// Percent-encodes a string for a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// An error page: what went wrong in the user's language and a request id they can quote.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    t: T,
+    nav: Nav,
+    message: String,
+    request_id: String,
+}
+
+/// A page that could not be shown.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    lang: Lang,
+    message: String,
+    request_id: String,
+}
+
+impl PageError {
+    /// An error with a status and message.
+    pub fn new(status: StatusCode, t: T, message: &str, ctx: &Ctx) -> PageError {
+        PageError {
+            status,
+            lang: t.0,
+            message: message.to_string(),
+            request_id: ctx.request_id.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The page for an application error.
+    pub fn from_app(e: AppError, t: T, ctx: &Ctx) -> PageError {
+        let l = t.0;
+        let (status, message) = match e {
+            AppError::NotFound => (StatusCode::NOT_FOUND, l.pick("没有找到该页面或记录", "no such page or record").to_string()),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, l.pick("您的角色不能进行此操作", "your role may not do this").to_string()),
+            AppError::Unauthorized | AppError::BadLogin => {
+                (StatusCode::UNAUTHORIZED, l.pick("请先登录", "please log in").to_string())
+            }
+            AppError::Locked(_) => (StatusCode::TOO_MANY_REQUESTS, l.pick("尝试次数过多，请稍后再试", "too many attempts; try later").to_string()),
+            AppError::Conflict(c) if c == "person_registered_elsewhere" => (
+                StatusCode::CONFLICT,
+                l.pick("此证件号码的人员已登记在您负责区域之外，请联系上级核实", "a person with this document is registered outside your area; ask your supervisor").to_string(),
+            ),
+            AppError::Conflict(c) => (StatusCode::CONFLICT, c),
+            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, l.pick("填写有误", "invalid input").to_string()),
+            AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
+            AppError::Store(e) => {
+                tracing::error!(error = %e, request_id = ?ctx.request_id, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, l.pick("系统出错，请稍后再试，并把请求编号告诉管理员", "the system failed; try again later and give the request id to your administrator").to_string())
+            }
+        };
+        PageError::new(status, t, &message, ctx)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage { t: T(self.lang), nav: Nav::default(), message: self.message, request_id: self.request_id };
+        (self.status, page).into_response()
+    }
+}

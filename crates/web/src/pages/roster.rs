@@ -1,0 +1,261 @@
+//! Roster pages: upload an import and watch it run, download rejected rows, export an area.
+//!
+//! An import runs as a background task of this server process; its page refreshes itself
+//! (no JavaScript needed) until the task reports the outcome. Jobs live in memory: a restart
+//! forgets the progress page, never the rows already written.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use doorstep_app::access::{Action, Principal};
+use doorstep_app::export::{SheetFormat, write_rejects};
+use doorstep_app::import::{ImportReport, RowError};
+use doorstep_app::registry::Registry;
+use doorstep_core::{AreaKind, AreaPath};
+use serde::Deserialize;
+
+use super::{Nav, PageError, PageUser, urlencode};
+use crate::AppState;
+use crate::i18n::T;
+
+/// One import running or finished.
+pub struct ImportJob {
+    owner: i64,
+    area: String,
+    rows: u64,
+    percent: u64,
+    outcome: Option<Result<ImportReport, String>>,
+    rejects: Option<PathBuf>,
+    _dir: tempfile::TempDir,
+}
+
+/// The import jobs of this process, by id.
+pub type Jobs = Arc<Mutex<HashMap<String, ImportJob>>>;
+
+/// The upload form.
+#[derive(Template, WebTemplate)]
+#[template(path = "import.html")]
+pub struct ImportPage {
+    t: T,
+    nav: Nav,
+    csrf: String,
+    areas: Vec<String>,
+    error: Option<String>,
+}
+
+async fn import_areas(s: &AppState, u: &PageUser) -> Result<Vec<String>, PageError> {
+    let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
+    let mut out = Vec::new();
+    for a in reg.home_areas().await.map_err(|e| u.fail(e))? {
+        for c in reg.area_tree(&a.path).await.map_err(|e| u.fail(e))? {
+            if (AreaKind::Community..=AreaKind::Compound).contains(&c.area.kind) {
+                out.push(c.area.path.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Shows the upload form.
+pub async fn import_form(State(s): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    if !u.who.may(Action::Write) {
+        return Err(u.fail(doorstep_app::error::AppError::Forbidden));
+    }
+    let areas = import_areas(&s, &u).await?;
+    Ok(ImportPage { csrf: u.csrf.clone(), areas, error: None, t: u.t, nav: u.nav }.into_response())
+}
+
+/// Receives the upload and starts the import.
+pub async fn start_import(State(s): State<AppState>, u: PageUser, mut form: Multipart) -> Result<Response, PageError> {
+    let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
+    let (mut csrf, mut area, mut file) = (String::new(), String::new(), None);
+    let too_big = |u: &PageUser| {
+        PageError::new(StatusCode::PAYLOAD_TOO_LARGE, u.t, u.t.0.pick("文件太大（最大 64 MB）", "the file is too large (64 MB at most)"), &u.ctx)
+    };
+    while let Some(field) = form.next_field().await.map_err(|_| too_big(&u))? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("area") => area = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("roster").to_string();
+                let bytes = field.bytes().await.map_err(|_| too_big(&u))?;
+                if !bytes.is_empty() {
+                    let ext = if name.to_lowercase().ends_with(".xlsx") { "xlsx" } else { "csv" };
+                    let path = dir.path().join(format!("upload.{ext}"));
+                    tokio::fs::write(&path, &bytes).await.map_err(|e| u.fail(io_err(e)))?;
+                    file = Some(path);
+                }
+            }
+            _ => {}
+        }
+    }
+    u.check_csrf(&csrf)?;
+    let Some(file) = file else {
+        let areas = import_areas(&s, &u).await?;
+        let error = Some(u.t.0.pick("请选择要导入的文件", "choose a file to import").to_string());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { csrf: u.csrf.clone(), areas, error, t: u.t, nav: u.nav }).into_response());
+    };
+    let area = AreaPath::parse(&area).map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
+    u.who.authorize(Action::Write, &area).map_err(|e| u.fail(e))?;
+    let id = doorstep_app::auth::random_hex(12).map_err(|e| u.fail(e))?;
+    let rejects_path = dir.path().join("rejects.xlsx");
+    s.jobs.lock().map_err(|_| u.fail(poisoned()))?.insert(
+        id.clone(),
+        ImportJob { owner: u.who.user.id, area: area.to_string(), rows: 0, percent: 0, outcome: None, rejects: None, _dir: dir },
+    );
+    let (store, jobs, who, ctx, lang, job) = (s.store.clone(), s.jobs.clone(), u.who.clone(), u.ctx.clone(), u.t.0, id.clone());
+    tokio::spawn(async move {
+        let reg = Registry::new(store.as_ref(), &who, &ctx);
+        let progress_jobs = jobs.clone();
+        let progress_id = job.clone();
+        let result = reg
+            .import(&area, file, lang, move |p| {
+                let percent = match p.total_rows {
+                    Some(total) if total > 0 => p.rows * 100 / total,
+                    _ if p.total_bytes > 0 => p.bytes * 100 / p.total_bytes,
+                    _ => 0,
+                };
+                if let Ok(mut all) = progress_jobs.lock() {
+                    if let Some(j) = all.get_mut(&progress_id) {
+                        (j.rows, j.percent) = (p.rows, percent.min(100));
+                    }
+                }
+            })
+            .await;
+        let mut rejects = None;
+        if let Ok(r) = &result {
+            if !r.rejects.is_empty() && write_rejects(&rejects_path, &r.headers, &r.rejects, lang).is_ok() {
+                rejects = Some(rejects_path);
+            }
+        }
+        if let Ok(mut all) = jobs.lock() {
+            if let Some(j) = all.get_mut(&job) {
+                j.percent = 100;
+                j.rejects = rejects;
+                j.outcome = Some(result.map_err(|e| match e {
+                    doorstep_app::error::AppError::Import(e) => e.message(lang),
+                    other => other.to_string(),
+                }));
+            }
+        }
+    });
+    Ok(Redirect::to(&format!("/import/{id}")).into_response())
+}
+
+fn io_err(e: std::io::Error) -> doorstep_app::error::AppError {
+    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(Box::new(e)))
+}
+
+fn poisoned() -> doorstep_app::error::AppError {
+    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other("job table poisoned".into()))
+}
+
+/// An import's progress or outcome.
+#[derive(Template, WebTemplate)]
+#[template(path = "import_job.html")]
+pub struct ImportJobPage {
+    t: T,
+    nav: Nav,
+    area: String,
+    running: bool,
+    rows: u64,
+    percent: u64,
+    failure: Option<String>,
+    summary: Vec<(String, u64)>,
+    errors: Vec<RowError>,
+    more_errors: usize,
+    rejects_href: Option<String>,
+    area_href: String,
+}
+
+fn own_job<'a>(all: &'a HashMap<String, ImportJob>, id: &str, who: &Principal) -> Option<&'a ImportJob> {
+    all.get(id).filter(|j| j.owner == who.user.id)
+}
+
+/// Shows an import's progress (refreshing itself) or its outcome.
+pub async fn import_job(State(s): State<AppState>, u: PageUser, Path(id): Path<String>) -> Result<Response, PageError> {
+    let page = {
+        let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
+        let job = own_job(&all, &id, &u.who).ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
+        let (mut summary, mut errors, mut more, mut failure) = (Vec::new(), Vec::new(), 0, None);
+        match &job.outcome {
+            Some(Ok(r)) => {
+                let t = u.t;
+                summary = vec![
+                    (t.s("rows").to_string(), r.rows),
+                    (t.s("created").to_string(), r.created),
+                    (t.s("updated").to_string(), r.updated),
+                    (t.s("unchanged").to_string(), r.unchanged),
+                    (t.s("rejected").to_string(), r.rejected),
+                    (t.s("households").to_string(), r.households_created),
+                ];
+                errors = r.errors.iter().take(200).cloned().collect();
+                more = r.errors.len().saturating_sub(200);
+            }
+            Some(Err(m)) => failure = Some(m.clone()),
+            None => {}
+        }
+        ImportJobPage {
+            area: job.area.clone(),
+            running: job.outcome.is_none(),
+            rows: job.rows,
+            percent: job.percent,
+            failure,
+            summary,
+            errors,
+            more_errors: more,
+            rejects_href: job.rejects.as_ref().map(|_| format!("/import/{id}/rejects.xlsx")),
+            area_href: "/".to_string(),
+            t: u.t,
+            nav: u.nav.clone(),
+        }
+    };
+    Ok(page.into_response())
+}
+
+/// Downloads an import's rejected rows.
+pub async fn import_rejects(State(s): State<AppState>, u: PageUser, Path(id): Path<String>) -> Result<Response, PageError> {
+    let path = {
+        let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
+        own_job(&all, &id, &u.who).and_then(|j| j.rejects.clone()).ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?
+    };
+    let bytes = tokio::fs::read(&path).await.map_err(|e| u.fail(io_err(e)))?;
+    Ok(download(bytes, "rejected-rows.xlsx", SheetFormat::Xlsx))
+}
+
+fn download(bytes: Vec<u8>, name: &str, format: SheetFormat) -> Response {
+    let mime = match format {
+        SheetFormat::Csv => "text/csv; charset=utf-8",
+        SheetFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    let disposition = format!("attachment; filename=\"export\"; filename*=UTF-8''{}", urlencode(name));
+    ([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from(bytes)).into_response()
+}
+
+/// What to export.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    area: String,
+    format: Option<String>,
+}
+
+/// Exports an area's persons as a download (audited; masked for roles that may not reveal).
+pub async fn export(State(s): State<AppState>, u: PageUser, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
+    let area = AreaPath::parse(&q.area).map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
+    let format = if q.format.as_deref() == Some("csv") { SheetFormat::Csv } else { SheetFormat::Xlsx };
+    let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
+    let ext = if format == SheetFormat::Csv { "csv" } else { "xlsx" };
+    let path = dir.path().join(format!("export.{ext}"));
+    let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
+    reg.export(&area, format, &path).await.map_err(|e| u.fail(e))?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| u.fail(io_err(e)))?;
+    let label = u.t.0.pick("人员名单", "persons");
+    Ok(download(bytes, &format!("{}-{label}.{ext}", area.name()), format))
+}
