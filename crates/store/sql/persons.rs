@@ -522,8 +522,13 @@ pub async fn tag_counts(pool: &Pool, area: &AreaPath) -> StoreResult<Vec<(String
         "SELECT p.tags, COUNT(*) FROM {PERSON_FROM} \
          WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.tags <> '[]' GROUP BY p.tags"
     );
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as(AssertSqlSafe(sql)).bind(a).bind(b).bind(c).fetch_all(pool).await.map_err(db_err)?;
+    let rows: Vec<(String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
     let mut counts: HashMap<String, i64> = HashMap::new();
     for (tags, n) in rows {
         for tag in serde_json::from_str::<Vec<String>>(&tags).unwrap_or_default() {

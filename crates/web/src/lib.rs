@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use doorstep_store::Store;
-use axum::extract::DefaultBodyLimit;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -62,7 +62,10 @@ impl utoipa::Modify for BearerAuth {
 
 /// The whole application: API, health, OpenAPI.
 pub fn router(store: Arc<dyn Store>) -> Router {
-    let state = AppState { store, jobs: Default::default() };
+    let state = AppState {
+        store,
+        jobs: Default::default(),
+    };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::routes())
         .split_for_parts();

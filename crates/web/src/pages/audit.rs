@@ -32,9 +32,12 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     fn query(&self, page: Option<PageRequest>) -> AuditQuery {
-        let since = Date::parse(self.since.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-            .ok()
-            .map(|d| OffsetDateTime::new_in_offset(d, Time::MIDNIGHT, doorstep_app::CHINA));
+        let since = Date::parse(
+            self.since.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()
+        .map(|d| OffsetDateTime::new_in_offset(d, Time::MIDNIGHT, doorstep_app::CHINA));
         AuditQuery {
             area: None,
             username: Some(self.user.trim().to_string()).filter(|s| !s.is_empty()),
@@ -71,7 +74,13 @@ impl From<&AuditEntry> for AuditLine {
     fn from(e: &AuditEntry) -> Self {
         let l = e.at.to_offset(doorstep_app::CHINA);
         AuditLine {
-            at: format!("{} {:02}:{:02}:{:02}", l.date(), l.hour(), l.minute(), l.second()),
+            at: format!(
+                "{} {:02}:{:02}:{:02}",
+                l.date(),
+                l.hour(),
+                l.minute(),
+                l.second()
+            ),
             user: e.username.clone(),
             ip: e.ip.clone().unwrap_or_default(),
             action: e.action.clone(),
@@ -80,7 +89,11 @@ impl From<&AuditEntry> for AuditLine {
                 _ => String::new(),
             },
             area: e.area_path.clone().unwrap_or_default(),
-            details: if e.details.is_null() { String::new() } else { e.details.to_string() },
+            details: if e.details.is_null() {
+                String::new()
+            } else {
+                e.details.to_string()
+            },
             request_id: e.request_id.clone().unwrap_or_default(),
         }
     }
@@ -103,11 +116,18 @@ pub struct AuditPage {
 }
 
 /// Shows the audit log of the user's area.
-pub async fn audit(State(s): State<AppState>, u: PageUser, Query(f): Query<AuditFilter>) -> Result<Response, PageError> {
+pub async fn audit(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(f): Query<AuditFilter>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let page = f.page.unwrap_or(1).max(1);
     let found = reg
-        .audit_log(f.query(Some(PageRequest { offset: (page - 1) * PER_PAGE, limit: PER_PAGE })))
+        .audit_log(f.query(Some(PageRequest {
+            offset: (page - 1) * PER_PAGE,
+            limit: PER_PAGE,
+        })))
         .await
         .map_err(|e| u.fail(e))?;
     let prev = (page > 1).then(|| f.link(page - 1));
@@ -128,25 +148,66 @@ pub async fn audit(State(s): State<AppState>, u: PageUser, Query(f): Query<Audit
 }
 
 /// Exports the filtered audit log as CSV (UTF-8 with BOM), at most 100,000 entries.
-pub async fn audit_csv(State(s): State<AppState>, u: PageUser, Query(f): Query<AuditFilter>) -> Result<Response, PageError> {
+pub async fn audit_csv(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(f): Query<AuditFilter>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
-    let found = reg.audit_log(f.query(Some(PageRequest { offset: 0, limit: 100_000 }))).await.map_err(|e| u.fail(e))?;
+    let found = reg
+        .audit_log(f.query(Some(PageRequest {
+            offset: 0,
+            limit: 100_000,
+        })))
+        .await
+        .map_err(|e| u.fail(e))?;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let head = ["时间", "用户", "IP", "操作", "对象", "区域", "详情", "请求编号"];
-    let fail = |u: &PageUser| u.fail(doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other("csv".into())));
+    let head = [
+        "时间",
+        "用户",
+        "IP",
+        "操作",
+        "对象",
+        "区域",
+        "详情",
+        "请求编号",
+    ];
+    let fail = |u: &PageUser| {
+        u.fail(doorstep_app::error::AppError::Store(
+            doorstep_store::StoreError::Other("csv".into()),
+        ))
+    };
     w.write_record(head).map_err(|_| fail(&u))?;
     for e in &found.items {
         let l = AuditLine::from(e);
-        w.write_record([l.at, l.user, l.ip, l.action, l.object, l.area, l.details, l.request_id]).map_err(|_| fail(&u))?;
+        w.write_record([
+            l.at,
+            l.user,
+            l.ip,
+            l.action,
+            l.object,
+            l.area,
+            l.details,
+            l.request_id,
+        ])
+        .map_err(|_| fail(&u))?;
     }
     let bytes = w.into_inner().map_err(|_| fail(&u))?;
-    reg.audit("audit.export", None, None, json!({"count": found.items.len(), "user": f.user, "action": f.action, "since": f.since}))
-        .await
-        .map_err(|e| u.fail(e))?;
+    reg.audit(
+        "audit.export",
+        None,
+        None,
+        json!({"count": found.items.len(), "user": f.user, "action": f.action, "since": f.since}),
+    )
+    .await
+    .map_err(|e| u.fail(e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"".to_string(),
+            ),
         ],
         bytes,
     )

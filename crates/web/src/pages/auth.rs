@@ -42,7 +42,10 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 fn is_https(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite, Secure over TLS.
@@ -63,24 +66,60 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|kv| kv.trim().strip_prefix(&format!("{name}=")).map(str::to_string))
+        .find_map(|kv| {
+            kv.trim()
+                .strip_prefix(&format!("{name}="))
+                .map(str::to_string)
+        })
 }
 
-fn login_page(t: T, error: Option<String>, username: String, next: String, headers: &HeaderMap) -> Response {
+fn login_page(
+    t: T,
+    error: Option<String>,
+    username: String,
+    next: String,
+    headers: &HeaderMap,
+) -> Response {
     // A login form has no session yet: its CSRF token is a cookie it must echo (double submit).
     let csrf = auth::random_hex(16).unwrap_or_default();
-    let nav = Nav { path: format!("/login?next={}", super::urlencode(&next)), ..Nav::default() };
-    let page = LoginPage { t, nav, error, username, next, csrf: csrf.clone() };
+    let nav = Nav {
+        path: format!("/login?next={}", super::urlencode(&next)),
+        ..Nav::default()
+    };
+    let page = LoginPage {
+        t,
+        nav,
+        error,
+        username,
+        next,
+        csrf: csrf.clone(),
+    };
     let mut res = page.into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie("login_csrf", &csrf, Some(3600), "Strict", is_https(headers))) {
+    if let Ok(v) = HeaderValue::from_str(&cookie(
+        "login_csrf",
+        &csrf,
+        Some(3600),
+        "Strict",
+        is_https(headers),
+    )) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
 }
 
 /// Shows the login form.
-pub async fn login_form(ReqLang(lang): ReqLang, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
-    login_page(T(lang), None, String::new(), safe_next(q.next.as_deref()), &headers)
+pub async fn login_form(
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    login_page(
+        T(lang),
+        None,
+        String::new(),
+        safe_next(q.next.as_deref()),
+        &headers,
+    )
 }
 
 /// The login form's fields.
@@ -106,14 +145,22 @@ pub async fn login(
     let next = safe_next(Some(&f.next));
     let expected = cookie_value(&headers, "login_csrf").unwrap_or_default();
     if f.csrf.is_empty() || !constant_eq(f.csrf.as_bytes(), expected.as_bytes()) {
-        let msg = lang.pick("页面已过期，请重新登录", "the page expired; please log in again").to_string();
+        let msg = lang
+            .pick(
+                "页面已过期，请重新登录",
+                "the page expired; please log in again",
+            )
+            .to_string();
         return login_page(t, Some(msg), f.username, next, &headers);
     }
     match auth::login(s.store.as_ref(), &ctx, &f.username, &f.password, "web").await {
         Ok(done) => {
             let mut res = Redirect::to(&next).into_response();
             let secure = is_https(&headers);
-            for c in [cookie(SESSION_COOKIE, &done.token, None, "Lax", secure), cookie("login_csrf", "", Some(0), "Strict", secure)] {
+            for c in [
+                cookie(SESSION_COOKIE, &done.token, None, "Lax", secure),
+                cookie("login_csrf", "", Some(0), "Strict", secure),
+            ] {
                 if let Ok(v) = HeaderValue::from_str(&c) {
                     res.headers_mut().append(header::SET_COOKIE, v);
                 }
@@ -122,7 +169,10 @@ pub async fn login(
         }
         Err(e @ (AppError::BadLogin | AppError::Locked(_))) => {
             let msg = match e {
-                AppError::Locked(_) => lang.pick("登录失败次数过多，请 15 分钟后再试", "too many failed logins; try again in 15 minutes"),
+                AppError::Locked(_) => lang.pick(
+                    "登录失败次数过多，请 15 分钟后再试",
+                    "too many failed logins; try again in 15 minutes",
+                ),
                 _ => lang.pick("用户名或密码错误", "wrong user name or password"),
             };
             let mut res = login_page(t, Some(msg.to_string()), f.username, next, &headers);
@@ -144,21 +194,41 @@ pub struct CsrfForm {
 }
 
 /// Logs out and clears the cookie.
-pub async fn logout(State(s): State<AppState>, u: PageUser, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
+pub async fn logout(
+    State(s): State<AppState>,
+    u: PageUser,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
-    auth::logout(s.store.as_ref(), &u.ctx, &u.who, &u.token).await.map_err(|e| u.fail(e))?;
+    auth::logout(s.store.as_ref(), &u.ctx, &u.who, &u.token)
+        .await
+        .map_err(|e| u.fail(e))?;
     let mut res = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie(SESSION_COOKIE, "", Some(0), "Lax", is_https(&headers))) {
+    if let Ok(v) = HeaderValue::from_str(&cookie(
+        SESSION_COOKIE,
+        "",
+        Some(0),
+        "Lax",
+        is_https(&headers),
+    )) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
 }
 
 /// Switches the language (a cookie for a year) and goes back.
-pub async fn set_lang(Path(code): Path<String>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+pub async fn set_lang(
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let code = if code.starts_with("en") { "en" } else { "zh" };
     let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    let c = format!("lang={code}; Path=/; Max-Age=31536000; SameSite=Lax{}", if is_https(&headers) { "; Secure" } else { "" });
+    let c = format!(
+        "lang={code}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+        if is_https(&headers) { "; Secure" } else { "" }
+    );
     if let Ok(v) = HeaderValue::from_str(&c) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

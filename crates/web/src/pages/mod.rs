@@ -36,10 +36,16 @@ pub fn routes() -> Router<AppState> {
         .route("/areas/{id}", get(registry::area))
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/notes", post(registry::save_notes))
-        .route("/households/{id}/persons/new", get(registry::new_person_form).post(registry::add_person))
+        .route(
+            "/households/{id}/persons/new",
+            get(registry::new_person_form).post(registry::add_person),
+        )
         .route("/persons/{id}", get(registry::person))
         .route("/persons/{id}/reveal", post(registry::reveal_person))
-        .route("/persons/{id}/edit", get(registry::edit_person_form).post(registry::edit_person))
+        .route(
+            "/persons/{id}/edit",
+            get(registry::edit_person_form).post(registry::edit_person),
+        )
         .route("/search", get(registry::search))
         .route("/import", get(roster::import_form))
         .route("/import/{job}", get(roster::import_job))
@@ -51,7 +57,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn css() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/app.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/app.css"),
+    )
 }
 
 /// What the layout shows about the user: name, role, and which links they get.
@@ -95,7 +104,15 @@ impl PageUser {
         if !given.is_empty() && constant_eq(given.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            Err(PageError::new(StatusCode::FORBIDDEN, self.t, self.t.0.pick("表单已过期，请返回重试", "the form expired; go back and try again"), &self.ctx))
+            Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                self.t,
+                self.t.0.pick(
+                    "表单已过期，请返回重试",
+                    "the form expired; go back and try again",
+                ),
+                &self.ctx,
+            ))
         }
     }
 
@@ -118,22 +135,39 @@ pub fn session_token(parts: &Parts) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")).map(str::to_string))
+        .find_map(|kv| {
+            kv.trim()
+                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .map(str::to_string)
+        })
         .filter(|t| !t.is_empty())
 }
 
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         let login = || Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response();
         let token = session_token(parts).ok_or_else(login)?;
-        let (who, session) = match doorstep_app::auth::authenticate(state.store.as_ref(), &token).await {
-            Ok(v) => v,
-            Err(AppError::Unauthorized) => return Err(login()),
-            Err(e) => return Err(PageError::from_app(e, T(lang_of(&parts.headers)), &ctx_of(parts)).into_response()),
-        };
+        let (who, session) =
+            match doorstep_app::auth::authenticate(state.store.as_ref(), &token).await {
+                Ok(v) => v,
+                Err(AppError::Unauthorized) => return Err(login()),
+                Err(e) => {
+                    return Err(
+                        PageError::from_app(e, T(lang_of(&parts.headers)), &ctx_of(parts))
+                            .into_response(),
+                    );
+                }
+            };
         let t = T(lang_of(&parts.headers));
         let nav = Nav {
             username: Some(who.user.username.clone()),
@@ -144,7 +178,14 @@ impl FromRequestParts<AppState> for PageUser {
             can_read: who.may(Action::Read),
             path: path.clone(),
         };
-        Ok(PageUser { who, ctx: ctx_of(parts), t, csrf: session.csrf, token, nav })
+        Ok(PageUser {
+            who,
+            ctx: ctx_of(parts),
+            t,
+            csrf: session.csrf,
+            token,
+            nav,
+        })
     }
 }
 
@@ -219,7 +260,12 @@ impl PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let page = ErrorPage { t: T(self.lang), nav: Nav::default(), message: self.message, request_id: self.request_id };
+        let page = ErrorPage {
+            t: T(self.lang),
+            nav: Nav::default(),
+            message: self.message,
+            request_id: self.request_id,
+        };
         (self.status, page).into_response()
     }
 }

@@ -58,7 +58,10 @@ impl PersonLine {
         PersonLine {
             href: format!("/persons/{}", v.person.id),
             name: f.name().to_string(),
-            sex: f.sex().map(|s| s.label(lang).to_string()).unwrap_or_default(),
+            sex: f
+                .sex()
+                .map(|s| s.label(lang).to_string())
+                .unwrap_or_default(),
             age: age(v),
             relation: f.relation().unwrap_or("").to_string(),
             id_number: v.id_number.clone(),
@@ -84,7 +87,10 @@ async fn crumbs(reg: &Registry<'_>, u: &PageUser, path: &AreaPath) -> Vec<Crumb>
             break;
         }
         if let Ok(a) = reg.area_by_path(&p).await {
-            out.push(Crumb { name: a.name.clone(), href: format!("/areas/{}", a.id) });
+            out.push(Crumb {
+                name: a.name.clone(),
+                href: format!("/areas/{}", a.id),
+            });
         }
         cur = p.parent();
     }
@@ -121,12 +127,30 @@ pub async fn home(State(s): State<AppState>, u: PageUser) -> Result<Response, Pa
         let tree = reg.area_tree(&a.path).await.map_err(|e| u.fail(e))?;
         if let Some(top) = tree.first() {
             let href = format!("/areas/{}", a.id);
-            stats.push(Stat { label: u.t.s("households").into(), value: top.households, href: href.clone() });
-            stats.push(Stat { label: u.t.s("persons").into(), value: top.persons, href: href.clone() });
+            stats.push(Stat {
+                label: u.t.s("households").into(),
+                value: top.households,
+                href: href.clone(),
+            });
+            stats.push(Stat {
+                label: u.t.s("persons").into(),
+                value: top.persons,
+                href: href.clone(),
+            });
         }
-        for (tag, n) in reg.tag_counts(&a.path).await.map_err(|e| u.fail(e))?.into_iter().take(5) {
+        for (tag, n) in reg
+            .tag_counts(&a.path)
+            .await
+            .map_err(|e| u.fail(e))?
+            .into_iter()
+            .take(5)
+        {
             let href = format!("/search?q={}", urlencode(&tag));
-            stats.push(Stat { label: tag, value: n, href });
+            stats.push(Stat {
+                label: tag,
+                value: n,
+                href,
+            });
         }
         areas.push((a.path.to_string(), format!("/areas/{}", a.id)));
     }
@@ -186,12 +210,18 @@ pub struct PageQuery {
 fn page_links(base: &str, page: u32, total: i64) -> (Option<String>, Option<String>) {
     let sep = if base.contains('?') { '&' } else { '?' };
     let prev = (page > 1).then(|| format!("{base}{sep}page={}", page - 1));
-    let next = (i64::from(page) * i64::from(PER_PAGE) < total).then(|| format!("{base}{sep}page={}", page + 1));
+    let next = (i64::from(page) * i64::from(PER_PAGE) < total)
+        .then(|| format!("{base}{sep}page={}", page + 1));
     (prev, next)
 }
 
 /// Shows an area.
-pub async fn area(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>, Query(q): Query<PageQuery>) -> Result<Response, PageError> {
+pub async fn area(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let area: Area = reg.area(id).await.map_err(|e| u.fail(e))?;
     let tree = reg.area_tree(&area.path).await.map_err(|e| u.fail(e))?;
@@ -211,13 +241,24 @@ pub async fn area(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>, Q
     let (mut homes, mut prev, mut next) = (Vec::new(), None, None);
     if area.kind >= AreaKind::Building || children.is_empty() {
         let list = reg
-            .households(&area.path, None, PageRequest { offset: (page - 1) * PER_PAGE, limit: PER_PAGE })
+            .households(
+                &area.path,
+                None,
+                PageRequest {
+                    offset: (page - 1) * PER_PAGE,
+                    limit: PER_PAGE,
+                },
+            )
             .await
             .map_err(|e| u.fail(e))?;
         homes = list
             .items
             .iter()
-            .map(|h| HouseholdLine { address: h.address.clone(), members: h.members, href: format!("/households/{}", h.id) })
+            .map(|h| HouseholdLine {
+                address: h.address.clone(),
+                members: h.members,
+                href: format!("/households/{}", h.id),
+            })
             .collect();
         (prev, next) = page_links(&format!("/areas/{id}"), page, list.total);
     }
@@ -259,11 +300,19 @@ pub struct HouseholdPage {
 }
 
 /// Shows a household.
-pub async fn household(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn household(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let (h, members) = reg.household(id).await.map_err(|e| u.fail(e))?;
     let lines: Vec<PersonLine> = members.iter().map(|m| PersonLine::new(m, u.t.0)).collect();
-    let phones = lines.iter().filter(|l| !l.phone.is_empty()).map(|l| format!("{} {}", l.name, l.phone)).collect();
+    let phones = lines
+        .iter()
+        .filter(|l| !l.phone.is_empty())
+        .map(|l| format!("{} {}", l.name, l.phone))
+        .collect();
     let mut tags: Vec<String> = Vec::new();
     for l in &lines {
         for t in &l.tags {
@@ -298,10 +347,17 @@ pub struct NotesForm {
 }
 
 /// Saves a household's notes.
-pub async fn save_notes(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>, Form(f): Form<NotesForm>) -> Result<Response, PageError> {
+pub async fn save_notes(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<NotesForm>,
+) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
-    reg.set_household_notes(id, &f.notes).await.map_err(|e| u.fail(e))?;
+    reg.set_household_notes(id, &f.notes)
+        .await
+        .map_err(|e| u.fail(e))?;
     Ok(Redirect::to(&format!("/households/{id}")).into_response())
 }
 
@@ -347,11 +403,19 @@ fn local_time(t: time::OffsetDateTime) -> String {
 fn field_label(key: &str, t: T) -> String {
     match key {
         "address" => t.s("address").to_string(),
-        k => Field::ALL.iter().find(|f| f.key() == k).map_or(k.to_string(), |f| f.label(t.0).to_string()),
+        k => Field::ALL
+            .iter()
+            .find(|f| f.key() == k)
+            .map_or(k.to_string(), |f| f.label(t.0).to_string()),
     }
 }
 
-async fn person_page(s: &AppState, u: PageUser, id: i64, reveal: bool) -> Result<Response, PageError> {
+async fn person_page(
+    s: &AppState,
+    u: PageUser,
+    id: i64,
+    reveal: bool,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let v = reg.person(id, reveal).await.map_err(|e| u.fail(e))?;
     let history = reg.history(id).await.map_err(|e| u.fail(e))?;
@@ -362,14 +426,41 @@ async fn person_page(s: &AppState, u: PageUser, id: i64, reveal: bool) -> Result
         Lang::En => f.doc().doc_type().label_en(),
     };
     let facts = vec![
-        Fact { label: u.t.s("id_type"), value: doc_label.to_string() },
-        Fact { label: u.t.s("id_number"), value: v.id_number.clone() },
-        Fact { label: u.t.s("sex"), value: f.sex().map(|s| s.label(l).to_string()).unwrap_or_default() },
-        Fact { label: u.t.s("birth_date"), value: f.birth_date().map(|d| d.to_string()).unwrap_or_default() },
-        Fact { label: u.t.s("phone"), value: v.phone.clone().unwrap_or_default() },
-        Fact { label: u.t.s("relation"), value: f.relation().unwrap_or("").to_string() },
-        Fact { label: u.t.s("residency"), value: f.residency().map(|r| r.label(l).to_string()).unwrap_or_default() },
-        Fact { label: u.t.s("address"), value: v.person.address.clone() },
+        Fact {
+            label: u.t.s("id_type"),
+            value: doc_label.to_string(),
+        },
+        Fact {
+            label: u.t.s("id_number"),
+            value: v.id_number.clone(),
+        },
+        Fact {
+            label: u.t.s("sex"),
+            value: f.sex().map(|s| s.label(l).to_string()).unwrap_or_default(),
+        },
+        Fact {
+            label: u.t.s("birth_date"),
+            value: f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
+        },
+        Fact {
+            label: u.t.s("phone"),
+            value: v.phone.clone().unwrap_or_default(),
+        },
+        Fact {
+            label: u.t.s("relation"),
+            value: f.relation().unwrap_or("").to_string(),
+        },
+        Fact {
+            label: u.t.s("residency"),
+            value: f
+                .residency()
+                .map(|r| r.label(l).to_string())
+                .unwrap_or_default(),
+        },
+        Fact {
+            label: u.t.s("address"),
+            value: v.person.address.clone(),
+        },
     ];
     let history = history
         .iter()
@@ -411,7 +502,11 @@ async fn person_page(s: &AppState, u: PageUser, id: i64, reveal: bool) -> Result
 }
 
 /// Shows a person file, masked.
-pub async fn person(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn person(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     person_page(&s, u, id, false).await
 }
 
@@ -423,7 +518,12 @@ pub struct RevealForm {
 }
 
 /// Shows a person file with full numbers (audited; a POST so it is never a cached link).
-pub async fn reveal_person(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>, Form(f): Form<RevealForm>) -> Result<Response, PageError> {
+pub async fn reveal_person(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<RevealForm>,
+) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     person_page(&s, u, id, true).await
 }
@@ -502,42 +602,147 @@ impl PersonForm {
             sex: f.sex().map(|s| s.code().to_string()).unwrap_or_default(),
             birth_date: f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
             // The edit form starts from the full phone: whoever may write may reveal it.
-            phone: f.phone().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            phone: f
+                .phone()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
             relation: f.relation().unwrap_or("").to_string(),
-            residency: f.residency().map(|r| r.code().to_string()).unwrap_or_default(),
+            residency: f
+                .residency()
+                .map(|r| r.code().to_string())
+                .unwrap_or_default(),
             tags: f.tags().joined(),
             ..Default::default()
         }
     }
 }
 
-fn form_fields(v: &PersonForm, errors: &HashMap<&'static str, String>, t: T, new: bool) -> Vec<FormField> {
+fn form_fields(
+    v: &PersonForm,
+    errors: &HashMap<&'static str, String>,
+    t: T,
+    new: bool,
+) -> Vec<FormField> {
     let l = t.0;
     let mut fields = Vec::new();
-    let mut push = |key: &'static str, kind: &'static str, value: &str, options: Vec<(String, String)>, hint: Option<String>, required: bool| {
-        let label = Field::ALL.iter().find(|f| f.key() == key).map_or(key.to_string(), |f| f.label(l).to_string());
-        fields.push(FormField { key, label, kind, value: value.to_string(), error: errors.get(key).cloned(), hint, options, required });
+    let mut push = |key: &'static str,
+                    kind: &'static str,
+                    value: &str,
+                    options: Vec<(String, String)>,
+                    hint: Option<String>,
+                    required: bool| {
+        let label = Field::ALL
+            .iter()
+            .find(|f| f.key() == key)
+            .map_or(key.to_string(), |f| f.label(l).to_string());
+        fields.push(FormField {
+            key,
+            label,
+            kind,
+            value: value.to_string(),
+            error: errors.get(key).cloned(),
+            hint,
+            options,
+            required,
+        });
     };
     push("name", "text", &v.name, vec![], None, true);
     if new {
         let docs = DocType::ALL
             .iter()
-            .map(|d| (d.code().to_string(), match l { Lang::Zh => d.label_zh(), Lang::En => d.label_en() }.to_string()))
+            .map(|d| {
+                (
+                    d.code().to_string(),
+                    match l {
+                        Lang::Zh => d.label_zh(),
+                        Lang::En => d.label_en(),
+                    }
+                    .to_string(),
+                )
+            })
             .collect();
-        push("id_type", "select", if v.id_type.is_empty() { "resident_id" } else { &v.id_type }, docs, None, true);
+        push(
+            "id_type",
+            "select",
+            if v.id_type.is_empty() {
+                "resident_id"
+            } else {
+                &v.id_type
+            },
+            docs,
+            None,
+            true,
+        );
         push("id_number", "text", &v.id_number, vec![], None, true);
     }
-    let sexes = [Sex::Male, Sex::Female].iter().map(|s| (s.code().to_string(), s.label(l).to_string()));
-    push("sex", "select", &v.sex, std::iter::once((String::new(), "—".to_string())).chain(sexes).collect(), None, false);
-    push("birth_date", "date", &v.birth_date, vec![], Some(l.pick("居民身份证可不填（从号码读取）", "not needed for a resident ID (read from the number)").into()), false);
-    push("phone", "tel", &v.phone, vec![], None, false);
-    push("relation", "text", &v.relation, vec![], Some(l.pick("如：户主、配偶、子女、父母", "e.g. 户主 (head), 配偶 (spouse), 子女 (child)").into()), false);
-    let res = [Residency::Permanent, Residency::Renting, Residency::Temporary]
+    let sexes = [Sex::Male, Sex::Female]
         .iter()
-        .map(|r| (r.code().to_string(), r.label(l).to_string()));
-    push("residency", "select", &v.residency, std::iter::once((String::new(), "—".to_string())).chain(res).collect(), None, false);
+        .map(|s| (s.code().to_string(), s.label(l).to_string()));
+    push(
+        "sex",
+        "select",
+        &v.sex,
+        std::iter::once((String::new(), "—".to_string()))
+            .chain(sexes)
+            .collect(),
+        None,
+        false,
+    );
+    push(
+        "birth_date",
+        "date",
+        &v.birth_date,
+        vec![],
+        Some(
+            l.pick(
+                "居民身份证可不填（从号码读取）",
+                "not needed for a resident ID (read from the number)",
+            )
+            .into(),
+        ),
+        false,
+    );
+    push("phone", "tel", &v.phone, vec![], None, false);
+    push(
+        "relation",
+        "text",
+        &v.relation,
+        vec![],
+        Some(
+            l.pick(
+                "如：户主、配偶、子女、父母",
+                "e.g. 户主 (head), 配偶 (spouse), 子女 (child)",
+            )
+            .into(),
+        ),
+        false,
+    );
+    let res = [
+        Residency::Permanent,
+        Residency::Renting,
+        Residency::Temporary,
+    ]
+    .iter()
+    .map(|r| (r.code().to_string(), r.label(l).to_string()));
+    push(
+        "residency",
+        "select",
+        &v.residency,
+        std::iter::once((String::new(), "—".to_string()))
+            .chain(res)
+            .collect(),
+        None,
+        false,
+    );
     let known = Tags::KNOWN.join("、");
-    push("tags", "text", &v.tags, vec![], Some(format!("{} {known}", t.s("tags_hint"))), false);
+    push(
+        "tags",
+        "text",
+        &v.tags,
+        vec![],
+        Some(format!("{} {known}", t.s("tags_hint"))),
+        false,
+    );
     fields
 }
 
@@ -555,7 +760,11 @@ fn errors_of(e: AppError, u: &PageUser) -> Result<HashMap<&'static str, String>,
 }
 
 /// Shows the form to add a person to a household.
-pub async fn new_person_form(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn new_person_form(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let (h, _) = reg.household(id).await.map_err(|e| u.fail(e))?;
     if !u.who.may(Action::Write) {
@@ -575,7 +784,12 @@ pub async fn new_person_form(State(s): State<AppState>, u: PageUser, Path(id): P
 }
 
 /// Adds a person; on problems shows the form again with a message at each field.
-pub async fn add_person(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>, Form(f): Form<PersonForm>) -> Result<Response, PageError> {
+pub async fn add_person(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<PersonForm>,
+) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     match reg.add_person(id, &f.input()).await {
@@ -599,10 +813,16 @@ pub async fn add_person(State(s): State<AppState>, u: PageUser, Path(id): Path<i
 }
 
 /// Shows the form to edit a person.
-pub async fn edit_person_form(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn edit_person_form(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let v = reg.person(id, false).await.map_err(|e| u.fail(e))?;
-    u.who.authorize(Action::Write, &v.person.area_path).map_err(|e| u.fail(e))?;
+    u.who
+        .authorize(Action::Write, &v.person.area_path)
+        .map_err(|e| u.fail(e))?;
     Ok(PersonFormPage {
         title: format!("{} · {}", u.t.s("edit"), v.person.fields.name()),
         action: format!("/persons/{id}/edit"),
@@ -617,7 +837,12 @@ pub async fn edit_person_form(State(s): State<AppState>, u: PageUser, Path(id): 
 }
 
 /// Saves a person; on problems shows the form again with a message at each field.
-pub async fn edit_person(State(s): State<AppState>, u: PageUser, Path(id): Path<i64>, Form(f): Form<PersonForm>) -> Result<Response, PageError> {
+pub async fn edit_person(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<PersonForm>,
+) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     match reg.edit_person(id, &f.input()).await {
@@ -662,7 +887,11 @@ pub struct SearchQuery {
 }
 
 /// Searches persons in the user's area.
-pub async fn search(State(s): State<AppState>, u: PageUser, Query(q): Query<SearchQuery>) -> Result<Response, PageError> {
+pub async fn search(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let text = q.q.clone().unwrap_or_default().trim().to_string();
     let page = q.page.unwrap_or(1).max(1);
@@ -670,11 +899,41 @@ pub async fn search(State(s): State<AppState>, u: PageUser, Query(q): Query<Sear
         (Vec::new(), 0, None, None)
     } else {
         let found = reg
-            .search(Some(text.clone()), None, PageRequest { offset: (page - 1) * PER_PAGE, limit: PER_PAGE })
+            .search(
+                Some(text.clone()),
+                None,
+                PageRequest {
+                    offset: (page - 1) * PER_PAGE,
+                    limit: PER_PAGE,
+                },
+            )
             .await
             .map_err(|e| u.fail(e))?;
-        let (prev, next) = page_links(&format!("/search?q={}", urlencode(&text)), page, found.total);
-        (found.items.iter().map(|v| PersonLine::new(v, u.t.0)).collect(), found.total, prev, next)
+        let (prev, next) = page_links(
+            &format!("/search?q={}", urlencode(&text)),
+            page,
+            found.total,
+        );
+        (
+            found
+                .items
+                .iter()
+                .map(|v| PersonLine::new(v, u.t.0))
+                .collect(),
+            found.total,
+            prev,
+            next,
+        )
     };
-    Ok(SearchPage { searched: !text.is_empty(), q: text, results, total, prev, next, t: u.t, nav: u.nav }.into_response())
+    Ok(SearchPage {
+        searched: !text.is_empty(),
+        q: text,
+        results,
+        total,
+        prev,
+        next,
+        t: u.t,
+        nav: u.nav,
+    }
+    .into_response())
 }

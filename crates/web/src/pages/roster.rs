@@ -69,15 +69,34 @@ pub async fn import_form(State(s): State<AppState>, u: PageUser) -> Result<Respo
         return Err(u.fail(doorstep_app::error::AppError::Forbidden));
     }
     let areas = import_areas(&s, &u).await?;
-    Ok(ImportPage { csrf: u.csrf.clone(), areas, error: None, t: u.t, nav: u.nav }.into_response())
+    Ok(ImportPage {
+        csrf: u.csrf.clone(),
+        areas,
+        error: None,
+        t: u.t,
+        nav: u.nav,
+    }
+    .into_response())
 }
 
 /// Receives the upload and starts the import.
-pub async fn start_import(State(s): State<AppState>, u: PageUser, mut form: Multipart) -> Result<Response, PageError> {
+pub async fn start_import(
+    State(s): State<AppState>,
+    u: PageUser,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
     let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
     let (mut csrf, mut area, mut file) = (String::new(), String::new(), None);
     let too_big = |u: &PageUser| {
-        PageError::new(StatusCode::PAYLOAD_TOO_LARGE, u.t, u.t.0.pick("文件太大（最大 64 MB）", "the file is too large (64 MB at most)"), &u.ctx)
+        PageError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            u.t,
+            u.t.0.pick(
+                "文件太大（最大 64 MB）",
+                "the file is too large (64 MB at most)",
+            ),
+            &u.ctx,
+        )
     };
     while let Some(field) = form.next_field().await.map_err(|_| too_big(&u))? {
         match field.name() {
@@ -87,9 +106,15 @@ pub async fn start_import(State(s): State<AppState>, u: PageUser, mut form: Mult
                 let name = field.file_name().unwrap_or("roster").to_string();
                 let bytes = field.bytes().await.map_err(|_| too_big(&u))?;
                 if !bytes.is_empty() {
-                    let ext = if name.to_lowercase().ends_with(".xlsx") { "xlsx" } else { "csv" };
+                    let ext = if name.to_lowercase().ends_with(".xlsx") {
+                        "xlsx"
+                    } else {
+                        "csv"
+                    };
                     let path = dir.path().join(format!("upload.{ext}"));
-                    tokio::fs::write(&path, &bytes).await.map_err(|e| u.fail(io_err(e)))?;
+                    tokio::fs::write(&path, &bytes)
+                        .await
+                        .map_err(|e| u.fail(io_err(e)))?;
                     file = Some(path);
                 }
             }
@@ -99,18 +124,50 @@ pub async fn start_import(State(s): State<AppState>, u: PageUser, mut form: Mult
     u.check_csrf(&csrf)?;
     let Some(file) = file else {
         let areas = import_areas(&s, &u).await?;
-        let error = Some(u.t.0.pick("请选择要导入的文件", "choose a file to import").to_string());
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { csrf: u.csrf.clone(), areas, error, t: u.t, nav: u.nav }).into_response());
+        let error = Some(
+            u.t.0
+                .pick("请选择要导入的文件", "choose a file to import")
+                .to_string(),
+        );
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ImportPage {
+                csrf: u.csrf.clone(),
+                areas,
+                error,
+                t: u.t,
+                nav: u.nav,
+            },
+        )
+            .into_response());
     };
-    let area = AreaPath::parse(&area).map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
-    u.who.authorize(Action::Write, &area).map_err(|e| u.fail(e))?;
+    let area = AreaPath::parse(&area)
+        .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
+    u.who
+        .authorize(Action::Write, &area)
+        .map_err(|e| u.fail(e))?;
     let id = doorstep_app::auth::random_hex(12).map_err(|e| u.fail(e))?;
     let rejects_path = dir.path().join("rejects.xlsx");
     s.jobs.lock().map_err(|_| u.fail(poisoned()))?.insert(
         id.clone(),
-        ImportJob { owner: u.who.user.id, area: area.to_string(), rows: 0, percent: 0, outcome: None, rejects: None, _dir: dir },
+        ImportJob {
+            owner: u.who.user.id,
+            area: area.to_string(),
+            rows: 0,
+            percent: 0,
+            outcome: None,
+            rejects: None,
+            _dir: dir,
+        },
     );
-    let (store, jobs, who, ctx, lang, job) = (s.store.clone(), s.jobs.clone(), u.who.clone(), u.ctx.clone(), u.t.0, id.clone());
+    let (store, jobs, who, ctx, lang, job) = (
+        s.store.clone(),
+        s.jobs.clone(),
+        u.who.clone(),
+        u.ctx.clone(),
+        u.t.0,
+        id.clone(),
+    );
     tokio::spawn(async move {
         let reg = Registry::new(store.as_ref(), &who, &ctx);
         let progress_jobs = jobs.clone();
@@ -122,28 +179,29 @@ pub async fn start_import(State(s): State<AppState>, u: PageUser, mut form: Mult
                     _ if p.total_bytes > 0 => p.bytes * 100 / p.total_bytes,
                     _ => 0,
                 };
-                if let Ok(mut all) = progress_jobs.lock() {
-                    if let Some(j) = all.get_mut(&progress_id) {
-                        (j.rows, j.percent) = (p.rows, percent.min(100));
-                    }
+                if let Ok(mut all) = progress_jobs.lock()
+                    && let Some(j) = all.get_mut(&progress_id)
+                {
+                    (j.rows, j.percent) = (p.rows, percent.min(100));
                 }
             })
             .await;
         let mut rejects = None;
-        if let Ok(r) = &result {
-            if !r.rejects.is_empty() && write_rejects(&rejects_path, &r.headers, &r.rejects, lang).is_ok() {
-                rejects = Some(rejects_path);
-            }
+        if let Ok(r) = &result
+            && !r.rejects.is_empty()
+            && write_rejects(&rejects_path, &r.headers, &r.rejects, lang).is_ok()
+        {
+            rejects = Some(rejects_path);
         }
-        if let Ok(mut all) = jobs.lock() {
-            if let Some(j) = all.get_mut(&job) {
-                j.percent = 100;
-                j.rejects = rejects;
-                j.outcome = Some(result.map_err(|e| match e {
-                    doorstep_app::error::AppError::Import(e) => e.message(lang),
-                    other => other.to_string(),
-                }));
-            }
+        if let Ok(mut all) = jobs.lock()
+            && let Some(j) = all.get_mut(&job)
+        {
+            j.percent = 100;
+            j.rejects = rejects;
+            j.outcome = Some(result.map_err(|e| match e {
+                doorstep_app::error::AppError::Import(e) => e.message(lang),
+                other => other.to_string(),
+            }));
         }
     });
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
@@ -154,7 +212,9 @@ fn io_err(e: std::io::Error) -> doorstep_app::error::AppError {
 }
 
 fn poisoned() -> doorstep_app::error::AppError {
-    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other("job table poisoned".into()))
+    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(
+        "job table poisoned".into(),
+    ))
 }
 
 /// An import's progress or outcome.
@@ -175,15 +235,24 @@ pub struct ImportJobPage {
     area_href: String,
 }
 
-fn own_job<'a>(all: &'a HashMap<String, ImportJob>, id: &str, who: &Principal) -> Option<&'a ImportJob> {
+fn own_job<'a>(
+    all: &'a HashMap<String, ImportJob>,
+    id: &str,
+    who: &Principal,
+) -> Option<&'a ImportJob> {
     all.get(id).filter(|j| j.owner == who.user.id)
 }
 
 /// Shows an import's progress (refreshing itself) or its outcome.
-pub async fn import_job(State(s): State<AppState>, u: PageUser, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn import_job(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let page = {
         let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
-        let job = own_job(&all, &id, &u.who).ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
+        let job = own_job(&all, &id, &u.who)
+            .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
         let (mut summary, mut errors, mut more, mut failure) = (Vec::new(), Vec::new(), 0, None);
         match &job.outcome {
             Some(Ok(r)) => {
@@ -211,7 +280,10 @@ pub async fn import_job(State(s): State<AppState>, u: PageUser, Path(id): Path<S
             summary,
             errors,
             more_errors: more,
-            rejects_href: job.rejects.as_ref().map(|_| format!("/import/{id}/rejects.xlsx")),
+            rejects_href: job
+                .rejects
+                .as_ref()
+                .map(|_| format!("/import/{id}/rejects.xlsx")),
             area_href: "/".to_string(),
             t: u.t,
             nav: u.nav.clone(),
@@ -221,12 +293,20 @@ pub async fn import_job(State(s): State<AppState>, u: PageUser, Path(id): Path<S
 }
 
 /// Downloads an import's rejected rows.
-pub async fn import_rejects(State(s): State<AppState>, u: PageUser, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn import_rejects(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let path = {
         let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
-        own_job(&all, &id, &u.who).and_then(|j| j.rejects.clone()).ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?
+        own_job(&all, &id, &u.who)
+            .and_then(|j| j.rejects.clone())
+            .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?
     };
-    let bytes = tokio::fs::read(&path).await.map_err(|e| u.fail(io_err(e)))?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| u.fail(io_err(e)))?;
     Ok(download(bytes, "rejected-rows.xlsx", SheetFormat::Xlsx))
 }
 
@@ -235,8 +315,18 @@ fn download(bytes: Vec<u8>, name: &str, format: SheetFormat) -> Response {
         SheetFormat::Csv => "text/csv; charset=utf-8",
         SheetFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     };
-    let disposition = format!("attachment; filename=\"export\"; filename*=UTF-8''{}", urlencode(name));
-    ([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from(bytes)).into_response()
+    let disposition = format!(
+        "attachment; filename=\"export\"; filename*=UTF-8''{}",
+        urlencode(name)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from(bytes),
+    )
+        .into_response()
 }
 
 /// What to export.
@@ -247,15 +337,36 @@ pub struct ExportQuery {
 }
 
 /// Exports an area's persons as a download (audited; masked for roles that may not reveal).
-pub async fn export(State(s): State<AppState>, u: PageUser, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
-    let area = AreaPath::parse(&q.area).map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
-    let format = if q.format.as_deref() == Some("csv") { SheetFormat::Csv } else { SheetFormat::Xlsx };
+pub async fn export(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, PageError> {
+    let area = AreaPath::parse(&q.area)
+        .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
+    let format = if q.format.as_deref() == Some("csv") {
+        SheetFormat::Csv
+    } else {
+        SheetFormat::Xlsx
+    };
     let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
-    let ext = if format == SheetFormat::Csv { "csv" } else { "xlsx" };
+    let ext = if format == SheetFormat::Csv {
+        "csv"
+    } else {
+        "xlsx"
+    };
     let path = dir.path().join(format!("export.{ext}"));
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
-    reg.export(&area, format, &path).await.map_err(|e| u.fail(e))?;
-    let bytes = tokio::fs::read(&path).await.map_err(|e| u.fail(io_err(e)))?;
+    reg.export(&area, format, &path)
+        .await
+        .map_err(|e| u.fail(e))?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| u.fail(io_err(e)))?;
     let label = u.t.0.pick("人员名单", "persons");
-    Ok(download(bytes, &format!("{}-{label}.{ext}", area.name()), format))
+    Ok(download(
+        bytes,
+        &format!("{}-{label}.{ext}", area.name()),
+        format,
+    ))
 }

@@ -1,0 +1,428 @@
+//! The web pages, in-process: login with CSRF, the one access check, field errors in the
+//! user's language, imports with rejected rows, page weight. On both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{PASSWORD, enc, user};
+use doorstep_core::{AreaKind, AreaPath, Role};
+use doorstep_testkit::{TestDb, both_backends};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A browser without JavaScript: follows nothing, keeps cookies.
+struct Browser {
+    app: axum::Router,
+    cookies: HashMap<String, String>,
+    lang: &'static str,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(db: &TestDb) -> Browser {
+        Browser {
+            app: doorstep_web::router(db.store.clone()),
+            cookies: HashMap::new(),
+            lang: "zh-CN",
+        }
+    }
+
+    async fn request(
+        &mut self,
+        method: &str,
+        uri: &str,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    ) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::ACCEPT_LANGUAGE, self.lang);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let kv = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+            .to_string();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        self.request("GET", uri, None, Vec::new()).await
+    }
+
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.request(
+            "POST",
+            uri,
+            Some("application/x-www-form-urlencoded".into()),
+            body.into_bytes(),
+        )
+        .await
+    }
+
+    async fn login(&mut self, username: &str) {
+        let form = self.get("/login").await;
+        let csrf = hidden(&form.body, "csrf");
+        let done = self
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::SEE_OTHER,
+            "login {username}: {}",
+            done.body
+        );
+        assert!(self.cookies.contains_key("doorstep_session"));
+    }
+
+    /// The CSRF token of the session, read from any page's logout form.
+    async fn csrf(&mut self) -> String {
+        hidden(&self.get("/").await.body, "csrf")
+    }
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn first_href(html: &str, prefix: &str) -> String {
+    let marker = format!("href=\"{prefix}");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no link {prefix} in page"))
+        + 6;
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+async fn setup(db: &TestDb) {
+    doorstep_app::demo::load(db.store.as_ref()).await.unwrap();
+    user(
+        db.store.as_ref(),
+        "admin1",
+        Role::CommunityAdmin,
+        "二七区/京广路街道/祥云社区",
+    )
+    .await;
+    user(
+        db.store.as_ref(),
+        "vol",
+        Role::Volunteer,
+        "二七区/京广路街道/祥云社区",
+    )
+    .await;
+    let street = AreaPath::parse("二七区/京广路街道").unwrap();
+    db.store
+        .create_area(Some(&street), AreaKind::Community, "福华街社区")
+        .await
+        .unwrap();
+    user(
+        db.store.as_ref(),
+        "other",
+        Role::CommunityAdmin,
+        "二七区/京广路街道/福华街社区",
+    )
+    .await;
+}
+
+both_backends!(
+    login_search_person_household_and_edit_with_field_errors,
+    async |db: &TestDb| {
+        setup(db).await;
+        let mut b = Browser::new(db);
+        // Without a session every page sends you to the login, remembering where you were.
+        let p = b.get("/search?q=x").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER);
+        assert!(p.location.unwrap().starts_with("/login?next=/search"));
+        // A login form without its CSRF token is refused.
+        let p = b
+            .post("/login", &[("username", "admin1"), ("password", PASSWORD)])
+            .await;
+        assert!(!b.cookies.contains_key("doorstep_session"), "{}", p.body);
+        // Wrong password: the same message as an unknown user.
+        let form = b.get("/login").await;
+        let csrf = hidden(&form.body, "csrf");
+        let p = b
+            .post(
+                "/login",
+                &[
+                    ("username", "admin1"),
+                    ("password", "nope-nope"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        assert!(p.body.contains("用户名或密码错误"));
+        b.login("admin1").await;
+
+        let home = b.get("/").await;
+        assert!(
+            home.body.contains("4812") && home.body.contains("12500"),
+            "home shows the counts"
+        );
+        assert!(home.body.len() < 100 * 1024);
+
+        let results = b.get(&format!("/search?q={}", enc("王"))).await;
+        assert!(results.body.contains("********"), "lists are masked");
+        let person = first_href(&results.body, "/persons/");
+        let page = b.get(&person).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let household = first_href(&page.body, "/households/");
+        let hpage = b.get(&household).await;
+        assert!(
+            hpage.body.contains(&person),
+            "the household lists the person"
+        );
+
+        // A bad phone comes back as a message at the phone field, in Chinese.
+        let id = person.trim_start_matches("/persons/");
+        let edit = b.get(&format!("/persons/{id}/edit")).await;
+        let csrf = hidden(&edit.body, "csrf");
+        let name = hidden(
+            &edit
+                .body
+                .replace("id=\"f-name\" name=\"name\" type=\"text\"", "name=\"name\""),
+            "name",
+        );
+        let bad = b
+            .post(
+                &format!("/persons/{id}/edit"),
+                &[("csrf", &csrf), ("name", &name), ("phone", "12345")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("id=\"e-phone\""),
+            "message at the phone field"
+        );
+        assert!(bad.body.contains("手机号码应为 11 位"));
+        // The same in English.
+        b.lang = "en";
+        b.cookies.insert("lang".into(), "en".into());
+        let bad = b
+            .post(
+                &format!("/persons/{id}/edit"),
+                &[("csrf", &csrf), ("name", &name), ("phone", "12345")],
+            )
+            .await;
+        assert!(
+            bad.body.contains("a mobile number has 11 digits"),
+            "English message"
+        );
+        assert!(bad.body.contains("Log out"));
+        let good = b
+            .post(
+                &format!("/persons/{id}/edit"),
+                &[("csrf", &csrf), ("name", &name), ("phone", "13912345678")],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER);
+        let page = b.get(&person).await;
+        assert!(page.body.contains("139****5678"), "saved and shown masked");
+        assert!(
+            page.body.contains("<ins>13912345678</ins>"),
+            "history shows the change"
+        );
+        // A form without the session's CSRF token is refused and changes nothing.
+        let forged = b
+            .post(
+                &format!("/persons/{id}/edit"),
+                &[("name", "伪造"), ("phone", "13900000000")],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        // Reveal shows the full number and is audited.
+        let revealed = b
+            .post(&format!("/persons/{id}/reveal"), &[("csrf", &csrf)])
+            .await;
+        assert!(revealed.body.contains("13912345678"));
+        let audit = b.get("/audit?action=person.reveal").await;
+        assert!(audit.body.contains("person.reveal"), "{}", audit.body);
+    }
+);
+
+both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
+    setup(db).await;
+    let mut admin = Browser::new(db);
+    admin.login("admin1").await;
+    let results = admin.get(&format!("/search?q={}", enc("李"))).await;
+    let person = first_href(&results.body, "/persons/");
+    let household = first_href(&admin.get(&person).await.body, "/households/");
+    let area = first_href(&admin.get("/").await.body, "/areas/");
+    let id = person.trim_start_matches("/persons/").to_string();
+
+    let mut other = Browser::new(db);
+    other.login("other").await;
+    for uri in [
+        person.clone(),
+        household.clone(),
+        area.clone(),
+        format!("/persons/{id}/edit"),
+        format!("{household}/persons/new"),
+    ] {
+        let p = other.get(&uri).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let csrf = other.csrf().await;
+    for uri in [
+        format!("/persons/{id}/reveal"),
+        format!("/persons/{id}/edit"),
+        format!("{household}/notes"),
+    ] {
+        let p = other
+            .post(&uri, &[("csrf", &csrf), ("name", "x"), ("notes", "x")])
+            .await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "POST {uri}");
+    }
+    let found = other.get(&format!("/search?q={}", enc("李"))).await;
+    assert!(
+        !found.body.contains("/persons/"),
+        "search lists nobody from another community"
+    );
+    let export = other
+        .get(&format!(
+            "/export?area={}",
+            enc("二七区/京广路街道/祥云社区")
+        ))
+        .await;
+    assert_eq!(export.status, StatusCode::NOT_FOUND);
+
+    // A volunteer inside the area sees masked data but no reveal, edit, import or audit.
+    let mut vol = Browser::new(db);
+    vol.login("vol").await;
+    let page = vol.get(&person).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("/reveal") && !page.body.contains("/edit"));
+    assert_eq!(vol.get("/audit").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(vol.get("/import").await.status, StatusCode::FORBIDDEN);
+    let csrf = vol.csrf().await;
+    assert_eq!(
+        vol.post(&format!("/persons/{id}/reveal"), &[("csrf", &csrf)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+});
+
+both_backends!(
+    import_page_lists_rejected_rows_and_offers_them_for_download,
+    async |db: &TestDb| {
+        setup(db).await;
+        let mut b = Browser::new(db);
+        b.login("admin1").await;
+        let form = b.get("/import").await;
+        let csrf = hidden(&form.body, "csrf");
+        let good = doorstep_core::idnum::make_resident_id(
+            "410103",
+            time::macros::date!(1902 - 03 - 04),
+            11,
+        );
+        let csv = format!(
+            "姓名,证件号码,联系电话,小区,楼栋,房号\n好人,{good},13800000000,新小区,1,101\n坏人,123,,新小区,1,102\n电话错,{good}9,1,新小区,1,103\n"
+        );
+        let boundary = "XBOUNDARYX";
+        let mut body = Vec::new();
+        for (name, value) in [
+            ("csrf", csrf.as_str()),
+            ("area", "二七区/京广路街道/祥云社区"),
+        ] {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+        body.extend(csv.as_bytes());
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let started = b
+            .request(
+                "POST",
+                "/import",
+                Some(format!("multipart/form-data; boundary={boundary}")),
+                body,
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let job = started.location.unwrap();
+        let mut page = b.get(&job).await;
+        for _ in 0..100 {
+            if !page.body.contains("http-equiv=\"refresh\"") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            page = b.get(&job).await;
+        }
+        assert!(page.body.contains("导入完成"), "{}", page.body);
+        assert!(
+            page.body.contains("<td>3</td>") && page.body.contains("<td>4</td>"),
+            "rejected rows by number"
+        );
+        assert!(page.body.contains("证件号码"));
+        let rejects = b.get(&format!("{job}/rejects.xlsx")).await;
+        assert_eq!(rejects.status, StatusCode::OK);
+        // Another user cannot see this job.
+        let mut other = Browser::new(db);
+        other.login("other").await;
+        assert_eq!(other.get(&job).await.status, StatusCode::NOT_FOUND);
+        // The import is in the audit log.
+        let audit = b.get("/audit?action=persons.import").await;
+        assert!(audit.body.contains("persons.import"));
+    }
+);
