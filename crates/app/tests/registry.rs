@@ -245,3 +245,58 @@ both_backends!(
         assert_eq!((again.created, again.unchanged), (0, 12_500));
     }
 );
+
+both_backends!(
+    kept_counts_follow_moves_and_tag_changes,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let first = format!(
+            "{HEADER}甲,,{},,,A,1,,101,,,独居老人\n乙,,{},,,A,1,,102,,,慢性病、行动不便\n丙,,{},,,B,1,,101,,,\n",
+            id(1, true),
+            id(2, true),
+            id(3, true)
+        );
+        import(store, &csv_file(dir.path(), "a.csv", &first)).await;
+        // 甲 moves to B and loses a tag; 乙 changes tags in place; 丙 is unchanged; 丁 is new.
+        let second = format!(
+            "{HEADER}甲,,{},,,B,2,,201,,,\n乙,,{},,,A,1,,102,,,慢性病\n丙,,{},,,B,1,,101,,,\n丁,,{},,,A,1,,101,,,独居老人\n",
+            id(1, true),
+            id(2, true),
+            id(3, true),
+            id(4, true)
+        );
+        import(store, &csv_file(dir.path(), "b.csv", &second)).await;
+        let path = |p: &str| AreaPath::parse(&format!("{COMMUNITY}{p}")).unwrap();
+        let tree = store.area_tree(&path("")).await.unwrap();
+        let count = |suffix: &str| {
+            let want = format!("{COMMUNITY}{suffix}");
+            let c = tree.iter().find(|c| c.area.path.as_str() == want).unwrap();
+            (c.households, c.persons)
+        };
+        assert_eq!(count(""), (4, 4));
+        assert_eq!(count("/A"), (2, 2));
+        assert_eq!(count("/B"), (2, 2));
+        assert_eq!(count("/B/2号楼"), (1, 1));
+        // Every kept count equals a fresh count.
+        for c in &tree {
+            let total = store
+                .search_persons(&q(None, Some(c.area.path.as_str())))
+                .await
+                .unwrap()
+                .total;
+            assert_eq!(c.persons, total, "{}", c.area.path);
+        }
+        let tags = store.tag_counts(&path("")).await.unwrap();
+        assert_eq!(
+            tags,
+            vec![("慢性病".to_string(), 1), ("独居老人".to_string(), 1)]
+        );
+        assert_eq!(
+            store.tag_counts(&path("/A")).await.unwrap(),
+            vec![("慢性病".to_string(), 1), ("独居老人".to_string(), 1)]
+        );
+        assert!(store.tag_counts(&path("/B")).await.unwrap().is_empty());
+    }
+);

@@ -145,60 +145,40 @@ pub async fn areas_of_kind(pool: &Pool, path: &AreaPath, kind: AreaKind) -> Stor
 }
 
 pub async fn area_tree(pool: &Pool, path: &AreaPath) -> StoreResult<Vec<AreaCount>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        area: AreaRow,
+        households_here: i64,
+        persons_here: i64,
+    }
     let (a, b, c) = subtree_bounds(path);
-    let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE {SUBTREE} ORDER BY a.path");
-    let rows: Vec<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+    let sql = format!(
+        "SELECT {AREA_COLS}, a.households_here, a.persons_here FROM areas a WHERE {SUBTREE} ORDER BY a.path"
+    );
+    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(&a)
         .bind(&b)
         .bind(&c)
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    let areas: Vec<Area> = rows
-        .into_iter()
-        .map(AreaRow::into_area)
-        .collect::<StoreResult<_>>()?;
-    let direct = |sql: String| {
-        let (a, b, c) = (a.clone(), b.clone(), c.clone());
-        async move {
-            let v: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(a)
-                .bind(b)
-                .bind(c)
-                .fetch_all(pool)
-                .await
-                .map_err(db_err)?;
-            StoreResult::Ok(v)
-        }
-    };
-    let households = direct(format!(
-        "SELECT h.area_id, COUNT(*) FROM households h JOIN areas a ON a.id = h.area_id WHERE {SUBTREE} GROUP BY h.area_id"
-    ))
-    .await?;
-    let persons = direct(format!(
-        "SELECT h.area_id, COUNT(*) FROM persons p JOIN households h ON h.id = p.household_id \
-         JOIN areas a ON a.id = h.area_id WHERE {SUBTREE} GROUP BY h.area_id"
-    ))
-    .await?;
+    let mut areas = Vec::with_capacity(rows.len());
+    let mut own = Vec::with_capacity(rows.len());
+    for r in rows {
+        own.push((r.households_here, r.persons_here));
+        areas.push(r.area.into_area()?);
+    }
     // Roll each area's own counts up through its ancestors inside the subtree.
     let index: HashMap<Id, usize> = areas.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
     let mut counts = vec![(0i64, 0i64); areas.len()];
-    let mut add = |area_id: Id, n: i64, which: usize| {
-        let mut cur = index.get(&area_id).copied();
-        while let Some(i) = cur {
-            if which == 0 {
-                counts[i].0 += n;
-            } else {
-                counts[i].1 += n;
-            }
-            cur = areas[i].parent_id.and_then(|p| index.get(&p).copied());
+    for (i, (h, p)) in own.into_iter().enumerate() {
+        let mut cur = Some(i);
+        while let Some(j) = cur {
+            counts[j].0 += h;
+            counts[j].1 += p;
+            cur = areas[j].parent_id.and_then(|pid| index.get(&pid).copied());
         }
-    };
-    for (id, n) in households {
-        add(id, n, 0);
-    }
-    for (id, n) in persons {
-        add(id, n, 1);
     }
     Ok(areas
         .into_iter()

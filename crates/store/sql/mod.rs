@@ -9,6 +9,7 @@
 
 mod accounts;
 mod areas;
+mod counts;
 mod persons;
 mod rows;
 mod util;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
+use super::counts::CountDeltas;
 use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow, persons, tags_json};
 use super::util::{
     MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
@@ -30,7 +31,9 @@ pub async fn upsert_persons(
     }
     let now = OffsetDateTime::now_utc();
     let mut tx = begin_write(pool).await.map_err(db_err)?;
-    let (households, households_created) = ensure_households(&mut tx, rows, now).await?;
+    let mut counts = CountDeltas::default();
+    let (households, households_created) =
+        ensure_households(&mut tx, rows, now, &mut counts).await?;
     let existing = existing_persons(&mut tx, rows).await?;
 
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
@@ -40,7 +43,10 @@ pub async fn upsert_persons(
         let household_id = households[&(row.area_id, row.room.clone())];
         let doc = row.fields.doc();
         match existing.get(&(doc.doc_type().code(), doc.number().to_string())) {
-            None => to_insert.push((i, household_id)),
+            None => {
+                counts.person(row.area_id, row.fields.tags(), 1);
+                to_insert.push((i, household_id));
+            }
             Some((old, old_household)) => {
                 let changes = diff(old, *old_household, &row.fields, household_id, &row.address);
                 if changes.is_empty() {
@@ -50,6 +56,16 @@ pub async fn upsert_persons(
                         changes: None,
                     });
                 } else {
+                    if *old_household != household_id || old.fields.tags() != row.fields.tags() {
+                        let old_area: i64 =
+                            sqlx::query_scalar("SELECT area_id FROM households WHERE id = $1")
+                                .bind(*old_household)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                        counts.person(old_area, old.fields.tags(), -1);
+                        counts.person(row.area_id, row.fields.tags(), 1);
+                    }
                     update_person(&mut tx, old.id, household_id, &row.fields, now).await?;
                     let changes = Value::Object(changes);
                     history.push((old.id, changes.to_string()));
@@ -88,6 +104,7 @@ pub async fn upsert_persons(
         }
         q.execute(&mut *tx).await.map_err(db_err)?;
     }
+    counts.apply(&mut tx).await?;
     tx.commit().await.map_err(db_err)?;
     let outcomes = outcomes
         .into_iter()
@@ -106,6 +123,7 @@ async fn ensure_households(
     tx: &mut Tx,
     rows: &[PersonUpsert],
     now: OffsetDateTime,
+    counts: &mut CountDeltas,
 ) -> StoreResult<(HashMap<HouseholdKey, Id>, u64)> {
     let mut wanted: HashMap<HouseholdKey, &str> = HashMap::new();
     for r in rows {
@@ -152,6 +170,7 @@ async fn ensure_households(
             q = q.bind(*area_id).bind(room).bind(**address).bind(now);
         }
         for (id, area_id, room) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+            counts.household(area_id, 1);
             found.insert((area_id, room), id);
         }
     }
@@ -517,25 +536,16 @@ pub async fn max_person_id(pool: &Pool) -> StoreResult<Id> {
 
 pub async fn tag_counts(pool: &Pool, area: &AreaPath) -> StoreResult<Vec<(String, i64)>> {
     let (a, b, c) = subtree_bounds(area);
-    // Few distinct tag sets exist: group by the stored set, then count each tag in Rust.
-    let sql = format!(
-        "SELECT p.tags, COUNT(*) FROM {PERSON_FROM} \
-         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.tags <> '[]' GROUP BY p.tags"
-    );
-    let rows: Vec<(String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
-        .bind(a)
-        .bind(b)
-        .bind(c)
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
-    let mut counts: HashMap<String, i64> = HashMap::new();
-    for (tags, n) in rows {
-        for tag in serde_json::from_str::<Vec<String>>(&tags).unwrap_or_default() {
-            *counts.entry(tag).or_default() += n;
-        }
-    }
-    let mut out: Vec<(String, i64)> = counts.into_iter().collect();
-    out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    Ok(out)
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT t.tag, CAST(SUM(t.persons) AS BIGINT) FROM area_tag_counts t JOIN areas a ON a.id = t.area_id \
+         WHERE (a.path = $1 OR (a.path >= $2 AND a.path < $3)) GROUP BY t.tag HAVING SUM(t.persons) > 0 \
+         ORDER BY 2 DESC, 1",
+    )
+    .bind(a)
+    .bind(b)
+    .bind(c)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows)
 }

@@ -1,0 +1,66 @@
+//! The counts kept on the area tree (`areas.households_here`, `areas.persons_here`,
+//! `area_tag_counts`), changed in the same transaction as the rows they count.
+
+use std::collections::HashMap;
+
+use doorstep_core::Tags;
+use doorstep_store::{Id, StoreResult};
+use sqlx::AssertSqlSafe;
+
+use super::util::{MAX_PARAMS, db_err, values_clause};
+use crate::backend::Tx;
+
+/// Changes to the counts, gathered over a batch and written once.
+#[derive(Debug, Default)]
+pub struct CountDeltas {
+    areas: HashMap<Id, (i64, i64)>,
+    tags: HashMap<(Id, String), i64>,
+}
+
+impl CountDeltas {
+    /// A household appeared in (or left) an area.
+    pub fn household(&mut self, area: Id, delta: i64) {
+        self.areas.entry(area).or_default().0 += delta;
+    }
+
+    /// A person with `tags` appeared in (or left) an area.
+    pub fn person(&mut self, area: Id, tags: &Tags, delta: i64) {
+        self.areas.entry(area).or_default().1 += delta;
+        for t in tags.as_slice() {
+            *self.tags.entry((area, t.clone())).or_default() += delta;
+        }
+    }
+
+    /// Writes the changes.
+    pub async fn apply(self, tx: &mut Tx) -> StoreResult<()> {
+        for (area, (households, persons)) in self.areas {
+            if households == 0 && persons == 0 {
+                continue;
+            }
+            sqlx::query(
+                "UPDATE areas SET households_here = households_here + $1, persons_here = persons_here + $2 WHERE id = $3",
+            )
+            .bind(households)
+            .bind(persons)
+            .bind(area)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let tags: Vec<((Id, String), i64)> =
+            self.tags.into_iter().filter(|(_, d)| *d != 0).collect();
+        for chunk in tags.chunks(MAX_PARAMS / 3) {
+            let sql = format!(
+                "INSERT INTO area_tag_counts (area_id, tag, persons) VALUES {} \
+                 ON CONFLICT (area_id, tag) DO UPDATE SET persons = area_tag_counts.persons + excluded.persons",
+                values_clause(chunk.len(), 3, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for ((area, tag), delta) in chunk {
+                q = q.bind(*area).bind(tag).bind(*delta);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
