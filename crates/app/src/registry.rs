@@ -253,6 +253,34 @@ impl<'a> Registry<'a> {
         .await
     }
 
+    /// Adds an empty household (a room) to a building or unit.
+    pub async fn add_household(&self, area_id: i64, room: &str) -> AppResult<Household> {
+        let area = self.area(area_id).await?;
+        self.who.authorize(Action::Write, &area.path)?;
+        let room = doorstep_core::roster::room_name(room)
+            .map_err(|p| AppError::Validation(vec![(Field::Room, p)]))?;
+        if !area.kind.holds_households() {
+            return Err(AppError::Validation(vec![(
+                Field::Building,
+                Problem::NoBuilding,
+            )]));
+        }
+        let prefix = crate::import::address_prefix(self.store, &area).await?;
+        let address = doorstep_core::roster::readable_address([prefix.as_str()], &room);
+        let h = self
+            .store
+            .create_household(area.id, &room, &address)
+            .await?;
+        self.audit(
+            "household.create",
+            Some(("household", h.id)),
+            Some(&area.path),
+            json!({"room": room}),
+        )
+        .await?;
+        Ok(h)
+    }
+
     /// Adds a person to a household, or moves an existing file (found by document) here.
     /// Validation is the import's; every problem comes back against its field.
     pub async fn add_person(

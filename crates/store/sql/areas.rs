@@ -265,3 +265,44 @@ pub async fn set_household_notes(pool: &Pool, id: Id, notes: Option<&str>) -> St
     }
     Ok(())
 }
+
+pub async fn create_household(
+    pool: &Pool,
+    area_id: Id,
+    room: &str,
+    address: &str,
+) -> StoreResult<Household> {
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.id = $1");
+    let area: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(area_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let area = area
+        .ok_or_else(|| StoreError::NotFound(format!("area {area_id}")))?
+        .into_area()?;
+    if !area.kind.holds_households() {
+        return Err(StoreError::Invalid(format!(
+            "a {} holds no rooms",
+            area.kind
+        )));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO households (area_id, room, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(area_id)
+    .bind(room)
+    .bind(address)
+    .bind(OffsetDateTime::now_utc())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let mut counts = super::counts::CountDeltas::default();
+    counts.household(area_id, 1);
+    counts.apply(&mut tx).await?;
+    tx.commit().await.map_err(db_err)?;
+    household(pool, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("household {id}")))
+}

@@ -11,6 +11,7 @@ mod accounts;
 mod areas;
 mod counts;
 mod persons;
+mod reports;
 mod rows;
 mod util;
 
@@ -145,6 +146,15 @@ impl Store for SqlStore {
         persons::tag_counts(&self.pool, area).await
     }
 
+    async fn create_household(
+        &self,
+        area_id: Id,
+        room: &str,
+        address: &str,
+    ) -> StoreResult<Household> {
+        areas::create_household(&self.pool, area_id, room, address).await
+    }
+
     async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()> {
         areas::set_household_notes(&self.pool, id, notes).await
     }
@@ -226,5 +236,69 @@ impl Accounts for SqlStore {
 
     async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Page<AuditEntry>> {
         accounts::audit_entries(&self.pool, query).await
+    }
+}
+
+#[async_trait]
+impl Reports for SqlStore {
+    async fn create_report_link(&self, link: &NewReportLink) -> StoreResult<ReportLink> {
+        reports::create_report_link(&self.pool, link).await
+    }
+
+    async fn report_link_by_token(&self, token: &str) -> StoreResult<Option<ReportLink>> {
+        reports::report_link_by_token(&self.pool, token).await
+    }
+
+    async fn report_link(&self, id: Id) -> StoreResult<Option<ReportLink>> {
+        reports::report_link(&self.pool, id).await
+    }
+
+    async fn report_links(&self, area: Option<&AreaPath>) -> StoreResult<Vec<ReportLink>> {
+        reports::report_links(&self.pool, area).await
+    }
+
+    async fn revoke_report_link(&self, id: Id, at: OffsetDateTime) -> StoreResult<()> {
+        reports::revoke_report_link(&self.pool, id, at).await
+    }
+
+    async fn submit_report(&self, report: &NewReport) -> StoreResult<(Report, bool)> {
+        reports::submit_report(&self.pool, report).await
+    }
+
+    async fn correct_report(&self, id: Id, correction: &NewReport) -> StoreResult<bool> {
+        reports::correct_report(&self.pool, id, correction).await
+    }
+
+    async fn report(&self, id: Id) -> StoreResult<Option<Report>> {
+        reports::report(&self.pool, id).await
+    }
+
+    async fn report_by_receipt(&self, link_id: Id, receipt: &str) -> StoreResult<Option<Report>> {
+        reports::report_by_receipt(&self.pool, link_id, receipt).await
+    }
+
+    async fn reports(&self, query: &ReportQuery) -> StoreResult<Page<Report>> {
+        reports::reports_page(&self.pool, query).await
+    }
+
+    async fn review_report(&self, id: Id, decision: &ReviewDecision) -> StoreResult<bool> {
+        reports::review_report(&self.pool, id, decision).await
+    }
+
+    async fn reports_for_export(
+        &self,
+        area: &AreaPath,
+        only_new: bool,
+    ) -> StoreResult<Vec<Report>> {
+        reports::reports_for_export(&self.pool, area, only_new).await
+    }
+
+    async fn mark_reports_exported(
+        &self,
+        area: &AreaPath,
+        report_ids: &[Id],
+        by: &str,
+    ) -> StoreResult<()> {
+        reports::mark_reports_exported(&self.pool, area, report_ids, by).await
     }
 }

@@ -7,6 +7,7 @@
 mod accounts;
 mod error;
 mod model;
+mod reports;
 
 use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
@@ -14,11 +15,12 @@ use doorstep_core::{AreaKind, AreaPath, DocType};
 pub use accounts::*;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use reports::*;
 
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
-pub trait Store: Accounts + Send + Sync + 'static {
+pub trait Store: Accounts + Reports + Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;
 
@@ -113,6 +115,15 @@ pub trait Store: Accounts + Send + Sync + 'static {
 
     /// Sets a household's notes.
     async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()>;
+
+    /// Creates an empty household (a room) in a building or unit.
+    /// Conflict `household_room_unique` when the room exists; Invalid for other area kinds.
+    async fn create_household(
+        &self,
+        area_id: Id,
+        room: &str,
+        address: &str,
+    ) -> StoreResult<Household>;
 
     /// The highest person id so far (0 when there are none).
     async fn max_person_id(&self) -> StoreResult<Id>;

@@ -10,6 +10,7 @@ pub struct T(pub Lang);
 /// (key, 中文, English), sorted by key for binary search (a test keeps it sorted and complete).
 const TEXTS: &[(&str, &str, &str)] = &[
     ("action", "操作", "Action"),
+    ("add_household", "添加房间（户）", "Add room (household)"),
     ("add_person", "添加人员", "Add person"),
     ("address", "地址", "Address"),
     ("all", "全部", "All"),

@@ -426,3 +426,89 @@ both_backends!(
         assert!(audit.body.contains("persons.import"));
     }
 );
+
+/// Every visible form control has a label pointing at it.
+fn assert_labelled(html: &str, page: &str) {
+    for tag in ["<input", "<select", "<textarea"] {
+        for part in html.split(tag).skip(1) {
+            let attrs = part.split('>').next().unwrap();
+            if attrs.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = attrs
+                .split("id=\"")
+                .nth(1)
+                .map(|s| s.split('"').next().unwrap())
+                .unwrap_or_else(|| panic!("{page}: control without id: {attrs}"));
+            assert!(
+                html.contains(&format!("for=\"{id}\"")),
+                "{page}: no label for #{id}"
+            );
+        }
+    }
+}
+
+both_backends!(
+    pages_are_labelled_light_and_rooms_can_be_added,
+    async |db: &TestDb| {
+        setup(db).await;
+        let mut b = Browser::new(db);
+        let login = b.get("/login").await;
+        assert_labelled(&login.body, "login");
+        b.login("admin1").await;
+        let home = b.get("/").await;
+        let mut pages = vec![("home", home.body.clone())];
+        let mut area = first_href(&home.body, "/areas/");
+        // Walk down to a building: community → compound → building.
+        for _ in 0..2 {
+            let page = b.get(&area).await;
+            area = first_href(
+                &page.body.split("<ul class=\"list\">").nth(1).unwrap(),
+                "/areas/",
+            );
+        }
+        let building = b.get(&area).await;
+        assert!(
+            building.body.contains("/households\""),
+            "a building page offers to add a room"
+        );
+        pages.push(("building", building.body.clone()));
+        let csrf = hidden(&building.body, "csrf");
+        let added = b
+            .post(
+                &format!("{area}/households"),
+                &[("csrf", &csrf), ("room", "9901")],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let household = b.get(added.location.as_deref().unwrap()).await;
+        assert!(household.body.contains("9901"));
+        pages.push(("household", household.body.clone()));
+        let again = b
+            .post(
+                &format!("{area}/households"),
+                &[("csrf", &csrf), ("room", "9901")],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let new_person = b
+            .get(&format!("{}/persons/new", added.location.unwrap()))
+            .await;
+        pages.push(("person form", new_person.body.clone()));
+        pages.push((
+            "search",
+            b.get(&format!("/search?q={}", enc("张"))).await.body,
+        ));
+        pages.push(("import", b.get("/import").await.body));
+        pages.push(("audit", b.get("/audit").await.body));
+        for (name, html) in &pages {
+            assert_labelled(html, name);
+            assert!(
+                html.len() < 100 * 1024,
+                "{name} weighs {} bytes",
+                html.len()
+            );
+            assert!(!html.contains("<script"), "{name} has no script");
+        }
+    }
+);

@@ -5,6 +5,7 @@
 //! them in batches, so parsing and SQLite's writer overlap on two cores.
 
 mod places;
+pub use places::address_prefix;
 pub mod reader;
 
 use std::collections::HashSet;

@@ -117,26 +117,31 @@ impl<'a> Places<'a> {
         Ok(area)
     }
 
-    /// The compound, building and unit names above a room, joined: `佳纷天地3号楼2单元`.
+    /// The compound, building and unit names above a room, joined (cached per area).
     async fn prefix(&mut self, area: &Area) -> Result<String, StoreError> {
         if let Some(p) = self.prefixes.get(&area.id) {
             return Ok(p.clone());
         }
-        let mut names = Vec::new();
-        let mut cur = Some(area.clone());
-        while let Some(a) = cur {
-            if a.kind < AreaKind::Compound {
-                break;
-            }
-            names.push(a.name.clone());
-            cur = match a.parent_id {
-                Some(pid) => self.store.area_by_id(pid).await?,
-                None => None,
-            };
-        }
-        names.reverse();
-        let p = names.concat();
+        let p = address_prefix(self.store, area).await?;
         self.prefixes.insert(area.id, p.clone());
         Ok(p)
     }
+}
+
+/// The compound, building and unit names above a room in `area`, joined: `佳纷天地3号楼2单元`.
+pub async fn address_prefix(store: &dyn Store, area: &Area) -> Result<String, StoreError> {
+    let mut names = Vec::new();
+    let mut cur = Some(area.clone());
+    while let Some(a) = cur {
+        if a.kind < AreaKind::Compound {
+            break;
+        }
+        names.push(a.name.clone());
+        cur = match a.parent_id {
+            Some(pid) => store.area_by_id(pid).await?,
+            None => None,
+        };
+    }
+    names.reverse();
+    Ok(names.concat())
 }

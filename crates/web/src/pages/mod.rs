@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/lang/{code}", get(auth::set_lang))
         .route("/areas/{id}", get(registry::area))
+        .route("/areas/{id}/households", post(registry::add_household))
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/notes", post(registry::save_notes))
         .route(

@@ -199,6 +199,8 @@ pub struct AreaPage {
     next: Option<String>,
     export_csv: Option<String>,
     export_xlsx: Option<String>,
+    add_household: Option<String>,
+    csrf: String,
 }
 
 /// A page number.
@@ -276,6 +278,9 @@ pub async fn area(
         next,
         export_csv: can_export.then(|| export("csv")),
         export_xlsx: can_export.then(|| export("xlsx")),
+        add_household: (area.kind.holds_households() && u.who.may(Action::Write))
+            .then(|| format!("/areas/{id}/households")),
+        csrf: u.csrf.clone(),
         t: u.t,
         nav: u.nav,
     }
@@ -335,6 +340,48 @@ pub async fn household(
         nav: u.nav,
     }
     .into_response())
+}
+
+/// The new-household form.
+#[derive(Debug, Deserialize)]
+pub struct RoomForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    room: String,
+}
+
+/// Adds a room (household) to a building or unit and opens it.
+pub async fn add_household(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<RoomForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
+    match reg.add_household(id, &f.room).await {
+        Ok(h) => Ok(Redirect::to(&format!("/households/{}", h.id)).into_response()),
+        Err(AppError::Validation(problems)) => {
+            let msg = problems
+                .first()
+                .map(|(f, p)| format!("{}: {}", f.label(u.t.0), p.message(u.t.0)))
+                .unwrap_or_default();
+            Err(PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                u.t,
+                &msg,
+                &u.ctx,
+            ))
+        }
+        Err(AppError::Conflict(_)) => Err(PageError::new(
+            StatusCode::CONFLICT,
+            u.t,
+            u.t.0.pick("该房号已存在", "this room already exists"),
+            &u.ctx,
+        )),
+        Err(e) => Err(u.fail(e)),
+    }
 }
 
 /// The notes form.
