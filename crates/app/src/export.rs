@@ -117,8 +117,8 @@ pub fn write_rejects(
     sink.finish()
 }
 
-/// A spreadsheet being written row by row.
-enum Sink {
+/// A spreadsheet being written row by row (also used by the report export).
+pub(crate) enum Sink {
     Csv(Box<csv::Writer<BufWriter<File>>>),
     Xlsx {
         book: Box<Workbook>,
@@ -128,7 +128,11 @@ enum Sink {
 }
 
 impl Sink {
-    fn create(format: SheetFormat, path: &Path, headers: &[&str]) -> Result<Sink, ExportError> {
+    pub(crate) fn create(
+        format: SheetFormat,
+        path: &Path,
+        headers: &[&str],
+    ) -> Result<Sink, ExportError> {
         match format {
             SheetFormat::Csv => {
                 let mut out = BufWriter::new(File::create(path)?);
@@ -156,7 +160,7 @@ impl Sink {
         }
     }
 
-    fn row(&mut self, cells: &[String]) -> Result<(), ExportError> {
+    pub(crate) fn row(&mut self, cells: &[String]) -> Result<(), ExportError> {
         match self {
             Sink::Csv(w) => w.write_record(cells)?,
             Sink::Xlsx { book, row, .. } => {
@@ -173,7 +177,7 @@ impl Sink {
         Ok(())
     }
 
-    fn finish(self) -> Result<(), ExportError> {
+    pub(crate) fn finish(self) -> Result<(), ExportError> {
         match self {
             Sink::Csv(mut w) => {
                 w.flush()?;

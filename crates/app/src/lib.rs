@@ -9,6 +9,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod registry;
+pub mod reports;
 pub mod users;
 
 use std::sync::Arc;

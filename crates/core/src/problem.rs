@@ -54,6 +54,12 @@ pub enum Problem {
     OutsideArea,
     /// No building is named and the area worked on is not a building or unit.
     NoBuilding,
+    /// A body temperature that is not a number between 34 and 43 °C.
+    Temperature,
+    /// The same document twice in one household's report.
+    DuplicateMember,
+    /// A value that is not one of the offered choices.
+    Choice,
 }
 
 impl Problem {
@@ -81,6 +87,9 @@ impl Problem {
             Problem::AreaKind => "area_kind_invalid",
             Problem::OutsideArea => "address_outside_area",
             Problem::NoBuilding => "building_required",
+            Problem::Temperature => "temperature_invalid",
+            Problem::DuplicateMember => "duplicate_member",
+            Problem::Choice => "choice_invalid",
         }
     }
 
@@ -164,6 +173,15 @@ impl Problem {
                 "请填写楼栋（导入到社区或小区时必填）",
                 "a building is required when importing into a community or compound",
             ),
+            Problem::Temperature => lang.pick(
+                "体温应为 34–43 之间的数字（摄氏度），如 36.5",
+                "the temperature must be a number from 34 to 43 (°C), e.g. 36.5",
+            ),
+            Problem::DuplicateMember => lang.pick(
+                "同一证件号码在本次报备中重复填写",
+                "this document number is already given for another member",
+            ),
+            Problem::Choice => lang.pick("请从列出的选项中选择", "choose one of the listed options"),
         };
         s.to_string()
     }

@@ -1,0 +1,490 @@
+//! The staff side of self-report: links, the review queue, accept and reject. Every use case
+//! checks the user's role and area first (`Principal::authorize`) and audits what it changes.
+
+use doorstep_core::person::PersonInput;
+use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
+use doorstep_store::{
+    Actor, Id, NewAudit, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report,
+    ReportLink, ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
+};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::{Purpose, stored_members};
+use crate::access::{Action, Ctx, Principal};
+use crate::error::{AppError, AppResult};
+use crate::registry::PersonView;
+use crate::today;
+
+/// A report member next to the file it matches.
+#[derive(Debug, Clone)]
+pub struct MemberMatch {
+    /// The member as reported (validated).
+    pub reported: PersonFields,
+    /// The existing file with the same document, masked unless revealed.
+    pub file: Option<PersonView>,
+    /// The existing file lies outside the reviewer's area (it is not shown).
+    pub elsewhere: bool,
+    /// What differs between the file and the report: (field key, file's value, reported value).
+    pub differences: Vec<(&'static str, String, String)>,
+}
+
+impl MemberMatch {
+    /// Whether accepting would need a person's judgement: another name on the same document,
+    /// a move from another household, or a file outside the reviewer's area.
+    pub fn conflicting(&self) -> bool {
+        self.elsewhere
+            || self
+                .differences
+                .iter()
+                .any(|(k, _, _)| *k == "name" || *k == "address")
+    }
+}
+
+/// A report with its members matched to the registry.
+#[derive(Debug, Clone)]
+pub struct ReportReview {
+    /// The report.
+    pub report: Report,
+    /// Its members, matched.
+    pub members: Vec<MemberMatch>,
+}
+
+impl ReportReview {
+    /// Whether any member conflicts with the registry.
+    pub fn conflicting(&self) -> bool {
+        self.members.iter().any(MemberMatch::conflicting)
+    }
+}
+
+/// What a bulk acceptance did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BulkOutcome {
+    /// Reports accepted.
+    pub accepted: u64,
+    /// Reports left for a person to review (conflicts).
+    pub skipped: u64,
+}
+
+/// Self-report as one staff user may use it.
+pub struct ReportDesk<'a> {
+    store: &'a dyn Store,
+    who: &'a Principal,
+    ctx: &'a Ctx,
+}
+
+impl<'a> ReportDesk<'a> {
+    /// The desk for `who`, auditing with `ctx`.
+    pub fn new(store: &'a dyn Store, who: &'a Principal, ctx: &'a Ctx) -> ReportDesk<'a> {
+        ReportDesk { store, who, ctx }
+    }
+
+    async fn audit(
+        &self,
+        action: &str,
+        object: (&str, Id),
+        area: &AreaPath,
+        details: Value,
+    ) -> AppResult<()> {
+        self.store
+            .audit(&NewAudit {
+                user_id: Some(self.who.user.id),
+                username: self.who.user.username.clone(),
+                ip: self.ctx.ip.clone(),
+                request_id: self.ctx.request_id.clone(),
+                action: action.to_string(),
+                object_type: Some(object.0.to_string()),
+                object_id: Some(object.1),
+                area_path: Some(area.to_string()),
+                details,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a report link for an area (a community or lower) and a purpose.
+    pub async fn create_link(
+        &self,
+        area: &AreaPath,
+        purpose: Purpose,
+        expires_at: Option<OffsetDateTime>,
+        risk_places: Vec<String>,
+    ) -> AppResult<ReportLink> {
+        self.who.authorize(Action::Write, area)?;
+        let link = create_link(
+            self.store,
+            area,
+            purpose,
+            expires_at,
+            risk_places,
+            &self.who.user.username,
+        )
+        .await?;
+        self.audit(
+            "report_link.create",
+            ("report_link", link.id),
+            area,
+            json!({"purpose": purpose.code(), "expires_at": link.expires_at.map(|t| t.to_string())}),
+        )
+        .await?;
+        Ok(link)
+    }
+
+    /// The links in an area (the user's own when none is asked for).
+    pub async fn links(&self, area: Option<AreaPath>) -> AppResult<Vec<ReportLink>> {
+        let scope = self.who.scope(area).ok_or(AppError::NotFound)?;
+        if let Some(a) = &scope {
+            self.who.authorize(Action::Read, a)?;
+        } else if !self.who.may(Action::Read) {
+            return Err(AppError::NotFound);
+        }
+        Ok(self.store.report_links(scope.as_ref()).await?)
+    }
+
+    /// One link.
+    pub async fn link(&self, id: Id) -> AppResult<ReportLink> {
+        let link = self
+            .store
+            .report_link(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Read, &link.area_path)?;
+        Ok(link)
+    }
+
+    /// Revokes a link: its QR code takes no more reports.
+    pub async fn revoke_link(&self, id: Id) -> AppResult<ReportLink> {
+        let link = self.link(id).await?;
+        self.who.authorize(Action::Write, &link.area_path)?;
+        self.store
+            .revoke_report_link(id, OffsetDateTime::now_utc())
+            .await?;
+        self.audit(
+            "report_link.revoke",
+            ("report_link", id),
+            &link.area_path,
+            json!({}),
+        )
+        .await?;
+        self.link(id).await
+    }
+
+    /// A page of the reports in an area, oldest first.
+    pub async fn list(
+        &self,
+        status: Option<ReportStatus>,
+        area: Option<AreaPath>,
+        page: PageRequest,
+    ) -> AppResult<Page<Report>> {
+        let scope = self.who.scope(area).ok_or(AppError::NotFound)?;
+        match &scope {
+            Some(a) => self.who.authorize(Action::Read, a)?,
+            None if !self.who.may(Action::Read) => return Err(AppError::NotFound),
+            None => {}
+        }
+        Ok(self
+            .store
+            .reports(&ReportQuery {
+                area: scope,
+                status,
+                page,
+            })
+            .await?)
+    }
+
+    /// One report, checked against the user's area.
+    pub async fn report(&self, id: Id) -> AppResult<Report> {
+        let r = self.store.report(id).await?.ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Read, &r.area_path)?;
+        Ok(r)
+    }
+
+    /// A report with each member matched to the registry by document, side by side.
+    pub async fn review(&self, id: Id) -> AppResult<ReportReview> {
+        let report = self.report(id).await?;
+        let members = self.match_members(&report).await?;
+        Ok(ReportReview { report, members })
+    }
+
+    async fn match_members(&self, report: &Report) -> AppResult<Vec<MemberMatch>> {
+        let mut out = Vec::new();
+        for m in stored_members(report) {
+            let Ok(reported) = m else {
+                return Err(AppError::Conflict("report_member_invalid".into()));
+            };
+            let doc = reported.doc();
+            let existing = self
+                .store
+                .person_by_document(doc.doc_type(), doc.number())
+                .await?;
+            let m = match existing {
+                None => MemberMatch {
+                    reported,
+                    file: None,
+                    elsewhere: false,
+                    differences: Vec::new(),
+                },
+                Some(p) if !self.who.covers(&p.area_path) => MemberMatch {
+                    reported,
+                    file: None,
+                    elsewhere: true,
+                    differences: Vec::new(),
+                },
+                Some(p) => {
+                    let differences = differences(&p, &reported, report);
+                    MemberMatch {
+                        reported,
+                        file: Some(PersonView::new(p, false)),
+                        elsewhere: false,
+                        differences,
+                    }
+                }
+            };
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// Accepts a report: each member's file is created or updated (with history) in the
+    /// report's household, and marked for the purpose (居家隔离, 赋码, 返郑).
+    pub async fn accept(&self, id: Id) -> AppResult<Report> {
+        let review = self.review(id).await?;
+        let report = &review.report;
+        self.who.authorize(Action::Write, &report.area_path)?;
+        if report.status != ReportStatus::Pending {
+            return Err(AppError::Conflict("report_already_reviewed".into()));
+        }
+        if review.members.iter().any(|m| m.elsewhere) {
+            return Err(AppError::Conflict("person_registered_elsewhere".into()));
+        }
+        let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
+        let mut rows = Vec::new();
+        for m in &review.members {
+            let file = m.file.as_ref().map(|v| &v.person);
+            rows.push(PersonUpsert {
+                area_id: report.area_id,
+                room: report.room.clone(),
+                address: report.address.clone(),
+                fields: merged(&m.reported, file, purpose)?,
+            });
+        }
+        let actor = Actor {
+            name: self.who.user.username.clone(),
+            source: "report".into(),
+        };
+        let done = self.store.upsert_persons(&actor, &rows).await?;
+        let ids: Vec<Id> = done.outcomes.iter().map(|o| o.id).collect();
+        let decided = self
+            .store
+            .review_report(
+                id,
+                &ReviewDecision {
+                    status: ReportStatus::Accepted,
+                    reviewer: self.who.user.username.clone(),
+                    reason: None,
+                    person_ids: ids.clone(),
+                },
+            )
+            .await?;
+        if !decided {
+            return Err(AppError::Conflict("report_already_reviewed".into()));
+        }
+        let count = |o: UpsertOutcome| done.outcomes.iter().filter(|r| r.outcome == o).count();
+        self.audit(
+            "report.accept",
+            ("report", id),
+            &report.area_path,
+            json!({
+                "persons": ids,
+                "created": count(UpsertOutcome::Created),
+                "updated": count(UpsertOutcome::Updated),
+                "unchanged": count(UpsertOutcome::Unchanged),
+            }),
+        )
+        .await?;
+        self.report(id).await
+    }
+
+    /// Rejects a report with a reason (required).
+    pub async fn reject(&self, id: Id, reason: &str) -> AppResult<Report> {
+        let report = self.report(id).await?;
+        self.who.authorize(Action::Write, &report.area_path)?;
+        let reason = doorstep_core::text::tidy(reason);
+        if reason.is_empty() {
+            return Err(AppError::Conflict("reason_required".into()));
+        }
+        let reason: String = reason.chars().take(200).collect();
+        let decided = self
+            .store
+            .review_report(
+                id,
+                &ReviewDecision {
+                    status: ReportStatus::Rejected,
+                    reviewer: self.who.user.username.clone(),
+                    reason: Some(reason.clone()),
+                    person_ids: Vec::new(),
+                },
+            )
+            .await?;
+        if !decided {
+            return Err(AppError::Conflict("report_already_reviewed".into()));
+        }
+        self.audit(
+            "report.reject",
+            ("report", id),
+            &report.area_path,
+            json!({ "reason": reason }),
+        )
+        .await?;
+        self.report(id).await
+    }
+
+    /// Accepts every pending report in an area that has no conflict with the registry (at most
+    /// 500 per call); the others stay for a person to review.
+    pub async fn bulk_accept(&self, area: Option<AreaPath>) -> AppResult<BulkOutcome> {
+        let page = self
+            .list(
+                Some(ReportStatus::Pending),
+                area,
+                PageRequest {
+                    offset: 0,
+                    limit: 500,
+                },
+            )
+            .await?;
+        let mut out = BulkOutcome::default();
+        for r in page.items {
+            self.who.authorize(Action::Write, &r.area_path)?;
+            let review = self.review(r.id).await?;
+            if review.conflicting() {
+                out.skipped += 1;
+                continue;
+            }
+            match self.accept(r.id).await {
+                Ok(_) => out.accepted += 1,
+                // Someone else decided it meanwhile, or a member moved elsewhere.
+                Err(AppError::Conflict(_)) => out.skipped += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Creates a link without a user (the CLI, which acts as the office itself).
+pub async fn create_link(
+    store: &dyn Store,
+    area: &AreaPath,
+    purpose: Purpose,
+    expires_at: Option<OffsetDateTime>,
+    risk_places: Vec<String>,
+    created_by: &str,
+) -> AppResult<ReportLink> {
+    let a = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
+    if a.kind < AreaKind::Community {
+        return Err(AppError::Conflict("link_area_too_high".into()));
+    }
+    let risk_places: Vec<String> = risk_places
+        .iter()
+        .map(|p| doorstep_core::text::tidy(p))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let token = crate::auth::random_hex(12)?;
+    Ok(store
+        .create_report_link(&NewReportLink {
+            token,
+            area_id: a.id,
+            purpose: purpose.code().to_string(),
+            risk_places,
+            created_by: created_by.to_string(),
+            expires_at,
+        })
+        .await?)
+}
+
+/// What differs between a file and a reported member: name, phone, relation, address.
+fn differences(
+    file: &Person,
+    reported: &PersonFields,
+    report: &Report,
+) -> Vec<(&'static str, String, String)> {
+    let mut out = Vec::new();
+    let f = &file.fields;
+    if f.name() != reported.name() {
+        out.push(("name", f.name().to_string(), reported.name().to_string()));
+    }
+    if let Some(p) = reported.phone()
+        && f.phone() != Some(p)
+    {
+        out.push((
+            "phone",
+            f.phone().map(|p| p.masked()).unwrap_or_default(),
+            p.masked(),
+        ));
+    }
+    if let Some(r) = reported.relation()
+        && f.relation() != Some(r)
+    {
+        out.push((
+            "relation",
+            f.relation().unwrap_or_default().to_string(),
+            r.to_string(),
+        ));
+    }
+    if file.address != report.address {
+        out.push(("address", file.address.clone(), report.address.clone()));
+    }
+    out
+}
+
+/// The file a member's acceptance writes: the report's values, the file's where the report is
+/// blank (a child's missing phone does not erase the parent's), and the purpose's tag added.
+fn merged(
+    reported: &PersonFields,
+    file: Option<&Person>,
+    purpose: Purpose,
+) -> AppResult<PersonFields> {
+    let old = file.map(|p| &p.fields);
+    let mut tags: Vec<String> = old
+        .map(|f| f.tags().as_slice().to_vec())
+        .unwrap_or_default();
+    if let Some(t) = purpose.tag()
+        && !tags.iter().any(|x| x == t)
+    {
+        tags.push(t.to_string());
+    }
+    let phone = reported
+        .phone()
+        .or_else(|| old.and_then(|f| f.phone()))
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let relation = reported
+        .relation()
+        .or_else(|| old.and_then(|f| f.relation()))
+        .unwrap_or_default()
+        .to_string();
+    let input = PersonInput {
+        name: reported.name().to_string(),
+        id_type: reported.doc().doc_type().code().to_string(),
+        id_number: reported.doc().number().to_string(),
+        sex: old
+            .and_then(|f| f.sex())
+            .filter(|_| reported.doc().sex().is_none())
+            .map(|s| s.code().to_string())
+            .unwrap_or_default(),
+        birth_date: old
+            .and_then(|f| f.birth_date())
+            .filter(|_| reported.doc().birth_date().is_none())
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        phone,
+        relation,
+        residency: old
+            .and_then(|f| f.residency())
+            .map(|r| r.code().to_string())
+            .unwrap_or_default(),
+        tags: Tags::from_stored(tags).joined(),
+    };
+    PersonFields::parse(&input, today())
+        .map_err(|problems| AppError::Validation(problems.into_iter().collect()))
+}

@@ -1,0 +1,420 @@
+//! Self-report links, reports, review and export marks.
+
+use doorstep_core::AreaPath;
+use doorstep_store::*;
+use sqlx::AssertSqlSafe;
+use time::{Duration, OffsetDateTime};
+
+use super::util::{corrupt, db_err, subtree_bounds, values_clause};
+use crate::backend::{Pool, begin_write};
+
+const LINK_COLS: &str = "l.id, l.token, l.area_id, a.path AS area_path, l.purpose, l.risk_places, \
+     l.created_by, l.created_at, l.expires_at, l.revoked_at";
+const LINK_FROM: &str = "report_links l JOIN areas a ON a.id = l.area_id";
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    id: i64,
+    token: String,
+    area_id: i64,
+    area_path: String,
+    purpose: String,
+    risk_places: String,
+    created_by: String,
+    created_at: OffsetDateTime,
+    expires_at: Option<OffsetDateTime>,
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl LinkRow {
+    fn into_link(self) -> StoreResult<ReportLink> {
+        let risk_places: Vec<String> = serde_json::from_str(&self.risk_places)
+            .map_err(|_| corrupt("risk places", &self.risk_places))?;
+        Ok(ReportLink {
+            id: self.id,
+            token: self.token,
+            area_id: self.area_id,
+            area_path: AreaPath::from_stored(self.area_path),
+            purpose: self.purpose,
+            risk_places,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+const REPORT_COLS: &str = "id, link_id, idem_key, receipt, purpose, area_id, area_path, room, address, room_new, \
+     members, answers, status, submitted_at, updated_at, edit_until, reviewed_by, reviewed_at, reject_reason, person_ids";
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    id: i64,
+    link_id: i64,
+    idem_key: String,
+    receipt: String,
+    purpose: String,
+    area_id: i64,
+    area_path: String,
+    room: String,
+    address: String,
+    room_new: bool,
+    members: String,
+    answers: String,
+    status: String,
+    submitted_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    edit_until: OffsetDateTime,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<OffsetDateTime>,
+    reject_reason: Option<String>,
+    person_ids: String,
+}
+
+impl ReportRow {
+    fn into_report(self) -> StoreResult<Report> {
+        let json = |what: &str, s: &str| -> StoreResult<serde_json::Value> {
+            serde_json::from_str(s).map_err(|_| corrupt(what, s))
+        };
+        Ok(Report {
+            id: self.id,
+            link_id: self.link_id,
+            idempotency_key: self.idem_key,
+            receipt: self.receipt,
+            purpose: self.purpose,
+            area_id: self.area_id,
+            area_path: AreaPath::from_stored(self.area_path),
+            room: self.room,
+            address: self.address,
+            room_new: self.room_new,
+            members: json("members", &self.members)?,
+            answers: json("answers", &self.answers)?,
+            status: ReportStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("report status", &self.status))?,
+            submitted_at: self.submitted_at,
+            updated_at: self.updated_at,
+            edit_until: self.edit_until,
+            reviewed_by: self.reviewed_by,
+            reviewed_at: self.reviewed_at,
+            reject_reason: self.reject_reason,
+            person_ids: serde_json::from_str(&self.person_ids)
+                .map_err(|_| corrupt("person ids", &self.person_ids))?,
+        })
+    }
+}
+
+fn reports(rows: Vec<ReportRow>) -> StoreResult<Vec<Report>> {
+    rows.into_iter().map(ReportRow::into_report).collect()
+}
+
+pub async fn create_report_link(pool: &Pool, l: &NewReportLink) -> StoreResult<ReportLink> {
+    let places = serde_json::to_string(&l.risk_places).unwrap_or_else(|_| "[]".to_string());
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO report_links (token, area_id, purpose, risk_places, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&l.token)
+    .bind(l.area_id)
+    .bind(&l.purpose)
+    .bind(places)
+    .bind(&l.created_by)
+    .bind(OffsetDateTime::now_utc())
+    .bind(l.expires_at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    report_link(pool, id)
+        .await?
+        .ok_or_else(|| StoreError::Other("created link not found".into()))
+}
+
+pub async fn report_link_by_token(pool: &Pool, token: &str) -> StoreResult<Option<ReportLink>> {
+    let sql = format!("SELECT {LINK_COLS} FROM {LINK_FROM} WHERE l.token = $1");
+    sqlx::query_as::<_, LinkRow>(AssertSqlSafe(sql))
+        .bind(token)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(LinkRow::into_link)
+        .transpose()
+}
+
+pub async fn report_link(pool: &Pool, id: Id) -> StoreResult<Option<ReportLink>> {
+    let sql = format!("SELECT {LINK_COLS} FROM {LINK_FROM} WHERE l.id = $1");
+    sqlx::query_as::<_, LinkRow>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(LinkRow::into_link)
+        .transpose()
+}
+
+pub async fn report_links(pool: &Pool, area: Option<&AreaPath>) -> StoreResult<Vec<ReportLink>> {
+    let rows = match area {
+        Some(area) => {
+            let (a, b, c) = subtree_bounds(area);
+            let sql = format!(
+                "SELECT {LINK_COLS} FROM {LINK_FROM} \
+                 WHERE a.path = $1 OR (a.path >= $2 AND a.path < $3) ORDER BY l.id DESC"
+            );
+            sqlx::query_as::<_, LinkRow>(AssertSqlSafe(sql))
+                .bind(a)
+                .bind(b)
+                .bind(c)
+                .fetch_all(pool)
+                .await
+        }
+        None => {
+            let sql = format!("SELECT {LINK_COLS} FROM {LINK_FROM} ORDER BY l.id DESC");
+            sqlx::query_as::<_, LinkRow>(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+        }
+    }
+    .map_err(db_err)?;
+    rows.into_iter().map(LinkRow::into_link).collect()
+}
+
+pub async fn revoke_report_link(pool: &Pool, id: Id, at: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let done =
+        sqlx::query("UPDATE report_links SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("report link {id}")));
+    }
+    Ok(())
+}
+
+pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<(Report, bool)> {
+    let now = OffsetDateTime::now_utc();
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    // The retry of a stored report finds it without writing; a concurrent duplicate waits on
+    // the unique rule (PostgreSQL) or the write lock (SQLite) and then finds it too.
+    let sql = format!(
+        "INSERT INTO reports (link_id, idem_key, receipt, purpose, area_id, area_path, room, address, room_new, \
+         members, answers, status, submitted_at, updated_at, edit_until) \
+         SELECT $1, $2, $3, $4, $5, a.path, $6, $7, $8, $9, $10, 'pending', $11, $11, $12 FROM areas a WHERE a.id = $5 \
+         ON CONFLICT (link_id, idem_key) DO NOTHING RETURNING {REPORT_COLS}"
+    );
+    let inserted = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
+        .bind(r.link_id)
+        .bind(&r.idempotency_key)
+        .bind(&r.receipt)
+        .bind(&r.purpose)
+        .bind(r.area_id)
+        .bind(&r.room)
+        .bind(&r.address)
+        .bind(r.room_new)
+        .bind(r.members.to_string())
+        .bind(r.answers.to_string())
+        .bind(now)
+        .bind(now + Duration::seconds(r.edit_secs))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let (row, created) = match inserted {
+        Some(row) => (row, true),
+        None => {
+            let sql =
+                format!("SELECT {REPORT_COLS} FROM reports WHERE link_id = $1 AND idem_key = $2");
+            let row = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
+                .bind(r.link_id)
+                .bind(&r.idempotency_key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("area {}", r.area_id)))?;
+            (row, false)
+        }
+    };
+    tx.commit().await.map_err(db_err)?;
+    Ok((row.into_report()?, created))
+}
+
+pub async fn correct_report(pool: &Pool, id: Id, r: &NewReport) -> StoreResult<bool> {
+    let now = OffsetDateTime::now_utc();
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let found: Option<(String, OffsetDateTime)> =
+        sqlx::query_as("SELECT status, edit_until FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let Some((status, edit_until)) = found else {
+        return Err(StoreError::NotFound(format!("report {id}")));
+    };
+    if status != ReportStatus::Pending.code() || edit_until < now {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE reports SET area_id = $1, area_path = (SELECT path FROM areas WHERE id = $1), room = $2, \
+         address = $3, room_new = $4, members = $5, answers = $6, updated_at = $7 WHERE id = $8",
+    )
+    .bind(r.area_id)
+    .bind(&r.room)
+    .bind(&r.address)
+    .bind(r.room_new)
+    .bind(r.members.to_string())
+    .bind(r.answers.to_string())
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+pub async fn report(pool: &Pool, id: Id) -> StoreResult<Option<Report>> {
+    let sql = format!("SELECT {REPORT_COLS} FROM reports WHERE id = $1");
+    sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(ReportRow::into_report)
+        .transpose()
+}
+
+pub async fn report_by_receipt(
+    pool: &Pool,
+    link_id: Id,
+    receipt: &str,
+) -> StoreResult<Option<Report>> {
+    let sql = format!("SELECT {REPORT_COLS} FROM reports WHERE receipt = $1 AND link_id = $2");
+    sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
+        .bind(receipt)
+        .bind(link_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(ReportRow::into_report)
+        .transpose()
+}
+
+pub async fn reports_page(pool: &Pool, q: &ReportQuery) -> StoreResult<Page<Report>> {
+    let mut conds: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(area) = &q.area {
+        let (a, b, c) = subtree_bounds(area);
+        let n = binds.len();
+        conds.push(format!(
+            "(area_path = ${} OR (area_path >= ${} AND area_path < ${}))",
+            n + 1,
+            n + 2,
+            n + 3
+        ));
+        binds.extend([a, b, c]);
+    }
+    if let Some(s) = q.status {
+        binds.push(s.code().to_string());
+        conds.push(format!("status = ${}", binds.len()));
+    }
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM reports {filter}");
+    let mut cq = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
+    for b in &binds {
+        cq = cq.bind(b);
+    }
+    let (total,) = cq.fetch_one(pool).await.map_err(db_err)?;
+    let sql = format!(
+        "SELECT {REPORT_COLS} FROM reports {filter} ORDER BY id LIMIT {} OFFSET {}",
+        q.page.limit, q.page.offset
+    );
+    let mut lq = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql));
+    for b in &binds {
+        lq = lq.bind(b);
+    }
+    let items = reports(lq.fetch_all(pool).await.map_err(db_err)?)?;
+    Ok(Page { items, total })
+}
+
+pub async fn review_report(pool: &Pool, id: Id, d: &ReviewDecision) -> StoreResult<bool> {
+    let now = OffsetDateTime::now_utc();
+    let ids = serde_json::to_string(&d.person_ids).unwrap_or_else(|_| "[]".to_string());
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let done = sqlx::query(
+        "UPDATE reports SET status = $1, reviewed_by = $2, reviewed_at = $3, reject_reason = $4, \
+         person_ids = $5, updated_at = $3 WHERE id = $6 AND status = 'pending'",
+    )
+    .bind(d.status.code())
+    .bind(&d.reviewer)
+    .bind(now)
+    .bind(&d.reason)
+    .bind(ids)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn reports_for_export(
+    pool: &Pool,
+    area: &AreaPath,
+    only_new: bool,
+) -> StoreResult<Vec<Report>> {
+    let (a, b, c) = subtree_bounds(area);
+    let new = if only_new {
+        "AND NOT EXISTS (SELECT 1 FROM report_exported x WHERE x.area_path = $4 AND x.report_id = r.id)"
+    } else {
+        ""
+    };
+    let cols = REPORT_COLS
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM reports r WHERE (r.area_path = $1 OR (r.area_path >= $2 AND r.area_path < $3)) \
+         AND r.status = 'accepted' {new} ORDER BY r.id"
+    );
+    let mut q = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
+        .bind(a)
+        .bind(b)
+        .bind(c);
+    if only_new {
+        q = q.bind(area.as_str());
+    }
+    let rows = q.fetch_all(pool).await.map_err(db_err)?;
+    reports(rows)
+}
+
+pub async fn mark_reports_exported(
+    pool: &Pool,
+    area: &AreaPath,
+    ids: &[Id],
+    by: &str,
+) -> StoreResult<()> {
+    let now = OffsetDateTime::now_utc();
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO report_exported (area_path, report_id, exported_by, exported_at) VALUES {} \
+             ON CONFLICT (area_path, report_id) DO NOTHING",
+            values_clause(chunk.len(), 4, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(area.as_str()).bind(*id).bind(by).bind(now);
+        }
+        q.execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(())
+}

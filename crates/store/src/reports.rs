@@ -1,0 +1,232 @@
+//! Self-report (报备): report links behind QR codes, the reports residents submit through them,
+//! the review of those reports and what went up in the direct-report export.
+
+use async_trait::async_trait;
+use doorstep_core::AreaPath;
+use time::OffsetDateTime;
+
+use crate::{Id, Page, PageRequest, StoreResult};
+
+/// A report link: the token a QR poster carries, for one area and one purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLink {
+    /// Its id.
+    pub id: Id,
+    /// The unguessable token in `/r/{token}`.
+    pub token: String,
+    /// The area reports through it may name (community, compound or building).
+    pub area_id: Id,
+    /// That area's path.
+    pub area_path: AreaPath,
+    /// `home_quarantine`, `risk_visit`, `returnee` or `census`.
+    pub purpose: String,
+    /// The risk places a resident chooses from (risk-visit links).
+    pub risk_places: Vec<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: OffsetDateTime,
+    /// After this it takes no reports.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A report link to create.
+#[derive(Debug, Clone)]
+pub struct NewReportLink {
+    /// Its token.
+    pub token: String,
+    /// Its area.
+    pub area_id: Id,
+    /// Its purpose code.
+    pub purpose: String,
+    /// Risk places to choose from.
+    pub risk_places: Vec<String>,
+    /// Who creates it.
+    pub created_by: String,
+    /// When it stops taking reports.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// Where a report stands in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportStatus {
+    /// Waiting for staff.
+    Pending,
+    /// Accepted into the registry.
+    Accepted,
+    /// Rejected with a reason.
+    Rejected,
+}
+
+impl ReportStatus {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportStatus::Pending => "pending",
+            ReportStatus::Accepted => "accepted",
+            ReportStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Reads a stored or typed code.
+    pub fn parse(s: &str) -> Option<ReportStatus> {
+        match s {
+            "pending" => Some(ReportStatus::Pending),
+            "accepted" => Some(ReportStatus::Accepted),
+            "rejected" => Some(ReportStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A report as stored: one household's submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Its id.
+    pub id: Id,
+    /// The link it came through.
+    pub link_id: Id,
+    /// The client's idempotency key.
+    pub idempotency_key: String,
+    /// The receipt code the resident keeps (also the secret of their view-and-correct link).
+    pub receipt: String,
+    /// The link's purpose.
+    pub purpose: String,
+    /// The building or unit of the address.
+    pub area_id: Id,
+    /// That area's path (what access is checked against).
+    pub area_path: AreaPath,
+    /// 房号
+    pub room: String,
+    /// The readable address, e.g. `佳纷天地3号楼2单元1201`.
+    pub address: String,
+    /// Whether the room was typed because it was not in the registry.
+    pub room_new: bool,
+    /// The members as validated: a JSON array of `{name, id_type, id_number, phone, relation}`.
+    pub members: serde_json::Value,
+    /// The purpose's answers, validated: a JSON object.
+    pub answers: serde_json::Value,
+    /// Where it stands.
+    pub status: ReportStatus,
+    /// When it was first stored.
+    pub submitted_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+    /// Until when the resident may correct it.
+    pub edit_until: OffsetDateTime,
+    /// Who reviewed it.
+    pub reviewed_by: Option<String>,
+    /// When.
+    pub reviewed_at: Option<OffsetDateTime>,
+    /// Why it was rejected.
+    pub reject_reason: Option<String>,
+    /// The person files it was accepted into, in member order.
+    pub person_ids: Vec<Id>,
+}
+
+/// A report to store.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    /// The link it came through.
+    pub link_id: Id,
+    /// The client's idempotency key (unique per link).
+    pub idempotency_key: String,
+    /// A fresh receipt code.
+    pub receipt: String,
+    /// The link's purpose.
+    pub purpose: String,
+    /// The building or unit of the address.
+    pub area_id: Id,
+    /// 房号
+    pub room: String,
+    /// The readable address.
+    pub address: String,
+    /// Whether the room is not in the registry yet.
+    pub room_new: bool,
+    /// The validated members.
+    pub members: serde_json::Value,
+    /// The validated answers.
+    pub answers: serde_json::Value,
+    /// How long the resident may correct it, in seconds.
+    pub edit_secs: i64,
+}
+
+/// Which reports.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    /// Only those whose address lies under this area (every one when `None`).
+    pub area: Option<AreaPath>,
+    /// Only those in this state.
+    pub status: Option<ReportStatus>,
+    /// Which page, oldest first.
+    pub page: PageRequest,
+}
+
+/// The decision of a review.
+#[derive(Debug, Clone)]
+pub struct ReviewDecision {
+    /// Accepted or rejected.
+    pub status: ReportStatus,
+    /// Who decided.
+    pub reviewer: String,
+    /// Why (rejections).
+    pub reason: Option<String>,
+    /// The person files (acceptances).
+    pub person_ids: Vec<Id>,
+}
+
+/// Self-report links, reports, their review and what the export sent up.
+#[async_trait]
+pub trait Reports: Send + Sync {
+    /// Stores a new report link. Conflict `report_link_token_unique` if the token exists.
+    async fn create_report_link(&self, link: &NewReportLink) -> StoreResult<ReportLink>;
+
+    /// Reads a link by token (whatever its state).
+    async fn report_link_by_token(&self, token: &str) -> StoreResult<Option<ReportLink>>;
+
+    /// Reads a link by id.
+    async fn report_link(&self, id: Id) -> StoreResult<Option<ReportLink>>;
+
+    /// The links whose area lies under `area` (every link when `None`), newest first.
+    async fn report_links(&self, area: Option<&AreaPath>) -> StoreResult<Vec<ReportLink>>;
+
+    /// Revokes a link (keeping the first revocation time). NotFound for an unknown id.
+    async fn revoke_report_link(&self, id: Id, at: OffsetDateTime) -> StoreResult<()>;
+
+    /// Stores a report in one transaction, unless the link already holds one with the same
+    /// idempotency key: then that first report is returned and nothing is written.
+    /// Returns the report and whether it was created now.
+    async fn submit_report(&self, report: &NewReport) -> StoreResult<(Report, bool)>;
+
+    /// Replaces the members, answers and address of a pending report still open for correction.
+    /// Returns false when it is no longer pending or the window has closed.
+    async fn correct_report(&self, id: Id, correction: &NewReport) -> StoreResult<bool>;
+
+    /// Reads a report.
+    async fn report(&self, id: Id) -> StoreResult<Option<Report>>;
+
+    /// Reads a report by its link and receipt code.
+    async fn report_by_receipt(&self, link_id: Id, receipt: &str) -> StoreResult<Option<Report>>;
+
+    /// A page of reports, oldest first.
+    async fn reports(&self, query: &ReportQuery) -> StoreResult<Page<Report>>;
+
+    /// Records a review on a pending report. Returns false (and changes nothing) when the
+    /// report is no longer pending: two reviewers cannot both decide it.
+    async fn review_report(&self, id: Id, decision: &ReviewDecision) -> StoreResult<bool>;
+
+    /// The accepted reports under `area`, by id; with `only_new`, only those no export of
+    /// exactly this area has sent up yet.
+    async fn reports_for_export(&self, area: &AreaPath, only_new: bool)
+    -> StoreResult<Vec<Report>>;
+
+    /// Remembers that an export of `area` sent these reports up.
+    async fn mark_reports_exported(
+        &self,
+        area: &AreaPath,
+        report_ids: &[Id],
+        by: &str,
+    ) -> StoreResult<()>;
+}
