@@ -53,6 +53,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("home", "首页", "Home"),
     ("household", "户", "Household"),
     ("households", "户数", "Households"),
+    ("households_created", "新建户数", "Households created"),
     ("id_number", "证件号码", "Document number"),
     ("id_type", "证件类型", "Document type"),
     ("import", "导入名单", "Import roster"),
@@ -119,6 +120,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("updated", "更新", "Updated"),
     ("user", "用户", "User"),
     ("username", "用户名", "User name"),
+    ("view_household", "查看本户", "Household"),
     ("welcome", "您好", "Hello"),
 ];
 

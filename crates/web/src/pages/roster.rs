@@ -263,7 +263,7 @@ pub async fn import_job(
                     (t.s("updated").to_string(), r.updated),
                     (t.s("unchanged").to_string(), r.unchanged),
                     (t.s("rejected").to_string(), r.rejected),
-                    (t.s("households").to_string(), r.households_created),
+                    (t.s("households_created").to_string(), r.households_created),
                 ];
                 errors = r.errors.iter().take(200).cloned().collect();
                 more = r.errors.len().saturating_sub(200);
