@@ -68,6 +68,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 FormatArg::Xlsx => SheetFormat::Xlsx,
             };
             let n = export_persons(store.as_ref(), &path, format, &output, false).await?;
+            let format = if matches!(format, SheetFormat::Csv) {
+                "csv"
+            } else {
+                "xlsx"
+            };
+            cli_audit(
+                store.as_ref(),
+                "persons.export",
+                &path,
+                json!({"count": n, "format": format, "masked": false}),
+            )
+            .await?;
             match lang {
                 Lang::Zh => eprintln!("已导出 {n} 人到 {}", output.display()),
                 Lang::En => eprintln!("exported {n} persons to {}", output.display()),
@@ -75,6 +87,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records what the command line did in the audit log, as the user `cli`.
+async fn cli_audit(
+    store: &dyn Store,
+    action: &str,
+    area: &AreaPath,
+    details: serde_json::Value,
+) -> Result<()> {
+    store
+        .audit(&doorstep_store::NewAudit {
+            username: "cli".into(),
+            action: action.into(),
+            area_path: Some(area.to_string()),
+            details,
+            ..Default::default()
+        })
+        .await?;
+    Ok(())
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -163,6 +194,13 @@ async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result
                     doorstep_store::StoreError::Invalid(m) => anyhow!("{m}"),
                     other => other.into(),
                 })?;
+            cli_audit(
+                store.as_ref(),
+                "area.create",
+                &area.path,
+                json!({"kind": area.kind.code()}),
+            )
+            .await?;
             println!(
                 "{} {} ({})",
                 lang.pick("已创建", "created"),
@@ -280,6 +318,10 @@ async fn import(
             return Ok(ExitCode::FAILURE);
         }
     };
+    let r = &report;
+    let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,
+        "unchanged": r.unchanged, "rejected": r.rejected, "households_created": r.households_created});
+    cli_audit(store.as_ref(), "persons.import", &opts.into, counts).await?;
     if let (Some(path), false) = (&rejects, report.rejects.is_empty()) {
         write_rejects(path, &report.headers, &report.rejects, lang)?;
     }

@@ -165,3 +165,64 @@ both_backends!(
         assert_eq!(err["error"], "import_failed");
     }
 );
+
+both_backends!(users_from_the_command_line, async |db: &TestDb| {
+    let url = db.url.as_str();
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "area",
+        "add",
+        "--kind",
+        "district",
+        "二七区",
+    ]));
+    let add = |name: &str, role: &str, pw: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+            .args([
+                "--db",
+                url,
+                "user",
+                "add",
+                "--username",
+                name,
+                "--role",
+                role,
+                "--area",
+                "二七区",
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    ok(&add("wang", "grid_worker", "long-enough-1"));
+    let dup = add("wang", "grid_worker", "long-enough-1");
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("用户名已存在"));
+    let short = add("li", "viewer", "short");
+    assert!(!short.status.success());
+    let bad_role = add("zhao", "root", "long-enough-1");
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("grid_worker"));
+    let list: Value =
+        serde_json::from_str(&ok(&doorstep(&["--db", url, "user", "list", "--json"]))).unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["role"], "grid_worker");
+    ok(&doorstep(&["--db", url, "user", "disable", "wang"]));
+    let list: Value =
+        serde_json::from_str(&ok(&doorstep(&["--db", url, "user", "list", "--json"]))).unwrap();
+    assert_eq!(list["items"][0]["disabled"], true);
+    let (user, _) = db.store.user_for_login("wang").await.unwrap().unwrap();
+    assert!(user.disabled);
+});

@@ -70,6 +70,10 @@ mod backend {
             "household_room_unique"
         } else if m.contains("persons.id_rev") {
             "person_document_unique"
+        } else if m.contains("users.username") {
+            "user_username_unique"
+        } else if m.contains("sessions.token_hash") {
+            "session_token_unique"
         } else if m.contains("FOREIGN KEY") {
             "foreign_key"
         } else {
