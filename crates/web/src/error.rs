@@ -69,6 +69,17 @@ impl ApiError {
         }
     }
 
+    /// 422 `validation_failed` with each problem at its path (`members[1].id_number`).
+    pub fn validation(fields: Vec<FieldError>, lang: Lang) -> ApiError {
+        let mut err = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            lang.pick("填写有误", "some fields are invalid"),
+        );
+        err.body.fields = fields;
+        err
+    }
+
     /// An application error, with messages in `lang`.
     pub fn from_app(e: AppError, lang: Lang) -> ApiError {
         match e {

@@ -10,6 +10,7 @@ mod context;
 mod error;
 mod i18n;
 mod pages;
+mod public;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
+pub use public::limits::{PublicLimits, Rate};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -31,6 +33,11 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Import jobs running in this process.
     pub(crate) jobs: pages::roster::Jobs,
+}
+
+/// The whole application with the default limits of the public report endpoints.
+pub fn router(store: Arc<dyn Store>) -> Router {
+    router_with_limits(store, PublicLimits::default())
 }
 
 #[derive(OpenApi)]
@@ -42,7 +49,8 @@ pub struct AppState {
     modifiers(&BearerAuth),
     tags((name = "registry", description = "Areas, households and persons (一人一档、一户一账)"),
          (name = "auth", description = "Sessions"),
-         (name = "audit", description = "The audit log"))
+         (name = "audit", description = "The audit log"),
+         (name = "self-report", description = "Report links, residents' reports (报备), review and the direct-report export"))
 )]
 struct ApiDoc;
 
@@ -60,8 +68,10 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole application: API, health, OpenAPI.
-pub fn router(store: Arc<dyn Store>) -> Router {
+/// The whole application: API, health, OpenAPI, pages, the public report form; `limits` are
+/// the rate limits and load-shedding cap of the public report endpoints.
+pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router {
+    let limiter = Arc::new(public::limits::Limiter::new(limits));
     let state = AppState {
         store,
         jobs: Default::default(),
@@ -76,6 +86,7 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/import", axum::routing::post(pages::roster::start_import))
         .layer(DefaultBodyLimit::max(64 << 20));
     api.merge(pages::routes())
+        .merge(public::routes())
         .merge(uploads)
         .route("/healthz", get(health))
         .route(
@@ -87,6 +98,10 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         )
         .with_state(state)
         .layer(DefaultBodyLimit::max(2 << 20))
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            public::limits::limit,
+        ))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
         .layer(TraceLayer::new_for_http())

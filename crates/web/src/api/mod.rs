@@ -24,4 +24,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(registry::get_person, registry::edit_person))
         .routes(routes!(registry::person_history))
         .routes(routes!(registry::audit))
+        .routes(routes!(crate::public::api::submit_report))
+        .routes(routes!(crate::public::api::correct_report))
 }

@@ -1,0 +1,227 @@
+//! `POST /api/v1/public/reports/{token}`: a household's report as JSON, no login. The link's
+//! token is the only key: nothing else in the system is reachable through it.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use doorstep_app::reports::{
+    self, AddressInput, AnswersInput, MemberInput, PublicError, SubmissionInput,
+};
+use doorstep_core::Lang;
+use doorstep_store::Report;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::context::ReqLang;
+use crate::error::{ApiError, ErrorBody, FieldError};
+
+/// One household member.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct MemberRequest {
+    /// 姓名
+    pub name: String,
+    /// 证件类型: 居民身份证 (default), 护照, 港澳居民来往内地通行证, 台湾居民来往大陆通行证, 外国人永久居留身份证.
+    pub id_type: String,
+    /// 证件号码
+    pub id_number: String,
+    /// 联系电话 (optional for children)
+    pub phone: String,
+    /// 与户主关系
+    pub relation: String,
+}
+
+/// The address, as the registry names it under the link's area.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct AddressRequest {
+    /// 小区/楼院
+    pub compound: String,
+    /// 楼栋 (`3` means 3号楼)
+    pub building: String,
+    /// 单元 (`2` means 2单元)
+    pub unit: String,
+    /// 房号 (may be one the registry does not list yet)
+    pub room: String,
+}
+
+/// The purpose's questions.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct AnswersRequest {
+    /// 来源地 (returnee reports, required)
+    pub from_place: String,
+    /// 风险场所, one of the link's places (risk-visit reports, required)
+    pub risk_place: String,
+    /// 到达或接触日期, YYYY-MM-DD (required for risk-visit and returnee reports)
+    pub date: String,
+    /// Who told the household to home-quarantine
+    pub notified_by: String,
+    /// Symptoms, free text
+    pub symptoms: String,
+    /// Body temperature in °C
+    pub temperature: String,
+    /// Anything else
+    pub notes: String,
+}
+
+/// A household's report.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct SubmitReportRequest {
+    /// Chosen by the client, 1–64 of `A-Za-z0-9_-`: a retry with the same key returns the
+    /// first report and stores nothing new.
+    pub idempotency_key: String,
+    /// The address.
+    pub address: AddressRequest,
+    /// The household's members (1–20).
+    pub members: Vec<MemberRequest>,
+    /// The purpose's answers.
+    pub answers: AnswersRequest,
+}
+
+impl From<SubmitReportRequest> for SubmissionInput {
+    fn from(r: SubmitReportRequest) -> Self {
+        SubmissionInput {
+            idempotency_key: r.idempotency_key,
+            address: AddressInput {
+                compound: r.address.compound,
+                building: r.address.building,
+                unit: r.address.unit,
+                room: r.address.room,
+            },
+            members: r
+                .members
+                .into_iter()
+                .map(|m| MemberInput {
+                    name: m.name,
+                    id_type: m.id_type,
+                    id_number: m.id_number,
+                    phone: m.phone,
+                    relation: m.relation,
+                })
+                .collect(),
+            answers: AnswersInput {
+                from_place: r.answers.from_place,
+                risk_place: r.answers.risk_place,
+                date: r.answers.date,
+                notified_by: r.answers.notified_by,
+                symptoms: r.answers.symptoms,
+                temperature: r.answers.temperature,
+                notes: r.answers.notes,
+            },
+        }
+    }
+}
+
+/// A stored report, as the resident gets it back.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptResponse {
+    /// The report's id.
+    pub report_id: i64,
+    /// The receipt code to keep; it opens the view-and-correct page.
+    pub receipt: String,
+    /// That page.
+    pub receipt_url: String,
+    /// Until when the report may be corrected (RFC 3339).
+    pub edit_until: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+}
+
+/// The receipt of a report.
+pub fn receipt_of(token: &str, r: &Report) -> ReceiptResponse {
+    ReceiptResponse {
+        report_id: r.id,
+        receipt: r.receipt.clone(),
+        receipt_url: format!("/r/{token}/receipt/{}", r.receipt),
+        edit_until: crate::api::dto::rfc3339(r.edit_until),
+        status: r.status.code().to_string(),
+    }
+}
+
+/// A public error as an API answer.
+pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
+    match e {
+        PublicError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "link_not_found",
+            lang.pick("二维码无效，请向社区核实", "this code is not valid; ask your community"),
+        ),
+        PublicError::Closed => ApiError::new(
+            StatusCode::GONE,
+            "link_closed",
+            lang.pick(
+                "此报备二维码已停用或过期，请向社区索取新的二维码",
+                "this report code has been withdrawn or has expired; ask your community for a new one",
+            ),
+        ),
+        PublicError::Locked => ApiError::new(
+            StatusCode::CONFLICT,
+            "report_locked",
+            lang.pick(
+                "报备已审核或已超过 24 小时，不能再修改，如需更正请联系社区",
+                "the report has been reviewed or is older than 24 hours; ask your community to correct it",
+            ),
+        ),
+        PublicError::Invalid(problems) => ApiError::validation(
+            problems
+                .into_iter()
+                .map(|p| FieldError {
+                    path: p.path,
+                    code: p.problem.code().to_string(),
+                    message: p.problem.message(lang),
+                })
+                .collect(),
+            lang,
+        ),
+        PublicError::Store(e) => ApiError::from(e),
+    }
+}
+
+/// Submits a household's report through a report link. No login: the link's token is the key.
+/// `201` with a receipt; a retry with the same `idempotency_key` answers `200` with the first
+/// report's receipt. Closed links answer `410`; too many requests `429` and an overloaded
+/// server `503`, both with `Retry-After`.
+#[utoipa::path(post, path = "/public/reports/{token}", tag = "self-report", request_body = SubmitReportRequest,
+    params(("token" = String, Path, description = "the report link's token")),
+    responses((status = 201, body = ReceiptResponse), (status = 200, body = ReceiptResponse),
+        (status = 404, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn submit_report(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(token): Path<String>,
+    body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
+    let done = reports::submit(s.store.as_ref(), &token, &body.into())
+        .await
+        .map_err(|e| public_error(e, lang))?;
+    let status = if done.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt_of(&token, &done.report))).into_response())
+}
+
+/// Corrects a pending report within 24 hours of submitting it, with the receipt code as the key.
+#[utoipa::path(put, path = "/public/reports/{token}/{receipt}", tag = "self-report", request_body = SubmitReportRequest,
+    params(("token" = String, Path, description = "the report link's token"), ("receipt" = String, Path, description = "the receipt code")),
+    responses((status = 200, body = ReceiptResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn correct_report(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path((token, receipt)): Path<(String, String)>,
+    body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ReceiptResponse>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
+    let report = reports::correct(s.store.as_ref(), &token, &receipt, &body.into())
+        .await
+        .map_err(|e| public_error(e, lang))?;
+    Ok(Json(receipt_of(&token, &report)))
+}

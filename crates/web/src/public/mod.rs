@@ -1,0 +1,21 @@
+//! What residents reach without logging in: the self-report form behind a QR code
+//! (`/r/{token}`), its receipt, and the same submission as JSON
+//! (`/api/v1/public/reports/{token}`, registered with the API for its OpenAPI description).
+//! Only a valid, open link's token opens them, and they show nothing but the resident's own
+//! report; [`limits`] keeps abuse and overload at the door.
+
+pub mod api;
+mod form;
+pub mod limits;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::AppState;
+
+/// The public page routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/r/{token}", get(form::show).post(form::submit))
+        .route("/r/{token}/receipt/{receipt}", get(form::receipt))
+}

@@ -1,0 +1,524 @@
+//! The public self-report endpoints and form, in-process, on SQLite and on PostgreSQL:
+//! idempotent JSON submission, field paths of validation errors, closed links, rate limits,
+//! and the no-JavaScript form from picking the building to the receipt.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use doorstep_app::reports::{Purpose, create_link};
+use doorstep_core::{AreaKind, AreaPath};
+use doorstep_store::Store;
+use doorstep_testkit::{TestDb, both_backends};
+use doorstep_web::{PublicLimits, Rate};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
+
+fn rid(n: u16) -> String {
+    let birth = time::macros::date!(1970 - 01 - 01) + time::Duration::days(i64::from(n) * 131);
+    doorstep_core::idnum::make_resident_id("410103", birth, n * 2 % 1000 + 1)
+}
+
+/// 祥云社区 with 佳纷天地/3号楼/{1,2}单元 and 钱塘衣城/1号楼; returns a home-quarantine link's token
+/// for 佳纷天地.
+async fn setup(store: &dyn Store) -> String {
+    let d = store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .unwrap();
+    let s = store
+        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
+        .await
+        .unwrap();
+    let c = store
+        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
+        .await
+        .unwrap();
+    let jf = store
+        .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
+        .await
+        .unwrap();
+    let b = store
+        .create_area(Some(&jf.path), AreaKind::Building, "3号楼")
+        .await
+        .unwrap();
+    store
+        .create_area(Some(&b.path), AreaKind::Unit, "1单元")
+        .await
+        .unwrap();
+    store
+        .create_area(Some(&b.path), AreaKind::Unit, "2单元")
+        .await
+        .unwrap();
+    let qt = store
+        .create_area(Some(&c.path), AreaKind::Compound, "钱塘衣城")
+        .await
+        .unwrap();
+    store
+        .create_area(Some(&qt.path), AreaKind::Building, "1号楼")
+        .await
+        .unwrap();
+    create_link(
+        store,
+        &AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap(),
+        Purpose::HomeQuarantine,
+        None,
+        vec![],
+        "test",
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+struct Res {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Res {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: String,
+    ip: [u8; 4],
+) -> Res {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(ct) = content_type {
+        req = req.header(header::CONTENT_TYPE, ct);
+    }
+    let mut req = req.body(Body::from(body)).unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Res {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn post_json(app: &axum::Router, uri: &str, body: &Value) -> Res {
+    call(
+        app,
+        "POST",
+        uri,
+        Some("application/json"),
+        body.to_string(),
+        [10, 0, 0, 1],
+    )
+    .await
+}
+
+fn report(key: &str, room: &str, members: Value) -> Value {
+    json!({
+        "idempotency_key": key,
+        "address": {"compound": "佳纷天地", "building": "3", "unit": "2", "room": room},
+        "members": members,
+        "answers": {"notified_by": "社区", "date": "2022-10-20", "temperature": "36.5"}
+    })
+}
+
+both_backends!(public_json_submit, async |db: &TestDb| {
+    let token = setup(db.store.as_ref()).await;
+    let app = doorstep_web::router(db.store.clone());
+    let uri = format!("/api/v1/public/reports/{token}");
+    let good = report(
+        "abc-123",
+        "1201",
+        json!([{"name": "张伟", "id_number": rid(1), "phone": "13800000001", "relation": "户主"},
+               {"name": "张小明", "id_number": rid(2), "relation": "子"}]),
+    );
+    let first = post_json(&app, &uri, &good).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let receipt = first.json()["receipt"].as_str().unwrap().to_string();
+    assert_eq!(first.json()["status"], "pending");
+    let again = post_json(&app, &uri, &good).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["receipt"], receipt.as_str());
+    assert_eq!(again.json()["report_id"], first.json()["report_id"]);
+
+    // Every problem with its path, in the resident's language.
+    let mut bad = report(
+        "abc-124",
+        "1202",
+        json!([{"name": "张伟", "id_number": rid(3), "phone": "13800000001"},
+               {"name": "", "id_number": "410103199901011234", "phone": "12"}]),
+    );
+    bad["address"]["compound"] = json!("钱塘衣城");
+    bad["address"]["building"] = json!("1");
+    let res = post_json(&app, &uri, &bad).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let v = res.json();
+    assert_eq!(v["error"], "validation_failed");
+    let fields: Vec<(String, String)> = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().into(),
+                f["code"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for want in [
+        ("members[1].name", "required"),
+        ("members[1].id_number", "id_bad_checksum"),
+        ("members[1].phone", "phone_invalid"),
+        ("address.compound", "address_outside_area"),
+    ] {
+        assert!(
+            fields.contains(&(want.0.into(), want.1.into())),
+            "{want:?} in {fields:?}"
+        );
+    }
+    let msg = v["fields"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{msg}"
+    );
+
+    // A body that is not JSON, an unknown token.
+    let res = call(
+        &app,
+        "POST",
+        &uri,
+        Some("application/json"),
+        "{".into(),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let res = post_json(&app, "/api/v1/public/reports/nope", &good).await;
+    assert_eq!(
+        (res.status, res.json()["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("link_not_found"))
+    );
+
+    // The receipt page shows the report while the link is open.
+    let page = call(
+        &app,
+        "GET",
+        &format!("/r/{token}/receipt/{receipt}"),
+        None,
+        String::new(),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&receipt));
+    assert!(page.text.contains("佳纷天地3号楼2单元1201"));
+    // Someone else's receipt code opens nothing.
+    let page = call(
+        &app,
+        "GET",
+        &format!("/r/{token}/receipt/0000000000000000"),
+        None,
+        String::new(),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+
+    // A correction within 24 hours.
+    let mut fixed = good.clone();
+    fixed["members"][1]["phone"] = json!("13900000002");
+    let res = call(
+        &app,
+        "PUT",
+        &format!("/api/v1/public/reports/{token}/{receipt}"),
+        Some("application/json"),
+        fixed.to_string(),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    // Revoked: the form, the endpoint and the receipt all answer 410.
+    let link = db
+        .store
+        .report_link_by_token(&token)
+        .await
+        .unwrap()
+        .unwrap();
+    db.store
+        .revoke_report_link(link.id, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let res = post_json(
+        &app,
+        &uri,
+        &report(
+            "abc-125",
+            "1203",
+            json!([{"name": "李四", "id_number": rid(4)}]),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (res.status, res.json()["error"].as_str()),
+        (StatusCode::GONE, Some("link_closed"))
+    );
+    let page = call(
+        &app,
+        "GET",
+        &format!("/r/{token}"),
+        None,
+        String::new(),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::GONE);
+    let page = call(
+        &app,
+        "GET",
+        &format!("/r/{token}/receipt/{receipt}"),
+        None,
+        String::new(),
+        [10, 0, 0, 1],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::GONE);
+});
+
+both_backends!(
+    public_rate_limits_per_ip_and_per_token,
+    async |db: &TestDb| {
+        let token = setup(db.store.as_ref()).await;
+        let app = doorstep_web::router_with_limits(
+            db.store.clone(),
+            PublicLimits {
+                per_ip: Rate {
+                    burst: 3.0,
+                    per_sec: 0.01,
+                },
+                per_token: Rate {
+                    burst: 5.0,
+                    per_sec: 0.01,
+                },
+                max_in_flight: 8,
+            },
+        );
+        let uri = format!("/r/{token}");
+        for _ in 0..3 {
+            let r = call(&app, "GET", &uri, None, String::new(), [10, 0, 0, 1]).await;
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        let limited = call(&app, "GET", &uri, None, String::new(), [10, 0, 0, 1]).await;
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = limited.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(wait >= 1);
+        // Another address still gets in, until the link's own budget is spent.
+        let r = call(&app, "GET", &uri, None, String::new(), [10, 0, 0, 2]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        // The JSON endpoint answers 429 as JSON with Retry-After.
+        let r = call(
+            &app,
+            "POST",
+            &format!("/api/v1/public/reports/{token}"),
+            Some("application/json"),
+            report(
+                "k-1",
+                "1201",
+                json!([{"name": "张伟", "id_number": rid(1)}]),
+            )
+            .to_string(),
+            [10, 0, 0, 3],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = call(
+            &app,
+            "POST",
+            &format!("/api/v1/public/reports/{token}"),
+            Some("application/json"),
+            report(
+                "k-2",
+                "1202",
+                json!([{"name": "张伟", "id_number": rid(2)}]),
+            )
+            .to_string(),
+            [10, 0, 0, 4],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.json()["error"], "rate_limited");
+        assert!(r.headers.contains_key(header::RETRY_AFTER));
+        // Staff pages and the API are not limited by the public buckets.
+        let r = call(&app, "GET", "/healthz", None, String::new(), [10, 0, 0, 1]).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+);
+
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", common::enc(k), common::enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap() + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+both_backends!(
+    resident_form_from_building_to_receipt,
+    async |db: &TestDb| {
+        let token = setup(db.store.as_ref()).await;
+        let app = doorstep_web::router(db.store.clone());
+        let ip = [10, 0, 0, 9];
+        // Step one: pick the building and unit, from the registry.
+        let step1 = call(&app, "GET", &format!("/r/{token}"), None, String::new(), ip).await;
+        assert_eq!(step1.status, StatusCode::OK);
+        assert!(step1.text.contains("居家隔离人员报备"));
+        assert!(step1.text.contains("佳纷天地 3号楼 2单元"));
+        assert!(!step1.text.contains("钱塘衣城"));
+        assert!(!step1.text.contains("<script"));
+        let units = db
+            .store
+            .areas_of_kind(
+                &AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap(),
+                AreaKind::Unit,
+            )
+            .await
+            .unwrap();
+        let unit2 = units.iter().find(|u| u.name == "2单元").unwrap().id;
+        let step2 = call(
+            &app,
+            "GET",
+            &format!("/r/{token}?place={unit2}"),
+            None,
+            String::new(),
+            ip,
+        )
+        .await;
+        assert!(step2.text.contains("佳纷天地 3号楼 2单元"));
+        let key = hidden(&step2.text, "idempotency_key");
+        assert_eq!(key.len(), 32);
+
+        // "Add a member" gives the form back with two blocks and the typed values kept.
+        let base = vec![
+            ("idempotency_key", key.as_str()),
+            ("place", &*Box::leak(unit2.to_string().into_boxed_str())),
+            ("room_other", "1201"),
+            ("m0_name", "张伟"),
+            ("m0_id_type", "resident_id"),
+            ("m0_id_number", Box::leak(rid(1).into_boxed_str())),
+            ("m0_phone", "13800000001"),
+            ("m0_relation", "户主"),
+            ("notified_by", "社区"),
+            ("temperature", "36.5"),
+        ];
+        let mut add = base.clone();
+        add.extend([("n", "1"), ("action", "add")]);
+        let two = call(
+            &app,
+            "POST",
+            &format!("/r/{token}"),
+            Some("application/x-www-form-urlencoded"),
+            form_body(&add),
+            ip,
+        )
+        .await;
+        assert_eq!(two.status, StatusCode::OK);
+        assert!(two.text.contains("name=\"m1_name\""));
+        assert!(two.text.contains("value=\"张伟\""));
+
+        // One bad ID number gets its message at its field.
+        let mut bad = base.clone();
+        bad.extend([
+            ("n", "2"),
+            ("action", "submit"),
+            ("m1_name", "张小明"),
+            ("m1_id_number", "410103201001011235"),
+        ]);
+        let res = call(
+            &app,
+            "POST",
+            &format!("/r/{token}"),
+            Some("application/x-www-form-urlencoded"),
+            form_body(&bad),
+            ip,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text.contains("id=\"e-m1_id_number\""), "{}", res.text);
+        assert!(res.text.contains("身份证号码校验位不正确"));
+        assert_eq!(hidden(&res.text, "idempotency_key"), key);
+
+        // Fixed: the receipt.
+        let mut good = base.clone();
+        good.extend([
+            ("n", "2"),
+            ("action", "submit"),
+            ("m1_name", "张小明"),
+            ("m1_id_number", Box::leak(rid(2).into_boxed_str())),
+        ]);
+        let res = call(
+            &app,
+            "POST",
+            &format!("/r/{token}"),
+            Some("application/x-www-form-urlencoded"),
+            form_body(&good),
+            ip,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let to = res.headers[header::LOCATION].to_str().unwrap().to_string();
+        assert!(to.starts_with(&format!("/r/{token}/receipt/")));
+        // A double tap stores nothing new and lands on the same receipt.
+        let res = call(
+            &app,
+            "POST",
+            &format!("/r/{token}"),
+            Some("application/x-www-form-urlencoded"),
+            form_body(&good),
+            ip,
+        )
+        .await;
+        assert_eq!(res.headers[header::LOCATION].to_str().unwrap(), to);
+        let receipt = call(&app, "GET", &to, None, String::new(), ip).await;
+        assert_eq!(receipt.status, StatusCode::OK);
+        assert!(receipt.text.contains("报备已收到"));
+        assert!(receipt.text.contains("张小明"));
+        let all = db
+            .store
+            .reports(&doorstep_store::ReportQuery {
+                area: None,
+                status: None,
+                page: doorstep_store::PageRequest {
+                    offset: 0,
+                    limit: 10,
+                },
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.total, 1);
+        assert_eq!(all.items[0].members.as_array().unwrap().len(), 2);
+    }
+);
