@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod dto;
 mod registry;
+mod reports;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,4 +27,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(registry::audit))
         .routes(routes!(crate::public::api::submit_report))
         .routes(routes!(crate::public::api::correct_report))
+        .routes(routes!(reports::create_link, reports::list_links))
+        .routes(routes!(reports::revoke_link))
+        .routes(routes!(reports::list_reports))
+        .routes(routes!(reports::export_reports))
+        .routes(routes!(reports::bulk_accept))
+        .routes(routes!(reports::get_report))
+        .routes(routes!(reports::accept_report))
+        .routes(routes!(reports::reject_report))
 }

@@ -1,0 +1,226 @@
+//! The staff self-report API, on SQLite and on PostgreSQL: links, the queue limited to the
+//! caller's area, accept, reject, bulk accept and the direct-report export.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::*;
+use doorstep_core::{AreaKind, Role};
+use doorstep_testkit::{TestDb, both_backends};
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
+
+fn rid(n: u16) -> String {
+    let birth = time::macros::date!(1975 - 01 - 01) + time::Duration::days(i64::from(n) * 113);
+    doorstep_core::idnum::make_resident_id("410103", birth, n * 2 % 1000)
+}
+
+both_backends!(staff_review_and_export, async |db: &TestDb| {
+    let store = db.store.as_ref();
+    let d = store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .unwrap();
+    let s = store
+        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
+        .await
+        .unwrap();
+    let c = store
+        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
+        .await
+        .unwrap();
+    for compound in ["佳纷天地", "钱塘衣城"] {
+        let a = store
+            .create_area(Some(&c.path), AreaKind::Compound, compound)
+            .await
+            .unwrap();
+        store
+            .create_area(Some(&a.path), AreaKind::Building, "1号楼")
+            .await
+            .unwrap();
+    }
+    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+    user(
+        store,
+        "w-qt",
+        Role::GridWorker,
+        &format!("{COMMUNITY}/钱塘衣城"),
+    )
+    .await;
+    let mut admin = Client::new(db.store.clone());
+    admin.login("admin1").await;
+
+    let (st, link, _) = admin
+        .send(
+            "POST",
+            "/api/v1/report-links",
+            Some(json!({"area": COMMUNITY, "purpose": "risk_visit", "expires_in_hours": 48})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    let token = link["token"].as_str().unwrap().to_string();
+    assert_eq!(link["url"], format!("/r/{token}"));
+    assert!(link["expires_at"].is_string());
+    let (st, bad) = admin.get("/api/v1/report-links").await;
+    assert_eq!((st, bad["total"].as_i64()), (StatusCode::OK, Some(1)));
+
+    let anon = Client::new(db.store.clone());
+    let submit = |key: &str, compound: &str, n: u16| {
+        json!({"idempotency_key": key,
+               "address": {"compound": compound, "building": "1", "room": "101"},
+               "members": [{"name": format!("居民{n}"), "id_number": rid(n), "phone": "13800000001"}],
+               "answers": {"risk_place": "陇海市场", "date": "2022-10-18"}})
+    };
+    for (key, compound, n) in [
+        ("k1", "佳纷天地", 1),
+        ("k2", "钱塘衣城", 2),
+        ("k3", "钱塘衣城", 3),
+    ] {
+        let (st, v, _) = anon
+            .send(
+                "POST",
+                &format!("/api/v1/public/reports/{token}"),
+                Some(submit(key, compound, n)),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+
+    // The worker of 钱塘衣城 sees two; the admin three; the worker cannot open the third.
+    let mut worker = Client::new(db.store.clone());
+    worker.login("w-qt").await;
+    let (_, mine) = worker.get("/api/v1/reports?status=pending").await;
+    assert_eq!(mine["total"], 2);
+    let (_, all) = admin.get("/api/v1/reports?status=pending").await;
+    assert_eq!(all["total"], 3);
+    let jf_id = all["items"][0]["id"].as_i64().unwrap();
+    let (st, _) = worker.get(&format!("/api/v1/reports/{jf_id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = worker
+        .send("POST", &format!("/api/v1/reports/{jf_id}/accept"), None)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = worker
+        .get(&format!(
+            "/api/v1/reports?area={}",
+            enc(&format!("{COMMUNITY}/佳纷天地"))
+        ))
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    let (st, one) = admin.get(&format!("/api/v1/reports/{jf_id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(one["members"][0]["person_id"], serde_json::Value::Null);
+    assert_eq!(one["conflict"], false);
+    assert!(
+        one["members"][0]["id_number"]
+            .as_str()
+            .unwrap()
+            .contains('*')
+    );
+    let (st, acc, _) = admin
+        .send("POST", &format!("/api/v1/reports/{jf_id}/accept"), None)
+        .await;
+    assert_eq!(
+        (st, acc["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{acc}"
+    );
+    let pid = acc["person_ids"][0].as_i64().unwrap();
+    let (_, person) = admin.get(&format!("/api/v1/persons/{pid}")).await;
+    assert!(person["tags"].to_string().contains("赋码"), "{person}");
+    let (st, again, _) = admin
+        .send("POST", &format!("/api/v1/reports/{jf_id}/accept"), None)
+        .await;
+    assert_eq!(
+        (st, again["error"].as_str()),
+        (StatusCode::CONFLICT, Some("report_already_reviewed"))
+    );
+
+    let qt_ids: Vec<i64> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let (st, rej, _) = worker
+        .send(
+            "POST",
+            &format!("/api/v1/reports/{}/reject", qt_ids[0]),
+            Some(json!({"reason": "非本小区住户"})),
+        )
+        .await;
+    assert_eq!(
+        (st, rej["status"].as_str()),
+        (StatusCode::OK, Some("rejected"))
+    );
+    let (st, bulk, _) = worker
+        .send("POST", "/api/v1/reports/bulk-accept", Some(json!({})))
+        .await;
+    assert_eq!(
+        (st, bulk["accepted"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{bulk}"
+    );
+
+    // Grid workers may not export; the admin exports the template, then only what is new.
+    let uri = format!(
+        "/api/v1/reports/export?area={}&format=csv&since_last=true",
+        enc(COMMUNITY)
+    );
+    let (st, _) = worker.get(&uri).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let fetch = |token: String, uri: String| {
+        let app = admin.app.clone();
+        async move {
+            let req = Request::builder()
+                .uri(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let (st, csv) = fetch(admin.token.clone().unwrap(), uri.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("序号,姓名,性别,年龄,证件类型,证件号码,联系电话,现居住地址,报备类型,报备原因,来源地/风险场所"));
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[1].contains("陇海市场")
+            && lines[1].contains("2022-10-18")
+            && lines[1].contains("赋码人员报备")
+    );
+    let (_, csv) = fetch(admin.token.clone().unwrap(), uri).await;
+    assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 1);
+    let (_, audit) = admin.get("/api/v1/audit?action=reports.export").await;
+    assert_eq!(audit["total"], 2);
+
+    // Revoking the link closes the form.
+    let link_id = link["id"].as_i64().unwrap();
+    let (st, rv, _) = admin
+        .send(
+            "POST",
+            &format!("/api/v1/report-links/{link_id}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(rv["revoked_at"].is_string());
+    let (st, _, _) = anon
+        .send(
+            "POST",
+            &format!("/api/v1/public/reports/{token}"),
+            Some(submit("k9", "佳纷天地", 9)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::GONE);
+});
