@@ -40,6 +40,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,
+        Command::Link { command } => crate::links::run(store.as_ref(), command, lang).await?,
+        Command::Export {
+            what:
+                ExportWhat::Reports {
+                    area,
+                    since_last,
+                    format,
+                    output,
+                },
+        } => crate::links::export(store.as_ref(), &area, since_last, format, output, lang).await?,
         Command::Import {
             what:
                 ImportWhat::Persons {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod links;
 mod users;
 
 use std::net::SocketAddr;
@@ -65,6 +66,12 @@ pub enum Command {
         /// The user command.
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Report links (QR codes) for residents' self-report.
+    Link {
+        /// The link command.
+        #[command(subcommand)]
+        command: links::LinkCommand,
     },
     /// Export a roster.
     Export {
@@ -164,6 +171,21 @@ pub enum ExportWhat {
         /// The area.
         #[arg(long)]
         area: String,
+        /// csv or xlsx.
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: FormatArg,
+        /// The output file.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Accepted self-reports in the upper-level direct-report template.
+    Reports {
+        /// The area.
+        #[arg(long)]
+        area: String,
+        /// Only what no earlier export of this area sent up.
+        #[arg(long)]
+        since_last: bool,
         /// csv or xlsx.
         #[arg(long, value_enum, default_value = "xlsx")]
         format: FormatArg,

@@ -1,0 +1,249 @@
+//! `doorstep link …` (report links behind QR codes) and `doorstep export reports` (the upward
+//! direct report). The command line acts as the office itself (`cli` in the audit log).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use clap::Subcommand;
+use doorstep_app::error::AppError;
+use doorstep_app::export::SheetFormat;
+use doorstep_app::reports::{Purpose, create_link, export_reports};
+use doorstep_core::{AreaPath, Lang};
+use doorstep_store::{NewAudit, ReportLink, Store};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use crate::FormatArg;
+
+/// Report-link commands.
+#[derive(Subcommand, Debug)]
+pub enum LinkCommand {
+    /// Create a report link (and its QR poster at /report-links/{id}/poster).
+    Create {
+        /// The community, compound or building, e.g. 二七区/京广路街道/祥云社区.
+        #[arg(long)]
+        area: String,
+        /// home_quarantine, risk_visit, returnee or census.
+        #[arg(long)]
+        purpose: String,
+        /// Hours until it stops taking reports (none: until revoked).
+        #[arg(long)]
+        expires_in_hours: Option<i64>,
+        /// A risk place residents choose from (repeat; default the four markets).
+        #[arg(long = "risk-place")]
+        risk_places: Vec<String>,
+        /// The address residents reach the server at, for the printed URL.
+        #[arg(
+            long,
+            env = "DOORSTEP_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        base_url: String,
+        /// Print {"token":…,"url":…} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List report links.
+    List {
+        /// Only links under this area.
+        #[arg(long)]
+        area: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a report link by token: its QR code stops taking reports.
+    Revoke {
+        /// The link's token.
+        token: String,
+    },
+}
+
+fn path(raw: &str, lang: Lang) -> Result<AreaPath> {
+    AreaPath::parse(raw).map_err(|p| anyhow!("{raw}: {}", p.message(lang)))
+}
+
+fn url(base: &str, link: &ReportLink) -> String {
+    format!("{}/r/{}", base.trim_end_matches('/'), link.token)
+}
+
+async fn audit(
+    store: &dyn Store,
+    action: &str,
+    id: Option<i64>,
+    area: &AreaPath,
+    details: serde_json::Value,
+) -> Result<()> {
+    store
+        .audit(&NewAudit {
+            username: "cli".into(),
+            action: action.into(),
+            object_type: Some("report_link".into()),
+            object_id: id,
+            area_path: Some(area.to_string()),
+            details,
+            ..NewAudit::default()
+        })
+        .await?;
+    Ok(())
+}
+
+/// Runs a link command.
+pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<()> {
+    match command {
+        LinkCommand::Create {
+            area,
+            purpose,
+            expires_in_hours,
+            risk_places,
+            base_url,
+            json,
+        } => {
+            let area = path(&area, lang)?;
+            let purpose = Purpose::parse(&purpose).ok_or_else(|| {
+                anyhow!(
+                    "{}",
+                    lang.pick(
+                        "报备类型应为 home_quarantine、risk_visit、returnee 或 census",
+                        "purpose must be home_quarantine, risk_visit, returnee or census"
+                    )
+                )
+            })?;
+            let expires = match expires_in_hours {
+                Some(h) if h > 0 => Some(OffsetDateTime::now_utc() + Duration::hours(h)),
+                Some(_) => bail!(
+                    "{}",
+                    lang.pick("有效小时数应大于 0", "--expires-in-hours must be positive")
+                ),
+                None => None,
+            };
+            let link = create_link(store, &area, purpose, expires, risk_places, "cli")
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => {
+                        anyhow!("{}{area}", lang.pick("区域不存在：", "area not found: "))
+                    }
+                    AppError::Conflict(c) if c == "link_area_too_high" => anyhow!(
+                        "{}",
+                        lang.pick(
+                            "报备二维码应建在社区、小区或楼栋",
+                            "a report link is for a community, compound or building"
+                        )
+                    ),
+                    other => anyhow!("{other}"),
+                })?;
+            audit(
+                store,
+                "report_link.create",
+                Some(link.id),
+                &area,
+                json!({"purpose": purpose.code()}),
+            )
+            .await?;
+            let u = url(&base_url, &link);
+            if json {
+                println!("{}", json!({"token": link.token, "url": u, "id": link.id}));
+            } else {
+                println!("{u}");
+                eprintln!(
+                    "{}{}/report-links/{}/poster",
+                    lang.pick("打印海报：", "printable poster: "),
+                    base_url.trim_end_matches('/'),
+                    link.id
+                );
+            }
+        }
+        LinkCommand::List { area, json } => {
+            let area = area.map(|a| path(&a, lang)).transpose()?;
+            let links = store.report_links(area.as_ref()).await?;
+            if json {
+                let items: Vec<_> = links
+                    .iter()
+                    .map(|l| {
+                        json!({"id": l.id, "token": l.token, "area": l.area_path.to_string(), "purpose": l.purpose,
+                               "expires_at": l.expires_at.map(|t| t.to_string()), "revoked": l.revoked_at.is_some()})
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                for l in links {
+                    let state = if l.revoked_at.is_some() {
+                        lang.pick("已停用", "revoked")
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{:<4} {:<26} {:<16} {} {state}",
+                        l.id, l.token, l.purpose, l.area_path
+                    );
+                }
+            }
+        }
+        LinkCommand::Revoke { token } => {
+            let link = store
+                .report_link_by_token(token.trim())
+                .await?
+                .ok_or_else(|| {
+                    anyhow!("{}", lang.pick("没有这个报备二维码", "no such report link"))
+                })?;
+            store
+                .revoke_report_link(link.id, OffsetDateTime::now_utc())
+                .await?;
+            audit(
+                store,
+                "report_link.revoke",
+                Some(link.id),
+                &link.area_path,
+                json!({}),
+            )
+            .await?;
+            eprintln!("{}", lang.pick("已停用", "revoked"));
+        }
+    }
+    Ok(())
+}
+
+/// `doorstep export reports`: the upward direct report of an area.
+pub async fn export(
+    store: &dyn Store,
+    area: &str,
+    since_last: bool,
+    format: FormatArg,
+    output: PathBuf,
+    lang: Lang,
+) -> Result<()> {
+    let area = path(area, lang)?;
+    if store.area_by_path(&area).await?.is_none() {
+        bail!("{}{area}", lang.pick("区域不存在：", "area not found: "));
+    }
+    let format = match format {
+        FormatArg::Csv => SheetFormat::Csv,
+        FormatArg::Xlsx => SheetFormat::Xlsx,
+    };
+    let done = export_reports(store, &area, since_last, format, &output, "cli").await?;
+    store
+        .audit(&NewAudit {
+            username: "cli".into(),
+            action: "reports.export".into(),
+            object_type: Some("area".into()),
+            area_path: Some(area.to_string()),
+            details: json!({"reports": done.reports, "rows": done.rows, "since_last": since_last}),
+            ..NewAudit::default()
+        })
+        .await?;
+    match lang {
+        Lang::Zh => eprintln!(
+            "已导出 {} 份报备、{} 人到 {}",
+            done.reports,
+            done.rows,
+            output.display()
+        ),
+        Lang::En => eprintln!(
+            "exported {} reports, {} persons to {}",
+            done.reports,
+            done.rows,
+            output.display()
+        ),
+    }
+    Ok(())
+}
