@@ -295,3 +295,43 @@ both_backends!(
         assert!(h.get("x-request-id").is_some());
     }
 );
+
+both_backends!(
+    idle_sessions_end_and_disabled_users_lose_theirs,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        store
+            .create_area(None, AreaKind::District, "二七区")
+            .await
+            .unwrap();
+        user(store, "carol", Role::GridWorker, "二七区").await;
+        let mut c = Client::new(db.store.clone());
+        c.login("carol").await;
+        assert_eq!(c.get("/api/v1/me").await.0, StatusCode::OK);
+        // A session past its idle end no longer works.
+        let (u, _) = store.user_for_login("carol").await.unwrap().unwrap();
+        let stale = "stale-token-0123456789";
+        store
+            .create_session(&doorstep_store::NewSession {
+                token_hash: doorstep_app::auth::token_hash(stale),
+                user_id: u.id,
+                kind: "api".into(),
+                csrf: "x".into(),
+                expires_at: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+            })
+            .await
+            .unwrap();
+        let old = Client {
+            app: c.app.clone(),
+            token: Some(stale.into()),
+        };
+        assert_eq!(old.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+        // A field role's session ends 30 idle minutes after login.
+        assert_eq!(Role::GridWorker.permissions().idle_minutes, 30);
+        // Disabling the user ends the live session at once.
+        doorstep_app::users::set_disabled(store, doorstep_app::users::By::Cli, "carol", true)
+            .await
+            .unwrap();
+        assert_eq!(c.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    }
+);
