@@ -224,3 +224,157 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
         .await;
     assert_eq!(st, StatusCode::GONE);
 });
+
+async fn page(
+    app: &axum::Router,
+    token: &str,
+    method: &str,
+    uri: &str,
+    form: Option<String>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::COOKIE, format!("doorstep_session={token}"));
+    if form.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let req = req.body(form.map_or_else(Body::empty, Body::from)).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (st, h) = (res.status(), res.headers().clone());
+    (
+        st,
+        h,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
+    let store = db.store.as_ref();
+    let d = store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .unwrap();
+    let s = store
+        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
+        .await
+        .unwrap();
+    let c = store
+        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
+        .await
+        .unwrap();
+    let a = store
+        .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
+        .await
+        .unwrap();
+    store
+        .create_area(Some(&a.path), AreaKind::Building, "1号楼")
+        .await
+        .unwrap();
+    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+    let mut admin = Client::new(db.store.clone());
+    admin.login("admin1").await;
+    let token = admin.token.clone().unwrap();
+    let app = admin.app.clone();
+
+    let (st, _, body) = page(&app, &token, "GET", "/report-links", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let body = String::from_utf8(body).unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let csrf = body[body.find(marker).unwrap() + marker.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = format!(
+        "csrf={csrf}&area={}&purpose=home_quarantine&expires_in_hours=&risk_places=",
+        enc(COMMUNITY)
+    );
+    let (st, h, _) = page(&app, &token, "POST", "/report-links", Some(form)).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let poster_uri = h[header::LOCATION].to_str().unwrap().to_string();
+    let (st, _, body) = page(&app, &token, "GET", &poster_uri, None).await;
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        body.contains("居家隔离人员报备")
+            && body.contains("/static/poster.css")
+            && body.contains("qr.svg")
+    );
+    let id = poster_uri.split('/').nth(2).unwrap();
+    let (st, h, svg) = page(
+        &app,
+        &token,
+        "GET",
+        &format!("/report-links/{id}/qr.svg"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, h[header::CONTENT_TYPE].to_str().unwrap()),
+        (StatusCode::OK, "image/svg+xml")
+    );
+    assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+    let (_, _, png) = page(
+        &app,
+        &token,
+        "GET",
+        &format!("/report-links/{id}/qr.png"),
+        None,
+    )
+    .await;
+    assert_eq!(&png[..4], b"\x89PNG");
+    let (_, _, css) = page(&app, &token, "GET", "/static/poster.css", None).await;
+    assert!(String::from_utf8(css).unwrap().contains("@media print"));
+
+    let link = store.report_links(None).await.unwrap().remove(0);
+    let anon = Client::new(db.store.clone());
+    let (st, v, _) = anon
+        .send("POST", &format!("/api/v1/public/reports/{}", link.token), Some(json!({
+            "idempotency_key": "p1", "address": {"compound": "佳纷天地", "building": "1", "room": "301"},
+            "members": [{"name": "孙七", "id_number": rid(5)}], "answers": {}})))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let rid_ = v["report_id"].as_i64().unwrap();
+    let (st, _, body) = page(&app, &token, "GET", "/reports", None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("佳纷天地1号楼301")
+    );
+    let (st, _, body) = page(&app, &token, "GET", &format!("/reports/{rid_}"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(String::from_utf8(body).unwrap().contains("孙七"));
+    let (st, _, _) = page(
+        &app,
+        &token,
+        "POST",
+        &format!("/reports/{rid_}/accept"),
+        Some(format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(
+        store.report(rid_).await.unwrap().unwrap().status,
+        doorstep_store::ReportStatus::Accepted
+    );
+    let (st, h, _) = page(
+        &app,
+        &token,
+        "GET",
+        &format!(
+            "/reports/export?area={}&since_last=1&format=xlsx",
+            enc(COMMUNITY)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+});

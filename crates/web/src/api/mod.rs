@@ -5,6 +5,8 @@ pub mod dto;
 mod registry;
 mod reports;
 
+pub use reports::{download as reports_download, export_file as reports_export_file};
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod registry;
+mod reports;
 pub(crate) mod roster;
 
 use askama::Template;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::audit))
         .route("/audit.csv", get(audit::audit_csv))
         .route("/static/app.css", get(css))
+        .merge(reports::routes())
 }
 
 async fn css() -> impl IntoResponse {
