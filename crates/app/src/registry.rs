@@ -55,6 +55,26 @@ impl PersonView {
     }
 }
 
+/// Masks the personal numbers in a history entry's `{"field": [old, new]}` changes.
+fn mask_history(changes: &mut Value) {
+    let Some(map) = changes.as_object_mut() else {
+        return;
+    };
+    for (field, pair) in map.iter_mut() {
+        if !matches!(field.as_str(), "phone" | "id_number") {
+            continue;
+        }
+        if let Some(values) = pair.as_array_mut() {
+            for v in values.iter_mut() {
+                if let Some(s) = v.as_str() {
+                    let (head, tail) = if field == "phone" { (3, 4) } else { (6, 4) };
+                    *v = Value::String(doorstep_core::idnum::mask_middle(s, head, tail));
+                }
+            }
+        }
+    }
+}
+
 /// The registry as one user may use it.
 pub struct Registry<'a> {
     store: &'a dyn Store,
@@ -197,10 +217,19 @@ impl<'a> Registry<'a> {
     }
 
     /// A person's change history.
-    pub async fn history(&self, id: i64) -> AppResult<Vec<HistoryEntry>> {
+    ///
+    /// Old and new phone numbers in it are masked like the file itself, unless `revealed`
+    /// (the caller has just revealed the file, which checked and audited that).
+    pub async fn history(&self, id: i64, revealed: bool) -> AppResult<Vec<HistoryEntry>> {
         let p = self.store.person(id).await?.ok_or(AppError::NotFound)?;
         self.who.authorize(Action::Read, &p.area_path)?;
-        Ok(self.store.person_history(id).await?)
+        let mut entries = self.store.person_history(id).await?;
+        if !revealed {
+            for e in &mut entries {
+                mask_history(&mut e.changes);
+            }
+        }
+        Ok(entries)
     }
 
     /// A household with its members (masked).

@@ -35,7 +35,8 @@ impl Sex {
         match (self, lang) {
             (Sex::Male, Lang::Zh) => "男",
             (Sex::Female, Lang::Zh) => "女",
-            (s, Lang::En) => s.code(),
+            (Sex::Male, Lang::En) => "Male",
+            (Sex::Female, Lang::En) => "Female",
         }
     }
 
@@ -84,7 +85,9 @@ impl Residency {
             (Residency::Permanent, Lang::Zh) => "常住",
             (Residency::Renting, Lang::Zh) => "租住",
             (Residency::Temporary, Lang::Zh) => "暂住",
-            (r, Lang::En) => r.code(),
+            (Residency::Permanent, Lang::En) => "Permanent",
+            (Residency::Renting, Lang::En) => "Renting",
+            (Residency::Temporary, Lang::En) => "Temporary",
         }
     }
 

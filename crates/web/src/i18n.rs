@@ -74,6 +74,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("login", "登录", "Log in"),
     ("logout", "退出", "Log out"),
     ("members", "家庭成员", "Members"),
+    ("menu", "菜单", "Menu"),
     ("mobility", "行动不便", "Limited mobility"),
     ("name", "姓名", "Name"),
     ("next_page", "下一页", "Next"),
@@ -249,9 +250,18 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "姓名、身份证号（或后四位）、手机号（或后四位）、房号",
         "Name, ID number (or last 4), phone (or last 4), room",
     ),
+    (
+        "search_placeholder",
+        "姓名 / 证件号 / 手机号 / 房号",
+        "Name / ID / phone / room",
+    ),
     ("sex", "性别", "Sex"),
     ("since", "起始时间", "Since"),
     ("source", "来源", "Source"),
+    ("source_demo", "演示数据", "demo data"),
+    ("source_form", "页面修改", "edited on a page"),
+    ("source_import", "名单导入", "roster import"),
+    ("source_report", "居民报备", "resident report"),
     ("start_import", "开始导入", "Start import"),
     ("tags", "标签", "Tags"),
     (
@@ -265,7 +275,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("user", "用户", "User"),
     ("username", "用户名", "User name"),
     ("view_household", "查看本户", "Household"),
-    ("welcome", "您好", "Hello"),
+    ("welcome", "您好，", "Hello, "),
 ];
 
 impl T {

@@ -153,6 +153,13 @@ both_backends!(
         assert_eq!(s, StatusCode::OK);
         let (_, history) = c.get(&format!("/api/v1/persons/{pid}/history")).await;
         assert_eq!(history["total"], 1);
+        assert_eq!(
+            history["items"][0]["changes"]["phone"][1], "139****1111",
+            "history is masked like the file"
+        );
+        let (_, history) = c
+            .get(&format!("/api/v1/persons/{pid}/history?reveal=true"))
+            .await;
         assert_eq!(history["items"][0]["changes"]["phone"][1], "13900001111");
         let (_, audit) = c.get("/api/v1/audit?action=person.update").await;
         assert_eq!(

@@ -235,19 +235,23 @@ pub async fn edit_person(
     Ok(Json(PersonResponse::from(&p)))
 }
 
-/// The change history of a person file, oldest first.
-#[utoipa::path(get, path = "/persons/{id}/history", tag = "registry", params(("id" = i64, Path, description = "person id")),
+/// The change history of a person file, oldest first. Phone numbers in it are masked unless
+/// `reveal=true` (allowed roles; audited as a reveal).
+#[utoipa::path(get, path = "/persons/{id}/history", tag = "registry", params(("id" = i64, Path, description = "person id"), RevealQuery),
     security(("bearer" = [])), responses((status = 200, body = List<HistoryResponse>), (status = 404, body = ErrorBody)))]
 pub async fn person_history(
     State(s): State<AppState>,
     u: ApiUser,
     Path(id): Path<Id>,
+    Query(q): Query<RevealQuery>,
 ) -> Result<Json<List<HistoryResponse>>, ApiError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
-    let h = reg
-        .history(id)
-        .await
-        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    let fail = |e| ApiError::from_app(e, u.lang);
+    let reveal = q.reveal.unwrap_or(false);
+    if reveal {
+        reg.person(id, true).await.map_err(fail)?;
+    }
+    let h = reg.history(id, reveal).await.map_err(fail)?;
     Ok(Json(List {
         total: h.len() as i64,
         items: h.iter().map(HistoryResponse::from).collect(),

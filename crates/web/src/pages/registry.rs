@@ -412,6 +412,7 @@ pub async fn save_notes(
 pub struct Fact {
     label: &'static str,
     value: String,
+    mono: bool,
 }
 
 /// One change in the history.
@@ -465,7 +466,7 @@ async fn person_page(
 ) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let v = reg.person(id, reveal).await.map_err(|e| u.fail(e))?;
-    let history = reg.history(id).await.map_err(|e| u.fail(e))?;
+    let history = reg.history(id, v.revealed).await.map_err(|e| u.fail(e))?;
     let f = &v.person.fields;
     let l = u.t.0;
     let doc_label = match l {
@@ -476,26 +477,32 @@ async fn person_page(
         Fact {
             label: u.t.s("id_type"),
             value: doc_label.to_string(),
+            mono: false,
         },
         Fact {
             label: u.t.s("id_number"),
             value: v.id_number.clone(),
+            mono: true,
         },
         Fact {
             label: u.t.s("sex"),
             value: f.sex().map(|s| s.label(l).to_string()).unwrap_or_default(),
+            mono: false,
         },
         Fact {
             label: u.t.s("birth_date"),
             value: f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
+            mono: false,
         },
         Fact {
             label: u.t.s("phone"),
             value: v.phone.clone().unwrap_or_default(),
+            mono: true,
         },
         Fact {
             label: u.t.s("relation"),
             value: f.relation().unwrap_or("").to_string(),
+            mono: false,
         },
         Fact {
             label: u.t.s("residency"),
@@ -503,10 +510,12 @@ async fn person_page(
                 .residency()
                 .map(|r| r.label(l).to_string())
                 .unwrap_or_default(),
+            mono: false,
         },
         Fact {
             label: u.t.s("address"),
             value: v.person.address.clone(),
+            mono: false,
         },
     ];
     let history = history
@@ -514,7 +523,13 @@ async fn person_page(
         .map(|h| HistoryLine {
             at: local_time(h.at),
             actor: h.actor.clone(),
-            source: h.source.clone(),
+            source: match h.source.as_str() {
+                "form" => u.t.s("source_form").to_string(),
+                "import" => u.t.s("source_import").to_string(),
+                "demo" => u.t.s("source_demo").to_string(),
+                "report" => u.t.s("source_report").to_string(),
+                other => other.to_string(),
+            },
             changes: h
                 .changes
                 .as_object()
