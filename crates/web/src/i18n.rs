@@ -56,7 +56,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("households_created", "新建户数", "Households created"),
     ("id_number", "证件号码", "Document number"),
     ("id_type", "证件类型", "Document type"),
-    ("import", "导入名单", "Import roster"),
+    ("import", "导入名单", "Import"),
     ("import_done", "导入完成", "Import finished"),
     (
         "import_help",
