@@ -22,15 +22,15 @@ use crate::error::{ApiError, ErrorBody, FieldError};
 #[serde(default)]
 pub struct MemberRequest {
     /// 姓名
-    pub name: String,
+    pub name: Option<String>,
     /// 证件类型: 居民身份证 (default), 护照, 港澳居民来往内地通行证, 台湾居民来往大陆通行证, 外国人永久居留身份证.
-    pub id_type: String,
+    pub id_type: Option<String>,
     /// 证件号码
-    pub id_number: String,
+    pub id_number: Option<String>,
     /// 联系电话 (optional for children)
-    pub phone: String,
+    pub phone: Option<String>,
     /// 与户主关系
-    pub relation: String,
+    pub relation: Option<String>,
 }
 
 /// The address, as the registry names it under the link's area.
@@ -38,13 +38,13 @@ pub struct MemberRequest {
 #[serde(default)]
 pub struct AddressRequest {
     /// 小区/楼院
-    pub compound: String,
+    pub compound: Option<String>,
     /// 楼栋 (`3` means 3号楼)
-    pub building: String,
+    pub building: Option<String>,
     /// 单元 (`2` means 2单元)
-    pub unit: String,
+    pub unit: Option<String>,
     /// 房号 (may be one the registry does not list yet)
-    pub room: String,
+    pub room: Option<String>,
 }
 
 /// The purpose's questions.
@@ -52,19 +52,19 @@ pub struct AddressRequest {
 #[serde(default)]
 pub struct AnswersRequest {
     /// 来源地 (returnee reports, required)
-    pub from_place: String,
+    pub from_place: Option<String>,
     /// 风险场所, one of the link's places (risk-visit reports, required)
-    pub risk_place: String,
+    pub risk_place: Option<String>,
     /// 到达或接触日期, YYYY-MM-DD (required for risk-visit and returnee reports)
-    pub date: String,
+    pub date: Option<String>,
     /// Who told the household to home-quarantine
-    pub notified_by: String,
+    pub notified_by: Option<String>,
     /// Symptoms, free text
-    pub symptoms: String,
+    pub symptoms: Option<String>,
     /// Body temperature in °C
-    pub temperature: String,
+    pub temperature: Option<String>,
     /// Anything else
-    pub notes: String,
+    pub notes: Option<String>,
 }
 
 /// A household's report.
@@ -87,30 +87,30 @@ impl From<SubmitReportRequest> for SubmissionInput {
         SubmissionInput {
             idempotency_key: r.idempotency_key,
             address: AddressInput {
-                compound: r.address.compound,
-                building: r.address.building,
-                unit: r.address.unit,
-                room: r.address.room,
+                compound: r.address.compound.unwrap_or_default(),
+                building: r.address.building.unwrap_or_default(),
+                unit: r.address.unit.unwrap_or_default(),
+                room: r.address.room.unwrap_or_default(),
             },
             members: r
                 .members
                 .into_iter()
                 .map(|m| MemberInput {
-                    name: m.name,
-                    id_type: m.id_type,
-                    id_number: m.id_number,
-                    phone: m.phone,
-                    relation: m.relation,
+                    name: m.name.unwrap_or_default(),
+                    id_type: m.id_type.unwrap_or_default(),
+                    id_number: m.id_number.unwrap_or_default(),
+                    phone: m.phone.unwrap_or_default(),
+                    relation: m.relation.unwrap_or_default(),
                 })
                 .collect(),
             answers: AnswersInput {
-                from_place: r.answers.from_place,
-                risk_place: r.answers.risk_place,
-                date: r.answers.date,
-                notified_by: r.answers.notified_by,
-                symptoms: r.answers.symptoms,
-                temperature: r.answers.temperature,
-                notes: r.answers.notes,
+                from_place: r.answers.from_place.unwrap_or_default(),
+                risk_place: r.answers.risk_place.unwrap_or_default(),
+                date: r.answers.date.unwrap_or_default(),
+                notified_by: r.answers.notified_by.unwrap_or_default(),
+                symptoms: r.answers.symptoms.unwrap_or_default(),
+                temperature: r.answers.temperature.unwrap_or_default(),
+                notes: r.answers.notes.unwrap_or_default(),
             },
         }
     }
