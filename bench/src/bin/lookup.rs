@@ -79,6 +79,7 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
             offset: 0,
             limit: 20,
         },
+        count_cap: None,
     };
     // Warm-up: caches and connections, the same number of calls as are timed, on other samples
     // (shifted by one) so the timed calls do not read rows just read for them.

@@ -159,11 +159,13 @@ impl<'a> Registry<'a> {
 
     /// Searches persons within the user's area. Users who may not reveal can still find a
     /// person by a whole ID number or phone, but not by a longer tail than the mask shows.
+    /// `count_cap` bounds the count as in [`PersonQuery::count_cap`].
     pub async fn search(
         &self,
         text: Option<String>,
         area: Option<AreaPath>,
         page: PageRequest,
+        count_cap: Option<u32>,
     ) -> AppResult<Page<PersonView>> {
         if !self.who.may(Action::Read) {
             return Err(AppError::NotFound);
@@ -187,7 +189,12 @@ impl<'a> Registry<'a> {
         }
         let page = self
             .store
-            .search_persons(&PersonQuery { text, area, page })
+            .search_persons(&PersonQuery {
+                text,
+                area,
+                page,
+                count_cap,
+            })
             .await?;
         Ok(Page {
             items: page

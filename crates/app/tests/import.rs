@@ -158,6 +158,7 @@ both_backends!(
                     offset: 0,
                     limit: 10,
                 },
+                count_cap: None,
             })
             .await
             .unwrap();

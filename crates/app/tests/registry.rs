@@ -16,6 +16,7 @@ fn q(text: Option<&str>, area: Option<&str>) -> PersonQuery {
             offset: 0,
             limit: 50,
         },
+        count_cap: None,
     }
 }
 
@@ -195,6 +196,14 @@ both_backends!(
                 .total,
             0
         );
+        // A capped count stops at cap + 1 and still returns the page.
+        let mut capped = q(Some("1201"), None);
+        capped.count_cap = Some(1);
+        let p = store.search_persons(&capped).await.unwrap();
+        assert_eq!((p.total, p.items.len()), (2, 2));
+        capped.text = Some("张伟".into());
+        capped.count_cap = Some(5);
+        assert_eq!(store.search_persons(&capped).await.unwrap().total, 2);
         // Paging.
         let mut paged = q(None, None);
         paged.page = PageRequest {

@@ -423,7 +423,14 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
         format!("WHERE {}", conds.join(" AND "))
     };
     let from = format!("FROM {PERSON_FROM} {where_}");
-    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) {from}")));
+    let count_sql = match query.count_cap {
+        Some(cap) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) capped",
+            u64::from(cap) + 1
+        ),
+        None => format!("SELECT COUNT(*) {from}"),
+    };
+    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
     for b in &binds {
         count = count.bind(b);
     }

@@ -181,4 +181,7 @@ pub struct PersonQuery {
     pub area: Option<AreaPath>,
     /// Which page.
     pub page: PageRequest,
+    /// Count at most this many matches (the total is then `cap + 1` when there are more):
+    /// a page showing "1000+" need not count 60,000 persons named 陈. `None` counts all.
+    pub count_cap: Option<u32>,
 }

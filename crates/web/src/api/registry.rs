@@ -183,7 +183,7 @@ pub async fn list_persons(
     };
     let area = area_param(q.area.as_deref(), u.lang)?;
     let page = reg
-        .search(q.q, area, paging.request())
+        .search(q.q, area, paging.request(), None)
         .await
         .map_err(|e| ApiError::from_app(e, u.lang))?;
     Ok(Json(List {

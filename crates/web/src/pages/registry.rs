@@ -23,6 +23,8 @@ use crate::i18n::T;
 
 /// Rows per list page.
 const PER_PAGE: u32 = 30;
+/// Search pages count matches up to this many and then say "1000+".
+const COUNT_CAP: u32 = 1000;
 
 /// One person in a list.
 pub struct PersonLine {
@@ -935,7 +937,7 @@ pub struct SearchPage {
     nav: Nav,
     q: String,
     results: Vec<PersonLine>,
-    total: i64,
+    total: String,
     searched: bool,
     prev: Option<String>,
     next: Option<String>,
@@ -968,6 +970,7 @@ pub async fn search(
                     offset: (page - 1) * PER_PAGE,
                     limit: PER_PAGE,
                 },
+                Some(COUNT_CAP),
             )
             .await
             .map_err(|e| u.fail(e))?;
@@ -991,7 +994,11 @@ pub async fn search(
         searched: !text.is_empty(),
         q: text,
         results,
-        total,
+        total: if total > i64::from(COUNT_CAP) {
+            format!("{COUNT_CAP}+")
+        } else {
+            total.to_string()
+        },
         prev,
         next,
         t: u.t,
