@@ -58,7 +58,7 @@ fn sample_rows(path: &str, n: usize) -> anyhow::Result<Vec<(String, String)>> {
     if all.is_empty() {
         bail!("no rows in {path}");
     }
-    let mut rng = Rng::new(0x100C_0F);
+    let mut rng = Rng::new(0x0010_0C0F);
     Ok((0..n)
         .map(|_| all[rng.below(all.len() as u64) as usize].clone())
         .collect())
