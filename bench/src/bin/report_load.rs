@@ -3,7 +3,13 @@
 //! with a fresh SQLite file. Measures household reports per second and latency percentiles,
 //! with `GET /healthz` at the same concurrency as the floor (what the HTTP stack alone costs).
 //!
-//! `cargo run --release -p doorstep-bench --bin report_load -- [CONNECTIONS] [ROUNDS]`
+//! `cargo run --release -p doorstep-bench --bin report_load -- [CONNECTIONS] [ROUNDS] [OVERLOAD_RATE] [SECONDS]`
+//!
+//! With `OVERLOAD_RATE` (reports per second, e.g. twice what the closed-loop rounds sustained) it
+//! then sends reports open-loop at that rate for `SECONDS` (default 10) against a server with the
+//! default cap on writes in flight (rate limits off, as every request comes from one address), and
+//! checks that every acknowledged report (201) is stored under its receipt, that nothing else was
+//! stored, and that what was refused was refused fast (503 + Retry-After).
 //!
 //! The client is a minimal HTTP/1.1 keep-alive loop over raw TCP so it costs the server's
 //! cores as little as possible; it runs in the same process (on the same cores) as the server.
@@ -27,6 +33,8 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let conns: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(64);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let overload: Option<f64> = args.get(3).and_then(|a| a.parse().ok());
+    let seconds: f64 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(10.0);
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = doorstep_app::open_store(&url).await?;
@@ -83,7 +91,19 @@ async fn main() -> Result<()> {
             &stats,
         );
     }
-    let stored = store
+    let stored = stored_reports(store.as_ref()).await?;
+    println!(
+        "reports stored: {stored} (expected {})",
+        bodies.len() * rounds
+    );
+    if let Some(rate) = overload {
+        overload_run(store.clone(), &link, &bodies, rate, seconds, stored).await?;
+    }
+    Ok(())
+}
+
+async fn stored_reports(store: &dyn Store) -> Result<i64> {
+    Ok(store
         .reports(&doorstep_store::ReportQuery {
             area: None,
             status: None,
@@ -93,12 +113,133 @@ async fn main() -> Result<()> {
             },
         })
         .await?
-        .total;
+        .total)
+}
+
+/// Open-loop overload: `rate` reports per second for `seconds`, whatever the answers, against
+/// a server with the default write cap; then every acknowledged receipt is looked up.
+async fn overload_run(
+    store: Arc<dyn Store>,
+    link: &doorstep_store::ReportLink,
+    bodies: &[serde_json::Value],
+    rate: f64,
+    seconds: f64,
+    before: i64,
+) -> Result<()> {
+    let limits = doorstep_web::PublicLimits {
+        max_in_flight: doorstep_web::PublicLimits::default().max_in_flight,
+        ..doorstep_web::PublicLimits::unlimited()
+    };
+    let app = doorstep_web::router_with_limits(store.clone(), limits);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let total = (rate * seconds) as usize;
+    let idle: Arc<std::sync::Mutex<Vec<TcpStream>>> = Arc::default();
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        // The time this request is due: latency counts from then, not from when it was sent.
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let mut b = bodies[i % bodies.len()].clone();
+        b["idempotency_key"] = json!(format!("over-{i}"));
+        let req = format!(
+            "POST /api/v1/public/reports/{} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+            link.token,
+            b.to_string().len(),
+            b
+        );
+        let idle = idle.clone();
+        tasks.push(tokio::spawn(async move {
+            let pooled = idle.lock().unwrap().pop();
+            let mut stream = match pooled {
+                Some(s) => s,
+                None => {
+                    let s = TcpStream::connect(addr).await?;
+                    s.set_nodelay(true)?;
+                    s
+                }
+            };
+            let mut buf = Vec::with_capacity(4096);
+            stream.write_all(req.as_bytes()).await?;
+            let (status, body) = read_full_response(&mut stream, &mut buf).await?;
+            let latency = due.elapsed();
+            idle.lock().unwrap().push(stream);
+            anyhow::Ok((status, body, latency))
+        }));
+    }
+    let sent_in = start.elapsed();
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    let mut acked: Vec<String> = Vec::new();
+    let mut lat_ok = Vec::new();
+    let mut lat_shed = Vec::new();
+    let mut failed = 0usize;
+    for t in tasks {
+        match t.await.context("client task")? {
+            Ok((status, body, latency)) => {
+                *statuses.entry(status).or_insert(0) += 1;
+                if status == 201 || status == 200 {
+                    let v: serde_json::Value = serde_json::from_slice(&body)?;
+                    acked.push(v["receipt"].as_str().context("receipt")?.to_string());
+                    lat_ok.push(latency);
+                } else {
+                    lat_shed.push(latency);
+                }
+            }
+            Err(_) => failed += 1,
+        }
+    }
+    let elapsed = start.elapsed();
+    lat_ok.sort();
+    lat_shed.sort();
+    let pct = |v: &[Duration], p: f64| {
+        let i = ((v.len() as f64 * p).ceil() as usize).saturating_sub(1);
+        v.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     println!(
-        "reports stored: {stored} (expected {})",
-        bodies.len() * rounds
+        "overload: {total} reports offered at {rate:.0}/s over {:.2} s (sent in {:.2} s); statuses {statuses:?}; client errors {failed}",
+        elapsed.as_secs_f64(),
+        sent_in.as_secs_f64()
     );
+    println!(
+        "  acknowledged {} = {:.0}/s; their latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; refused p50 {:.1} ms, p99 {:.1} ms",
+        acked.len(),
+        acked.len() as f64 / elapsed.as_secs_f64(),
+        pct(&lat_ok, 0.5),
+        pct(&lat_ok, 0.99),
+        pct(&lat_ok, 1.0),
+        pct(&lat_shed, 0.5),
+        pct(&lat_shed, 0.99),
+    );
+    let mut missing = 0;
+    for r in &acked {
+        if store.report_by_receipt(link.id, r).await?.is_none() {
+            missing += 1;
+        }
+    }
+    let after = stored_reports(store.as_ref()).await?;
+    println!(
+        "  stored by the run: {} (acknowledged {}); acknowledged but not found by receipt: {missing}",
+        after - before,
+        acked.len()
+    );
+    if missing > 0 || after - before != acked.len() as i64 {
+        bail!("acknowledged writes and stored reports differ");
+    }
     Ok(())
+}
+
+/// Reads one response and returns its status and body.
+async fn read_full_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(u16, Vec<u8>)> {
+    let (status, start) = read_head_and_body(stream, buf).await?;
+    Ok((status, buf[start..].to_vec()))
 }
 
 /// One JSON report per household of the area, from the registry.
@@ -202,6 +343,11 @@ async fn run(addr: std::net::SocketAddr, conns: usize, reqs: &[(String, String)]
 
 /// Reads one response (status line, headers, `content-length` body); returns the status.
 async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<u16> {
+    Ok(read_head_and_body(stream, buf).await?.0)
+}
+
+/// Reads one response into `buf`; returns the status and where the body starts.
+async fn read_head_and_body(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(u16, usize)> {
     buf.clear();
     let mut chunk = [0u8; 8192];
     let header_end = loop {
@@ -232,5 +378,6 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<u16>
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    Ok(status)
+    buf.truncate(header_end + len);
+    Ok((status, header_end))
 }

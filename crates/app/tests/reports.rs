@@ -567,3 +567,54 @@ both_backends!(
         assert_eq!(audit.total, 4);
     }
 );
+
+both_backends!(
+    cached_places_find_areas_created_later,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        place(store).await;
+        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let places = PlaceCache::new();
+
+        let first = submit_with(store, &places, &token, &household("cache-1"))
+            .await
+            .unwrap();
+        assert_eq!(first.report.address, "佳纷天地3号楼2单元1201");
+        assert!(!first.report.room_new);
+        let mut new_room = household("cache-2");
+        new_room.address.room = "1202".into();
+        let second = submit_with(store, &places, &token, &new_room)
+            .await
+            .unwrap();
+        assert!(second.report.room_new);
+
+        // A building created after the tree was read is found once the tree is old enough to
+        // be read again; until then it is outside the area, as any unknown name.
+        let jf = AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap();
+        store
+            .create_area(Some(&jf), AreaKind::Building, "5号楼")
+            .await
+            .unwrap();
+        let mut later = household("cache-3");
+        later.address.building = "5".into();
+        later.address.unit = String::new();
+        tokio::time::sleep(PlaceCache::MIN_RELOAD).await;
+        let third = submit_with(store, &places, &token, &later).await.unwrap();
+        assert_eq!(third.report.address, "佳纷天地5号楼1201");
+        assert!(third.report.room_new);
+
+        let mut nowhere = household("cache-4");
+        nowhere.address.building = "99".into();
+        assert_eq!(
+            paths(
+                submit_with(store, &places, &token, &nowhere)
+                    .await
+                    .unwrap_err()
+            ),
+            vec![(
+                "address.building".to_string(),
+                "address_outside_area".to_string()
+            )]
+        );
+    }
+);

@@ -203,7 +203,9 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<(Report, b
     let sql = format!(
         "INSERT INTO reports (link_id, idem_key, receipt, purpose, area_id, area_path, room, address, room_new, \
          members, answers, status, submitted_at, updated_at, edit_until) \
-         SELECT $1, $2, $3, $4, $5, a.path, $6, $7, $8, $9, $10, 'pending', $11, $11, $12 FROM areas a WHERE a.id = $5 \
+         SELECT $1, $2, $3, $4, $5, a.path, $6, $7, \
+         NOT EXISTS (SELECT 1 FROM households h WHERE h.area_id = $5 AND h.room = $6), \
+         $8, $9, 'pending', $10, $10, $11 FROM areas a WHERE a.id = $5 \
          ON CONFLICT (link_id, idem_key) DO NOTHING RETURNING {REPORT_COLS}"
     );
     let inserted = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
@@ -214,7 +216,6 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<(Report, b
         .bind(r.area_id)
         .bind(&r.room)
         .bind(&r.address)
-        .bind(r.room_new)
         .bind(r.members.to_string())
         .bind(r.answers.to_string())
         .bind(now)
@@ -258,12 +259,12 @@ pub async fn correct_report(pool: &Pool, id: Id, r: &NewReport) -> StoreResult<b
     }
     sqlx::query(
         "UPDATE reports SET area_id = $1, area_path = (SELECT path FROM areas WHERE id = $1), room = $2, \
-         address = $3, room_new = $4, members = $5, answers = $6, updated_at = $7 WHERE id = $8",
+         address = $3, room_new = NOT EXISTS (SELECT 1 FROM households h WHERE h.area_id = $1 AND h.room = $2), \
+         members = $4, answers = $5, updated_at = $6 WHERE id = $7",
     )
     .bind(r.area_id)
     .bind(&r.room)
     .bind(&r.address)
-    .bind(r.room_new)
     .bind(r.members.to_string())
     .bind(r.answers.to_string())
     .bind(now)

@@ -141,10 +141,8 @@ pub struct NewReport {
     pub area_id: Id,
     /// 房号
     pub room: String,
-    /// The readable address.
+    /// The readable address. (Whether the room is new, the store decides as it writes.)
     pub address: String,
-    /// Whether the room is not in the registry yet.
-    pub room_new: bool,
     /// The validated members.
     pub members: serde_json::Value,
     /// The validated answers.

@@ -33,6 +33,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Import jobs running in this process.
     pub(crate) jobs: pages::roster::Jobs,
+    /// The areas report links' residents may name, kept in memory (self-report).
+    pub(crate) places: Arc<doorstep_app::reports::PlaceCache>,
 }
 
 /// The whole application with the default limits of the public report endpoints.
@@ -75,6 +77,7 @@ pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router
     let state = AppState {
         store,
         jobs: Default::default(),
+        places: Default::default(),
     };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::routes())

@@ -9,10 +9,12 @@
 
 mod desk;
 mod export;
+mod places;
 mod purpose;
 mod submit;
 
 pub use desk::*;
 pub use export::*;
+pub use places::*;
 pub use purpose::*;
 pub use submit::*;

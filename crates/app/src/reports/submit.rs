@@ -4,15 +4,13 @@
 use doorstep_core::person::{Field, PersonInput, parse_date_optional};
 use doorstep_core::roster::{AddressParts, readable_address};
 use doorstep_core::text::{tidy, to_half_width};
-use doorstep_core::{AreaKind, AreaPath, PersonFields, Problem};
-use doorstep_store::{
-    Area, NewReport, PageRequest, Report, ReportLink, ReportStatus, Store, StoreError,
-};
+use doorstep_core::{AreaKind, PersonFields, Problem};
+use doorstep_store::{Area, NewReport, Report, ReportLink, ReportStatus, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::Purpose;
+use super::{PlaceCache, PlaceTree, Purpose};
 use crate::today;
 
 /// How long a resident may view and correct their report.
@@ -151,7 +149,6 @@ struct Checked {
     area: Area,
     room: String,
     address: String,
-    room_new: bool,
     members: Value,
     answers: Value,
 }
@@ -185,10 +182,21 @@ pub async fn submit(
     token: &str,
     input: &SubmissionInput,
 ) -> Result<Submitted, PublicError> {
+    submit_with(store, &PlaceCache::new(), token, input).await
+}
+
+/// [`submit`], placing the address with the areas a server keeps in memory.
+pub async fn submit_with(
+    store: &dyn Store,
+    places: &PlaceCache,
+    token: &str,
+    input: &SubmissionInput,
+) -> Result<Submitted, PublicError> {
     let link = open_link(store, token).await?;
     let key = idempotency_key(&input.idempotency_key)?;
-    let c = check(store, &link, input).await?;
+    let c = check(store, places, &link, input).await?;
     let receipt = receipt_code()?;
+    let turn = places.write_turn(store).await;
     let (report, created) = store
         .submit_report(&NewReport {
             link_id: link.id,
@@ -198,12 +206,12 @@ pub async fn submit(
             area_id: c.area.id,
             room: c.room,
             address: c.address,
-            room_new: c.room_new,
             members: c.members,
             answers: c.answers,
             edit_secs: EDIT_WINDOW_SECS,
         })
         .await?;
+    drop(turn);
     Ok(Submitted { report, created })
 }
 
@@ -236,12 +244,23 @@ pub async fn correct(
     receipt: &str,
     input: &SubmissionInput,
 ) -> Result<Report, PublicError> {
+    correct_with(store, &PlaceCache::new(), token, receipt, input).await
+}
+
+/// [`correct`], placing the address with the areas a server keeps in memory.
+pub async fn correct_with(
+    store: &dyn Store,
+    places: &PlaceCache,
+    token: &str,
+    receipt: &str,
+    input: &SubmissionInput,
+) -> Result<Report, PublicError> {
     let (_, report) = receipt_report(store, token, receipt).await?;
     let link = open_link(store, token).await?;
     if !correctable(&report) {
         return Err(PublicError::Locked);
     }
-    let c = check(store, &link, input).await?;
+    let c = check(store, places, &link, input).await?;
     let done = store
         .correct_report(
             report.id,
@@ -253,7 +272,6 @@ pub async fn correct(
                 area_id: c.area.id,
                 room: c.room,
                 address: c.address,
-                room_new: c.room_new,
                 members: c.members,
                 answers: c.answers,
                 edit_secs: EDIT_WINDOW_SECS,
@@ -299,6 +317,7 @@ fn receipt_code() -> Result<String, PublicError> {
 /// Validates every part of a report and reports every problem with its path.
 async fn check(
     store: &dyn Store,
+    places: &PlaceCache,
     link: &ReportLink,
     input: &SubmissionInput,
 ) -> Result<Checked, PublicError> {
@@ -310,7 +329,7 @@ async fn check(
     let answers = check_answers(purpose, link, &input.answers, today, &mut errors);
     let a = &input.address;
     let place = match AddressParts::parse(&a.compound, &a.building, &a.unit, &a.room) {
-        Ok(parts) => match place(store, link, &parts).await? {
+        Ok(parts) => match place_cached(store, places, link, &parts).await? {
             Ok((area, address)) => Some((area, parts.room, address)),
             Err(p) => {
                 errors.push(p);
@@ -327,26 +346,14 @@ async fn check(
         }
     };
     match place {
-        Some((area, room, address)) if errors.is_empty() => {
-            let known = store
-                .households(
-                    &area.path,
-                    Some(&room),
-                    PageRequest {
-                        offset: 0,
-                        limit: 1,
-                    },
-                )
-                .await?;
-            Ok(Checked {
-                area,
-                room,
-                address,
-                room_new: known.total == 0,
-                members,
-                answers,
-            })
-        }
+        // Whether the room is new is decided by the store as it writes the report.
+        Some((area, room, address)) if errors.is_empty() => Ok(Checked {
+            area,
+            room,
+            address,
+            members,
+            answers,
+        }),
         _ => Err(PublicError::Invalid(errors)),
     }
 }
@@ -534,78 +541,60 @@ pub fn offered_risk_places(link: &ReportLink) -> Vec<String> {
     }
 }
 
-/// Places an address under the link's area without creating anything: the compound, building
-/// and unit must be in the registry under the link's area; the room may be new.
-async fn place(
+/// Places an address with the link's tree from memory, reading the tree again once if it
+/// does not know a name (an area created since it was read).
+async fn place_cached(
     store: &dyn Store,
+    places: &PlaceCache,
     link: &ReportLink,
     parts: &AddressParts,
 ) -> Result<Result<(Area, String), FieldProblem>, StoreError> {
-    let Some(mut cur) = store.area_by_id(link.area_id).await? else {
-        return Err(StoreError::NotFound(format!("area {}", link.area_id)));
-    };
+    let tree = places.tree(store, link.area_id).await?;
+    match place(&tree, parts) {
+        Err(miss) => match places.reload_stale(store, &tree).await? {
+            Some(fresh) => Ok(place(&fresh, parts)),
+            None => Ok(Err(miss)),
+        },
+        found => Ok(found),
+    }
+}
+
+/// Places an address under the link's area without creating anything: the compound, building
+/// and unit must be in the registry under the link's area; the room may be new.
+fn place(tree: &PlaceTree, parts: &AddressParts) -> Result<(Area, String), FieldProblem> {
+    let mut cur = &tree.base;
     let levels = [
         (AreaKind::Compound, &parts.compound, Field::Compound),
         (AreaKind::Building, &parts.building, Field::Building),
         (AreaKind::Unit, &parts.unit, Field::Unit),
     ];
-    let outside = |f: Field| {
-        Ok(Err(FieldProblem::new(
-            format!("address.{}", f.key()),
-            Problem::OutsideArea,
-        )))
-    };
+    let outside =
+        |f: Field| FieldProblem::new(format!("address.{}", f.key()), Problem::OutsideArea);
     for (kind, name, field) in levels {
         let Some(name) = name else { continue };
         if cur.kind >= kind {
             // The link's own area (or one above it) named again: it must be the same one.
             if !cur.path.names().any(|n| n == name.as_str()) {
-                return outside(field);
+                return Err(outside(field));
             }
             continue;
         }
         let found = if kind == AreaKind::Compound {
-            store
-                .areas_of_kind(&cur.path, AreaKind::Compound)
-                .await?
-                .into_iter()
-                .find(|a| a.name == *name)
+            tree.compound_named(&cur.path, name)
         } else {
             match cur.path.child(name) {
-                Ok(p) => store.area_by_path(&p).await?.filter(|a| a.kind == kind),
+                Ok(p) => tree.area(&p).filter(|a| a.kind == kind),
                 Err(_) => None,
             }
         };
         match found {
             Some(a) => cur = a,
-            None => return outside(field),
+            None => return Err(outside(field)),
         }
     }
     if !cur.kind.holds_households() {
-        return Ok(Err(FieldProblem::new(
-            "address.building",
-            Problem::NoBuilding,
-        )));
+        return Err(FieldProblem::new("address.building", Problem::NoBuilding));
     }
-    let prefix = place_prefix(&cur.path, store).await?;
-    let address = readable_address([prefix.as_str()], &parts.room);
-    Ok(Ok((cur, address)))
-}
-
-/// The compound, building and unit names above a room: `佳纷天地3号楼2单元`.
-async fn place_prefix(path: &AreaPath, store: &dyn Store) -> Result<String, StoreError> {
-    let mut names = Vec::new();
-    let mut cur = store.area_by_path(path).await?;
-    while let Some(a) = cur {
-        if a.kind < AreaKind::Compound {
-            break;
-        }
-        names.push(a.name.clone());
-        cur = match a.parent_id {
-            Some(pid) => store.area_by_id(pid).await?,
-            None => None,
-        };
-    }
-    names.reverse();
-    Ok(names.concat())
+    let address = readable_address([tree.prefix(&cur.path).as_str()], &parts.room);
+    Ok((cur.clone(), address))
 }

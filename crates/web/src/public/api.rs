@@ -197,7 +197,7 @@ pub async fn submit_report(
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
-    let done = reports::submit(s.store.as_ref(), &token, &body.into())
+    let done = reports::submit_with(s.store.as_ref(), &s.places, &token, &body.into())
         .await
         .map_err(|e| public_error(e, lang))?;
     let status = if done.created {
@@ -220,7 +220,7 @@ pub async fn correct_report(
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ReceiptResponse>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
-    let report = reports::correct(s.store.as_ref(), &token, &receipt, &body.into())
+    let report = reports::correct_with(s.store.as_ref(), &s.places, &token, &receipt, &body.into())
         .await
         .map_err(|e| public_error(e, lang))?;
     Ok(Json(receipt_of(&token, &report)))

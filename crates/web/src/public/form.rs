@@ -3,7 +3,7 @@
 //! household. "Add a member" posts the form back and gets it again with one more block; the
 //! idempotency key is generated with the page, so a double tap or a retry stores one report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::reports::{
-    self, AddressInput, AnswersInput, FieldProblem, MemberInput, PublicError, Purpose,
+    self, AddressInput, AnswersInput, FieldProblem, MemberInput, PlaceCache, PublicError, Purpose,
     SubmissionInput, offered_risk_places, purpose_of,
 };
 use doorstep_core::{AreaKind, DocType, Lang};
@@ -154,50 +154,25 @@ pub struct FormQuery {
 /// is offered by its units), labelled by compound, building and unit.
 async fn place_options(
     store: &dyn Store,
+    places: &PlaceCache,
     link: &ReportLink,
 ) -> Result<Vec<PlaceOption>, StoreError> {
-    let base = store
-        .area_by_id(link.area_id)
-        .await?
-        .ok_or_else(|| StoreError::NotFound("link area".into()))?;
-    let mut by_path: HashMap<String, Area> = HashMap::new();
-    let mut cur = Some(base.clone());
-    while let Some(a) = cur {
-        if a.kind < AreaKind::Compound {
-            break;
-        }
-        by_path.insert(a.path.to_string(), a.clone());
-        cur = match a.parent_id {
-            Some(p) => store.area_by_id(p).await?,
-            None => None,
-        };
-    }
-    let mut holders: Vec<Area> = Vec::new();
-    for kind in [AreaKind::Compound, AreaKind::Building, AreaKind::Unit] {
-        for a in store.areas_of_kind(&base.path, kind).await? {
-            if kind != AreaKind::Compound {
-                holders.push(a.clone());
-            }
-            by_path.insert(a.path.to_string(), a);
-        }
-    }
-    if base.kind.holds_households() && !holders.iter().any(|h| h.id == base.id) {
-        holders.push(base.clone());
-    }
-    let has_units: Vec<String> = holders
+    let tree = places.tree(store, link.area_id).await?;
+    let holders = tree.holders();
+    let has_units: HashSet<String> = holders
         .iter()
         .filter(|h| h.kind == AreaKind::Unit)
         .filter_map(|h| h.path.parent().map(|p| p.to_string()))
         .collect();
     let mut out = Vec::new();
     for h in holders {
-        if h.kind == AreaKind::Building && has_units.contains(&h.path.to_string()) {
+        if h.kind == AreaKind::Building && has_units.contains(h.path.as_str()) {
             continue;
         }
         let (mut compound, mut building, mut unit) = (String::new(), String::new(), String::new());
         let mut p = Some(h.path.clone());
         while let Some(path) = p {
-            match by_path.get(path.as_str()) {
+            match tree.area(&path) {
                 Some(a) if a.kind == AreaKind::Unit => unit = a.name.clone(),
                 Some(a) if a.kind == AreaKind::Building => building = a.name.clone(),
                 Some(a) if a.kind == AreaKind::Compound => compound = a.name.clone(),
@@ -217,10 +192,9 @@ async fn place_options(
             compound,
             building,
             unit,
-            area: h,
+            area: h.clone(),
         });
     }
-    out.sort_by(|a, b| a.area.path.as_str().cmp(b.area.path.as_str()));
     Ok(out)
 }
 
@@ -254,7 +228,7 @@ pub async fn show(
     }
     let key = doorstep_app::auth::random_hex(16).map_err(|e| PageError::from_app(e, t, &ctx))?;
     posted.fields.insert("idempotency_key".into(), key);
-    render(s.store.as_ref(), &link, &token, t, &posted, 1, &[], &ctx).await
+    render(&s, &link, &token, t, &posted, 1, &[], &ctx).await
 }
 
 /// `POST /r/{token}`: adds a member block, or submits the report.
@@ -279,9 +253,9 @@ pub async fn submit(
         .clamp(1, reports::MAX_MEMBERS);
     if posted.get("action") == "add" {
         let more = (n + 1).min(reports::MAX_MEMBERS);
-        return render(s.store.as_ref(), &link, &token, t, &posted, more, &[], &ctx).await;
+        return render(&s, &link, &token, t, &posted, more, &[], &ctx).await;
     }
-    let options = place_options(s.store.as_ref(), &link)
+    let options = place_options(s.store.as_ref(), &s.places, &link)
         .await
         .map_err(|e| PageError::from_app(e.into(), t, &ctx))?;
     let place = chosen(&options, &posted);
@@ -316,22 +290,12 @@ pub async fn submit(
             notes: posted.get("notes"),
         },
     };
-    match reports::submit(s.store.as_ref(), &token, &input).await {
+    match reports::submit_with(s.store.as_ref(), &s.places, &token, &input).await {
         Ok(done) => Ok(
             Redirect::to(&format!("/r/{token}/receipt/{}", done.report.receipt)).into_response(),
         ),
         Err(PublicError::Invalid(problems)) => {
-            let mut res = render(
-                s.store.as_ref(),
-                &link,
-                &token,
-                t,
-                &posted,
-                n,
-                &problems,
-                &ctx,
-            )
-            .await?;
+            let mut res = render(&s, &link, &token, t, &posted, n, &problems, &ctx).await?;
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
         }
@@ -349,7 +313,7 @@ fn chosen<'a>(options: &'a [PlaceOption], posted: &Posted) -> Option<&'a PlaceOp
 
 #[allow(clippy::too_many_arguments)]
 async fn render(
-    store: &dyn Store,
+    s: &AppState,
     link: &ReportLink,
     token: &str,
     t: T,
@@ -361,7 +325,8 @@ async fn render(
     let lang = t.0;
     let purpose = purpose_of(link);
     let fail = |e: StoreError| PageError::from_app(e.into(), t, ctx);
-    let options = place_options(store, link).await.map_err(fail)?;
+    let store = s.store.as_ref();
+    let options = place_options(store, &s.places, link).await.map_err(fail)?;
     let place = chosen(&options, posted);
     let err = |path: &str| {
         problems

@@ -51,7 +51,7 @@ impl Default for PublicLimits {
                 burst: 3000.0,
                 per_sec: 300.0,
             },
-            max_in_flight: 256,
+            max_in_flight: 64,
         }
     }
 }
