@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# End-to-end registry benchmark (issue 2): roster import into SQLite against the sqlite3 CLI's
+# own `.import` of the same file, peak memory at two file sizes, person lookups with 1M persons
+# stored, and the same import on PostgreSQL. Results go to docs/performance.md.
+#
+#   bench/registry.sh                 # 1,000,000 and 100,000 rows
+#   ROWS=200000 SMALL=20000 bench/registry.sh   # a quicker run
+#
+# Environment: ROWS (big file, default 1000000), SMALL (default 100000), QUERIES (default 1000),
+# PG_QUERIES (default 200: name searches on a freshly loaded PostgreSQL take ~0.25 s each),
+# PG_URL (default postgres://postgres@127.0.0.1/doorstep_bench; set PG_URL= to skip),
+# BOUND=0 to skip the SQL-only reference load,
+# IMPORT_TIMEOUT seconds per import (default 1200), SKIP_BUILD=1 to use the built binaries.
+# Everything it writes goes to bench/out/ (gitignored); the summary is bench/out/summary.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+ROWS=${ROWS:-1000000}
+SMALL=${SMALL:-100000}
+QUERIES=${QUERIES:-1000}
+PG_QUERIES=${PG_QUERIES:-200}
+BOUND=${BOUND:-1}
+PG_URL=${PG_URL-postgres://postgres@127.0.0.1/doorstep_bench}
+IMPORT_TIMEOUT=${IMPORT_TIMEOUT:-1200}
+INTO=二七区/京广路街道/祥云社区
+DOORSTEP=$ROOT/target/release/doorstep
+GEN=$ROOT/target/release/gen_roster
+LOOKUP=$ROOT/target/release/lookup
+mkdir -p "$OUT"
+SUMMARY=$OUT/summary.md
+declare -A R   # results, by key
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# --- tools ---------------------------------------------------------------------------------
+need_apt=()
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    log "installing ${need_apt[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+    log "cargo build --release -p doorstep -p doorstep-bench"
+    cargo build --release -q -p doorstep -p doorstep-bench
+fi
+
+# --- helpers -------------------------------------------------------------------------------
+# timed NAME CMD...: runs CMD under /usr/bin/time -v (report in $OUT/NAME.time, stdout in
+# $OUT/NAME.out), records wall seconds (nanosecond clock), CPU seconds and peak RSS.
+timed() {
+    local name=$1; shift
+    local t0 t1 rc=0
+    t0=$(date +%s%N)
+    timeout "$IMPORT_TIMEOUT" /usr/bin/time -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || rc=$?
+    t1=$(date +%s%N)
+    R[$name.wall]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+    R[$name.cpu]=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$OUT/$name.time" 2>/dev/null || echo "?")
+    R[$name.rss_mb]=$(awk -F': ' '/Maximum resident/ { printf "%.0f", $2 / 1024 }' "$OUT/$name.time" 2>/dev/null || echo "?")
+    R[$name.written_gb]=$(awk -F': ' '/File system outputs/ { printf "%.1f", $2 * 512 / 1e9 }' "$OUT/$name.time" 2>/dev/null || echo "?")
+    R[$name.rc]=$rc
+    echo "$name: rc=$rc wall=${R[$name.wall]}s cpu=${R[$name.cpu]}s rss=${R[$name.rss_mb]}MiB" >&2
+    [ "$rc" = 0 ] || { echo "  (see $OUT/$name.err)" >&2; tail -3 "$OUT/$name.err" >&2 || true; }
+}
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "?" }'; }
+
+setup_areas() { # URL
+    "$DOORSTEP" --db "$1" area add --kind district 二七区 >/dev/null
+    "$DOORSTEP" --db "$1" area add --kind street 二七区/京广路街道 >/dev/null
+    "$DOORSTEP" --db "$1" area add --kind community "$INTO" >/dev/null
+}
+
+json_field() { # FILE FIELD
+    grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2
+}
+
+check_import() { # NAME ROWS
+    local f=$OUT/$1.out
+    local created rejected
+    created=$(json_field "$f" created || true)
+    rejected=$(json_field "$f" rejected || true)
+    R[$1.created]=${created:-?}
+    R[$1.rejected]=${rejected:-?}
+    R[$1.households]=$(json_field "$f" households_created || echo "?")
+    if [ "${created:-}" != "$2" ] || [ "${rejected:-}" != 0 ]; then
+        echo "WARNING: $1 created=${created:-?} rejected=${rejected:-?} (expected $2 and 0)" >&2
+    fi
+}
+
+# --- machine ---------------------------------------------------------------------------------
+R[commit]=$(git rev-parse --short HEAD)
+R[dirty]=$(git status --porcelain -- crates Cargo.toml Cargo.lock | wc -l | tr -d ' ')
+R[cpu]=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+R[cores]=$(nproc)
+R[mem]=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+R[sqlite3]=$(sqlite3 --version | cut -d' ' -f1)
+R[load_start]=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- files -------------------------------------------------------------------------------------
+BIG=$OUT/roster-$ROWS.csv
+SMALLF=$OUT/roster-$SMALL.csv
+log "generating $BIG and $SMALLF"
+"$GEN" "$ROWS" "$BIG"
+"$GEN" "$SMALL" "$SMALLF"
+R[big_mb]=$(du -m "$BIG" | cut -f1)
+
+# --- SQLite import against sqlite3 .import, for each size ------------------------------------
+for n in "$SMALL" "$ROWS"; do
+    f=$OUT/roster-$n.csv
+    log "sqlite3 .import of $n rows"
+    rm -f "$OUT/plain-$n.db"
+    timed "cli_import_$n" sqlite3 "$OUT/plain-$n.db" -cmd ".mode csv" ".import $f roster"
+    R[cli_import_$n.count]=$(sqlite3 "$OUT/plain-$n.db" "SELECT COUNT(*) FROM roster")
+
+    log "doorstep import of $n rows into SQLite"
+    db=$OUT/registry-$n.db
+    rm -f "$db" "$db-wal" "$db-shm"
+    setup_areas "sqlite://$db"
+    timed "sqlite_import_$n" "$DOORSTEP" --db "sqlite://$db" import persons --into "$INTO" "$f" --json
+    check_import "sqlite_import_$n" "$n"
+    R[sqlite_import_$n.db_mb]=$(du -m "$db" | cut -f1)
+done
+
+# --- SQL-only reference: the same rows into the same schema by sqlite3 itself -------------------
+# Not a product path: one INSERT ... SELECT per table from the table `.import` made, in one
+# transaction, with doorstep's own pragmas and every index and foreign key of its schema; no
+# validation, no per-row Rust. It shows what SQLite itself needs to maintain this schema's
+# indexes for ROWS persons: a ceiling for any importer built on it.
+if [ "$BOUND" = 1 ]; then
+    log "SQL-only reference load of $ROWS rows into doorstep's schema"
+    bdb=$OUT/bound-$ROWS.db
+    rm -f "$bdb" "$bdb-wal" "$bdb-shm"
+    "$DOORSTEP" --db "sqlite://$bdb" migrate >/dev/null 2>&1
+    cat >"$OUT/bound.sql" <<SQL
+PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
+PRAGMA cache_size=-65536; PRAGMA temp_store=memory;
+ATTACH '$OUT/plain-$ROWS.db' AS src;
+BEGIN IMMEDIATE;
+INSERT INTO areas (id, parent_id, kind, name, path, created_at) VALUES (1, NULL, 'community', 'c', 'c', '2026-01-01T00:00:00Z');
+INSERT INTO areas (parent_id, kind, name, path, created_at)
+  SELECT DISTINCT 1, 'unit', 小区 || 楼栋 || 单元, 'c/' || 小区 || 楼栋 || 单元, '2026-01-01T00:00:00Z' FROM src.roster;
+INSERT INTO households (area_id, room, address, created_at)
+  SELECT DISTINCT a.id, r.房号, r.小区 || r.楼栋 || r.单元 || r.房号, '2026-01-01T00:00:00Z'
+  FROM src.roster r JOIN areas a ON a.path = 'c/' || r.小区 || r.楼栋 || r.单元;
+INSERT INTO persons (household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, phone_rev,
+                     relation, residency, tags, created_at, updated_at)
+  SELECT h.id, r.姓名, 'resident_id', r.证件号码, r.证件号码, r.性别, '1990-01-01', r.联系电话, r.联系电话,
+         r.与户主关系, r.居住类型, '[]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'
+  FROM src.roster r JOIN areas a ON a.path = 'c/' || r.小区 || r.楼栋 || r.单元
+  JOIN households h ON h.area_id = a.id AND h.room = r.房号;
+COMMIT;
+SQL
+    timed "bound_$ROWS" sqlite3 "$bdb" -init "$OUT/bound.sql" .quit
+    R[bound_$ROWS.count]=$(sqlite3 "$bdb" "SELECT COUNT(*) FROM persons")
+    rm -f "$bdb" "$bdb-wal" "$bdb-shm"
+fi
+rm -f "$OUT"/plain-*.db
+
+# --- lookups with ROWS persons stored -----------------------------------------------------------
+log "lookups on SQLite with $ROWS persons"
+timed lookup_sqlite "$LOOKUP" "sqlite://$OUT/registry-$ROWS.db" "$BIG" "$QUERIES"
+while read -r k v; do R[lookup_sqlite.$k]=$v; done <"$OUT/lookup_sqlite.out"
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+R[pg]=skipped
+if [ -n "$PG_URL" ] && command -v psql >/dev/null; then
+    pg_admin=${PG_URL%/*}/postgres
+    pg_db=${PG_URL##*/}
+    if psql "$pg_admin" -qAtc "SELECT 1" >/dev/null 2>&1; then
+        R[pg]=$(psql "$pg_admin" -qAtc "SHOW server_version")
+        log "doorstep import of $ROWS rows into PostgreSQL $pg_db"
+        psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db" -c "CREATE DATABASE $pg_db" >/dev/null 2>&1
+        setup_areas "$PG_URL" 2>/dev/null
+        timed "pg_import_$ROWS" "$DOORSTEP" --db "$PG_URL" import persons --into "$INTO" "$BIG" --json
+        check_import "pg_import_$ROWS" "$ROWS"
+        log "lookups on PostgreSQL with $ROWS persons"
+        timed lookup_pg "$LOOKUP" "$PG_URL" "$BIG" "$PG_QUERIES"
+        while read -r k v; do R[lookup_pg.$k]=$v; done <"$OUT/lookup_pg.out"
+    else
+        R[pg]="unreachable ($PG_URL)"
+    fi
+fi
+R[load_end]=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- summary -----------------------------------------------------------------------------------
+v() { echo "${R[$1]:-?}"; }
+{
+    echo "# Registry benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "commit $(v commit) (files changed under crates/ etc.: $(v dirty)); $(v cpu), $(v cores) cores, $(v mem);" \
+        "sqlite3 $(v sqlite3); PostgreSQL $(v pg); load average at start $(v load_start), at end $(v load_end)."
+    echo
+    echo "## Import (SQLite), same files, same run"
+    echo
+    echo "| rows | sqlite3 .import s | rows/s | doorstep import s | rows/s | doorstep/.import speed | doorstep CPU s | doorstep peak RSS MiB | sqlite3 peak RSS MiB | created | rejected | households | DB MiB | written GB |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for n in "$SMALL" "$ROWS"; do
+        cw=$(v "cli_import_$n.wall"); dw=$(v "sqlite_import_$n.wall")
+        ratio=$(awk -v c="$cw" -v d="$dw" 'BEGIN { if (d > 0) printf "%.3f", c / d; else print "?" }')
+        echo "| $n | $cw | $(rate "$n" "$cw") | $dw | $(rate "$n" "$dw") | $ratio | $(v "sqlite_import_$n.cpu") |" \
+            "$(v "sqlite_import_$n.rss_mb") | $(v "cli_import_$n.rss_mb") | $(v "sqlite_import_$n.created") |" \
+            "$(v "sqlite_import_$n.rejected") | $(v "sqlite_import_$n.households") | $(v "sqlite_import_$n.db_mb") |" \
+            "$(v "sqlite_import_$n.written_gb") |"
+    done
+    echo
+    if [ "$BOUND" = 1 ]; then
+        echo "SQL-only reference (sqlite3 INSERT ... SELECT of the imported table into doorstep's schema," \
+            "one transaction, no validation): $(v "bound_$ROWS.count") persons in $(v "bound_$ROWS.wall") s" \
+            "($(rate "$ROWS" "$(v "bound_$ROWS.wall")") rows/s, CPU $(v "bound_$ROWS.cpu") s, written $(v "bound_$ROWS.written_gb") GB)."
+        echo
+    fi
+    if [ "${R[pg]}" != skipped ] && [[ "${R[pg]}" != unreachable* ]]; then
+        echo "## Import (PostgreSQL $(v pg))"
+        echo
+        echo "| rows | doorstep import s | rows/s | client CPU s | client peak RSS MiB | created | rejected |"
+        echo "|---:|---:|---:|---:|---:|---:|---:|"
+        echo "| $ROWS | $(v "pg_import_$ROWS.wall") | $(rate "$ROWS" "$(v "pg_import_$ROWS.wall")") | $(v "pg_import_$ROWS.cpu") |" \
+            "$(v "pg_import_$ROWS.rss_mb") | $(v "pg_import_$ROWS.created") | $(v "pg_import_$ROWS.rejected") |"
+        echo
+    fi
+    echo "## Lookups with $(v lookup_sqlite.max_person_id) persons stored (ms; SQLite $(v lookup_sqlite.queries) queries of each kind, PostgreSQL $(v lookup_pg.queries))"
+    echo
+    echo "| backend | call | p50 | p95 | p99 | max | mean |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+    for b in sqlite pg; do
+        [ -n "${R[lookup_$b.backend]:-}" ] || continue
+        for c in floor by_id by_name; do
+            case $c in
+                floor) label='floor: `area_by_id(1)`' ;;
+                by_id) label='`person_by_document(ResidentId, n)`' ;;
+                by_name) label="\`search_persons(name)\` (mean $(v "lookup_$b.name_hits_mean") hits, max $(v "lookup_$b.name_hits_max"))" ;;
+            esac
+            echo "| $(v "lookup_$b.backend") | $label | $(v "lookup_$b.${c}_p50_ms") | $(v "lookup_$b.${c}_p95_ms") |" \
+                "$(v "lookup_$b.${c}_p99_ms") | $(v "lookup_$b.${c}_max_ms") | $(v "lookup_$b.${c}_mean_ms") |"
+        done
+    done
+} >"$SUMMARY"
+echo >&2
+cat "$SUMMARY"
