@@ -823,6 +823,52 @@ fn errors_of(e: AppError, u: &PageUser) -> Result<HashMap<&'static str, String>,
     }
 }
 
+/// What a person form is for.
+enum FormFor<'a> {
+    /// Adding a person to the household with this id and address.
+    Add(i64, &'a str),
+    /// Editing the person with this id and name.
+    Edit(i64, &'a str),
+}
+
+/// The person form, blank, filled, or (with errors) returned with a message at each field.
+fn person_form(
+    u: PageUser,
+    target: FormFor<'_>,
+    form: &PersonForm,
+    errors: &HashMap<&'static str, String>,
+) -> Response {
+    let (title, action, cancel, new) = match target {
+        FormFor::Add(id, address) => (
+            format!("{} · {address}", u.t.s("add_person")),
+            format!("/households/{id}/persons/new"),
+            format!("/households/{id}"),
+            true,
+        ),
+        FormFor::Edit(id, name) => (
+            format!("{} · {name}", u.t.s("edit")),
+            format!("/persons/{id}/edit"),
+            format!("/persons/{id}"),
+            false,
+        ),
+    };
+    let page = PersonFormPage {
+        title,
+        action,
+        cancel,
+        csrf: u.csrf.clone(),
+        fields: form_fields(form, errors, u.t, new),
+        has_errors: !errors.is_empty(),
+        t: u.t,
+        nav: u.nav,
+    };
+    if errors.is_empty() {
+        page.into_response()
+    } else {
+        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+    }
+}
+
 /// Shows the form to add a person to a household.
 pub async fn new_person_form(
     State(s): State<AppState>,
@@ -831,20 +877,15 @@ pub async fn new_person_form(
 ) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let (h, _) = reg.household(id).await.map_err(|e| u.fail(e))?;
-    if !u.who.may(Action::Write) {
-        return Err(u.fail(AppError::Forbidden));
-    }
-    Ok(PersonFormPage {
-        title: format!("{} · {}", u.t.s("add_person"), h.address),
-        action: format!("/households/{id}/persons/new"),
-        cancel: format!("/households/{id}"),
-        csrf: u.csrf.clone(),
-        fields: form_fields(&PersonForm::default(), &HashMap::new(), u.t, true),
-        has_errors: false,
-        t: u.t,
-        nav: u.nav,
-    }
-    .into_response())
+    u.who
+        .authorize(Action::Write, &h.area_path)
+        .map_err(|e| u.fail(e))?;
+    Ok(person_form(
+        u,
+        FormFor::Add(id, &h.address),
+        &PersonForm::default(),
+        &HashMap::new(),
+    ))
 }
 
 /// Adds a person; on problems shows the form again with a message at each field.
@@ -861,17 +902,7 @@ pub async fn add_person(
         Err(e) => {
             let errors = errors_of(e, &u)?;
             let (h, _) = reg.household(id).await.map_err(|e| u.fail(e))?;
-            let page = PersonFormPage {
-                title: format!("{} · {}", u.t.s("add_person"), h.address),
-                action: format!("/households/{id}/persons/new"),
-                cancel: format!("/households/{id}"),
-                csrf: u.csrf.clone(),
-                fields: form_fields(&f, &errors, u.t, true),
-                has_errors: true,
-                t: u.t,
-                nav: u.nav,
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok(person_form(u, FormFor::Add(id, &h.address), &f, &errors))
         }
     }
 }
@@ -887,17 +918,12 @@ pub async fn edit_person_form(
     u.who
         .authorize(Action::Write, &v.person.area_path)
         .map_err(|e| u.fail(e))?;
-    Ok(PersonFormPage {
-        title: format!("{} · {}", u.t.s("edit"), v.person.fields.name()),
-        action: format!("/persons/{id}/edit"),
-        cancel: format!("/persons/{id}"),
-        csrf: u.csrf.clone(),
-        fields: form_fields(&PersonForm::of(&v), &HashMap::new(), u.t, false),
-        has_errors: false,
-        t: u.t,
-        nav: u.nav,
-    }
-    .into_response())
+    Ok(person_form(
+        u,
+        FormFor::Edit(id, v.person.fields.name()),
+        &PersonForm::of(&v),
+        &HashMap::new(),
+    ))
 }
 
 /// Saves a person; on problems shows the form again with a message at each field.
@@ -914,17 +940,7 @@ pub async fn edit_person(
         Err(e) => {
             let errors = errors_of(e, &u)?;
             let name = f.name.clone();
-            let page = PersonFormPage {
-                title: format!("{} · {name}", u.t.s("edit")),
-                action: format!("/persons/{id}/edit"),
-                cancel: format!("/persons/{id}"),
-                csrf: u.csrf.clone(),
-                fields: form_fields(&f, &errors, u.t, false),
-                has_errors: true,
-                t: u.t,
-                nav: u.nav,
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok(person_form(u, FormFor::Edit(id, &name), &f, &errors))
         }
     }
 }
