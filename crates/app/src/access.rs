@@ -6,7 +6,7 @@
 //! the table in `doorstep_core::role`.
 
 use doorstep_core::{AreaPath, Role};
-use doorstep_store::User;
+use doorstep_store::{NewAudit, User};
 
 use crate::error::{AppError, AppResult};
 
@@ -80,6 +80,29 @@ impl Principal {
             return Err(AppError::Forbidden);
         }
         Ok(())
+    }
+
+    /// An audit entry of something this user did: `object` is (kind, id); `area` defaults to the
+    /// user's own area, so the entry is visible to whoever audits that area.
+    pub fn audit_entry(
+        &self,
+        ctx: &Ctx,
+        action: &str,
+        object: Option<(&str, i64)>,
+        area: Option<&AreaPath>,
+        details: serde_json::Value,
+    ) -> NewAudit {
+        NewAudit {
+            user_id: Some(self.user.id),
+            username: self.user.username.clone(),
+            ip: ctx.ip.clone(),
+            request_id: ctx.request_id.clone(),
+            action: action.to_string(),
+            object_type: object.map(|o| o.0.to_string()),
+            object_id: object.map(|o| o.1),
+            area_path: Some(area.unwrap_or(&self.user.area_path).to_string()),
+            details,
+        }
     }
 
     /// The area a list is limited to: the one asked for if it lies inside the user's area,

@@ -5,8 +5,8 @@ use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
 use doorstep_core::{AreaPath, PersonFields, Problem};
 use doorstep_store::{
-    Actor, Area, AreaCount, HistoryEntry, Household, NewAudit, Page, PageRequest, Person,
-    PersonQuery, PersonUpsert, Store, UpsertOutcome,
+    Actor, Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery,
+    PersonUpsert, Store, UpsertOutcome,
 };
 use serde_json::{Value, json};
 
@@ -96,21 +96,10 @@ impl<'a> Registry<'a> {
         area: Option<&AreaPath>,
         details: Value,
     ) -> AppResult<()> {
-        self.store
-            .audit(&NewAudit {
-                user_id: Some(self.who.user.id),
-                username: self.who.user.username.clone(),
-                ip: self.ctx.ip.clone(),
-                request_id: self.ctx.request_id.clone(),
-                action: action.to_string(),
-                object_type: object.map(|o| o.0.to_string()),
-                object_id: object.map(|o| o.1),
-                area_path: area
-                    .map(ToString::to_string)
-                    .or_else(|| Some(self.who.user.area_path.to_string())),
-                details,
-            })
-            .await?;
+        let entry = self
+            .who
+            .audit_entry(self.ctx, action, object, area, details);
+        self.store.audit(&entry).await?;
         Ok(())
     }
 

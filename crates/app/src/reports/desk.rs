@@ -4,8 +4,8 @@
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
 use doorstep_store::{
-    Actor, Id, NewAudit, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report,
-    ReportLink, ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
+    Actor, Id, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report, ReportLink,
+    ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -86,19 +86,10 @@ impl<'a> ReportDesk<'a> {
         area: &AreaPath,
         details: Value,
     ) -> AppResult<()> {
-        self.store
-            .audit(&NewAudit {
-                user_id: Some(self.who.user.id),
-                username: self.who.user.username.clone(),
-                ip: self.ctx.ip.clone(),
-                request_id: self.ctx.request_id.clone(),
-                action: action.to_string(),
-                object_type: Some(object.0.to_string()),
-                object_id: Some(object.1),
-                area_path: Some(area.to_string()),
-                details,
-            })
-            .await?;
+        let entry = self
+            .who
+            .audit_entry(self.ctx, action, Some(object), Some(area), details);
+        self.store.audit(&entry).await?;
         Ok(())
     }
 
