@@ -1,6 +1,6 @@
 // Self-report by QR code on a phone, end to end: staff create a report link and open its poster;
 // a resident opens /r/{token}, picks compound → building/unit → room, adds two members, gets the
-// message for a wrong ID number, fixes it and gets a receipt; staff see the report in the queue,
+// message for a wrong ID number, fixes it, gets a receipt and corrects the report from it; staff see the report in the queue,
 // accept it and export it as XLSX. Started by e2e/run.sh against the demo community.
 //
 // The members reported are two persons already living in the picked room (their full numbers
@@ -122,6 +122,15 @@ test('a resident reports a household on a phone and staff accept and export it',
     assert.ok(text.includes(a.name) && text.includes(b.name), 'the receipt lists both members');
     assert.ok(!text.includes(a.idNumber), 'ID numbers are masked on the receipt');
     await shot(page, 'report-receipt.png', { fullPage: true });
+
+    // Within 24 hours and before review the resident corrects the report on the same phone:
+    // the form comes back filled in, and the receipt says it was corrected.
+    await Promise.all([page.waitForURL(/\/edit$/), page.locator('main a', { hasText: '修改报备' }).click()]);
+    assert.equal(await page.inputValue('#f-m1_name'), b.name);
+    assert.equal(await page.inputValue('#f-room'), household.room);
+    await page.fill('#f-m1_relation', '配偶');
+    await Promise.all([page.waitForURL(/corrected=1$/), page.click('button[name=action][value=submit]')]);
+    assert.match(await mainText(page), /报备已修改/);
   });
   assert.match(receiptPath, /^\/r\/[^/]+\/receipt\/[0-9A-F]{16}$/);
 

@@ -109,7 +109,15 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "请选择您家所在的楼栋和单元",
         "Choose your building and unit",
     ),
-    ("rf_edit_until", "可查看至", "Viewable until"),
+    ("rf_correct", "修改报备", "Correct this report"),
+    (
+        "rf_correct_hint",
+        "请截图或记下回执编号。填错了？在下面的时间之前可以在本页修改，社区审核后不能再改。",
+        "Keep this code (take a screenshot). Made a mistake? You can correct the report here until the time below, and until the community has reviewed it.",
+    ),
+    ("rf_corrected", "报备已修改", "Report corrected"),
+    ("rf_correcting", "修改报备内容", "Correcting your report"),
+    ("rf_edit_until", "可修改至", "Can be corrected until"),
     ("rf_from_place", "从何地返回", "Returned from"),
     (
         "rf_intro",
@@ -158,6 +166,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "房号不在列表中时请填写",
         "If your room is not listed, type it",
     ),
+    ("rf_save_correction", "保存修改", "Save the correction"),
     ("rf_status", "状态", "Status"),
     (
         "rf_status_accepted",

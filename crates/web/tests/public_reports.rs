@@ -520,5 +520,88 @@ both_backends!(
             .unwrap();
         assert_eq!(all.total, 1);
         assert_eq!(all.items[0].members.as_array().unwrap().len(), 2);
+
+        // The receipt offers the correction form, filled in with what was reported.
+        let edit = format!("{to}/edit");
+        assert!(receipt.text.contains(&format!("href=\"{edit}\"")));
+        let form = call(&app, "GET", &edit, None, String::new(), ip).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.text.contains(&format!("action=\"{edit}\"")));
+        assert!(form.text.contains("value=\"张小明\""));
+        assert!(form.text.contains("value=\"1201\""));
+        assert!(form.text.contains("保存修改"));
+        // A mistake in the correction gets its message; the fixed one is saved.
+        let mut fix = base.clone();
+        fix.extend([
+            ("n", "2"),
+            ("action", "submit"),
+            ("m1_name", "张小明"),
+            ("m1_id_number", "123"),
+        ]);
+        let res = call(
+            &app,
+            "POST",
+            &edit,
+            Some("application/x-www-form-urlencoded"),
+            form_body(&fix),
+            ip,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text.contains("id=\"e-m1_id_number\""));
+        let mut fix = base.clone();
+        fix.extend([
+            ("n", "2"),
+            ("action", "submit"),
+            ("m1_name", "张晓明"),
+            ("m1_id_number", Box::leak(rid(2).into_boxed_str())),
+        ]);
+        let res = call(
+            &app,
+            "POST",
+            &edit,
+            Some("application/x-www-form-urlencoded"),
+            form_body(&fix),
+            ip,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let back = res.headers[header::LOCATION].to_str().unwrap().to_string();
+        assert_eq!(back, format!("{to}?corrected=1"));
+        let receipt = call(&app, "GET", &back, None, String::new(), ip).await;
+        assert!(receipt.text.contains("报备已修改"));
+        assert!(receipt.text.contains("张晓明"));
+        let r = db.store.report(all.items[0].id).await.unwrap().unwrap();
+        assert_eq!(r.members[1]["name"], "张晓明");
+
+        // Once reviewed, the form is closed (409) and the receipt no longer offers it.
+        let decided = db
+            .store
+            .review_report(
+                r.id,
+                &doorstep_store::ReviewDecision {
+                    status: doorstep_store::ReportStatus::Rejected,
+                    reviewer: "test".into(),
+                    reason: Some("duplicate".into()),
+                    person_ids: vec![],
+                },
+            )
+            .await
+            .unwrap();
+        assert!(decided);
+        let closed = call(&app, "GET", &edit, None, String::new(), ip).await;
+        assert_eq!(closed.status, StatusCode::CONFLICT);
+        let res = call(
+            &app,
+            "POST",
+            &edit,
+            Some("application/x-www-form-urlencoded"),
+            form_body(&fix),
+            ip,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::CONFLICT);
+        let receipt = call(&app, "GET", &to, None, String::new(), ip).await;
+        assert!(!receipt.text.contains(&format!("href=\"{edit}\"")));
     }
 );

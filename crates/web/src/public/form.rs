@@ -69,7 +69,10 @@ pub struct ReportFormPage {
     nav: Nav,
     title: String,
     area_name: String,
-    token: String,
+    /// Where step one (GET) and the form (POST) go: `/r/{token}`, or the correction page.
+    action: String,
+    /// Correcting a stored report rather than submitting a new one.
+    correcting: bool,
     choose_place: bool,
     places: Vec<(i64, String)>,
     place_id: i64,
@@ -100,6 +103,10 @@ pub struct ReceiptPage {
     members: Vec<(String, String)>,
     submitted_at: String,
     edit_until: String,
+    /// The correction page, while the report may still be corrected.
+    correct_url: Option<String>,
+    /// Just corrected.
+    corrected: bool,
 }
 
 fn nav(path: String) -> Nav {
@@ -141,6 +148,13 @@ fn page_error(e: PublicError, t: T, ctx: &doorstep_app::access::Ctx) -> PageErro
         ),
         PublicError::Store(e) => PageError::from_app(e.into(), t, ctx),
     }
+}
+
+/// What the receipt page is told.
+#[derive(Debug, Deserialize, Default)]
+pub struct ReceiptQuery {
+    /// Set after a correction was saved.
+    pub corrected: Option<String>,
 }
 
 /// Which step of the form.
@@ -228,7 +242,8 @@ pub async fn show(
     }
     let key = doorstep_app::auth::random_hex(16).map_err(|e| PageError::from_app(e, t, &ctx))?;
     posted.fields.insert("idempotency_key".into(), key);
-    render(&s, &link, &token, t, &posted, 1, &[], &ctx).await
+    let action = format!("/r/{token}");
+    render(&s, &link, &token, &action, t, &posted, 1, &[], &ctx).await
 }
 
 /// `POST /r/{token}`: adds a member block, or submits the report.
@@ -243,27 +258,150 @@ pub async fn submit(
     let link = reports::open_link(s.store.as_ref(), &token)
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
+    let action = format!("/r/{token}");
     let posted = Posted {
         fields: form.into_iter().collect(),
     };
-    let n = posted
+    let n = members_posted(&posted);
+    if posted.get("action") == "add" {
+        let more = (n + 1).min(reports::MAX_MEMBERS);
+        return render(&s, &link, &token, &action, t, &posted, more, &[], &ctx).await;
+    }
+    let input = input_of(&s, &link, &posted, n)
+        .await
+        .map_err(|e| PageError::from_app(e.into(), t, &ctx))?;
+    match reports::submit_with(s.store.as_ref(), &s.places, &token, &input).await {
+        Ok(done) => Ok(
+            Redirect::to(&format!("/r/{token}/receipt/{}", done.report.receipt)).into_response(),
+        ),
+        Err(PublicError::Invalid(problems)) => {
+            invalid(&s, &link, &token, &action, t, &posted, n, &problems, &ctx).await
+        }
+        Err(e) => Err(page_error(e, t, &ctx)),
+    }
+}
+
+/// `GET /r/{token}/receipt/{receipt}/edit`: the form again, filled in with the stored report,
+/// while the resident may still correct it (pending, within 24 hours).
+pub async fn edit(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ReqCtx(ctx): ReqCtx,
+    Path((token, receipt)): Path<(String, String)>,
+    Query(q): Query<FormQuery>,
+) -> Result<Response, PageError> {
+    let t = T(lang);
+    let (link, report) = correctable_report(&s, &token, &receipt)
+        .await
+        .map_err(|e| page_error(e, t, &ctx))?;
+    let mut posted = Posted::default();
+    let place = q.place.unwrap_or(report.area_id);
+    posted.fields.insert("place".into(), place.to_string());
+    if place == report.area_id {
+        let key = if report.room_new {
+            "room_other"
+        } else {
+            "room"
+        };
+        posted.fields.insert(key.into(), report.room.clone());
+    }
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let members = report.members.as_array().cloned().unwrap_or_default();
+    for (i, m) in members.iter().enumerate() {
+        for key in ["name", "id_type", "id_number", "phone", "relation"] {
+            posted.fields.insert(
+                format!("m{i}_{key}"),
+                m.get(key).map(text).unwrap_or_default(),
+            );
+        }
+    }
+    if let Some(answers) = report.answers.as_object() {
+        for (k, v) in answers {
+            posted.fields.insert(k.clone(), text(v));
+        }
+    }
+    let n = members.len().clamp(1, reports::MAX_MEMBERS);
+    let action = format!("/r/{token}/receipt/{receipt}/edit");
+    render(&s, &link, &token, &action, t, &posted, n, &[], &ctx).await
+}
+
+/// `POST /r/{token}/receipt/{receipt}/edit`: adds a member block, or saves the correction.
+pub async fn save_edit(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ReqCtx(ctx): ReqCtx,
+    Path((token, receipt)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let t = T(lang);
+    let (link, report) = correctable_report(&s, &token, &receipt)
+        .await
+        .map_err(|e| page_error(e, t, &ctx))?;
+    let action = format!("/r/{token}/receipt/{receipt}/edit");
+    let posted = Posted {
+        fields: form.into_iter().collect(),
+    };
+    let n = members_posted(&posted);
+    if posted.get("action") == "add" {
+        let more = (n + 1).min(reports::MAX_MEMBERS);
+        return render(&s, &link, &token, &action, t, &posted, more, &[], &ctx).await;
+    }
+    let input = input_of(&s, &link, &posted, n)
+        .await
+        .map_err(|e| PageError::from_app(e.into(), t, &ctx))?;
+    match reports::correct_with(s.store.as_ref(), &s.places, &token, &report.receipt, &input).await
+    {
+        Ok(r) => Ok(
+            Redirect::to(&format!("/r/{token}/receipt/{}?corrected=1", r.receipt)).into_response(),
+        ),
+        Err(PublicError::Invalid(problems)) => {
+            invalid(&s, &link, &token, &action, t, &posted, n, &problems, &ctx).await
+        }
+        Err(e) => Err(page_error(e, t, &ctx)),
+    }
+}
+
+/// The link and report of a receipt, if the link is open and the report may still be corrected.
+async fn correctable_report(
+    s: &AppState,
+    token: &str,
+    receipt: &str,
+) -> Result<(ReportLink, doorstep_store::Report), PublicError> {
+    reports::open_link(s.store.as_ref(), token).await?;
+    let (link, report) = reports::receipt_report(s.store.as_ref(), token, receipt).await?;
+    if !reports::correctable(&report) {
+        return Err(PublicError::Locked);
+    }
+    Ok((link, report))
+}
+
+/// How many member blocks the posted form had.
+fn members_posted(posted: &Posted) -> usize {
+    posted
         .get("n")
         .parse::<usize>()
         .unwrap_or(1)
-        .clamp(1, reports::MAX_MEMBERS);
-    if posted.get("action") == "add" {
-        let more = (n + 1).min(reports::MAX_MEMBERS);
-        return render(&s, &link, &token, t, &posted, more, &[], &ctx).await;
-    }
-    let options = place_options(s.store.as_ref(), &s.places, &link)
-        .await
-        .map_err(|e| PageError::from_app(e.into(), t, &ctx))?;
-    let place = chosen(&options, &posted);
+        .clamp(1, reports::MAX_MEMBERS)
+}
+
+/// The submission a posted form says.
+async fn input_of(
+    s: &AppState,
+    link: &ReportLink,
+    posted: &Posted,
+    n: usize,
+) -> Result<SubmissionInput, StoreError> {
+    let options = place_options(s.store.as_ref(), &s.places, link).await?;
+    let place = chosen(&options, posted);
     let room = match posted.get("room").trim() {
         "" => posted.get("room_other"),
         r => r.to_string(),
     };
-    let input = SubmissionInput {
+    Ok(SubmissionInput {
         idempotency_key: posted.get("idempotency_key"),
         address: AddressInput {
             compound: place.map(|p| p.compound.clone()).unwrap_or_default(),
@@ -289,18 +427,25 @@ pub async fn submit(
             temperature: posted.get("temperature"),
             notes: posted.get("notes"),
         },
-    };
-    match reports::submit_with(s.store.as_ref(), &s.places, &token, &input).await {
-        Ok(done) => Ok(
-            Redirect::to(&format!("/r/{token}/receipt/{}", done.report.receipt)).into_response(),
-        ),
-        Err(PublicError::Invalid(problems)) => {
-            let mut res = render(&s, &link, &token, t, &posted, n, &problems, &ctx).await?;
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(res)
-        }
-        Err(e) => Err(page_error(e, t, &ctx)),
-    }
+    })
+}
+
+/// The form again with the problems at their fields (422).
+#[allow(clippy::too_many_arguments)]
+async fn invalid(
+    s: &AppState,
+    link: &ReportLink,
+    token: &str,
+    action: &str,
+    t: T,
+    posted: &Posted,
+    n: usize,
+    problems: &[FieldProblem],
+    ctx: &doorstep_app::access::Ctx,
+) -> Result<Response, PageError> {
+    let mut res = render(s, link, token, action, t, posted, n, problems, ctx).await?;
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
 }
 
 fn chosen<'a>(options: &'a [PlaceOption], posted: &Posted) -> Option<&'a PlaceOption> {
@@ -316,6 +461,7 @@ async fn render(
     s: &AppState,
     link: &ReportLink,
     token: &str,
+    action: &str,
     t: T,
     posted: &Posted,
     n: usize,
@@ -464,7 +610,8 @@ async fn render(
         nav: nav(format!("/r/{token}")),
         title: purpose.label(lang).to_string(),
         area_name: link.area_path.name().to_string(),
-        token: token.to_string(),
+        action: action.to_string(),
+        correcting: action != format!("/r/{token}"),
         choose_place: place.is_none(),
         places: options.iter().map(|o| (o.id, o.label.clone())).collect(),
         place_id: place.map_or(0, |p| p.id),
@@ -489,6 +636,7 @@ pub async fn receipt(
     ReqLang(lang): ReqLang,
     ReqCtx(ctx): ReqCtx,
     Path((token, receipt)): Path<(String, String)>,
+    Query(q): Query<ReceiptQuery>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
     reports::open_link(s.store.as_ref(), &token)
@@ -529,6 +677,9 @@ pub async fn receipt(
         members,
         submitted_at: fmt(report.submitted_at),
         edit_until: fmt(report.edit_until),
+        correct_url: reports::correctable(&report)
+            .then(|| format!("/r/{token}/receipt/{}/edit", report.receipt)),
+        corrected: q.corrected.is_some(),
     };
     Ok(page.into_response())
 }

@@ -18,4 +18,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/r/{token}", get(form::show).post(form::submit))
         .route("/r/{token}/receipt/{receipt}", get(form::receipt))
+        .route(
+            "/r/{token}/receipt/{receipt}/edit",
+            get(form::edit).post(form::save_edit),
+        )
 }
