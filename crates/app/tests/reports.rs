@@ -618,3 +618,141 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    merge_puts_a_member_into_the_chosen_file,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        place(store).await;
+        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let zw = store
+            .person_by_document(doorstep_core::DocType::ResidentId, &id(1, true))
+            .await
+            .unwrap()
+            .unwrap();
+        // 张伟 mistypes his ID number and reports from room 1301 with his son.
+        let mut h = household("m-1");
+        h.address.room = "1301".into();
+        h.members[0].id_number = id(2, true);
+        let r1 = submit(store, &token, &h).await.unwrap().report;
+
+        let admin = who(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let worker = who(
+            store,
+            "worker1",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let ctx = Ctx::default();
+        let desk = ReportDesk::new(store, &admin, &ctx);
+        let wdesk = ReportDesk::new(store, &worker, &ctx);
+
+        // Outside the worker's area: the report is not found for them.
+        assert!(matches!(
+            wdesk.merge(r1.id, 0, zw.id).await,
+            Err(AppError::NotFound)
+        ));
+        // An unknown person is not found; an unknown member is refused.
+        assert!(matches!(
+            desk.merge(r1.id, 0, zw.id + 1000).await,
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            desk.merge(r1.id, 5, zw.id).await,
+            Err(AppError::Conflict(c)) if c == "report_member_unknown"
+        ));
+
+        let merged = desk.merge(r1.id, 0, zw.id).await.unwrap();
+        assert_eq!(merged.status, ReportStatus::Pending);
+        assert_eq!(merged.merged_into(0), Some(zw.id));
+        assert_eq!(merged.merged_into(1), None);
+        // The file keeps its document and takes the report's phone, room and tag, with history.
+        let file = store.person(zw.id).await.unwrap().unwrap();
+        assert_eq!(file.fields.doc().number(), id(1, true));
+        assert_eq!(file.fields.name(), "张伟");
+        assert_eq!(file.fields.phone().unwrap().as_str(), "13900000009");
+        assert_eq!(file.address, "佳纷天地3号楼2单元1301");
+        assert_ne!(file.household_id, zw.household_id);
+        assert_eq!(file.fields.tags().as_slice(), ["慢性病", "居家隔离"]);
+        let history = store.person_history(zw.id).await.unwrap();
+        assert_eq!(history.last().unwrap().source, "report");
+        assert!(
+            store
+                .person_by_document(doorstep_core::DocType::ResidentId, &id(2, true))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // The review shows the merge; a merged member is no conflict; it cannot merge twice.
+        let review = desk.review(r1.id).await.unwrap();
+        assert_eq!(review.members[0].merged_into, Some(zw.id));
+        assert!(!review.members[0].conflicting());
+        assert!(matches!(
+            desk.merge(r1.id, 0, zw.id).await,
+            Err(AppError::Conflict(c)) if c == "report_member_decided"
+        ));
+
+        // Accepting decides the rest: the son gets a new file, the typo creates none.
+        let accepted = desk.accept(r1.id).await.unwrap();
+        assert_eq!(accepted.status, ReportStatus::Accepted);
+        assert_eq!(accepted.person_ids.len(), 2);
+        assert_eq!(accepted.person_ids[0], zw.id);
+        let son = store.person(accepted.person_ids[1]).await.unwrap().unwrap();
+        assert_eq!(son.household_id, file.household_id);
+        assert!(
+            store
+                .person_by_document(doorstep_core::DocType::ResidentId, &id(2, true))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            desk.merge(r1.id, 1, son.id).await,
+            Err(AppError::Conflict(c)) if c == "report_already_reviewed"
+        ));
+
+        // A one-member report whose only member is merged is accepted by the merge.
+        let mut single = household("m-2");
+        single.address.room = "1301".into();
+        single.members = vec![member("张伟", &id(3, true), "13900000010", "户主")];
+        let r2 = submit(store, &token, &single).await.unwrap().report;
+        let done = desk.merge(r2.id, 0, zw.id).await.unwrap();
+        assert_eq!(done.status, ReportStatus::Accepted);
+        assert_eq!(done.person_ids, vec![zw.id]);
+        assert_eq!(done.reviewed_by.as_deref(), Some("admin1"));
+
+        // The worker of 钱塘衣城 may not merge their report into a file outside their area.
+        let mut there = household("m-3");
+        there.address.compound = "钱塘衣城".into();
+        there.address.building = "1".into();
+        there.address.unit = String::new();
+        there.address.room = "101".into();
+        there.members = vec![member("张伟", &id(4, true), "13900000011", "户主")];
+        let r3 = submit(store, &token, &there).await.unwrap().report;
+        assert!(matches!(
+            wdesk.merge(r3.id, 0, zw.id).await,
+            Err(AppError::NotFound)
+        ));
+        assert_eq!(
+            wdesk.report(r3.id).await.unwrap().status,
+            ReportStatus::Pending
+        );
+
+        // Audited with before and after.
+        let audit = store
+            .audit_entries(&doorstep_store::AuditQuery {
+                action: Some("report.merge".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit.total, 2);
+        let first = audit.items.last().unwrap();
+        assert_eq!(first.object_id, Some(r1.id));
+        assert_eq!(first.details["person"], zw.id);
+        assert_eq!(first.details["before"]["address"], "佳纷天地3号楼2单元1201");
+        assert_eq!(first.details["after"]["address"], "佳纷天地3号楼2单元1301");
+        assert_eq!(first.details["report_accepted"], false);
+    }
+);

@@ -285,6 +285,16 @@ impl Reports for SqlStore {
         reports::review_report(&self.pool, id, decision).await
     }
 
+    async fn merge_report_member(
+        &self,
+        id: Id,
+        member: usize,
+        person_id: Id,
+        reviewer: &str,
+    ) -> StoreResult<MergeOutcome> {
+        reports::merge_report_member(&self.pool, id, member, person_id, reviewer).await
+    }
+
     async fn reports_for_export(
         &self,
         area: &AreaPath,

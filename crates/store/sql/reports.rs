@@ -46,7 +46,7 @@ impl LinkRow {
 }
 
 const REPORT_COLS: &str = "id, link_id, idem_key, receipt, purpose, area_id, area_path, room, address, room_new, \
-     members, answers, status, submitted_at, updated_at, edit_until, reviewed_by, reviewed_at, reject_reason, person_ids";
+     members, answers, status, submitted_at, updated_at, edit_until, reviewed_by, reviewed_at, reject_reason, person_ids, merged";
 
 #[derive(sqlx::FromRow)]
 struct ReportRow {
@@ -70,6 +70,7 @@ struct ReportRow {
     reviewed_at: Option<OffsetDateTime>,
     reject_reason: Option<String>,
     person_ids: String,
+    merged: String,
 }
 
 impl ReportRow {
@@ -100,6 +101,8 @@ impl ReportRow {
             reject_reason: self.reject_reason,
             person_ids: serde_json::from_str(&self.person_ids)
                 .map_err(|_| corrupt("person ids", &self.person_ids))?,
+            merged: serde_json::from_str(&self.merged)
+                .map_err(|_| corrupt("merged persons", &self.merged))?,
         })
     }
 }
@@ -363,6 +366,84 @@ pub async fn review_report(pool: &Pool, id: Id, d: &ReviewDecision) -> StoreResu
     .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(done.rows_affected() == 1)
+}
+
+pub async fn merge_report_member(
+    pool: &Pool,
+    id: Id,
+    member: usize,
+    person_id: Id,
+    reviewer: &str,
+) -> StoreResult<MergeOutcome> {
+    let now = OffsetDateTime::now_utc();
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let found: Option<(String, String, String)> =
+        sqlx::query_as("SELECT status, members, merged FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let Some((status, members, merged)) = found else {
+        return Err(StoreError::NotFound(format!("report {id}")));
+    };
+    if status != ReportStatus::Pending.code() {
+        return Ok(MergeOutcome::NotPending);
+    }
+    let count = serde_json::from_str::<serde_json::Value>(&members)
+        .map_err(|_| corrupt("members", &members))?
+        .as_array()
+        .map_or(0, Vec::len);
+    let before = merged;
+    let mut merged: Vec<Option<Id>> =
+        serde_json::from_str(&before).map_err(|_| corrupt("merged persons", &before))?;
+    if member >= count || merged.get(member).copied().flatten().is_some() {
+        return Ok(MergeOutcome::MemberDecided);
+    }
+    merged.resize(count.max(merged.len()), None);
+    merged[member] = Some(person_id);
+    let text = serde_json::to_string(&merged).unwrap_or_else(|_| "[]".to_string());
+    // Only the state read above changes: a concurrent merge or review of the same report makes
+    // the conditions fail (SQLite holds the write lock anyway; PostgreSQL re-checks the row).
+    let all: Option<Vec<Id>> = merged.iter().copied().collect();
+    let (outcome, done) = match all {
+        Some(ids) => {
+            let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".to_string());
+            let done = sqlx::query(
+                "UPDATE reports SET merged = $1, status = 'accepted', reviewed_by = $2, reviewed_at = $3, \
+                 person_ids = $4, updated_at = $3 WHERE id = $5 AND status = 'pending' AND merged = $6",
+            )
+            .bind(&text)
+            .bind(reviewer)
+            .bind(now)
+            .bind(ids)
+            .bind(id)
+            .bind(&before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            (MergeOutcome::Accepted, done)
+        }
+        None => {
+            let done = sqlx::query(
+                "UPDATE reports SET merged = $1, updated_at = $2 \
+                 WHERE id = $3 AND status = 'pending' AND merged = $4",
+            )
+            .bind(&text)
+            .bind(now)
+            .bind(id)
+            .bind(&before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            (MergeOutcome::Merged, done)
+        }
+    };
+    tx.commit().await.map_err(db_err)?;
+    Ok(if done.rows_affected() == 1 {
+        outcome
+    } else {
+        MergeOutcome::MemberDecided
+    })
 }
 
 pub async fn reports_for_export(

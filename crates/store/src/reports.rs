@@ -124,6 +124,16 @@ pub struct Report {
     pub reject_reason: Option<String>,
     /// The person files it was accepted into, in member order.
     pub person_ids: Vec<Id>,
+    /// The existing files staff merged members into, in member order (`None`: not merged;
+    /// shorter than the members when the last ones are not merged).
+    pub merged: Vec<Option<Id>>,
+}
+
+impl Report {
+    /// The file member `index` was merged into, if it was.
+    pub fn merged_into(&self, index: usize) -> Option<Id> {
+        self.merged.get(index).copied().flatten()
+    }
 }
 
 /// A report to store.
@@ -175,6 +185,19 @@ pub struct ReviewDecision {
     pub person_ids: Vec<Id>,
 }
 
+/// What merging a report member into a file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeOutcome {
+    /// The member is merged; the report is still pending (other members undecided).
+    Merged,
+    /// The member is merged and, every member being merged, the report is accepted.
+    Accepted,
+    /// The report is no longer pending: nothing changed.
+    NotPending,
+    /// The member was merged already (or there is no such member): nothing changed.
+    MemberDecided,
+}
+
 /// Self-report links, reports, their review and what the export sent up.
 #[async_trait]
 pub trait Reports: Send + Sync {
@@ -214,6 +237,17 @@ pub trait Reports: Send + Sync {
     /// Records a review on a pending report. Returns false (and changes nothing) when the
     /// report is no longer pending: two reviewers cannot both decide it.
     async fn review_report(&self, id: Id, decision: &ReviewDecision) -> StoreResult<bool>;
+
+    /// Marks member `member` of a pending report as merged into file `person_id`, in one
+    /// transaction; when every member is then merged, the report is accepted by `reviewer`
+    /// with those files as its persons.
+    async fn merge_report_member(
+        &self,
+        id: Id,
+        member: usize,
+        person_id: Id,
+        reviewer: &str,
+    ) -> StoreResult<MergeOutcome>;
 
     /// The accepted reports under `area`, by id; with `only_new`, only those no export of
     /// exactly this area has sent up yet.

@@ -378,3 +378,201 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
             .contains("spreadsheetml")
     );
 });
+
+both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
+    let store = db.store.as_ref();
+    let d = store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .unwrap();
+    let s = store
+        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
+        .await
+        .unwrap();
+    let c = store
+        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
+        .await
+        .unwrap();
+    for compound in ["佳纷天地", "钱塘衣城"] {
+        let a = store
+            .create_area(Some(&c.path), AreaKind::Compound, compound)
+            .await
+            .unwrap();
+        store
+            .create_area(Some(&a.path), AreaKind::Building, "1号楼")
+            .await
+            .unwrap();
+    }
+    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+    user(
+        store,
+        "w-qt",
+        Role::GridWorker,
+        &format!("{COMMUNITY}/钱塘衣城"),
+    )
+    .await;
+    let mut admin = Client::new(db.store.clone());
+    admin.login("admin1").await;
+    let mut worker = Client::new(db.store.clone());
+    worker.login("w-qt").await;
+    let (st, link, _) = admin
+        .send(
+            "POST",
+            "/api/v1/report-links",
+            Some(json!({"area": COMMUNITY, "purpose": "returnee"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    let token = link["token"].as_str().unwrap().to_string();
+    let anon = Client::new(db.store.clone());
+    let submit = |key: &str, compound: &str, room: &str, members: serde_json::Value| {
+        json!({"idempotency_key": key,
+               "address": {"compound": compound, "building": "1", "room": room},
+               "members": members,
+               "answers": {"from_place": "上海", "date": "2022-10-18"}})
+    };
+    let send = async |body: serde_json::Value| {
+        let (st, v, _) = anon
+            .send(
+                "POST",
+                &format!("/api/v1/public/reports/{token}"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["report_id"].as_i64().unwrap()
+    };
+
+    // Two files in 佳纷天地 from an accepted report.
+    let first = send(submit(
+        "k1",
+        "佳纷天地",
+        "101",
+        json!([{"name": "赵六", "id_number": rid(1), "phone": "13800000001", "relation": "户主"},
+               {"name": "钱七", "id_number": rid(2), "relation": "配偶"}]),
+    ))
+    .await;
+    let (st, acc, _) = admin
+        .send("POST", &format!("/api/v1/reports/{first}/accept"), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{acc}");
+    let (p1, p2) = (
+        acc["person_ids"][0].as_i64().unwrap(),
+        acc["person_ids"][1].as_i64().unwrap(),
+    );
+
+    // They move to 102 and mistype both ID numbers.
+    let second = send(submit(
+        "k2",
+        "佳纷天地",
+        "102",
+        json!([{"name": "赵六", "id_number": rid(11), "phone": "13900000002", "relation": "户主"},
+               {"name": "钱七", "id_number": rid(12), "relation": "配偶"}]),
+    ))
+    .await;
+    // A report in 钱塘衣城: its worker may not merge into a file in 佳纷天地 (404).
+    let third = send(submit(
+        "k3",
+        "钱塘衣城",
+        "201",
+        json!([{"name": "赵六", "id_number": rid(13), "relation": "户主"}]),
+    ))
+    .await;
+    let merge = |id: i64| format!("/api/v1/reports/{id}/merge");
+    let (st, _, _) = worker
+        .send(
+            "POST",
+            &merge(third),
+            Some(json!({"member": 0, "person_id": p1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = worker
+        .send(
+            "POST",
+            &merge(second),
+            Some(json!({"member": 0, "person_id": p1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    let (st, one, _) = admin
+        .send(
+            "POST",
+            &merge(second),
+            Some(json!({"member": 0, "person_id": p1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{one}");
+    assert_eq!(one["status"], "pending");
+    assert_eq!(one["members"][0]["merged_into"], p1);
+    assert_eq!(one["members"][1]["merged_into"], serde_json::Value::Null);
+    let (st, again, _) = admin
+        .send(
+            "POST",
+            &merge(second),
+            Some(json!({"member": 0, "person_id": p1})),
+        )
+        .await;
+    assert_eq!(
+        (st, again["error"].as_str()),
+        (StatusCode::CONFLICT, Some("report_member_decided"))
+    );
+    let (_, person) = admin.get(&format!("/api/v1/persons/{p1}")).await;
+    assert_eq!(person["address"], "佳纷天地1号楼102", "{person}");
+    assert!(person["tags"].to_string().contains("返郑"), "{person}");
+    let file = store.person(p1).await.unwrap().unwrap();
+    assert_eq!(file.fields.doc().number(), rid(1));
+    assert_eq!(file.fields.phone().unwrap().as_str(), "13900000002");
+    assert_eq!(
+        store
+            .person_history(p1)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .source,
+        "report"
+    );
+
+    // The page offers the form for the member left; posting it decides the report.
+    let app = admin.app.clone();
+    let session = admin.token.clone().unwrap();
+    let (st, _, body) = page(&app, &session, "GET", &format!("/reports/{second}"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("合并到已有人员") && body.contains(&format!("#{p1}")));
+    assert!(body.contains(&format!("action=\"/reports/{second}/merge\"")));
+    assert!(body.contains("/search?q="));
+    let marker = "name=\"csrf\" value=\"";
+    let csrf = body[body.find(marker).unwrap() + marker.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (st, h, _) = page(
+        &app,
+        &session,
+        "POST",
+        &format!("/reports/{second}/merge"),
+        Some(format!("csrf={csrf}&member=1&person_id={p2}")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(
+        h[header::LOCATION].to_str().unwrap(),
+        format!("/reports/{second}")
+    );
+    let (_, done) = admin.get(&format!("/api/v1/reports/{second}")).await;
+    assert_eq!(done["status"], "accepted", "{done}");
+    assert_eq!(done["person_ids"], json!([p1, p2]));
+    let p2file = store.person(p2).await.unwrap().unwrap();
+    assert_eq!(p2file.household_id, file.household_id);
+
+    // Audited, and in the OpenAPI document.
+    let (_, audit) = admin.get("/api/v1/audit?action=report.merge").await;
+    assert_eq!(audit["total"], 2, "{audit}");
+    let (_, doc) = admin.get("/api/openapi.json").await;
+    let op = &doc["paths"]["/api/v1/reports/{id}/merge"]["post"];
+    assert!(op["requestBody"].is_object(), "{}", doc["paths"]);
+});

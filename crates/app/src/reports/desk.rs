@@ -4,8 +4,8 @@
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
 use doorstep_store::{
-    Actor, Id, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report, ReportLink,
-    ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
+    Actor, Id, MergeOutcome, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report,
+    ReportLink, ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -27,17 +27,21 @@ pub struct MemberMatch {
     pub elsewhere: bool,
     /// What differs between the file and the report: (field key, file's value, reported value).
     pub differences: Vec<(&'static str, String, String)>,
+    /// The existing file staff merged this member into (then `file` is that file).
+    pub merged_into: Option<Id>,
 }
 
 impl MemberMatch {
     /// Whether accepting would need a person's judgement: another name on the same document,
-    /// a move from another household, or a file outside the reviewer's area.
+    /// a move from another household, or a file outside the reviewer's area (never once the
+    /// member is merged into a file).
     pub fn conflicting(&self) -> bool {
-        self.elsewhere
-            || self
-                .differences
-                .iter()
-                .any(|(k, _, _)| *k == "name" || *k == "address")
+        self.merged_into.is_none()
+            && (self.elsewhere
+                || self
+                    .differences
+                    .iter()
+                    .any(|(k, _, _)| *k == "name" || *k == "address"))
     }
 }
 
@@ -199,10 +203,26 @@ impl<'a> ReportDesk<'a> {
 
     async fn match_members(&self, report: &Report) -> AppResult<Vec<MemberMatch>> {
         let mut out = Vec::new();
-        for m in stored_members(report) {
+        for (i, m) in stored_members(report).into_iter().enumerate() {
             let Ok(reported) = m else {
                 return Err(AppError::Conflict("report_member_invalid".into()));
             };
+            if let Some(pid) = report.merged_into(i) {
+                let file = self.store.person(pid).await?;
+                let elsewhere = file
+                    .as_ref()
+                    .is_some_and(|p| !self.who.covers(&p.area_path));
+                out.push(MemberMatch {
+                    reported,
+                    file: file
+                        .filter(|_| !elsewhere)
+                        .map(|p| PersonView::new(p, false)),
+                    elsewhere,
+                    differences: Vec::new(),
+                    merged_into: Some(pid),
+                });
+                continue;
+            }
             let doc = reported.doc();
             let existing = self
                 .store
@@ -214,12 +234,14 @@ impl<'a> ReportDesk<'a> {
                     file: None,
                     elsewhere: false,
                     differences: Vec::new(),
+                    merged_into: None,
                 },
                 Some(p) if !self.who.covers(&p.area_path) => MemberMatch {
                     reported,
                     file: None,
                     elsewhere: true,
                     differences: Vec::new(),
+                    merged_into: None,
                 },
                 Some(p) => {
                     let differences = differences(&p, &reported, report);
@@ -228,6 +250,7 @@ impl<'a> ReportDesk<'a> {
                         file: Some(PersonView::new(p, false)),
                         elsewhere: false,
                         differences,
+                        merged_into: None,
                     }
                 }
             };
@@ -245,12 +268,17 @@ impl<'a> ReportDesk<'a> {
         if report.status != ReportStatus::Pending {
             return Err(AppError::Conflict("report_already_reviewed".into()));
         }
-        if review.members.iter().any(|m| m.elsewhere) {
+        if review
+            .members
+            .iter()
+            .any(|m| m.elsewhere && m.merged_into.is_none())
+        {
             return Err(AppError::Conflict("person_registered_elsewhere".into()));
         }
         let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
         let mut rows = Vec::new();
-        for m in &review.members {
+        // Members merged into a file already were written then; the others are upserted.
+        for m in review.members.iter().filter(|m| m.merged_into.is_none()) {
             let file = m.file.as_ref().map(|v| &v.person);
             rows.push(PersonUpsert {
                 area_id: report.area_id,
@@ -264,7 +292,12 @@ impl<'a> ReportDesk<'a> {
             source: "report".into(),
         };
         let done = self.store.upsert_persons(&actor, &rows).await?;
-        let ids: Vec<Id> = done.outcomes.iter().map(|o| o.id).collect();
+        let mut upserted = done.outcomes.iter().map(|o| o.id);
+        let ids: Vec<Id> = review
+            .members
+            .iter()
+            .filter_map(|m| m.merged_into.or_else(|| upserted.next()))
+            .collect();
         let decided = self
             .store
             .review_report(
@@ -290,6 +323,93 @@ impl<'a> ReportDesk<'a> {
                 "created": count(UpsertOutcome::Created),
                 "updated": count(UpsertOutcome::Updated),
                 "unchanged": count(UpsertOutcome::Unchanged),
+            }),
+        )
+        .await?;
+        self.report(id).await
+    }
+
+    /// Merges member `member` (from 0) of a pending report into the existing file `person_id`
+    /// (found by search in the reviewer's area) when the member's document does not match the
+    /// file's, e.g. a mistyped ID number or a passport where the file has the ID card. The
+    /// file keeps its own name and document and takes the report's phone and relation (where
+    /// given), the report's household, and the purpose's tag, with history (source `report`);
+    /// audited as `report.merge` with before and after. When every member is merged the
+    /// report is accepted; otherwise `accept` decides the rest. A person outside the
+    /// reviewer's area is NotFound, like an unknown one.
+    pub async fn merge(&self, id: Id, member: usize, person_id: Id) -> AppResult<Report> {
+        let report = self.report(id).await?;
+        self.who.authorize(Action::Write, &report.area_path)?;
+        if report.status != ReportStatus::Pending {
+            return Err(AppError::Conflict("report_already_reviewed".into()));
+        }
+        let members = stored_members(&report);
+        let Some(reported) = members.into_iter().nth(member) else {
+            return Err(AppError::Conflict("report_member_unknown".into()));
+        };
+        let Ok(reported) = reported else {
+            return Err(AppError::Conflict("report_member_invalid".into()));
+        };
+        if report.merged_into(member).is_some() {
+            return Err(AppError::Conflict("report_member_decided".into()));
+        }
+        let file = self
+            .store
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.who.authorize(Action::Write, &file.area_path)?;
+        let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
+        let fields = merged_into_file(&reported, &file, purpose)?;
+        let actor = Actor {
+            name: self.who.user.username.clone(),
+            source: "report".into(),
+        };
+        let done = self
+            .store
+            .upsert_persons(
+                &actor,
+                &[PersonUpsert {
+                    area_id: report.area_id,
+                    room: report.room.clone(),
+                    address: report.address.clone(),
+                    fields,
+                }],
+            )
+            .await?;
+        if done.outcomes.first().map(|o| o.id) != Some(person_id) {
+            return Err(AppError::Conflict("person_changed".into()));
+        }
+        let outcome = self
+            .store
+            .merge_report_member(id, member, person_id, &self.who.user.username)
+            .await?;
+        let accepted = match outcome {
+            MergeOutcome::Merged => false,
+            MergeOutcome::Accepted => true,
+            MergeOutcome::NotPending => {
+                return Err(AppError::Conflict("report_already_reviewed".into()));
+            }
+            MergeOutcome::MemberDecided => {
+                return Err(AppError::Conflict("report_member_decided".into()));
+            }
+        };
+        let after = self
+            .store
+            .person(person_id)
+            .await?
+            .unwrap_or_else(|| file.clone());
+        self.audit(
+            "report.merge",
+            ("report", id),
+            &report.area_path,
+            json!({
+                "member": member,
+                "person": person_id,
+                "reported_document": reported.doc().masked(),
+                "before": audit_view(&file),
+                "after": audit_view(&after),
+                "report_accepted": accepted,
             }),
         )
         .await?;
@@ -391,6 +511,64 @@ pub async fn create_link(
             expires_at,
         })
         .await?)
+}
+
+/// What the merge audit keeps of a file (phone masked).
+fn audit_view(p: &Person) -> Value {
+    json!({
+        "address": p.address,
+        "phone": p.fields.phone().map(|x| x.masked()),
+        "relation": p.fields.relation(),
+        "tags": p.fields.tags().as_slice(),
+    })
+}
+
+/// The file a merge writes: the file's own name, document, sex, birth date and residency; the
+/// report's phone and relation where given; the purpose's tag added.
+fn merged_into_file(
+    reported: &PersonFields,
+    file: &Person,
+    purpose: Purpose,
+) -> AppResult<PersonFields> {
+    let f = &file.fields;
+    let mut tags: Vec<String> = f.tags().as_slice().to_vec();
+    if let Some(t) = purpose.tag()
+        && !tags.iter().any(|x| x == t)
+    {
+        tags.push(t.to_string());
+    }
+    let input = PersonInput {
+        name: f.name().to_string(),
+        id_type: f.doc().doc_type().code().to_string(),
+        id_number: f.doc().number().to_string(),
+        sex: f
+            .sex()
+            .filter(|_| f.doc().sex().is_none())
+            .map(|s| s.code().to_string())
+            .unwrap_or_default(),
+        birth_date: f
+            .birth_date()
+            .filter(|_| f.doc().birth_date().is_none())
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        phone: reported
+            .phone()
+            .or_else(|| f.phone())
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        relation: reported
+            .relation()
+            .or_else(|| f.relation())
+            .unwrap_or_default()
+            .to_string(),
+        residency: f
+            .residency()
+            .map(|r| r.code().to_string())
+            .unwrap_or_default(),
+        tags: Tags::from_stored(tags).joined(),
+    };
+    PersonFields::parse(&input, today())
+        .map_err(|problems| AppError::Validation(problems.into_iter().collect()))
 }
 
 /// What differs between a file and a reported member: name, phone, relation, address.

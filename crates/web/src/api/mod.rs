@@ -37,4 +37,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::accept_report))
         .routes(routes!(reports::reject_report))
+        .routes(routes!(reports::merge_report))
 }

@@ -182,6 +182,8 @@ pub struct MemberResponse {
     pub registered_elsewhere: bool,
     /// What differs from the file: `{"field","file","reported"}` (phones masked).
     pub differences: Vec<serde_json::Value>,
+    /// The existing file staff merged this member into, if they did.
+    pub merged_into: Option<i64>,
 }
 
 impl From<&MemberMatch> for MemberResponse {
@@ -200,6 +202,7 @@ impl From<&MemberMatch> for MemberResponse {
                 .iter()
                 .map(|(k, a, b)| serde_json::json!({"field": k, "file": a, "reported": b}))
                 .collect(),
+            merged_into: m.merged_into,
         }
     }
 }
@@ -349,6 +352,40 @@ pub async fn accept_report(
         .await
         .map_err(|e| ApiError::from_app(e, u.lang))?;
     Ok(Json(ReportResponse::from(&r)))
+}
+
+/// A merge of one reported member into an existing person file.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MergeRequest {
+    /// The member's index in the report, from 0.
+    pub member: usize,
+    /// The existing person file (in the caller's area) to merge the member into.
+    pub person_id: i64,
+}
+
+/// Merges one member into an existing file whose document differs (a mistyped ID number, a
+/// passport where the file has the ID card): the file keeps its name and document and takes
+/// the report's phone, relation, household and the purpose's tag, with history; audited as
+/// `report.merge`. When every member is merged the report is accepted. 404 for a report or
+/// person outside the caller's area; 409 when the report was reviewed or the member decided.
+#[utoipa::path(post, path = "/reports/{id}/merge", tag = "self-report", request_body = MergeRequest,
+    params(("id" = i64, Path, description = "report id")), security(("bearer" = [])),
+    responses((status = 200, body = ReportResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn merge_report(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<Id>,
+    Json(req): Json<MergeRequest>,
+) -> Result<Json<ReportResponse>, ApiError> {
+    let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    desk.merge(id, req.member, req.person_id)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    let rv = desk
+        .review(id)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(Json(review_response(&rv)))
 }
 
 /// A rejection.

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}", get(report))
         .route("/reports/{id}/accept", post(accept))
         .route("/reports/{id}/reject", post(reject))
+        .route("/reports/{id}/merge", post(merge))
         .route("/static/poster.css", get(poster_css))
 }
 
@@ -456,6 +457,12 @@ pub struct MemberRow {
     file: String,
     differences: Vec<(String, String, String)>,
     conflict: bool,
+    /// Its index in the report (the merge form's `member`).
+    index: usize,
+    /// "merged into #id" once merged, else empty.
+    merged: String,
+    /// The search for the file to merge into (by the reported name).
+    search: String,
 }
 
 /// One report.
@@ -469,6 +476,10 @@ pub struct ReportPage {
     row: QueueRow,
     answers: Vec<(String, String)>,
     members: Vec<MemberRow>,
+    /// Labels of the per-member merge form.
+    merge_label: String,
+    merge_person: String,
+    merge_search: String,
     pending: bool,
     conflict: bool,
     can_write: bool,
@@ -480,7 +491,14 @@ fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
     let members = rv
         .members
         .iter()
-        .map(|m| MemberRow {
+        .enumerate()
+        .map(|(index, m)| MemberRow {
+            index,
+            merged: m
+                .merged_into
+                .map(|pid| format!("{} #{pid}", t.0.pick("已合并到", "merged into")))
+                .unwrap_or_default(),
+            search: format!("/search?q={}", crate::pages::urlencode(m.reported.name())),
             name: m.reported.name().to_string(),
             id_number: m.reported.doc().masked(),
             phone: m.reported.phone().map(|p| p.masked()).unwrap_or_default(),
@@ -525,6 +543,12 @@ fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
         row: queue_row(r, t),
         answers,
         members,
+        merge_label: t
+            .0
+            .pick("合并到已有人员", "merge into an existing person")
+            .to_string(),
+        merge_person: t.0.pick("人员编号", "person id").to_string(),
+        merge_search: t.0.pick("查找人员", "find the person").to_string(),
         pending: r.status == ReportStatus::Pending,
         conflict: rv.conflicting(),
         can_write: u.who.may(Action::Write),
@@ -563,6 +587,45 @@ async fn accept(
     u.check_csrf(&f.csrf)?;
     ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .accept(id)
+        .await
+        .map_err(|e| u.fail(e))?;
+    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+}
+
+/// A merge of one member into an existing file.
+#[derive(Debug, Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    member: usize,
+    #[serde(default)]
+    person_id: String,
+}
+
+async fn merge(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MergeForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let person_id: Id = f
+        .person_id
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| {
+            PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                u.t,
+                u.t.0.pick(
+                    "请填写要合并到的人员编号（可先查找人员）",
+                    "give the id of the person to merge into (find them first)",
+                ),
+                &u.ctx,
+            )
+        })?;
+    ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .merge(id, f.member, person_id)
         .await
         .map_err(|e| u.fail(e))?;
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
