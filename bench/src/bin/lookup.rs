@@ -1,12 +1,13 @@
-//! Times person lookups against a loaded store: by ID number, and a name search, each next to a
-//! floor (a trivial store call) measured in the same run.
+//! Times person lookups against a loaded store: by ID number, and a name search (counting every
+//! match, and counting at most 1,000 as the search page does), each next to a floor (a trivial
+//! store call) measured in the same run.
 //!
 //! `lookup DB_URL ROSTER.csv [QUERIES]`
 //!
 //! Samples QUERIES (default 1000) rows of the roster the store was loaded from, uniformly at
 //! random with a fixed seed, and takes their ID numbers and full names (so common names are
 //! searched as often as they occur). Each kind of call is warmed up first, then timed one call
-//! at a time, interleaved (floor, ID, name, floor, …) so that all three see the same machine
+//! at a time, interleaved (floor, ID, name, capped name, floor, …) so that all three see the same machine
 //! state. Prints one line per measurement, `key value`, for the driver script to collect.
 #![forbid(unsafe_code)]
 
@@ -72,14 +73,14 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
     let persons = store.max_person_id().await?;
     println!("max_person_id {persons}");
 
-    let search = |name: &str| PersonQuery {
+    let search = |name: &str, count_cap: Option<u32>| PersonQuery {
         text: Some(name.to_string()),
         area: None,
         page: PageRequest {
             offset: 0,
             limit: 20,
         },
-        count_cap: None,
+        count_cap,
     };
     // Warm-up: caches and connections, the same number of calls as are timed, on other samples
     // (shifted by one) so the timed calls do not read rows just read for them.
@@ -88,10 +89,12 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         let (id, name) = &samples[(i + 1) % samples.len()];
         store.area_by_id(1).await?;
         store.person_by_document(DocType::ResidentId, id).await?;
-        store.search_persons(&search(name)).await?;
+        store.search_persons(&search(name, None)).await?;
+        store.search_persons(&search(name, Some(1000))).await?;
     }
 
-    let (mut floor, mut by_id, mut by_name) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut floor, mut by_id, mut by_name, mut by_name_capped) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut found, mut hits_total, mut hits_max) = (0usize, 0i64, 0i64);
     for (id, name) in samples {
         let t = Instant::now();
@@ -110,8 +113,16 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         }
 
         let t = Instant::now();
-        let page = store.search_persons(&search(name)).await?;
+        let page = store.search_persons(&search(name, None)).await?;
         by_name.push(t.elapsed());
+
+        // As the search page asks: count at most 1,000 matches ("1000+").
+        let t = Instant::now();
+        let capped = store.search_persons(&search(name, Some(1000))).await?;
+        by_name_capped.push(t.elapsed());
+        if capped.items != page.items {
+            bail!("capped search for {name} returned other rows");
+        }
         if page.total == 0 {
             bail!("name {name} not found");
         }
@@ -130,6 +141,7 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         ("floor", &mut floor),
         ("by_id", &mut by_id),
         ("by_name", &mut by_name),
+        ("by_name_capped", &mut by_name_capped),
     ] {
         let p = Percentiles::of(v);
         println!("{key}_p50_ms {}", ms(p.p50));
@@ -138,7 +150,12 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         println!("{key}_max_ms {}", ms(p.max));
         println!("{key}_mean_ms {}", ms(p.mean));
     }
-    let total: Duration = floor.iter().chain(&by_id).chain(&by_name).sum();
+    let total: Duration = floor
+        .iter()
+        .chain(&by_id)
+        .chain(&by_name)
+        .chain(&by_name_capped)
+        .sum();
     println!("timed_s {:.3}", total.as_secs_f64());
     Ok(())
 }
