@@ -92,8 +92,8 @@ check_import() { # NAME ROWS
 }
 
 # --- machine ---------------------------------------------------------------------------------
-R[commit]=$(git rev-parse --short HEAD)
-R[dirty]=$(git status --porcelain -- crates Cargo.toml Cargo.lock | wc -l | tr -d ' ')
+R[commit]=$(git rev-parse --short HEAD 2>/dev/null || echo "(not a git checkout)")
+R[dirty]=$( (git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null || true) | wc -l | tr -d ' ')
 R[cpu]=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 R[cores]=$(nproc)
 R[mem]=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
