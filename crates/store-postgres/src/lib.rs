@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use doorstep_store::{StoreError, StoreResult};
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 #[path = "../../store/sql/mod.rs"]
@@ -26,6 +27,8 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
     if let Some(s) = schema {
         options = options.options([("search_path", s)]);
     }
+    // A slow statement would be logged with its whole text: multi-row inserts are huge.
+    options = options.log_slow_statements(log::LevelFilter::Off, Duration::from_secs(60));
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(30))
@@ -43,6 +46,11 @@ mod backend {
     pub type Pool = sqlx::Pool<Db>;
     pub type Tx = sqlx::Transaction<'static, Db>;
     pub const NAME: &str = "postgres";
+    /// Placeholders in generated lists: `$N`.
+    pub fn placeholder(out: &mut String, n: usize) {
+        out.push('$');
+        out.push_str(&n.to_string());
+    }
 
     /// Starts a write transaction. Row locks and unique constraints settle races here.
     pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use doorstep_store::{StoreError, StoreResult};
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 #[path = "../../store/sql/mod.rs"]
@@ -27,9 +28,11 @@ pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // 64 MiB of page cache per connection keeps the person indexes in memory during imports.
-        .pragma("cache_size", "-65536")
-        .pragma("temp_store", "memory");
+        // 32 MiB of page cache per connection: eight connections stay within 256 MiB.
+        .pragma("cache_size", "-32768")
+        .pragma("temp_store", "memory")
+        // A slow statement would be logged with its whole text: multi-row inserts are huge.
+        .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(60));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
@@ -46,6 +49,10 @@ mod backend {
     pub type Pool = sqlx::Pool<Db>;
     pub type Tx = sqlx::Transaction<'static, Db>;
     pub const NAME: &str = "sqlite";
+    /// Placeholders in generated lists: plain `?`, bound in order (see `sql::util`).
+    pub fn placeholder(out: &mut String, _n: usize) {
+        out.push('?');
+    }
 
     /// Starts a write transaction holding the write lock from the start, so a transaction
     /// that reads before it writes cannot fail with "database is locked" half way.

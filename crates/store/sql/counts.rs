@@ -55,7 +55,7 @@ impl CountDeltas {
                  ON CONFLICT (area_id, tag) DO UPDATE SET persons = area_tag_counts.persons + excluded.persons",
                 values_clause(chunk.len(), 3, 1)
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
             for ((area, tag), delta) in chunk {
                 q = q.bind(*area).bind(tag).bind(*delta);
             }

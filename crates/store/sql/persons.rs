@@ -93,7 +93,7 @@ pub async fn upsert_persons(
             "INSERT INTO person_history (person_id, at, actor, source, changes) VALUES {}",
             values_clause(chunk.len(), 5, 1)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for (id, changes) in chunk {
             q = q
                 .bind(*id)
@@ -131,26 +131,23 @@ async fn ensure_households(
             .entry((r.area_id, r.room.clone()))
             .or_insert(&r.address);
     }
-    let mut area_ids: Vec<Id> = wanted.keys().map(|k| k.0).collect();
-    area_ids.sort_unstable();
-    area_ids.dedup();
-    let mut rooms: Vec<&str> = wanted.keys().map(|k| k.1.as_str()).collect();
-    rooms.sort_unstable();
-    rooms.dedup();
-    let sql = format!(
-        "SELECT id, area_id, room FROM households WHERE area_id IN ({}) AND room IN ({})",
-        list_clause(area_ids.len(), 1),
-        list_clause(rooms.len(), area_ids.len() + 1)
-    );
-    let mut q = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql));
-    for a in &area_ids {
-        q = q.bind(*a);
-    }
-    for r in &rooms {
-        q = q.bind(*r);
+    // Row values, so the lookup walks the (area_id, room) index: a plain `room IN (…)` would
+    // let the planner pick the room index and scan every "101" of the city.
+    let keys: Vec<&HouseholdKey> = wanted.keys().collect();
+    let mut rows_found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_PARAMS / 2) {
+        let sql = format!(
+            "SELECT id, area_id, room FROM households WHERE (area_id, room) IN (VALUES {})",
+            values_clause(chunk.len(), 2, 1)
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql)).persistent(false);
+        for (area_id, room) in chunk {
+            q = q.bind(*area_id).bind(room.as_str());
+        }
+        rows_found.extend(q.fetch_all(&mut **tx).await.map_err(db_err)?);
     }
     let mut found: HashMap<HouseholdKey, Id> = HashMap::new();
-    for (id, area_id, room) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+    for (id, area_id, room) in rows_found {
         if wanted.contains_key(&(area_id, room.clone())) {
             found.insert((area_id, room), id);
         }
@@ -165,7 +162,7 @@ async fn ensure_households(
             "INSERT INTO households (area_id, room, address, created_at) VALUES {} RETURNING id, area_id, room",
             values_clause(chunk.len(), 4, 1)
         );
-        let mut q = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql)).persistent(false);
         for ((area_id, room), address) in chunk {
             q = q.bind(*area_id).bind(room).bind(**address).bind(now);
         }
@@ -192,7 +189,7 @@ async fn existing_persons(
             "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id_rev IN ({})",
             list_clause(chunk.len(), 1)
         );
-        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
         for r in chunk {
             q = q.bind(r);
         }
@@ -219,7 +216,7 @@ async fn insert_persons(
         "INSERT INTO persons ({INSERT_COLS}) VALUES {} RETURNING id, id_rev, id_type",
         values_clause(chunk.len(), INSERT_COL_COUNT, 1)
     );
-    let mut q = sqlx::query_as::<_, (i64, String, String)>(AssertSqlSafe(sql));
+    let mut q = sqlx::query_as::<_, (i64, String, String)>(AssertSqlSafe(sql)).persistent(false);
     for &(i, household_id) in chunk {
         let f = &rows[i].fields;
         let phone = f.phone().map(|p| p.as_str().to_string());

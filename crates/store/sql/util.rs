@@ -7,6 +7,13 @@ use doorstep_store::StoreError;
 pub const MAX_PARAMS: usize = 30_000;
 
 /// `($s,$s+1,…),(…)` for `rows` rows of `cols` columns, numbering from `start`.
+///
+/// Generated lists use the backend's placeholder (`crate::backend::placeholder`), and every
+/// statement built with them binds all its values in order: SQLite gets plain `?`, because for
+/// named or numbered ones (`$N`, `?N`) its name lookup is a list scan per parameter, which made a
+/// 2,000-row insert cost most of a second. Statements built this way run with
+/// `.persistent(false)`: a cache of 100 of them, each with thousands of parameters, would hold
+/// hundreds of megabytes.
 pub fn values_clause(rows: usize, cols: usize, start: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = start;
@@ -19,8 +26,7 @@ pub fn values_clause(rows: usize, cols: usize, start: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&n.to_string());
+            crate::backend::placeholder(&mut s, n);
             n += 1;
         }
         s.push(')');
@@ -31,7 +37,11 @@ pub fn values_clause(rows: usize, cols: usize, start: usize) -> String {
 /// `$s,$s+1,…` for an `IN (…)` list of `n` values.
 pub fn list_clause(n: usize, start: usize) -> String {
     (start..start + n)
-        .map(|i| format!("${i}"))
+        .map(|i| {
+            let mut p = String::new();
+            crate::backend::placeholder(&mut p, i);
+            p
+        })
         .collect::<Vec<_>>()
         .join(",")
 }

@@ -23,7 +23,7 @@ use self::reader::{FileError, RawRow, RosterReader};
 use crate::today;
 
 /// Persons written per transaction.
-const BATCH: usize = 1000;
+const BATCH: usize = 20_000;
 /// Rows the reader thread hands over at a time.
 const CHUNK: usize = 500;
 
