@@ -373,13 +373,15 @@ pub async fn household_members(pool: &Pool, household: Id) -> StoreResult<Vec<Pe
 }
 
 pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Page<Person>> {
-    // Each way a text can match is its own index range; their union is the candidate set.
+    // Each way a text can match is its own index range; their union is the candidate set, joined
+    // to the person rows (as a join, not `p.id IN (…)`, which PostgreSQL answered with a scan).
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |v: String| {
         binds.push(v);
         format!("${}", binds.len())
     };
     let mut conds: Vec<String> = Vec::new();
+    let mut candidates: Option<String> = None;
     if let Some(area) = &query.area {
         let (a, b, c) = subtree_bounds(area);
         conds.push(format!(
@@ -412,14 +414,20 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
             "SELECT r.id FROM persons r JOIN households rh ON rh.id = r.household_id WHERE rh.room = {}",
             bind(text)
         ));
-        conds.push(format!("p.id IN ({})", parts.join(" UNION ")));
+        candidates = Some(parts.join(" UNION "));
     }
     let where_ = if conds.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conds.join(" AND "))
     };
-    let from = format!("FROM {PERSON_FROM} {where_}");
+    let from = match candidates {
+        Some(union) => format!(
+            "FROM ({union}) m JOIN persons p ON p.id = m.id JOIN households h ON h.id = p.household_id \
+             JOIN areas ha ON ha.id = h.area_id {where_}"
+        ),
+        None => format!("FROM {PERSON_FROM} {where_}"),
+    };
     let count_sql = match query.count_cap {
         Some(cap) => format!(
             "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) capped",
