@@ -130,6 +130,7 @@ mod tests {
                 area_id: 1,
                 area_path: AreaPath::parse(area).unwrap(),
                 disabled: false,
+                phone: None,
                 created_at: time::OffsetDateTime::UNIX_EPOCH,
             },
         }

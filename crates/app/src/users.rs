@@ -120,6 +120,25 @@ pub async fn set_disabled(
     Ok(())
 }
 
+/// Sets (or, with an empty value, clears) a user's work phone; a present phone must be a valid
+/// mainland mobile.
+pub async fn set_phone(
+    store: &dyn Store,
+    by: By<'_>,
+    username: &str,
+    phone: &str,
+) -> AppResult<()> {
+    let phone = doorstep_core::Phone::parse_optional(phone)
+        .map_err(|p| AppError::Validation(vec![(doorstep_core::person::Field::Phone, p)]))?;
+    let user = find(store, username).await?;
+    by.check(user.role, &user.area_path)?;
+    store
+        .set_user_phone(username, phone.as_ref().map(|p| p.as_str()))
+        .await?;
+    store.audit(&by.audit_entry("user.phone", &user)).await?;
+    Ok(())
+}
+
 /// Sets a new password; the user's sessions end.
 pub async fn set_password(
     store: &dyn Store,
@@ -158,6 +177,9 @@ pub async fn demo_users(store: &dyn Store) -> AppResult<Vec<(String, Role, AreaP
         let username = format!("demo-{}", role.code().replace('_', "-"));
         if store.user_for_login(&username).await?.is_none() {
             create_user(store, By::Cli, &username, role, &area, DEMO_PASSWORD).await?;
+            // A made-up work phone per role (1370000 + the role's number), so exports show one.
+            let n = Role::ALL.iter().position(|r| *r == role).unwrap_or(0);
+            set_phone(store, By::Cli, &username, &format!("1370000{:04}", n + 1)).await?;
         }
         out.push((username, role, area));
     }

@@ -447,6 +447,9 @@ both_backends!(
             &format!("{COMMUNITY}/佳纷天地"),
         )
         .await;
+        doorstep_app::users::set_phone(store, By::Cli, "wang", "13712345678")
+            .await
+            .unwrap();
         let volunteer = who(store, "vol", Role::Volunteer, COMMUNITY).await;
         let ctx = Ctx::default();
         let desk = ReportDesk::new(store, &admin, &ctx);
@@ -497,6 +500,10 @@ both_backends!(
         assert_eq!(first[11], "2022-10-20");
         assert_eq!(first[13], "祥云社区");
         assert_eq!(first[15], "wang");
+        assert_eq!(
+            first[16], "13712345678",
+            "网格员电话 from the worker's account"
+        );
         assert_eq!(first[17], "体温：36.6℃");
         assert_eq!(lines.count(), 1);
 

@@ -120,6 +120,16 @@ pub enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// A work phone (mainland mobile), listed in the upper-level export for grid workers.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Set (or clear, with "") a user's work phone.
+    Phone {
+        /// Login name.
+        username: String,
+        /// The phone, or "" to clear it.
+        phone: String,
     },
     /// List users.
     List {

@@ -59,6 +59,13 @@ fn explain(e: AppError, lang: Lang) -> anyhow::Error {
                 "a user name is 2–32 letters, digits, _ - or ."
             )
         ),
+        AppError::Validation(_) => anyhow!(
+            "{}",
+            lang.pick(
+                "手机号码应为 11 位，以 13–19 开头",
+                "a mobile number has 11 digits starting 13–19"
+            )
+        ),
         other => anyhow!("{other}"),
     }
 }
@@ -71,6 +78,7 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
             role,
             area,
             password_stdin,
+            phone,
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 let all: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
@@ -89,6 +97,11 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
             let u = users::create_user(store, By::Cli, &username, role, &area, &pw)
                 .await
                 .map_err(|e| explain(e, lang))?;
+            if let Some(p) = phone {
+                users::set_phone(store, By::Cli, &u.username, &p)
+                    .await
+                    .map_err(|e| explain(e, lang))?;
+            }
             println!(
                 "{} {} ({}, {})",
                 lang.pick("已创建用户", "created user"),
@@ -102,7 +115,7 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
             if as_json {
                 let items: Vec<_> = all
                     .iter()
-                    .map(|u| json!({"username": u.username, "role": u.role.code(), "area": u.area_path.as_str(), "disabled": u.disabled}))
+                    .map(|u| json!({"username": u.username, "role": u.role.code(), "area": u.area_path.as_str(), "disabled": u.disabled, "phone": u.phone}))
                     .collect();
                 println!("{}", json!({"items": items, "total": items.len()}));
             } else {
@@ -120,6 +133,12 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
                     );
                 }
             }
+        }
+        UserCommand::Phone { username, phone } => {
+            users::set_phone(store, By::Cli, &username, &phone)
+                .await
+                .map_err(|e| explain(e, lang))?;
+            println!("{} {username}", lang.pick("已设置电话", "phone set for"));
         }
         UserCommand::Disable { username } => {
             users::set_disabled(store, By::Cli, &username, true)

@@ -219,6 +219,19 @@ both_backends!(users_from_the_command_line, async |db: &TestDb| {
         serde_json::from_str(&ok(&doorstep(&["--db", url, "user", "list", "--json"]))).unwrap();
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["role"], "grid_worker");
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "user",
+        "phone",
+        "wang",
+        "138-0000-1111",
+    ]));
+    let bad_phone = doorstep(&["--db", url, "user", "phone", "wang", "12345"]);
+    assert!(!bad_phone.status.success());
+    let list: Value =
+        serde_json::from_str(&ok(&doorstep(&["--db", url, "user", "list", "--json"]))).unwrap();
+    assert_eq!(list["items"][0]["phone"], "13800001111");
     ok(&doorstep(&["--db", url, "user", "disable", "wang"]));
     let list: Value =
         serde_json::from_str(&ok(&doorstep(&["--db", url, "user", "list", "--json"]))).unwrap();

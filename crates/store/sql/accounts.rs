@@ -9,7 +9,7 @@ use super::util::{corrupt, db_err, prefix_upper, subtree_bounds};
 use crate::backend::{Pool, begin_write};
 
 const USER_COLS: &str =
-    "u.id, u.username, u.role, u.area_id, ua.path AS area_path, u.disabled, u.created_at";
+    "u.id, u.username, u.role, u.area_id, ua.path AS area_path, u.disabled, u.phone, u.created_at";
 const USER_FROM: &str = "users u JOIN areas ua ON ua.id = u.area_id";
 
 #[derive(sqlx::FromRow)]
@@ -20,6 +20,7 @@ struct UserRow {
     area_id: i64,
     area_path: String,
     disabled: bool,
+    phone: Option<String>,
     created_at: OffsetDateTime,
 }
 
@@ -33,6 +34,7 @@ impl UserRow {
             area_id: self.area_id,
             area_path: AreaPath::from_stored(self.area_path),
             disabled: self.disabled,
+            phone: self.phone,
             created_at: self.created_at,
         })
     }
@@ -123,6 +125,19 @@ pub async fn set_user_disabled(pool: &Pool, username: &str, disabled: bool) -> S
             .map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
+}
+
+pub async fn set_user_phone(pool: &Pool, username: &str, phone: Option<&str>) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE users SET phone = $1 WHERE username = $2")
+        .bind(phone)
+        .bind(username)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("user {username}")));
+    }
+    Ok(())
 }
 
 pub async fn set_password(pool: &Pool, username: &str, hash: &str) -> StoreResult<()> {

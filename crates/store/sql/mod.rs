@@ -182,6 +182,10 @@ impl Accounts for SqlStore {
         accounts::set_user_disabled(&self.pool, username, disabled).await
     }
 
+    async fn set_user_phone(&self, username: &str, phone: Option<&str>) -> StoreResult<()> {
+        accounts::set_user_phone(&self.pool, username, phone).await
+    }
+
     async fn set_password(&self, username: &str, password_hash: &str) -> StoreResult<()> {
         accounts::set_password(&self.pool, username, password_hash).await
     }

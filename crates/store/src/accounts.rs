@@ -21,6 +21,8 @@ pub struct User {
     pub area_path: AreaPath,
     /// A disabled user cannot log in and its sessions stop working.
     pub disabled: bool,
+    /// A work phone, shown where residents or the upper level need to reach the user.
+    pub phone: Option<String>,
     /// When it was created.
     pub created_at: OffsetDateTime,
 }
@@ -155,6 +157,9 @@ pub trait Accounts: Send + Sync {
 
     /// Replaces a user's password hash and ends its sessions. NotFound for an unknown name.
     async fn set_password(&self, username: &str, password_hash: &str) -> StoreResult<()>;
+
+    /// Sets or clears a user's work phone. NotFound for an unknown name.
+    async fn set_user_phone(&self, username: &str, phone: Option<&str>) -> StoreResult<()>;
 
     /// Stores a new session.
     async fn create_session(&self, session: &NewSession) -> StoreResult<()>;

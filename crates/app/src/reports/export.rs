@@ -135,6 +135,7 @@ struct Place {
     community: String,
     grid: String,
     workers: String,
+    worker_phones: String,
 }
 
 /// Places found so far, by the area path of a report.
@@ -196,7 +197,7 @@ impl Places {
                     u
                 }
             };
-            place.workers = grid_workers(&users, &r.area_path);
+            (place.workers, place.worker_phones) = grid_workers(&users, &r.area_path);
         }
         self.done.insert(r.area_path.to_string(), place.clone());
         Ok(place)
@@ -204,8 +205,8 @@ impl Places {
 }
 
 /// The grid workers responsible for an address: the enabled grid workers (else grid leaders)
-/// whose area holds it, the closest first.
-fn grid_workers(users: &[User], at: &AreaPath) -> String {
+/// whose area holds it, the closest first; their names and their phones, each joined with 、.
+fn grid_workers(users: &[User], at: &AreaPath) -> (String, String) {
     for role in [Role::GridWorker, Role::GridLeader] {
         let mut found: Vec<&User> = users
             .iter()
@@ -213,14 +214,20 @@ fn grid_workers(users: &[User], at: &AreaPath) -> String {
             .collect();
         if !found.is_empty() {
             found.sort_by_key(|u| std::cmp::Reverse(u.area_path.as_str().len()));
-            return found
+            let names = found
                 .iter()
                 .map(|u| u.username.as_str())
                 .collect::<Vec<_>>()
                 .join("、");
+            let phones = found
+                .iter()
+                .filter_map(|u| u.phone.as_deref())
+                .collect::<Vec<_>>()
+                .join("、");
+            return (names, phones);
         }
     }
-    String::new()
+    (String::new(), String::new())
 }
 
 fn age(birth: Date, today: Date) -> i32 {
@@ -294,8 +301,7 @@ fn row(
         place.community.clone(),
         place.grid.clone(),
         place.workers.clone(),
-        // Accounts carry no phone number yet: the column stays for the template.
-        String::new(),
+        place.worker_phones.clone(),
         notes.join("；"),
     ]
 }
