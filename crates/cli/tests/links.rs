@@ -29,18 +29,7 @@ fn ok(out: &Output) -> String {
 
 both_backends!(link_create_and_export_reports, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let c = store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .unwrap();
+    let c = doorstep_testkit::demo_community(store).await;
     let jf = store
         .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
         .await

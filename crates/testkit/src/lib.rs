@@ -105,6 +105,24 @@ impl TestDb {
     }
 }
 
+/// Creates 二七区/京广路街道/祥云社区 (district, street, community) and returns the community:
+/// the start of almost every test's area tree.
+pub async fn demo_community(store: &dyn Store) -> doorstep_store::Area {
+    use doorstep_core::AreaKind;
+    let d = store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .expect("district");
+    let s = store
+        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
+        .await
+        .expect("street");
+    store
+        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
+        .await
+        .expect("community")
+}
+
 /// Defines `NAME::sqlite` and `NAME::postgres` tests from one async body taking a [`TestDb`]
 /// by reference: `both_backends!(name, |db| async move { … });`
 #[macro_export]

@@ -29,18 +29,7 @@ fn rid(n: u16) -> String {
 /// 祥云社区 with 佳纷天地/3号楼/{1,2}单元 and 钱塘衣城/1号楼; returns a home-quarantine link's token
 /// for 佳纷天地.
 async fn setup(store: &dyn Store) -> String {
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let c = store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .unwrap();
+    let c = doorstep_testkit::demo_community(store).await;
     let jf = store
         .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
         .await

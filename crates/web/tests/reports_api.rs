@@ -22,18 +22,7 @@ fn rid(n: u16) -> String {
 
 both_backends!(staff_review_and_export, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let c = store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .unwrap();
+    let c = doorstep_testkit::demo_community(store).await;
     for compound in ["佳纷天地", "钱塘衣城"] {
         let a = store
             .create_area(Some(&c.path), AreaKind::Compound, compound)
@@ -251,18 +240,7 @@ async fn page(
 
 both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let c = store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .unwrap();
+    let c = doorstep_testkit::demo_community(store).await;
     let a = store
         .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
         .await
@@ -381,18 +359,7 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
 
 both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let c = store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .unwrap();
+    let c = doorstep_testkit::demo_community(store).await;
     for compound in ["佳纷天地", "钱塘衣城"] {
         let a = store
             .create_area(Some(&c.path), AreaKind::Compound, compound)

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use doorstep_app::import::{ImportOptions, ImportReport, import_persons};
-use doorstep_core::{AreaKind, AreaPath, Lang};
+use doorstep_core::{AreaPath, Lang};
 use doorstep_store::{Actor, Store};
 
 /// The community every test imports into.
@@ -12,18 +12,7 @@ pub const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 
 /// Creates 二七区/京广路街道/祥云社区.
 pub async fn community(store: &dyn Store) -> AreaPath {
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let c = store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .unwrap();
+    let c = doorstep_testkit::demo_community(store).await;
     c.path
 }
 
