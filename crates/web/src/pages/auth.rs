@@ -186,19 +186,12 @@ pub async fn login(
     }
 }
 
-/// The logout form's fields.
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Logs out and clears the cookie.
 pub async fn logout(
     State(s): State<AppState>,
     u: PageUser,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     auth::logout(s.store.as_ref(), &u.ctx, &u.who, &u.token)

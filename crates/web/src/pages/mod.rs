@@ -85,6 +85,14 @@ pub struct Nav {
     pub path: String,
 }
 
+/// A form that carries nothing but the session's CSRF token (logout, reveal, accept, revoke…).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    /// The token; a missing one fails [`PageUser::check_csrf`] like a wrong one.
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// A logged-in page visitor. Without a live session the page redirects to the login.
 pub struct PageUser {
     /// Who.

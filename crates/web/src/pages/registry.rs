@@ -574,19 +574,12 @@ pub async fn person(
     person_page(&s, u, id, false).await
 }
 
-/// The reveal button's form.
-#[derive(Debug, Deserialize)]
-pub struct RevealForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Shows a person file with full numbers (audited; a POST so it is never a cached link).
 pub async fn reveal_person(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<RevealForm>,
+    Form(f): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     person_page(&s, u, id, true).await

@@ -180,17 +180,11 @@ async fn create_link(
     Ok(Redirect::to(&format!("/report-links/{}/poster", link.id)).into_response())
 }
 
-/// A form with only the CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 async fn revoke_link(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<Id>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
@@ -434,7 +428,7 @@ async fn queue(
 async fn bulk_accept(
     State(s): State<AppState>,
     u: PageUser,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     let done = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
@@ -582,7 +576,7 @@ async fn accept(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<Id>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
     ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
