@@ -228,12 +228,13 @@ v() { echo "${R[$1]:-?}"; }
     echo "|---|---|---:|---:|---:|---:|---:|"
     for b in sqlite pg; do
         [ -n "${R[lookup_$b.backend]:-}" ] || continue
-        for c in floor by_id by_name by_name_capped; do
+        for c in floor by_id by_name by_name_capped by_name_in_area; do
             case $c in
                 floor) label='floor: `area_by_id(1)`' ;;
                 by_id) label='`person_by_document(ResidentId, n)`' ;;
                 by_name) label="\`search_persons(name)\` (mean $(v "lookup_$b.name_hits_mean") hits, max $(v "lookup_$b.name_hits_max"))" ;;
-                by_name_capped) label='`search_persons(name)` with `count_cap: Some(1000)` (as the search page)' ;;
+                by_name_capped) label='`search_persons(name)` with `count_cap: Some(1000)`' ;;
+                by_name_in_area) label='`search_persons(name)` in the community, `count_cap: Some(1000)` (as the search page)' ;;
             esac
             echo "| $(v "lookup_$b.backend") | $label | $(v "lookup_$b.${c}_p50_ms") | $(v "lookup_$b.${c}_p95_ms") |" \
                 "$(v "lookup_$b.${c}_p99_ms") | $(v "lookup_$b.${c}_max_ms") | $(v "lookup_$b.${c}_mean_ms") |"

@@ -17,8 +17,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use doorstep_bench::{Percentiles, Rng, ms};
-use doorstep_core::DocType;
+use doorstep_core::{AreaPath, DocType};
 use doorstep_store::{PageRequest, PersonQuery};
+
+/// The community `bench/registry.sh` imports every roster into.
+const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -73,6 +76,17 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
     let persons = store.max_person_id().await?;
     println!("max_person_id {persons}");
 
+    // The search page asks within the user's area: here the community everything was imported into.
+    let community = AreaPath::parse(COMMUNITY).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let search_in = |name: &str, area: Option<&AreaPath>| PersonQuery {
+        text: Some(name.to_string()),
+        area: area.cloned(),
+        page: PageRequest {
+            offset: 0,
+            limit: 20,
+        },
+        count_cap: Some(1000),
+    };
     let search = |name: &str, count_cap: Option<u32>| PersonQuery {
         text: Some(name.to_string()),
         area: None,
@@ -91,10 +105,13 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         store.person_by_document(DocType::ResidentId, id).await?;
         store.search_persons(&search(name, None)).await?;
         store.search_persons(&search(name, Some(1000))).await?;
+        store
+            .search_persons(&search_in(name, Some(&community)))
+            .await?;
     }
 
-    let (mut floor, mut by_id, mut by_name, mut by_name_capped) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut floor, mut by_id, mut by_name, mut by_name_capped, mut by_name_in_area) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut found, mut hits_total, mut hits_max) = (0usize, 0i64, 0i64);
     for (id, name) in samples {
         let t = Instant::now();
@@ -123,6 +140,15 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         if capped.items != page.items {
             bail!("capped search for {name} returned other rows");
         }
+
+        let t = Instant::now();
+        let scoped = store
+            .search_persons(&search_in(name, Some(&community)))
+            .await?;
+        by_name_in_area.push(t.elapsed());
+        if scoped.items != page.items {
+            bail!("search for {name} in {COMMUNITY} returned other rows");
+        }
         if page.total == 0 {
             bail!("name {name} not found");
         }
@@ -142,6 +168,7 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         ("by_id", &mut by_id),
         ("by_name", &mut by_name),
         ("by_name_capped", &mut by_name_capped),
+        ("by_name_in_area", &mut by_name_in_area),
     ] {
         let p = Percentiles::of(v);
         println!("{key}_p50_ms {}", ms(p.p50));
@@ -155,6 +182,7 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
         .chain(&by_id)
         .chain(&by_name)
         .chain(&by_name_capped)
+        .chain(&by_name_in_area)
         .sum();
     println!("timed_s {:.3}", total.as_secs_f64());
     Ok(())

@@ -64,7 +64,13 @@ async fn main() -> anyhow::Result<()> {
     let runs: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(30);
     let store = doorstep_app::open_store(&url).await?;
     let area = AreaPath::parse(&area).map_err(|p| anyhow::anyhow!("{p}"))?;
-    let username = "bench-pages";
+    // One bench user per area, so a run for a compound searches as a compound's worker.
+    let username = &format!("bench-pages-{:x}", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        area.as_str().hash(&mut h);
+        h.finish() as u32
+    });
     if store.user_for_login(username).await?.is_none() {
         create_user(
             store.as_ref(),

@@ -258,7 +258,15 @@ pub async fn load(store: &dyn Store) -> Result<ImportReport, StoreError> {
         .iter()
         .map(|f| f.header_zh().to_string())
         .collect();
-    let mut loader = Loader::new(store, base, actor, Lang::Zh, columns).await?;
+    let mut loader = Loader::new(
+        store,
+        Box::new(doorstep_store::Direct(store)),
+        base,
+        actor,
+        Lang::Zh,
+        columns,
+    )
+    .await?;
     let today = today();
     for (i, row) in rows(today).into_iter().enumerate() {
         let result = PersonFields::parse(&row.input, today).map(|p| (p, row.address));

@@ -292,6 +292,7 @@ both_backends!(
             },
             lang: doorstep_core::Lang::Zh,
             keep_rejects: false,
+            bulk: None,
         };
         let e = doorstep_app::import::import_persons(store, f, &opts, |_| {})
             .await
@@ -371,5 +372,100 @@ both_backends!(
         assert_eq!(rows[0].last().unwrap(), "原行号");
         assert_eq!(rows[1][0], "坏");
         assert!(rows[1][12].contains("证件号码"), "{:?}", rows[1]);
+    }
+);
+
+both_backends!(
+    a_bulk_load_has_the_outcomes_of_a_batched_one,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{HEADER}张伟,居民身份证,{},男,13812345678,佳纷天地,3,2,1201,户主,常住,\n\
+             李娜,,{},女,13912345678,佳纷天地,3,2,1201,配偶,常住,慢性病\n\
+             坏行,,110101199003071234,,,佳纷天地,3,2,1202,户主,常住,\n\
+             王芳,身份证,{},,13700001234,佳纷天地,5,1,101,户主,租住,独居老人\n\
+             李娜,,{},女,13900005678,佳纷天地,3,2,1201,配偶,常住,慢性病\n",
+            id(1, true),
+            id(2, false),
+            id(3, false),
+            id(2, false)
+        );
+        let f = csv_file(dir.path(), "bulk.csv", &text);
+        for bulk in [true, false] {
+            // Each way into its own community, so both start empty.
+            let area = if bulk {
+                COMMUNITY
+            } else {
+                "二七区/京广路街道/第二社区"
+            };
+            if !bulk {
+                store
+                    .create_area(
+                        Some(&AreaPath::parse("二七区/京广路街道").unwrap()),
+                        doorstep_core::AreaKind::Community,
+                        "第二社区",
+                    )
+                    .await
+                    .unwrap();
+            }
+            let r = import_with(store, &f, area, Some(bulk)).await;
+            let expect = if bulk {
+                // The second 李娜 row updates the file the first one created.
+                (5, 3, 1, 0, 1, 2)
+            } else {
+                // The same persons again, now moved into the second community.
+                (5, 0, 4, 0, 1, 2)
+            };
+            assert_eq!(
+                (
+                    r.rows,
+                    r.created,
+                    r.updated,
+                    r.unchanged,
+                    r.rejected,
+                    r.households_created
+                ),
+                expect,
+                "bulk {bulk}: {:?}",
+                r.errors
+            );
+            assert_eq!(r.errors[0].row, 4);
+            let li = store
+                .person_by_document(DocType::ResidentId, &id(2, false))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(li.fields.phone().unwrap().as_str(), "13900005678");
+            assert!(li.address.starts_with("佳纷天地3号楼2单元"));
+            // The rebuilt indexes answer name, phone-tail and room searches.
+            for q in ["李", "5678", "1201"] {
+                let found = store
+                    .search_persons(&PersonQuery {
+                        text: Some(q.into()),
+                        area: Some(AreaPath::parse(area).unwrap()),
+                        page: PageRequest {
+                            offset: 0,
+                            limit: 10,
+                        },
+                        count_cap: None,
+                    })
+                    .await
+                    .unwrap();
+                assert!(
+                    found.items.iter().any(|p| p.id == li.id),
+                    "bulk {bulk}: {q} finds 李娜"
+                );
+            }
+            let tree = store
+                .area_tree(&AreaPath::parse(area).unwrap())
+                .await
+                .unwrap();
+            assert_eq!((tree[0].households, tree[0].persons), (2, 3));
+        }
+        // Re-importing in bulk creates nothing.
+        let again = import_with(store, &f, COMMUNITY, Some(true)).await;
+        assert_eq!((again.created, again.households_created), (0, 0));
     }
 );

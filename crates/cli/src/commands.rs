@@ -293,6 +293,7 @@ async fn import(
         },
         lang,
         keep_rejects: rejects.is_some(),
+        bulk: None,
     };
     let bar = if json_out {
         ProgressBar::hidden()

@@ -9,20 +9,15 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::rows::{AREA_COLS, AreaRow, HOUSEHOLD_COLS, HouseholdRow};
-use super::util::{db_err, subtree_bounds};
+use super::util::{Conn, db_err, subtree_bounds};
 use crate::backend::{Pool, begin_write};
 
 /// `WHERE` condition selecting the subtree of areas `a` at `$1`, `$2`, `$3`.
 const SUBTREE: &str = "(a.path = $1 OR (a.path >= $2 AND a.path < $3))";
 
 pub async fn area_by_path(pool: &Pool, path: &AreaPath) -> StoreResult<Option<Area>> {
-    let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.path = $1");
-    let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
-        .bind(path.as_str())
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?;
-    row.map(AreaRow::into_area).transpose()
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    area_by_path_in(&mut conn, path).await
 }
 
 pub async fn root_areas(pool: &Pool) -> StoreResult<Vec<Area>> {
@@ -58,15 +53,9 @@ pub async fn create_area(
             AreaPath::root(&name).map_err(|p| StoreError::Invalid(p.code().to_string()))?,
         ),
         Some(pp) => {
-            let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.path = $1");
-            let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(pp.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            let parent = row
-                .ok_or_else(|| StoreError::NotFound(pp.to_string()))?
-                .into_area()?;
+            let parent = area_by_path_in(&mut tx, pp)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(pp.to_string()))?;
             check_kind(&parent, kind)?;
             (
                 Some(parent.id),
@@ -75,6 +64,28 @@ pub async fn create_area(
             )
         }
     };
+    let area = insert_area(&mut tx, parent_id, kind, name, path).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(area)
+}
+
+async fn area_by_path_in(conn: &mut Conn, path: &AreaPath) -> StoreResult<Option<Area>> {
+    let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.path = $1");
+    let row: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(path.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    row.map(AreaRow::into_area).transpose()
+}
+
+async fn insert_area(
+    conn: &mut Conn,
+    parent_id: Option<Id>,
+    kind: AreaKind,
+    name: String,
+    path: AreaPath,
+) -> StoreResult<Area> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO areas (parent_id, kind, name, path, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -83,10 +94,9 @@ pub async fn create_area(
     .bind(&name)
     .bind(path.as_str())
     .bind(OffsetDateTime::now_utc())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
     Ok(Area {
         id,
         parent_id,
@@ -94,6 +104,26 @@ pub async fn create_area(
         name,
         path,
     })
+}
+
+/// The child area named `name` of `parent`, created if missing, inside a transaction the
+/// caller holds (and so without racing another writer).
+pub async fn ensure_child_area_in(
+    conn: &mut Conn,
+    parent: &Area,
+    kind: AreaKind,
+    name: &str,
+) -> StoreResult<Area> {
+    let name = area_name(name).map_err(|p| StoreError::Invalid(p.code().to_string()))?;
+    let path = parent
+        .path
+        .child(&name)
+        .map_err(|p| StoreError::Invalid(p.code().to_string()))?;
+    if let Some(a) = area_by_path_in(conn, &path).await? {
+        return Ok(a);
+    }
+    check_kind(parent, kind)?;
+    insert_area(conn, Some(parent.id), kind, name, path).await
 }
 
 fn check_kind(parent: &Area, kind: AreaKind) -> StoreResult<()> {

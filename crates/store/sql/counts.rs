@@ -7,8 +7,8 @@ use doorstep_core::Tags;
 use doorstep_store::{Id, StoreResult};
 use sqlx::AssertSqlSafe;
 
+use super::util::Conn;
 use super::util::{MAX_PARAMS, db_err, values_clause};
-use crate::backend::Tx;
 
 /// Changes to the counts, gathered over a batch and written once.
 #[derive(Debug, Default)]
@@ -32,7 +32,7 @@ impl CountDeltas {
     }
 
     /// Writes the changes.
-    pub async fn apply(self, tx: &mut Tx) -> StoreResult<()> {
+    pub async fn apply(self, conn: &mut Conn) -> StoreResult<()> {
         for (area, (households, persons)) in self.areas {
             if households == 0 && persons == 0 {
                 continue;
@@ -43,7 +43,7 @@ impl CountDeltas {
             .bind(households)
             .bind(persons)
             .bind(area)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
         }
@@ -59,7 +59,7 @@ impl CountDeltas {
             for ((area, tag), delta) in chunk {
                 q = q.bind(*area).bind(tag).bind(*delta);
             }
-            q.execute(&mut **tx).await.map_err(db_err)?;
+            q.execute(&mut *conn).await.map_err(db_err)?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 mod accounts;
 mod areas;
 mod counts;
+mod load;
 mod persons;
 mod reports;
 mod rows;
@@ -94,6 +95,10 @@ impl Store for SqlStore {
         rows: &[PersonUpsert],
     ) -> StoreResult<UpsertReport> {
         persons::upsert_persons(&self.pool, actor, rows).await
+    }
+
+    async fn begin_bulk_load(&self) -> StoreResult<Box<dyn Load>> {
+        Ok(Box::new(load::BulkLoad::begin(&self.pool).await?))
     }
 
     async fn person(&self, id: Id) -> StoreResult<Option<Person>> {

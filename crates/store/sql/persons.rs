@@ -11,10 +11,11 @@ use time::OffsetDateTime;
 
 use super::counts::CountDeltas;
 use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow, persons, tags_json};
+use super::util::Conn;
 use super::util::{
     MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
 };
-use crate::backend::{Pool, Tx, begin_write};
+use crate::backend::{INSERT, Pool, begin_write, reserve_ids};
 
 /// Columns written for a new person, in bind order.
 const INSERT_COLS: &str = "household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, phone_rev, \
@@ -29,12 +30,22 @@ pub async fn upsert_persons(
     if rows.is_empty() {
         return Ok(UpsertReport::default());
     }
-    let now = OffsetDateTime::now_utc();
     let mut tx = begin_write(pool).await.map_err(db_err)?;
+    let report = upsert_persons_in(&mut tx, actor, rows).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(report)
+}
+
+/// [`upsert_persons`] inside a transaction the caller holds.
+pub async fn upsert_persons_in(
+    conn: &mut Conn,
+    actor: &Actor,
+    rows: &[PersonUpsert],
+) -> StoreResult<UpsertReport> {
+    let now = OffsetDateTime::now_utc();
     let mut counts = CountDeltas::default();
-    let (households, households_created) =
-        ensure_households(&mut tx, rows, now, &mut counts).await?;
-    let existing = existing_persons(&mut tx, rows).await?;
+    let (households, households_created) = ensure_households(conn, rows, now, &mut counts).await?;
+    let existing = existing_persons(conn, rows).await?;
 
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
     let mut to_insert: Vec<(usize, Id)> = Vec::new();
@@ -60,13 +71,13 @@ pub async fn upsert_persons(
                         let old_area: i64 =
                             sqlx::query_scalar("SELECT area_id FROM households WHERE id = $1")
                                 .bind(*old_household)
-                                .fetch_one(&mut *tx)
+                                .fetch_one(&mut *conn)
                                 .await
                                 .map_err(db_err)?;
                         counts.person(old_area, old.fields.tags(), -1);
                         counts.person(row.area_id, row.fields.tags(), 1);
                     }
-                    update_person(&mut tx, old.id, household_id, &row.fields, now).await?;
+                    update_person(conn, old.id, household_id, &row.fields, now).await?;
                     let changes = Value::Object(changes);
                     history.push((old.id, changes.to_string()));
                     outcomes[i] = Some(RowOutcome {
@@ -78,15 +89,13 @@ pub async fn upsert_persons(
             }
         }
     }
-    for chunk in to_insert.chunks(MAX_PARAMS / INSERT_COL_COUNT) {
-        let ids = insert_persons(&mut tx, rows, chunk, now).await?;
-        for (&(i, _), id) in chunk.iter().zip(ids) {
-            outcomes[i] = Some(RowOutcome {
-                outcome: UpsertOutcome::Created,
-                id,
-                changes: None,
-            });
-        }
+    let ids = insert_persons(conn, rows, &to_insert, now).await?;
+    for (&(i, _), id) in to_insert.iter().zip(ids) {
+        outcomes[i] = Some(RowOutcome {
+            outcome: UpsertOutcome::Created,
+            id,
+            changes: None,
+        });
     }
     for chunk in history.chunks(MAX_PARAMS / 5) {
         let sql = format!(
@@ -102,10 +111,9 @@ pub async fn upsert_persons(
                 .bind(&actor.source)
                 .bind(changes);
         }
-        q.execute(&mut *tx).await.map_err(db_err)?;
+        q.execute(&mut *conn).await.map_err(db_err)?;
     }
-    counts.apply(&mut tx).await?;
-    tx.commit().await.map_err(db_err)?;
+    counts.apply(conn).await?;
     let outcomes = outcomes
         .into_iter()
         .map(|o| o.ok_or_else(|| StoreError::Other("a row of the batch was not written".into())))
@@ -120,7 +128,7 @@ type HouseholdKey = (Id, String);
 
 /// Finds or creates the household of every row; returns their ids and how many were created.
 async fn ensure_households(
-    tx: &mut Tx,
+    conn: &mut Conn,
     rows: &[PersonUpsert],
     now: OffsetDateTime,
     counts: &mut CountDeltas,
@@ -144,7 +152,7 @@ async fn ensure_households(
         for (area_id, room) in chunk {
             q = q.bind(*area_id).bind(room.as_str());
         }
-        rows_found.extend(q.fetch_all(&mut **tx).await.map_err(db_err)?);
+        rows_found.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
     }
     let mut found: HashMap<HouseholdKey, Id> = HashMap::new();
     for (id, area_id, room) in rows_found {
@@ -157,43 +165,72 @@ async fn ensure_households(
         .filter(|(k, _)| !found.contains_key(*k))
         .collect();
     let created = missing.len() as u64;
-    for chunk in missing.chunks(MAX_PARAMS / 4) {
+    // New households go in by (area, room), the order of their unique index.
+    let mut missing = missing;
+    missing.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let ids = reserve_ids(conn, "households", missing.len())
+        .await
+        .map_err(db_err)?;
+    for (chunk, chunk_ids) in missing
+        .chunks(MAX_PARAMS / 5)
+        .zip(ids.chunks(MAX_PARAMS / 5))
+    {
         let sql = format!(
-            "INSERT INTO households (area_id, room, address, created_at) VALUES {} RETURNING id, area_id, room",
-            values_clause(chunk.len(), 4, 1)
+            "{INSERT} INTO households (id, area_id, room, address, created_at) VALUES {}",
+            values_clause(chunk.len(), 5, 1)
         );
-        let mut q = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql)).persistent(false);
-        for ((area_id, room), address) in chunk {
-            q = q.bind(*area_id).bind(room).bind(**address).bind(now);
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for (((area_id, room), address), id) in chunk.iter().zip(chunk_ids) {
+            q = q
+                .bind(*id)
+                .bind(*area_id)
+                .bind(room)
+                .bind(**address)
+                .bind(now);
+            counts.household(*area_id, 1);
+            found.insert((*area_id, room.clone()), *id);
         }
-        for (id, area_id, room) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
-            counts.household(area_id, 1);
-            found.insert((area_id, room), id);
-        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
     }
     Ok((found, created))
 }
 
 /// The stored persons with the documents of `rows`, by (type code, number), with their household.
 async fn existing_persons(
-    tx: &mut Tx,
+    conn: &mut Conn,
     rows: &[PersonUpsert],
 ) -> StoreResult<HashMap<(&'static str, String), (Person, Id)>> {
-    let revs: Vec<String> = rows
+    // First the ids alone, from the document index (sorted, so the index is walked in order);
+    // then the few full rows that exist.
+    let mut revs: Vec<String> = rows
         .iter()
         .map(|r| reversed(r.fields.doc().number()))
         .collect();
-    let mut out = HashMap::new();
+    revs.sort_unstable();
+    revs.dedup();
+    let mut ids: Vec<Id> = Vec::new();
     for chunk in revs.chunks(MAX_PARAMS) {
         let sql = format!(
-            "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id_rev IN ({})",
+            "SELECT id FROM persons WHERE id_rev IN ({})",
             list_clause(chunk.len(), 1)
         );
-        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
+        let mut q = sqlx::query_scalar::<_, Id>(AssertSqlSafe(sql)).persistent(false);
         for r in chunk {
             q = q.bind(r);
         }
-        for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+        ids.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
+    }
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id IN ({})",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
             let p = row.into_person()?;
             let key = (
                 p.fields.doc().doc_type().code(),
@@ -206,56 +243,72 @@ async fn existing_persons(
     Ok(out)
 }
 
+/// Rows per `INSERT` statement: one statement text, prepared once per connection and reused,
+/// instead of a new text of thousands of placeholders to parse for every batch.
+const INSERT_ROWS: usize = 64;
+
+/// Inserts the new persons of a batch under ids reserved up front (no `RETURNING` rows to read
+/// back); returns their ids in `chunk` order.
 async fn insert_persons(
-    tx: &mut Tx,
+    conn: &mut Conn,
     rows: &[PersonUpsert],
     chunk: &[(usize, Id)],
     now: OffsetDateTime,
 ) -> StoreResult<Vec<Id>> {
-    let sql = format!(
-        "INSERT INTO persons ({INSERT_COLS}) VALUES {} RETURNING id, id_rev, id_type",
-        values_clause(chunk.len(), INSERT_COL_COUNT, 1)
-    );
-    let mut q = sqlx::query_as::<_, (i64, String, String)>(AssertSqlSafe(sql)).persistent(false);
-    for &(i, household_id) in chunk {
-        let f = &rows[i].fields;
-        let phone = f.phone().map(|p| p.as_str().to_string());
-        q = q
-            .bind(household_id)
-            .bind(f.name().to_string())
-            .bind(f.doc().doc_type().code())
-            .bind(f.doc().number().to_string())
-            .bind(reversed(f.doc().number()))
-            .bind(f.sex().map(|s| s.code()))
-            .bind(f.birth_date())
-            .bind(phone.clone())
-            .bind(phone.as_deref().map(reversed))
-            .bind(f.relation().map(str::to_string))
-            .bind(f.residency().map(|r| r.code()))
-            .bind(tags_json(f.tags()))
-            .bind(now)
-            .bind(now);
-    }
-    let returned = q.fetch_all(&mut **tx).await.map_err(db_err)?;
-    // RETURNING does not promise row order: match the ids back by document.
-    let by_doc: HashMap<(String, String), i64> = returned
-        .into_iter()
-        .map(|(id, rev, t)| ((reversed(&rev), t), id))
-        .collect();
-    chunk
+    let ids = reserve_ids(conn, "persons", chunk.len())
+        .await
+        .map_err(db_err)?;
+    // Ids follow the file; rows go in by document, so the document index takes them in order.
+    let mut order: Vec<(String, usize)> = chunk
         .iter()
-        .map(|&(i, _)| {
-            let d = rows[i].fields.doc();
-            by_doc
-                .get(&(d.number().to_string(), d.doc_type().code().to_string()))
-                .copied()
-                .ok_or_else(|| StoreError::Other("inserted person not returned".into()))
-        })
-        .collect()
+        .enumerate()
+        .map(|(k, &(i, _))| (reversed(rows[i].fields.doc().number()), k))
+        .collect();
+    order.sort_unstable();
+    let full = insert_sql(INSERT_ROWS);
+    for part in order.chunks(INSERT_ROWS) {
+        let sql = if part.len() == INSERT_ROWS {
+            full.clone()
+        } else {
+            insert_sql(part.len())
+        };
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(part.len() == INSERT_ROWS);
+        for (rev, k) in part {
+            let (i, household_id) = chunk[*k];
+            let f = &rows[i].fields;
+            let phone = f.phone().map(|p| p.as_str());
+            q = q
+                .bind(ids[*k])
+                .bind(household_id)
+                .bind(f.name())
+                .bind(f.doc().doc_type().code())
+                .bind(f.doc().number())
+                .bind(rev.as_str())
+                .bind(f.sex().map(|s| s.code()))
+                .bind(f.birth_date())
+                .bind(phone)
+                .bind(phone.map(reversed))
+                .bind(f.relation())
+                .bind(f.residency().map(|r| r.code()))
+                .bind(tags_json(f.tags()))
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(ids)
+}
+
+/// The `INSERT` of `rows` persons, ids included.
+fn insert_sql(rows: usize) -> String {
+    format!(
+        "{INSERT} INTO persons (id, {INSERT_COLS}) VALUES {}",
+        values_clause(rows, INSERT_COL_COUNT + 1, 1)
+    )
 }
 
 async fn update_person(
-    tx: &mut Tx,
+    conn: &mut Conn,
     id: Id,
     household_id: Id,
     f: &PersonFields,
@@ -277,7 +330,7 @@ async fn update_person(
     .bind(tags_json(f.tags()))
     .bind(now)
     .bind(id)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_err)?;
     Ok(())
@@ -326,11 +379,19 @@ fn diff(
     );
     put("tags", Some(o.tags().joined()), Some(new.tags().joined()));
     if old_household != new_household {
-        put(
-            "address",
-            Some(old.address.clone()),
-            Some(new_address.to_string()),
-        );
+        if old.address == new_address {
+            // Another community's namesake room: the readable address alone would not show it.
+            m.insert(
+                "household_id".to_string(),
+                json!([old_household, new_household]),
+            );
+        } else {
+            put(
+                "address",
+                Some(old.address.clone()),
+                Some(new_address.to_string()),
+            );
+        }
     }
     m
 }
@@ -373,61 +434,26 @@ pub async fn household_members(pool: &Pool, household: Id) -> StoreResult<Vec<Pe
 }
 
 pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Page<Person>> {
-    // Each way a text can match is its own index range; their union is the candidate set, joined
-    // to the person rows (as a join, not `p.id IN (…)`, which PostgreSQL answered with a scan).
-    let mut binds: Vec<String> = Vec::new();
-    let mut bind = |v: String| {
-        binds.push(v);
-        format!("${}", binds.len())
-    };
-    let mut conds: Vec<String> = Vec::new();
-    let mut candidates: Option<String> = None;
-    if let Some(area) = &query.area {
-        let (a, b, c) = subtree_bounds(area);
-        conds.push(format!(
-            "(ha.path = {} OR (ha.path >= {} AND ha.path < {}))",
-            bind(a),
-            bind(b),
-            bind(c)
-        ));
+    let text = query.text.as_deref().map(tidy).filter(|t| !t.is_empty());
+    match text {
+        Some(text) => search_text(pool, query, &text).await,
+        None => list_in_area(pool, query).await,
     }
-    if let Some(text) = query.text.as_deref().map(tidy).filter(|t| !t.is_empty()) {
-        let code = compact(&text).to_uppercase();
-        let mut parts = vec![format!(
-            "SELECT id FROM persons WHERE name >= {} AND name < {}",
-            bind(text.clone()),
-            bind(prefix_upper(&text))
-        )];
-        if code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
-            let rev = reversed(&code);
-            let (lo, hi) = (bind(rev.clone()), bind(prefix_upper(&rev)));
-            parts.push(format!(
-                "SELECT id FROM persons WHERE id_rev >= {lo} AND id_rev < {hi}"
-            ));
-            if !code.contains('X') {
-                parts.push(format!(
-                    "SELECT id FROM persons WHERE phone_rev >= {lo} AND phone_rev < {hi}"
-                ));
-            }
+}
+
+/// Everyone under the query's area (or everyone), in id order.
+async fn list_in_area(pool: &Pool, query: &PersonQuery) -> StoreResult<Page<Person>> {
+    let (where_, binds) = match &query.area {
+        Some(area) => {
+            let (a, b, c) = subtree_bounds(area);
+            (
+                "WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3))",
+                vec![a, b, c],
+            )
         }
-        parts.push(format!(
-            "SELECT r.id FROM persons r JOIN households rh ON rh.id = r.household_id WHERE rh.room = {}",
-            bind(text)
-        ));
-        candidates = Some(parts.join(" UNION "));
-    }
-    let where_ = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
+        None => ("", Vec::new()),
     };
-    let from = match candidates {
-        Some(union) => format!(
-            "FROM ({union}) m JOIN persons p ON p.id = m.id JOIN households h ON h.id = p.household_id \
-             JOIN areas ha ON ha.id = h.area_id {where_}"
-        ),
-        None => format!("FROM {PERSON_FROM} {where_}"),
-    };
+    let from = format!("FROM {PERSON_FROM} {where_}");
     let count_sql = match query.count_cap {
         Some(cap) => format!(
             "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) capped",
@@ -460,6 +486,193 @@ pub async fn search_persons(pool: &Pool, query: &PersonQuery) -> StoreResult<Pag
         items: persons(rows)?,
         total,
     })
+}
+
+/// One way a search text can match: a condition that one index answers as a range, the
+/// order that index yields, and whether the condition needs the household (`h`).
+struct Source {
+    cond: &'static str,
+    /// The same condition with the index disabled, for walking the area instead.
+    cond_unindexed: &'static str,
+    order: &'static str,
+    household: bool,
+    lo: String,
+    hi: Option<String>,
+}
+
+/// The ways `text` can match, in the order their results are listed: names (by name), ID
+/// numbers ending in it, phones ending in it (by the reversed value), then rooms.
+fn sources(text: &str) -> Vec<Source> {
+    let mut out = vec![Source {
+        cond: "p.name >= $1 AND p.name < $2",
+        cond_unindexed: "p.name || '' >= $1 AND p.name || '' < $2",
+        order: "p.name, p.id",
+        household: false,
+        lo: text.to_string(),
+        hi: Some(prefix_upper(text)),
+    }];
+    let code = compact(text).to_uppercase();
+    if code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
+        let rev = reversed(&code);
+        out.push(Source {
+            cond: "p.id_rev >= $1 AND p.id_rev < $2",
+            cond_unindexed: "p.id_rev || '' >= $1 AND p.id_rev || '' < $2",
+            order: "p.id_rev, p.id",
+            household: false,
+            lo: rev.clone(),
+            hi: Some(prefix_upper(&rev)),
+        });
+        if !code.contains('X') {
+            out.push(Source {
+                cond: "p.phone_rev >= $1 AND p.phone_rev < $2",
+                cond_unindexed: "p.phone_rev || '' >= $1 AND p.phone_rev || '' < $2",
+                order: "p.phone_rev, p.id",
+                household: false,
+                hi: Some(prefix_upper(&rev)),
+                lo: rev,
+            });
+        }
+    }
+    out.push(Source {
+        cond: "h.room = $1",
+        cond_unindexed: "h.room || '' = $1",
+        order: "h.id, p.id",
+        household: true,
+        lo: text.to_string(),
+        hi: None,
+    });
+    out
+}
+
+/// Areas holding at most this many persons are searched by walking their households when a
+/// text matches more persons than the area holds (a grid worker looking for 陈).
+const WALK_AREA_UP_TO: i64 = 50_000;
+
+/// A text search. Each way of matching is its own query that walks one index in its order and
+/// stops as soon as enough matches are found inside the area, so a page of the 60,000 persons
+/// named 陈 costs what a page costs, not what 60,000 do. When the area is small and the text
+/// common, the query walks the area's households instead: the cost is whichever is smaller.
+/// The matches are listed source after source without repeats; only the page's persons are
+/// read in full.
+async fn search_text(pool: &Pool, query: &PersonQuery, text: &str) -> StoreResult<Page<Person>> {
+    let wanted = u64::from(query.page.offset) + u64::from(query.page.limit);
+    // Enough ids for the page and for the (capped) count.
+    let enough = query.count_cap.map(|cap| (u64::from(cap) + 1).max(wanted));
+    let scope = query.area.as_ref().map(subtree_bounds);
+    let scope_persons = match &scope {
+        Some((a, b, c)) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(SUM(persons_here), 0) AS BIGINT) FROM areas \
+                 WHERE path = $1 OR (path >= $2 AND path < $3)",
+            )
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?,
+        ),
+        None => None,
+    };
+    let mut ids: Vec<Id> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for source in sources(text) {
+        if enough.is_some_and(|e| ids.len() as u64 >= e) {
+            break;
+        }
+        let walk_area = match scope_persons {
+            Some(n) if n <= WALK_AREA_UP_TO => matches_more_than(pool, &source, n).await?,
+            _ => false,
+        };
+        let cond = if walk_area {
+            source.cond_unindexed
+        } else {
+            source.cond
+        };
+        // Without an area, a name, ID or phone match is read from its index alone.
+        let from = if scope.is_some() || source.household {
+            "persons p JOIN households h ON h.id = p.household_id"
+        } else {
+            "persons p"
+        };
+        let mut sql = format!("SELECT p.id FROM {from} WHERE {cond}");
+        if scope.is_some() {
+            let n = if source.hi.is_some() { 2 } else { 1 };
+            // `+` keeps the area off the plan when the text's own index should lead.
+            let plus = if walk_area { "" } else { "+" };
+            sql.push_str(&format!(
+                " AND {plus}h.area_id IN (SELECT id FROM areas WHERE path = ${} OR (path >= ${} AND path < ${}))",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
+        }
+        sql.push_str(&format!(" ORDER BY {}", source.order));
+        if let Some(e) = enough {
+            sql.push_str(&format!(" LIMIT {}", e - ids.len() as u64));
+        }
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).bind(&source.lo);
+        if let Some(hi) = &source.hi {
+            q = q.bind(hi);
+        }
+        if let Some((a, b, c)) = &scope {
+            q = q.bind(a).bind(b).bind(c);
+        }
+        for id in q.fetch_all(pool).await.map_err(db_err)? {
+            if seen.insert(id) {
+                ids.push(id);
+            }
+        }
+    }
+    let total = match query.count_cap {
+        Some(cap) => ids.len().min(cap as usize + 1),
+        None => ids.len(),
+    } as i64;
+    let from = (query.page.offset as usize).min(ids.len());
+    let to = (from + query.page.limit as usize).min(ids.len());
+    let page = &ids[from..to];
+    if page.is_empty() {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let sql = format!(
+        "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id IN ({})",
+        list_clause(page.len(), 1)
+    );
+    let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
+    for id in page {
+        q = q.bind(*id);
+    }
+    let mut by_id: HashMap<Id, Person> = persons(q.fetch_all(pool).await.map_err(db_err)?)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(Page {
+        items: page.iter().filter_map(|id| by_id.remove(id)).collect(),
+        total,
+    })
+}
+
+/// Whether `source` matches more than `n` persons in the whole registry, read from its index
+/// alone and stopping at `n + 1`.
+async fn matches_more_than(pool: &Pool, source: &Source, n: i64) -> StoreResult<bool> {
+    let from = if source.household {
+        "persons p JOIN households h ON h.id = p.household_id"
+    } else {
+        "persons p"
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {} LIMIT {}) m",
+        source.cond,
+        n + 1
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).bind(&source.lo);
+    if let Some(hi) = &source.hi {
+        q = q.bind(hi);
+    }
+    Ok(q.fetch_one(pool).await.map_err(db_err)? > n)
 }
 
 pub async fn person_history(pool: &Pool, id: Id) -> StoreResult<Vec<HistoryEntry>> {

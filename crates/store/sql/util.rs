@@ -3,6 +3,9 @@
 use doorstep_core::AreaPath;
 use doorstep_store::StoreError;
 
+/// A connection of this backend (a transaction derefs to one).
+pub type Conn = <crate::backend::Db as sqlx::Database>::Connection;
+
 /// The most bind parameters one statement may carry (SQLite allows 32766, PostgreSQL 65535).
 pub const MAX_PARAMS: usize = 30_000;
 

@@ -17,6 +17,57 @@ pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use reports::*;
 
+/// Where an import writes its areas, households and persons: straight into the store
+/// ([`Direct`], each call its own transaction) or into a bulk load ([`Store::begin_bulk_load`]),
+/// where nothing is visible, and nothing is kept if it fails, until [`Load::finish`].
+#[async_trait]
+pub trait Load: Send {
+    /// The child area of `parent` named `name`, created (as `kind`) if missing.
+    async fn ensure_child_area(
+        &mut self,
+        parent: &Area,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area>;
+
+    /// Writes one batch, as [`Store::upsert_persons`].
+    async fn upsert_persons(
+        &mut self,
+        actor: &Actor,
+        rows: &[PersonUpsert],
+    ) -> StoreResult<UpsertReport>;
+
+    /// Makes everything written durable and visible.
+    async fn finish(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// A [`Load`] straight onto a store: each call commits on its own.
+pub struct Direct<'a>(pub &'a dyn Store);
+
+#[async_trait]
+impl Load for Direct<'_> {
+    async fn ensure_child_area(
+        &mut self,
+        parent: &Area,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area> {
+        self.0.ensure_child_area(parent, kind, name).await
+    }
+
+    async fn upsert_persons(
+        &mut self,
+        actor: &Actor,
+        rows: &[PersonUpsert],
+    ) -> StoreResult<UpsertReport> {
+        self.0.upsert_persons(actor, rows).await
+    }
+
+    async fn finish(self: Box<Self>) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
@@ -69,6 +120,11 @@ pub trait Store: Accounts + Reports + Send + Sync + 'static {
         actor: &Actor,
         rows: &[PersonUpsert],
     ) -> StoreResult<UpsertReport>;
+
+    /// Opens a bulk load for a large import (see [`Load`]): everything it writes lands in one
+    /// transaction on one connection and becomes visible at [`Load::finish`]; the backend may
+    /// defer index upkeep to the end (SQLite rebuilds its name and phone indexes once).
+    async fn begin_bulk_load(&self) -> StoreResult<Box<dyn Load>>;
 
     /// Reads one person.
     async fn person(&self, id: Id) -> StoreResult<Option<Person>>;

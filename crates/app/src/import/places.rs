@@ -1,19 +1,21 @@
 //! Finding (and creating) the building or unit a roster row's address names, under the
 //! area being imported into, with a cache so each area costs one lookup per import.
+//! Areas are created through the import's [`Load`], so a bulk load creates them in its own
+//! transaction; the readable address is built from the names walked, never read back.
 
 use std::collections::HashMap;
 
 use doorstep_core::person::Field;
 use doorstep_core::roster::{AddressParts, readable_address};
 use doorstep_core::{AreaKind, Problem};
-use doorstep_store::{Area, Id, Store, StoreError};
+use doorstep_store::{Area, Id, Load, Store, StoreError};
 
 /// Where rows land: the import's area and what has been found under it so far.
-pub struct Places<'a> {
-    store: &'a dyn Store,
+pub struct Places {
     base: Area,
     compounds: HashMap<String, Area>,
     children: HashMap<(Id, String), Area>,
+    /// The readable address prefix of each area walked (`佳纷天地3号楼2单元`).
     prefixes: HashMap<Id, String>,
 }
 
@@ -31,10 +33,10 @@ impl From<StoreError> for PlaceError {
     }
 }
 
-impl<'a> Places<'a> {
+impl Places {
     /// Loads the compounds already under `base` (a compound is found by name anywhere below
     /// it, so rosters need not name the grid a compound belongs to).
-    pub async fn new(store: &'a dyn Store, base: Area) -> Result<Places<'a>, StoreError> {
+    pub async fn new(store: &dyn Store, base: Area) -> Result<Places, StoreError> {
         let mut compounds: HashMap<String, Area> = HashMap::new();
         for c in store.areas_of_kind(&base.path, AreaKind::Compound).await? {
             // A direct child of the base wins over a namesake deeper down.
@@ -43,42 +45,48 @@ impl<'a> Places<'a> {
                 compounds.insert(c.name.clone(), c);
             }
         }
+        let mut prefixes = HashMap::new();
+        prefixes.insert(base.id, address_prefix(store, &base).await?);
+        for c in compounds.values() {
+            prefixes.insert(c.id, c.name.clone());
+        }
         Ok(Places {
-            store,
             base,
             compounds,
             children: HashMap::new(),
-            prefixes: HashMap::new(),
+            prefixes,
         })
     }
 
     /// The building or unit of an address, and the readable address of its room.
-    pub async fn resolve(&mut self, addr: &AddressParts) -> Result<(Area, String), PlaceError> {
+    pub async fn resolve(
+        &mut self,
+        load: &mut dyn Load,
+        addr: &AddressParts,
+    ) -> Result<(Area, String), PlaceError> {
         let mut cur = self.base.clone();
-        if let Some(name) = &addr.compound {
-            cur = self
-                .level(cur, AreaKind::Compound, name, Field::Compound)
-                .await?;
-        }
-        if let Some(name) = &addr.building {
-            cur = self
-                .level(cur, AreaKind::Building, name, Field::Building)
-                .await?;
-        }
-        if let Some(name) = &addr.unit {
-            cur = self.level(cur, AreaKind::Unit, name, Field::Unit).await?;
+        let levels = [
+            (&addr.compound, AreaKind::Compound, Field::Compound),
+            (&addr.building, AreaKind::Building, Field::Building),
+            (&addr.unit, AreaKind::Unit, Field::Unit),
+        ];
+        for (name, kind, field) in levels {
+            if let Some(name) = name {
+                cur = self.level(load, cur, kind, name, field).await?;
+            }
         }
         if !cur.kind.holds_households() {
             return Err(PlaceError::Row(Field::Building, Problem::NoBuilding));
         }
-        let prefix = self.prefix(&cur).await?;
-        let address = readable_address([prefix.as_str()], &addr.room);
+        let prefix = self.prefixes.get(&cur.id).map_or("", String::as_str);
+        let address = readable_address([prefix], &addr.room);
         Ok((cur, address))
     }
 
     /// Steps from `cur` to the area of `kind` named `name`.
     async fn level(
         &mut self,
+        load: &mut dyn Load,
         cur: Area,
         kind: AreaKind,
         name: &str,
@@ -102,29 +110,27 @@ impl<'a> Places<'a> {
         if let Some(a) = self.children.get(&key) {
             return Ok(a.clone());
         }
-        let area = self
-            .store
+        let area = load
             .ensure_child_area(&cur, kind, name)
             .await
             .map_err(|e| match e {
                 StoreError::Invalid(_) => PlaceError::Row(field, Problem::OutsideArea),
                 other => PlaceError::Store(other),
             })?;
+        let prefix = match kind {
+            AreaKind::Compound => area.name.clone(),
+            _ => format!(
+                "{}{}",
+                self.prefixes.get(&cur.id).map_or("", String::as_str),
+                area.name
+            ),
+        };
+        self.prefixes.insert(area.id, prefix);
         if kind == AreaKind::Compound {
             self.compounds.insert(name.to_string(), area.clone());
         }
         self.children.insert(key, area.clone());
         Ok(area)
-    }
-
-    /// The compound, building and unit names above a room, joined (cached per area).
-    async fn prefix(&mut self, area: &Area) -> Result<String, StoreError> {
-        if let Some(p) = self.prefixes.get(&area.id) {
-            return Ok(p.clone());
-        }
-        let p = address_prefix(self.store, area).await?;
-        self.prefixes.insert(area.id, p.clone());
-        Ok(p)
     }
 }
 

@@ -23,6 +23,16 @@ pub async fn import(store: &dyn Store, file: &Path) -> ImportReport {
 
 /// Imports a file into an area.
 pub async fn import_into(store: &dyn Store, file: &Path, area: &str) -> ImportReport {
+    import_with(store, file, area, None).await
+}
+
+/// Imports a file into an area, as a bulk load or not (`None`: by size).
+pub async fn import_with(
+    store: &dyn Store,
+    file: &Path,
+    area: &str,
+    bulk: Option<bool>,
+) -> ImportReport {
     let opts = ImportOptions {
         into: AreaPath::parse(area).unwrap(),
         actor: Actor {
@@ -31,6 +41,7 @@ pub async fn import_into(store: &dyn Store, file: &Path, area: &str) -> ImportRe
         },
         lang: Lang::En,
         keep_rejects: true,
+        bulk,
     };
     import_persons(store, file.to_path_buf(), &opts, |_| {})
         .await

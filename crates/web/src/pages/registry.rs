@@ -453,6 +453,7 @@ fn local_time(t: time::OffsetDateTime) -> String {
 fn field_label(key: &str, t: T) -> String {
     match key {
         "address" => t.s("address").to_string(),
+        "household_id" => t.s("household").to_string(),
         k => Field::ALL
             .iter()
             .find(|f| f.key() == k)

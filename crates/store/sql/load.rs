@@ -1,0 +1,49 @@
+//! Bulk loads: a large import written in one transaction on one connection of its own, so the
+//! backend can defer index upkeep to the end (see `backend::bulk_begin`/`bulk_finish`).
+
+use async_trait::async_trait;
+use doorstep_core::AreaKind;
+use doorstep_store::*;
+
+use super::util::{Conn, db_err};
+use super::{areas, persons};
+use crate::backend::{self, Pool};
+
+/// An open bulk load. Dropped without [`Load::finish`], its connection closes and the
+/// database rolls everything back.
+pub struct BulkLoad {
+    conn: Conn,
+}
+
+impl BulkLoad {
+    /// Takes a connection out of the pool for good and starts the load's transaction.
+    pub async fn begin(pool: &Pool) -> StoreResult<BulkLoad> {
+        let mut conn = pool.acquire().await.map_err(db_err)?.detach();
+        backend::bulk_begin(&mut conn).await.map_err(db_err)?;
+        Ok(BulkLoad { conn })
+    }
+}
+
+#[async_trait]
+impl Load for BulkLoad {
+    async fn ensure_child_area(
+        &mut self,
+        parent: &Area,
+        kind: AreaKind,
+        name: &str,
+    ) -> StoreResult<Area> {
+        areas::ensure_child_area_in(&mut self.conn, parent, kind, name).await
+    }
+
+    async fn upsert_persons(
+        &mut self,
+        actor: &Actor,
+        rows: &[PersonUpsert],
+    ) -> StoreResult<UpsertReport> {
+        persons::upsert_persons_in(&mut self.conn, actor, rows).await
+    }
+
+    async fn finish(mut self: Box<Self>) -> StoreResult<()> {
+        backend::bulk_finish(&mut self.conn).await.map_err(db_err)
+    }
+}
