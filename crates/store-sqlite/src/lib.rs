@@ -83,7 +83,10 @@ mod backend {
     /// names once costs a fraction of keeping the index up row by row. The statements are the
     /// migrations' own (a test compares the schema after a bulk load with a fresh one).
     pub const DEFERRED_INDEXES: &[(&str, &str)] = &[
-        ("persons_name", "CREATE INDEX persons_name ON persons(name)"),
+        (
+            "persons_name",
+            "CREATE INDEX persons_name ON persons(name, household_id)",
+        ),
         (
             "persons_phone_rev",
             "CREATE INDEX persons_phone_rev ON persons(phone_rev)",

@@ -326,6 +326,10 @@ both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
     ] {
         let p = other.get(&uri).await;
         assert_eq!(p.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            p.body.contains("class=\"menu\""),
+            "the not-found page keeps the menu: {uri}"
+        );
     }
     let csrf = other.csrf().await;
     for uri in [

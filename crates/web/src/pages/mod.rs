@@ -123,13 +123,14 @@ impl PageUser {
                     "the form expired; go back and try again",
                 ),
                 &self.ctx,
-            ))
+            )
+            .with_nav(&self.nav))
         }
     }
 
     /// Turns an application error into an error page in the user's language.
     pub fn fail(&self, e: AppError) -> PageError {
-        PageError::from_app(e, self.t, &self.ctx)
+        PageError::from_app(e, self.t, &self.ctx).with_nav(&self.nav)
     }
 }
 
@@ -230,6 +231,8 @@ pub struct PageError {
     lang: Lang,
     message: String,
     request_id: String,
+    /// The layout's menu when the user is known, so an error page is not a dead end.
+    nav: Nav,
 }
 
 impl PageError {
@@ -240,7 +243,14 @@ impl PageError {
             lang: t.0,
             message: message.to_string(),
             request_id: ctx.request_id.clone().unwrap_or_default(),
+            nav: Nav::default(),
         }
+    }
+
+    /// The same error shown with a logged-in user's menu.
+    pub fn with_nav(mut self, nav: &Nav) -> PageError {
+        self.nav = nav.clone();
+        self
     }
 
     /// The page for an application error.
@@ -273,7 +283,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let page = ErrorPage {
             t: T(self.lang),
-            nav: Nav::default(),
+            nav: self.nav,
             message: self.message,
             request_id: self.request_id,
         };
