@@ -231,8 +231,9 @@ pub struct PageError {
     lang: Lang,
     message: String,
     request_id: String,
-    /// The layout's menu when the user is known, so an error page is not a dead end.
-    nav: Nav,
+    /// The layout's menu when the user is known, so an error page is not a dead end (boxed:
+    /// errors travel in `Result`s and should stay small).
+    nav: Option<Box<Nav>>,
 }
 
 impl PageError {
@@ -243,13 +244,13 @@ impl PageError {
             lang: t.0,
             message: message.to_string(),
             request_id: ctx.request_id.clone().unwrap_or_default(),
-            nav: Nav::default(),
+            nav: None,
         }
     }
 
     /// The same error shown with a logged-in user's menu.
     pub fn with_nav(mut self, nav: &Nav) -> PageError {
-        self.nav = nav.clone();
+        self.nav = Some(Box::new(nav.clone()));
         self
     }
 
@@ -283,7 +284,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let page = ErrorPage {
             t: T(self.lang),
-            nav: self.nav,
+            nav: self.nav.map(|n| *n).unwrap_or_default(),
             message: self.message,
             request_id: self.request_id,
         };
