@@ -160,13 +160,12 @@ async fn ensure_households(
             found.insert((area_id, room), id);
         }
     }
-    let missing: Vec<(&HouseholdKey, &&str)> = wanted
+    let mut missing: Vec<(&HouseholdKey, &&str)> = wanted
         .iter()
         .filter(|(k, _)| !found.contains_key(*k))
         .collect();
     let created = missing.len() as u64;
     // New households go in by (area, room), the order of their unique index.
-    let mut missing = missing;
     missing.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let ids = reserve_ids(conn, "households", missing.len())
         .await
@@ -258,32 +257,26 @@ async fn insert_persons(
     let ids = reserve_ids(conn, "persons", chunk.len())
         .await
         .map_err(db_err)?;
-    // Rows go in file order, under ids in file order: the table grows at its end. (Inserting
-    // in document order instead, for the document index, measured 10 % slower.)
-    let order: Vec<(String, usize)> = chunk
-        .iter()
-        .enumerate()
-        .map(|(k, &(i, _))| (reversed(rows[i].fields.doc().number()), k))
-        .collect();
+    // Rows go in file order, so the table grows at its end. (Inserting in document order, for
+    // the document index, measured 10 % slower.)
     let full = insert_sql(INSERT_ROWS);
-    for part in order.chunks(INSERT_ROWS) {
+    for (part, part_ids) in chunk.chunks(INSERT_ROWS).zip(ids.chunks(INSERT_ROWS)) {
         let sql = if part.len() == INSERT_ROWS {
             full.clone()
         } else {
             insert_sql(part.len())
         };
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(part.len() == INSERT_ROWS);
-        for (rev, k) in part {
-            let (i, household_id) = chunk[*k];
+        for (&(i, household_id), &id) in part.iter().zip(part_ids) {
             let f = &rows[i].fields;
             let phone = f.phone().map(|p| p.as_str());
             q = q
-                .bind(ids[*k])
+                .bind(id)
                 .bind(household_id)
                 .bind(f.name())
                 .bind(f.doc().doc_type().code())
                 .bind(f.doc().number())
-                .bind(rev.as_str())
+                .bind(reversed(f.doc().number()))
                 .bind(f.sex().map(|s| s.code()))
                 .bind(f.birth_date())
                 .bind(phone)
@@ -488,56 +481,65 @@ async fn list_in_area(pool: &Pool, query: &PersonQuery) -> StoreResult<Page<Pers
     })
 }
 
-/// One way a search text can match: a condition that one index answers as a range, the
-/// order that index yields, and whether the condition needs the household (`h`).
+/// One way a search text can match: a column that one index answers (a prefix range, or
+/// equality when `hi` is `None`) and the order that index yields.
 struct Source {
-    cond: &'static str,
-    /// The same condition with the index disabled, for walking the area instead.
-    cond_unindexed: &'static str,
+    column: &'static str,
     order: &'static str,
-    household: bool,
     lo: String,
     hi: Option<String>,
+}
+
+impl Source {
+    /// The values starting with `prefix`.
+    fn prefix(column: &'static str, order: &'static str, prefix: String) -> Source {
+        Source {
+            column,
+            order,
+            hi: Some(prefix_upper(&prefix)),
+            lo: prefix,
+        }
+    }
+
+    /// Whether the column is the household's (`h`) rather than the person's (`p`).
+    fn household(&self) -> bool {
+        self.column.starts_with("h.")
+    }
+
+    /// The condition on `$1` (and `$2`); `indexed: false` hides the column from the planner
+    /// (`|| ''`), for walking the area instead.
+    fn cond(&self, indexed: bool) -> String {
+        let col = if indexed {
+            self.column.to_string()
+        } else {
+            format!("{} || ''", self.column)
+        };
+        match self.hi {
+            Some(_) => format!("{col} >= $1 AND {col} < $2"),
+            None => format!("{col} = $1"),
+        }
+    }
 }
 
 /// The ways `text` can match, in the order their results are listed: names (by name), ID
 /// numbers ending in it, phones ending in it (by the reversed value), then rooms.
 fn sources(text: &str) -> Vec<Source> {
-    let mut out = vec![Source {
-        cond: "p.name >= $1 AND p.name < $2",
-        cond_unindexed: "p.name || '' >= $1 AND p.name || '' < $2",
-        order: "p.name, p.household_id, p.id",
-        household: false,
-        lo: text.to_string(),
-        hi: Some(prefix_upper(text)),
-    }];
+    let mut out = vec![Source::prefix(
+        "p.name",
+        "p.name, p.household_id, p.id",
+        text.to_string(),
+    )];
     let code = compact(text).to_uppercase();
     if code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
         let rev = reversed(&code);
-        out.push(Source {
-            cond: "p.id_rev >= $1 AND p.id_rev < $2",
-            cond_unindexed: "p.id_rev || '' >= $1 AND p.id_rev || '' < $2",
-            order: "p.id_rev, p.id",
-            household: false,
-            lo: rev.clone(),
-            hi: Some(prefix_upper(&rev)),
-        });
+        out.push(Source::prefix("p.id_rev", "p.id_rev, p.id", rev.clone()));
         if !code.contains('X') {
-            out.push(Source {
-                cond: "p.phone_rev >= $1 AND p.phone_rev < $2",
-                cond_unindexed: "p.phone_rev || '' >= $1 AND p.phone_rev || '' < $2",
-                order: "p.phone_rev, p.id",
-                household: false,
-                hi: Some(prefix_upper(&rev)),
-                lo: rev,
-            });
+            out.push(Source::prefix("p.phone_rev", "p.phone_rev, p.id", rev));
         }
     }
     out.push(Source {
-        cond: "h.room = $1",
-        cond_unindexed: "h.room || '' = $1",
+        column: "h.room",
         order: "h.id, p.id",
-        household: true,
         lo: text.to_string(),
         hi: None,
     });
@@ -577,17 +579,17 @@ async fn search_text(pool: &Pool, query: &PersonQuery, text: &str) -> StoreResul
         let (a, b, c) = (n + 1, n + 2, n + 3);
         let mut sql = match (&scope, walk_area) {
             // Without an area, a name, ID or phone match is read from its index alone.
-            (None, _) if !source.household => {
-                format!("SELECT p.id FROM persons p WHERE {}", source.cond)
+            (None, _) if !source.household() => {
+                format!("SELECT p.id FROM persons p WHERE {}", source.cond(true))
             }
             (None, _) => format!(
                 "SELECT p.id FROM households h CROSS JOIN persons p WHERE {} AND p.household_id = h.id",
-                source.cond
+                source.cond(true)
             ),
             // The text's index leads (CROSS JOIN fixes SQLite's join order), each match's area
             // is checked on the way, and the walk stops at the limit.
             (Some(_), false) => {
-                let from = if source.household {
+                let from = if source.household() {
                     "households h CROSS JOIN persons p"
                 } else {
                     "persons p CROSS JOIN households h"
@@ -595,14 +597,14 @@ async fn search_text(pool: &Pool, query: &PersonQuery, text: &str) -> StoreResul
                 format!(
                     "SELECT p.id FROM {from} CROSS JOIN areas ha WHERE {} AND h.id = p.household_id \
                      AND ha.id = h.area_id AND (ha.path = ${a} OR (ha.path >= ${b} AND ha.path < ${c}))",
-                    source.cond
+                    source.cond(true)
                 )
             }
             // A small area and a common text: walk the area's households.
             (Some(_), true) => format!(
                 "SELECT p.id FROM persons p JOIN households h ON h.id = p.household_id WHERE {} \
                  AND h.area_id IN (SELECT id FROM areas WHERE path = ${a} OR (path >= ${b} AND path < ${c}))",
-                source.cond_unindexed
+                source.cond(false)
             ),
         };
         sql.push_str(&format!(" ORDER BY {}", source.order));
@@ -684,14 +686,14 @@ async fn small_area_persons(
 /// Whether `source` matches more than `n` persons in the whole registry, read from its index
 /// alone and stopping at `n + 1`.
 async fn matches_more_than(pool: &Pool, source: &Source, n: i64) -> StoreResult<bool> {
-    let from = if source.household {
+    let from = if source.household() {
         "persons p JOIN households h ON h.id = p.household_id"
     } else {
         "persons p"
     };
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {} LIMIT {}) m",
-        source.cond,
+        source.cond(true),
         n + 1
     );
     let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
