@@ -259,26 +259,14 @@ pub async fn submit(
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let action = format!("/r/{token}");
-    let posted = Posted {
-        fields: form.into_iter().collect(),
+    let (posted, n, input) = match read_post(&s, &link, &token, &action, t, form, &ctx).await? {
+        Post::Page(page) => return Ok(page),
+        Post::Report(posted, n, input) => (posted, n, input),
     };
-    let n = members_posted(&posted);
-    if posted.get("action") == "add" {
-        let more = (n + 1).min(reports::MAX_MEMBERS);
-        return render(&s, &link, &token, &action, t, &posted, more, &[], &ctx).await;
-    }
-    let input = input_of(&s, &link, &posted, n)
+    let result = reports::submit_with(s.store.as_ref(), &s.places, &token, &input)
         .await
-        .map_err(|e| PageError::from_app(e.into(), t, &ctx))?;
-    match reports::submit_with(s.store.as_ref(), &s.places, &token, &input).await {
-        Ok(done) => Ok(
-            Redirect::to(&format!("/r/{token}/receipt/{}", done.report.receipt)).into_response(),
-        ),
-        Err(PublicError::Invalid(problems)) => {
-            invalid(&s, &link, &token, &action, t, &posted, n, &problems, &ctx).await
-        }
-        Err(e) => Err(page_error(e, t, &ctx)),
-    }
+        .map(|done| format!("/r/{token}/receipt/{}", done.report.receipt));
+    saved(&s, &link, &token, &action, t, &posted, n, result, &ctx).await
 }
 
 /// `GET /r/{token}/receipt/{receipt}/edit`: the form again, filled in with the stored report,
@@ -342,26 +330,69 @@ pub async fn save_edit(
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let action = format!("/r/{token}/receipt/{receipt}/edit");
+    let (posted, n, input) = match read_post(&s, &link, &token, &action, t, form, &ctx).await? {
+        Post::Page(page) => return Ok(page),
+        Post::Report(posted, n, input) => (posted, n, input),
+    };
+    let result =
+        reports::correct_with(s.store.as_ref(), &s.places, &token, &report.receipt, &input)
+            .await
+            .map(|r| format!("/r/{token}/receipt/{}?corrected=1", r.receipt));
+    saved(&s, &link, &token, &action, t, &posted, n, result, &ctx).await
+}
+
+/// A posted form: the page to show again (a member block was added), or the report it holds
+/// with its member count.
+enum Post {
+    Page(Response),
+    Report(Posted, usize, Box<SubmissionInput>),
+}
+
+/// Reads a posted report form, for both a first submission and a correction.
+#[allow(clippy::too_many_arguments)]
+async fn read_post(
+    s: &AppState,
+    link: &ReportLink,
+    token: &str,
+    action: &str,
+    t: T,
+    form: Vec<(String, String)>,
+    ctx: &doorstep_app::access::Ctx,
+) -> Result<Post, PageError> {
     let posted = Posted {
         fields: form.into_iter().collect(),
     };
     let n = members_posted(&posted);
     if posted.get("action") == "add" {
         let more = (n + 1).min(reports::MAX_MEMBERS);
-        return render(&s, &link, &token, &action, t, &posted, more, &[], &ctx).await;
+        let page = render(s, link, token, action, t, &posted, more, &[], ctx).await?;
+        return Ok(Post::Page(page));
     }
-    let input = input_of(&s, &link, &posted, n)
+    let input = input_of(s, link, &posted, n)
         .await
-        .map_err(|e| PageError::from_app(e.into(), t, &ctx))?;
-    match reports::correct_with(s.store.as_ref(), &s.places, &token, &report.receipt, &input).await
-    {
-        Ok(r) => Ok(
-            Redirect::to(&format!("/r/{token}/receipt/{}?corrected=1", r.receipt)).into_response(),
-        ),
+        .map_err(|e| PageError::from_app(e.into(), t, ctx))?;
+    Ok(Post::Report(posted, n, Box::new(input)))
+}
+
+/// The answer to a saved report: on to `url`, or the form again with its problems.
+#[allow(clippy::too_many_arguments)]
+async fn saved(
+    s: &AppState,
+    link: &ReportLink,
+    token: &str,
+    action: &str,
+    t: T,
+    posted: &Posted,
+    n: usize,
+    result: Result<String, PublicError>,
+    ctx: &doorstep_app::access::Ctx,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
         Err(PublicError::Invalid(problems)) => {
-            invalid(&s, &link, &token, &action, t, &posted, n, &problems, &ctx).await
+            invalid(s, link, token, action, t, posted, n, &problems, ctx).await
         }
-        Err(e) => Err(page_error(e, t, &ctx)),
+        Err(e) => Err(page_error(e, t, ctx)),
     }
 }
 
