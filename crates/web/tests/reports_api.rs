@@ -20,7 +20,9 @@ fn rid(n: u16) -> String {
     doorstep_core::idnum::make_resident_id("410103", birth, n * 2 % 1000)
 }
 
-both_backends!(staff_review_and_export, async |db: &TestDb| {
+/// The community with 佳纷天地 and 钱塘衣城 (a 1号楼 in each), its admin `admin1` (returned,
+/// logged in) and `w-qt`, the grid worker of 钱塘衣城.
+async fn two_compounds(db: &TestDb) -> Client {
     let store = db.store.as_ref();
     let c = doorstep_testkit::demo_community(store).await;
     for compound in ["佳纷天地", "钱塘衣城"] {
@@ -43,6 +45,11 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
     .await;
     let mut admin = Client::new(db.store.clone());
     admin.login("admin1").await;
+    admin
+}
+
+both_backends!(staff_review_and_export, async |db: &TestDb| {
+    let admin = two_compounds(db).await;
 
     let (st, link, _) = admin
         .send(
@@ -359,27 +366,7 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
 
 both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let c = doorstep_testkit::demo_community(store).await;
-    for compound in ["佳纷天地", "钱塘衣城"] {
-        let a = store
-            .create_area(Some(&c.path), AreaKind::Compound, compound)
-            .await
-            .unwrap();
-        store
-            .create_area(Some(&a.path), AreaKind::Building, "1号楼")
-            .await
-            .unwrap();
-    }
-    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    user(
-        store,
-        "w-qt",
-        Role::GridWorker,
-        &format!("{COMMUNITY}/钱塘衣城"),
-    )
-    .await;
-    let mut admin = Client::new(db.store.clone());
-    admin.login("admin1").await;
+    let admin = two_compounds(db).await;
     let mut worker = Client::new(db.store.clone());
     worker.login("w-qt").await;
     let (st, link, _) = admin
