@@ -104,6 +104,11 @@ async fn call(
     }
 }
 
+/// A GET from the usual resident address.
+async fn get(app: &axum::Router, uri: &str) -> Res {
+    call(app, "GET", uri, None, String::new(), [10, 0, 0, 1]).await
+}
+
 async fn post_json(app: &axum::Router, uri: &str, body: &Value) -> Res {
     call(
         app,
@@ -203,28 +208,12 @@ both_backends!(public_json_submit, async |db: &TestDb| {
     );
 
     // The receipt page shows the report while the link is open.
-    let page = call(
-        &app,
-        "GET",
-        &format!("/r/{token}/receipt/{receipt}"),
-        None,
-        String::new(),
-        [10, 0, 0, 1],
-    )
-    .await;
+    let page = get(&app, &format!("/r/{token}/receipt/{receipt}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains(&receipt));
     assert!(page.text.contains("佳纷天地3号楼2单元1201"));
     // Someone else's receipt code opens nothing.
-    let page = call(
-        &app,
-        "GET",
-        &format!("/r/{token}/receipt/0000000000000000"),
-        None,
-        String::new(),
-        [10, 0, 0, 1],
-    )
-    .await;
+    let page = get(&app, &format!("/r/{token}/receipt/0000000000000000")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 
     // A correction within 24 hours.
@@ -266,25 +255,9 @@ both_backends!(public_json_submit, async |db: &TestDb| {
         (res.status, res.json()["error"].as_str()),
         (StatusCode::GONE, Some("link_closed"))
     );
-    let page = call(
-        &app,
-        "GET",
-        &format!("/r/{token}"),
-        None,
-        String::new(),
-        [10, 0, 0, 1],
-    )
-    .await;
+    let page = get(&app, &format!("/r/{token}")).await;
     assert_eq!(page.status, StatusCode::GONE);
-    let page = call(
-        &app,
-        "GET",
-        &format!("/r/{token}/receipt/{receipt}"),
-        None,
-        String::new(),
-        [10, 0, 0, 1],
-    )
-    .await;
+    let page = get(&app, &format!("/r/{token}/receipt/{receipt}")).await;
     assert_eq!(page.status, StatusCode::GONE);
 });
 
@@ -308,10 +281,10 @@ both_backends!(
         );
         let uri = format!("/r/{token}");
         for _ in 0..3 {
-            let r = call(&app, "GET", &uri, None, String::new(), [10, 0, 0, 1]).await;
+            let r = get(&app, &uri).await;
             assert_eq!(r.status, StatusCode::OK);
         }
-        let limited = call(&app, "GET", &uri, None, String::new(), [10, 0, 0, 1]).await;
+        let limited = get(&app, &uri).await;
         assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
         let wait: u64 = limited.headers[header::RETRY_AFTER]
             .to_str()
@@ -356,7 +329,7 @@ both_backends!(
         assert_eq!(r.json()["error"], "rate_limited");
         assert!(r.headers.contains_key(header::RETRY_AFTER));
         // Staff pages and the API are not limited by the public buckets.
-        let r = call(&app, "GET", "/healthz", None, String::new(), [10, 0, 0, 1]).await;
+        let r = get(&app, "/healthz").await;
         assert_eq!(r.status, StatusCode::OK);
     }
 );
