@@ -309,3 +309,62 @@ both_backends!(
         assert!(store.tag_counts(&path("/B")).await.unwrap().is_empty());
     }
 );
+
+both_backends!(
+    a_common_name_in_a_small_area_is_found_by_walking_the_area,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        // One 王 in 佳纷天地, three elsewhere: searching 王 within 佳纷天地 matches more persons
+        // than the compound holds, so the search walks the compound; within the community it
+        // walks the name index. Both must list the same persons the area holds.
+        let text = format!(
+            "{HEADER}王一,,{},,,佳纷天地,1,1,101,户主,常住,\n\
+             李一,,{},,,佳纷天地,1,1,102,户主,常住,\n\
+             王二,,{},,,钱塘衣城,1,1,101,户主,常住,\n\
+             王三,,{},,,钱塘衣城,1,1,102,户主,常住,\n\
+             王四,,{},,,钱塘衣城,1,1,103,户主,常住,\n",
+            id(1, true),
+            id(2, true),
+            id(3, true),
+            id(4, true),
+            id(5, true)
+        );
+        let f = csv_file(dir.path(), "w.csv", &text);
+        assert_eq!(import(store, &f).await.created, 5);
+        let names = |page: doorstep_store::Page<doorstep_store::Person>| {
+            let n: Vec<String> = page
+                .items
+                .iter()
+                .map(|p| p.fields.name().to_string())
+                .collect();
+            (n, page.total)
+        };
+        let small = store
+            .search_persons(&q(Some("王"), Some(&format!("{COMMUNITY}/佳纷天地"))))
+            .await
+            .unwrap();
+        assert_eq!(names(small), (vec!["王一".to_string()], 1));
+        let whole = store
+            .search_persons(&q(Some("王"), Some(COMMUNITY)))
+            .await
+            .unwrap();
+        assert_eq!(
+            names(whole),
+            (
+                vec!["王一", "王三", "王二", "王四"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                4
+            )
+        );
+        // A room number that other compounds share lists only the compound's own.
+        let room = store
+            .search_persons(&q(Some("101"), Some(&format!("{COMMUNITY}/佳纷天地"))))
+            .await
+            .unwrap();
+        assert_eq!(names(room), (vec!["王一".to_string()], 1));
+    }
+);
