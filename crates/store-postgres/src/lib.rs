@@ -42,6 +42,21 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
 mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
+    /// A faster writer for new rows, where the backend has one: not yet here (SQLite's is
+    /// `store-sqlite/src/fast.rs`), so every row takes the shared path.
+    pub async fn insert_new(
+        _conn: &mut sqlx::PgConnection,
+        _rows: &[doorstep_store::PersonUpsert],
+        _now: time::OffsetDateTime,
+        _state: &mut LoadState,
+    ) -> StoreResult<Option<crate::sql::persons::Inserted>> {
+        Ok(None)
+    }
+
+    /// What a write keeps across the batches of one load: nothing here.
+    #[derive(Debug, Default)]
+    pub struct LoadState {}
+
     pub type Db = sqlx::Postgres;
     pub type Pool = sqlx::Pool<Db>;
     pub type Tx = sqlx::Transaction<'static, Db>;
@@ -80,14 +95,17 @@ mod backend {
 
     /// Starts a bulk load on its own connection: one transaction; PostgreSQL keeps its
     /// indexes up as it goes (dropping them would lock readers out of the table).
-    pub async fn bulk_begin(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    pub async fn bulk_begin(conn: &mut sqlx::PgConnection) -> Result<LoadState, sqlx::Error> {
         sqlx::query("BEGIN").execute(&mut *conn).await?;
-        Ok(())
+        Ok(LoadState {})
     }
 
     /// Commits, then refreshes the planner's statistics, which a large load leaves stale
     /// (name searches on a freshly loaded million took 250 ms instead of 2 ms without).
-    pub async fn bulk_finish(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    pub async fn bulk_finish(
+        conn: &mut sqlx::PgConnection,
+        _state: LoadState,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("COMMIT").execute(&mut *conn).await?;
         // The load is committed: stale statistics make searches slow, not the load lost.
         if let Err(e) = sqlx::query("ANALYZE areas, households, persons")

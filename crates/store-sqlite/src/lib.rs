@@ -3,7 +3,7 @@
 //! The SQL itself is shared with PostgreSQL (`crates/store/sql`); this crate owns what is
 //! SQLite's own: connection settings (WAL, `synchronous=NORMAL`, foreign keys, a busy
 //! timeout), `BEGIN IMMEDIATE` for writes, constraint names and the migrations.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,6 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 #[path = "../../store/sql/mod.rs"]
 #[allow(missing_docs)]
 mod sql;
+
+mod fast;
 
 /// The SQLite store.
 pub use sql::SqlStore as SqliteStore;
@@ -44,6 +46,8 @@ pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
 /// What the shared SQL needs to know about SQLite.
 mod backend {
     use doorstep_store::{StoreError, StoreResult};
+
+    pub use crate::fast::insert_new;
 
     pub type Db = sqlx::Sqlite;
     pub type Pool = sqlx::Pool<Db>;
@@ -97,11 +101,27 @@ mod backend {
         ),
     ];
 
+    /// The one-person-per-document index. A bulk load into an empty registry defers it too
+    /// (see [`LoadState`]); otherwise it finds the persons already on file.
+    pub const DOCUMENT_INDEX: (&str, &str) = (
+        "persons_document",
+        "CREATE UNIQUE INDEX persons_document ON persons(id_rev, id_type)",
+    );
+
+    /// What a write keeps across the batches of one load.
+    #[derive(Debug, Default)]
+    pub struct LoadState {
+        /// While [`DOCUMENT_INDEX`] is deferred: a fingerprint of every document written so
+        /// far. A repeat (or a rare fingerprint clash) builds the index there and then, and the
+        /// index checks from that row on.
+        pub deferred_documents: Option<std::collections::HashSet<u64>>,
+    }
+
     /// Starts a bulk load on its own connection: a larger page cache, two sorter threads for
     /// the index builds (SQLite uses them only with file-backed temporary storage), no
     /// foreign key checks, the write lock, and the deferred indexes dropped. Readers keep
     /// seeing the indexes until commit. The connection is closed after the load.
-    pub async fn bulk_begin(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    pub async fn bulk_begin(conn: &mut sqlx::SqliteConnection) -> Result<LoadState, sqlx::Error> {
         for sql in [
             "PRAGMA cache_size = -65536",
             "PRAGMA temp_store = FILE",
@@ -114,17 +134,30 @@ mod backend {
         ] {
             sqlx::query(sql).execute(&mut *conn).await?;
         }
-        for (name, _) in DEFERRED_INDEXES {
+        let mut drop: Vec<&str> = DEFERRED_INDEXES.iter().map(|(name, _)| *name).collect();
+        let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM persons)")
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut state = LoadState::default();
+        if empty {
+            drop.push(DOCUMENT_INDEX.0);
+            state.deferred_documents = Some(Default::default());
+        }
+        for name in drop {
             sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))
                 .execute(&mut *conn)
                 .await?;
         }
-        Ok(())
+        Ok(state)
     }
 
     /// Builds the deferred indexes and commits.
-    pub async fn bulk_finish(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-        for (_, create) in DEFERRED_INDEXES {
+    pub async fn bulk_finish(
+        conn: &mut sqlx::SqliteConnection,
+        state: LoadState,
+    ) -> Result<(), sqlx::Error> {
+        let document = state.deferred_documents.map(|_| &DOCUMENT_INDEX);
+        for (_, create) in DEFERRED_INDEXES.iter().chain(document) {
             sqlx::query(*create).execute(&mut *conn).await?;
         }
         sqlx::query("COMMIT").execute(&mut *conn).await?;

@@ -13,14 +13,15 @@ use crate::backend::{self, Pool};
 /// database rolls everything back.
 pub struct BulkLoad {
     conn: Conn,
+    state: backend::LoadState,
 }
 
 impl BulkLoad {
     /// Takes a connection out of the pool for good and starts the load's transaction.
     pub async fn begin(pool: &Pool) -> StoreResult<BulkLoad> {
         let mut conn = pool.acquire().await.map_err(db_err)?.detach();
-        backend::bulk_begin(&mut conn).await.map_err(db_err)?;
-        Ok(BulkLoad { conn })
+        let state = backend::bulk_begin(&mut conn).await.map_err(db_err)?;
+        Ok(BulkLoad { conn, state })
     }
 }
 
@@ -40,10 +41,11 @@ impl Load for BulkLoad {
         actor: &Actor,
         rows: &[PersonUpsert],
     ) -> StoreResult<UpsertReport> {
-        persons::upsert_persons_in(&mut self.conn, actor, rows).await
+        persons::upsert_persons_in(&mut self.conn, actor, rows, &mut self.state).await
     }
 
-    async fn finish(mut self: Box<Self>) -> StoreResult<()> {
-        backend::bulk_finish(&mut self.conn).await.map_err(db_err)
+    async fn finish(self: Box<Self>) -> StoreResult<()> {
+        let BulkLoad { mut conn, state } = *self;
+        backend::bulk_finish(&mut conn, state).await.map_err(db_err)
     }
 }

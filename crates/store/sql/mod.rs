@@ -11,10 +11,10 @@ mod accounts;
 mod areas;
 mod counts;
 mod load;
-mod persons;
+pub(crate) mod persons;
 mod reports;
 mod rows;
-mod util;
+pub(crate) mod util;
 
 use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};

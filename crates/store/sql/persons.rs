@@ -15,12 +15,12 @@ use super::util::Conn;
 use super::util::{
     MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
 };
-use crate::backend::{INSERT, Pool, begin_write, reserve_ids};
+use crate::backend::{INSERT, LoadState, Pool, begin_write, insert_new, reserve_ids};
 
 /// Columns written for a new person, in bind order.
-const INSERT_COLS: &str = "household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, phone_rev, \
+pub const INSERT_COLS: &str = "household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, phone_rev, \
      relation, residency, tags, created_at, updated_at";
-const INSERT_COL_COUNT: usize = 14;
+pub const INSERT_COL_COUNT: usize = 14;
 
 pub async fn upsert_persons(
     pool: &Pool,
@@ -31,26 +31,49 @@ pub async fn upsert_persons(
         return Ok(UpsertReport::default());
     }
     let mut tx = begin_write(pool).await.map_err(db_err)?;
-    let report = upsert_persons_in(&mut tx, actor, rows).await?;
+    let mut state = LoadState::default();
+    let report = upsert_persons_in(&mut tx, actor, rows, &mut state).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(report)
 }
 
-/// [`upsert_persons`] inside a transaction the caller holds.
+/// [`upsert_persons`] inside a transaction the caller holds; `state` is what the backend keeps
+/// across the batches of one load.
 pub async fn upsert_persons_in(
     conn: &mut Conn,
     actor: &Actor,
     rows: &[PersonUpsert],
+    state: &mut LoadState,
 ) -> StoreResult<UpsertReport> {
     let now = OffsetDateTime::now_utc();
     let mut counts = CountDeltas::default();
-    let (households, households_created) = ensure_households(conn, rows, now, &mut counts).await?;
-    let existing = existing_persons(conn, rows).await?;
-
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
+    let mut households_created = 0;
+    // A backend with a faster way to write new rows (SQLite) writes them first; what is left
+    // are the rows whose person exists, for the common path below.
+    if let Some(done) = insert_new(conn, rows, now, state).await? {
+        households_created += done.households.len() as u64;
+        for area in done.households {
+            counts.household(area, 1);
+        }
+        for (i, id) in done.persons {
+            counts.person(rows[i].area_id, rows[i].fields.tags(), 1);
+            outcomes[i] = Some(RowOutcome {
+                outcome: UpsertOutcome::Created,
+                id,
+                changes: None,
+            });
+        }
+    }
+    let pending: Vec<usize> = (0..rows.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let (households, created) = ensure_households(conn, rows, &pending, now, &mut counts).await?;
+    households_created += created;
+    let existing = existing_persons(conn, rows, &pending).await?;
+
     let mut to_insert: Vec<(usize, Id)> = Vec::new();
     let mut history: Vec<(Id, String)> = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
+    for &i in &pending {
+        let row = &rows[i];
         let household_id = households[&(row.area_id, row.room.clone())];
         let doc = row.fields.doc();
         match existing.get(&(doc.doc_type().code(), doc.number().to_string())) {
@@ -126,15 +149,16 @@ pub async fn upsert_persons_in(
 
 type HouseholdKey = (Id, String);
 
-/// Finds or creates the household of every row; returns their ids and how many were created.
+/// Finds or creates the household of the `pending` rows; returns their ids and how many were created.
 async fn ensure_households(
     conn: &mut Conn,
     rows: &[PersonUpsert],
+    pending: &[usize],
     now: OffsetDateTime,
     counts: &mut CountDeltas,
 ) -> StoreResult<(HashMap<HouseholdKey, Id>, u64)> {
     let mut wanted: HashMap<HouseholdKey, &str> = HashMap::new();
-    for r in rows {
+    for r in pending.iter().map(|&i| &rows[i]) {
         wanted
             .entry((r.area_id, r.room.clone()))
             .or_insert(&r.address);
@@ -194,16 +218,18 @@ async fn ensure_households(
     Ok((found, created))
 }
 
-/// The stored persons with the documents of `rows`, by (type code, number), with their household.
+/// The stored persons with the documents of the `pending` rows, by (type code, number), with
+/// their household.
 async fn existing_persons(
     conn: &mut Conn,
     rows: &[PersonUpsert],
+    pending: &[usize],
 ) -> StoreResult<HashMap<(&'static str, String), (Person, Id)>> {
     // First the ids alone, from the document index (sorted, so the index is walked in order);
     // then the few full rows that exist.
-    let mut revs: Vec<String> = rows
+    let mut revs: Vec<String> = pending
         .iter()
-        .map(|r| reversed(r.fields.doc().number()))
+        .map(|&i| reversed(rows[i].fields.doc().number()))
         .collect();
     revs.sort_unstable();
     revs.dedup();
@@ -268,28 +294,71 @@ async fn insert_persons(
         };
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(part.len() == INSERT_ROWS);
         for (&(i, household_id), &id) in part.iter().zip(part_ids) {
-            let f = &rows[i].fields;
-            let phone = f.phone().map(|p| p.as_str());
+            let p = NewPerson::of(&rows[i].fields);
             q = q
                 .bind(id)
                 .bind(household_id)
-                .bind(f.name())
-                .bind(f.doc().doc_type().code())
-                .bind(f.doc().number())
-                .bind(reversed(f.doc().number()))
-                .bind(f.sex().map(|s| s.code()))
-                .bind(f.birth_date())
-                .bind(phone)
-                .bind(phone.map(reversed))
-                .bind(f.relation())
-                .bind(f.residency().map(|r| r.code()))
-                .bind(tags_json(f.tags()))
+                .bind(p.name)
+                .bind(p.id_type)
+                .bind(p.id_number)
+                .bind(p.id_rev)
+                .bind(p.sex)
+                .bind(p.birth_date)
+                .bind(p.phone)
+                .bind(p.phone_rev)
+                .bind(p.relation)
+                .bind(p.residency)
+                .bind(p.tags)
                 .bind(now)
                 .bind(now);
         }
         q.execute(&mut *conn).await.map_err(db_err)?;
     }
     Ok(ids)
+}
+
+/// What a backend's own writer for new rows ([`crate::backend::insert_new`]) wrote.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    /// The rows written as new persons: their index in the batch and their new id.
+    pub persons: Vec<(usize, Id)>,
+    /// The area of each household created.
+    pub households: Vec<Id>,
+}
+
+/// A new person's values as stored, in the order of [`INSERT_COLS`] from `name` on: the one
+/// place that knows how a person's fields map to columns, for every writer.
+pub struct NewPerson<'a> {
+    pub name: &'a str,
+    pub id_type: &'static str,
+    pub id_number: &'a str,
+    pub id_rev: String,
+    pub sex: Option<&'static str>,
+    pub birth_date: Option<time::Date>,
+    pub phone: Option<&'a str>,
+    pub phone_rev: Option<String>,
+    pub relation: Option<&'a str>,
+    pub residency: Option<&'static str>,
+    pub tags: String,
+}
+
+impl<'a> NewPerson<'a> {
+    pub fn of(f: &'a PersonFields) -> NewPerson<'a> {
+        let phone = f.phone().map(|p| p.as_str());
+        NewPerson {
+            name: f.name(),
+            id_type: f.doc().doc_type().code(),
+            id_number: f.doc().number(),
+            id_rev: reversed(f.doc().number()),
+            sex: f.sex().map(|s| s.code()),
+            birth_date: f.birth_date(),
+            phone,
+            phone_rev: phone.map(reversed),
+            relation: f.relation(),
+            residency: f.residency().map(|r| r.code()),
+            tags: tags_json(f.tags()),
+        }
+    }
 }
 
 /// The `INSERT` of `rows` persons, ids included.

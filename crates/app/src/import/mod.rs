@@ -284,8 +284,8 @@ impl<'a> Loader<'a> {
         let placed = match result {
             Err(problems) => Err(problems),
             Ok((fields, addr)) => match self.places.resolve(self.load.as_mut(), &addr).await {
-                Ok((area, address)) => Ok(PersonUpsert {
-                    area_id: area.id,
+                Ok((area_id, address)) => Ok(PersonUpsert {
+                    area_id,
                     room: addr.room,
                     address,
                     fields,

@@ -17,6 +17,15 @@ pub struct Places {
     children: HashMap<(Id, String), Area>,
     /// The readable address prefix of each area walked (`佳纷天地3号楼2单元`).
     prefixes: HashMap<Id, String>,
+    /// The last place resolved: a roster lists a building's rooms together, so most rows
+    /// repeat the row before's compound, building and unit.
+    last: Option<Last>,
+}
+
+/// A resolved place, kept for the next row.
+struct Last {
+    names: [Option<String>; 3],
+    area: Id,
 }
 
 /// Why a row's address cannot be placed: a problem with one of its columns, or storage.
@@ -55,15 +64,34 @@ impl Places {
             compounds,
             children: HashMap::new(),
             prefixes,
+            last: None,
         })
     }
 
-    /// The building or unit of an address, and the readable address of its room.
+    /// The building or unit of an address (its id), and the readable address of its room.
     pub async fn resolve(
         &mut self,
         load: &mut dyn Load,
         addr: &AddressParts,
-    ) -> Result<(Area, String), PlaceError> {
+    ) -> Result<(Id, String), PlaceError> {
+        let names = [&addr.compound, &addr.building, &addr.unit];
+        let area = match &self.last {
+            Some(last) if last.names.iter().zip(names).all(|(a, b)| a == b) => last.area,
+            _ => {
+                let area = self.walk(load, addr).await?;
+                self.last = Some(Last {
+                    names: names.map(Clone::clone),
+                    area,
+                });
+                area
+            }
+        };
+        let prefix = self.prefixes.get(&area).map_or("", String::as_str);
+        Ok((area, readable_address([prefix], &addr.room)))
+    }
+
+    /// Walks from the import's area down the address's compound, building and unit.
+    async fn walk(&mut self, load: &mut dyn Load, addr: &AddressParts) -> Result<Id, PlaceError> {
         let mut cur = self.base.clone();
         let levels = [
             (&addr.compound, AreaKind::Compound, Field::Compound),
@@ -78,9 +106,7 @@ impl Places {
         if !cur.kind.holds_households() {
             return Err(PlaceError::Row(Field::Building, Problem::NoBuilding));
         }
-        let prefix = self.prefixes.get(&cur.id).map_or("", String::as_str);
-        let address = readable_address([prefix], &addr.room);
-        Ok((cur, address))
+        Ok(cur.id)
     }
 
     /// Steps from `cur` to the area of `kind` named `name`.
