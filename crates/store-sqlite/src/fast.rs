@@ -98,7 +98,7 @@ fn write(
         };
         let p = NewPerson::of(&row.fields);
         if let Some(seen) = &mut state.deferred_documents
-            && !seen.insert(fingerprint(&p))
+            && seen.insert(&(p.id_type, p.id_number))
         {
             // Perhaps a person this load wrote already: from here on the index decides.
             db.execute_batch(DOCUMENT_INDEX.1)?;
@@ -160,11 +160,53 @@ fn iso_date(d: time::Date) -> String {
     }
 }
 
-/// A 64-bit fingerprint of a person's document.
-fn fingerprint(p: &NewPerson<'_>) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    (p.id_type, p.id_number).hash(&mut h);
-    h.finish()
+/// A Bloom filter of fixed size (16 MiB, 6 probes): whether a key may have been inserted
+/// before. It never misses a key it holds; it may raise a false alarm, about once in 10^8
+/// lookups at a million keys, more often beyond. Its memory is the same for any file.
+pub struct SeenFilter {
+    words: Vec<u64>,
+}
+
+impl SeenFilter {
+    const BITS: u64 = 1 << 27;
+    const PROBES: u64 = 6;
+
+    pub fn new() -> SeenFilter {
+        SeenFilter {
+            words: vec![0; (Self::BITS / 64) as usize],
+        }
+    }
+
+    /// Adds `key`; true if it may have been added before.
+    pub fn insert(&mut self, key: &impl Hash) -> bool {
+        let mut h = std::hash::DefaultHasher::new();
+        key.hash(&mut h);
+        let h = h.finish();
+        // Double hashing: probe i is at a + i·b (Kirsch and Mitzenmacher).
+        let (a, b) = (h & 0xFFFF_FFFF, (h >> 32) | 1);
+        let mut seen = true;
+        for i in 0..Self::PROBES {
+            let bit = a.wrapping_add(i.wrapping_mul(b)) % Self::BITS;
+            let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
+            if let Some(w) = self.words.get_mut(word) {
+                seen &= *w & mask != 0;
+                *w |= mask;
+            }
+        }
+        seen
+    }
+}
+
+impl std::fmt::Debug for SeenFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SeenFilter")
+    }
+}
+
+impl Default for SeenFilter {
+    fn default() -> Self {
+        SeenFilter::new()
+    }
 }
 
 fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -173,7 +215,19 @@ fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::iso_date;
+    use super::{SeenFilter, iso_date};
+
+    #[test]
+    fn the_filter_knows_every_key_it_was_given() {
+        let mut f = SeenFilter::new();
+        let keys: Vec<String> = (0..100_000).map(|i| format!("4101021940{i:08}")).collect();
+        let alarms = keys.iter().filter(|k| f.insert(k)).count();
+        assert!(alarms <= 1, "{alarms} false alarms among 100,000 new keys");
+        assert!(
+            keys.iter().all(|k| f.insert(k)),
+            "every key is seen the second time"
+        );
+    }
     use time::macros::date;
 
     #[test]

@@ -111,10 +111,10 @@ mod backend {
     /// What a write keeps across the batches of one load.
     #[derive(Debug, Default)]
     pub struct LoadState {
-        /// While [`DOCUMENT_INDEX`] is deferred: a fingerprint of every document written so
-        /// far. A repeat (or a rare fingerprint clash) builds the index there and then, and the
-        /// index checks from that row on.
-        pub deferred_documents: Option<std::collections::HashSet<u64>>,
+        /// While [`DOCUMENT_INDEX`] is deferred: the documents written so far, as a filter of
+        /// fixed size. A repeat (or the filter's rare false alarm) builds the index there and
+        /// then, and the index checks from that row on.
+        pub deferred_documents: Option<crate::fast::SeenFilter>,
     }
 
     /// Starts a bulk load on its own connection: a larger page cache, two sorter threads for
@@ -141,7 +141,7 @@ mod backend {
         let mut state = LoadState::default();
         if empty {
             drop.push(DOCUMENT_INDEX.0);
-            state.deferred_documents = Some(Default::default());
+            state.deferred_documents = Some(crate::fast::SeenFilter::new());
         }
         for name in drop {
             sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))
@@ -157,6 +157,9 @@ mod backend {
         state: LoadState,
     ) -> Result<(), sqlx::Error> {
         let document = state.deferred_documents.map(|_| &DOCUMENT_INDEX);
+        sqlx::query("PRAGMA cache_size = -16384")
+            .execute(&mut *conn)
+            .await?;
         for (_, create) in DEFERRED_INDEXES.iter().chain(document) {
             sqlx::query(*create).execute(&mut *conn).await?;
         }
