@@ -6,7 +6,8 @@
 #   bench/registry.sh                 # 1,000,000 and 100,000 rows
 #   ROWS=200000 SMALL=20000 bench/registry.sh   # a quicker run
 #
-# Environment: ROWS (big file, default 1000000), SMALL (default 100000), QUERIES (default 1000),
+# Environment: ROWS (big file, default 1000000), SMALL (default 100000), HUGE (default twice ROWS:
+# an import only, to show memory stays flat; HUGE=0 skips it), QUERIES (default 1000),
 # PG_QUERIES (default 200: name searches on a freshly loaded PostgreSQL take ~0.25 s each),
 # PG_URL (default postgres://postgres@127.0.0.1/doorstep_bench; set PG_URL= to skip),
 # BOUND=0 to skip the SQL-only floor load,
@@ -19,6 +20,7 @@ ROOT=$PWD
 OUT=$ROOT/bench/out
 ROWS=${ROWS:-1000000}
 SMALL=${SMALL:-100000}
+HUGE=${HUGE:-$((2 * ROWS))}
 QUERIES=${QUERIES:-1000}
 PG_QUERIES=${PG_QUERIES:-200}
 BOUND=${BOUND:-1}
@@ -106,10 +108,15 @@ SMALLF=$OUT/roster-$SMALL.csv
 log "generating $BIG and $SMALLF"
 "$GEN" "$ROWS" "$BIG"
 "$GEN" "$SMALL" "$SMALLF"
+SIZES=("$SMALL" "$ROWS")
+if [ "$HUGE" != 0 ]; then
+    "$GEN" "$HUGE" "$OUT/roster-$HUGE.csv"
+    SIZES+=("$HUGE")
+fi
 R[big_mb]=$(du -m "$BIG" | cut -f1)
 
 # --- SQLite import against sqlite3 .import, for each size ------------------------------------
-for n in "$SMALL" "$ROWS"; do
+for n in "${SIZES[@]}"; do
     f=$OUT/roster-$n.csv
     log "sqlite3 .import of $n rows"
     rm -f "$OUT/plain-$n.db"
@@ -123,6 +130,7 @@ for n in "$SMALL" "$ROWS"; do
     timed "sqlite_import_$n" "$DOORSTEP" --db "sqlite://$db" import persons --into "$INTO" "$f" --json
     check_import "sqlite_import_$n" "$n"
     R[sqlite_import_$n.db_mb]=$(du -m "$db" | cut -f1)
+    if [ "$n" = "$HUGE" ]; then rm -f "$db" "$db-wal" "$db-shm"; fi
 done
 
 # --- SQL-only floor: the same rows into the same schema by sqlite3 itself ----------------------
@@ -198,7 +206,7 @@ v() { echo "${R[$1]:-?}"; }
     echo
     echo "| rows | sqlite3 .import s | rows/s | doorstep import s | rows/s | doorstep/.import speed | doorstep CPU s | doorstep peak RSS MiB | sqlite3 peak RSS MiB | created | rejected | households | DB MiB | written GB |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    for n in "$SMALL" "$ROWS"; do
+    for n in "${SIZES[@]}"; do
         cw=$(v "cli_import_$n.wall"); dw=$(v "sqlite_import_$n.wall")
         ratio=$(awk -v c="$cw" -v d="$dw" 'BEGIN { if (d > 0) printf "%.3f", c / d; else print "?" }')
         echo "| $n | $cw | $(rate "$n" "$cw") | $dw | $(rate "$n" "$dw") | $ratio | $(v "sqlite_import_$n.cpu") |" \
