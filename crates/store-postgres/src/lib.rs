@@ -16,6 +16,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 #[allow(missing_docs)]
 mod sql;
 
+mod fast;
+
 /// The PostgreSQL store.
 pub use sql::SqlStore as PgStore;
 
@@ -42,16 +44,7 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
 mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
-    /// A faster writer for new rows, where the backend has one: not yet here (SQLite's is
-    /// `store-sqlite/src/fast.rs`), so every row takes the shared path.
-    pub async fn insert_new(
-        _conn: &mut sqlx::PgConnection,
-        _rows: &[doorstep_store::PersonUpsert],
-        _now: time::OffsetDateTime,
-        _state: &mut LoadState,
-    ) -> StoreResult<Option<crate::sql::persons::Inserted>> {
-        Ok(None)
-    }
+    pub use crate::fast::insert_new;
 
     /// What a write keeps across the batches of one load: nothing here.
     #[derive(Debug, Default)]

@@ -1,0 +1,147 @@
+//! New households and persons written with `COPY`: the batch goes into a temporary table in
+//! one stream, then one `INSERT … SELECT` per table moves what is new. Persons already on file
+//! are left out of the answer, for the shared SQL (`sql::persons::upsert_persons_in`), which
+//! writes their changes and history.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use doorstep_store::{Id, PersonUpsert, StoreResult};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use crate::backend::LoadState;
+use crate::sql::persons::{INSERT_COLS, Inserted, NewPerson};
+use crate::sql::util::db_err;
+
+/// An empty table for the batch, as `COPY` writes it: row number, place, then the person's
+/// columns as stored. It lives as long as the connection (or until its transaction rolls back).
+const STAGE: &str = "DO $$ BEGIN
+    IF to_regclass('pg_temp.import_rows') IS NULL THEN
+        CREATE TEMPORARY TABLE import_rows (
+            i INTEGER NOT NULL, area_id BIGINT NOT NULL, room TEXT NOT NULL, address TEXT NOT NULL,
+            name TEXT NOT NULL, id_type TEXT NOT NULL, id_number TEXT NOT NULL, id_rev TEXT NOT NULL,
+            sex TEXT, birth_date DATE, phone TEXT, phone_rev TEXT, relation TEXT, residency TEXT,
+            tags TEXT NOT NULL);
+    ELSE
+        TRUNCATE import_rows;
+    END IF;
+END $$";
+
+/// Writes the rows whose person is not on file yet, with their households.
+pub async fn insert_new(
+    conn: &mut PgConnection,
+    rows: &[PersonUpsert],
+    now: OffsetDateTime,
+    _state: &mut LoadState,
+) -> StoreResult<Option<Inserted>> {
+    sqlx::query(STAGE)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let mut data = String::with_capacity(rows.len() * 160);
+    for (i, row) in rows.iter().enumerate() {
+        let p = NewPerson::of(&row.fields);
+        let _ = write!(data, "{i}\t{}\t", row.area_id);
+        let cells: [Option<&str>; 13] = [
+            Some(&row.room),
+            Some(&row.address),
+            Some(p.name),
+            Some(p.id_type),
+            Some(p.id_number),
+            Some(&p.id_rev),
+            p.sex,
+            None, // birth date, below
+            p.phone,
+            p.phone_rev.as_deref(),
+            p.relation,
+            p.residency,
+            Some(&p.tags),
+        ];
+        for (c, cell) in cells.iter().enumerate() {
+            if c > 0 {
+                data.push('\t');
+            }
+            match (c, cell, p.birth_date) {
+                (7, _, Some(d)) => data.push_str(&d.to_string()),
+                (_, Some(v), _) => escape(&mut data, v),
+                _ => data.push_str("\\N"),
+            }
+        }
+        data.push('\n');
+    }
+    let mut copy = conn
+        .copy_in_raw("COPY import_rows FROM STDIN")
+        .await
+        .map_err(db_err)?;
+    copy.send(data.into_bytes()).await.map_err(db_err)?;
+    copy.finish().await.map_err(db_err)?;
+
+    let households: Vec<Id> = sqlx::query_scalar(
+        "INSERT INTO households (area_id, room, address, created_at) \
+         SELECT DISTINCT ON (area_id, room) area_id, room, address, $1 FROM import_rows \
+         ORDER BY area_id, room, i \
+         ON CONFLICT DO NOTHING RETURNING area_id",
+    )
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+
+    let by_document: HashMap<(&str, String), usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let doc = r.fields.doc();
+            ((doc.doc_type().code(), doc.number().to_string()), i)
+        })
+        .collect();
+    let created: Vec<(Id, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO persons ({INSERT_COLS}) \
+         SELECT h.id, r.name, r.id_type, r.id_number, r.id_rev, r.sex, r.birth_date, r.phone, \
+                r.phone_rev, r.relation, r.residency, r.tags, $1, $1 \
+         FROM import_rows r JOIN households h ON h.area_id = r.area_id AND h.room = r.room \
+         ORDER BY r.i \
+         ON CONFLICT DO NOTHING RETURNING id, id_type, id_number"
+    )))
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let mut persons: Vec<(usize, Id)> = created
+        .into_iter()
+        .filter_map(|(id, id_type, number)| {
+            by_document
+                .get(&(id_type.as_str(), number))
+                .map(|&i| (i, id))
+        })
+        .collect();
+    persons.sort_unstable();
+    Ok(Some(Inserted {
+        persons,
+        households,
+    }))
+}
+
+/// Appends `v` in `COPY`'s text format: backslash, tab, newline and carriage return escaped.
+fn escape(out: &mut String, v: &str) {
+    for ch in v.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn copy_text_escapes_its_separators() {
+        let mut s = String::new();
+        super::escape(&mut s, "a\tb\\c\nd\re");
+        assert_eq!(s, "a\\tb\\\\c\\nd\\re");
+    }
+}
