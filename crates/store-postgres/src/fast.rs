@@ -34,7 +34,7 @@ pub async fn insert_new(
     rows: &[PersonUpsert],
     now: OffsetDateTime,
     _state: &mut LoadState,
-) -> StoreResult<Option<Inserted>> {
+) -> StoreResult<Inserted> {
     sqlx::query(STAGE)
         .execute(&mut *conn)
         .await
@@ -117,10 +117,10 @@ pub async fn insert_new(
         })
         .collect();
     persons.sort_unstable();
-    Ok(Some(Inserted {
+    Ok(Inserted {
         persons,
         households,
-    }))
+    })
 }
 
 /// Appends `v` in `COPY`'s text format: backslash, tab, newline and carriage return escaped.

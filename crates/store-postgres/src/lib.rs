@@ -65,27 +65,6 @@ mod backend {
         pool.begin().await
     }
 
-    /// How bulk inserts begin.
-    pub const INSERT: &str = "INSERT";
-
-    /// `n` fresh ids for `table`, from its identity sequence.
-    pub async fn reserve_ids(
-        conn: &mut sqlx::PgConnection,
-        table: &str,
-        n: usize,
-    ) -> Result<Vec<i64>, sqlx::Error> {
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        sqlx::query_scalar(
-            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
-        )
-        .bind(table)
-        .bind(i64::try_from(n).unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
-        .await
-    }
-
     /// Starts a bulk load on its own connection: one transaction; PostgreSQL keeps its
     /// indexes up as it goes (dropping them would lock readers out of the table).
     pub async fn bulk_begin(conn: &mut sqlx::PgConnection) -> Result<LoadState, sqlx::Error> {

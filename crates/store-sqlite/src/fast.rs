@@ -27,7 +27,7 @@ pub async fn insert_new(
     rows: &[PersonUpsert],
     now: OffsetDateTime,
     state: &mut LoadState,
-) -> StoreResult<Option<Inserted>> {
+) -> StoreResult<Inserted> {
     let now = now.format(&Rfc3339).map_err(other)?;
     let mut handle = conn.lock_handle().await.map_err(db_err)?;
     let raw = handle.as_raw_handle();
@@ -40,7 +40,7 @@ pub async fn insert_new(
     let done = blocking(|| write(&db, rows, &now, state)).map_err(other);
     drop(db);
     drop(handle);
-    done.map(Some)
+    done
 }
 
 /// Runs `f`, which blocks for a batch's worth of writes, without stalling other tasks of a

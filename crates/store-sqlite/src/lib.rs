@@ -68,25 +68,6 @@ mod backend {
         pool.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// How bulk inserts begin. `OR FAIL` needs no statement journal (a copy of every page a
-    /// statement touches, kept to undo just that statement): a failed insert fails its whole
-    /// transaction anyway.
-    pub const INSERT: &str = "INSERT OR FAIL";
-
-    /// `n` fresh ids for `table`. Safe without a sequence: every write holds the write lock.
-    pub async fn reserve_ids(
-        conn: &mut sqlx::SqliteConnection,
-        table: &str,
-        n: usize,
-    ) -> Result<Vec<i64>, sqlx::Error> {
-        let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COALESCE(MAX(id), 0) FROM {table}"
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok((max + 1..).take(n).collect())
-    }
-
     /// Indexes a bulk load drops at its start and builds once at its end: sorting a million
     /// names once costs a fraction of keeping the index up row by row. The statements are the
     /// migrations' own (a test compares the schema after a bulk load with a fresh one).

@@ -15,12 +15,11 @@ use super::util::Conn;
 use super::util::{
     MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
 };
-use crate::backend::{INSERT, LoadState, Pool, begin_write, insert_new, reserve_ids};
+use crate::backend::{LoadState, Pool, begin_write, insert_new};
 
 /// Columns written for a new person, in bind order.
 pub const INSERT_COLS: &str = "household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, phone_rev, \
      relation, residency, tags, created_at, updated_at";
-pub const INSERT_COL_COUNT: usize = 14;
 
 pub async fn upsert_persons(
     pool: &Pool,
@@ -48,77 +47,64 @@ pub async fn upsert_persons_in(
     let now = OffsetDateTime::now_utc();
     let mut counts = CountDeltas::default();
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
-    let mut households_created = 0;
-    // A backend with a faster way to write new rows (SQLite) writes them first; what is left
-    // are the rows whose person exists, for the common path below.
-    if let Some(done) = insert_new(conn, rows, now, state).await? {
-        households_created += done.households.len() as u64;
-        for area in done.households {
-            counts.household(area, 1);
-        }
-        for (i, id) in done.persons {
-            counts.person(rows[i].area_id, rows[i].fields.tags(), 1);
-            outcomes[i] = Some(RowOutcome {
-                outcome: UpsertOutcome::Created,
-                id,
-                changes: None,
-            });
-        }
+    // The backend's own writer (`store-*/src/fast.rs`) writes every row's household and every
+    // new person in bulk; what is left are the persons already on file.
+    let done = insert_new(conn, rows, now, state).await?;
+    let households_created = done.households.len() as u64;
+    for area in done.households {
+        counts.household(area, 1);
     }
-    let pending: Vec<usize> = (0..rows.len()).filter(|&i| outcomes[i].is_none()).collect();
-    let (households, created) = ensure_households(conn, rows, &pending, now, &mut counts).await?;
-    households_created += created;
-    let existing = existing_persons(conn, rows, &pending).await?;
-
-    let mut to_insert: Vec<(usize, Id)> = Vec::new();
-    let mut history: Vec<(Id, String)> = Vec::new();
-    for &i in &pending {
-        let row = &rows[i];
-        let household_id = households[&(row.area_id, row.room.clone())];
-        let doc = row.fields.doc();
-        match existing.get(&(doc.doc_type().code(), doc.number().to_string())) {
-            None => {
-                counts.person(row.area_id, row.fields.tags(), 1);
-                to_insert.push((i, household_id));
-            }
-            Some((old, old_household)) => {
-                let changes = diff(old, *old_household, &row.fields, household_id, &row.address);
-                if changes.is_empty() {
-                    outcomes[i] = Some(RowOutcome {
-                        outcome: UpsertOutcome::Unchanged,
-                        id: old.id,
-                        changes: None,
-                    });
-                } else {
-                    if *old_household != household_id || old.fields.tags() != row.fields.tags() {
-                        let old_area: i64 =
-                            sqlx::query_scalar("SELECT area_id FROM households WHERE id = $1")
-                                .bind(*old_household)
-                                .fetch_one(&mut *conn)
-                                .await
-                                .map_err(db_err)?;
-                        counts.person(old_area, old.fields.tags(), -1);
-                        counts.person(row.area_id, row.fields.tags(), 1);
-                    }
-                    update_person(conn, old.id, household_id, &row.fields, now).await?;
-                    let changes = Value::Object(changes);
-                    history.push((old.id, changes.to_string()));
-                    outcomes[i] = Some(RowOutcome {
-                        outcome: UpsertOutcome::Updated,
-                        id: old.id,
-                        changes: Some(changes),
-                    });
-                }
-            }
-        }
-    }
-    let ids = insert_persons(conn, rows, &to_insert, now).await?;
-    for (&(i, _), id) in to_insert.iter().zip(ids) {
+    for (i, id) in done.persons {
+        counts.person(rows[i].area_id, rows[i].fields.tags(), 1);
         outcomes[i] = Some(RowOutcome {
             outcome: UpsertOutcome::Created,
             id,
             changes: None,
         });
+    }
+    let pending: Vec<usize> = (0..rows.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let households = find_households(conn, rows, &pending).await?;
+    let existing = existing_persons(conn, rows, &pending).await?;
+
+    let mut history: Vec<(Id, String)> = Vec::new();
+    for &i in &pending {
+        let row = &rows[i];
+        let doc = row.fields.doc();
+        let (Some(&household_id), Some((old, old_household))) = (
+            households.get(&(row.area_id, row.room.clone())),
+            existing.get(&(doc.doc_type().code(), doc.number().to_string())),
+        ) else {
+            return Err(StoreError::Other(
+                "a row was neither written as new nor found on file".into(),
+            ));
+        };
+        let changes = diff(old, *old_household, &row.fields, household_id, &row.address);
+        if changes.is_empty() {
+            outcomes[i] = Some(RowOutcome {
+                outcome: UpsertOutcome::Unchanged,
+                id: old.id,
+                changes: None,
+            });
+        } else {
+            if *old_household != household_id || old.fields.tags() != row.fields.tags() {
+                let old_area: i64 =
+                    sqlx::query_scalar("SELECT area_id FROM households WHERE id = $1")
+                        .bind(*old_household)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                counts.person(old_area, old.fields.tags(), -1);
+                counts.person(row.area_id, row.fields.tags(), 1);
+            }
+            update_person(conn, old.id, household_id, &row.fields, now).await?;
+            let changes = Value::Object(changes);
+            history.push((old.id, changes.to_string()));
+            outcomes[i] = Some(RowOutcome {
+                outcome: UpsertOutcome::Updated,
+                id: old.id,
+                changes: Some(changes),
+            });
+        }
     }
     for chunk in history.chunks(MAX_PARAMS / 5) {
         let sql = format!(
@@ -149,25 +135,22 @@ pub async fn upsert_persons_in(
 
 type HouseholdKey = (Id, String);
 
-/// Finds or creates the household of the `pending` rows; returns their ids and how many were created.
-async fn ensure_households(
+/// The households of the `pending` rows (all written already), by (area, room).
+async fn find_households(
     conn: &mut Conn,
     rows: &[PersonUpsert],
     pending: &[usize],
-    now: OffsetDateTime,
-    counts: &mut CountDeltas,
-) -> StoreResult<(HashMap<HouseholdKey, Id>, u64)> {
-    let mut wanted: HashMap<HouseholdKey, &str> = HashMap::new();
-    for r in pending.iter().map(|&i| &rows[i]) {
-        wanted
-            .entry((r.area_id, r.room.clone()))
-            .or_insert(&r.address);
-    }
+) -> StoreResult<HashMap<HouseholdKey, Id>> {
+    let mut wanted: Vec<HouseholdKey> = pending
+        .iter()
+        .map(|&i| (rows[i].area_id, rows[i].room.clone()))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
     // Row values, so the lookup walks the (area_id, room) index: a plain `room IN (…)` would
     // let the planner pick the room index and scan every "101" of the city.
-    let keys: Vec<&HouseholdKey> = wanted.keys().collect();
-    let mut rows_found = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(MAX_PARAMS / 2) {
+    let mut found = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(MAX_PARAMS / 2) {
         let sql = format!(
             "SELECT id, area_id, room FROM households WHERE (area_id, room) IN (VALUES {})",
             values_clause(chunk.len(), 2, 1)
@@ -176,46 +159,11 @@ async fn ensure_households(
         for (area_id, room) in chunk {
             q = q.bind(*area_id).bind(room.as_str());
         }
-        rows_found.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
-    }
-    let mut found: HashMap<HouseholdKey, Id> = HashMap::new();
-    for (id, area_id, room) in rows_found {
-        if wanted.contains_key(&(area_id, room.clone())) {
+        for (id, area_id, room) in q.fetch_all(&mut *conn).await.map_err(db_err)? {
             found.insert((area_id, room), id);
         }
     }
-    let mut missing: Vec<(&HouseholdKey, &&str)> = wanted
-        .iter()
-        .filter(|(k, _)| !found.contains_key(*k))
-        .collect();
-    let created = missing.len() as u64;
-    // New households go in by (area, room), the order of their unique index.
-    missing.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let ids = reserve_ids(conn, "households", missing.len())
-        .await
-        .map_err(db_err)?;
-    for (chunk, chunk_ids) in missing
-        .chunks(MAX_PARAMS / 5)
-        .zip(ids.chunks(MAX_PARAMS / 5))
-    {
-        let sql = format!(
-            "{INSERT} INTO households (id, area_id, room, address, created_at) VALUES {}",
-            values_clause(chunk.len(), 5, 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for (((area_id, room), address), id) in chunk.iter().zip(chunk_ids) {
-            q = q
-                .bind(*id)
-                .bind(*area_id)
-                .bind(room)
-                .bind(**address)
-                .bind(now);
-            counts.household(*area_id, 1);
-            found.insert((*area_id, room.clone()), *id);
-        }
-        q.execute(&mut *conn).await.map_err(db_err)?;
-    }
-    Ok((found, created))
+    Ok(found)
 }
 
 /// The stored persons with the documents of the `pending` rows, by (type code, number), with
@@ -268,55 +216,6 @@ async fn existing_persons(
     Ok(out)
 }
 
-/// Rows per `INSERT` statement: one statement text, prepared once per connection and reused,
-/// instead of a new text of thousands of placeholders to parse for every batch.
-const INSERT_ROWS: usize = 64;
-
-/// Inserts the new persons of a batch under ids reserved up front (no `RETURNING` rows to read
-/// back); returns their ids in `chunk` order.
-async fn insert_persons(
-    conn: &mut Conn,
-    rows: &[PersonUpsert],
-    chunk: &[(usize, Id)],
-    now: OffsetDateTime,
-) -> StoreResult<Vec<Id>> {
-    let ids = reserve_ids(conn, "persons", chunk.len())
-        .await
-        .map_err(db_err)?;
-    // Rows go in file order, so the table grows at its end. (Inserting in document order, for
-    // the document index, measured 10 % slower.)
-    let full = insert_sql(INSERT_ROWS);
-    for (part, part_ids) in chunk.chunks(INSERT_ROWS).zip(ids.chunks(INSERT_ROWS)) {
-        let sql = if part.len() == INSERT_ROWS {
-            full.clone()
-        } else {
-            insert_sql(part.len())
-        };
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(part.len() == INSERT_ROWS);
-        for (&(i, household_id), &id) in part.iter().zip(part_ids) {
-            let p = NewPerson::of(&rows[i].fields);
-            q = q
-                .bind(id)
-                .bind(household_id)
-                .bind(p.name)
-                .bind(p.id_type)
-                .bind(p.id_number)
-                .bind(p.id_rev)
-                .bind(p.sex)
-                .bind(p.birth_date)
-                .bind(p.phone)
-                .bind(p.phone_rev)
-                .bind(p.relation)
-                .bind(p.residency)
-                .bind(p.tags)
-                .bind(now)
-                .bind(now);
-        }
-        q.execute(&mut *conn).await.map_err(db_err)?;
-    }
-    Ok(ids)
-}
-
 /// What a backend's own writer for new rows ([`crate::backend::insert_new`]) wrote.
 #[derive(Debug, Default)]
 pub struct Inserted {
@@ -359,14 +258,6 @@ impl<'a> NewPerson<'a> {
             tags: tags_json(f.tags()),
         }
     }
-}
-
-/// The `INSERT` of `rows` persons, ids included.
-fn insert_sql(rows: usize) -> String {
-    format!(
-        "{INSERT} INTO persons (id, {INSERT_COLS}) VALUES {}",
-        values_clause(rows, INSERT_COL_COUNT + 1, 1)
-    )
 }
 
 async fn update_person(
