@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use doorstep_store::{Id, PersonUpsert, StoreError, StoreResult};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -87,10 +87,8 @@ fn write(
                     out.households.push(row.area_id);
                     db.last_insert_rowid()
                 } else {
-                    find_household
-                        .query_row(params![row.area_id, row.room], |r| r.get(0))
-                        .optional()?
-                        .ok_or(rusqlite::Error::QueryReturnedNoRows)?
+                    // Already there (the insert did nothing): it cannot be gone since.
+                    find_household.query_row(params![row.area_id, row.room], |r| r.get(0))?
                 };
                 households.insert(key, id);
                 id
