@@ -15,14 +15,15 @@ use crate::sql::persons::{INSERT_COLS, Inserted, NewPerson};
 use crate::sql::util::db_err;
 
 /// An empty table for the batch, as `COPY` writes it: row number, place, then the person's
-/// columns as stored. It lives as long as the connection (or until its transaction rolls back).
+/// columns as stored. It lives as long as the connection (or until its transaction rolls back)
+/// and is emptied at every commit, so no roster lingers in it.
 const STAGE: &str = "DO $$ BEGIN
     IF to_regclass('pg_temp.import_rows') IS NULL THEN
         CREATE TEMPORARY TABLE import_rows (
             i INTEGER NOT NULL, area_id BIGINT NOT NULL, room TEXT NOT NULL, address TEXT NOT NULL,
             name TEXT NOT NULL, id_type TEXT NOT NULL, id_number TEXT NOT NULL, id_rev TEXT NOT NULL,
             sex TEXT, birth_date DATE, phone TEXT, phone_rev TEXT, relation TEXT, residency TEXT,
-            tags TEXT NOT NULL);
+            tags TEXT NOT NULL) ON COMMIT DELETE ROWS;
     ELSE
         TRUNCATE import_rows;
     END IF;
