@@ -242,8 +242,9 @@ pub async fn show(
     }
     let key = doorstep_app::auth::random_hex(16).map_err(|e| PageError::from_app(e, t, &ctx))?;
     posted.fields.insert("idempotency_key".into(), key);
-    let action = format!("/r/{token}");
-    render(&s, &link, &token, &action, t, &posted, 1, &[], &ctx).await
+    FormPage::new(&s, &link, &token, format!("/r/{token}"), t, &ctx)
+        .render(&posted, 1, &[])
+        .await
 }
 
 /// `POST /r/{token}`: adds a member block, or submits the report.
@@ -258,15 +259,15 @@ pub async fn submit(
     let link = reports::open_link(s.store.as_ref(), &token)
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
-    let action = format!("/r/{token}");
-    let (posted, n, input) = match read_post(&s, &link, &token, &action, t, form, &ctx).await? {
+    let page = FormPage::new(&s, &link, &token, format!("/r/{token}"), t, &ctx);
+    let (posted, n, input) = match page.read_post(form).await? {
         Post::Page(page) => return Ok(page),
         Post::Report(posted, n, input) => (posted, n, input),
     };
     let result = reports::submit_with(s.store.as_ref(), &s.places, &token, &input)
         .await
         .map(|done| format!("/r/{token}/receipt/{}", done.report.receipt));
-    saved(&s, &link, &token, &action, t, &posted, n, result, &ctx).await
+    page.saved(&posted, n, result).await
 }
 
 /// `GET /r/{token}/receipt/{receipt}/edit`: the form again, filled in with the stored report,
@@ -314,7 +315,9 @@ pub async fn edit(
     }
     let n = members.len().clamp(1, reports::MAX_MEMBERS);
     let action = format!("/r/{token}/receipt/{receipt}/edit");
-    render(&s, &link, &token, &action, t, &posted, n, &[], &ctx).await
+    FormPage::new(&s, &link, &token, action, t, &ctx)
+        .render(&posted, n, &[])
+        .await
 }
 
 /// `POST /r/{token}/receipt/{receipt}/edit`: adds a member block, or saves the correction.
@@ -330,7 +333,8 @@ pub async fn save_edit(
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let action = format!("/r/{token}/receipt/{receipt}/edit");
-    let (posted, n, input) = match read_post(&s, &link, &token, &action, t, form, &ctx).await? {
+    let page = FormPage::new(&s, &link, &token, action, t, &ctx);
+    let (posted, n, input) = match page.read_post(form).await? {
         Post::Page(page) => return Ok(page),
         Post::Report(posted, n, input) => (posted, n, input),
     };
@@ -338,7 +342,7 @@ pub async fn save_edit(
         reports::correct_with(s.store.as_ref(), &s.places, &token, &report.receipt, &input)
             .await
             .map(|r| format!("/r/{token}/receipt/{}?corrected=1", r.receipt));
-    saved(&s, &link, &token, &action, t, &posted, n, result, &ctx).await
+    page.saved(&posted, n, result).await
 }
 
 /// A posted form: the page to show again (a member block was added), or the report it holds
@@ -348,51 +352,247 @@ enum Post {
     Report(Posted, usize, Box<SubmissionInput>),
 }
 
-/// Reads a posted report form, for both a first submission and a correction.
-#[allow(clippy::too_many_arguments)]
-async fn read_post(
-    s: &AppState,
-    link: &ReportLink,
-    token: &str,
-    action: &str,
+/// One report form being answered: what showing it and saving it need at every step.
+struct FormPage<'a> {
+    s: &'a AppState,
+    link: &'a ReportLink,
+    token: &'a str,
+    /// Where the form posts to.
+    action: String,
     t: T,
-    form: Vec<(String, String)>,
-    ctx: &doorstep_app::access::Ctx,
-) -> Result<Post, PageError> {
-    let posted = Posted {
-        fields: form.into_iter().collect(),
-    };
-    let n = members_posted(&posted);
-    if posted.get("action") == "add" {
-        let more = (n + 1).min(reports::MAX_MEMBERS);
-        let page = render(s, link, token, action, t, &posted, more, &[], ctx).await?;
-        return Ok(Post::Page(page));
-    }
-    let input = input_of(s, link, &posted, n)
-        .await
-        .map_err(|e| PageError::from_app(e.into(), t, ctx))?;
-    Ok(Post::Report(posted, n, Box::new(input)))
+    ctx: &'a doorstep_app::access::Ctx,
 }
 
-/// The answer to a saved report: on to `url`, or the form again with its problems.
-#[allow(clippy::too_many_arguments)]
-async fn saved(
-    s: &AppState,
-    link: &ReportLink,
-    token: &str,
-    action: &str,
-    t: T,
-    posted: &Posted,
-    n: usize,
-    result: Result<String, PublicError>,
-    ctx: &doorstep_app::access::Ctx,
-) -> Result<Response, PageError> {
-    match result {
-        Ok(url) => Ok(Redirect::to(&url).into_response()),
-        Err(PublicError::Invalid(problems)) => {
-            invalid(s, link, token, action, t, posted, n, &problems, ctx).await
+impl<'a> FormPage<'a> {
+    fn new(
+        s: &'a AppState,
+        link: &'a ReportLink,
+        token: &'a str,
+        action: String,
+        t: T,
+        ctx: &'a doorstep_app::access::Ctx,
+    ) -> FormPage<'a> {
+        FormPage {
+            s,
+            link,
+            token,
+            action,
+            t,
+            ctx,
         }
-        Err(e) => Err(page_error(e, t, ctx)),
+    }
+
+    /// Reads a posted report form, for both a first submission and a correction.
+    async fn read_post(&self, form: Vec<(String, String)>) -> Result<Post, PageError> {
+        let posted = Posted {
+            fields: form.into_iter().collect(),
+        };
+        let n = members_posted(&posted);
+        if posted.get("action") == "add" {
+            let more = (n + 1).min(reports::MAX_MEMBERS);
+            let page = self.render(&posted, more, &[]).await?;
+            return Ok(Post::Page(page));
+        }
+        let input = input_of(self.s, self.link, &posted, n)
+            .await
+            .map_err(|e| PageError::from_app(e.into(), self.t, self.ctx))?;
+        Ok(Post::Report(posted, n, Box::new(input)))
+    }
+
+    /// The answer to a saved report: on to `url`, or the form again with the problems at
+    /// their fields (422).
+    async fn saved(
+        &self,
+        posted: &Posted,
+        n: usize,
+        result: Result<String, PublicError>,
+    ) -> Result<Response, PageError> {
+        match result {
+            Ok(url) => Ok(Redirect::to(&url).into_response()),
+            Err(PublicError::Invalid(problems)) => {
+                let mut res = self.render(posted, n, &problems).await?;
+                *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                Ok(res)
+            }
+            Err(e) => Err(page_error(e, self.t, self.ctx)),
+        }
+    }
+
+    /// The form with `n` member blocks, filled in with `posted`, `problems` at their fields.
+    async fn render(
+        &self,
+        posted: &Posted,
+        n: usize,
+        problems: &[FieldProblem],
+    ) -> Result<Response, PageError> {
+        let (s, link, token, action, t, ctx) = (
+            self.s,
+            self.link,
+            self.token,
+            self.action.as_str(),
+            self.t,
+            self.ctx,
+        );
+        let lang = t.0;
+        let purpose = purpose_of(link);
+        let fail = |e: StoreError| PageError::from_app(e.into(), t, ctx);
+        let store = s.store.as_ref();
+        let options = place_options(store, &s.places, link).await.map_err(fail)?;
+        let place = chosen(&options, posted);
+        let err = |path: &str| {
+            problems
+                .iter()
+                .find(|p| p.path == path)
+                .map(|p| p.problem.message(lang))
+        };
+        let rooms = match place {
+            Some(p) => store
+                .households(
+                    &p.area.path,
+                    None,
+                    PageRequest {
+                        offset: 0,
+                        limit: 2000,
+                    },
+                )
+                .await
+                .map_err(fail)?
+                .items
+                .into_iter()
+                .map(|h| h.room)
+                .collect(),
+            None => Vec::new(),
+        };
+        let address_error = [
+            "address.compound",
+            "address.building",
+            "address.unit",
+            "address.room",
+        ]
+        .iter()
+        .find_map(|p| err(p));
+        let text = |name: &str, label: &str, kind: &'static str, required: bool| Input {
+            name: name.to_string(),
+            label: label.to_string(),
+            value: posted.get(name),
+            kind,
+            options: Vec::new(),
+            error: None,
+            required,
+        };
+        let doc_options: Vec<(String, String)> = DocType::ALL
+            .iter()
+            .map(|d| {
+                (
+                    d.code().to_string(),
+                    match lang {
+                        Lang::Zh => d.label_zh(),
+                        Lang::En => d.label_en(),
+                    }
+                    .to_string(),
+                )
+            })
+            .collect();
+        let members = (0..n)
+            .map(|i| {
+                let mut inputs = vec![
+                    text(&format!("m{i}_name"), t.s("name"), "text", true),
+                    Input {
+                        options: doc_options.clone(),
+                        ..text(&format!("m{i}_id_type"), t.s("id_type"), "select", true)
+                    },
+                    text(&format!("m{i}_id_number"), t.s("id_number"), "text", true),
+                    text(&format!("m{i}_phone"), t.s("rf_phone"), "tel", false),
+                    text(&format!("m{i}_relation"), t.s("relation"), "text", false),
+                ];
+                for (input, key) in
+                    inputs
+                        .iter_mut()
+                        .zip(["name", "id_type", "id_number", "phone", "relation"])
+                {
+                    input.error = err(&format!("members[{i}].{key}"));
+                }
+                MemberBlock { no: i + 1, inputs }
+            })
+            .collect();
+        let mut answers = Vec::new();
+        if purpose.asks_from_place() {
+            answers.push((
+                "from_place",
+                text("from_place", t.s("rf_from_place"), "text", true),
+            ));
+        }
+        if purpose.asks_risk_place() {
+            let mut options = vec![(String::new(), t.s("rf_choose").to_string())];
+            options.extend(
+                offered_risk_places(link)
+                    .into_iter()
+                    .map(|p| (p.clone(), p)),
+            );
+            answers.push((
+                "risk_place",
+                Input {
+                    options,
+                    ..text("risk_place", t.s("rf_risk_place"), "select", true)
+                },
+            ));
+        }
+        if purpose != Purpose::Census {
+            let label = match purpose {
+                Purpose::HomeQuarantine => t.s("rf_quarantine_date"),
+                Purpose::RiskVisit => t.s("rf_visit_date"),
+                _ => t.s("rf_arrival_date"),
+            };
+            answers.push(("date", text("date", label, "date", purpose.date_required())));
+        }
+        if purpose.asks_notified_by() {
+            answers.push((
+                "notified_by",
+                text("notified_by", t.s("rf_notified_by"), "text", false),
+            ));
+        }
+        if purpose.asks_health() {
+            answers.push((
+                "symptoms",
+                text("symptoms", t.s("rf_symptoms"), "text", false),
+            ));
+            answers.push((
+                "temperature",
+                text("temperature", t.s("rf_temperature"), "text", false),
+            ));
+        }
+        answers.push(("notes", text("notes", t.s("notes"), "text", false)));
+        let answers = answers
+            .into_iter()
+            .map(|(key, mut input)| {
+                input.error = err(&format!("answers.{key}"));
+                input
+            })
+            .collect();
+        let member_error = err("members");
+        let page = ReportFormPage {
+            t,
+            nav: nav(format!("/r/{token}")),
+            title: purpose.label(lang).to_string(),
+            area_name: link.area_path.name().to_string(),
+            action: action.to_string(),
+            correcting: action != format!("/r/{token}"),
+            choose_place: place.is_none(),
+            places: options.iter().map(|o| (o.id, o.label.clone())).collect(),
+            place_id: place.map_or(0, |p| p.id),
+            place_label: place.map(|p| p.label.clone()).unwrap_or_default(),
+            can_change_place: options.len() > 1,
+            room: posted.get("room"),
+            room_other: posted.get("room_other"),
+            rooms,
+            address_error: address_error.or(member_error),
+            idempotency_key: posted.get("idempotency_key"),
+            members,
+            n,
+            answers,
+            has_errors: !problems.is_empty(),
+        };
+        Ok(page.into_response())
     }
 }
 
@@ -461,204 +661,12 @@ async fn input_of(
     })
 }
 
-/// The form again with the problems at their fields (422).
-#[allow(clippy::too_many_arguments)]
-async fn invalid(
-    s: &AppState,
-    link: &ReportLink,
-    token: &str,
-    action: &str,
-    t: T,
-    posted: &Posted,
-    n: usize,
-    problems: &[FieldProblem],
-    ctx: &doorstep_app::access::Ctx,
-) -> Result<Response, PageError> {
-    let mut res = render(s, link, token, action, t, posted, n, problems, ctx).await?;
-    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(res)
-}
-
 fn chosen<'a>(options: &'a [PlaceOption], posted: &Posted) -> Option<&'a PlaceOption> {
     if options.len() == 1 {
         return options.first();
     }
     let id = posted.get("place").parse::<i64>().ok()?;
     options.iter().find(|o| o.id == id)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn render(
-    s: &AppState,
-    link: &ReportLink,
-    token: &str,
-    action: &str,
-    t: T,
-    posted: &Posted,
-    n: usize,
-    problems: &[FieldProblem],
-    ctx: &doorstep_app::access::Ctx,
-) -> Result<Response, PageError> {
-    let lang = t.0;
-    let purpose = purpose_of(link);
-    let fail = |e: StoreError| PageError::from_app(e.into(), t, ctx);
-    let store = s.store.as_ref();
-    let options = place_options(store, &s.places, link).await.map_err(fail)?;
-    let place = chosen(&options, posted);
-    let err = |path: &str| {
-        problems
-            .iter()
-            .find(|p| p.path == path)
-            .map(|p| p.problem.message(lang))
-    };
-    let rooms = match place {
-        Some(p) => store
-            .households(
-                &p.area.path,
-                None,
-                PageRequest {
-                    offset: 0,
-                    limit: 2000,
-                },
-            )
-            .await
-            .map_err(fail)?
-            .items
-            .into_iter()
-            .map(|h| h.room)
-            .collect(),
-        None => Vec::new(),
-    };
-    let address_error = [
-        "address.compound",
-        "address.building",
-        "address.unit",
-        "address.room",
-    ]
-    .iter()
-    .find_map(|p| err(p));
-    let text = |name: &str, label: &str, kind: &'static str, required: bool| Input {
-        name: name.to_string(),
-        label: label.to_string(),
-        value: posted.get(name),
-        kind,
-        options: Vec::new(),
-        error: None,
-        required,
-    };
-    let doc_options: Vec<(String, String)> = DocType::ALL
-        .iter()
-        .map(|d| {
-            (
-                d.code().to_string(),
-                match lang {
-                    Lang::Zh => d.label_zh(),
-                    Lang::En => d.label_en(),
-                }
-                .to_string(),
-            )
-        })
-        .collect();
-    let members = (0..n)
-        .map(|i| {
-            let mut inputs = vec![
-                text(&format!("m{i}_name"), t.s("name"), "text", true),
-                Input {
-                    options: doc_options.clone(),
-                    ..text(&format!("m{i}_id_type"), t.s("id_type"), "select", true)
-                },
-                text(&format!("m{i}_id_number"), t.s("id_number"), "text", true),
-                text(&format!("m{i}_phone"), t.s("rf_phone"), "tel", false),
-                text(&format!("m{i}_relation"), t.s("relation"), "text", false),
-            ];
-            for (input, key) in
-                inputs
-                    .iter_mut()
-                    .zip(["name", "id_type", "id_number", "phone", "relation"])
-            {
-                input.error = err(&format!("members[{i}].{key}"));
-            }
-            MemberBlock { no: i + 1, inputs }
-        })
-        .collect();
-    let mut answers = Vec::new();
-    if purpose.asks_from_place() {
-        answers.push((
-            "from_place",
-            text("from_place", t.s("rf_from_place"), "text", true),
-        ));
-    }
-    if purpose.asks_risk_place() {
-        let mut options = vec![(String::new(), t.s("rf_choose").to_string())];
-        options.extend(
-            offered_risk_places(link)
-                .into_iter()
-                .map(|p| (p.clone(), p)),
-        );
-        answers.push((
-            "risk_place",
-            Input {
-                options,
-                ..text("risk_place", t.s("rf_risk_place"), "select", true)
-            },
-        ));
-    }
-    if purpose != Purpose::Census {
-        let label = match purpose {
-            Purpose::HomeQuarantine => t.s("rf_quarantine_date"),
-            Purpose::RiskVisit => t.s("rf_visit_date"),
-            _ => t.s("rf_arrival_date"),
-        };
-        answers.push(("date", text("date", label, "date", purpose.date_required())));
-    }
-    if purpose.asks_notified_by() {
-        answers.push((
-            "notified_by",
-            text("notified_by", t.s("rf_notified_by"), "text", false),
-        ));
-    }
-    if purpose.asks_health() {
-        answers.push((
-            "symptoms",
-            text("symptoms", t.s("rf_symptoms"), "text", false),
-        ));
-        answers.push((
-            "temperature",
-            text("temperature", t.s("rf_temperature"), "text", false),
-        ));
-    }
-    answers.push(("notes", text("notes", t.s("notes"), "text", false)));
-    let answers = answers
-        .into_iter()
-        .map(|(key, mut input)| {
-            input.error = err(&format!("answers.{key}"));
-            input
-        })
-        .collect();
-    let member_error = err("members");
-    let page = ReportFormPage {
-        t,
-        nav: nav(format!("/r/{token}")),
-        title: purpose.label(lang).to_string(),
-        area_name: link.area_path.name().to_string(),
-        action: action.to_string(),
-        correcting: action != format!("/r/{token}"),
-        choose_place: place.is_none(),
-        places: options.iter().map(|o| (o.id, o.label.clone())).collect(),
-        place_id: place.map_or(0, |p| p.id),
-        place_label: place.map(|p| p.label.clone()).unwrap_or_default(),
-        can_change_place: options.len() > 1,
-        room: posted.get("room"),
-        room_other: posted.get("room_other"),
-        rooms,
-        address_error: address_error.or(member_error),
-        idempotency_key: posted.get("idempotency_key"),
-        members,
-        n,
-        answers,
-        has_errors: !problems.is_empty(),
-    };
-    Ok(page.into_response())
 }
 
 /// `GET /r/{token}/receipt/{receipt}`: the resident's receipt and what they reported.
