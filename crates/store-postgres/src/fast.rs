@@ -3,10 +3,9 @@
 //! are left out of the answer, for the shared SQL (`sql::persons::upsert_persons_in`), which
 //! writes their changes and history.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use doorstep_store::{Id, PersonUpsert, StoreResult};
+use doorstep_store::{Id, PersonUpsert, StoreError, StoreResult};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
@@ -52,7 +51,7 @@ pub async fn insert_new(
             Some(p.id_number),
             Some(&p.id_rev),
             p.sex,
-            None, // birth date, below
+            p.birth_date.as_deref(),
             p.phone,
             p.phone_rev.as_deref(),
             p.relation,
@@ -63,10 +62,9 @@ pub async fn insert_new(
             if c > 0 {
                 data.push('\t');
             }
-            match (c, cell, p.birth_date) {
-                (7, _, Some(d)) => data.push_str(&d.to_string()),
-                (_, Some(v), _) => escape(&mut data, v),
-                _ => data.push_str("\\N"),
+            match cell {
+                Some(v) => escape(&mut data, v),
+                None => data.push_str("\\N"),
             }
         }
         data.push('\n');
@@ -78,7 +76,7 @@ pub async fn insert_new(
     copy.send(data.into_bytes()).await.map_err(db_err)?;
     copy.finish().await.map_err(db_err)?;
 
-    let households: Vec<Id> = sqlx::query_scalar(
+    let new_households: Vec<Id> = sqlx::query_scalar(
         "INSERT INTO households (area_id, room, address, created_at) \
          SELECT DISTINCT ON (area_id, room) area_id, room, address, $1 FROM import_rows \
          ORDER BY area_id, room, i \
@@ -89,39 +87,41 @@ pub async fn insert_new(
     .await
     .map_err(db_err)?;
 
-    let by_document: HashMap<(&str, String), usize> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let doc = r.fields.doc();
-            ((doc.doc_type().code(), doc.number().to_string()), i)
-        })
-        .collect();
-    let created: Vec<(Id, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO persons ({INSERT_COLS}) \
-         SELECT h.id, r.name, r.id_type, r.id_number, r.id_rev, r.sex, r.birth_date, r.phone, \
-                r.phone_rev, r.relation, r.residency, r.tags, $1, $1 \
-         FROM import_rows r JOIN households h ON h.area_id = r.area_id AND h.room = r.room \
-         ORDER BY r.i \
-         ON CONFLICT DO NOTHING RETURNING id, id_type, id_number"
+    // Every row with its household and, if its person was new, the new id, in row order.
+    let placed: Vec<(i32, Id, Option<Id>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH placed AS MATERIALIZED ( \
+             SELECT r.*, h.id AS household_id FROM import_rows r \
+             JOIN households h ON h.area_id = r.area_id AND h.room = r.room), \
+         new AS ( \
+             INSERT INTO persons ({INSERT_COLS}) \
+             SELECT household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, \
+                    phone_rev, relation, residency, tags, $1, $1 \
+             FROM placed ORDER BY i \
+             ON CONFLICT DO NOTHING RETURNING id, id_rev, id_type) \
+         SELECT p.i, p.household_id, new.id FROM placed p \
+         LEFT JOIN new ON new.id_rev = p.id_rev AND new.id_type = p.id_type \
+         ORDER BY p.i"
     )))
     .bind(now)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
-    let mut persons: Vec<(usize, Id)> = created
-        .into_iter()
-        .filter_map(|(id, id_type, number)| {
-            by_document
-                .get(&(id_type.as_str(), number))
-                .map(|&i| (i, id))
-        })
-        .collect();
-    persons.sort_unstable();
-    Ok(Inserted {
-        persons,
-        households,
-    })
+    if placed.len() != rows.len() {
+        return Err(StoreError::Other(
+            "a row of the batch found no household".into(),
+        ));
+    }
+    let mut out = Inserted {
+        new_households,
+        ..Inserted::default()
+    };
+    for (i, household, new) in placed {
+        out.households.push(household);
+        if let Some(id) = new {
+            out.persons.push((i as usize, id));
+        }
+    }
+    Ok(out)
 }
 
 /// Appends `v` in `COPY`'s text format: backslash, tab, newline and carriage return escaped.

@@ -49,12 +49,16 @@ pub async fn upsert_persons_in(
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
     // The backend's own writer (`store-*/src/fast.rs`) writes every row's household and every
     // new person in bulk; what is left are the persons already on file.
-    let done = insert_new(conn, rows, now, state).await?;
-    let households_created = done.households.len() as u64;
-    for area in done.households {
+    let Inserted {
+        households,
+        persons,
+        new_households,
+    } = insert_new(conn, rows, now, state).await?;
+    let households_created = new_households.len() as u64;
+    for area in new_households {
         counts.household(area, 1);
     }
-    for (i, id) in done.persons {
+    for (i, id) in persons {
         counts.person(rows[i].area_id, rows[i].fields.tags(), 1);
         outcomes[i] = Some(RowOutcome {
             outcome: UpsertOutcome::Created,
@@ -63,17 +67,16 @@ pub async fn upsert_persons_in(
         });
     }
     let pending: Vec<usize> = (0..rows.len()).filter(|&i| outcomes[i].is_none()).collect();
-    let households = find_households(conn, rows, &pending).await?;
     let existing = existing_persons(conn, rows, &pending).await?;
 
     let mut history: Vec<(Id, String)> = Vec::new();
     for &i in &pending {
         let row = &rows[i];
         let doc = row.fields.doc();
-        let (Some(&household_id), Some((old, old_household))) = (
-            households.get(&(row.area_id, row.room.clone())),
-            existing.get(&(doc.doc_type().code(), doc.number().to_string())),
-        ) else {
+        let household_id = households[i];
+        let Some((old, old_household)) =
+            existing.get(&(doc.doc_type().code(), doc.number().to_string()))
+        else {
             return Err(StoreError::Other(
                 "a row was neither written as new nor found on file".into(),
             ));
@@ -133,39 +136,6 @@ pub async fn upsert_persons_in(
     })
 }
 
-type HouseholdKey = (Id, String);
-
-/// The households of the `pending` rows (all written already), by (area, room).
-async fn find_households(
-    conn: &mut Conn,
-    rows: &[PersonUpsert],
-    pending: &[usize],
-) -> StoreResult<HashMap<HouseholdKey, Id>> {
-    let mut wanted: Vec<HouseholdKey> = pending
-        .iter()
-        .map(|&i| (rows[i].area_id, rows[i].room.clone()))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    // Row values, so the lookup walks the (area_id, room) index: a plain `room IN (…)` would
-    // let the planner pick the room index and scan every "101" of the city.
-    let mut found = HashMap::with_capacity(wanted.len());
-    for chunk in wanted.chunks(MAX_PARAMS / 2) {
-        let sql = format!(
-            "SELECT id, area_id, room FROM households WHERE (area_id, room) IN (VALUES {})",
-            values_clause(chunk.len(), 2, 1)
-        );
-        let mut q = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql)).persistent(false);
-        for (area_id, room) in chunk {
-            q = q.bind(*area_id).bind(room.as_str());
-        }
-        for (id, area_id, room) in q.fetch_all(&mut *conn).await.map_err(db_err)? {
-            found.insert((area_id, room), id);
-        }
-    }
-    Ok(found)
-}
-
 /// The stored persons with the documents of the `pending` rows, by (type code, number), with
 /// their household.
 async fn existing_persons(
@@ -219,10 +189,12 @@ async fn existing_persons(
 /// What a backend's own writer for new rows ([`crate::backend::insert_new`]) wrote.
 #[derive(Debug, Default)]
 pub struct Inserted {
+    /// Each row's household, created or found, in row order.
+    pub households: Vec<Id>,
     /// The rows written as new persons: their index in the batch and their new id.
     pub persons: Vec<(usize, Id)>,
     /// The area of each household created.
-    pub households: Vec<Id>,
+    pub new_households: Vec<Id>,
 }
 
 /// A new person's values as stored, in the order of [`INSERT_COLS`] from `name` on: the one
@@ -233,7 +205,8 @@ pub struct NewPerson<'a> {
     pub id_number: &'a str,
     pub id_rev: String,
     pub sex: Option<&'static str>,
-    pub birth_date: Option<time::Date>,
+    /// `YYYY-MM-DD`, as sqlx writes a date to SQLite and PostgreSQL reads one.
+    pub birth_date: Option<String>,
     pub phone: Option<&'a str>,
     pub phone_rev: Option<String>,
     pub relation: Option<&'a str>,
@@ -250,7 +223,7 @@ impl<'a> NewPerson<'a> {
             id_number: f.doc().number(),
             id_rev: reversed(f.doc().number()),
             sex: f.sex().map(|s| s.code()),
-            birth_date: f.birth_date(),
+            birth_date: f.birth_date().map(|d| d.to_string()),
             phone,
             phone_rev: phone.map(reversed),
             relation: f.relation(),
@@ -763,4 +736,23 @@ pub async fn tag_counts(pool: &Pool, area: &AreaPath) -> StoreResult<Vec<(String
     .await
     .map_err(db_err)?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, format_description};
+
+    /// `NewPerson` writes a birth date as its `Display` text: the text sqlx writes for a
+    /// `time::Date` (so SQLite rows read back), and one PostgreSQL's `COPY` reads.
+    #[test]
+    fn dates_read_as_sqlx_writes_them() {
+        let sqlx_format = format_description!("[year]-[month]-[day]");
+        for d in [
+            date!(1940 - 01 - 01),
+            date!(2026 - 11 - 29),
+            date!(0987 - 12 - 31),
+        ] {
+            assert_eq!(Some(d.to_string()), d.format(&sqlx_format).ok());
+        }
+    }
 }
