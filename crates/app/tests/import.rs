@@ -5,7 +5,6 @@ mod common;
 
 use common::*;
 use doorstep_core::{AreaPath, DocType};
-use doorstep_store::{PageRequest, PersonQuery};
 use doorstep_testkit::{TestDb, both_backends};
 
 both_backends!(
@@ -150,18 +149,7 @@ both_backends!(
             .unwrap();
         assert_eq!(zhao.fields.phone().unwrap().as_str(), "13800000002");
         assert_eq!(zhao.address, "A1号楼201");
-        let all = store
-            .search_persons(&PersonQuery {
-                text: None,
-                area: None,
-                page: PageRequest {
-                    offset: 0,
-                    limit: 10,
-                },
-                count_cap: None,
-            })
-            .await
-            .unwrap();
+        let all = store.search_persons(&q(None, None)).await.unwrap();
         assert_eq!(all.total, 2);
     }
 );
@@ -440,22 +428,14 @@ both_backends!(
             assert_eq!(li.fields.phone().unwrap().as_str(), "13900005678");
             assert!(li.address.starts_with("佳纷天地3号楼2单元"));
             // The rebuilt indexes answer name, phone-tail and room searches.
-            for q in ["李", "5678", "1201"] {
+            for text in ["李", "5678", "1201"] {
                 let found = store
-                    .search_persons(&PersonQuery {
-                        text: Some(q.into()),
-                        area: Some(AreaPath::parse(area).unwrap()),
-                        page: PageRequest {
-                            offset: 0,
-                            limit: 10,
-                        },
-                        count_cap: None,
-                    })
+                    .search_persons(&q(Some(text), Some(area)))
                     .await
                     .unwrap();
                 assert!(
                     found.items.iter().any(|p| p.id == li.id),
-                    "bulk {bulk}: {q} finds 李娜"
+                    "bulk {bulk}: {text} finds 李娜"
                 );
             }
             let tree = store

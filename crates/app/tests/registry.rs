@@ -5,20 +5,8 @@ mod common;
 
 use common::*;
 use doorstep_core::{AreaKind, AreaPath};
-use doorstep_store::{PageRequest, PersonQuery, StoreError};
+use doorstep_store::{PageRequest, StoreError};
 use doorstep_testkit::{TestDb, both_backends};
-
-fn q(text: Option<&str>, area: Option<&str>) -> PersonQuery {
-    PersonQuery {
-        text: text.map(str::to_string),
-        area: area.map(|a| AreaPath::parse(a).unwrap()),
-        page: PageRequest {
-            offset: 0,
-            limit: 50,
-        },
-        count_cap: None,
-    }
-}
 
 both_backends!(area_tree_rules, async |db: &TestDb| {
     let store = db.store.as_ref();

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use doorstep_app::import::{ImportOptions, ImportReport, import_persons};
 use doorstep_core::{AreaPath, Lang};
-use doorstep_store::{Actor, Store};
+use doorstep_store::{Actor, PageRequest, PersonQuery, Store};
 
 /// The community every test imports into.
 pub const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
@@ -63,3 +63,16 @@ pub fn id(n: u16, male: bool) -> String {
 
 pub const HEADER: &str =
     "姓名,证件类型,证件号码,性别,联系电话,小区,楼栋,单元,房号,与户主关系,居住类型,标签\n";
+
+/// A search for `text` (or everyone) in `area` (or everywhere): the first 50, counted exactly.
+pub fn q(text: Option<&str>, area: Option<&str>) -> PersonQuery {
+    PersonQuery {
+        text: text.map(str::to_string),
+        area: area.map(|a| AreaPath::parse(a).unwrap()),
+        page: PageRequest {
+            offset: 0,
+            limit: 50,
+        },
+        count_cap: None,
+    }
+}
