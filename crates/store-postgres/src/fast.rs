@@ -1,6 +1,6 @@
 //! New households and persons written with `COPY`: the batch goes into a temporary table in
 //! one stream, then one `INSERT … SELECT` per table moves what is new. Persons already on file
-//! are left out of the answer, for the shared SQL (`sql::persons::upsert_persons_in`), which
+//! are left to the shared SQL (`sql::persons::upsert_persons_in`), which
 //! writes their changes and history.
 
 use std::fmt::Write as _;
@@ -28,7 +28,8 @@ const STAGE: &str = "DO $$ BEGIN
     END IF;
 END $$";
 
-/// Writes the rows whose person is not on file yet, with their households.
+/// Writes every row's household (if missing) and every person not on file yet; answers each
+/// row's household and the new persons' ids. A person already on file is left untouched.
 pub async fn insert_new(
     conn: &mut PgConnection,
     rows: &[PersonUpsert],

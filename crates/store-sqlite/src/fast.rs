@@ -20,8 +20,8 @@ use crate::backend::{DOCUMENT_INDEX, LoadState};
 use crate::sql::persons::{INSERT_COLS, Inserted, NewPerson};
 use crate::sql::util::db_err;
 
-/// Writes the rows whose person is not on file yet, with their households; rows whose
-/// document is already stored are left out of the answer (and untouched).
+/// Writes every row's household (if missing) and every person not on file yet; answers each
+/// row's household and the new persons' ids. A person already on file is left untouched.
 pub async fn insert_new(
     conn: &mut SqliteConnection,
     rows: &[PersonUpsert],

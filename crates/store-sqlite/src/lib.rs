@@ -2,7 +2,8 @@
 //!
 //! The SQL itself is shared with PostgreSQL (`crates/store/sql`); this crate owns what is
 //! SQLite's own: connection settings (WAL, `synchronous=NORMAL`, foreign keys, a busy
-//! timeout), `BEGIN IMMEDIATE` for writes, constraint names and the migrations.
+//! timeout, a memory map), `BEGIN IMMEDIATE` for writes, constraint names, what a bulk load
+//! defers, the writer of new rows (`fast.rs`) and the migrations.
 #![deny(unsafe_code)]
 
 use std::str::FromStr;
@@ -112,9 +113,9 @@ mod backend {
             "PRAGMA mmap_size = 0",
             "PRAGMA temp_store = FILE",
             "PRAGMA threads = 2",
-            // A foreign key check makes every multi-row insert keep a statement journal (a
-            // copy of each page it touches). The load writes only household ids it has just
-            // read or created in its own transaction; tests check the keys after a load.
+            // Each new row's foreign keys would be looked up (a household per person, an area
+            // per household). The load writes only household ids it has just read or created
+            // in its own transaction; tests check the keys after a load.
             "PRAGMA foreign_keys = OFF",
             "BEGIN IMMEDIATE",
         ] {
@@ -143,6 +144,8 @@ mod backend {
         state: LoadState,
     ) -> Result<(), sqlx::Error> {
         let document = state.deferred_documents.map(|_| &DOCUMENT_INDEX);
+        // The sorters take their memory budget from the page cache size: 16 MiB sorts faster
+        // here than 64 MiB (7.1–7.3 s against 8.4 s for a million rows) and holds less.
         sqlx::query("PRAGMA cache_size = -16384")
             .execute(&mut *conn)
             .await?;
