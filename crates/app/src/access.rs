@@ -6,7 +6,7 @@
 //! the table in `doorstep_core::role`.
 
 use doorstep_core::{AreaPath, Role};
-use doorstep_store::{NewAudit, User};
+use doorstep_store::{Actor, NewAudit, User};
 
 use crate::error::{AppError, AppResult};
 
@@ -80,6 +80,16 @@ impl Principal {
             return Err(AppError::Forbidden);
         }
         Ok(())
+    }
+
+    /// This user as the author of changes made through `source` (`import`, `form`, `report`):
+    /// files on record outside the user's area are refused by the store, not moved.
+    pub fn actor(&self, source: &str) -> Actor {
+        Actor {
+            name: self.user.username.clone(),
+            source: source.to_string(),
+            within: (self.user.role != Role::Admin).then(|| self.user.area_path.clone()),
+        }
     }
 
     /// An audit entry of something this user did: `object` is (kind, id); `area` defaults to the

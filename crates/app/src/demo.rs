@@ -253,6 +253,7 @@ pub async fn load(store: &dyn Store) -> Result<ImportReport, StoreError> {
     let actor = Actor {
         name: "demo".to_string(),
         source: "demo".to_string(),
+        within: None,
     };
     let columns = Field::ALL
         .iter()

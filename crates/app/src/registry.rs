@@ -5,8 +5,8 @@ use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
 use doorstep_core::{AreaPath, PersonFields, Problem};
 use doorstep_store::{
-    Actor, Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery,
-    PersonUpsert, Store, UpsertOutcome,
+    Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery, PersonUpsert,
+    Store, UpsertOutcome,
 };
 use serde_json::{Value, json};
 
@@ -320,16 +320,8 @@ impl<'a> Registry<'a> {
             .ok_or(AppError::NotFound)?;
         self.who.authorize(Action::Write, &h.area_path)?;
         let fields = PersonFields::parse(input, today()).map_err(AppError::Validation)?;
-        if let Some(existing) = self
-            .store
-            .person_by_document(fields.doc().doc_type(), fields.doc().number())
-            .await?
-        {
-            // Moving someone in from outside one's area would let a worker read a stranger's file.
-            if !self.who.covers(&existing.area_path) {
-                return Err(AppError::Conflict("person_registered_elsewhere".into()));
-            }
-        }
+        // A file on record outside the user's area is refused by the store (moving it in would
+        // let a worker read a stranger's file): `save` answers person_registered_elsewhere.
         self.save(&h, fields).await
     }
 
@@ -350,10 +342,7 @@ impl<'a> Registry<'a> {
     }
 
     async fn save(&self, h: &Household, fields: PersonFields) -> AppResult<PersonView> {
-        let actor = Actor {
-            name: self.who.user.username.clone(),
-            source: "form".into(),
-        };
+        let actor = self.who.actor("form");
         let upsert = PersonUpsert {
             area_id: h.area_id,
             room: h.room.clone(),
@@ -386,6 +375,9 @@ impl<'a> Registry<'a> {
                 .await?
             }
             UpsertOutcome::Unchanged => {}
+            UpsertOutcome::Refused => {
+                return Err(AppError::Conflict("person_registered_elsewhere".into()));
+            }
         }
         let p = self.store.person(row.id).await?.ok_or(AppError::NotFound)?;
         Ok(PersonView::new(p, false))
@@ -432,10 +424,7 @@ impl<'a> Registry<'a> {
         self.who.authorize(Action::Write, area)?;
         let opts = ImportOptions {
             into: area.clone(),
-            actor: Actor {
-                name: self.who.user.username.clone(),
-                source: "import".into(),
-            },
+            actor: self.who.actor("import"),
             lang,
             keep_rejects: true,
             bulk: None,

@@ -277,6 +277,7 @@ both_backends!(
             actor: doorstep_store::Actor {
                 name: "t".into(),
                 source: "import".into(),
+                within: None,
             },
             lang: doorstep_core::Lang::Zh,
             keep_rejects: false,

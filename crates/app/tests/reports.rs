@@ -7,11 +7,11 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::access::Ctx;
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;
 use doorstep_app::reports::*;
-use doorstep_app::users::{By, create_user};
+use doorstep_app::users::By;
 use doorstep_core::{AreaKind, AreaPath, Role};
 use doorstep_store::{PageRequest, ReportStatus, Store};
 use doorstep_testkit::{TestDb, both_backends};
@@ -56,20 +56,6 @@ async fn place(store: &dyn Store) {
     );
     let r = import(store, &f).await;
     assert_eq!(r.created, 1, "{:?}", r.errors);
-}
-
-async fn who(store: &dyn Store, name: &str, role: Role, area: &str) -> Principal {
-    let user = create_user(
-        store,
-        By::Cli,
-        name,
-        role,
-        &AreaPath::parse(area).unwrap(),
-        "a-long-password",
-    )
-    .await
-    .unwrap();
-    Principal { user }
 }
 
 fn member(name: &str, id_number: &str, phone: &str, relation: &str) -> MemberInput {

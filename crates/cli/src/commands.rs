@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use doorstep_app::access::{Action, Ctx, Principal};
 use doorstep_app::export::{SheetFormat, export_persons, write_rejects};
 use doorstep_app::import::{ImportOptions, import_persons};
 use doorstep_app::{demo, open_store};
@@ -57,9 +58,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     file,
                     json,
                     rejects,
+                    as_user,
                 },
         } => {
-            return import(store, &into, file, json, rejects, lang).await;
+            let who = match as_user {
+                Some(name) => Some(principal(store.as_ref(), &name, lang).await?),
+                None => None,
+            };
+            return import(store, &into, file, json, rejects, who, lang).await;
         }
         Command::Export {
             what:
@@ -276,21 +282,49 @@ fn print_tree(all: &[AreaCount], lang: Lang) {
     }
 }
 
+/// The enabled user named `name`, to act as.
+async fn principal(store: &dyn Store, name: &str, lang: Lang) -> Result<Principal> {
+    match store.user_for_login(name).await? {
+        Some((user, _)) if !user.disabled => Ok(Principal { user }),
+        _ => bail!(
+            "{}{name}",
+            lang.pick("用户不存在或已停用：", "no such enabled user: ")
+        ),
+    }
+}
+
 async fn import(
     store: Arc<dyn Store>,
     into: &str,
     file: std::path::PathBuf,
     json_out: bool,
     rejects: Option<std::path::PathBuf>,
+    who: Option<Principal>,
     lang: Lang,
 ) -> Result<ExitCode> {
     let into = parse_path(into, lang)?;
-    let opts = ImportOptions {
-        into,
-        actor: Actor {
+    let actor = match &who {
+        Some(who) => {
+            if who.authorize(Action::Write, &into).is_err() {
+                bail!(
+                    "{}{into}",
+                    lang.pick(
+                        "该用户不能向此区域导入（区域不存在或不在其负责范围内）：",
+                        "this user may not import into this area (it does not exist or lies outside theirs): "
+                    )
+                );
+            }
+            who.actor("import")
+        }
+        None => Actor {
             name: "cli".to_string(),
             source: "import".to_string(),
+            within: None,
         },
+    };
+    let opts = ImportOptions {
+        into,
+        actor,
         lang,
         keep_rejects: rejects.is_some(),
         bulk: None,
@@ -332,7 +366,19 @@ async fn import(
     let r = &report;
     let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,
         "unchanged": r.unchanged, "rejected": r.rejected, "households_created": r.households_created});
-    cli_audit(store.as_ref(), "persons.import", &opts.into, counts).await?;
+    match &who {
+        Some(who) => {
+            let entry = who.audit_entry(
+                &Ctx::default(),
+                "persons.import",
+                None,
+                Some(&opts.into),
+                counts,
+            );
+            store.audit(&entry).await?;
+        }
+        None => cli_audit(store.as_ref(), "persons.import", &opts.into, counts).await?,
+    }
     if let (Some(path), false) = (&rejects, report.rejects.is_empty()) {
         write_rejects(path, &report.headers, &report.rejects, lang)?;
     }

@@ -175,6 +175,11 @@ pub enum ImportWhat {
         /// Write the rejected rows, with a reason column, to this XLSX file.
         #[arg(long)]
         rejects: Option<PathBuf>,
+        /// Import as this user: only into their area, and a row whose person is on file
+        /// outside it is rejected. Without it the command acts for the office that holds the
+        /// database, everywhere.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: Option<String>,
     },
 }
 

@@ -239,3 +239,110 @@ both_backends!(users_from_the_command_line, async |db: &TestDb| {
     let (user, _) = db.store.user_for_login("wang").await.unwrap().unwrap();
     assert!(user.disabled);
 });
+
+both_backends!(
+    an_import_as_a_user_refuses_files_outside_their_area,
+    async |db: &TestDb| {
+        use doorstep_app::users::{By, create_user};
+        use doorstep_core::{AreaPath, DocType, Role};
+        let url = db.url.as_str();
+        let store = db.store.as_ref();
+        doorstep_testkit::demo_community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let office = dir.path().join("office.csv");
+        std::fs::write(
+            &office,
+            format!(
+                "姓名,身份证号,手机号,小区,楼栋,单元,房号\n受害人,{},13911112222,钱塘衣城,5,1,502\n",
+                valid_id(31)
+            ),
+        )
+        .unwrap();
+        ok(&doorstep(&[
+            "--db",
+            url,
+            "import",
+            "persons",
+            "--into",
+            "二七区/京广路街道/祥云社区",
+            office.to_str().unwrap(),
+        ]));
+        let compound = "二七区/京广路街道/祥云社区/佳纷天地";
+        store
+            .ensure_child_area(
+                &store
+                    .area_by_path(&AreaPath::parse("二七区/京广路街道/祥云社区").unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                doorstep_core::AreaKind::Compound,
+                "佳纷天地",
+            )
+            .await
+            .unwrap();
+        create_user(
+            store,
+            By::Cli,
+            "worker",
+            Role::GridWorker,
+            &AreaPath::parse(compound).unwrap(),
+            "a-long-password",
+        )
+        .await
+        .unwrap();
+        let attack = dir.path().join("attack.csv");
+        std::fs::write(
+            &attack,
+            format!(
+                "姓名,身份证号,手机号,小区,楼栋,单元,房号\r\n冒名,{},13800000000,佳纷天地,1,1,101\r\n",
+                valid_id(31)
+            ),
+        )
+        .unwrap();
+        let out = ok(&doorstep(&[
+            "--db",
+            url,
+            "import",
+            "persons",
+            "--as",
+            "worker",
+            "--into",
+            compound,
+            attack.to_str().unwrap(),
+            "--json",
+        ]));
+        let r: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(r["rejected"], 1, "{r}");
+        assert_eq!(r["errors"][0]["code"], "person_registered_elsewhere");
+        let p = store
+            .person_by_document(DocType::ResidentId, &valid_id(31))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(p.address.starts_with("钱塘衣城"), "{}", p.address);
+        // Outside their area the user cannot import at all.
+        let outside = doorstep(&[
+            "--db",
+            url,
+            "import",
+            "persons",
+            "--as",
+            "worker",
+            "--into",
+            "二七区/京广路街道/祥云社区",
+            attack.to_str().unwrap(),
+        ]);
+        assert!(!outside.status.success());
+        assert!(String::from_utf8_lossy(&outside.stderr).contains("不能向此区域导入"));
+        let audit = store
+            .audit_entries(&doorstep_store::AuditQuery::default())
+            .await
+            .unwrap();
+        assert!(
+            audit
+                .items
+                .iter()
+                .any(|e| e.action == "persons.import" && e.username == "worker")
+        );
+    }
+);

@@ -60,6 +60,9 @@ pub enum Problem {
     DuplicateMember,
     /// A value that is not one of the offered choices.
     Choice,
+    /// The document is on file outside the user's area: the row may not move or change that
+    /// file (and the message names no one).
+    RegisteredElsewhere,
 }
 
 impl Problem {
@@ -90,6 +93,7 @@ impl Problem {
             Problem::Temperature => "temperature_invalid",
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
+            Problem::RegisteredElsewhere => "person_registered_elsewhere",
         }
     }
 
@@ -182,6 +186,10 @@ impl Problem {
                 "this document number is already given for another member",
             ),
             Problem::Choice => lang.pick("请从列出的选项中选择", "choose one of the listed options"),
+            Problem::RegisteredElsewhere => lang.pick(
+                "该证件已登记在您负责的区域以外，不能在此导入或修改；请联系社区核实",
+                "this document is registered outside your area and cannot be imported or changed here; ask the community office",
+            ),
         };
         s.to_string()
     }

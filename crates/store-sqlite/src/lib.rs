@@ -103,6 +103,14 @@ mod backend {
         pub deferred_documents: Option<crate::fast::SeenFilter>,
     }
 
+    impl LoadState {
+        /// Whether the registry held no person when this load began and no document has
+        /// repeated since (every person on file is one this load wrote).
+        pub fn registry_was_empty(&self) -> bool {
+            self.deferred_documents.is_some()
+        }
+    }
+
     /// Starts a bulk load on its own connection: a larger page cache, two sorter threads for
     /// the index builds (SQLite uses them only with file-backed temporary storage), no
     /// foreign key checks, the write lock, and the deferred indexes dropped. Readers keep

@@ -62,6 +62,7 @@ async fn load_one(load: &mut dyn Load, community: &Area) -> Area {
     let actor = Actor {
         name: "test".into(),
         source: "import".into(),
+        within: None,
     };
     let row = PersonUpsert {
         area_id: building.id,

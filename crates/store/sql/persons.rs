@@ -37,13 +37,104 @@ pub async fn upsert_persons(
 }
 
 /// [`upsert_persons`] inside a transaction the caller holds; `state` is what the backend keeps
-/// across the batches of one load.
+/// across the batches of one load. Rows whose document is on file outside the actor's area
+/// ([`Actor::within`]) are refused before anything is written, so such a file is neither moved
+/// nor changed and no household is created for the row.
 pub async fn upsert_persons_in(
     conn: &mut Conn,
     actor: &Actor,
     rows: &[PersonUpsert],
     state: &mut LoadState,
 ) -> StoreResult<UpsertReport> {
+    let refused = match &actor.within {
+        // A load into an empty registry writes only inside the actor's area.
+        Some(area) if !state.registry_was_empty() => filed_outside(conn, rows, area).await?,
+        _ => Vec::new(),
+    };
+    if refused.is_empty() {
+        return write_rows(conn, actor, rows, state).await;
+    }
+    let kept: Vec<PersonUpsert> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| refused.binary_search(i).is_err())
+        .map(|(_, r)| r.clone())
+        .collect();
+    let written = write_rows(conn, actor, &kept, state).await?;
+    let mut written_outcomes = written.outcomes.into_iter();
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for i in 0..rows.len() {
+        if refused.binary_search(&i).is_ok() {
+            outcomes.push(RowOutcome {
+                outcome: UpsertOutcome::Refused,
+                id: 0,
+                changes: None,
+            });
+        } else {
+            outcomes.push(written_outcomes.next().ok_or_else(|| {
+                StoreError::Other("a kept row of the batch has no outcome".into())
+            })?);
+        }
+    }
+    Ok(UpsertReport {
+        outcomes,
+        households_created: written.households_created,
+    })
+}
+
+/// The indexes (ascending) of the rows whose document is on file in a household outside `area`.
+async fn filed_outside(
+    conn: &mut Conn,
+    rows: &[PersonUpsert],
+    area: &AreaPath,
+) -> StoreResult<Vec<usize>> {
+    let (a, b, c) = subtree_bounds(area);
+    let mut outside: std::collections::HashSet<(String, String)> = Default::default();
+    let mut revs: Vec<String> = rows
+        .iter()
+        .map(|r| reversed(r.fields.doc().number()))
+        .collect();
+    revs.sort_unstable();
+    revs.dedup();
+    for chunk in revs.chunks(MAX_PARAMS) {
+        let n = chunk.len();
+        let sql = format!(
+            "SELECT p.id_type, p.id_rev FROM persons p CROSS JOIN households h CROSS JOIN areas ha \
+             WHERE p.id_rev IN ({}) AND h.id = p.household_id AND ha.id = h.area_id \
+             AND NOT (ha.path = {} OR (ha.path >= {} AND ha.path < {}))",
+            list_clause(n, 1),
+            list_clause(1, n + 1),
+            list_clause(1, n + 2),
+            list_clause(1, n + 3),
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql)).persistent(false);
+        for r in chunk {
+            q = q.bind(r);
+        }
+        q = q.bind(&a).bind(&b).bind(&c);
+        outside.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
+    }
+    Ok(rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            let doc = r.fields.doc();
+            outside.contains(&(doc.doc_type().code().to_string(), reversed(doc.number())))
+        })
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// Writes rows none of which is refused: new ones by the backend's writer, the rest by diff.
+async fn write_rows(
+    conn: &mut Conn,
+    actor: &Actor,
+    rows: &[PersonUpsert],
+    state: &mut LoadState,
+) -> StoreResult<UpsertReport> {
+    if rows.is_empty() {
+        return Ok(UpsertReport::default());
+    }
     let now = OffsetDateTime::now_utc();
     let mut counts = CountDeltas::default();
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];

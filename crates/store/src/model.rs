@@ -86,13 +86,17 @@ pub struct PersonWithPlace {
     pub room: String,
 }
 
-/// Who is making a change, for the history.
+/// Who is making a change, for the history, and where they may make it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// The user name, or `cli` / `demo` for local tools.
     pub name: String,
     /// Through what: `import`, `api`, `form`, `demo`.
     pub source: String,
+    /// The area the actor may change files in: a row whose document is on file outside it is
+    /// refused ([`UpsertOutcome::Refused`]) and that file is neither moved nor changed.
+    /// `None`: anywhere (the administrator, the office's own command line, demo data).
+    pub within: Option<AreaPath>,
 }
 
 /// One person to create or update, with the household they live in.
@@ -118,14 +122,17 @@ pub enum UpsertOutcome {
     Updated,
     /// An existing file already said exactly this.
     Unchanged,
+    /// The document is on file outside the actor's area ([`Actor::within`]): nothing was
+    /// written, and the row's id is 0 so the answer names no one.
+    Refused,
 }
 
 /// What happened to one row of an upsert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowOutcome {
-    /// Created, updated or unchanged.
+    /// Created, updated, unchanged or refused.
     pub outcome: UpsertOutcome,
-    /// The person's id.
+    /// The person's id (0 for a refused row).
     pub id: Id,
     /// For an update, the changed fields: `{"phone": ["old", "new"], …}`.
     pub changes: Option<serde_json::Value>,

@@ -43,6 +43,7 @@ async fn two_communities(db: &TestDb) -> (i64, i64, i64) {
             &doorstep_store::Actor {
                 name: "t".into(),
                 source: "t".into(),
+                within: None,
             },
             &[doorstep_store::PersonUpsert {
                 area_id: b.id,

@@ -175,7 +175,13 @@ pub async fn import_persons(
     let headers = reader.headers.clone();
 
     let (tx, mut rx) = mpsc::channel::<Result<Vec<Checked>, FileError>>(AHEAD);
-    let keep = opts.keep_rejects;
+    // A scoped importer's good rows may still be refused by the store (a document on file
+    // outside their area), so their cells are kept too while they wait in a batch.
+    let keep = match (opts.keep_rejects, opts.actor.within.is_some()) {
+        (false, _) => KeepCells::None,
+        (true, false) => KeepCells::Rejected,
+        (true, true) => KeepCells::All,
+    };
     let reading = tokio::task::spawn_blocking(move || read_and_check(reader, keep, tx));
 
     let estimate = total_rows.unwrap_or(total_bytes / BYTES_PER_ROW);
@@ -245,6 +251,9 @@ pub struct Loader<'a> {
     columns: Vec<String>,
     places: Places,
     batch: Vec<PersonUpsert>,
+    /// Each queued row's spreadsheet row and (when rejects are kept) cells: a row the store
+    /// refuses is reported like any other rejected row.
+    batch_rows: Vec<(u64, Option<Vec<String>>)>,
     in_batch: HashSet<(&'static str, String)>,
     /// What has been done so far.
     pub report: ImportReport,
@@ -268,6 +277,7 @@ impl<'a> Loader<'a> {
             columns,
             places: Places::new(store, base).await?,
             batch: Vec::with_capacity(BATCH),
+            batch_rows: Vec::with_capacity(BATCH),
             in_batch: HashSet::with_capacity(BATCH),
             report: ImportReport::default(),
         })
@@ -307,6 +317,7 @@ impl<'a> Loader<'a> {
                 }
                 self.in_batch.insert(key);
                 self.batch.push(upsert);
+                self.batch_rows.push((row, cells));
                 if self.batch.len() >= BATCH {
                     self.flush().await?;
                 }
@@ -329,13 +340,19 @@ impl<'a> Loader<'a> {
         }
         let done = self.load.upsert_persons(&self.actor, &self.batch).await?;
         self.batch.clear();
-        let r = &mut self.report;
-        r.households_created += done.households_created;
-        for row in done.outcomes {
-            match row.outcome {
+        self.report.households_created += done.households_created;
+        let rows = std::mem::take(&mut self.batch_rows);
+        for (outcome, (row, cells)) in done.outcomes.into_iter().zip(rows) {
+            let r = &mut self.report;
+            match outcome.outcome {
                 UpsertOutcome::Created => r.created += 1,
                 UpsertOutcome::Updated => r.updated += 1,
                 UpsertOutcome::Unchanged => r.unchanged += 1,
+                UpsertOutcome::Refused => self.reject(
+                    row,
+                    cells,
+                    &[(Field::IdNumber, Problem::RegisteredElsewhere)],
+                ),
             }
         }
         Ok(())
@@ -373,10 +390,21 @@ impl<'a> Loader<'a> {
 /// A row after validation: the person and their address, or every problem found.
 pub type RowResult = Result<(PersonFields, AddressParts), Vec<(Field, Problem)>>;
 
+/// Which rows' cells the reader hands over, for writing rejected rows back out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeepCells {
+    /// None.
+    None,
+    /// The rows that fail validation.
+    Rejected,
+    /// Every row.
+    All,
+}
+
 /// The reader thread: reads rows, validates them, hands them over in chunks.
 fn read_and_check(
     mut reader: RosterReader,
-    keep_cells: bool,
+    keep_cells: KeepCells,
     tx: mpsc::Sender<Result<Vec<Checked>, FileError>>,
 ) {
     let index = reader.field_index();
@@ -405,7 +433,7 @@ fn check_row(
     bytes: u64,
     index: &std::collections::HashMap<Field, usize>,
     today: time::Date,
-    keep_cells: bool,
+    keep_cells: KeepCells,
 ) -> Checked {
     let get = |f: Field| {
         index
@@ -441,8 +469,12 @@ fn check_row(
             .chain(a.err().into_iter().flatten())
             .collect()),
     };
-    let cells =
-        (keep_cells && result.is_err()).then(|| raw.cells.iter().map(|c| c.text()).collect());
+    let keep = match keep_cells {
+        KeepCells::None => false,
+        KeepCells::Rejected => result.is_err(),
+        KeepCells::All => true,
+    };
+    let cells = keep.then(|| raw.cells.iter().map(|c| c.text()).collect());
     Checked {
         row: raw.row,
         bytes,

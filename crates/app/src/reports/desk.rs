@@ -4,8 +4,8 @@
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
 use doorstep_store::{
-    Actor, Id, MergeOutcome, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report,
-    ReportLink, ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
+    Id, MergeOutcome, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report, ReportLink,
+    ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -287,11 +287,16 @@ impl<'a> ReportDesk<'a> {
                 fields: merged(&m.reported, file, purpose)?,
             });
         }
-        let actor = Actor {
-            name: self.who.user.username.clone(),
-            source: "report".into(),
-        };
+        let actor = self.who.actor("report");
         let done = self.store.upsert_persons(&actor, &rows).await?;
+        // A member's file moved out of the reviewer's area since the review was read.
+        if done
+            .outcomes
+            .iter()
+            .any(|o| o.outcome == UpsertOutcome::Refused)
+        {
+            return Err(AppError::Conflict("person_registered_elsewhere".into()));
+        }
         let mut upserted = done.outcomes.iter().map(|o| o.id);
         let ids: Vec<Id> = review
             .members
@@ -361,10 +366,7 @@ impl<'a> ReportDesk<'a> {
         self.who.authorize(Action::Write, &file.area_path)?;
         let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
         let fields = merged_into_file(&reported, &file, purpose)?;
-        let actor = Actor {
-            name: self.who.user.username.clone(),
-            source: "report".into(),
-        };
+        let actor = self.who.actor("report");
         let done = self
             .store
             .upsert_persons(

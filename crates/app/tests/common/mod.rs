@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use doorstep_app::access::Principal;
 use doorstep_app::import::{ImportOptions, ImportReport, import_persons};
-use doorstep_core::{AreaPath, Lang};
+use doorstep_app::users::{By, create_user};
+use doorstep_core::{AreaPath, Lang, Role};
 use doorstep_store::{Actor, PageRequest, PersonQuery, Store};
 
 /// The community every test imports into.
@@ -38,6 +40,7 @@ pub async fn import_with(
         actor: Actor {
             name: "test".into(),
             source: "import".into(),
+            within: None,
         },
         lang: Lang::En,
         keep_rejects: true,
@@ -75,4 +78,19 @@ pub fn q(text: Option<&str>, area: Option<&str>) -> PersonQuery {
         },
         count_cap: None,
     }
+}
+
+/// A user of `role` in `area` (created from the command line), as the use cases see them.
+pub async fn who(store: &dyn Store, name: &str, role: Role, area: &str) -> Principal {
+    let user = create_user(
+        store,
+        By::Cli,
+        name,
+        role,
+        &AreaPath::parse(area).unwrap(),
+        "a-long-password",
+    )
+    .await
+    .unwrap();
+    Principal { user }
 }
