@@ -86,6 +86,7 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
             limit: 20,
         },
         count_cap: Some(1000),
+        exact_numbers: false,
     };
     let search = |name: &str, count_cap: Option<u32>| PersonQuery {
         text: Some(name.to_string()),
@@ -95,6 +96,7 @@ async fn run(url: &str, samples: &[(String, String)]) -> anyhow::Result<()> {
             limit: 20,
         },
         count_cap,
+        exact_numbers: false,
     };
     // Warm-up: caches and connections, the same number of calls as are timed, on other samples
     // (shifted by one) so the timed calls do not read rows just read for them.

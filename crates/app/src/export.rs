@@ -45,7 +45,8 @@ pub enum ExportError {
 }
 
 /// The template's cells for one person, in `Field::ALL` order; `masked` hides the middle of the
-/// ID number and phone (for roles that may export but not reveal).
+/// ID number and phone, and the birth date, which is what the ID mask hides (for roles that
+/// may export but not reveal).
 pub fn person_cells(p: &PersonWithPlace, masked: bool) -> Vec<String> {
     let f = &p.person.fields;
     let o = |s: Option<&str>| s.unwrap_or("").to_string();
@@ -57,6 +58,7 @@ pub fn person_cells(p: &PersonWithPlace, masked: bool) -> Vec<String> {
             Field::IdNumber if masked => f.doc().masked(),
             Field::IdNumber => f.doc().number().to_string(),
             Field::Sex => o(f.sex().map(|s| s.label(Lang::Zh))),
+            Field::BirthDate if masked => String::new(),
             Field::BirthDate => f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
             Field::Phone if masked => f.phone().map(|p| p.masked()).unwrap_or_default(),
             Field::Phone => o(f.phone().map(|p| p.as_str())),

@@ -3,7 +3,7 @@
 
 use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
-use doorstep_core::{AreaPath, PersonFields, Problem};
+use doorstep_core::{AgeBand, AreaPath, PersonFields, Problem, age};
 use doorstep_store::{
     Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery, PersonUpsert,
     Store, UpsertOutcome,
@@ -21,37 +21,81 @@ use crate::export::{SheetFormat, export_persons};
 use crate::import::{ImportOptions, ImportReport, Progress, import_persons};
 use crate::today;
 
-/// A person as a user may see them: ID number and phone masked unless revealed.
+/// A person as a user may see them: ID number and phone masked unless revealed, and beside a
+/// mask only an age band, never the birth date or exact age (the hidden digits of a resident
+/// ID are the birth date).
 #[derive(Debug, Clone)]
 pub struct PersonView {
-    /// The stored file.
+    /// The stored file. Its fields hold the full values: show the view's fields instead.
     pub person: Person,
     /// The ID number, masked (`410103********1234`) unless revealed.
     pub id_number: String,
     /// The phone, masked (`138****1234`) unless revealed.
     pub phone: Option<String>,
+    /// The birth date, only when revealed.
+    pub birth_date: Option<time::Date>,
+    /// The age: exact when revealed, a band otherwise.
+    pub age: Option<Age>,
     /// Whether the values are the full ones.
     pub revealed: bool,
+}
+
+/// A person's age as a view shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Age {
+    /// Completed years (revealed views only).
+    Years(i32),
+    /// The band, beside a mask.
+    Band(AgeBand),
+}
+
+impl Age {
+    /// The age as a person reads it: `35` or `18–59岁`.
+    pub fn label(self, lang: Lang) -> String {
+        match self {
+            Age::Years(y) => y.to_string(),
+            Age::Band(b) => b.label(lang).to_string(),
+        }
+    }
 }
 
 impl PersonView {
     /// The view of a person, masked or revealed.
     pub fn new(person: Person, revealed: bool) -> PersonView {
         let f = &person.fields;
-        let (id_number, phone) = if revealed {
+        let today = today();
+        let (id_number, phone, birth_date) = if revealed {
             (
                 f.doc().number().to_string(),
                 f.phone().map(|p| p.as_str().to_string()),
+                f.birth_date(),
             )
         } else {
-            (f.doc().masked(), f.phone().map(|p| p.masked()))
+            (f.doc().masked(), f.phone().map(|p| p.masked()), None)
         };
+        let age = f.birth_date().map(|b| {
+            if revealed {
+                Age::Years(age::years(b, today))
+            } else {
+                Age::Band(AgeBand::of(b, today))
+            }
+        });
         PersonView {
             person,
             id_number,
             phone,
+            birth_date,
+            age,
             revealed,
         }
+    }
+
+    /// The age band, whether revealed or not (safe to show anywhere).
+    pub fn age_band(&self) -> Option<AgeBand> {
+        self.person
+            .fields
+            .birth_date()
+            .map(|b| AgeBand::of(b, today()))
     }
 }
 
@@ -61,17 +105,35 @@ fn mask_history(changes: &mut Value) {
         return;
     };
     for (field, pair) in map.iter_mut() {
-        if !matches!(field.as_str(), "phone" | "id_number") {
+        if !matches!(field.as_str(), "phone" | "id_number" | "birth_date") {
             continue;
         }
         if let Some(values) = pair.as_array_mut() {
             for v in values.iter_mut() {
-                if let Some(s) = v.as_str() {
+                if field == "birth_date" {
+                    // A birth date gives back the digits an ID mask hides.
+                    if !v.is_null() {
+                        *v = Value::String("****-**-**".into());
+                    }
+                } else if let Some(s) = v.as_str() {
                     let (head, tail) = if field == "phone" { (3, 4) } else { (6, 4) };
                     *v = Value::String(doorstep_core::idnum::mask_middle(s, head, tail));
                 }
             }
         }
+    }
+}
+
+/// A digit string a user without reveal may search by: a whole resident ID (a legacy 15-digit
+/// one as its 18-digit form), another whole 15- or 18-character document, or a whole phone.
+fn whole_number(code: &str) -> Option<String> {
+    match code.len() {
+        15 => Some(
+            doorstep_core::IdDocument::parse(doorstep_core::DocType::ResidentId, code, today())
+                .map_or_else(|_| code.to_string(), |d| d.number().to_string()),
+        ),
+        11 | 18 => Some(code.to_string()),
+        _ => None,
     }
 }
 
@@ -165,17 +227,29 @@ impl<'a> Registry<'a> {
                 total: 0,
             });
         };
-        if let Some(t) = &text {
+        // Users who may not reveal find a person by a whole document or phone, or by at most
+        // the last four digits (what the mask shows anyway), never by a longer tail.
+        let exact_numbers = !self.who.may(Action::Reveal);
+        let mut text = text;
+        if let Some(t) = &text
+            && exact_numbers
+        {
             let code = compact(t).to_uppercase();
             let digits = code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X');
-            let whole = code.len() == 18 || code.len() == 11 || code.len() == 15;
-            if digits && !whole && code.len() > 4 && !self.who.may(Action::Reveal) {
-                return Ok(Page {
-                    items: Vec::new(),
-                    total: 0,
-                });
+            if digits && code.len() > 4 {
+                match whole_number(&code) {
+                    Some(whole) => text = Some(whole),
+                    None => {
+                        return Ok(Page {
+                            items: Vec::new(),
+                            total: 0,
+                        });
+                    }
+                }
             }
         }
+        // Four digits or fewer are a tail anyone may match.
+        let exact = exact_numbers && text.as_deref().is_some_and(|t| compact(t).len() > 4);
         let page = self
             .store
             .search_persons(&PersonQuery {
@@ -183,6 +257,7 @@ impl<'a> Registry<'a> {
                 area,
                 page,
                 count_cap,
+                exact_numbers: exact,
             })
             .await?;
         Ok(Page {

@@ -5,6 +5,7 @@
 //! re-check what a type already guarantees.
 #![forbid(unsafe_code)]
 
+pub mod age;
 pub mod area;
 pub mod idnum;
 pub mod lang;
@@ -15,6 +16,7 @@ pub mod role;
 pub mod roster;
 pub mod text;
 
+pub use age::AgeBand;
 pub use area::{AreaKind, AreaPath};
 pub use idnum::{DocType, IdDocument};
 pub use lang::Lang;

@@ -547,7 +547,8 @@ impl Source {
 
 /// The ways `text` can match, in the order their results are listed: names (by name), ID
 /// numbers ending in it, phones ending in it (by the reversed value), then rooms.
-fn sources(text: &str) -> Vec<Source> {
+/// With `exact_numbers`, digits match whole ID numbers and phones only.
+fn sources(text: &str, exact_numbers: bool) -> Vec<Source> {
     let mut out = vec![Source::prefix(
         "p.name",
         "p.name, p.household_id, p.id",
@@ -556,9 +557,18 @@ fn sources(text: &str) -> Vec<Source> {
     let code = compact(text).to_uppercase();
     if code.len() >= 3 && code.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
         let rev = reversed(&code);
-        out.push(Source::prefix("p.id_rev", "p.id_rev, p.id", rev.clone()));
-        if !code.contains('X') {
-            out.push(Source::prefix("p.phone_rev", "p.phone_rev, p.id", rev));
+        let number = |column, order, rev| match exact_numbers {
+            false => Source::prefix(column, order, rev),
+            true => Source {
+                column,
+                order,
+                lo: rev,
+                hi: None,
+            },
+        };
+        out.push(number("p.id_rev", "p.id_rev, p.id", rev.clone()));
+        if !code.contains('X') && (!exact_numbers || code.len() == 11) {
+            out.push(number("p.phone_rev", "p.phone_rev, p.id", rev));
         }
     }
     out.push(Source {
@@ -591,7 +601,7 @@ async fn search_text(pool: &Pool, query: &PersonQuery, text: &str) -> StoreResul
     };
     let mut ids: Vec<Id> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for source in sources(text) {
+    for source in sources(text, query.exact_numbers) {
         if enough.is_some_and(|e| ids.len() as u64 >= e) {
             break;
         }

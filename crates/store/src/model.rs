@@ -191,4 +191,7 @@ pub struct PersonQuery {
     /// Count at most this many matches (the total is then `cap + 1` when there are more):
     /// a page showing "1000+" need not count 60,000 persons named 陈. `None` counts all.
     pub count_cap: Option<u32>,
+    /// Digits match only a whole ID number or a whole phone, never their last digits: for
+    /// users who may not reveal, a tail longer than the mask shows would uncover hidden digits.
+    pub exact_numbers: bool,
 }

@@ -13,6 +13,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("add_household", "添加房间（户）", "Add room (household)"),
     ("add_person", "添加人员", "Add person"),
     ("address", "地址", "Address"),
+    ("age_band", "年龄段", "Age band"),
     ("all", "全部", "All"),
     ("app", "家门口", "Doorstep"),
     ("area", "区域", "Area"),

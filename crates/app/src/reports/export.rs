@@ -230,14 +230,6 @@ fn grid_workers(users: &[User], at: &AreaPath) -> (String, String) {
     (String::new(), String::new())
 }
 
-fn age(birth: Date, today: Date) -> i32 {
-    let mut years = today.year() - birth.year();
-    if (today.month() as u8, today.day()) < (birth.month() as u8, birth.day()) {
-        years -= 1;
-    }
-    years.max(0)
-}
-
 fn row(
     n: usize,
     r: &Report,
@@ -278,7 +270,7 @@ fn row(
         m.name().to_string(),
         m.sex().map(|s| s.label(Lang::Zh)).unwrap_or("").to_string(),
         m.birth_date()
-            .map(|b| age(b, today).to_string())
+            .map(|b| doorstep_core::age::years(b, today).max(0).to_string())
             .unwrap_or_default(),
         m.doc().doc_type().label_zh().to_string(),
         m.doc().number().to_string(),
@@ -304,16 +296,4 @@ fn row(
         place.worker_phones.clone(),
         notes.join("；"),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn age_counts_birthdays() {
-        assert_eq!(age(date!(1990 - 06 - 15), date!(2022 - 06 - 14)), 31);
-        assert_eq!(age(date!(1990 - 06 - 15), date!(2022 - 06 - 15)), 32);
-    }
 }

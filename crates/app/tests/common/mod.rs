@@ -77,6 +77,7 @@ pub fn q(text: Option<&str>, area: Option<&str>) -> PersonQuery {
             limit: 50,
         },
         count_cap: None,
+        exact_numbers: false,
     }
 }
 

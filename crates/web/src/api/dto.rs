@@ -1,6 +1,6 @@
 //! JSON shapes of the API.
 
-use doorstep_app::registry::PersonView;
+use doorstep_app::registry::{Age, PersonView};
 use doorstep_core::Lang;
 use doorstep_store::{AreaCount, AuditEntry, HistoryEntry, Household};
 use serde::{Deserialize, Serialize};
@@ -125,8 +125,13 @@ pub struct PersonResponse {
     pub id_number: String,
     /// 性别: `男` or `女`.
     pub sex: Option<String>,
-    /// 出生日期, `YYYY-MM-DD`.
+    /// 出生日期, `YYYY-MM-DD`: only when `revealed` (the hidden digits of an ID number are
+    /// the birth date).
     pub birth_date: Option<String>,
+    /// Age in completed years: only when `revealed`.
+    pub age: Option<i32>,
+    /// 年龄段: `0-17`, `18-59` or `60+`, shown whether revealed or not.
+    pub age_band: Option<String>,
     /// 联系电话, masked (`138****1234`) unless `revealed`.
     pub phone: Option<String>,
     /// Whether `id_number` and `phone` are the full values.
@@ -163,7 +168,12 @@ impl From<&PersonView> for PersonResponse {
             id_type: f.doc().doc_type().label_zh().to_string(),
             id_number: v.id_number.clone(),
             sex: f.sex().map(|s| s.label(Lang::Zh).to_string()),
-            birth_date: f.birth_date().map(|d| d.to_string()),
+            birth_date: v.birth_date.map(|d| d.to_string()),
+            age: match v.age {
+                Some(Age::Years(y)) => Some(y),
+                _ => None,
+            },
+            age_band: v.age_band().map(|b| b.code().to_string()),
             phone: v.phone.clone(),
             revealed: v.revealed,
             relation: f.relation().map(str::to_string),

@@ -39,21 +39,6 @@ pub struct PersonLine {
     tags: Vec<String>,
 }
 
-fn age(v: &PersonView) -> String {
-    v.person
-        .fields
-        .birth_date()
-        .map(|b| {
-            let today = doorstep_app::today();
-            let mut years = today.year() - b.year();
-            if (today.month() as u8, today.day()) < (b.month() as u8, b.day()) {
-                years -= 1;
-            }
-            years.to_string()
-        })
-        .unwrap_or_default()
-}
-
 impl PersonLine {
     fn new(v: &PersonView, lang: Lang) -> PersonLine {
         let f = &v.person.fields;
@@ -64,7 +49,7 @@ impl PersonLine {
                 .sex()
                 .map(|s| s.label(lang).to_string())
                 .unwrap_or_default(),
-            age: age(v),
+            age: v.age.map(|a| a.label(lang)).unwrap_or_default(),
             relation: f.relation().unwrap_or("").to_string(),
             id_number: v.id_number.clone(),
             phone: v.phone.clone().unwrap_or_default(),
@@ -492,10 +477,18 @@ async fn person_page(
             value: f.sex().map(|s| s.label(l).to_string()).unwrap_or_default(),
             mono: false,
         },
-        Fact {
-            label: u.t.s("birth_date"),
-            value: f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
-            mono: false,
+        // Beside a masked number only the age band: the hidden digits are the birth date.
+        match v.birth_date {
+            Some(d) => Fact {
+                label: u.t.s("birth_date"),
+                value: d.to_string(),
+                mono: false,
+            },
+            None => Fact {
+                label: u.t.s("age_band"),
+                value: v.age.map(|a| a.label(l)).unwrap_or_default(),
+                mono: false,
+            },
         },
         Fact {
             label: u.t.s("phone"),
@@ -658,12 +651,8 @@ impl PersonForm {
             name: f.name().to_string(),
             id_type: f.doc().doc_type().code().to_string(),
             sex: f.sex().map(|s| s.code().to_string()).unwrap_or_default(),
-            birth_date: f.birth_date().map(|d| d.to_string()).unwrap_or_default(),
-            // The edit form starts from the full phone: whoever may write may reveal it.
-            phone: f
-                .phone()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default(),
+            birth_date: v.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            phone: v.phone.clone().unwrap_or_default(),
             relation: f.relation().unwrap_or("").to_string(),
             residency: f
                 .residency()
@@ -912,6 +901,8 @@ pub async fn edit_person_form(
     u.who
         .authorize(Action::Write, &v.person.area_path)
         .map_err(|e| u.fail(e))?;
+    // The form starts from the full phone and birth date: opening it is a reveal (audited).
+    let v = reg.person(id, true).await.map_err(|e| u.fail(e))?;
     Ok(person_form(
         u,
         FormFor::Edit(id, v.person.fields.name()),

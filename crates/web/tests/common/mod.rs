@@ -1,5 +1,8 @@
-//! A small client for the in-process router.
+//! Small clients for the in-process router: [`Client`] for the JSON API (bearer token),
+//! [`Browser`] for the pages (cookies and CSRF).
 #![allow(dead_code)]
+
+use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -97,4 +100,144 @@ pub fn enc(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A browser without JavaScript: follows nothing, keeps cookies.
+pub struct Browser {
+    pub app: axum::Router,
+    pub cookies: HashMap<String, String>,
+    pub lang: &'static str,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Browser {
+    pub fn new(db: &doorstep_testkit::TestDb) -> Browser {
+        Browser {
+            app: doorstep_web::router(db.store.clone()),
+            cookies: HashMap::new(),
+            lang: "zh-CN",
+        }
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        uri: &str,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    ) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::ACCEPT_LANGUAGE, self.lang);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let kv = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+            .to_string();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Page {
+        self.request("GET", uri, None, Vec::new()).await
+    }
+
+    pub async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.request(
+            "POST",
+            uri,
+            Some("application/x-www-form-urlencoded".into()),
+            body.into_bytes(),
+        )
+        .await
+    }
+
+    pub async fn login(&mut self, username: &str) {
+        let form = self.get("/login").await;
+        let csrf = hidden(&form.body, "csrf");
+        let done = self
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::SEE_OTHER,
+            "login {username}: {}",
+            done.body
+        );
+        assert!(self.cookies.contains_key("doorstep_session"));
+    }
+
+    /// The CSRF token of the session, read from any page's logout form.
+    pub async fn csrf(&mut self) -> String {
+        hidden(&self.get("/").await.body, "csrf")
+    }
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+pub fn first_href(html: &str, prefix: &str) -> String {
+    let marker = format!("href=\"{prefix}");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no link {prefix} in page"))
+        + 6;
+    html[start..].split('"').next().unwrap().to_string()
 }
