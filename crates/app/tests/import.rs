@@ -450,3 +450,92 @@ both_backends!(
         assert_eq!((again.created, again.households_created), (0, 0));
     }
 );
+
+both_backends!(
+    row_numbers_are_the_rows_a_spreadsheet_shows,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        // Row 1 header, 2 good, 3 blank, 4 a note typed with Alt+Enter (two lines in one cell),
+        // 5 a bad phone, 6 blank but for commas, 7 no name, 8 good.
+        let lines = [
+            "姓名,证件号码,联系电话,楼栋,房号,备注".to_string(),
+            format!("甲,{},,1,101,", id(60, true)),
+            String::new(),
+            format!("乙,{},,1,102,\"第一行\nLINE2\"", id(61, true)),
+            format!("丙,{},12345,1,103,", id(62, true)),
+            ",,,,,".to_string(),
+            format!(",{},,1,104,", id(63, true)),
+            format!("丁,{},,1,105,\"引号\"\"里\"", id(64, true)),
+        ];
+        for (name, eol) in [("lf", "\n"), ("crlf", "\r\n")] {
+            // Inside the quoted cell the line break is the file's own line end, as Excel writes it.
+            let text = lines.join(eol).replace("第一行\n", &format!("第一行{eol}")) + eol;
+            let variants: [(&str, Vec<u8>); 3] = [
+                ("utf8", text.clone().into_bytes()),
+                ("bom", format!("\u{feff}{text}").into_bytes()),
+                ("gbk", encoding_rs::GB18030.encode(&text).0.into_owned()),
+            ];
+            for (enc, bytes) in variants {
+                let path = dir.path().join(format!("{name}-{enc}.csv"));
+                std::fs::write(&path, bytes).unwrap();
+                let r = import(store, &path).await;
+                let rows: Vec<(u64, &str)> =
+                    r.errors.iter().map(|e| (e.row, e.code.as_str())).collect();
+                assert_eq!(
+                    rows,
+                    [(5, "phone_invalid"), (7, "required")],
+                    "{name} {enc}"
+                );
+                let rejected: Vec<u64> = r.rejects.iter().map(|x| x.row).collect();
+                assert_eq!(rejected, [5, 7], "{name} {enc}");
+                assert_eq!(r.rows, 5, "blank rows are not data: {name} {enc}");
+            }
+        }
+        let yi = store
+            .person_by_document(DocType::ResidentId, &id(61, true))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(yi.fields.name(), "乙");
+    }
+);
+
+both_backends!(
+    an_unclosed_quote_stops_the_import_naming_its_row,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "姓名,证件号码,楼栋,房号\r\n甲,{},1,101\r\n\"乙,{},1,102\r\n",
+            id(70, true),
+            id(71, true)
+        );
+        let opts = doorstep_app::import::ImportOptions {
+            into: AreaPath::parse(COMMUNITY).unwrap(),
+            actor: doorstep_store::Actor {
+                name: "t".into(),
+                source: "import".into(),
+                within: None,
+            },
+            lang: doorstep_core::Lang::Zh,
+            keep_rejects: false,
+            bulk: None,
+        };
+        let err = doorstep_app::import::import_persons(
+            store,
+            csv_file(dir.path(), "q.csv", &text),
+            &opts,
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.message(doorstep_core::Lang::Zh).contains("第 3 行"),
+            "{}",
+            err.message(doorstep_core::Lang::Zh)
+        );
+    }
+);

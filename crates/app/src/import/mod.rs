@@ -4,6 +4,7 @@
 //! A blocking thread reads and validates rows while the async side places them and writes
 //! them in batches, so parsing and SQLite's writer overlap on two cores.
 
+mod csv_rows;
 mod places;
 pub use places::address_prefix;
 pub mod reader;
@@ -129,25 +130,65 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    /// The message a person reads.
+    /// The message a person reads, in their language.
     pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (ImportError::File(FileError::MissingColumn(f)), Lang::Zh) => {
-                format!("文件缺少“{}”列（表头须在第一行）", f.header_zh())
-            }
-            (ImportError::File(FileError::MissingColumn(f)), Lang::En) => {
-                format!(
-                    "the file has no \"{}\" column (the header must be the first row)",
-                    f.label(Lang::En)
+        match self {
+            ImportError::File(e) => file_message(e, lang),
+            ImportError::AreaNotFound(p) => match lang {
+                Lang::Zh => format!("区域不存在：{p}"),
+                Lang::En => format!("area not found: {p}"),
+            },
+            ImportError::AreaTooHigh(k) => match lang {
+                Lang::Zh => format!("请导入到社区或更下级的区域，而不是{}", k.label(lang)),
+                Lang::En => format!(
+                    "import into a community or lower area, not a {}",
+                    k.label(lang)
+                ),
+            },
+            ImportError::Store(_) => lang
+                .pick(
+                    "保存失败，已写入的批次保留，可重新导入同一文件",
+                    "storage failed; batches already written stay, and re-importing the same file is safe",
                 )
-            }
-            (ImportError::File(FileError::Empty), Lang::Zh) => "文件是空的".to_string(),
-            (ImportError::AreaNotFound(p), Lang::Zh) => format!("区域不存在：{p}"),
-            (ImportError::AreaTooHigh(k), Lang::Zh) => {
-                format!("请导入到社区或更下级的区域，而不是{}", k.label(Lang::Zh))
-            }
-            (e, _) => e.to_string(),
+                .to_string(),
         }
+    }
+}
+
+/// What is wrong with a whole file, in the reader's language.
+fn file_message(e: &FileError, lang: Lang) -> String {
+    match (e, lang) {
+        (FileError::MissingColumn(f), Lang::Zh) => {
+            format!("文件缺少“{}”列（表头须在第一行）", f.header_zh())
+        }
+        (FileError::MissingColumn(f), Lang::En) => format!(
+            "the file has no \"{}\" column (the header must be the first row)",
+            f.label(Lang::En)
+        ),
+        (FileError::Empty, _) => lang.pick("文件是空的", "the file is empty").to_string(),
+        (FileError::Csv { line }, Lang::Zh) => {
+            format!("文件第 {line} 行有一个引号没有闭合，请在 Excel 中检查该行后另存为 CSV")
+        }
+        (FileError::Csv { line }, Lang::En) => format!(
+            "row {line} opens a quote that is never closed; check that row in Excel and save as CSV again"
+        ),
+        (FileError::Xlsx(_), _) => lang
+            .pick(
+                "无法读取该 Excel 文件，请用 Excel 或 WPS 另存为 .xlsx 或 .csv 后重试",
+                "the workbook cannot be read; save it again as .xlsx or .csv from Excel or WPS",
+            )
+            .to_string(),
+        (FileError::Io(io), _) => match io.kind() {
+            std::io::ErrorKind::NotFound => lang.pick("找不到该文件", "no such file"),
+            std::io::ErrorKind::PermissionDenied => {
+                lang.pick("没有读取该文件的权限", "permission denied reading the file")
+            }
+            std::io::ErrorKind::IsADirectory => {
+                lang.pick("这是一个文件夹，不是文件", "this is a folder, not a file")
+            }
+            _ => lang.pick("无法读取该文件", "the file cannot be read"),
+        }
+        .to_string(),
     }
 }
 

@@ -10,6 +10,8 @@ use calamine::{Data, Reader as _};
 use doorstep_core::person::Field;
 use encoding_rs::{Encoding, GB18030, UTF_8};
 
+use super::csv_rows::{ByteRow, CsvRows, Unclosed};
+
 /// How many bytes are sniffed to tell UTF-8 from GB18030.
 const SNIFF: usize = 1 << 20;
 
@@ -61,13 +63,11 @@ pub enum FileError {
     /// The file could not be opened or read.
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
-    /// The CSV is broken (e.g. an unclosed quote).
-    #[error("the CSV file is malformed at line {line}: {message}")]
+    /// A quoted cell is never closed (the rest of the file would be one cell).
+    #[error("the CSV file has a quote that is never closed, in row {line}")]
     Csv {
-        /// The line where reading stopped.
+        /// The spreadsheet row where the quoted cell starts.
         line: u64,
-        /// What the CSV reader said.
-        message: String,
     },
     /// The workbook could not be read.
     #[error("the workbook cannot be read: {0}")]
@@ -181,23 +181,16 @@ fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
         .take(SNIFF as u64)
         .read_to_end(&mut head)?;
     let encoding = sniff_encoding(&head);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(BufReader::with_capacity(1 << 16, File::open(path)?));
-    let mut rec = csv::ByteRecord::new();
-    let csv_err = |e: csv::Error| FileError::Csv {
-        line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
-    };
+    let mut rows = CsvRows::new(BufReader::with_capacity(1 << 16, File::open(path)?));
+    let mut rec = ByteRow::default();
+    let unclosed = |u: Unclosed| FileError::Csv { line: u.row };
     // The header is the first row that is not blank.
     let headers = loop {
-        if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
+        if !rows.read_row(&mut rec)?.map_err(unclosed)? {
             return Err(FileError::Empty);
         }
-        if rec.iter().any(|f| !f.is_empty()) {
-            let mut h: Vec<String> = rec.iter().map(|f| decode(f, encoding)).collect();
+        if !rec.cells.iter().all(Vec::is_empty) {
+            let mut h: Vec<String> = rec.cells.iter().map(|f| decode(f, encoding)).collect();
             if let Some(first) = h.first_mut() {
                 *first = first.trim_start_matches('\u{feff}').to_string();
             }
@@ -208,21 +201,25 @@ fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
     let width = headers.len();
     let rows = std::iter::from_fn(move || {
         loop {
-            match rdr.read_byte_record(&mut rec) {
-                Err(e) => return Some(Err(csv_err(e))),
-                Ok(false) => return None,
-                Ok(true) => {
-                    if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            match rows.read_row(&mut rec) {
+                Err(e) => return Some(Err(FileError::Io(e))),
+                Ok(Err(u)) => return Some(Err(unclosed(u))),
+                Ok(Ok(false)) => return None,
+                Ok(Ok(true)) => {
+                    if rec.is_blank() {
                         continue;
                     }
-                    let line = rec.position().map_or(0, |p| p.line());
                     let mut cells: Vec<Cell> = rec
+                        .cells
                         .iter()
                         .map(|f| Cell::Text(decode(f, encoding)))
                         .collect();
                     cells.resize(width.max(cells.len()), Cell::Text(String::new()));
-                    let bytes = rdr.position().byte();
-                    return Some(Ok((RawRow { row: line, cells }, bytes)));
+                    let row = RawRow {
+                        row: rec.row,
+                        cells,
+                    };
+                    return Some(Ok((row, rows.position())));
                 }
             }
         }
