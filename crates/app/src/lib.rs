@@ -28,18 +28,77 @@ pub fn today() -> Date {
     OffsetDateTime::now_utc().to_offset(CHINA).date()
 }
 
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The URL is neither `sqlite:` nor `postgres://`.
+    #[error("unknown database URL: use sqlite://FILE or postgres://USER@HOST/DB")]
+    BadUrl,
+    /// The PostgreSQL server is there but the database is not.
+    #[error("database {0} does not exist")]
+    DatabaseMissing(String),
+    /// Connecting or migrating failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl OpenError {
+    /// The message a person reads, with what to do.
+    pub fn message(&self, lang: doorstep_core::Lang) -> String {
+        use doorstep_core::Lang;
+        match (self, lang) {
+            (OpenError::BadUrl, _) => lang
+                .pick(
+                    "数据库地址无法识别，请用 sqlite://文件 或 postgres://用户@主机/数据库",
+                    "unknown database URL: use sqlite://FILE or postgres://USER@HOST/DB",
+                )
+                .to_string(),
+            (OpenError::DatabaseMissing(db), Lang::Zh) => format!(
+                "数据库“{db}”不存在。请先创建：createdb {db}，或运行 doorstep --db 同一地址 migrate（服务器允许时它会创建该数据库）"
+            ),
+            (OpenError::DatabaseMissing(db), Lang::En) => format!(
+                "database \"{db}\" does not exist: create it with `createdb {db}`, or run `doorstep --db <same URL> migrate`, which creates it where the server allows"
+            ),
+            (OpenError::Store(_), _) => lang
+                .pick(
+                    "无法打开数据库（服务器是否已启动、地址和权限是否正确？加 -v 查看详情）",
+                    "cannot open the database (is the server up, the URL and permissions right? -v shows details)",
+                )
+                .to_string(),
+        }
+    }
+}
+
+/// Whether `url` names a PostgreSQL database.
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// Opens the store a URL names: `sqlite://…` (the default) or `postgres://…`, and migrates it.
-pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    let store: Arc<dyn Store> =
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(doorstep_store_postgres::connect(url, None).await?)
-        } else if url.starts_with("sqlite:") {
-            Arc::new(doorstep_store_sqlite::connect(url).await?)
-        } else {
-            return Err(StoreError::Invalid(format!(
-                "unknown database URL {url:?}: use sqlite://FILE or postgres://…"
-            )));
-        };
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, OpenError> {
+    let store: Arc<dyn Store> = if is_postgres(url) {
+        match doorstep_store_postgres::connect(url, None).await {
+            Ok(s) => Arc::new(s),
+            Err(StoreError::NotFound(what)) => {
+                let db = what.strip_prefix("database ").unwrap_or(&what).to_string();
+                return Err(OpenError::DatabaseMissing(db));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else if url.starts_with("sqlite:") {
+        Arc::new(doorstep_store_sqlite::connect(url).await?)
+    } else {
+        return Err(OpenError::BadUrl);
+    };
     store.migrate().await?;
     Ok(store)
+}
+
+/// Creates the PostgreSQL database `url` names (for `doorstep migrate`); SQLite files are
+/// created on opening anyway.
+pub async fn create_database(url: &str) -> Result<(), OpenError> {
+    if is_postgres(url) {
+        doorstep_store_postgres::create_database(url).await?;
+    }
+    Ok(())
 }

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use doorstep_app::access::{Action, Ctx, Principal};
 use doorstep_app::export::{SheetFormat, export_persons, write_rejects};
 use doorstep_app::import::{ImportOptions, import_persons};
-use doorstep_app::{demo, open_store};
+use doorstep_app::{OpenError, create_database, demo, open_store};
 use doorstep_core::{AreaKind, AreaPath, Lang};
 use doorstep_store::{Actor, AreaCount, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,12 +19,31 @@ use crate::{AreaCommand, Cli, Command, ExportWhat, FormatArg, ImportWhat};
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let lang = Lang::from_tag(&cli.lang);
-    let store = open_store(&cli.db)
-        .await
-        .with_context(|| format!("opening {}", redact(&cli.db)))?;
+    let store = match open_store(&cli.db).await {
+        Ok(store) => store,
+        // `migrate` is the setup step: it creates a missing database where the server allows.
+        Err(OpenError::DatabaseMissing(db)) if matches!(cli.command, Command::Migrate) => {
+            if let Err(e) = create_database(&cli.db).await {
+                let cause = format!("{:#}", anyhow::Error::from(e));
+                tracing::info!(error = %cause, "creating the database failed");
+                bail!(OpenError::DatabaseMissing(db).message(lang));
+            }
+            outln!("{}{db}", lang.pick("已创建数据库 ", "created database "));
+            open_store(&cli.db)
+                .await
+                .map_err(|e| anyhow!(e.message(lang)))?
+        }
+        Err(e) => {
+            // The cause goes to the log (shown with -v); the user reads what to do, once.
+            let message = e.message(lang);
+            let cause = format!("{:#}", anyhow::Error::from(e));
+            tracing::info!(error = %cause, db = %redact(&cli.db), "opening the database failed");
+            bail!(message);
+        }
+    };
     match cli.command {
         Command::Migrate => {
-            println!(
+            outln!(
                 "{}",
                 lang.pick("数据库已是最新结构", "database schema is up to date")
             );
@@ -143,7 +162,7 @@ async fn print_demo_users(store: &dyn Store, lang: Lang, addr: std::net::SocketA
     let users = doorstep_app::users::demo_users(store)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    println!(
+    outln!(
         "{}",
         lang.pick("演示账号（密码均为 ", "demo logins (password for all: ")
             .to_string()
@@ -151,9 +170,9 @@ async fn print_demo_users(store: &dyn Store, lang: Lang, addr: std::net::SocketA
             + lang.pick("）：", "):")
     );
     for (name, role, area) in users {
-        println!("  {name:<24} {:<14} {area}", role.label(lang));
+        outln!("  {name:<24} {:<14} {area}", role.label(lang));
     }
-    println!("{} http://{addr}/login", lang.pick("登录：", "log in at"));
+    outln!("{} http://{addr}/login", lang.pick("登录：", "log in at"));
     Ok(())
 }
 
@@ -166,14 +185,14 @@ async fn load_demo(store: &dyn Store, lang: Lang) -> Result<()> {
     let r = demo::load(store).await?;
     let secs = started.elapsed().as_secs_f64();
     match lang {
-        Lang::Zh => println!(
+        Lang::Zh => outln!(
             "演示社区 {}：13 个小区，新建 {} 户、{} 人（已有未变 {} 人），用时 {secs:.1} 秒",
             demo::COMMUNITY,
             r.households_created,
             r.created,
             r.unchanged
         ),
-        Lang::En => println!(
+        Lang::En => outln!(
             "demo community {}: 13 compounds, {} households and {} persons created ({} already there), {secs:.1} s",
             demo::COMMUNITY,
             r.households_created,
@@ -217,7 +236,7 @@ async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result
                 json!({"kind": area.kind.code()}),
             )
             .await?;
-            println!(
+            outln!(
                 "{} {} ({})",
                 lang.pick("已创建", "created"),
                 area.path,
@@ -246,7 +265,7 @@ async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result
                                "name": c.area.name, "households": c.households, "persons": c.persons})
                     })
                     .collect();
-                println!("{}", json!({ "items": items, "total": items.len() }));
+                outln!("{}", json!({ "items": items, "total": items.len() }));
             } else {
                 print_tree(&all, lang);
             }
@@ -356,7 +375,7 @@ async fn import(
         Err(e) => {
             let message = e.message(lang);
             if json_out {
-                println!("{}", json!({"error": "import_failed", "message": message}));
+                outln!("{}", json!({"error": "import_failed", "message": message}));
             } else {
                 eprintln!("{}{message}", lang.pick("导入失败：", "import failed: "));
             }
@@ -383,32 +402,42 @@ async fn import(
         write_rejects(path, &report.headers, &report.rejects, lang)?;
     }
     if json_out {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     let secs = started.elapsed().as_secs_f64();
     let r = &report;
     match lang {
-        Lang::Zh => println!(
+        Lang::Zh => outln!(
             "共 {} 行：新建 {} 人，更新 {} 人，未变 {} 人，拒绝 {} 行；新建 {} 户。用时 {secs:.1} 秒",
-            r.rows, r.created, r.updated, r.unchanged, r.rejected, r.households_created
+            r.rows,
+            r.created,
+            r.updated,
+            r.unchanged,
+            r.rejected,
+            r.households_created
         ),
-        Lang::En => println!(
+        Lang::En => outln!(
             "{} rows: {} created, {} updated, {} unchanged, {} rejected; {} households created, in {secs:.1} s",
-            r.rows, r.created, r.updated, r.unchanged, r.rejected, r.households_created
+            r.rows,
+            r.created,
+            r.updated,
+            r.unchanged,
+            r.rejected,
+            r.households_created
         ),
     }
     for e in r.errors.iter().take(50) {
         match lang {
-            Lang::Zh => println!("  第 {} 行「{}」：{}", e.row, e.column, e.message),
-            Lang::En => println!("  row {} [{}]: {}", e.row, e.column, e.message),
+            Lang::Zh => outln!("  第 {} 行「{}」：{}", e.row, e.column, e.message),
+            Lang::En => outln!("  row {} [{}]: {}", e.row, e.column, e.message),
         }
     }
     if r.errors.len() > 50 {
-        println!("  … {}", r.errors.len() - 50);
+        outln!("  … {}", r.errors.len() - 50);
     }
     if let (Some(path), false) = (&rejects, r.rejects.is_empty()) {
-        println!(
+        outln!(
             "{}{}",
             lang.pick("被拒绝的行已写入 ", "rejected rows written to "),
             path.display()

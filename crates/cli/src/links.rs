@@ -142,9 +142,9 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
             .await?;
             let u = url(&base_url, &link);
             if json {
-                println!("{}", json!({"token": link.token, "url": u, "id": link.id}));
+                outln!("{}", json!({"token": link.token, "url": u, "id": link.id}));
             } else {
-                println!("{u}");
+                outln!("{u}");
                 eprintln!(
                     "{}{}/report-links/{}/poster",
                     lang.pick("打印海报：", "printable poster: "),
@@ -164,7 +164,7 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                                "expires_at": l.expires_at.map(|t| t.to_string()), "revoked": l.revoked_at.is_some()})
                     })
                     .collect();
-                println!("{}", serde_json::Value::Array(items));
+                outln!("{}", serde_json::Value::Array(items));
             } else {
                 for l in links {
                     let state = if l.revoked_at.is_some() {
@@ -172,9 +172,12 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                     } else {
                         ""
                     };
-                    println!(
+                    outln!(
                         "{:<4} {:<26} {:<16} {} {state}",
-                        l.id, l.token, l.purpose, l.area_path
+                        l.id,
+                        l.token,
+                        l.purpose,
+                        l.area_path
                     );
                 }
             }

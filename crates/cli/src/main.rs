@@ -2,8 +2,17 @@
 //! terminal: areas, imports, exports, demo data, migrations.
 #![forbid(unsafe_code)]
 
+/// Prints a line on standard output; when the reader has gone away (`| head`), the command
+/// ends quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::out::line(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod links;
+mod out;
 mod users;
 
 use std::net::SocketAddr;
@@ -33,6 +42,10 @@ pub struct Cli {
     /// Language of messages: zh (default) or en.
     #[arg(long, global = true, env = "DOORSTEP_LANG", default_value = "zh")]
     pub lang: String,
+    /// Show what the program and its libraries log (-v: info, -vv: debug). `serve` logs
+    /// info by default; DOORSTEP_LOG (e.g. `debug,sqlx=warn`) overrides both.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -226,13 +239,21 @@ pub enum FormatArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A terminal command prints its outcome, not library notices; a server logs its requests.
+    let default = match (cli.verbose, &cli.command) {
+        (0, Command::Serve { .. }) => "info,sqlx=warn",
+        (0, _) => "warn,sqlx=error",
+        (1, _) => "info",
+        _ => "debug",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| default.into()),
         )
         .with_writer(std::io::stderr)
         .init();
+    let lang = doorstep_core::Lang::from_tag(&cli.lang);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -246,7 +267,10 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误 / error: {e:#}");
+            // Messages are written for the user in their language; the causes behind them
+            // are in the log (-v).
+            eprintln!("{}{e}", lang.pick("错误：", "error: "));
+            tracing::info!(error = %format!("{e:#}"), "the command failed");
             ExitCode::FAILURE
         }
     }

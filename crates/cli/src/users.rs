@@ -102,7 +102,7 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
                     .await
                     .map_err(|e| explain(e, lang))?;
             }
-            println!(
+            outln!(
                 "{} {} ({}, {})",
                 lang.pick("已创建用户", "created user"),
                 u.username,
@@ -117,7 +117,7 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
                     .iter()
                     .map(|u| json!({"username": u.username, "role": u.role.code(), "area": u.area_path.as_str(), "disabled": u.disabled, "phone": u.phone}))
                     .collect();
-                println!("{}", json!({"items": items, "total": items.len()}));
+                outln!("{}", json!({"items": items, "total": items.len()}));
             } else {
                 for u in all {
                     let state = if u.disabled {
@@ -125,7 +125,7 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
                     } else {
                         ""
                     };
-                    println!(
+                    outln!(
                         "{:<24} {:<14} {}{state}",
                         u.username,
                         u.role.label(lang),
@@ -138,26 +138,26 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
             users::set_phone(store, By::Cli, &username, &phone)
                 .await
                 .map_err(|e| explain(e, lang))?;
-            println!("{} {username}", lang.pick("已设置电话", "phone set for"));
+            outln!("{} {username}", lang.pick("已设置电话", "phone set for"));
         }
         UserCommand::Disable { username } => {
             users::set_disabled(store, By::Cli, &username, true)
                 .await
                 .map_err(|e| explain(e, lang))?;
-            println!("{} {username}", lang.pick("已停用", "disabled"));
+            outln!("{} {username}", lang.pick("已停用", "disabled"));
         }
         UserCommand::Enable { username } => {
             users::set_disabled(store, By::Cli, &username, false)
                 .await
                 .map_err(|e| explain(e, lang))?;
-            println!("{} {username}", lang.pick("已启用", "enabled"));
+            outln!("{} {username}", lang.pick("已启用", "enabled"));
         }
         UserCommand::Passwd { username } => {
             let pw = read_password(lang)?;
             users::set_password(store, By::Cli, &username, &pw)
                 .await
                 .map_err(|e| explain(e, lang))?;
-            println!(
+            outln!(
                 "{} {username}",
                 lang.pick("已修改密码", "password changed for")
             );

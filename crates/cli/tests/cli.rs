@@ -346,3 +346,73 @@ both_backends!(
         );
     }
 );
+
+/// `doorstep … | head` ends quietly when `head` stops reading.
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("d.db").display());
+    ok(&doorstep(&["--db", &url, "demo"]));
+    let err = dir.path().join("err.txt");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "\"$0\" --db '{url}' area list --json 2>'{}' | true; \"$0\" --db '{url}' area list 2>>'{}' | true",
+            err.display(),
+            err.display()
+        ))
+        .arg(env!("CARGO_BIN_EXE_doorstep"))
+        .env_remove("DOORSTEP_DB")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stderr = std::fs::read_to_string(&err).unwrap();
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// A PostgreSQL database that does not exist is named once, in the user's language, with the
+/// fix; `migrate` creates it; library notices stay out of the terminal.
+#[test]
+fn a_missing_postgres_database_is_explained_and_migrate_creates_it() {
+    let Ok(base) = std::env::var("DOORSTEP_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs this on PostgreSQL"
+        );
+        return;
+    };
+    let name = format!("doorstep_missing_{}", std::process::id());
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("DOORSTEP_TEST_PG_URL names no database: {base}"),
+    };
+    let out = doorstep(&["--db", &url, "area", "list"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("不存在").count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("createdb {name}")), "{stderr}");
+    assert!(!stderr.contains("line "), "no library text: {stderr}");
+    let en = doorstep(&["--db", &url, "--lang", "en", "area", "list"]);
+    assert!(String::from_utf8_lossy(&en.stderr).contains("does not exist"));
+
+    let created = doorstep(&["--db", &url, "migrate"]);
+    let created_out = ok(&created);
+    assert!(created_out.contains(&name), "{created_out}");
+    // Opening it again runs the migrations, which PostgreSQL answers with notices: not shown.
+    let again = doorstep(&["--db", &url, "area", "list"]);
+    ok(&again);
+    assert!(
+        again.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let drop = Command::new("psql")
+        .args([&base, "-c", &format!("DROP DATABASE {name}")])
+        .output()
+        .unwrap();
+    assert!(
+        drop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drop.stderr)
+    );
+}

@@ -31,13 +31,41 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
     }
     // A slow statement would be logged with its whole text: multi-row inserts are huge.
     options = options.log_slow_statements(log::LevelFilter::Off, Duration::from_secs(60));
+    let database = options.get_database().unwrap_or("postgres").to_string();
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(options)
         .await
-        .map_err(|e| StoreError::Other(Box::new(e)))?;
+        .map_err(|e| match &e {
+            // invalid_catalog_name: the server is there, the database is not.
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000") => {
+                StoreError::NotFound(format!("database {database}"))
+            }
+            _ => StoreError::Other(Box::new(e)),
+        })?;
     Ok(PgStore::from_pool(pool))
+}
+
+/// Creates the database a `postgres://` URL names, connecting to the server's `postgres`
+/// database as the same user. Fails when the user may not create databases.
+pub async fn create_database(url: &str) -> StoreResult<()> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(Box::new(e)))?;
+    let name = options
+        .get_database()
+        .ok_or_else(|| StoreError::Invalid("the URL names no database".into()))?
+        .to_string();
+    let mut conn = options
+        .database("postgres")
+        .connect()
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+    Ok(())
 }
 
 /// What the shared SQL needs to know about PostgreSQL.
