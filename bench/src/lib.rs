@@ -1,6 +1,8 @@
 //! Shared helpers of the Doorstep benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod roster;
+
 use std::time::Duration;
 
 /// A small deterministic generator (SplitMix64): the same seed gives the same file on every
