@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod area;
+pub mod idempotency;
 pub mod idnum;
 pub mod lang;
 pub mod person;

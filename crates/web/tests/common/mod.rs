@@ -1,6 +1,8 @@
 //! A small client for the in-process router.
 #![allow(dead_code)]
 
+pub mod public;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use doorstep_app::users::{By, create_user};
