@@ -1,17 +1,19 @@
 //! Attacks on the staff pages and the API, on SQLite and on PostgreSQL: a formula planted in
-//! the audit log by a failed login.
+//! the audit log by a failed login, redirects off-site through `next=`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use common::{Client, user};
+use common::{Client, PASSWORD, enc, user};
 use doorstep_core::Role;
 use doorstep_testkit::{TestDb, both_backends};
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
+
+const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 
 /// One request with optional cookie, Host and form body.
 async fn send(
@@ -38,6 +40,87 @@ async fn send(
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (st, h, String::from_utf8_lossy(&bytes).into_owned())
 }
+
+fn location(h: &HeaderMap) -> &str {
+    h[header::LOCATION].to_str().unwrap()
+}
+
+/// `next` values a browser would follow off-site, or that break the Location header.
+const OFF_SITE: [&str; 8] = [
+    "/\t/example.com/x",
+    "//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "http://evil.example",
+    "javascript:alert(1)",
+    "/x\r\nSet-Cookie: a=b",
+    "/\n/evil.example",
+];
+
+both_backends!(next_never_leaves_the_site, async |db: &TestDb| {
+    doorstep_testkit::demo_community(db.store.as_ref()).await;
+    user(db.store.as_ref(), "admin1", Role::CommunityAdmin, COMMUNITY).await;
+    let app = doorstep_web::router(db.store.clone());
+    for next in OFF_SITE {
+        // The language switch.
+        let (st, h, _) = send(
+            &app,
+            "GET",
+            &format!("/lang/en?next={}", enc(next)),
+            None,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!((st, location(&h)), (StatusCode::SEE_OTHER, "/"), "{next:?}");
+
+        // The login page keeps only a safe next, and logging in goes there.
+        let (st, h, body) = send(
+            &app,
+            "GET",
+            &format!("/login?next={}", enc(next)),
+            None,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{next:?}");
+        assert!(body.contains("name=\"next\" value=\"/\""), "{next:?}");
+        let csrf = h[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let token = csrf.split_once('=').unwrap().1;
+        let (st, h, _) = send(
+            &app,
+            "POST",
+            "/login",
+            Some(&csrf),
+            None,
+            Some(format!(
+                "username=admin1&password={}&csrf={token}&next={}",
+                enc(PASSWORD),
+                enc(next)
+            )),
+        )
+        .await;
+        assert_eq!((st, location(&h)), (StatusCode::SEE_OTHER, "/"), "{next:?}");
+    }
+    // A path of this site still works.
+    let (_, h, _) = send(
+        &app,
+        "GET",
+        &format!("/lang/en?next={}", enc("/search?q=x")),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(location(&h), "/search?q=x");
+});
 
 both_backends!(
     a_user_name_planted_by_a_failed_login_is_inert_in_the_audit_csv,
