@@ -31,7 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/report-links/{id}/qr.png", get(qr_png))
         .route("/reports", get(queue))
         .route("/reports/bulk-accept", post(bulk_accept))
-        .route("/reports/export", get(export))
+        // A POST with the session's CSRF token: an export marks what it sent up, so a link
+        // from another site must not be able to run one.
+        .route("/reports/export", post(export))
         .route("/reports/{id}", get(report))
         .route("/reports/{id}/accept", post(accept))
         .route("/reports/{id}/reject", post(reject))
@@ -662,13 +664,16 @@ pub struct ExportForm {
     area: String,
     format: Option<String>,
     since_last: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn export(
     State(s): State<AppState>,
     u: PageUser,
-    Query(q): Query<ExportForm>,
+    Form(q): Form<ExportForm>,
 ) -> Result<Response, PageError> {
+    u.check_csrf(&q.csrf)?;
     let area = AreaPath::parse(&q.area)
         .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
     let since_last = q
