@@ -1,5 +1,6 @@
 //! Attacks on the staff pages and the API, on SQLite and on PostgreSQL: a formula planted in
-//! the audit log by a failed login, redirects off-site through `next=`.
+//! the audit log by a failed login, redirects off-site through `next=`, forged Host headers on
+//! posters and QR codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -7,8 +8,9 @@ mod common;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use common::{Client, PASSWORD, enc, user};
-use doorstep_core::Role;
+use doorstep_core::{AreaKind, Role};
 use doorstep_testkit::{TestDb, both_backends};
+use doorstep_web::PublicUrl;
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
@@ -159,3 +161,75 @@ both_backends!(
     }
 );
 
+both_backends!(posters_ignore_the_host_header, async |db: &TestDb| {
+    let store = db.store.as_ref();
+    let c = doorstep_testkit::demo_community(store).await;
+    store
+        .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
+        .await
+        .unwrap();
+    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+    let mut admin = Client::new(db.store.clone());
+    admin.login("admin1").await;
+    let (st, link, _) = admin
+        .send(
+            "POST",
+            "/api/v1/report-links",
+            Some(json!({"area": COMMUNITY, "purpose": "census"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{link}");
+    let (id, token) = (
+        link["id"].as_i64().unwrap(),
+        link["token"].as_str().unwrap(),
+    );
+    let cookie = format!("doorstep_session={}", admin.token.clone().unwrap());
+    let configured = doorstep_web::router_at(
+        db.store.clone(),
+        doorstep_web::PublicLimits::default(),
+        PublicUrl::parse("https://doorstep.example.org").unwrap(),
+    );
+    for (app, base) in [
+        (&configured, "https://doorstep.example.org"),
+        // Without configuration (in-process), the default address, still never the Host.
+        (&admin.app, "http://127.0.0.1:8080"),
+    ] {
+        for uri in [format!("/report-links/{id}/poster"), "/report-links".into()] {
+            let (st, _, body) =
+                send(app, "GET", &uri, Some(&cookie), Some("evil.example"), None).await;
+            assert_eq!(st, StatusCode::OK, "{uri}");
+            assert!(body.contains(&format!("{base}/r/{token}")), "{uri}: {body}");
+            assert!(!body.contains("evil.example"), "{uri}");
+        }
+        let (_, _, svg) = send(
+            app,
+            "GET",
+            &format!("/report-links/{id}/qr.svg"),
+            Some(&cookie),
+            Some("evil.example"),
+            None,
+        )
+        .await;
+        assert!(svg.contains("<svg"));
+    }
+    // The QR code is the configured address's, whatever the Host header says.
+    let want = qrcode::QrCode::with_error_correction_level(
+        format!("https://doorstep.example.org/r/{token}").as_bytes(),
+        qrcode::EcLevel::H,
+    )
+    .unwrap()
+    .render::<qrcode::render::svg::Color>()
+    .min_dimensions(400, 400)
+    .quiet_zone(true)
+    .build();
+    let (_, _, svg) = send(
+        &configured,
+        "GET",
+        &format!("/report-links/{id}/qr.svg"),
+        Some(&cookie),
+        Some("evil.example"),
+        None,
+    )
+    .await;
+    assert_eq!(svg, want);
+});
