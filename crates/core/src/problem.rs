@@ -62,6 +62,11 @@ pub enum Problem {
     Choice,
     /// A name with a character no name has (a control character) or a formula's start.
     NameChars,
+    /// More members than one household's report may list.
+    TooManyMembers {
+        /// The most members allowed.
+        max: usize,
+    },
 }
 
 impl Problem {
@@ -93,6 +98,7 @@ impl Problem {
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
             Problem::NameChars => "name_invalid_characters",
+            Problem::TooManyMembers { .. } => "too_many_members",
         }
     }
 
@@ -104,6 +110,12 @@ impl Problem {
                 return match lang {
                     Lang::Zh => format!("过长，最多 {max} 个字"),
                     Lang::En => format!("is too long (at most {max} characters)"),
+                };
+            }
+            Problem::TooManyMembers { max } => {
+                return match lang {
+                    Lang::Zh => format!("成员过多，一次报备最多 {max} 人"),
+                    Lang::En => format!("too many members (at most {max} members)"),
                 };
             }
             Problem::UnknownDocType => lang.pick(

@@ -41,6 +41,10 @@ pub struct AppState {
     pub(crate) public_url: PublicUrl,
 }
 
+/// The largest request body, roster uploads (64 MiB) aside; the API answers a bigger one 413
+/// `payload_too_large`.
+pub const BODY_LIMIT: usize = 2 << 20;
+
 /// The whole application with the default limits of the public report endpoints.
 pub fn router(store: Arc<dyn Store>) -> Router {
     router_with_limits(store, PublicLimits::default())
@@ -99,7 +103,8 @@ pub fn router_at(store: Arc<dyn Store>, limits: PublicLimits, public_url: Public
     let uploads = Router::new()
         .route("/import", axum::routing::post(pages::roster::start_import))
         .layer(DefaultBodyLimit::max(64 << 20));
-    api.merge(pages::routes())
+    api.layer(axum::middleware::from_fn(error::json_body_limit))
+        .merge(pages::routes())
         .merge(public::routes())
         .merge(uploads)
         .route("/healthz", get(health))
@@ -111,7 +116,7 @@ pub fn router_at(store: Arc<dyn Store>, limits: PublicLimits, public_url: Public
             }),
         )
         .with_state(state)
-        .layer(DefaultBodyLimit::max(2 << 20))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             limiter,
             public::limits::limit,

@@ -1,6 +1,6 @@
 //! Attacks on the staff pages and the API, on SQLite and on PostgreSQL: a formula planted in
 //! the audit log by a failed login, redirects off-site through `next=`, forged Host headers on
-//! posters and QR codes.
+//! posters and QR codes, oversized API bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -233,3 +233,32 @@ both_backends!(posters_ignore_the_host_header, async |db: &TestDb| {
     .await;
     assert_eq!(svg, want);
 });
+
+both_backends!(
+    oversized_api_bodies_answer_413_as_json,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        doorstep_testkit::demo_community(store).await;
+        let app = doorstep_web::router(db.store.clone());
+        // Just over the 2 MiB limit, to the public endpoint and to a logged-in one.
+        let big = json!({"idempotency_key": "k", "answers": {"notes": "x".repeat(2 << 20)}});
+        for (uri, ct) in [
+            ("/api/v1/public/reports/nope", "application/json"),
+            ("/api/v1/auth/login", "application/json"),
+        ] {
+            let req = Request::builder()
+                .method("POST")
+                .uri(uri)
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::ACCEPT_LANGUAGE, "en")
+                .body(Body::from(big.to_string()))
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(v["error"], "payload_too_large", "{uri}");
+            assert!(v["message"].as_str().unwrap().contains("2 MiB"), "{v}");
+        }
+    }
+);

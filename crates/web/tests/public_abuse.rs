@@ -147,3 +147,46 @@ both_backends!(
         assert_eq!(report_count(db.store.as_ref()).await, 1);
     }
 );
+
+both_backends!(
+    too_many_members_are_counted_as_members,
+    async |db: &TestDb| {
+        let token = setup(db.store.as_ref()).await;
+        let app = doorstep_web::router(db.store.clone());
+        let members: Vec<_> = (1..=21)
+            .map(|n| json!({"name": "张伟", "id_number": rid(n)}))
+            .collect();
+        let body = report("many", "1201", json!(members));
+        for (lang, want) in [("en", "at most 20 members"), ("zh-CN", "最多 20 人")] {
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!("/api/v1/public/reports/{token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ACCEPT_LANGUAGE, lang)
+                .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    [10, 0, 0, 1],
+                    40000,
+                ))))
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let f = &v["fields"][0];
+            assert_eq!(
+                (f["path"].as_str(), f["code"].as_str()),
+                (Some("members"), Some("too_many_members"))
+            );
+            let message = f["message"].as_str().unwrap();
+            assert!(message.contains(want), "{message}");
+            assert!(
+                !message.contains("characters") && !message.contains('字'),
+                "{message}"
+            );
+        }
+    }
+);

@@ -412,7 +412,7 @@ fn check_members(
     if members.len() > MAX_MEMBERS {
         errors.push(FieldProblem::new(
             "members",
-            Problem::TooLong { max: MAX_MEMBERS },
+            Problem::TooManyMembers { max: MAX_MEMBERS },
         ));
         return Value::Array(Vec::new());
     }

@@ -198,15 +198,15 @@ pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
 #[utoipa::path(post, path = "/public/reports/{token}", tag = "self-report", request_body = SubmitReportRequest,
     params(("token" = String, Path, description = "the report link's token")),
     responses((status = 201, body = ReceiptResponse), (status = 200, body = ReceiptResponse),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn submit_report(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     Path(token): Path<String>,
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
     let done = reports::submit_with(s.store.as_ref(), &s.places, &token, &body.into())
         .await
         .map_err(|e| public_error(e, lang))?;
@@ -229,7 +229,7 @@ pub async fn correct_report(
     Path((token, receipt)): Path<(String, String)>,
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ReceiptResponse>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
     let report = reports::correct_with(s.store.as_ref(), &s.places, &token, &receipt, &body.into())
         .await
         .map_err(|e| public_error(e, lang))?;
