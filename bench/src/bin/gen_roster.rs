@@ -23,7 +23,10 @@ fn main() -> anyhow::Result<()> {
         [_, rows, out, flag] if flag == "--clean" => (rows, out, Shape::Clean),
         _ => bail!("usage: gen_roster ROWS OUTPUT.csv [--clean]"),
     };
-    let rows: u64 = rows.replace('_', "").parse().context("ROWS must be a number")?;
+    let rows: u64 = rows
+        .replace('_', "")
+        .parse()
+        .context("ROWS must be a number")?;
     let out = PathBuf::from(out);
     let mut w = BufWriter::with_capacity(
         1 << 20,

@@ -1,9 +1,10 @@
 //! Exporting persons in the import's own template (so an export re-imports cleanly), and
-//! writing rejected rows back out for fixing. CSV carries a UTF-8 BOM so Excel reads it;
-//! XLSX writes ID numbers and phones as text cells so Excel cannot mangle them.
+//! writing rejected rows back out for fixing. CSV goes through [`crate::csv_export`] (BOM,
+//! formula-looking cells quoted); XLSX writes every cell as a string cell, so ID numbers and
+//! phones are not mangled and `=…` text is never a formula.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 
 use doorstep_core::Lang;
@@ -13,6 +14,7 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use doorstep_core::AreaPath;
 
+use crate::csv_export::CsvWriter;
 use crate::import::RejectedRow;
 
 /// Rows fetched per page while exporting.
@@ -36,9 +38,6 @@ pub enum ExportError {
     /// Writing the workbook failed.
     #[error("cannot write the workbook: {0}")]
     Xlsx(#[from] XlsxError),
-    /// Writing the CSV failed.
-    #[error("cannot write the CSV: {0}")]
-    Csv(#[from] csv::Error),
     /// Reading from the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -121,7 +120,7 @@ pub fn write_rejects(
 
 /// A spreadsheet being written row by row (also used by the report export).
 pub(crate) enum Sink {
-    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Csv(Box<CsvWriter<BufWriter<File>>>),
     Xlsx {
         book: Box<Workbook>,
         path: std::path::PathBuf,
@@ -137,11 +136,8 @@ impl Sink {
     ) -> Result<Sink, ExportError> {
         match format {
             SheetFormat::Csv => {
-                let mut out = BufWriter::new(File::create(path)?);
-                out.write_all(b"\xEF\xBB\xBF")?;
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(headers)?;
-                Ok(Sink::Csv(Box::new(w)))
+                let out = BufWriter::new(File::create(path)?);
+                Ok(Sink::Csv(Box::new(CsvWriter::new(out, headers)?)))
             }
             SheetFormat::Xlsx => {
                 let mut book = Box::new(Workbook::new());
@@ -164,11 +160,12 @@ impl Sink {
 
     pub(crate) fn row(&mut self, cells: &[String]) -> Result<(), ExportError> {
         match self {
-            Sink::Csv(w) => w.write_record(cells)?,
+            Sink::Csv(w) => w.row(cells)?,
             Sink::Xlsx { book, row, .. } => {
                 let sheet = book.worksheet_from_index(0)?;
                 for (i, c) in cells.iter().enumerate() {
-                    // Every cell is a string cell: an ID number or phone never becomes a number.
+                    // Every cell is a string cell: an ID number or phone never becomes a number,
+                    // and text starting with `=` never becomes a formula.
                     if !c.is_empty() {
                         sheet.write_string(*row, i as u16, c)?;
                     }
@@ -181,12 +178,9 @@ impl Sink {
 
     pub(crate) fn finish(self) -> Result<(), ExportError> {
         match self {
-            Sink::Csv(mut w) => {
-                w.flush()?;
-                let out = w
+            Sink::Csv(w) => {
+                w.finish()?
                     .into_inner()
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                out.into_inner()
                     .map_err(|e| std::io::Error::other(e.to_string()))?
                     .sync_all()?;
             }

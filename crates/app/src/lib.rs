@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod csv_export;
 pub mod demo;
 pub mod error;
 pub mod export;

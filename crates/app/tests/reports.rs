@@ -127,13 +127,17 @@ both_backends!(
         assert!(!first.report.room_new);
         assert_eq!(first.report.status, ReportStatus::Pending);
         assert_eq!(first.report.receipt.len(), 16);
-        // A retry, even with changed content, returns the first report.
-        let mut changed = household("key-0001");
-        changed.address.room = "1202".into();
-        let again = submit(store, &token, &changed).await.unwrap();
+        // A retry returns the first report; the key with changed content returns nothing.
+        let again = submit(store, &token, &household("key-0001")).await.unwrap();
         assert!(!again.created);
         assert_eq!(again.report.id, first.report.id);
         assert_eq!(again.report.receipt, first.report.receipt);
+        let mut changed = household("key-0001");
+        changed.address.room = "1202".into();
+        assert!(matches!(
+            submit(store, &token, &changed).await,
+            Err(PublicError::KeyReused)
+        ));
 
         // Twenty concurrent duplicates of a new key store one report.
         let shared: Arc<dyn Store> = db.store.clone();

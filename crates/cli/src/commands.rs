@@ -1,5 +1,6 @@
 //! Each subcommand: parse what the user typed, call the use case, print the outcome.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,14 +12,36 @@ use doorstep_app::import::{ImportOptions, import_persons};
 use doorstep_app::{OpenError, create_database, demo, open_store};
 use doorstep_core::{AreaKind, AreaPath, Lang};
 use doorstep_store::{Actor, AreaCount, Store};
+use doorstep_web::PublicUrl;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::{AreaCommand, Cli, Command, ExportWhat, FormatArg, ImportWhat};
 
+/// The address links and QR codes print: `DOORSTEP_PUBLIC_URL` (or `--public-url`), which a
+/// server beyond loopback must have (otherwise only the request's Host header would say where
+/// residents are sent, and whoever sends the request chooses that).
+fn serve_url(addr: SocketAddr, raw: Option<&str>) -> Result<Option<PublicUrl>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => Ok(Some(
+            PublicUrl::parse(raw).map_err(|e| anyhow!("DOORSTEP_PUBLIC_URL={raw}: {e}"))?,
+        )),
+        None if addr.ip().is_loopback() => Ok(None),
+        None => bail!("{}", doorstep_web::NEEDS_PUBLIC_URL),
+    }
+}
+
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let lang = Lang::from_tag(&cli.lang);
+    // A server that would print links with the wrong address does not start, nor touch the
+    // database.
+    let public_url = match &cli.command {
+        Command::Serve {
+            addr, public_url, ..
+        } => serve_url(*addr, public_url.as_deref())?,
+        _ => None,
+    };
     let store = match open_store(&cli.db).await {
         Ok(store) => store,
         // `migrate` is the setup step: it creates a missing database where the server allows.
@@ -49,14 +72,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Demo => load_demo(store.as_ref(), lang).await?,
-        Command::Serve { addr, demo } => {
+        Command::Serve { addr, demo, .. } => {
             if demo {
                 if store.max_person_id().await? == 0 {
                     load_demo(store.as_ref(), lang).await?;
                 }
                 print_demo_users(store.as_ref(), lang, addr).await?;
             }
-            doorstep_web::serve(store, addr).await?;
+            doorstep_web::serve(store, addr, public_url).await?;
         }
         Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,

@@ -62,6 +62,11 @@ pub enum Command {
         /// Load the demo community first when the database is empty.
         #[arg(long)]
         demo: bool,
+        /// The address residents reach this server at, e.g. https://doorstep.example.org:
+        /// report links, posters and QR codes print it. Required unless --addr is loopback
+        /// (then the listening address is used).
+        #[arg(long, env = "DOORSTEP_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Bring the database schema up to date.
     Migrate,

@@ -7,6 +7,7 @@
 
 pub mod age;
 pub mod area;
+pub mod idempotency;
 pub mod idnum;
 pub mod lang;
 pub mod person;

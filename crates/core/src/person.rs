@@ -321,7 +321,7 @@ impl PersonFields {
     pub fn parse(input: &PersonInput, today: Date) -> Result<PersonFields, Vec<(Field, Problem)>> {
         let mut errors = Vec::new();
         let e = &mut errors;
-        let name = take(e, Field::Name, required_text(&input.name, 50));
+        let name = take(e, Field::Name, parse_name(&input.name));
         let doc = take(e, Field::IdType, DocType::parse(&input.id_type)).and_then(|t| {
             take(
                 e,
@@ -437,6 +437,21 @@ fn take<T>(errors: &mut Vec<(Field, Problem)>, field: Field, r: Result<T, Proble
     r.map_err(|p| errors.push((field, p))).ok()
 }
 
+/// A person's name: 1–50 characters, tidied. It may hold `·` (as in 买买提·艾力) and spaces, but
+/// no control or invisible formatting characters, and it does not start with `=`, `+`, `-` or
+/// `@`: no name does, and spreadsheets run such text as a formula.
+fn parse_name(raw: &str) -> Result<String, Problem> {
+    let name = required_text(raw, 50)?;
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    };
+    if name.starts_with(['=', '+', '-', '@']) || name.chars().any(invisible) {
+        return Err(Problem::NameChars);
+    }
+    Ok(name)
+}
+
 fn required_text(raw: &str, max: usize) -> Result<String, Problem> {
     match optional_text(raw, max)? {
         Some(s) => Ok(s),
@@ -526,6 +541,52 @@ mod tests {
             fields,
             vec![Field::Name, Field::IdNumber, Field::Phone, Field::Residency]
         );
+    }
+
+    #[test]
+    fn names_refuse_what_no_name_has() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(1)",
+            "＝1+1",
+            "\t=1",
+            "张\u{0}三",
+            "张\u{7}三",
+            "张\u{202E}三",
+        ] {
+            let errs = PersonFields::parse(&input(bad, "11010519491231002X"), TODAY).unwrap_err();
+            assert_eq!(errs, vec![(Field::Name, Problem::NameChars)], "{bad:?}");
+        }
+        for good in [
+            "买买提·艾力",
+            "John Smith",
+            "欧阳 娜娜",
+            "O'Neil",
+            "Anne-Marie",
+        ] {
+            let p = PersonFields::parse(&input(good, "11010519491231002X"), TODAY).unwrap();
+            assert_eq!(p.name(), good);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_name_starting_like_a_formula_is_refused(
+            start in proptest::sample::select(vec!['=', '+', '-', '@']),
+            rest in "[a-z张伟()\"=+ ]{0,20}",
+        ) {
+            let name = format!("{start}{rest}");
+            let got = PersonFields::parse(&input(&name, "11010519491231002X"), TODAY);
+            proptest::prop_assert_eq!(got.unwrap_err(), vec![(Field::Name, Problem::NameChars)]);
+        }
+
+        #[test]
+        fn chinese_names_with_dots_and_spaces_pass(name in "[张王李伟芳娜][张王李伟芳娜· ]{0,10}[伟芳娜]") {
+            let p = PersonFields::parse(&input(&name, "11010519491231002X"), TODAY).unwrap();
+            proptest::prop_assert_eq!(p.name(), crate::text::tidy(&name));
+        }
     }
 
     #[test]

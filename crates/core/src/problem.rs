@@ -63,6 +63,13 @@ pub enum Problem {
     /// The document is on file outside the user's area: the row may not move or change that
     /// file (and the message names no one).
     RegisteredElsewhere,
+    /// A name with a character no name has (a control character) or a formula's start.
+    NameChars,
+    /// More members than one household's report may list.
+    TooManyMembers {
+        /// The most members allowed.
+        max: usize,
+    },
 }
 
 impl Problem {
@@ -94,6 +101,8 @@ impl Problem {
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
             Problem::RegisteredElsewhere => "person_registered_elsewhere",
+            Problem::NameChars => "name_invalid_characters",
+            Problem::TooManyMembers { .. } => "too_many_members",
         }
     }
 
@@ -105,6 +114,12 @@ impl Problem {
                 return match lang {
                     Lang::Zh => format!("过长，最多 {max} 个字"),
                     Lang::En => format!("is too long (at most {max} characters)"),
+                };
+            }
+            Problem::TooManyMembers { max } => {
+                return match lang {
+                    Lang::Zh => format!("成员过多，一次报备最多 {max} 人"),
+                    Lang::En => format!("too many members (at most {max} members)"),
                 };
             }
             Problem::UnknownDocType => lang.pick(
@@ -189,6 +204,10 @@ impl Problem {
             Problem::RegisteredElsewhere => lang.pick(
                 "该证件已登记在您负责的区域以外，不能在此导入或修改；请联系社区核实",
                 "this document is registered outside your area and cannot be imported or changed here; ask the community office",
+            ),
+            Problem::NameChars => lang.pick(
+                "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",
+                "a name must not contain control or invisible characters or start with =, +, - or @",
             ),
         };
         s.to_string()

@@ -1,9 +1,11 @@
 //! Migration 0008 rebuilds the persons table (SQLite cannot drop a constraint): a registry
 //! upgraded from 0007 keeps every person, their history and their keys, and still refuses a
-//! second file for one document.
+//! second file for one document. Migration 0009 hashes report bodies: a report stored before
+//! it hands itself to no replay of its key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use doorstep_store::Store;
+use doorstep_core::idempotency::BodyHash;
+use doorstep_store::{Idempotent, NewReport, Reports, Store};
 
 #[tokio::test]
 async fn upgrading_to_the_document_index_keeps_every_person() {
@@ -64,4 +66,54 @@ async fn upgrading_to_the_document_index_keeps_every_person() {
         unreachable!("{again}")
     };
     assert!(e.is_unique_violation(), "{e}");
+}
+
+#[tokio::test]
+async fn a_report_stored_before_body_hashes_answers_no_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = doorstep_store_sqlite::connect(&url).await.unwrap();
+    let pool = store.pool();
+    sqlx::migrate!("./migrations")
+        .run_to(8, pool)
+        .await
+        .unwrap();
+    for sql in [
+        "INSERT INTO areas (id, kind, name, path, created_at) VALUES (1, 'building', 'b', 'b', '2026-01-01T00:00:00Z')",
+        "INSERT INTO report_links (id, token, area_id, purpose, created_by, created_at) VALUES (3, 'tok', 1, 'census', 't', '2026-01-01T00:00:00Z')",
+        "INSERT INTO reports (id, link_id, idem_key, receipt, purpose, area_id, area_path, room, address, members, answers, submitted_at, updated_at, edit_until) \
+         VALUES (5, 3, 'old-key', 'ABCDEF0123456789', 'census', 1, 'b', '101', 'b101', '[]', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')",
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+
+    store.migrate().await.unwrap();
+
+    let replay = |key: &str| NewReport {
+        link_id: 3,
+        idempotency_key: key.into(),
+        body_hash: BodyHash::of(&serde_json::json!({"members": []})),
+        receipt: "0000000000000001".into(),
+        purpose: "census".into(),
+        area_id: 1,
+        room: "101".into(),
+        address: "b101".into(),
+        members: serde_json::json!([]),
+        answers: serde_json::json!({}),
+        edit_secs: 3600,
+    };
+    assert_eq!(
+        store.submit_report(&replay("old-key")).await.unwrap(),
+        Idempotent::KeyReused
+    );
+    // A new key stores a new report, whose replay with the same body finds it.
+    let Idempotent::Created(new) = store.submit_report(&replay("new-key")).await.unwrap() else {
+        unreachable!("a new key creates a report")
+    };
+    let mut again = replay("new-key");
+    again.receipt = "0000000000000002".into();
+    assert_eq!(
+        store.submit_report(&again).await.unwrap(),
+        Idempotent::Replayed(new)
+    );
 }

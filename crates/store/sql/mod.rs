@@ -270,7 +270,7 @@ impl Reports for SqlStore {
         reports::revoke_report_link(&self.pool, id, at).await
     }
 
-    async fn submit_report(&self, report: &NewReport) -> StoreResult<(Report, bool)> {
+    async fn submit_report(&self, report: &NewReport) -> StoreResult<Idempotent<Report>> {
         reports::submit_report(&self.pool, report).await
     }
 

@@ -198,15 +198,15 @@ pub async fn revoke_report_link(pool: &Pool, id: Id, at: OffsetDateTime) -> Stor
     Ok(())
 }
 
-pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<(Report, bool)> {
+pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<Idempotent<Report>> {
     let now = OffsetDateTime::now_utc();
     let mut tx = begin_write(pool).await.map_err(db_err)?;
     // The retry of a stored report finds it without writing; a concurrent duplicate waits on
     // the unique rule (PostgreSQL) or the write lock (SQLite) and then finds it too.
     let sql = format!(
-        "INSERT INTO reports (link_id, idem_key, receipt, purpose, area_id, area_path, room, address, room_new, \
+        "INSERT INTO reports (link_id, idem_key, body_hash, receipt, purpose, area_id, area_path, room, address, room_new, \
          members, answers, status, submitted_at, updated_at, edit_until) \
-         SELECT $1, $2, $3, $4, $5, a.path, $6, $7, \
+         SELECT $1, $2, $12, $3, $4, $5, a.path, $6, $7, \
          NOT EXISTS (SELECT 1 FROM households h WHERE h.area_id = $5 AND h.room = $6), \
          $8, $9, 'pending', $10, $10, $11 FROM areas a WHERE a.id = $5 \
          ON CONFLICT (link_id, idem_key) DO NOTHING RETURNING {REPORT_COLS}"
@@ -223,26 +223,43 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<(Report, b
         .bind(r.answers.to_string())
         .bind(now)
         .bind(now + Duration::seconds(r.edit_secs))
+        .bind(r.body_hash.as_str())
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
-    let (row, created) = match inserted {
-        Some(row) => (row, true),
+    let outcome = match inserted {
+        Some(row) => Idempotent::Created(row.into_report()?),
         None => {
-            let sql =
-                format!("SELECT {REPORT_COLS} FROM reports WHERE link_id = $1 AND idem_key = $2");
-            let row = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
-                .bind(r.link_id)
-                .bind(&r.idempotency_key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .ok_or_else(|| StoreError::NotFound(format!("area {}", r.area_id)))?;
-            (row, false)
+            // The key is taken: the first report goes back only to the same body.
+            let stored: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT body_hash FROM reports WHERE link_id = $1 AND idem_key = $2",
+            )
+            .bind(r.link_id)
+            .bind(&r.idempotency_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            // No row and nothing inserted: the area is gone.
+            let (stored,) =
+                stored.ok_or_else(|| StoreError::NotFound(format!("area {}", r.area_id)))?;
+            if r.body_hash.matches(stored.as_deref()) {
+                let sql = format!(
+                    "SELECT {REPORT_COLS} FROM reports WHERE link_id = $1 AND idem_key = $2"
+                );
+                let row = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
+                    .bind(r.link_id)
+                    .bind(&r.idempotency_key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                Idempotent::Replayed(row.into_report()?)
+            } else {
+                Idempotent::KeyReused
+            }
         }
     };
     tx.commit().await.map_err(db_err)?;
-    Ok((row.into_report()?, created))
+    Ok(outcome)
 }
 
 pub async fn correct_report(pool: &Pool, id: Id, r: &NewReport) -> StoreResult<bool> {

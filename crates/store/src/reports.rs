@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use doorstep_core::AreaPath;
+use doorstep_core::idempotency::BodyHash;
 use time::OffsetDateTime;
 
 use crate::{Id, Page, PageRequest, StoreResult};
@@ -143,6 +144,9 @@ pub struct NewReport {
     pub link_id: Id,
     /// The client's idempotency key (unique per link).
     pub idempotency_key: String,
+    /// The hash of the request's canonical body, stored with the key (a correction keeps
+    /// the first one).
+    pub body_hash: BodyHash,
     /// A fresh receipt code.
     pub receipt: String,
     /// The link's purpose.
@@ -159,6 +163,19 @@ pub struct NewReport {
     pub answers: serde_json::Value,
     /// How long the resident may correct it, in seconds.
     pub edit_secs: i64,
+}
+
+/// What an idempotent write did. Every store method that takes a client's idempotency key
+/// answers this, and follows [`BodyHash`]'s rule in the transaction that writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Idempotent<T> {
+    /// Written now.
+    Created(T),
+    /// The key was used before with the same body: the first result; nothing written.
+    Replayed(T),
+    /// The key was used before with another body (or before bodies were hashed): nothing
+    /// written and nothing of the first request returned.
+    KeyReused,
 }
 
 /// Which reports.
@@ -217,9 +234,10 @@ pub trait Reports: Send + Sync {
     async fn revoke_report_link(&self, id: Id, at: OffsetDateTime) -> StoreResult<()>;
 
     /// Stores a report in one transaction, unless the link already holds one with the same
-    /// idempotency key: then that first report is returned and nothing is written.
-    /// Returns the report and whether it was created now.
-    async fn submit_report(&self, report: &NewReport) -> StoreResult<(Report, bool)>;
+    /// idempotency key: then nothing is written, and that first report is returned only if
+    /// its stored body hash [matches](BodyHash::matches) this one (else `KeyReused`). The
+    /// hash is compared in the same transaction as the insert-or-read.
+    async fn submit_report(&self, report: &NewReport) -> StoreResult<Idempotent<Report>>;
 
     /// Replaces the members, answers and address of a pending report still open for correction.
     /// Returns false when it is no longer pending or the window has closed.

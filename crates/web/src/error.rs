@@ -1,7 +1,10 @@
 //! The API's one error type: a status, a stable snake_case code and a message.
 
 use axum::Json;
+use axum::extract::Request;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use doorstep_app::error::AppError;
 use doorstep_core::Lang;
@@ -66,6 +69,26 @@ impl ApiError {
                 fields: Vec::new(),
             },
             retry_after: None,
+        }
+    }
+
+    /// 413 `payload_too_large`: the body is over [`crate::BODY_LIMIT`].
+    pub fn too_large(lang: Lang) -> ApiError {
+        let mib = crate::BODY_LIMIT >> 20;
+        let message = match lang {
+            Lang::Zh => format!("请求内容过大，最多 {mib} MiB"),
+            Lang::En => format!("the request body is too large (at most {mib} MiB)"),
+        };
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &message)
+    }
+
+    /// A JSON body that could not be read: 413 when it is too large, else 400 `bad_json`
+    /// with what the parser said.
+    pub fn from_json_rejection(e: JsonRejection, lang: Lang) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(lang)
+        } else {
+            ApiError::bad_request("bad_json", &e.body_text())
         }
     }
 
@@ -173,4 +196,19 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// Middleware of `/api`: a body over the limit, refused by an extractor before the handler
+/// runs, answers 413 as JSON like every other API error rather than as plain text.
+pub async fn json_body_limit(req: Request, next: Next) -> Response {
+    let lang = crate::context::lang_of(req.headers());
+    let res = next.run(req).await;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::too_large(lang).into_response();
+    }
+    res
 }

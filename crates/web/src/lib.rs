@@ -11,6 +11,7 @@ mod error;
 mod i18n;
 mod pages;
 mod public;
+mod public_url;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
 pub use public::limits::{PublicLimits, Rate};
+pub use public_url::{BadPublicUrl, PublicUrl};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -35,7 +37,13 @@ pub struct AppState {
     pub(crate) jobs: pages::roster::Jobs,
     /// The areas report links' residents may name, kept in memory (self-report).
     pub(crate) places: Arc<doorstep_app::reports::PlaceCache>,
+    /// The address report links, posters and QR codes print.
+    pub(crate) public_url: PublicUrl,
 }
+
+/// The largest request body, roster uploads (64 MiB) aside; the API answers a bigger one 413
+/// `payload_too_large`.
+pub const BODY_LIMIT: usize = 2 << 20;
 
 /// The whole application with the default limits of the public report endpoints.
 pub fn router(store: Arc<dyn Store>) -> Router {
@@ -71,13 +79,20 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The whole application: API, health, OpenAPI, pages, the public report form; `limits` are
-/// the rate limits and load-shedding cap of the public report endpoints.
+/// the rate limits and load-shedding cap of the public report endpoints. Links and posters
+/// print the default address ([`PublicUrl::default`]).
 pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router {
+    router_at(store, limits, PublicUrl::default())
+}
+
+/// [`router_with_limits`], with links, posters and QR codes printing `public_url`.
+pub fn router_at(store: Arc<dyn Store>, limits: PublicLimits, public_url: PublicUrl) -> Router {
     let limiter = Arc::new(public::limits::Limiter::new(limits));
     let state = AppState {
         store,
         jobs: Default::default(),
         places: Default::default(),
+        public_url,
     };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::routes())
@@ -88,7 +103,8 @@ pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router
     let uploads = Router::new()
         .route("/import", axum::routing::post(pages::roster::start_import))
         .layer(DefaultBodyLimit::max(64 << 20));
-    api.merge(pages::routes())
+    api.layer(axum::middleware::from_fn(error::json_body_limit))
+        .merge(pages::routes())
         .merge(public::routes())
         .merge(uploads)
         .route("/healthz", get(health))
@@ -100,7 +116,7 @@ pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router
             }),
         )
         .with_state(state)
-        .layer(DefaultBodyLimit::max(2 << 20))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             limiter,
             public::limits::limit,
@@ -114,23 +130,43 @@ async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Serves the application until Ctrl-C.
-pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
+/// Serves the application until Ctrl-C. Links, posters and QR codes print `public_url`;
+/// without one the server must listen on loopback only, and prints its own address.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    addr: SocketAddr,
+    public_url: Option<PublicUrl>,
+) -> std::io::Result<()> {
+    if public_url.is_none() && !addr.ip().is_loopback() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            NEEDS_PUBLIC_URL,
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, backend = store.backend(), "listening");
+    let public_url = public_url.unwrap_or_else(|| PublicUrl::of_addr(local));
+    tracing::info!(%local, %public_url, backend = store.backend(), "listening");
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"
         );
     }
     eprintln!("Doorstep 已启动 / listening on http://{local}");
+    eprintln!("报备链接和二维码使用 / report links and QR codes use: {public_url}");
     axum::serve(
         listener,
-        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+        router_at(store, PublicLimits::default(), public_url)
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
 }
+
+/// Why a server beyond loopback needs `DOORSTEP_PUBLIC_URL`, in both languages.
+pub const NEEDS_PUBLIC_URL: &str = "监听非本机地址时必须设置 DOORSTEP_PUBLIC_URL（或 --public-url）为居民扫码访问的地址，如 https://doorstep.example.org：\
+     报备链接和二维码只用这个地址，不用请求里的 Host。\n\
+     Listening beyond loopback needs DOORSTEP_PUBLIC_URL (or --public-url) set to the address residents reach this server at, \
+     e.g. https://doorstep.example.org: report links and QR codes use it, never the request's Host header.";

@@ -7,7 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
-use doorstep_core::{AreaKind, Role};
+use doorstep_core::{AreaKind, AreaPath, Role};
 use doorstep_testkit::{TestDb, both_backends};
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -344,15 +344,37 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
         store.report(rid_).await.unwrap().unwrap().status,
         doorstep_store::ReportStatus::Accepted
     );
-    let (st, h, _) = page(
+    // A cross-site link or form (the browser sends the session cookie, not the CSRF token)
+    // exports nothing and marks nothing as sent up.
+    let area = AreaPath::parse(COMMUNITY).unwrap();
+    let query = format!("area={}&since_last=1&format=xlsx", enc(COMMUNITY));
+    let (st, _, _) = page(
         &app,
         &token,
         "GET",
-        &format!(
-            "/reports/export?area={}&since_last=1&format=xlsx",
-            enc(COMMUNITY)
-        ),
+        &format!("/reports/export?{query}"),
         None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED);
+    for forged in [query.clone(), format!("{query}&csrf=not-the-token")] {
+        let (st, _, _) = page(&app, &token, "POST", "/reports/export", Some(forged)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(
+        store.reports_for_export(&area, true).await.unwrap().len(),
+        1
+    );
+    // The queue's own form posts its token.
+    let (_, _, body) = page(&app, &token, "GET", "/reports", None).await;
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("<form method=\"post\" action=\"/reports/export\""));
+    let (st, h, _) = page(
+        &app,
+        &token,
+        "POST",
+        "/reports/export",
+        Some(format!("{query}&csrf={csrf}")),
     )
     .await;
     assert_eq!(st, StatusCode::OK);
@@ -361,6 +383,13 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
             .to_str()
             .unwrap()
             .contains("spreadsheetml")
+    );
+    assert!(
+        store
+            .reports_for_export(&area, true)
+            .await
+            .unwrap()
+            .is_empty()
     );
 });
 

@@ -1,5 +1,6 @@
 //! Reading a roster file, row by row: CSV in UTF-8 (with or without BOM) or GB18030/GBK,
-//! or the first sheet of an XLSX workbook. Runs on a blocking thread.
+//! or the first sheet of an XLSX workbook. Runs on a blocking thread. A CSV cell loses the `'`
+//! our exports put before formula-looking text, so an export re-imports as it was.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -11,6 +12,7 @@ use doorstep_core::person::Field;
 use encoding_rs::{Encoding, GB18030, UTF_8};
 
 use super::csv_rows::{ByteRow, CsvRows, Unclosed};
+use crate::csv_export::unescape_cell;
 
 /// How many bytes are sniffed to tell UTF-8 from GB18030.
 const SNIFF: usize = 1 << 20;
@@ -212,7 +214,7 @@ fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
                     let mut cells: Vec<Cell> = rec
                         .cells
                         .iter()
-                        .map(|f| Cell::Text(decode(f, encoding)))
+                        .map(|f| Cell::Text(unescape_cell(decode(f, encoding))))
                         .collect();
                     cells.resize(width.max(cells.len()), Cell::Text(String::new()));
                     let row = RawRow {

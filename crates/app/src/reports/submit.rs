@@ -1,11 +1,14 @@
 //! The resident's side: open a link by its token, validate a household's report exactly as an
 //! import validates a roster row, place its address under the link's area, and store it once.
 
+use doorstep_core::idempotency::BodyHash;
 use doorstep_core::person::{Field, PersonInput, parse_date_optional};
 use doorstep_core::roster::{AddressParts, readable_address};
 use doorstep_core::text::{tidy, to_half_width};
 use doorstep_core::{AreaKind, PersonFields, Problem};
-use doorstep_store::{Area, NewReport, Report, ReportLink, ReportStatus, Store, StoreError};
+use doorstep_store::{
+    Area, Idempotent, NewReport, Report, ReportLink, ReportStatus, Store, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -97,6 +100,20 @@ pub struct SubmissionInput {
     pub answers: AnswersInput,
 }
 
+impl SubmissionInput {
+    /// The hash stored with the idempotency key: everything the report says, the key itself
+    /// left out, as typed (a retry sends the same text; another text is another request).
+    pub fn body_hash(&self) -> Result<BodyHash, PublicError> {
+        let body = SubmissionInput {
+            idempotency_key: String::new(),
+            ..self.clone()
+        };
+        serde_json::to_value(&body)
+            .map(|v| BodyHash::of(&v))
+            .map_err(|e| PublicError::Store(StoreError::Other(Box::new(e))))
+    }
+}
+
 /// One problem with the field it concerns, e.g. `members[1].id_number`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -130,6 +147,10 @@ pub enum PublicError {
     /// The report can no longer be corrected (409).
     #[error("the report can no longer be corrected")]
     Locked,
+    /// The idempotency key was used on this link for another report (409): nothing is stored
+    /// and nothing of the first report is shown.
+    #[error("the idempotency key was used for another report")]
+    KeyReused,
     /// Storage failed (500).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -176,7 +197,8 @@ pub fn purpose_of(link: &ReportLink) -> Purpose {
 }
 
 /// Validates and stores a household's report through a link. A retry with the same
-/// idempotency key returns the first report, even from a concurrent duplicate.
+/// idempotency key and the same body returns the first report, even from a concurrent
+/// duplicate; the same key with another body is [`PublicError::KeyReused`].
 pub async fn submit(
     store: &dyn Store,
     token: &str,
@@ -194,13 +216,15 @@ pub async fn submit_with(
 ) -> Result<Submitted, PublicError> {
     let link = open_link(store, token).await?;
     let key = idempotency_key(&input.idempotency_key)?;
+    let body_hash = input.body_hash()?;
     let c = check(store, places, &link, input).await?;
     let receipt = receipt_code()?;
     let turn = places.write_turn(store).await;
-    let (report, created) = store
+    let stored = store
         .submit_report(&NewReport {
             link_id: link.id,
             idempotency_key: key,
+            body_hash,
             receipt,
             purpose: link.purpose.clone(),
             area_id: c.area.id,
@@ -212,7 +236,17 @@ pub async fn submit_with(
         })
         .await?;
     drop(turn);
-    Ok(Submitted { report, created })
+    match stored {
+        Idempotent::Created(report) => Ok(Submitted {
+            report,
+            created: true,
+        }),
+        Idempotent::Replayed(report) => Ok(Submitted {
+            report,
+            created: false,
+        }),
+        Idempotent::KeyReused => Err(PublicError::KeyReused),
+    }
 }
 
 /// The report behind a link and receipt, for the resident's view-and-correct page.
@@ -267,6 +301,8 @@ pub async fn correct_with(
             &NewReport {
                 link_id: link.id,
                 idempotency_key: report.idempotency_key.clone(),
+                // Not stored: the key keeps the hash of the first submission.
+                body_hash: input.body_hash()?,
                 receipt: report.receipt.clone(),
                 purpose: link.purpose.clone(),
                 area_id: c.area.id,
@@ -376,7 +412,7 @@ fn check_members(
     if members.len() > MAX_MEMBERS {
         errors.push(FieldProblem::new(
             "members",
-            Problem::TooLong { max: MAX_MEMBERS },
+            Problem::TooManyMembers { max: MAX_MEMBERS },
         ));
         return Value::Array(Vec::new());
     }

@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use doorstep_app::csv_export::CsvWriter;
 use doorstep_app::registry::Registry;
 use doorstep_store::{AuditEntry, AuditQuery, PageRequest};
 use serde::Deserialize;
@@ -161,7 +162,6 @@ pub async fn audit_csv(
         })))
         .await
         .map_err(|e| u.fail(e))?;
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let head = [
         "时间",
         "用户",
@@ -172,27 +172,29 @@ pub async fn audit_csv(
         "详情",
         "请求编号",
     ];
-    let fail = |u: &PageUser| {
-        u.fail(doorstep_app::error::AppError::Store(
-            doorstep_store::StoreError::Other("csv".into()),
-        ))
+    // Through the shared writer: a failed login's user name is logged as typed, by anyone.
+    let write = || -> std::io::Result<Vec<u8>> {
+        let mut w = CsvWriter::new(Vec::new(), &head)?;
+        for e in &found.items {
+            let l = AuditLine::from(e);
+            w.row([
+                l.at,
+                l.user,
+                l.ip,
+                l.action,
+                l.object,
+                l.area,
+                l.details,
+                l.request_id,
+            ])?;
+        }
+        w.finish()
     };
-    w.write_record(head).map_err(|_| fail(&u))?;
-    for e in &found.items {
-        let l = AuditLine::from(e);
-        w.write_record([
-            l.at,
-            l.user,
-            l.ip,
-            l.action,
-            l.object,
-            l.area,
-            l.details,
-            l.request_id,
-        ])
-        .map_err(|_| fail(&u))?;
-    }
-    let bytes = w.into_inner().map_err(|_| fail(&u))?;
+    let bytes = write().map_err(|e| {
+        u.fail(doorstep_app::error::AppError::Store(
+            doorstep_store::StoreError::Other(Box::new(e)),
+        ))
+    })?;
     reg.audit(
         "audit.export",
         None,

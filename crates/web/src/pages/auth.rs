@@ -33,10 +33,19 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths on this site: `/x`, never `//host` or `http://…`.
+/// Where to go back to after logging in or switching the language: a plain path of this
+/// site, else `/`. Browsers read `//host`, `/\\host` and even `/<tab>/host` (they drop tabs and
+/// line breaks from URLs) as another site, and a CR or LF cannot go in a `Location` header; so
+/// only printable ASCII without a backslash, starting with one `/` and not two.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -234,9 +243,24 @@ mod tests {
 
     #[test]
     fn next_stays_on_site() {
-        assert_eq!(safe_next(Some("/persons/1")), "/persons/1");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        for good in ["/persons/1", "/search?q=%E5%BC%A0&page=2", "/"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\t//evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/a\r\nSet-Cookie: x=1",
+            "/a b",
+            "/张三",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -31,7 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/report-links/{id}/qr.png", get(qr_png))
         .route("/reports", get(queue))
         .route("/reports/bulk-accept", post(bulk_accept))
-        .route("/reports/export", get(export))
+        // A POST with the session's CSRF token: an export marks what it sent up, so a link
+        // from another site must not be able to run one.
+        .route("/reports/export", post(export))
         .route("/reports/{id}", get(report))
         .route("/reports/{id}/accept", post(accept))
         .route("/reports/{id}/reject", post(reject))
@@ -44,24 +46,6 @@ async fn poster_css() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../static/poster.css"),
     )
-}
-
-/// The address residents reach this server at: `DOORSTEP_PUBLIC_URL`, else the request's host
-/// (https when a TLS proxy says so).
-fn base_url(headers: &HeaderMap) -> String {
-    if let Ok(u) = std::env::var("DOORSTEP_PUBLIC_URL") {
-        return u.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{proto}://{host}")
 }
 
 /// A link as a row.
@@ -110,18 +94,14 @@ pub struct LinksPage {
     can_write: bool,
 }
 
-async fn links(
-    State(s): State<AppState>,
-    u: PageUser,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn links(State(s): State<AppState>, u: PageUser) -> Result<Response, PageError> {
     let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
     let list = desk.links(None).await.map_err(|e| u.fail(e))?;
-    let base = base_url(&headers);
+    let base = s.public_url.as_str();
     Ok(LinksPage {
         t: u.t,
         csrf: u.csrf.clone(),
-        links: list.iter().map(|l| link_row(l, u.t, &base)).collect(),
+        links: list.iter().map(|l| link_row(l, u.t, base)).collect(),
         purposes: Purpose::ALL
             .iter()
             .map(|p| (p.code().to_string(), p.label(u.t.0).to_string()))
@@ -211,7 +191,6 @@ async fn poster(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<Id>,
-    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let link = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .link(id)
@@ -223,24 +202,19 @@ async fn poster(
         id,
         title: purpose_of(&link).label(u.t.0).to_string(),
         area: link.area_path.names().skip(2).collect::<Vec<_>>().join(" "),
-        url: format!("{}/r/{}", base_url(&headers), link.token),
+        url: s.public_url.report_link(&link.token),
         closed: link.revoked_at.is_some() || link.expires_at.is_some_and(|e| e <= now),
         nav: u.nav,
     }
     .into_response())
 }
 
-async fn link_qr(
-    s: &AppState,
-    u: &PageUser,
-    id: Id,
-    headers: &HeaderMap,
-) -> Result<QrCode, PageError> {
+async fn link_qr(s: &AppState, u: &PageUser, id: Id) -> Result<QrCode, PageError> {
     let link = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .link(id)
         .await
         .map_err(|e| u.fail(e))?;
-    let url = format!("{}/r/{}", base_url(headers), link.token);
+    let url = s.public_url.report_link(&link.token);
     // Level H survives a quarter of the code torn, wet or scribbled on, as posters get.
     QrCode::with_error_correction_level(url.as_bytes(), EcLevel::H).map_err(|e| {
         PageError::new(
@@ -256,9 +230,8 @@ async fn qr_svg(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<Id>,
-    headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let code = link_qr(&s, &u, id, &headers).await?;
+    let code = link_qr(&s, &u, id).await?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(400, 400)
@@ -271,9 +244,8 @@ async fn qr_png(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<Id>,
-    headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let code = link_qr(&s, &u, id, &headers).await?;
+    let code = link_qr(&s, &u, id).await?;
     let png = qr_png_bytes(&code).map_err(|e| {
         PageError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -662,13 +634,16 @@ pub struct ExportForm {
     area: String,
     format: Option<String>,
     since_last: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn export(
     State(s): State<AppState>,
     u: PageUser,
-    Query(q): Query<ExportForm>,
+    Form(q): Form<ExportForm>,
 ) -> Result<Response, PageError> {
+    u.check_csrf(&q.csrf)?;
     let area = AreaPath::parse(&q.area)
         .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
     let since_last = q

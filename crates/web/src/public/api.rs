@@ -71,8 +71,9 @@ pub struct AnswersRequest {
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(default)]
 pub struct SubmitReportRequest {
-    /// Chosen by the client, 1–64 of `A-Za-z0-9_-`: a retry with the same key returns the
-    /// first report and stores nothing new.
+    /// Chosen by the client, 1–64 of `A-Za-z0-9_-`: a retry with the same key and the same
+    /// body returns the first report and stores nothing new; the same key with another body
+    /// is refused (409 `idempotency_key_reused`).
     pub idempotency_key: String,
     /// The address.
     pub address: AddressRequest,
@@ -166,6 +167,14 @@ pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
                 "the report has been reviewed or is older than 24 hours; ask your community to correct it",
             ),
         ),
+        PublicError::KeyReused => ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_reused",
+            lang.pick(
+                "此 idempotency_key 已用于另一份内容不同的报备；新的报备请用新的 idempotency_key",
+                "this idempotency_key was used for a report with different content; send a new report with a new idempotency_key",
+            ),
+        ),
         PublicError::Invalid(problems) => ApiError::validation(
             problems
                 .into_iter()
@@ -182,21 +191,22 @@ pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
 }
 
 /// Submits a household's report through a report link. No login: the link's token is the key.
-/// `201` with a receipt; a retry with the same `idempotency_key` answers `200` with the first
-/// report's receipt. Closed links answer `410`; too many requests `429` and an overloaded
-/// server `503`, both with `Retry-After`.
+/// `201` with a receipt; a retry with the same `idempotency_key` and the same body answers
+/// `200` with the first report's receipt, the same key with another body `409`
+/// `idempotency_key_reused` (and no receipt). Closed links answer `410`; too many requests
+/// `429` and an overloaded server `503`, both with `Retry-After`.
 #[utoipa::path(post, path = "/public/reports/{token}", tag = "self-report", request_body = SubmitReportRequest,
     params(("token" = String, Path, description = "the report link's token")),
     responses((status = 201, body = ReceiptResponse), (status = 200, body = ReceiptResponse),
-        (status = 404, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn submit_report(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     Path(token): Path<String>,
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
     let done = reports::submit_with(s.store.as_ref(), &s.places, &token, &body.into())
         .await
         .map_err(|e| public_error(e, lang))?;
@@ -219,7 +229,7 @@ pub async fn correct_report(
     Path((token, receipt)): Path<(String, String)>,
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ReceiptResponse>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request("bad_json", &e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
     let report = reports::correct_with(s.store.as_ref(), &s.places, &token, &receipt, &body.into())
         .await
         .map_err(|e| public_error(e, lang))?;

@@ -140,6 +140,15 @@ fn page_error(e: PublicError, t: T, ctx: &doorstep_app::access::Ctx) -> PageErro
             l.pick("报备已不能修改", "the report can no longer be corrected"),
             ctx,
         ),
+        PublicError::KeyReused => PageError::new(
+            StatusCode::CONFLICT,
+            t,
+            l.pick(
+                "这份表单已经提交过，本次内容与提交时不同，未保存。如需修改已提交的报备，请打开提交后收到的回执页；如要为另一户报备，请重新扫码填写。",
+                "this form was already submitted with different content, so nothing was saved. To change the report you sent, open the receipt page you got after sending it; to report another household, scan the code again.",
+            ),
+            ctx,
+        ),
         PublicError::Invalid(_) => PageError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             t,

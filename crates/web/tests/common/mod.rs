@@ -2,6 +2,8 @@
 //! [`Browser`] for the pages (cookies and CSRF).
 #![allow(dead_code)]
 
+pub mod public;
+
 use std::collections::HashMap;
 
 use axum::body::Body;
