@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod area;
+pub mod backoff;
 pub mod idnum;
 pub mod lang;
 pub mod person;
@@ -16,6 +17,7 @@ pub mod roster;
 pub mod text;
 
 pub use area::{AreaKind, AreaPath};
+pub use backoff::Backoff;
 pub use idnum::{DocType, IdDocument};
 pub use lang::Lang;
 pub use person::{PersonFields, Residency, Sex, Tags};

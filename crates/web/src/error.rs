@@ -7,7 +7,6 @@ use doorstep_app::error::AppError;
 use doorstep_core::Lang;
 use doorstep_store::StoreError;
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 /// An API error answer: `{"error": "not_found", "message": "…"}`; validation errors add `fields`.
@@ -38,7 +37,7 @@ pub struct FieldError {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
-    retry_after: Option<i64>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -93,15 +92,11 @@ impl ApiError {
                 "bad_login",
                 lang.pick("用户名或密码错误", "wrong user name or password"),
             ),
-            AppError::Locked(until) => {
-                let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1);
+            AppError::Throttled(secs) => {
                 let mut err = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    lang.pick(
-                        "登录失败次数过多，请稍后再试",
-                        "too many failed logins; try again later",
-                    ),
+                    "login_throttled",
+                    &throttled_message(secs, lang),
                 );
                 err.retry_after = Some(secs);
                 err
@@ -140,6 +135,14 @@ impl ApiError {
             ),
             AppError::Store(e) => ApiError::from(e),
         }
+    }
+}
+
+/// What a throttled login is told: how long to wait.
+pub(crate) fn throttled_message(secs: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("登录尝试过于频繁，请 {secs} 秒后再试"),
+        Lang::En => format!("too many login attempts; try again in {secs} s"),
     }
 }
 

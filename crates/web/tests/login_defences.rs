@@ -1,0 +1,163 @@
+//! The login's defences over HTTP, each written as the attack: a guesser answered 429 with
+//! Retry-After (API and page) without the password checked. On both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use common::{PASSWORD, user};
+use doorstep_core::{AreaKind, Role};
+use doorstep_store::{AuditQuery, Store};
+use doorstep_testkit::{TestDb, both_backends};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    fn retry_after(&self) -> u64 {
+        self.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+/// A request as it reaches the server from the TCP peer `peer`, with extra headers.
+async fn send(
+    app: &axum::Router,
+    peer: &str,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, String)>,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut req = match body {
+        Some((ct, b)) => req.header(header::CONTENT_TYPE, ct).body(Body::from(b)),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 50000)));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn api_login(
+    app: &axum::Router,
+    peer: &str,
+    headers: &[(&str, &str)],
+    name: &str,
+    password: &str,
+) -> Answer {
+    let body = json!({"username": name, "password": password}).to_string();
+    send(
+        app,
+        peer,
+        "POST",
+        "/api/v1/auth/login",
+        headers,
+        Some(("application/json", body)),
+    )
+    .await
+}
+
+async fn alice(store: &dyn Store) {
+    store
+        .create_area(None, AreaKind::District, "二七区")
+        .await
+        .unwrap();
+    user(store, "alice", Role::DistrictAdmin, "二七区").await;
+}
+
+both_backends!(
+    a_guesser_is_answered_429_with_retry_after_and_the_password_unchecked,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        alice(store).await;
+        let app = doorstep_web::router(db.store.clone());
+        let en = [("accept-language", "en")];
+        for _ in 0..4 {
+            let r = api_login(&app, "203.0.113.66", &en, "alice", "guess-123").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        }
+        // The fourth failure set a wait: now even the right password is not checked.
+        let r = api_login(&app, "203.0.113.66", &en, "alice", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        assert_eq!(r.json()["error"], "login_throttled");
+        assert!(r.retry_after() >= 1);
+        let msg = r.json()["message"].as_str().unwrap().to_string();
+        assert!(msg.contains("try again in"), "{msg}");
+        // In Chinese for a Chinese browser.
+        let r = api_login(&app, "203.0.113.66", &[], "alice", PASSWORD).await;
+        assert!(
+            r.json()["message"].as_str().unwrap().contains("秒后再试"),
+            "{}",
+            r.text
+        );
+        // The login page says how long to wait, with the same status and header.
+        let form = send(&app, "203.0.113.66", "GET", "/login", &en, None).await;
+        let csrf_cookie = form.headers[header::SET_COOKIE].to_str().unwrap();
+        let csrf = csrf_cookie
+            .strip_prefix("login_csrf=")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let page = send(
+            &app,
+            "203.0.113.66",
+            "POST",
+            "/login",
+            &[
+                ("accept-language", "en"),
+                ("cookie", &format!("login_csrf={csrf}")),
+            ],
+            Some((
+                "application/x-www-form-urlencoded",
+                format!("username=alice&password={PASSWORD}&csrf={csrf}&next=%2F"),
+            )),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(page.retry_after() >= 1);
+        assert!(page.text.contains("try again in"), "{}", page.text);
+        // Nothing past the wait was checked, so nothing more was logged as a failure.
+        let failed = store
+            .audit_entries(&AuditQuery {
+                action: Some("login_failed".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(failed.total, 4);
+        // The owner at another address is not held up.
+        let r = api_login(&app, "198.51.100.7", &en, "alice", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
