@@ -1,6 +1,6 @@
 //! Logging in and out, sessions and passwords.
 //!
-//! Passwords are argon2id, hashed on a blocking thread. Tokens
+//! Passwords are argon2id, hashed on a blocking thread under the bound of [`Hashing`]. Tokens
 //! are 32 random bytes; only their SHA-256 is stored. Login attempts are counted under three
 //! keys, a user name from one address, the user name, the address, each with its own
 //! [`Backoff`]: a few free, then growing waits, never a lock. An attempt before its keys allow
@@ -19,6 +19,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::access::{Ctx, Principal};
 use crate::error::{AppError, AppResult, retry_secs};
+use crate::hashing::Hashing;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 8;
 
@@ -55,35 +56,36 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// Hashes a password (argon2id) on a blocking thread.
+/// Hashes a password (argon2id) on a blocking thread, under the process's hashing bound.
 pub async fn hash_password(password: &str) -> AppResult<String> {
     let password = password.to_string();
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)
         .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))?
-    .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.into())))
+    Hashing::global()
+        .run(move || {
+            let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .await?
+        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.into())))
 }
 
-async fn verify_password(hash: String, password: &str) -> bool {
+/// Whether `password` matches `hash`, checked under `hashing`'s bound.
+async fn verify_password(hashing: &Hashing, hash: String, password: &str) -> AppResult<bool> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
+    hashing
+        .run(move || {
+            PasswordHash::new(&hash).is_ok_and(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
         })
-    })
-    .await
-    .unwrap_or(false)
+        .await
 }
 
 /// Checks a password against the rules (length).
@@ -142,7 +144,8 @@ async fn prune_quiet_keys(store: &dyn Store, now: OffsetDateTime) {
     }
 }
 
-/// Logs in now: `kind` is `web` (cookie) or `api` (bearer token).
+/// Logs in now, under the process's hashing bound: `kind` is `web` (cookie) or `api` (bearer
+/// token).
 pub async fn login(
     store: &dyn Store,
     ctx: &Ctx,
@@ -150,21 +153,17 @@ pub async fn login(
     password: &str,
     kind: &str,
 ) -> AppResult<LoggedIn> {
-    login_at(
-        store,
-        ctx,
-        username,
-        password,
-        kind,
-        OffsetDateTime::now_utc(),
-    )
-    .await
+    let hashing = Hashing::global();
+    let now = OffsetDateTime::now_utc();
+    login_at(store, &hashing, ctx, username, password, kind, now).await
 }
 
-/// Logs in at `now`. `Throttled` before the attempt's keys allow one (the password is not
-/// checked), `BadLogin` for a wrong name or password.
+/// Logs in at `now`, hashing under `hashing`. `Throttled` before the attempt's keys allow one
+/// (the password is not checked), `Busy` when no hashing permit comes in time (the attempt is
+/// not counted), `BadLogin` for a wrong name or password.
 pub async fn login_at(
     store: &dyn Store,
+    hashing: &Hashing,
     ctx: &Ctx,
     username: &str,
     password: &str,
@@ -183,7 +182,14 @@ pub async fn login_at(
         .as_ref()
         .map_or_else(|| DUMMY_HASH.to_string(), |(_, h)| h.clone());
     // Unknown users are checked against the dummy hash: the same work, the same answer.
-    let matches = verify_password(hash, password).await;
+    let matches = match verify_password(hashing, hash, password).await {
+        Ok(m) => m,
+        Err(e) => {
+            // The password was never checked: the attempt does not count.
+            store.login_refund(&keys).await?;
+            return Err(e);
+        }
+    };
     let Some(user) = found
         .map(|(user, _)| user)
         .filter(|user| matches && !user.disabled)
@@ -288,8 +294,13 @@ mod tests {
     async fn hashes_verify_and_dummy_is_a_real_hash() {
         let h = hash_password("correct horse").await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password(h.clone(), "correct horse").await);
-        assert!(!verify_password(h, "wrong horse").await);
+        let hashing = Hashing::global();
+        assert!(
+            verify_password(&hashing, h.clone(), "correct horse")
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password(&hashing, h, "wrong horse").await.unwrap());
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
         assert_eq!(token_hash("abc").len(), 64);
         assert_ne!(random_hex(16).unwrap(), random_hex(16).unwrap());

@@ -19,6 +19,10 @@ pub enum AppError {
     /// checked. Carries the seconds to wait (at least 1).
     #[error("too many login attempts; next in {0} s")]
     Throttled(u64),
+    /// Too much hashing under way to take this request now (503); carries the seconds after
+    /// which to try again.
+    #[error("busy; try again in {0} s")]
+    Busy(u64),
     /// Nothing there — or nothing this user may see there (404, on purpose the same).
     #[error("not found")]
     NotFound,

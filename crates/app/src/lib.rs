@@ -7,6 +7,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod hashing;
 pub mod import;
 pub mod registry;
 pub mod reports;

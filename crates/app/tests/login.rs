@@ -5,10 +5,14 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
 use common::*;
 use doorstep_app::access::Ctx;
 use doorstep_app::auth::{LoggedIn, login_at};
 use doorstep_app::error::{AppError, AppResult};
+use doorstep_app::hashing::Hashing;
 use doorstep_app::users::{By, create_user};
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::{AuditQuery, Store};
@@ -40,6 +44,11 @@ fn from(ip: &str) -> Ctx {
     }
 }
 
+/// A bound roomy enough that no test here is turned away for lack of hashing.
+fn roomy() -> Hashing {
+    Hashing::new(32, StdDuration::from_secs(30))
+}
+
 async fn try_login(
     store: &dyn Store,
     ip: &str,
@@ -47,7 +56,7 @@ async fn try_login(
     password: &str,
     now: OffsetDateTime,
 ) -> AppResult<LoggedIn> {
-    login_at(store, &from(ip), user, password, "api", now).await
+    login_at(store, &roomy(), &from(ip), user, password, "api", now).await
 }
 
 async fn failed_logins(store: &dyn Store) -> i64 {
@@ -221,5 +230,46 @@ both_backends!(
         }
         // Each attempt is counted before its password is checked: three free and the fourth.
         assert_eq!(checked, 4);
+    }
+);
+
+both_backends!(
+    logins_turned_away_for_lack_of_hashing_do_not_count,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        alice(store).await;
+        let t = OffsetDateTime::now_utc();
+        // One permit, held by a long hash; nobody else waits for it more than 20 ms.
+        let tight = Arc::new(Hashing::new(1, StdDuration::from_millis(20)));
+        let holder = {
+            let tight = tight.clone();
+            tokio::spawn(async move {
+                tight
+                    .run(|| std::thread::sleep(StdDuration::from_millis(800)))
+                    .await
+            })
+        };
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+        for _ in 0..10 {
+            let r = login_at(
+                store,
+                &tight,
+                &from(ATTACKER),
+                "alice",
+                "guess-123",
+                "api",
+                t,
+            )
+            .await;
+            assert!(matches!(r, Err(AppError::Busy(1))), "{:?}", r.map(|_| ()));
+        }
+        holder.await.unwrap().unwrap();
+        // None of the ten was counted: three wrong passwords are still free.
+        for _ in 0..3 {
+            assert!(matches!(
+                try_login(store, ATTACKER, "alice", "guess-123", t).await,
+                Err(AppError::BadLogin)
+            ));
+        }
     }
 );

@@ -36,7 +36,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 print_demo_users(store.as_ref(), lang, addr).await?;
             }
-            doorstep_web::serve(store, addr).await?;
+            let app = doorstep_web::RouterBuilder::new(store);
+            doorstep_web::serve(app, addr).await?;
         }
         Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,

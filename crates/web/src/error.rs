@@ -101,6 +101,12 @@ impl ApiError {
                 err.retry_after = Some(secs);
                 err
             }
+            AppError::Busy(secs) => {
+                let mut err =
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", busy_message(lang));
+                err.retry_after = Some(secs);
+                err
+            }
             AppError::NotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -144,6 +150,14 @@ pub(crate) fn throttled_message(secs: u64, lang: Lang) -> String {
         Lang::Zh => format!("登录尝试过于频繁，请 {secs} 秒后再试"),
         Lang::En => format!("too many login attempts; try again in {secs} s"),
     }
+}
+
+/// What a login turned away for lack of hashing capacity is told.
+pub(crate) fn busy_message(lang: Lang) -> &'static str {
+    lang.pick(
+        "系统繁忙，请稍后再试",
+        "the server is busy; try again in a moment",
+    )
 }
 
 impl From<StoreError> for ApiError {

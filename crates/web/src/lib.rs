@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use doorstep_app::hashing::Hashing;
 pub use error::ApiError;
 pub use public::limits::{PublicLimits, Rate};
 
@@ -35,11 +36,55 @@ pub struct AppState {
     pub(crate) jobs: pages::roster::Jobs,
     /// The areas report links' residents may name, kept in memory (self-report).
     pub(crate) places: Arc<doorstep_app::reports::PlaceCache>,
+    /// The bound on password hashing logins go through.
+    pub(crate) hashing: Arc<Hashing>,
 }
 
-/// The whole application with the default limits of the public report endpoints.
+/// The whole application with the default settings: the default limits of the public report
+/// endpoints, the process's hashing bound.
 pub fn router(store: Arc<dyn Store>) -> Router {
-    router_with_limits(store, PublicLimits::default())
+    RouterBuilder::new(store).build()
+}
+
+/// The whole application with these limits on the public report endpoints.
+pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router {
+    RouterBuilder::new(store).limits(limits).build()
+}
+
+/// The application's settings, parsed once at start:
+/// `RouterBuilder::new(store).limits(limits).build()`.
+pub struct RouterBuilder {
+    store: Arc<dyn Store>,
+    limits: PublicLimits,
+    hashing: Arc<Hashing>,
+}
+
+impl RouterBuilder {
+    /// Defaults: default public limits, the process's hashing bound.
+    pub fn new(store: Arc<dyn Store>) -> RouterBuilder {
+        RouterBuilder {
+            store,
+            limits: PublicLimits::default(),
+            hashing: Hashing::global(),
+        }
+    }
+
+    /// The rate limits and load-shedding cap of the public report endpoints.
+    pub fn limits(mut self, limits: PublicLimits) -> RouterBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// The bound logins hash under (tests use a small one to see it bite).
+    pub fn hashing(mut self, hashing: Arc<Hashing>) -> RouterBuilder {
+        self.hashing = hashing;
+        self
+    }
+
+    /// The router: API, health, OpenAPI, pages, the public report form.
+    pub fn build(self) -> Router {
+        build(self)
+    }
 }
 
 #[derive(OpenApi)]
@@ -70,14 +115,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole application: API, health, OpenAPI, pages, the public report form; `limits` are
-/// the rate limits and load-shedding cap of the public report endpoints.
-pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router {
-    let limiter = Arc::new(public::limits::Limiter::new(limits));
+fn build(settings: RouterBuilder) -> Router {
+    let limiter = Arc::new(public::limits::Limiter::new(settings.limits));
     let state = AppState {
-        store,
+        store: settings.store,
         jobs: Default::default(),
         places: Default::default(),
+        hashing: settings.hashing,
     };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::routes())
@@ -115,10 +159,10 @@ async fn health() -> axum::Json<serde_json::Value> {
 }
 
 /// Serves the application until Ctrl-C.
-pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<()> {
+pub async fn serve(app: RouterBuilder, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, backend = store.backend(), "listening");
+    tracing::info!(%local, backend = app.store.backend(), "listening");
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"
@@ -127,7 +171,8 @@ pub async fn serve(store: Arc<dyn Store>, addr: SocketAddr) -> std::io::Result<(
     eprintln!("Doorstep 已启动 / listening on http://{local}");
     axum::serve(
         listener,
-        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+        app.build()
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;

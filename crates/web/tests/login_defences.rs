@@ -1,10 +1,13 @@
 //! The login's defences over HTTP, each written as the attack: a guesser answered 429 with
-//! Retry-After (API and page) without the password checked. On both databases.
+//! Retry-After (API and page) without the password checked, and a flood of logins turned away
+//! with 503 instead of hashing without bound. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -13,6 +16,7 @@ use common::{PASSWORD, user};
 use doorstep_core::{AreaKind, Role};
 use doorstep_store::{AuditQuery, Store};
 use doorstep_testkit::{TestDb, both_backends};
+use doorstep_web::{Hashing, RouterBuilder};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -158,6 +162,47 @@ both_backends!(
         assert_eq!(failed.total, 4);
         // The owner at another address is not held up.
         let r = api_login(&app, "198.51.100.7", &en, "alice", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
+
+both_backends!(
+    a_login_flood_is_turned_away_instead_of_hashing_without_bound,
+    async |db: &TestDb| {
+        alice(db.store.as_ref()).await;
+        let hashing = Arc::new(Hashing::new(2, Duration::from_millis(150)));
+        let app = RouterBuilder::new(db.store.clone())
+            .hashing(hashing.clone())
+            .build();
+        // 64 logins at once, made-up names from 64 addresses: no throttle steps in, every one
+        // would be hashed.
+        let flood: Vec<_> = (0..64)
+            .map(|i| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let peer = format!("198.51.100.{}", i + 1);
+                    api_login(&app, &peer, &[], &format!("nobody{i}"), "guess-123").await
+                })
+            })
+            .collect();
+        let (mut busy, mut checked) = (0, 0);
+        for f in flood {
+            let r = f.await.unwrap();
+            match r.status {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    assert_eq!(r.json()["error"], "busy");
+                    assert!(r.retry_after() >= 1);
+                    busy += 1;
+                }
+                StatusCode::UNAUTHORIZED => checked += 1,
+                other => panic!("unexpected {other}: {}", r.text),
+            }
+        }
+        assert!(busy > 0, "nothing was turned away");
+        assert!(checked > 0, "nothing was checked");
+        assert!(hashing.peak() <= 2, "{} hashes at once", hashing.peak());
+        // The owner is not locked out by the flood: a turned-away attempt did not count.
+        let r = api_login(&app, "198.51.100.1", &[], "alice", PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
 );

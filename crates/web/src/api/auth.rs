@@ -76,11 +76,12 @@ pub struct LoginResponse {
 
 /// Logs in. Attempts are counted per user name from one address, per user name and per
 /// address; past a few free ones each must wait a growing delay, and one that comes earlier is
-/// answered 429 `login_throttled` with Retry-After, its password unchecked. Unknown users and
-/// wrong passwords get the same answer.
+/// answered 429 `login_throttled` with Retry-After, its password unchecked. 503 `busy` with
+/// Retry-After when the server is hashing all it can. Unknown users and wrong passwords get the
+/// same answer.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,
@@ -90,6 +91,7 @@ pub async fn login(
     let now = time::OffsetDateTime::now_utc();
     let done = auth::login_at(
         s.store.as_ref(),
+        &s.hashing,
         &ctx,
         &req.username,
         &req.password,

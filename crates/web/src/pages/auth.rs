@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{Nav, PageError, PageUser, SESSION_COOKIE, constant_eq};
 use crate::AppState;
 use crate::context::{ReqCtx, ReqLang};
-use crate::error::throttled_message;
+use crate::error::{busy_message, throttled_message};
 use crate::i18n::T;
 
 /// The login page.
@@ -155,7 +155,16 @@ pub async fn login(
         return login_page(t, Some(msg), f.username, next, &headers);
     }
     let now = time::OffsetDateTime::now_utc();
-    let done = auth::login_at(s.store.as_ref(), &ctx, &f.username, &f.password, "web", now).await;
+    let done = auth::login_at(
+        s.store.as_ref(),
+        &s.hashing,
+        &ctx,
+        &f.username,
+        &f.password,
+        "web",
+        now,
+    )
+    .await;
     match done {
         Ok(done) => {
             let mut res = Redirect::to(&next).into_response();
@@ -170,11 +179,16 @@ pub async fn login(
             }
             res
         }
-        Err(e @ (AppError::BadLogin | AppError::Throttled(_))) => {
+        Err(e @ (AppError::BadLogin | AppError::Throttled(_) | AppError::Busy(_))) => {
             let (status, msg, retry) = match e {
                 AppError::Throttled(secs) => (
                     StatusCode::TOO_MANY_REQUESTS,
                     throttled_message(secs, lang),
+                    Some(secs),
+                ),
+                AppError::Busy(secs) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    busy_message(lang).to_string(),
                     Some(secs),
                 ),
                 _ => (
