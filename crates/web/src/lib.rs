@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use context::TrustedProxies;
 pub use doorstep_app::hashing::Hashing;
 pub use error::ApiError;
 pub use public::limits::{PublicLimits, Rate};
@@ -40,8 +41,8 @@ pub struct AppState {
     pub(crate) hashing: Arc<Hashing>,
 }
 
-/// The whole application with the default settings: the default limits of the public report
-/// endpoints, the process's hashing bound.
+/// The whole application with the default settings: no trusted proxies, the default limits
+/// of the public report endpoints, the process's hashing bound.
 pub fn router(store: Arc<dyn Store>) -> Router {
     RouterBuilder::new(store).build()
 }
@@ -52,19 +53,21 @@ pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router
 }
 
 /// The application's settings, parsed once at start:
-/// `RouterBuilder::new(store).limits(limits).build()`.
+/// `RouterBuilder::new(store).trusted_proxies(proxies).build()`.
 pub struct RouterBuilder {
     store: Arc<dyn Store>,
     limits: PublicLimits,
+    proxies: TrustedProxies,
     hashing: Arc<Hashing>,
 }
 
 impl RouterBuilder {
-    /// Defaults: default public limits, the process's hashing bound.
+    /// Defaults: no trusted proxies, default public limits, the process's hashing bound.
     pub fn new(store: Arc<dyn Store>) -> RouterBuilder {
         RouterBuilder {
             store,
             limits: PublicLimits::default(),
+            proxies: TrustedProxies::none(),
             hashing: Hashing::global(),
         }
     }
@@ -72,6 +75,12 @@ impl RouterBuilder {
     /// The rate limits and load-shedding cap of the public report endpoints.
     pub fn limits(mut self, limits: PublicLimits) -> RouterBuilder {
         self.limits = limits;
+        self
+    }
+
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> RouterBuilder {
+        self.proxies = proxies;
         self
     }
 
@@ -151,6 +160,8 @@ fn build(settings: RouterBuilder) -> Router {
         ))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
+        // Outside the limiter: `context::client_addr` reads the trusted proxies from here.
+        .layer(axum::Extension(Arc::new(settings.proxies)))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -162,7 +173,7 @@ async fn health() -> axum::Json<serde_json::Value> {
 pub async fn serve(app: RouterBuilder, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, backend = app.store.backend(), "listening");
+    tracing::info!(%local, backend = app.store.backend(), trusted_proxies = %app.proxies, "listening");
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"

@@ -1,6 +1,7 @@
 //! The login's defences over HTTP, each written as the attack: a guesser answered 429 with
-//! Retry-After (API and page) without the password checked, and a flood of logins turned away
-//! with 503 instead of hashing without bound. On both databases.
+//! Retry-After (API and page) without the password checked, a forged `X-Forwarded-For`
+//! ignored unless it comes from a trusted proxy, and a flood of logins turned away with 503
+//! instead of hashing without bound. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -16,7 +17,7 @@ use common::{PASSWORD, user};
 use doorstep_core::{AreaKind, Role};
 use doorstep_store::{AuditQuery, Store};
 use doorstep_testkit::{TestDb, both_backends};
-use doorstep_web::{Hashing, RouterBuilder};
+use doorstep_web::{Hashing, PublicLimits, Rate, RouterBuilder, TrustedProxies};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -98,6 +99,20 @@ async fn alice(store: &dyn Store) {
     user(store, "alice", Role::DistrictAdmin, "二七区").await;
 }
 
+/// The addresses the audit log recorded for logins, oldest first.
+async fn login_ips(store: &dyn Store) -> Vec<String> {
+    let mut entries = store
+        .audit_entries(&AuditQuery {
+            action: Some("login".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    entries.reverse();
+    entries.into_iter().filter_map(|e| e.ip).collect()
+}
+
 both_backends!(
     a_guesser_is_answered_429_with_retry_after_and_the_password_unchecked,
     async |db: &TestDb| {
@@ -163,6 +178,98 @@ both_backends!(
         // The owner at another address is not held up.
         let r = api_login(&app, "198.51.100.7", &en, "alice", PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
+
+both_backends!(
+    x_forwarded_for_counts_only_from_a_trusted_proxy,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        alice(store).await;
+        let forged = [("x-forwarded-for", "192.0.2.1")];
+        // No proxy trusted: a client's own header changes nothing.
+        let plain = doorstep_web::router(db.store.clone());
+        let r = api_login(&plain, "203.0.113.5", &forged, "alice", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        // Behind a trusted proxy the client is the address it appended, not what was forged
+        // before it; an untrusted peer's header is still ignored.
+        let proxied = RouterBuilder::new(db.store.clone())
+            .trusted_proxies("10.0.0.0/8".parse::<TrustedProxies>().unwrap())
+            .build();
+        let through = [("x-forwarded-for", "192.0.2.1, 198.51.100.20")];
+        let r = api_login(&proxied, "10.1.2.3", &through, "alice", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = api_login(&proxied, "203.0.113.5", &forged, "alice", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(
+            login_ips(store).await,
+            ["203.0.113.5", "198.51.100.20", "203.0.113.5"]
+        );
+        // The throttle keys on the same address: a guesser behind the proxy is slowed down,
+        // another resident behind the same proxy is not.
+        for _ in 0..4 {
+            let r = api_login(
+                &proxied,
+                "10.1.2.3",
+                &[("x-forwarded-for", "198.51.100.66")],
+                "alice",
+                "guess-123",
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        let r = api_login(
+            &proxied,
+            "10.1.2.3",
+            &[("x-forwarded-for", "198.51.100.66")],
+            "alice",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        let r = api_login(
+            &proxied,
+            "10.1.2.3",
+            &[("x-forwarded-for", "198.51.100.67")],
+            "alice",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+);
+
+both_backends!(
+    the_public_limits_count_each_client_behind_a_trusted_proxy,
+    async |db: &TestDb| {
+        let one_each = Rate {
+            burst: 1.0,
+            per_sec: 0.001,
+        };
+        let app = RouterBuilder::new(db.store.clone())
+            .limits(PublicLimits {
+                per_ip: one_each,
+                ..PublicLimits::default()
+            })
+            .trusted_proxies("10.0.0.1".parse().unwrap())
+            .build();
+        let get = async |client: &str| {
+            send(
+                &app,
+                "10.0.0.1",
+                "GET",
+                "/r/no-such-link",
+                &[("x-forwarded-for", client)],
+                None,
+            )
+            .await
+            .status
+        };
+        // Each resident behind the proxy has their own budget …
+        assert_ne!(get("198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
+        assert_ne!(get("198.51.100.2").await, StatusCode::TOO_MANY_REQUESTS);
+        // … and spends it alone.
+        assert_eq!(get("198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
     }
 );
 
