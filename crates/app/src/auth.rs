@@ -1,24 +1,25 @@
 //! Logging in and out, sessions and passwords.
 //!
-//! Passwords are argon2id, hashed on a blocking thread. Tokens are 32 random bytes; only their
-//! SHA-256 is stored. Failed logins are counted per user name and per address: five within
-//! fifteen minutes lock that key for fifteen minutes. Unknown user and wrong password get the
-//! same answer, after the same work.
+//! Passwords are argon2id, hashed on a blocking thread under the bound of [`Hashing`]. Tokens
+//! are 32 random bytes; only their SHA-256 is stored. Login attempts are counted under three
+//! keys, a user name from one address, the user name, the address, each with its own
+//! [`Backoff`]: a few free, then growing waits, never a lock. An attempt before its keys allow
+//! one is refused without checking the password. Unknown user and wrong password get the same
+//! answer, after the same work.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use doorstep_store::{NewAudit, NewSession, Session, Store, User};
+use doorstep_core::Backoff;
+use doorstep_store::{LoginKey, NewAudit, NewSession, Session, Store, User};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::access::{Ctx, Principal};
-use crate::error::{AppError, AppResult};
-
-/// Failures that lock a key.
-pub const MAX_FAILURES: i64 = 5;
-/// The window failures are counted in, and how long a lock lasts.
-pub const LOCK_SECS: i64 = 15 * 60;
+use crate::error::{AppError, AppResult, retry_secs};
+use crate::hashing::Hashing;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 8;
 
@@ -55,35 +56,36 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// Hashes a password (argon2id) on a blocking thread.
+/// Hashes a password (argon2id) on a blocking thread, under the process's hashing bound.
 pub async fn hash_password(password: &str) -> AppResult<String> {
     let password = password.to_string();
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)
         .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))?
-    .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.into())))
+    Hashing::global()
+        .run(move || {
+            let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .await?
+        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.into())))
 }
 
-async fn verify_password(hash: String, password: &str) -> bool {
+/// Whether `password` matches `hash`, checked under `hashing`'s bound.
+async fn verify_password(hashing: &Hashing, hash: String, password: &str) -> AppResult<bool> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
+    hashing
+        .run(move || {
+            PasswordHash::new(&hash).is_ok_and(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
         })
-    })
-    .await
-    .unwrap_or(false)
+        .await
 }
 
 /// Checks a password against the rules (length).
@@ -96,7 +98,54 @@ pub fn check_password_rules(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Logs in: `kind` is `web` (cookie) or `api` (bearer token).
+/// The keys a login is counted under: the name from this address, the name, the address.
+/// Names longer than any account's are cut (they only share a key with each other).
+fn login_keys(username: &str, ip: Option<&str>) -> [LoginKey; 3] {
+    let name: String = username.chars().take(40).collect();
+    let ip = ip.unwrap_or("-");
+    [
+        LoginKey {
+            key: format!("pair:{ip}|{name}"),
+            backoff: Backoff::PAIR,
+        },
+        LoginKey {
+            key: format!("user:{name}"),
+            backoff: Backoff::USER,
+        },
+        LoginKey {
+            key: format!("ip:{ip}"),
+            backoff: Backoff::ADDRESS,
+        },
+    ]
+}
+
+/// When quiet keys were last pruned (Unix seconds), so a flood prunes once, not per request.
+static LAST_PRUNE: AtomicI64 = AtomicI64::new(0);
+
+/// Forgets keys quiet for longer than any backoff remembers, at most every ten minutes.
+async fn prune_quiet_keys(store: &dyn Store, now: OffsetDateTime) {
+    let last = LAST_PRUNE.load(Ordering::Relaxed);
+    let t = now.unix_timestamp();
+    if t - last < 600
+        || LAST_PRUNE
+            .compare_exchange(last, t, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let longest = [Backoff::PAIR, Backoff::USER, Backoff::ADDRESS]
+        .iter()
+        .map(|b| b.forget)
+        .max()
+        .unwrap_or(Duration::days(1));
+    // Best effort: a failed prune only leaves rows that count for nothing.
+    if let Err(e) = store.login_prune(now - longest).await {
+        tracing::warn!(error = %e, "pruning login delays failed");
+    }
+}
+
+/// Logs in now, under the process's hashing bound: `kind` is `web` (cookie) or `api` (bearer
+/// token).
 pub async fn login(
     store: &dyn Store,
     ctx: &Ctx,
@@ -104,35 +153,48 @@ pub async fn login(
     password: &str,
     kind: &str,
 ) -> AppResult<LoggedIn> {
+    let hashing = Hashing::global();
     let now = OffsetDateTime::now_utc();
+    login_at(store, &hashing, ctx, username, password, kind, now).await
+}
+
+/// Logs in at `now`, hashing under `hashing`. `Throttled` before the attempt's keys allow one
+/// (the password is not checked), `Busy` when no hashing permit comes in time (the attempt is
+/// not counted), `BadLogin` for a wrong name or password.
+pub async fn login_at(
+    store: &dyn Store,
+    hashing: &Hashing,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    kind: &str,
+    now: OffsetDateTime,
+) -> AppResult<LoggedIn> {
     let username = username.trim();
-    let keys = [
-        format!("user:{username}"),
-        format!("ip:{}", ctx.ip.as_deref().unwrap_or("-")),
-    ];
-    for key in &keys {
-        if let Some(until) = store.login_locked_until(key, now).await? {
-            return Err(AppError::Locked(until));
-        }
+    let keys = login_keys(username, ctx.ip.as_deref());
+    if let Some(until) = store.login_attempt(&keys, now).await? {
+        let wait = std::time::Duration::try_from(until - now).unwrap_or_default();
+        return Err(AppError::Throttled(retry_secs(wait)));
     }
+    prune_quiet_keys(store, now).await;
     let found = store.user_for_login(username).await?;
-    let (user, ok) = match found {
-        Some((user, hash)) => {
-            let ok = verify_password(hash, password).await && !user.disabled;
-            (Some(user), ok)
-        }
-        None => {
-            verify_password(DUMMY_HASH.to_string(), password).await;
-            (None, false)
+    let hash = found
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.to_string(), |(_, h)| h.clone());
+    // Unknown users are checked against the dummy hash: the same work, the same answer.
+    let matches = match verify_password(hashing, hash, password).await {
+        Ok(m) => m,
+        Err(e) => {
+            // The password was never checked: the attempt does not count.
+            store.login_refund(&keys).await?;
+            return Err(e);
         }
     };
-    let Some(user) = user.filter(|_| ok) else {
-        let mut locked = None;
-        for key in &keys {
-            locked = locked.or(store
-                .login_failed(key, now, LOCK_SECS, MAX_FAILURES, LOCK_SECS)
-                .await?);
-        }
+    let Some(user) = found
+        .map(|(user, _)| user)
+        .filter(|user| matches && !user.disabled)
+    else {
+        // The attempt stays counted: it was claimed as a failure before the check.
         store
             .audit(&NewAudit {
                 username: username.to_string(),
@@ -143,12 +205,13 @@ pub async fn login(
                 ..Default::default()
             })
             .await?;
-        return Err(match locked {
-            Some(until) => AppError::Locked(until),
-            None => AppError::BadLogin,
-        });
+        return Err(AppError::BadLogin);
     };
-    store.login_succeeded(&keys[0]).await?;
+    // A success clears this name from this address, and takes its attempt back from the
+    // name's and the address's counts (other addresses' failures still count there).
+    let [pair, rest @ ..] = &keys;
+    store.login_forget(&pair.key).await?;
+    store.login_refund(rest).await?;
     let token = random_hex(32)?;
     let csrf = random_hex(16)?;
     let expires_at = now + Duration::minutes(user.role.permissions().idle_minutes);
@@ -231,8 +294,13 @@ mod tests {
     async fn hashes_verify_and_dummy_is_a_real_hash() {
         let h = hash_password("correct horse").await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password(h.clone(), "correct horse").await);
-        assert!(!verify_password(h, "wrong horse").await);
+        let hashing = Hashing::global();
+        assert!(
+            verify_password(&hashing, h.clone(), "correct horse")
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password(&hashing, h, "wrong horse").await.unwrap());
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
         assert_eq!(token_hash("abc").len(), 64);
         assert_ne!(random_hex(16).unwrap(), random_hex(16).unwrap());

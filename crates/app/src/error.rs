@@ -3,7 +3,6 @@
 use doorstep_core::Problem;
 use doorstep_core::person::Field;
 use doorstep_store::StoreError;
-use time::OffsetDateTime;
 
 use crate::import::ImportError;
 
@@ -16,9 +15,14 @@ pub enum AppError {
     /// Wrong user name or password (401); the same for both, on purpose.
     #[error("wrong user name or password")]
     BadLogin,
-    /// Too many failed logins (429) until this time.
-    #[error("too many failed logins")]
-    Locked(OffsetDateTime),
+    /// A login came before its keys allow the next attempt (429); the password was not
+    /// checked. Carries the seconds to wait (at least 1).
+    #[error("too many login attempts; next in {0} s")]
+    Throttled(u64),
+    /// Too much hashing under way to take this request now (503); carries the seconds after
+    /// which to try again.
+    #[error("busy; try again in {0} s")]
+    Busy(u64),
     /// Nothing there — or nothing this user may see there (404, on purpose the same).
     #[error("not found")]
     NotFound,
@@ -47,6 +51,12 @@ impl From<StoreError> for AppError {
             other => AppError::Store(other),
         }
     }
+}
+
+/// Whole seconds to wait for `d`, rounded up, at least one: what a Retry-After says.
+pub fn retry_secs(d: std::time::Duration) -> u64 {
+    let whole = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    whole.max(1)
 }
 
 /// The result of a use case.

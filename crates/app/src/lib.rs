@@ -8,6 +8,7 @@ pub mod csv_export;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod hashing;
 pub mod import;
 pub mod registry;
 pub mod reports;

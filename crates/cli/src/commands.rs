@@ -72,14 +72,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Demo => load_demo(store.as_ref(), lang).await?,
-        Command::Serve { addr, demo, .. } => {
+        Command::Serve {
+            addr,
+            demo,
+            trusted_proxies,
+            ..
+        } => {
             if demo {
                 if store.max_person_id().await? == 0 {
                     load_demo(store.as_ref(), lang).await?;
                 }
                 print_demo_users(store.as_ref(), lang, addr).await?;
             }
-            doorstep_web::serve(store, addr, public_url).await?;
+            let mut app = doorstep_web::RouterBuilder::new(store)
+                .trusted_proxies(trusted_proxies.unwrap_or_default());
+            if let Some(url) = public_url {
+                app = app.public_url(url);
+            }
+            doorstep_web::serve(app, addr).await?;
         }
         Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,

@@ -416,3 +416,18 @@ fn a_missing_postgres_database_is_explained_and_migrate_creates_it() {
         String::from_utf8_lossy(&drop.stderr)
     );
 }
+
+#[test]
+fn serve_refuses_a_malformed_trusted_proxy_setting_at_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(["--db", "sqlite:///nonexistent-dir/x.db", "serve"])
+        .env("DOORSTEP_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not an IP address or network: \"proxy.local\""),
+        "{err}"
+    );
+}

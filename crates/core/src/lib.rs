@@ -7,6 +7,7 @@
 
 pub mod age;
 pub mod area;
+pub mod backoff;
 pub mod idempotency;
 pub mod idnum;
 pub mod lang;
@@ -19,6 +20,7 @@ pub mod text;
 
 pub use age::AgeBand;
 pub use area::{AreaKind, AreaPath};
+pub use backoff::Backoff;
 pub use idnum::{DocType, IdDocument};
 pub use lang::Lang;
 pub use person::{PersonFields, Residency, Sex, Tags};

@@ -3,7 +3,7 @@
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::util::{corrupt, db_err, prefix_upper, subtree_bounds};
 use crate::backend::{Pool, begin_write};
@@ -239,69 +239,105 @@ pub async fn delete_session(pool: &Pool, token_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn login_locked_until(
+pub async fn login_attempt(
     pool: &Pool,
-    key: &str,
+    keys: &[LoginKey],
     now: OffsetDateTime,
 ) -> StoreResult<Option<OffsetDateTime>> {
-    let until: Option<Option<OffsetDateTime>> =
-        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
-            .bind(key)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_err)?;
-    Ok(until.flatten().filter(|u| *u > now))
-}
-
-pub async fn login_failed(
-    pool: &Pool,
-    key: &str,
-    now: OffsetDateTime,
-    window_secs: i64,
-    max: i64,
-    lock_secs: i64,
-) -> StoreResult<Option<OffsetDateTime>> {
+    // Rows are locked in key order, so two attempts sharing keys cannot deadlock (PostgreSQL;
+    // SQLite's IMMEDIATE transaction takes the one write lock anyway).
+    let mut keys: Vec<&LoginKey> = keys.iter().collect();
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
     let mut tx = begin_write(pool).await.map_err(db_err)?;
-    let row: Option<(i64, OffsetDateTime)> =
-        sqlx::query_as("SELECT failures, window_start FROM login_throttle WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&mut *tx)
+    let mut refused: Option<OffsetDateTime> = None;
+    let mut claims = Vec::with_capacity(keys.len());
+    for k in keys {
+        // The no-op update takes the row's lock before it is read, so concurrent attempts
+        // count one after the other instead of both reading the same count.
+        let (attempts, last_at, not_before): (i64, OffsetDateTime, OffsetDateTime) =
+            sqlx::query_as(
+                "INSERT INTO login_delays (key, attempts, last_at, not_before) VALUES ($1, 0, $2, $2) \
+                 ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                 RETURNING attempts, last_at, not_before",
+            )
+            .bind(&k.key)
+            .bind(now)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
-    let (failures, start) = match row {
-        Some((f, start)) if now - start < Duration::seconds(window_secs) => (f + 1, start),
-        _ => (1, now),
-    };
-    let locked = (failures >= max).then(|| now + Duration::seconds(lock_secs));
-    // A lock starts a fresh count: the next failure after it counts from one.
-    let (failures, start) = if locked.is_some() {
-        (0, now)
-    } else {
-        (failures, start)
-    };
-    sqlx::query(
-        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
-         locked_until = COALESCE(excluded.locked_until, login_throttle.locked_until)",
-    )
-    .bind(key)
-    .bind(failures)
-    .bind(start)
-    .bind(locked)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
+        if not_before > now {
+            refused = refused.max(Some(not_before));
+            continue;
+        }
+        let attempts = k.backoff.still_counted(attempts, last_at, now) + 1;
+        claims.push((k, attempts, now + k.backoff.wait_after(attempts)));
+    }
+    if refused.is_some() {
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(refused);
+    }
+    for (k, attempts, not_before) in claims {
+        sqlx::query(
+            "UPDATE login_delays SET attempts = $1, last_at = $2, not_before = $3 WHERE key = $4",
+        )
+        .bind(attempts)
+        .bind(now)
+        .bind(not_before)
+        .bind(&k.key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
     tx.commit().await.map_err(db_err)?;
-    Ok(locked)
+    Ok(None)
 }
 
-pub async fn login_succeeded(pool: &Pool, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+pub async fn login_refund(pool: &Pool, keys: &[LoginKey]) -> StoreResult<()> {
+    let mut keys: Vec<&LoginKey> = keys.iter().collect();
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut tx = begin_write(pool).await.map_err(db_err)?;
+    for k in keys {
+        let row: Option<(i64, OffsetDateTime, OffsetDateTime)> = sqlx::query_as(
+            "UPDATE login_delays SET attempts = attempts WHERE key = $1 \
+             RETURNING attempts, last_at, not_before",
+        )
+        .bind(&k.key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some((attempts, last_at, not_before)) = row else {
+            continue;
+        };
+        let attempts = (attempts - 1).max(0);
+        // Never longer than before: a failure counted meanwhile keeps the wait it set.
+        let not_before = not_before.min(last_at + k.backoff.wait_after(attempts));
+        sqlx::query("UPDATE login_delays SET attempts = $1, not_before = $2 WHERE key = $3")
+            .bind(attempts)
+            .bind(not_before)
+            .bind(&k.key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub async fn login_forget(pool: &Pool, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_delays WHERE key = $1")
         .bind(key)
         .execute(pool)
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+pub async fn login_prune(pool: &Pool, before: OffsetDateTime) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM login_delays WHERE last_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(done.rows_affected())
 }
 
 pub async fn audit(pool: &Pool, e: &NewAudit) -> StoreResult<()> {

@@ -216,27 +216,24 @@ impl Accounts for SqlStore {
         accounts::delete_session(&self.pool, token_hash).await
     }
 
-    async fn login_locked_until(
+    async fn login_attempt(
         &self,
-        key: &str,
+        keys: &[LoginKey],
         now: OffsetDateTime,
     ) -> StoreResult<Option<OffsetDateTime>> {
-        accounts::login_locked_until(&self.pool, key, now).await
+        accounts::login_attempt(&self.pool, keys, now).await
     }
 
-    async fn login_failed(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-        window_secs: i64,
-        max: i64,
-        lock_secs: i64,
-    ) -> StoreResult<Option<OffsetDateTime>> {
-        accounts::login_failed(&self.pool, key, now, window_secs, max, lock_secs).await
+    async fn login_refund(&self, keys: &[LoginKey]) -> StoreResult<()> {
+        accounts::login_refund(&self.pool, keys).await
     }
 
-    async fn login_succeeded(&self, key: &str) -> StoreResult<()> {
-        accounts::login_succeeded(&self.pool, key).await
+    async fn login_forget(&self, key: &str) -> StoreResult<()> {
+        accounts::login_forget(&self.pool, key).await
+    }
+
+    async fn login_prune(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        accounts::login_prune(&self.pool, before).await
     }
 
     async fn audit(&self, entry: &NewAudit) -> StoreResult<()> {

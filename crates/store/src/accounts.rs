@@ -1,7 +1,7 @@
 //! Users, sessions, login throttling and the audit log.
 
 use async_trait::async_trait;
-use doorstep_core::{AreaPath, Role};
+use doorstep_core::{AreaPath, Backoff, Role};
 use time::OffsetDateTime;
 
 use crate::{Id, Page, PageRequest, StoreResult};
@@ -70,6 +70,15 @@ pub struct NewSession {
     pub csrf: String,
     /// When it ends unless used.
     pub expires_at: OffsetDateTime,
+}
+
+/// A key a login attempt is counted under, with the rule its waits follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginKey {
+    /// `pair:ADDR|NAME` (a user name from one address), `user:NAME` or `ip:ADDR`.
+    pub key: String,
+    /// Its free attempts, waits and memory.
+    pub backoff: Backoff,
 }
 
 /// One audit entry to append.
@@ -178,26 +187,26 @@ pub trait Accounts: Send + Sync {
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 
-    /// Until when `key` (`user:NAME` or `ip:ADDR`) is locked out, if it is.
-    async fn login_locked_until(
+    /// Claims a login attempt under every key at once, all or none. When a key must still
+    /// wait, nothing changes and the answer is the latest time those keys allow the next
+    /// attempt. Otherwise (`None`) each key counts the attempt as failed before its password
+    /// is checked, so concurrent attempts cannot slip past the count, and its next allowed time
+    /// moves on by its backoff; [`Accounts::login_refund`] takes a success back.
+    async fn login_attempt(
         &self,
-        key: &str,
+        keys: &[LoginKey],
         now: OffsetDateTime,
     ) -> StoreResult<Option<OffsetDateTime>>;
 
-    /// Counts a failed login for `key`; after `max` failures within `window_secs` the key
-    /// is locked for `lock_secs`. Returns the lock's end when it is now locked.
-    async fn login_failed(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-        window_secs: i64,
-        max: i64,
-        lock_secs: i64,
-    ) -> StoreResult<Option<OffsetDateTime>>;
+    /// Takes one claimed attempt back from each key (it succeeded, or its password was never
+    /// checked): one fewer counted, and the wait no longer than the rest call for.
+    async fn login_refund(&self, keys: &[LoginKey]) -> StoreResult<()>;
 
-    /// Forgets the failures of `key` after a successful login.
-    async fn login_succeeded(&self, key: &str) -> StoreResult<()>;
+    /// Forgets a key's attempts (a user name from one address, after its success).
+    async fn login_forget(&self, key: &str) -> StoreResult<()>;
+
+    /// Forgets every key without an attempt since `before`; returns how many.
+    async fn login_prune(&self, before: OffsetDateTime) -> StoreResult<u64>;
 
     /// Appends an audit entry. The log has no update or delete.
     async fn audit(&self, entry: &NewAudit) -> StoreResult<()>;

@@ -10,7 +10,6 @@ use doorstep_app::error::AppError;
 use doorstep_core::Lang;
 use doorstep_store::StoreError;
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 /// An API error answer: `{"error": "not_found", "message": "…"}`; validation errors add `fields`.
@@ -41,7 +40,7 @@ pub struct FieldError {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
-    retry_after: Option<i64>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -116,16 +115,18 @@ impl ApiError {
                 "bad_login",
                 lang.pick("用户名或密码错误", "wrong user name or password"),
             ),
-            AppError::Locked(until) => {
-                let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1);
+            AppError::Throttled(secs) => {
                 let mut err = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    lang.pick(
-                        "登录失败次数过多，请稍后再试",
-                        "too many failed logins; try again later",
-                    ),
+                    "login_throttled",
+                    &throttled_message(secs, lang),
                 );
+                err.retry_after = Some(secs);
+                err
+            }
+            AppError::Busy(secs) => {
+                let mut err =
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", busy_message(lang));
                 err.retry_after = Some(secs);
                 err
             }
@@ -164,6 +165,22 @@ impl ApiError {
             AppError::Store(e) => ApiError::from(e),
         }
     }
+}
+
+/// What a throttled login is told: how long to wait.
+pub(crate) fn throttled_message(secs: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("登录尝试过于频繁，请 {secs} 秒后再试"),
+        Lang::En => format!("too many login attempts; try again in {secs} s"),
+    }
+}
+
+/// What a login turned away for lack of hashing capacity is told.
+pub(crate) fn busy_message(lang: Lang) -> &'static str {
+    lang.pick(
+        "系统繁忙，请稍后再试",
+        "the server is busy; try again in a moment",
+    )
 }
 
 impl From<StoreError> for ApiError {

@@ -24,6 +24,8 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use context::TrustedProxies;
+pub use doorstep_app::hashing::Hashing;
 pub use error::ApiError;
 pub use public::limits::{PublicLimits, Rate};
 pub use public_url::{BadPublicUrl, PublicUrl};
@@ -37,6 +39,8 @@ pub struct AppState {
     pub(crate) jobs: pages::roster::Jobs,
     /// The areas report links' residents may name, kept in memory (self-report).
     pub(crate) places: Arc<doorstep_app::reports::PlaceCache>,
+    /// The bound on password hashing logins go through.
+    pub(crate) hashing: Arc<Hashing>,
     /// The address report links, posters and QR codes print.
     pub(crate) public_url: PublicUrl,
 }
@@ -45,9 +49,69 @@ pub struct AppState {
 /// `payload_too_large`.
 pub const BODY_LIMIT: usize = 2 << 20;
 
-/// The whole application with the default limits of the public report endpoints.
+/// The whole application with the default settings: no trusted proxies, the default limits
+/// of the public report endpoints, the process's hashing bound, links printing the default
+/// address ([`PublicUrl::default`]).
 pub fn router(store: Arc<dyn Store>) -> Router {
-    router_with_limits(store, PublicLimits::default())
+    RouterBuilder::new(store).build()
+}
+
+/// The whole application with these limits on the public report endpoints.
+pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router {
+    RouterBuilder::new(store).limits(limits).build()
+}
+
+/// The application's settings, parsed once at start:
+/// `RouterBuilder::new(store).trusted_proxies(proxies).build()`.
+pub struct RouterBuilder {
+    store: Arc<dyn Store>,
+    limits: PublicLimits,
+    proxies: TrustedProxies,
+    hashing: Arc<Hashing>,
+    public_url: Option<PublicUrl>,
+}
+
+impl RouterBuilder {
+    /// Defaults: no trusted proxies, default public limits, the process's hashing bound, no
+    /// public URL (links print [`PublicUrl::default`]; `serve` uses its own address).
+    pub fn new(store: Arc<dyn Store>) -> RouterBuilder {
+        RouterBuilder {
+            store,
+            limits: PublicLimits::default(),
+            proxies: TrustedProxies::none(),
+            hashing: Hashing::global(),
+            public_url: None,
+        }
+    }
+
+    /// The address report links, posters and QR codes print.
+    pub fn public_url(mut self, url: PublicUrl) -> RouterBuilder {
+        self.public_url = Some(url);
+        self
+    }
+
+    /// The rate limits and load-shedding cap of the public report endpoints.
+    pub fn limits(mut self, limits: PublicLimits) -> RouterBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> RouterBuilder {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The bound logins hash under (tests use a small one to see it bite).
+    pub fn hashing(mut self, hashing: Arc<Hashing>) -> RouterBuilder {
+        self.hashing = hashing;
+        self
+    }
+
+    /// The router: API, health, OpenAPI, pages, the public report form.
+    pub fn build(self) -> Router {
+        build(self)
+    }
 }
 
 #[derive(OpenApi)]
@@ -78,21 +142,14 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole application: API, health, OpenAPI, pages, the public report form; `limits` are
-/// the rate limits and load-shedding cap of the public report endpoints. Links and posters
-/// print the default address ([`PublicUrl::default`]).
-pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router {
-    router_at(store, limits, PublicUrl::default())
-}
-
-/// [`router_with_limits`], with links, posters and QR codes printing `public_url`.
-pub fn router_at(store: Arc<dyn Store>, limits: PublicLimits, public_url: PublicUrl) -> Router {
-    let limiter = Arc::new(public::limits::Limiter::new(limits));
+fn build(settings: RouterBuilder) -> Router {
+    let limiter = Arc::new(public::limits::Limiter::new(settings.limits));
     let state = AppState {
-        store,
+        store: settings.store,
         jobs: Default::default(),
         places: Default::default(),
-        public_url,
+        hashing: settings.hashing,
+        public_url: settings.public_url.unwrap_or_default(),
     };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api::routes())
@@ -123,6 +180,8 @@ pub fn router_at(store: Arc<dyn Store>, limits: PublicLimits, public_url: Public
         ))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
+        // Outside the limiter: `context::client_addr` reads the trusted proxies from here.
+        .layer(axum::Extension(Arc::new(settings.proxies)))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -130,14 +189,10 @@ async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Serves the application until Ctrl-C. Links, posters and QR codes print `public_url`;
-/// without one the server must listen on loopback only, and prints its own address.
-pub async fn serve(
-    store: Arc<dyn Store>,
-    addr: SocketAddr,
-    public_url: Option<PublicUrl>,
-) -> std::io::Result<()> {
-    if public_url.is_none() && !addr.ip().is_loopback() {
+/// Serves the application until Ctrl-C. Links, posters and QR codes print the builder's
+/// public URL; without one the server must listen on loopback only, and prints its own address.
+pub async fn serve(mut app: RouterBuilder, addr: SocketAddr) -> std::io::Result<()> {
+    if app.public_url.is_none() && !addr.ip().is_loopback() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             NEEDS_PUBLIC_URL,
@@ -145,8 +200,11 @@ pub async fn serve(
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let public_url = public_url.unwrap_or_else(|| PublicUrl::of_addr(local));
-    tracing::info!(%local, %public_url, backend = store.backend(), "listening");
+    let public_url = app
+        .public_url
+        .take()
+        .unwrap_or_else(|| PublicUrl::of_addr(local));
+    tracing::info!(%local, %public_url, backend = app.store.backend(), trusted_proxies = %app.proxies, "listening");
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"
@@ -156,7 +214,8 @@ pub async fn serve(
     eprintln!("报备链接和二维码使用 / report links and QR codes use: {public_url}");
     axum::serve(
         listener,
-        router_at(store, PublicLimits::default(), public_url)
+        app.public_url(public_url)
+            .build()
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {

@@ -184,11 +184,9 @@ both_backends!(posters_ignore_the_host_header, async |db: &TestDb| {
         link["token"].as_str().unwrap(),
     );
     let cookie = format!("doorstep_session={}", admin.token.clone().unwrap());
-    let configured = doorstep_web::router_at(
-        db.store.clone(),
-        doorstep_web::PublicLimits::default(),
-        PublicUrl::parse("https://doorstep.example.org").unwrap(),
-    );
+    let configured = doorstep_web::RouterBuilder::new(db.store.clone())
+        .public_url(PublicUrl::parse("https://doorstep.example.org").unwrap())
+        .build();
     for (app, base) in [
         (&configured, "https://doorstep.example.org"),
         // Without configuration (in-process), the default address, still never the Host.

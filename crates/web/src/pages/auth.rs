@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::auth;
 use doorstep_app::error::AppError;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{Nav, PageError, PageUser, SESSION_COOKIE, constant_eq};
 use crate::AppState;
 use crate::context::{ReqCtx, ReqLang};
+use crate::error::{busy_message, throttled_message};
 use crate::i18n::T;
 
 /// The login page.
@@ -162,7 +163,18 @@ pub async fn login(
             .to_string();
         return login_page(t, Some(msg), f.username, next, &headers);
     }
-    match auth::login(s.store.as_ref(), &ctx, &f.username, &f.password, "web").await {
+    let now = time::OffsetDateTime::now_utc();
+    let done = auth::login_at(
+        s.store.as_ref(),
+        &s.hashing,
+        &ctx,
+        &f.username,
+        &f.password,
+        "web",
+        now,
+    )
+    .await;
+    match done {
         Ok(done) => {
             let mut res = Redirect::to(&next).into_response();
             let secure = is_https(&headers);
@@ -176,19 +188,30 @@ pub async fn login(
             }
             res
         }
-        Err(e @ (AppError::BadLogin | AppError::Locked(_))) => {
-            let msg = match e {
-                AppError::Locked(_) => lang.pick(
-                    "登录失败次数过多，请 15 分钟后再试",
-                    "too many failed logins; try again in 15 minutes",
+        Err(e @ (AppError::BadLogin | AppError::Throttled(_) | AppError::Busy(_))) => {
+            let (status, msg, retry) = match e {
+                AppError::Throttled(secs) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    throttled_message(secs, lang),
+                    Some(secs),
                 ),
-                _ => lang.pick("用户名或密码错误", "wrong user name or password"),
+                AppError::Busy(secs) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    busy_message(lang).to_string(),
+                    Some(secs),
+                ),
+                _ => (
+                    StatusCode::UNAUTHORIZED,
+                    lang.pick("用户名或密码错误", "wrong user name or password")
+                        .to_string(),
+                    None,
+                ),
             };
-            let mut res = login_page(t, Some(msg.to_string()), f.username, next, &headers);
-            *res.status_mut() = match e {
-                AppError::Locked(_) => axum::http::StatusCode::TOO_MANY_REQUESTS,
-                _ => axum::http::StatusCode::UNAUTHORIZED,
-            };
+            let mut res = login_page(t, Some(msg), f.username, next, &headers);
+            *res.status_mut() = status;
+            if let Some(v) = retry.and_then(|r| HeaderValue::from_str(&r.to_string()).ok()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
             res
         }
         Err(e) => PageError::from_app(e, t, &ctx).into_response(),

@@ -263,7 +263,8 @@ impl PageError {
             AppError::Unauthorized | AppError::BadLogin => {
                 (StatusCode::UNAUTHORIZED, l.pick("请先登录", "please log in").to_string())
             }
-            AppError::Locked(_) => (StatusCode::TOO_MANY_REQUESTS, l.pick("尝试次数过多，请稍后再试", "too many attempts; try later").to_string()),
+            AppError::Throttled(secs) => (StatusCode::TOO_MANY_REQUESTS, crate::error::throttled_message(secs, l)),
+            AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, crate::error::busy_message(l).to_string()),
             AppError::Conflict(c) if c == "person_registered_elsewhere" => (
                 StatusCode::CONFLICT,
                 l.pick("此证件号码的人员已登记在您负责区域之外，请联系上级核实", "a person with this document is registered outside your area; ask your supervisor").to_string(),

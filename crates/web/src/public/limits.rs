@@ -1,22 +1,22 @@
 //! Abuse and overload control for the public report pages and endpoint: token buckets per
-//! client address and per report link (429 with Retry-After), and a cap on submissions in
-//! flight (503 with Retry-After), so an overload is shed at the door instead of slowing every
-//! resident down or failing writes that were already acknowledged.
+//! client address (as [`client_addr`] finds it: behind a trusted proxy the resident's, not the
+//! proxy's) and per report link (429 with Retry-After), and a cap on submissions in flight (503
+//! with Retry-After), so an overload is shed at the door instead of slowing every resident down
+//! or failing writes that were already acknowledged.
 //!
 //! The buckets live in this process's memory: a restart forgets them, which only forgives.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use crate::context::lang_of;
+use crate::context::{client_addr, lang_of};
 use crate::error::ApiError;
 
 /// A token bucket's size and refill.
@@ -145,10 +145,8 @@ pub async fn limit(State(l): State<Arc<Limiter>>, req: Request, next: Next) -> R
     };
     let api = req.uri().path().starts_with("/api/");
     let lang = lang_of(req.headers());
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let ip = client_addr(req.extensions(), req.headers())
+        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
     let now = Instant::now();
     let limited = l
         .per_ip
