@@ -539,3 +539,35 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_unit_without_its_building_is_a_missing_cell,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{HEADER}甲,,{},,,佳纷天地,,2单元,101,,,\n乙,,{},,,佳纷天地,3号楼,2单元,101,,,\n",
+            id(80, true),
+            id(81, true)
+        );
+        let r = import(store, &csv_file(dir.path(), "u.csv", &text)).await;
+        let errors: Vec<(u64, &str, &str)> = r
+            .errors
+            .iter()
+            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(errors, [(2, "楼栋", "building_required")]);
+        assert_eq!(r.created, 1);
+        let tree = store
+            .area_tree(&AreaPath::parse(COMMUNITY).unwrap())
+            .await
+            .unwrap();
+        assert!(
+            !tree
+                .iter()
+                .any(|a| a.area.path.as_str().ends_with("佳纷天地/2单元")),
+            "no unit straight under the compound"
+        );
+    }
+);

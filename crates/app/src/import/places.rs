@@ -100,6 +100,11 @@ impl Places {
         ];
         for (name, kind, field) in levels {
             if let Some(name) = name {
+                // A unit is always in a building: a unit named without one is a missing cell,
+                // not a compound whose units stand on their own.
+                if kind == AreaKind::Unit && cur.kind < AreaKind::Building {
+                    return Err(PlaceError::Row(Field::Building, Problem::NoBuilding));
+                }
                 cur = self.level(load, cur, kind, name, field).await?;
             }
         }
