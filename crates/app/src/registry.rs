@@ -503,6 +503,7 @@ impl<'a> Registry<'a> {
             lang,
             keep_rejects: true,
             bulk: None,
+            batch_rows: None,
         };
         let r = import_persons(self.store, file, &opts, progress).await?;
         let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,

@@ -282,6 +282,7 @@ both_backends!(
             lang: doorstep_core::Lang::Zh,
             keep_rejects: false,
             bulk: None,
+            batch_rows: None,
         };
         let e = doorstep_app::import::import_persons(store, f, &opts, |_| {})
             .await
@@ -523,6 +524,7 @@ both_backends!(
             lang: doorstep_core::Lang::Zh,
             keep_rejects: false,
             bulk: None,
+            batch_rows: None,
         };
         let err = doorstep_app::import::import_persons(
             store,

@@ -133,6 +133,7 @@ both_backends!(
             lang: Lang::Zh,
             keep_rejects: false,
             bulk: Some(true),
+            batch_rows: None,
         };
         let r = import_persons(store, attack_roster(dir.path()), &opts, |_| {})
             .await

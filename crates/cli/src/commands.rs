@@ -380,6 +380,7 @@ async fn import(
         lang,
         keep_rejects: rejects.is_some(),
         bulk: None,
+        batch_rows: None,
     };
     let bar = if json_out {
         ProgressBar::hidden()
@@ -435,7 +436,8 @@ async fn import(
         write_rejects(path, &report.headers, &report.rejects, lang)?;
     }
     if json_out {
-        outln!("{}", serde_json::to_string(&report)?);
+        // Written as it is serialised: the errors of a large roster run to tens of megabytes.
+        crate::out::json(&report);
         return Ok(ExitCode::SUCCESS);
     }
     let secs = started.elapsed().as_secs_f64();

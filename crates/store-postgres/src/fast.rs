@@ -3,6 +3,7 @@
 //! are left to the shared SQL (`sql::persons::upsert_persons_in`), which
 //! writes their changes and history.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use doorstep_store::{Id, PersonUpsert, StoreError, StoreResult};
@@ -10,16 +11,19 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::backend::LoadState;
+use crate::sql::doc_table::DocTable;
 use crate::sql::persons::{INSERT_COLS, Inserted, NewPerson};
 use crate::sql::util::db_err;
 
-/// An empty table for the batch, as `COPY` writes it: row number, place, then the person's
+/// An empty table for the batch, as `COPY` writes it: row number, whether the person is to be
+/// written as new, the household when this load has met it already, place, then the person's
 /// columns as stored. It lives as long as the connection (or until its transaction rolls back)
 /// and is emptied at every commit, so no roster lingers in it.
 const STAGE: &str = "DO $$ BEGIN
     IF to_regclass('pg_temp.import_rows') IS NULL THEN
         CREATE TEMPORARY TABLE import_rows (
-            i INTEGER NOT NULL, area_id BIGINT NOT NULL, room TEXT NOT NULL, address TEXT NOT NULL,
+            i INTEGER NOT NULL, fresh BOOLEAN NOT NULL, household_id BIGINT,
+            area_id BIGINT NOT NULL, room TEXT NOT NULL, address TEXT NOT NULL,
             name TEXT NOT NULL, id_type TEXT NOT NULL, id_number TEXT NOT NULL, id_rev TEXT NOT NULL,
             sex TEXT, birth_date DATE, phone TEXT, phone_rev TEXT, relation TEXT, residency TEXT,
             tags TEXT NOT NULL) ON COMMIT DELETE ROWS;
@@ -34,16 +38,30 @@ pub async fn insert_new(
     conn: &mut PgConnection,
     rows: &[PersonUpsert],
     now: OffsetDateTime,
-    _state: &mut LoadState,
+    state: &mut LoadState,
 ) -> StoreResult<Inserted> {
     sqlx::query(STAGE)
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
+    // Without the document rule (a load into an empty registry), the persons this load wrote
+    // already are found in its table of documents.
+    let known = match &state.deferred_documents {
+        Some(written) => written_before(conn, rows, written).await?,
+        None => HashMap::new(),
+    };
     let mut data = String::with_capacity(rows.len() * 160);
     for (i, row) in rows.iter().enumerate() {
         let p = NewPerson::of(&row.fields);
-        let _ = write!(data, "{i}\t{}\t", row.area_id);
+        let fresh = if known.contains_key(&i) { "f" } else { "t" };
+        let _ = write!(data, "{i}\t{fresh}\t");
+        match state.households.get(row.area_id, &row.room) {
+            Some(h) => {
+                let _ = write!(data, "{h}\t");
+            }
+            None => data.push_str("\\N\t"),
+        }
+        let _ = write!(data, "{}\t", row.area_id);
         let cells: [Option<&str>; 13] = [
             Some(&row.room),
             Some(&row.address),
@@ -77,9 +95,14 @@ pub async fn insert_new(
     copy.send(data.into_bytes()).await.map_err(db_err)?;
     copy.finish().await.map_err(db_err)?;
 
+    // Each room is looked up in the room index (a scalar subquery is never turned into a join,
+    // which on a growing table the planner made a scan of every household, batch after batch);
+    // only the missing ones are inserted.
     let new_households: Vec<Id> = sqlx::query_scalar(
         "INSERT INTO households (area_id, room, address, created_at) \
-         SELECT DISTINCT ON (area_id, room) area_id, room, address, $1 FROM import_rows \
+         SELECT DISTINCT ON (area_id, room) area_id, room, address, $1 FROM import_rows r \
+         WHERE r.household_id IS NULL \
+         AND (SELECT h.id FROM households h WHERE h.area_id = r.area_id AND h.room = r.room) IS NULL \
          ORDER BY area_id, room, i \
          ON CONFLICT DO NOTHING RETURNING area_id",
     )
@@ -91,15 +114,15 @@ pub async fn insert_new(
     // Every row with its household and, if its person was new, the new id, in row order.
     let placed: Vec<(i32, Id, Option<Id>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH placed AS MATERIALIZED ( \
-             SELECT r.*, h.id AS household_id FROM import_rows r \
-             JOIN households h ON h.area_id = r.area_id AND h.room = r.room), \
+             SELECT r.*, COALESCE(r.household_id, (SELECT h.id FROM households h \
+                 WHERE h.area_id = r.area_id AND h.room = r.room)) AS found_household FROM import_rows r), \
          new AS ( \
              INSERT INTO persons ({INSERT_COLS}) \
-             SELECT household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, \
+             SELECT found_household, name, id_type, id_number, id_rev, sex, birth_date, phone, \
                     phone_rev, relation, residency, tags, $1, $1 \
-             FROM placed ORDER BY i \
+             FROM placed WHERE fresh ORDER BY i \
              ON CONFLICT DO NOTHING RETURNING id, id_rev, id_type) \
-         SELECT p.i, p.household_id, new.id FROM placed p \
+         SELECT p.i, p.found_household, new.id FROM placed p \
          LEFT JOIN new ON new.id_rev = p.id_rev AND new.id_type = p.id_type \
          ORDER BY p.i"
     )))
@@ -117,12 +140,72 @@ pub async fn insert_new(
         ..Inserted::default()
     };
     for (i, household, new) in placed {
+        let i = i as usize;
         out.households.push(household);
+        if state.deferred_documents.is_some() {
+            // The load holds the tables: a household it has met stays as it is.
+            state
+                .households
+                .note(rows[i].area_id, &rows[i].room, household);
+        }
         if let Some(id) = new {
-            out.persons.push((i as usize, id));
+            if let Some(written) = &mut state.deferred_documents {
+                let doc = rows[i].fields.doc();
+                if !written.insert(&(doc.doc_type().code(), doc.number()), id) {
+                    return Err(StoreError::Other(
+                        "a bulk load wrote more persons than it can keep track of".into(),
+                    ));
+                }
+            }
+            out.persons.push((i, id));
         }
     }
+    out.known = known.into_iter().collect();
+    out.known.sort_unstable();
     Ok(out)
+}
+
+/// The rows of the batch whose person this load has written before, with the person's id:
+/// every candidate the table offers, checked against the stored document in one query.
+async fn written_before(
+    conn: &mut PgConnection,
+    rows: &[PersonUpsert],
+    written: &DocTable,
+) -> StoreResult<HashMap<usize, Id>> {
+    let mut candidates: Vec<(usize, Id)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let doc = row.fields.doc();
+        candidates.extend(
+            written
+                .candidates(&(doc.doc_type().code(), doc.number()))
+                .map(|id| (i, id)),
+        );
+    }
+    let mut known = HashMap::new();
+    if candidates.is_empty() {
+        return Ok(known);
+    }
+    let ids: Vec<Id> = candidates.iter().map(|&(_, id)| id).collect();
+    let stored: HashMap<Id, (String, String)> = sqlx::query_as::<_, (Id, String, String)>(
+        "SELECT id, id_type, id_number FROM persons WHERE id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .into_iter()
+    .map(|(id, t, n)| (id, (t, n)))
+    .collect();
+    for (i, id) in candidates {
+        let doc = rows[i].fields.doc();
+        if stored
+            .get(&id)
+            .is_some_and(|(t, n)| t == doc.doc_type().code() && n == doc.number())
+        {
+            known.insert(i, id);
+        }
+    }
+    Ok(known)
 }
 
 /// Appends `v` in `COPY`'s text format: backslash, tab, newline and carriage return escaped.

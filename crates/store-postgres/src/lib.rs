@@ -74,16 +74,82 @@ mod backend {
 
     pub use crate::fast::insert_new;
 
-    /// What a write keeps across the batches of one load: nothing here.
+    /// What a write keeps across the batches of one load.
     #[derive(Debug, Default)]
-    pub struct LoadState {}
+    pub struct LoadState {
+        /// While the document rule and the secondary indexes are deferred (a bulk load into an
+        /// empty registry, see [`bulk_begin`]): every document written so far with its person.
+        pub deferred_documents: Option<crate::sql::doc_table::DocTable>,
+        /// In such a load, every household met so far by (area, room): a roster in no
+        /// particular order names most rooms many times, and each look-up on the server cost
+        /// as much as writing a person.
+        pub households: Households,
+    }
 
-    impl LoadState {
-        /// Whether every person on file is one this load wrote: never assumed here.
-        pub fn registry_was_empty(&self) -> bool {
-            false
+    /// Households by area and room.
+    #[derive(Debug, Default)]
+    pub struct Households(std::collections::HashMap<i64, std::collections::HashMap<String, i64>>);
+
+    impl Households {
+        /// The household of `room` in `area`, if met.
+        pub fn get(&self, area: i64, room: &str) -> Option<i64> {
+            self.0.get(&area)?.get(room).copied()
+        }
+
+        /// Records a household (the first one recorded for a room stays).
+        pub fn note(&mut self, area: i64, room: &str, id: i64) {
+            let rooms = self.0.entry(area).or_default();
+            if !rooms.contains_key(room) {
+                rooms.insert(room.to_string(), id);
+            }
         }
     }
+
+    impl LoadState {
+        /// Whether the registry held no person when this load began (every person on file is
+        /// one this load wrote).
+        pub fn registry_was_empty(&self) -> bool {
+            self.deferred_documents.is_some()
+        }
+    }
+
+    /// What a bulk load into an empty registry drops at its start and builds at its end, as
+    /// the migrations define them (a test compares the schema after such a load with a fresh
+    /// one): `(drop, create)`. Kept up row by row in a roster in no particular order they cost
+    /// most of a load; built once they cost a few seconds a million.
+    pub const DEFERRED: &[(&str, &str)] = &[
+        // Checked row by row, a person's household cost as much as writing the person; added
+        // back at the end, the rule is checked once for every row.
+        (
+            "ALTER TABLE persons DROP CONSTRAINT persons_household_id_fkey",
+            "ALTER TABLE persons ADD CONSTRAINT persons_household_id_fkey \
+             FOREIGN KEY (household_id) REFERENCES households(id)",
+        ),
+        (
+            "ALTER TABLE persons DROP CONSTRAINT person_document_unique",
+            "ALTER TABLE persons ADD CONSTRAINT person_document_unique UNIQUE (id_rev, id_type)",
+        ),
+        (
+            "DROP INDEX persons_name",
+            "CREATE INDEX persons_name ON persons(name, household_id, id)",
+        ),
+        (
+            "DROP INDEX persons_phone_rev",
+            "CREATE INDEX persons_phone_rev ON persons(phone_rev)",
+        ),
+        (
+            "DROP INDEX persons_household",
+            "CREATE INDEX persons_household ON persons(household_id)",
+        ),
+        (
+            "DROP INDEX households_room",
+            "CREATE INDEX households_room ON households(room)",
+        ),
+        (
+            "DROP INDEX households_area_of",
+            "CREATE INDEX households_area_of ON households(id) INCLUDE (area_id)",
+        ),
+    ];
 
     pub type Db = sqlx::Postgres;
     pub type Pool = sqlx::Pool<Db>;
@@ -100,20 +166,55 @@ mod backend {
         pool.begin().await
     }
 
-    /// Starts a bulk load on its own connection: one transaction; PostgreSQL keeps its
-    /// indexes up as it goes (dropping them would lock readers out of the table).
+    /// Starts a bulk load on its own connection: one transaction. Into an empty registry the
+    /// document rule and the secondary indexes are dropped inside it and built at its end;
+    /// that locks the tables for the load's length, which only matters to someone waiting to
+    /// add a first person meanwhile. Into a registry that holds persons the indexes stay up
+    /// (dropping them would lock every reader out).
     pub async fn bulk_begin(conn: &mut sqlx::PgConnection) -> Result<LoadState, sqlx::Error> {
         sqlx::query("BEGIN").execute(&mut *conn).await?;
-        Ok(LoadState {})
+        const EMPTY: &str = "SELECT NOT EXISTS (SELECT 1 FROM persons)";
+        let mut empty: bool = sqlx::query_scalar(EMPTY).fetch_one(&mut *conn).await?;
+        if empty {
+            // The drops take this lock anyway; taken first, the registry is looked at again once
+            // no one else can be adding a first person.
+            sqlx::query("LOCK TABLE persons, households IN ACCESS EXCLUSIVE MODE")
+                .execute(&mut *conn)
+                .await?;
+            empty = sqlx::query_scalar(EMPTY).fetch_one(&mut *conn).await?;
+        }
+        let mut state = LoadState::default();
+        // The load's statements are planned afresh for every batch; compiling them costs more
+        // than it saves.
+        sqlx::query("SET LOCAL jit = off")
+            .execute(&mut *conn)
+            .await?;
+        if empty {
+            for (drop, _) in DEFERRED {
+                sqlx::query(*drop).execute(&mut *conn).await?;
+            }
+            state.deferred_documents = Some(crate::sql::doc_table::DocTable::new());
+        }
+        Ok(state)
     }
 
-    /// Commits, then refreshes the planner's statistics, which a large load leaves stale (name
-    /// searches on a freshly loaded million took 250 ms instead of 2 ms without), and marks the
-    /// new pages all-visible, so searches read indexes only (migration 0008).
+    /// Builds what the load deferred and commits, then refreshes the planner's statistics,
+    /// which a large load leaves stale (name searches on a freshly loaded million took 250 ms
+    /// instead of 2 ms without), and marks the new pages all-visible, so searches read indexes
+    /// only (migration 0008).
     pub async fn bulk_finish(
         conn: &mut sqlx::PgConnection,
-        _state: LoadState,
+        state: LoadState,
     ) -> Result<(), sqlx::Error> {
+        if state.deferred_documents.is_some() {
+            // The index builds sort in this much of the server's memory each.
+            sqlx::query("SET LOCAL maintenance_work_mem = '128MB'")
+                .execute(&mut *conn)
+                .await?;
+            for (_, create) in DEFERRED {
+                sqlx::query(*create).execute(&mut *conn).await?;
+            }
+        }
         sqlx::query("COMMIT").execute(&mut *conn).await?;
         // The load is committed: stale statistics make searches slow, not the load lost.
         if let Err(e) = sqlx::query("VACUUM (ANALYZE) areas, households, persons")

@@ -8,7 +8,6 @@
 //! update and history) stays with the shared SQL (`sql::persons::upsert_persons_in`).
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 use doorstep_store::{Id, PersonUpsert, StoreError, StoreResult};
 use rusqlite::params;
@@ -64,6 +63,7 @@ fn write(
     )?;
     let mut find_household =
         db.prepare("SELECT id FROM households WHERE area_id = ?1 AND room = ?2")?;
+    let mut same_document = db.prepare("SELECT id_type, id_number FROM persons WHERE id = ?1")?;
     let mut add_person = db.prepare(&format!(
         "INSERT INTO persons ({INSERT_COLS}) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13) \
@@ -95,12 +95,24 @@ fn write(
             }
         };
         let p = NewPerson::of(&row.fields);
-        if let Some(seen) = &mut state.deferred_documents
-            && seen.insert(&(p.id_type, p.id_number))
-        {
-            // Perhaps a person this load wrote already: from here on the index decides.
-            db.execute_batch(DOCUMENT_INDEX.1)?;
-            state.deferred_documents = None;
+        if let Some(written) = &mut state.deferred_documents {
+            // No document index: the table of what this load wrote says whether the person is
+            // on file (each candidate checked against the row itself).
+            let key = (p.id_type, p.id_number);
+            let mut found = None;
+            for candidate in written.candidates(&key) {
+                let (t, n): (String, String) =
+                    same_document.query_row(params![candidate], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                if t == p.id_type && n == p.id_number {
+                    found = Some(candidate);
+                    break;
+                }
+            }
+            if let Some(id) = found {
+                out.known.push((i, id));
+                out.households.push(household);
+                continue;
+            }
         }
         let added = add_person.execute(params![
             household,
@@ -118,79 +130,21 @@ fn write(
             now,
         ])?;
         if added == 1 {
-            out.persons.push((i, db.last_insert_rowid()));
+            let id = db.last_insert_rowid();
+            if let Some(written) = &mut state.deferred_documents
+                && !written.insert(&(p.id_type, p.id_number), id)
+            {
+                // An id beyond the table's reach: from here on the index decides.
+                db.execute_batch(DOCUMENT_INDEX.1)?;
+                state.deferred_documents = None;
+            }
+            out.persons.push((i, id));
         }
         out.households.push(household);
     }
     Ok(out)
 }
 
-/// A Bloom filter of fixed size (16 MiB, 6 probes): whether a key may have been inserted
-/// before. It never misses a key it holds; it may raise a false alarm, about once in 10^8
-/// lookups at a million keys, more often beyond. Its memory is the same for any file.
-pub struct SeenFilter {
-    words: Vec<u64>,
-}
-
-impl SeenFilter {
-    const BITS: u64 = 1 << 27;
-    const PROBES: u64 = 6;
-
-    pub fn new() -> SeenFilter {
-        SeenFilter {
-            words: vec![0; (Self::BITS / 64) as usize],
-        }
-    }
-
-    /// Adds `key`; true if it may have been added before.
-    pub fn insert(&mut self, key: &impl Hash) -> bool {
-        let mut h = std::hash::DefaultHasher::new();
-        key.hash(&mut h);
-        let h = h.finish();
-        // Double hashing: probe i is at a + i·b (Kirsch and Mitzenmacher).
-        let (a, b) = (h & 0xFFFF_FFFF, (h >> 32) | 1);
-        let mut seen = true;
-        for i in 0..Self::PROBES {
-            let bit = a.wrapping_add(i.wrapping_mul(b)) % Self::BITS;
-            let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
-            if let Some(w) = self.words.get_mut(word) {
-                seen &= *w & mask != 0;
-                *w |= mask;
-            }
-        }
-        seen
-    }
-}
-
-impl std::fmt::Debug for SeenFilter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SeenFilter")
-    }
-}
-
-impl Default for SeenFilter {
-    fn default() -> Self {
-        SeenFilter::new()
-    }
-}
-
 fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Other(Box::new(e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SeenFilter;
-
-    #[test]
-    fn the_filter_knows_every_key_it_was_given() {
-        let mut f = SeenFilter::new();
-        let keys: Vec<String> = (0..100_000).map(|i| format!("4101021940{i:08}")).collect();
-        let alarms = keys.iter().filter(|k| f.insert(k)).count();
-        assert!(alarms <= 1, "{alarms} false alarms among 100,000 new keys");
-        assert!(
-            keys.iter().all(|k| f.insert(k)),
-            "every key is seen the second time"
-        );
-    }
 }

@@ -85,6 +85,12 @@ mod backend {
             "households_room",
             "CREATE INDEX households_room ON households(room)",
         ),
+        // In a roster in no particular order each new person joins a household anywhere in
+        // this index: kept up row by row it was the load's busiest index.
+        (
+            "persons_household",
+            "CREATE INDEX persons_household ON persons(household_id)",
+        ),
     ];
 
     /// The one-person-per-document index. A bulk load into an empty registry defers it too
@@ -97,15 +103,15 @@ mod backend {
     /// What a write keeps across the batches of one load.
     #[derive(Debug, Default)]
     pub struct LoadState {
-        /// While [`DOCUMENT_INDEX`] is deferred: the documents written so far, as a filter of
-        /// fixed size. A repeat (or the filter's rare false alarm) builds the index there and
-        /// then, and the index checks from that row on.
-        pub deferred_documents: Option<crate::fast::SeenFilter>,
+        /// While [`DOCUMENT_INDEX`] is deferred (a load into an empty registry): every
+        /// document written so far with its person, so a person listed twice is found without
+        /// the index, which is built once at the end.
+        pub deferred_documents: Option<crate::sql::doc_table::DocTable>,
     }
 
     impl LoadState {
-        /// Whether the registry held no person when this load began and no document has
-        /// repeated since (every person on file is one this load wrote).
+        /// Whether the registry held no person when this load began (every person on file is
+        /// one this load wrote).
         pub fn registry_was_empty(&self) -> bool {
             self.deferred_documents.is_some()
         }
@@ -117,7 +123,7 @@ mod backend {
     /// seeing the indexes until commit. The connection is closed after the load.
     pub async fn bulk_begin(conn: &mut sqlx::SqliteConnection) -> Result<LoadState, sqlx::Error> {
         for sql in [
-            "PRAGMA cache_size = -65536",
+            "PRAGMA cache_size = -32768",
             "PRAGMA mmap_size = 0",
             "PRAGMA temp_store = FILE",
             "PRAGMA threads = 2",
@@ -136,7 +142,7 @@ mod backend {
         let mut state = LoadState::default();
         if empty {
             drop.push(DOCUMENT_INDEX.0);
-            state.deferred_documents = Some(crate::fast::SeenFilter::new());
+            state.deferred_documents = Some(crate::sql::doc_table::DocTable::new());
         }
         for name in drop {
             sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))

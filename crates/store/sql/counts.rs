@@ -31,21 +31,27 @@ impl CountDeltas {
         }
     }
 
-    /// Writes the changes.
+    /// Writes the changes: one statement for the area totals (a batch in random address order
+    /// touches thousands of areas), one per chunk of tag counts.
     pub async fn apply(self, conn: &mut Conn) -> StoreResult<()> {
-        for (area, (households, persons)) in self.areas {
-            if households == 0 && persons == 0 {
-                continue;
+        let areas: Vec<(Id, (i64, i64))> = self
+            .areas
+            .into_iter()
+            .filter(|(_, (h, p))| *h != 0 || *p != 0)
+            .collect();
+        for chunk in areas.chunks(MAX_PARAMS / 3) {
+            // `VALUES` names its columns column1, column2, … on both databases.
+            let sql = format!(
+                "UPDATE areas SET households_here = households_here + d.column2, \
+                 persons_here = persons_here + d.column3 \
+                 FROM (VALUES {}) AS d WHERE areas.id = d.column1",
+                values_clause(chunk.len(), 3, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+            for (area, (households, persons)) in chunk {
+                q = q.bind(*area).bind(*households).bind(*persons);
             }
-            sqlx::query(
-                "UPDATE areas SET households_here = households_here + $1, persons_here = persons_here + $2 WHERE id = $3",
-            )
-            .bind(households)
-            .bind(persons)
-            .bind(area)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+            q.execute(&mut *conn).await.map_err(db_err)?;
         }
         let tags: Vec<((Id, String), i64)> =
             self.tags.into_iter().filter(|(_, d)| *d != 0).collect();

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use doorstep_core::AreaKind;
 use doorstep_store::*;
 
+use super::counts::CountDeltas;
 use super::util::{Conn, db_err};
 use super::{areas, persons};
 use crate::backend::{self, Pool};
@@ -14,6 +15,9 @@ use crate::backend::{self, Pool};
 pub struct BulkLoad {
     conn: Conn,
     state: backend::LoadState,
+    /// The area totals' changes, written once at the end: in random address order every
+    /// batch touches thousands of areas.
+    counts: CountDeltas,
 }
 
 impl BulkLoad {
@@ -21,7 +25,11 @@ impl BulkLoad {
     pub async fn begin(pool: &Pool) -> StoreResult<BulkLoad> {
         let mut conn = pool.acquire().await.map_err(db_err)?.detach();
         let state = backend::bulk_begin(&mut conn).await.map_err(db_err)?;
-        Ok(BulkLoad { conn, state })
+        Ok(BulkLoad {
+            conn,
+            state,
+            counts: CountDeltas::default(),
+        })
     }
 }
 
@@ -41,11 +49,23 @@ impl Load for BulkLoad {
         actor: &Actor,
         rows: &[PersonUpsert],
     ) -> StoreResult<UpsertReport> {
-        persons::upsert_persons_in(&mut self.conn, actor, rows, &mut self.state).await
+        persons::upsert_persons_in(
+            &mut self.conn,
+            actor,
+            rows,
+            &mut self.state,
+            &mut self.counts,
+        )
+        .await
     }
 
     async fn finish(self: Box<Self>) -> StoreResult<()> {
-        let BulkLoad { mut conn, state } = *self;
+        let BulkLoad {
+            mut conn,
+            state,
+            counts,
+        } = *self;
+        counts.apply(&mut conn).await?;
         backend::bulk_finish(&mut conn, state).await.map_err(db_err)
     }
 }

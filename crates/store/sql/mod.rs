@@ -10,6 +10,7 @@
 mod accounts;
 mod areas;
 mod counts;
+pub(crate) mod doc_table;
 mod load;
 pub(crate) mod persons;
 mod reports;

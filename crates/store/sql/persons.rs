@@ -31,7 +31,9 @@ pub async fn upsert_persons(
     }
     let mut tx = begin_write(pool).await.map_err(db_err)?;
     let mut state = LoadState::default();
-    let report = upsert_persons_in(&mut tx, actor, rows, &mut state).await?;
+    let mut counts = CountDeltas::default();
+    let report = upsert_persons_in(&mut tx, actor, rows, &mut state, &mut counts).await?;
+    counts.apply(&mut tx).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(report)
 }
@@ -39,12 +41,14 @@ pub async fn upsert_persons(
 /// [`upsert_persons`] inside a transaction the caller holds; `state` is what the backend keeps
 /// across the batches of one load. Rows whose document is on file outside the actor's area
 /// ([`Actor::within`]) are refused before anything is written, so such a file is neither moved
-/// nor changed and no household is created for the row.
+/// nor changed and no household is created for the row. The changes to the area totals are
+/// added to `counts`, which the caller applies in the same transaction.
 pub async fn upsert_persons_in(
     conn: &mut Conn,
     actor: &Actor,
     rows: &[PersonUpsert],
     state: &mut LoadState,
+    counts: &mut CountDeltas,
 ) -> StoreResult<UpsertReport> {
     let refused = match &actor.within {
         // A load into an empty registry writes only inside the actor's area.
@@ -52,7 +56,7 @@ pub async fn upsert_persons_in(
         _ => Vec::new(),
     };
     if refused.is_empty() {
-        return write_rows(conn, actor, rows, state).await;
+        return write_rows(conn, actor, rows, state, counts).await;
     }
     let kept: Vec<PersonUpsert> = rows
         .iter()
@@ -60,7 +64,7 @@ pub async fn upsert_persons_in(
         .filter(|(i, _)| refused.binary_search(i).is_err())
         .map(|(_, r)| r.clone())
         .collect();
-    let written = write_rows(conn, actor, &kept, state).await?;
+    let written = write_rows(conn, actor, &kept, state, counts).await?;
     let mut written_outcomes = written.outcomes.into_iter();
     let mut outcomes = Vec::with_capacity(rows.len());
     for i in 0..rows.len() {
@@ -131,12 +135,12 @@ async fn write_rows(
     actor: &Actor,
     rows: &[PersonUpsert],
     state: &mut LoadState,
+    counts: &mut CountDeltas,
 ) -> StoreResult<UpsertReport> {
     if rows.is_empty() {
         return Ok(UpsertReport::default());
     }
     let now = OffsetDateTime::now_utc();
-    let mut counts = CountDeltas::default();
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
     // The backend's own writer (`store-*/src/fast.rs`) writes every row's household and every
     // new person in bulk; what is left are the persons already on file.
@@ -144,6 +148,7 @@ async fn write_rows(
         households,
         persons,
         new_households,
+        known,
     } = insert_new(conn, rows, now, state).await?;
     let households_created = new_households.len() as u64;
     for area in new_households {
@@ -158,7 +163,7 @@ async fn write_rows(
         });
     }
     let pending: Vec<usize> = (0..rows.len()).filter(|&i| outcomes[i].is_none()).collect();
-    let existing = existing_persons(conn, rows, &pending).await?;
+    let existing = existing_persons(conn, rows, &pending, &known).await?;
 
     let mut history: Vec<(Id, String)> = Vec::new();
     for &i in &pending {
@@ -216,7 +221,6 @@ async fn write_rows(
         }
         q.execute(&mut *conn).await.map_err(db_err)?;
     }
-    counts.apply(conn).await?;
     let outcomes = outcomes
         .into_iter()
         .map(|o| o.ok_or_else(|| StoreError::Other("a row of the batch was not written".into())))
@@ -228,21 +232,24 @@ async fn write_rows(
 }
 
 /// The stored persons with the documents of the `pending` rows, by (type code, number), with
-/// their household.
+/// their household. `known` gives the ids of some of them already.
 async fn existing_persons(
     conn: &mut Conn,
     rows: &[PersonUpsert],
     pending: &[usize],
+    known: &[(usize, Id)],
 ) -> StoreResult<HashMap<(&'static str, String), (Person, Id)>> {
     // First the ids alone, from the document index (sorted, so the index is walked in order);
     // then the few full rows that exist.
+    let known_rows: std::collections::HashSet<usize> = known.iter().map(|&(i, _)| i).collect();
     let mut revs: Vec<String> = pending
         .iter()
+        .filter(|i| !known_rows.contains(i))
         .map(|&i| reversed(rows[i].fields.doc().number()))
         .collect();
     revs.sort_unstable();
     revs.dedup();
-    let mut ids: Vec<Id> = Vec::new();
+    let mut ids: Vec<Id> = known.iter().map(|&(_, id)| id).collect();
     for chunk in revs.chunks(MAX_PARAMS) {
         let sql = format!(
             "SELECT id FROM persons WHERE id_rev IN ({})",
@@ -286,6 +293,9 @@ pub struct Inserted {
     pub persons: Vec<(usize, Id)>,
     /// The area of each household created.
     pub new_households: Vec<Id>,
+    /// Rows whose person the writer found on file without the document index (a bulk load
+    /// that defers it): their index in the batch and the person's id.
+    pub known: Vec<(usize, Id)>,
 }
 
 /// A new person's values as stored, in the order of [`INSERT_COLS`] from `name` on: the one

@@ -94,6 +94,52 @@ impl TestDb {
         }
     }
 
+    /// The schema's tables, indexes and constraints as the database describes them, sorted:
+    /// equal for two databases built the same way (a bulk load must leave it as migrated).
+    pub async fn schema(&self) -> Vec<String> {
+        match &self.pg {
+            None => {
+                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.url)
+                    .await
+                    .expect("open sqlite");
+                sqlx::query_as::<_, (String, String, Option<String>)>(
+                    "SELECT type, name, sql FROM sqlite_master ORDER BY type, name",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .expect("read sqlite schema")
+                .into_iter()
+                .map(|(t, n, sql)| format!("{t} {n}: {}", sql.unwrap_or_default()))
+                .collect()
+            }
+            Some((admin, schema)) => {
+                let mut out: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename || ': ' || indexdef FROM pg_indexes WHERE schemaname = $1",
+                )
+                .bind(schema)
+                .fetch_all(admin)
+                .await
+                .expect("read indexes");
+                let defs: Vec<String> = sqlx::query_scalar(
+                    "SELECT c.conrelid::regclass::text || ' ' || c.conname || ': ' || pg_get_constraintdef(c.oid) \
+                     FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1",
+                )
+                .bind(schema)
+                .fetch_all(admin)
+                .await
+                .expect("read constraints");
+                out.extend(
+                    defs.into_iter()
+                        .map(|d| d.replace(&format!("{schema}."), "")),
+                );
+                out.iter_mut()
+                    .for_each(|d| *d = d.replace(&format!("{schema}."), ""));
+                out.sort();
+                out
+            }
+        }
+    }
+
     /// Drops a PostgreSQL test schema (SQLite's file goes with its temporary folder).
     pub async fn cleanup(self) {
         if let Some((admin, schema)) = self.pg {

@@ -54,6 +54,7 @@ async fn setup(db: &TestDb) -> (i64, i64, i64) {
             lang: doorstep_core::Lang::Zh,
             keep_rejects: false,
             bulk: None,
+            batch_rows: None,
         };
         let r = doorstep_app::import::import_persons(store, f, &opts, |_| {})
             .await

@@ -10,12 +10,17 @@ pub use places::address_prefix;
 pub mod reader;
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::Poll;
 
 use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::roster::AddressParts;
 use doorstep_core::{AreaKind, AreaPath, Lang, PersonFields, Problem};
-use doorstep_store::{Actor, Area, Direct, Load, PersonUpsert, Store, StoreError, UpsertOutcome};
+use doorstep_store::{
+    Actor, Area, Direct, Load, PersonUpsert, Store, StoreError, UpsertOutcome, UpsertReport,
+};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -47,6 +52,9 @@ pub struct ImportOptions {
     /// Write as one bulk load (all or nothing, indexes rebuilt at the end) or batch by batch;
     /// `None` decides by the file's size next to the registry's.
     pub bulk: Option<bool>,
+    /// Rows per batch; `None` for the usual 20,000. One row per batch is the slow, plainly
+    /// correct import the tests hold the fast one against.
+    pub batch_rows: Option<usize>,
 }
 
 /// What an import did. Serialises to the CLI's `--json` object.
@@ -236,6 +244,9 @@ pub async fn import_persons(
         Box::new(Direct(store))
     };
     let mut loader = Loader::new(store, load, base, opts.actor.clone(), opts.lang, columns).await?;
+    if let Some(n) = opts.batch_rows {
+        loader.batch_size = n.max(1);
+    }
     loader.report.headers = headers;
     let mut bytes = 0;
     while let Some(chunk) = rx.recv().await {
@@ -283,10 +294,24 @@ pub async fn target_area(store: &dyn Store, path: &AreaPath) -> Result<Area, Imp
     Ok(base)
 }
 
+/// A written batch: the load back, what the store did, and the batch's rows and cells.
+type Written<'a> = (
+    Box<dyn Load + 'a>,
+    Result<UpsertReport, StoreError>,
+    Vec<(u64, Option<Vec<String>>)>,
+);
+
+/// A batch being written.
+type InFlight<'a> = Pin<Box<dyn Future<Output = Written<'a>> + Send + 'a>>;
+
 /// Places validated rows and writes them in batches: the part of an import after reading,
 /// shared by file imports and the demo data.
 pub struct Loader<'a> {
-    load: Box<dyn Load + 'a>,
+    /// The load, while no batch is being written (the batch in flight holds it).
+    load: Option<Box<dyn Load + 'a>>,
+    /// The batch being written while the next one is placed: on PostgreSQL the server writes
+    /// one batch while this process reads and places the next.
+    in_flight: Option<InFlight<'a>>,
     actor: Actor,
     lang: Lang,
     columns: Vec<String>,
@@ -296,6 +321,12 @@ pub struct Loader<'a> {
     /// refuses is reported like any other rejected row.
     batch_rows: Vec<(u64, Option<Vec<String>>)>,
     in_batch: HashSet<(&'static str, String)>,
+    /// Rows of a person already in the batch, held for the next one so the later row is written
+    /// after the earlier (a repeat used to end the batch early: in a merged roster that was
+    /// every 2,500 rows).
+    deferred: Vec<(PersonUpsert, u64, Option<Vec<String>>)>,
+    /// Rows per batch.
+    batch_size: usize,
     /// What has been done so far.
     pub report: ImportReport,
 }
@@ -312,7 +343,8 @@ impl<'a> Loader<'a> {
         columns: Vec<String>,
     ) -> Result<Loader<'a>, StoreError> {
         Ok(Loader {
-            load,
+            load: Some(load),
+            in_flight: None,
             actor,
             lang,
             columns,
@@ -320,6 +352,8 @@ impl<'a> Loader<'a> {
             batch: Vec::with_capacity(BATCH),
             batch_rows: Vec::with_capacity(BATCH),
             in_batch: HashSet::with_capacity(BATCH),
+            deferred: Vec::new(),
+            batch_size: BATCH,
             report: ImportReport::default(),
         })
     }
@@ -332,34 +366,35 @@ impl<'a> Loader<'a> {
         cells: Option<Vec<String>>,
     ) -> Result<(), StoreError> {
         self.report.rows += 1;
+        self.poll_in_flight().await?;
         let placed = match result {
             Err(problems) => Err(problems),
-            Ok((fields, addr)) => match self.places.resolve(self.load.as_mut(), &addr).await {
-                Ok((area_id, address)) => Ok(PersonUpsert {
-                    area_id,
-                    room: addr.room,
-                    address,
-                    fields,
-                }),
-                Err(PlaceError::Row(f, p)) => Err(vec![(f, p)]),
-                Err(PlaceError::Store(e)) => return Err(e),
-            },
+            Ok((fields, addr)) => {
+                // Places met before need no store; a new one waits for the batch in flight.
+                let mut at = self.places.resolve(None, &addr).await;
+                if matches!(at, Err(PlaceError::NeedLoad)) {
+                    self.land().await?;
+                    at = self.places.resolve(self.load.as_deref_mut(), &addr).await;
+                }
+                match at {
+                    Ok((area_id, address)) => Ok(PersonUpsert {
+                        area_id,
+                        room: addr.room,
+                        address,
+                        fields,
+                    }),
+                    Err(PlaceError::Row(f, p)) => Err(vec![(f, p)]),
+                    Err(PlaceError::Store(e)) => return Err(e),
+                    Err(PlaceError::NeedLoad) => {
+                        return Err(StoreError::Other("the import's load went missing".into()));
+                    }
+                }
+            }
         };
         match placed {
             Err(problems) => self.reject(row, cells, &problems),
             Ok(upsert) => {
-                let key = (
-                    upsert.fields.doc().doc_type().code(),
-                    upsert.fields.doc().number().to_string(),
-                );
-                // The same person twice: write the first before the second, so the later row wins.
-                if self.in_batch.contains(&key) {
-                    self.flush().await?;
-                }
-                self.in_batch.insert(key);
-                self.batch.push(upsert);
-                self.batch_rows.push((row, cells));
-                if self.batch.len() >= BATCH {
+                if self.queue(upsert, row, cells) {
                     self.flush().await?;
                 }
             }
@@ -367,22 +402,103 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// Adds a row to the batch, or holds it for the next batch when its person is in this one
+    /// already; true when the batch is full.
+    fn queue(&mut self, upsert: PersonUpsert, row: u64, cells: Option<Vec<String>>) -> bool {
+        let key = (
+            upsert.fields.doc().doc_type().code(),
+            upsert.fields.doc().number().to_string(),
+        );
+        if self.in_batch.contains(&key) {
+            self.deferred.push((upsert, row, cells));
+            return false;
+        }
+        self.in_batch.insert(key);
+        self.batch.push(upsert);
+        self.batch_rows.push((row, cells));
+        self.batch.len() >= self.batch_size
+    }
+
     /// Writes what is queued, makes it durable and returns the report.
     pub async fn finish(mut self) -> Result<ImportReport, StoreError> {
-        self.flush().await?;
-        self.load.finish().await?;
+        while !self.batch.is_empty() || !self.deferred.is_empty() {
+            self.flush().await?;
+        }
+        self.land().await?;
+        self.take_load()?.finish().await?;
+        // Rows refused by the store were reported when their batch was written.
+        self.report.errors.sort_by_key(|e| e.row);
+        self.report.rejects.sort_by_key(|r| r.row);
         Ok(self.report)
     }
 
+    /// Starts writing the batch, then starts the next one with the rows held back from it.
     async fn flush(&mut self) -> Result<(), StoreError> {
+        loop {
+            self.write_batch().await?;
+            let mut full = false;
+            for (upsert, row, cells) in std::mem::take(&mut self.deferred) {
+                full |= self.queue(upsert, row, cells);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Hands the batch to the load, after the batch before it has been written (so a person's
+    /// later row is always written after their earlier one). Returns without waiting.
+    async fn write_batch(&mut self) -> Result<(), StoreError> {
         self.in_batch.clear();
         if self.batch.is_empty() {
             return Ok(());
         }
-        let done = self.load.upsert_persons(&self.actor, &self.batch).await?;
-        self.batch.clear();
-        self.report.households_created += done.households_created;
+        self.land().await?;
+        let mut load = self.take_load()?;
+        let batch = std::mem::take(&mut self.batch);
         let rows = std::mem::take(&mut self.batch_rows);
+        let actor = self.actor.clone();
+        self.in_flight = Some(Box::pin(async move {
+            let done = load.upsert_persons(&actor, &batch).await;
+            (load, done, rows)
+        }));
+        self.poll_in_flight().await
+    }
+
+    /// Lets the batch in flight make progress; takes in its outcome if it is done.
+    async fn poll_in_flight(&mut self) -> Result<(), StoreError> {
+        let Some(f) = self.in_flight.as_mut() else {
+            return Ok(());
+        };
+        let polled = std::future::poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await;
+        if let Poll::Ready(written) = polled {
+            self.in_flight = None;
+            self.landed(written)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the batch in flight; the load is then free.
+    async fn land(&mut self) -> Result<(), StoreError> {
+        if let Some(f) = self.in_flight.take() {
+            let written = f.await;
+            self.landed(written)?;
+        }
+        Ok(())
+    }
+
+    /// The load, once landed ([`Loader::land`]).
+    fn take_load(&mut self) -> Result<Box<dyn Load + 'a>, StoreError> {
+        self.load
+            .take()
+            .ok_or_else(|| StoreError::Other("the import's load went missing".into()))
+    }
+
+    /// Takes in a written batch's outcome.
+    fn landed(&mut self, (load, done, rows): Written<'a>) -> Result<(), StoreError> {
+        self.load = Some(load);
+        let done = done?;
+        self.report.households_created += done.households_created;
         for (outcome, (row, cells)) in done.outcomes.into_iter().zip(rows) {
             let r = &mut self.report;
             match outcome.outcome {

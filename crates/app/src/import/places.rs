@@ -32,6 +32,8 @@ struct Last {
 pub enum PlaceError {
     /// The row's address is wrong in this column.
     Row(Field, Problem),
+    /// The address names an area not met yet, and no [`Load`] was given to find or make it.
+    NeedLoad,
     /// Storage failed.
     Store(StoreError),
 }
@@ -69,9 +71,10 @@ impl Places {
     }
 
     /// The building or unit of an address (its id), and the readable address of its room.
+    /// Without a `load`, only places met before are found ([`PlaceError::NeedLoad`] otherwise).
     pub async fn resolve(
         &mut self,
-        load: &mut dyn Load,
+        load: Option<&mut (dyn Load + '_)>,
         addr: &AddressParts,
     ) -> Result<(Id, String), PlaceError> {
         let names = [&addr.compound, &addr.building, &addr.unit];
@@ -91,7 +94,11 @@ impl Places {
     }
 
     /// Walks from the import's area down the address's compound, building and unit.
-    async fn walk(&mut self, load: &mut dyn Load, addr: &AddressParts) -> Result<Id, PlaceError> {
+    async fn walk(
+        &mut self,
+        mut load: Option<&mut (dyn Load + '_)>,
+        addr: &AddressParts,
+    ) -> Result<Id, PlaceError> {
         let mut cur = self.base.clone();
         let levels = [
             (&addr.compound, AreaKind::Compound, Field::Compound),
@@ -105,7 +112,9 @@ impl Places {
                 if kind == AreaKind::Unit && cur.kind < AreaKind::Building {
                     return Err(PlaceError::Row(Field::Building, Problem::NoBuilding));
                 }
-                cur = self.level(load, cur, kind, name, field).await?;
+                cur = self
+                    .level(load.as_deref_mut(), cur, kind, name, field)
+                    .await?;
             }
         }
         if !cur.kind.holds_households() {
@@ -117,7 +126,7 @@ impl Places {
     /// Steps from `cur` to the area of `kind` named `name`.
     async fn level(
         &mut self,
-        load: &mut dyn Load,
+        load: Option<&mut (dyn Load + '_)>,
         cur: Area,
         kind: AreaKind,
         name: &str,
@@ -141,6 +150,9 @@ impl Places {
         if let Some(a) = self.children.get(&key) {
             return Ok(a.clone());
         }
+        let Some(load) = load else {
+            return Err(PlaceError::NeedLoad);
+        };
         let area = load
             .ensure_child_area(&cur, kind, name)
             .await

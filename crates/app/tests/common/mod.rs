@@ -45,6 +45,7 @@ pub async fn import_with(
         lang: Lang::En,
         keep_rejects: true,
         bulk,
+        batch_rows: None,
     };
     import_persons(store, file.to_path_buf(), &opts, |_| {})
         .await
