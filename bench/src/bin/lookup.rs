@@ -42,15 +42,21 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(&url, &samples))
 }
 
-/// (ID number, name) of `n` rows picked at random from the roster.
+/// (ID number, name) of `n` rows picked at random from the roster, leaving out the bad rows
+/// `gen_roster` listed beside it (`ROSTER.csv.bad`), which the import rejected.
 fn sample_rows(path: &str, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+    let bad: std::collections::HashSet<usize> = match std::fs::read_to_string(format!("{path}.bad"))
+    {
+        Ok(text) => text.lines().filter_map(|l| l.trim().parse().ok()).collect(),
+        Err(_) => Default::default(),
+    };
     let mut all: Vec<(String, String)> = Vec::new();
     for (i, line) in BufReader::new(File::open(path).with_context(|| format!("open {path}"))?)
         .lines()
         .enumerate()
     {
         let line = line?;
-        if i == 0 {
+        if i == 0 || bad.contains(&i) {
             continue;
         }
         let cells: Vec<&str> = line.split(',').collect();
