@@ -43,6 +43,19 @@ pub enum ExportError {
     Store(#[from] StoreError),
 }
 
+impl ExportError {
+    /// The message a person reads, in their language (the cause is for the log).
+    pub fn message(&self, lang: doorstep_core::Lang) -> String {
+        match self {
+            ExportError::Io(e) => crate::io_message(e, lang),
+            ExportError::Xlsx(_) => lang
+                .pick("无法写出 Excel 文件", "cannot write the workbook")
+                .to_string(),
+            ExportError::Store(_) => crate::STORE_FAILED.pick(lang).to_string(),
+        }
+    }
+}
+
 /// The template's cells for one person, in `Field::ALL` order; `masked` hides the middle of the
 /// ID number and phone, and the birth date, which is what the ID mask hides (for roles that
 /// may export but not reveal).

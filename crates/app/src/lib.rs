@@ -30,6 +30,39 @@ pub fn today() -> Date {
     OffsetDateTime::now_utc().to_offset(CHINA).date()
 }
 
+/// A storage failure as a person reads it: what happened and where the cause is.
+pub const STORE_FAILED: Texts = Texts(
+    "数据库操作失败，未完成的更改没有保存（加 -v 查看原因）",
+    "the database operation failed and nothing unfinished was kept (-v shows why)",
+);
+
+/// A text in Chinese and English.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts(pub &'static str, pub &'static str);
+
+impl Texts {
+    /// The text in `lang`.
+    pub fn pick(self, lang: doorstep_core::Lang) -> &'static str {
+        lang.pick(self.0, self.1)
+    }
+}
+
+/// A file error as a person reads it: what went wrong, in their language, without the operating
+/// system's English.
+pub fn io_message(e: &std::io::Error, lang: doorstep_core::Lang) -> String {
+    use std::io::ErrorKind as K;
+    let (zh, en) = match e.kind() {
+        K::NotFound => ("找不到该文件或文件夹", "no such file or folder"),
+        K::PermissionDenied => ("没有权限读写该文件", "permission denied"),
+        K::AlreadyExists => ("文件已存在", "the file already exists"),
+        K::IsADirectory => ("这是一个文件夹，不是文件", "this is a folder, not a file"),
+        K::StorageFull => ("磁盘已满", "the disk is full"),
+        K::ReadOnlyFilesystem => ("磁盘只读，无法写入", "the disk is read-only"),
+        _ => ("文件读写失败", "reading or writing the file failed"),
+    };
+    lang.pick(zh, en).to_string()
+}
+
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {

@@ -247,6 +247,20 @@ pub enum FormatArg {
     Xlsx,
 }
 
+/// What a person reads of a failed command: the commands write their own messages in the
+/// user's language; errors passed up from below get theirs here (the cause goes to the log).
+fn user_message(e: &anyhow::Error, lang: doorstep_core::Lang) -> String {
+    if let Some(x) = e.downcast_ref::<doorstep_app::export::ExportError>() {
+        x.message(lang)
+    } else if e.downcast_ref::<doorstep_store::StoreError>().is_some() {
+        doorstep_app::STORE_FAILED.pick(lang).to_string()
+    } else if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        doorstep_app::io_message(io, lang)
+    } else {
+        e.to_string()
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A terminal command prints its outcome, not library notices; a server logs its requests.
@@ -279,7 +293,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // Messages are written for the user in their language; the causes behind them
             // are in the log (-v).
-            eprintln!("{}{e}", lang.pick("错误：", "error: "));
+            eprintln!(
+                "{}{}",
+                lang.pick("错误：", "error: "),
+                user_message(&e, lang)
+            );
             tracing::info!(error = %format!("{e:#}"), "the command failed");
             ExitCode::FAILURE
         }

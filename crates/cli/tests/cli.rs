@@ -431,3 +431,46 @@ fn serve_refuses_a_malformed_trusted_proxy_setting_at_start() {
         "{err}"
     );
 }
+
+/// Errors from below the commands (a file that cannot be written, a missing file) are worded
+/// in the user's language, without the operating system's English.
+#[test]
+fn file_errors_speak_the_users_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("d.db").display());
+    for (kind, path) in [
+        ("district", "二七区"),
+        ("street", "二七区/京广路街道"),
+        ("community", "二七区/京广路街道/祥云社区"),
+    ] {
+        ok(&doorstep(&[
+            "--db", &url, "area", "add", "--kind", kind, path,
+        ]));
+    }
+    let out = doorstep(&[
+        "--db",
+        &url,
+        "export",
+        "persons",
+        "--area",
+        "二七区/京广路街道/祥云社区",
+        "-o",
+        "/nonexistent-dir/x.xlsx",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("错误："), "{err}");
+    assert!(!err.contains("No such file"), "{err}");
+    let missing = doorstep(&[
+        "--db",
+        &url,
+        "import",
+        "persons",
+        "--into",
+        "二七区/京广路街道/祥云社区",
+        "/nonexistent-dir/roster.csv",
+    ]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("找不到该文件"), "{err}");
+    assert!(!err.contains("No such file"), "{err}");
+}

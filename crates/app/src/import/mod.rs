@@ -186,17 +186,7 @@ fn file_message(e: &FileError, lang: Lang) -> String {
                 "the workbook cannot be read; save it again as .xlsx or .csv from Excel or WPS",
             )
             .to_string(),
-        (FileError::Io(io), _) => match io.kind() {
-            std::io::ErrorKind::NotFound => lang.pick("找不到该文件", "no such file"),
-            std::io::ErrorKind::PermissionDenied => {
-                lang.pick("没有读取该文件的权限", "permission denied reading the file")
-            }
-            std::io::ErrorKind::IsADirectory => {
-                lang.pick("这是一个文件夹，不是文件", "this is a folder, not a file")
-            }
-            _ => lang.pick("无法读取该文件", "the file cannot be read"),
-        }
-        .to_string(),
+        (FileError::Io(io), _) => crate::io_message(io, lang),
     }
 }
 
