@@ -48,6 +48,7 @@ async fn main() -> Result<()> {
         None,
         vec![],
         "bench",
+        doorstep_store::no_audit(),
     )
     .await?;
     let bodies = household_bodies(store.as_ref(), &area).await?;

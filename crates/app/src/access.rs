@@ -34,6 +34,27 @@ pub struct Principal {
     pub user: User,
 }
 
+/// Makes a user's audit entries for a write in progress ([`Principal::auditor`]).
+#[derive(Debug, Clone)]
+pub struct Auditor {
+    who: Principal,
+    ctx: Ctx,
+}
+
+impl Auditor {
+    /// An entry as [`Principal::audit_entry`] makes it.
+    pub fn entry(
+        &self,
+        action: &str,
+        object: Option<(&str, i64)>,
+        area: Option<&AreaPath>,
+        details: serde_json::Value,
+    ) -> NewAudit {
+        self.who
+            .audit_entry(&self.ctx, action, object, area, details)
+    }
+}
+
 /// Where a request comes from, for the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {
@@ -112,6 +133,15 @@ impl Principal {
             object_id: object.map(|o| o.1),
             area_path: Some(area.unwrap_or(&self.user.area_path).to_string()),
             details,
+        }
+    }
+
+    /// What writes this user's audit entries inside a store call (see `doorstep_store::Audit`):
+    /// owned, so it can travel with the write.
+    pub fn auditor(&self, ctx: &Ctx) -> Auditor {
+        Auditor {
+            who: self.clone(),
+            ctx: ctx.clone(),
         }
     }
 

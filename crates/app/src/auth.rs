@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use doorstep_core::Backoff;
-use doorstep_store::{LoginKey, NewAudit, NewSession, Session, Store, User};
+use doorstep_store::{LoginKey, NewAudit, NewSession, Session, Store, User, audit_entry};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -215,27 +215,28 @@ pub async fn login_at(
     let token = random_hex(32)?;
     let csrf = random_hex(16)?;
     let expires_at = now + Duration::minutes(user.role.permissions().idle_minutes);
+    let login = NewAudit {
+        user_id: Some(user.id),
+        username: user.username.clone(),
+        ip: ctx.ip.clone(),
+        request_id: ctx.request_id.clone(),
+        action: "login".into(),
+        object_type: Some("user".into()),
+        object_id: Some(user.id),
+        area_path: Some(user.area_path.to_string()),
+        details: json!({"kind": kind}),
+    };
     store
-        .create_session(&NewSession {
-            token_hash: token_hash(&token),
-            user_id: user.id,
-            kind: kind.to_string(),
-            csrf: csrf.clone(),
-            expires_at,
-        })
-        .await?;
-    store
-        .audit(&NewAudit {
-            user_id: Some(user.id),
-            username: user.username.clone(),
-            ip: ctx.ip.clone(),
-            request_id: ctx.request_id.clone(),
-            action: "login".into(),
-            object_type: Some("user".into()),
-            object_id: Some(user.id),
-            area_path: Some(user.area_path.to_string()),
-            details: json!({"kind": kind}),
-        })
+        .create_session(
+            &NewSession {
+                token_hash: token_hash(&token),
+                user_id: user.id,
+                kind: kind.to_string(),
+                csrf: csrf.clone(),
+                expires_at,
+            },
+            audit_entry(login),
+        )
         .await?;
     Ok(LoggedIn {
         token,
@@ -272,16 +273,16 @@ pub async fn logout(
     principal: &Principal,
     token: &str,
 ) -> AppResult<()> {
-    store.delete_session(&token_hash(token)).await?;
+    let logout = NewAudit {
+        user_id: Some(principal.user.id),
+        username: principal.user.username.clone(),
+        ip: ctx.ip.clone(),
+        request_id: ctx.request_id.clone(),
+        action: "logout".into(),
+        ..Default::default()
+    };
     store
-        .audit(&NewAudit {
-            user_id: Some(principal.user.id),
-            username: principal.user.username.clone(),
-            ip: ctx.ip.clone(),
-            request_id: ctx.request_id.clone(),
-            action: "logout".into(),
-            ..Default::default()
-        })
+        .delete_session(&token_hash(token), audit_entry(logout))
         .await?;
     Ok(())
 }

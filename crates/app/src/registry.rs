@@ -6,7 +6,7 @@ use doorstep_core::text::compact;
 use doorstep_core::{AgeBand, AreaPath, PersonFields, Problem, age};
 use doorstep_store::{
     Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery, PersonUpsert,
-    Store, UpsertOutcome,
+    Store, UpsertOutcome, UpsertReport, audit_entry, audit_with,
 };
 use serde_json::{Value, json};
 
@@ -343,14 +343,17 @@ impl<'a> Registry<'a> {
         if new == h.notes {
             return Ok(());
         }
-        self.store.set_household_notes(id, new.as_deref()).await?;
-        self.audit(
+        let entry = self.who.audit_entry(
+            self.ctx,
             "household.update",
             Some(("household", id)),
             Some(&h.area_path),
             json!({"notes": [h.notes, new]}),
-        )
-        .await
+        );
+        self.store
+            .set_household_notes(id, new.as_deref(), audit_entry(entry))
+            .await?;
+        Ok(())
     }
 
     /// Adds an empty household (a room) to a building or unit.
@@ -367,18 +370,19 @@ impl<'a> Registry<'a> {
         }
         let prefix = crate::import::address_prefix(self.store, &area).await?;
         let address = doorstep_core::roster::readable_address([prefix.as_str()], &room);
-        let h = self
+        let (auditor, path, named) = (self.who.auditor(self.ctx), area.path.clone(), room.clone());
+        let audit = audit_with(move |h: &Household| {
+            vec![auditor.entry(
+                "household.create",
+                Some(("household", h.id)),
+                Some(&path),
+                json!({"room": named}),
+            )]
+        });
+        Ok(self
             .store
-            .create_household(area.id, &room, &address)
-            .await?;
-        self.audit(
-            "household.create",
-            Some(("household", h.id)),
-            Some(&area.path),
-            json!({"room": room}),
-        )
-        .await?;
-        Ok(h)
+            .create_household(area.id, &room, &address, audit)
+            .await?)
     }
 
     /// Adds a person to a household, or moves an existing file (found by document) here.
@@ -424,35 +428,30 @@ impl<'a> Registry<'a> {
             address: h.address.clone(),
             fields,
         };
-        let report = self.store.upsert_persons(&actor, &[upsert]).await?;
+        let (auditor, path, household) = (self.who.auditor(self.ctx), h.area_path.clone(), h.id);
+        let audit = audit_with(move |r: &UpsertReport| match r.outcomes.first() {
+            Some(o) if o.outcome == UpsertOutcome::Created => vec![auditor.entry(
+                "person.create",
+                Some(("person", o.id)),
+                Some(&path),
+                json!({"household_id": household}),
+            )],
+            Some(o) if o.outcome == UpsertOutcome::Updated => vec![auditor.entry(
+                "person.update",
+                Some(("person", o.id)),
+                Some(&path),
+                json!({"changes": o.changes}),
+            )],
+            _ => Vec::new(),
+        });
+        let report = self.store.upsert_persons(&actor, &[upsert], audit).await?;
         let row = report
             .outcomes
             .into_iter()
             .next()
             .ok_or(AppError::NotFound)?;
-        match row.outcome {
-            UpsertOutcome::Created => {
-                self.audit(
-                    "person.create",
-                    Some(("person", row.id)),
-                    Some(&h.area_path),
-                    json!({"household_id": h.id}),
-                )
-                .await?
-            }
-            UpsertOutcome::Updated => {
-                self.audit(
-                    "person.update",
-                    Some(("person", row.id)),
-                    Some(&h.area_path),
-                    json!({"changes": row.changes}),
-                )
-                .await?
-            }
-            UpsertOutcome::Unchanged => {}
-            UpsertOutcome::Refused => {
-                return Err(AppError::Conflict("person_registered_elsewhere".into()));
-            }
+        if row.outcome == UpsertOutcome::Refused {
+            return Err(AppError::Conflict("person_registered_elsewhere".into()));
         }
         let p = self.store.person(row.id).await?.ok_or(AppError::NotFound)?;
         Ok(PersonView::new(p, false))

@@ -2,7 +2,7 @@
 //! by a manager inside their area; the demo users.
 
 use doorstep_core::{AreaPath, Role};
-use doorstep_store::{NewAudit, NewUser, Store, User};
+use doorstep_store::{Audit, NewAudit, NewUser, Store, User, audit_entry, audit_with};
 use serde_json::json;
 
 use crate::access::{Action, Ctx, Principal};
@@ -32,22 +32,28 @@ impl By<'_> {
         }
     }
 
-    fn audit_entry(&self, action: &str, user: &User) -> NewAudit {
+    /// Makes this caller's audit entries about a user, owned so they can travel with a write.
+    fn auditor(&self) -> impl Fn(&str, &User) -> NewAudit + Send + 'static {
         let (user_id, username, ctx) = match self {
             By::Cli => (None, "cli".to_string(), None),
-            By::User(p, c) => (Some(p.user.id), p.user.username.clone(), Some(*c)),
+            By::User(p, c) => (Some(p.user.id), p.user.username.clone(), Some((*c).clone())),
         };
-        NewAudit {
+        move |action: &str, user: &User| NewAudit {
             user_id,
-            username,
-            ip: ctx.and_then(|c| c.ip.clone()),
-            request_id: ctx.and_then(|c| c.request_id.clone()),
+            username: username.clone(),
+            ip: ctx.as_ref().and_then(|c| c.ip.clone()),
+            request_id: ctx.as_ref().and_then(|c| c.request_id.clone()),
             action: action.to_string(),
             object_type: Some("user".into()),
             object_id: Some(user.id),
             area_path: Some(user.area_path.to_string()),
             details: json!({"username": user.username, "role": user.role.code()}),
         }
+    }
+
+    /// This caller's audit entry about `user`, whatever the write's outcome.
+    fn audit_about<T>(&self, action: &str, user: &User) -> Audit<T> {
+        audit_entry(self.auditor()(action, user))
     }
 }
 
@@ -77,15 +83,18 @@ pub async fn create_user(
     by.check(role, area)?;
     let area = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
     let password_hash = hash_password(password).await?;
+    let auditor = by.auditor();
     let user = store
-        .create_user(&NewUser {
-            username: username.to_string(),
-            role,
-            area_id: area.id,
-            password_hash,
-        })
+        .create_user(
+            &NewUser {
+                username: username.to_string(),
+                role,
+                area_id: area.id,
+                password_hash,
+            },
+            audit_with(move |user: &User| vec![auditor("user.create", user)]),
+        )
         .await?;
-    store.audit(&by.audit_entry("user.create", &user)).await?;
     Ok(user)
 }
 
@@ -106,16 +115,13 @@ pub async fn set_disabled(
 ) -> AppResult<()> {
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
-    store.set_user_disabled(username, disabled).await?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     store
-        .audit(&by.audit_entry(
-            if disabled {
-                "user.disable"
-            } else {
-                "user.enable"
-            },
-            &user,
-        ))
+        .set_user_disabled(username, disabled, by.audit_about(action, &user))
         .await?;
     Ok(())
 }
@@ -133,9 +139,12 @@ pub async fn set_phone(
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
     store
-        .set_user_phone(username, phone.as_ref().map(|p| p.as_str()))
+        .set_user_phone(
+            username,
+            phone.as_ref().map(|p| p.as_str()),
+            by.audit_about("user.phone", &user),
+        )
         .await?;
-    store.audit(&by.audit_entry("user.phone", &user)).await?;
     Ok(())
 }
 
@@ -150,9 +159,12 @@ pub async fn set_password(
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
     store
-        .set_password(username, &hash_password(password).await?)
+        .set_password(
+            username,
+            &hash_password(password).await?,
+            by.audit_about("user.password", &user),
+        )
         .await?;
-    store.audit(&by.audit_entry("user.password", &user)).await?;
     Ok(())
 }
 

@@ -138,10 +138,18 @@ both_backends!(
             .await
             .unwrap(),
         };
-        let token = create_link(store, &c, Purpose::Returnee, None, vec![], "test")
-            .await
-            .unwrap()
-            .token;
+        let token = create_link(
+            store,
+            &c,
+            Purpose::Returnee,
+            None,
+            vec![],
+            "test",
+            doorstep_store::no_audit(),
+        )
+        .await
+        .unwrap()
+        .token;
         let input = SubmissionInput {
             idempotency_key: "k-1".into(),
             address: AddressInput {

@@ -98,6 +98,7 @@ async fn link(store: &dyn Store, area: &str, purpose: Purpose) -> String {
         None,
         vec![],
         "test",
+        doorstep_store::no_audit(),
     )
     .await
     .unwrap()

@@ -67,25 +67,22 @@ fn url(base: &str, link: &ReportLink) -> String {
     format!("{}/r/{}", base.trim_end_matches('/'), link.token)
 }
 
-async fn audit(
-    store: &dyn Store,
+/// The office's audit entry about a report link.
+fn cli_entry(
     action: &str,
     id: Option<i64>,
     area: &AreaPath,
     details: serde_json::Value,
-) -> Result<()> {
-    store
-        .audit(&NewAudit {
-            username: "cli".into(),
-            action: action.into(),
-            object_type: Some("report_link".into()),
-            object_id: id,
-            area_path: Some(area.to_string()),
-            details,
-            ..NewAudit::default()
-        })
-        .await?;
-    Ok(())
+) -> NewAudit {
+    NewAudit {
+        username: "cli".into(),
+        action: action.into(),
+        object_type: Some("report_link".into()),
+        object_id: id,
+        area_path: Some(area.to_string()),
+        details,
+        ..NewAudit::default()
+    }
 }
 
 /// Runs a link command.
@@ -117,7 +114,16 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                 ),
                 None => None,
             };
-            let link = create_link(store, &area, purpose, expires, risk_places, "cli")
+            let of = area.clone();
+            let audit = doorstep_store::audit_with(move |link: &doorstep_store::ReportLink| {
+                vec![cli_entry(
+                    "report_link.create",
+                    Some(link.id),
+                    &of,
+                    json!({"purpose": purpose.code()}),
+                )]
+            });
+            let link = create_link(store, &area, purpose, expires, risk_places, "cli", audit)
                 .await
                 .map_err(|e| match e {
                     AppError::NotFound => {
@@ -132,14 +138,6 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                     ),
                     other => anyhow!("{other}"),
                 })?;
-            audit(
-                store,
-                "report_link.create",
-                Some(link.id),
-                &area,
-                json!({"purpose": purpose.code()}),
-            )
-            .await?;
             let u = url(&base_url, &link);
             if json {
                 outln!("{}", json!({"token": link.token, "url": u, "id": link.id}));
@@ -189,17 +187,19 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                 .ok_or_else(|| {
                     anyhow!("{}", lang.pick("没有这个报备二维码", "no such report link"))
                 })?;
-            store
-                .revoke_report_link(link.id, OffsetDateTime::now_utc())
-                .await?;
-            audit(
-                store,
+            let entry = cli_entry(
                 "report_link.revoke",
                 Some(link.id),
                 &link.area_path,
                 json!({}),
-            )
-            .await?;
+            );
+            store
+                .revoke_report_link(
+                    link.id,
+                    OffsetDateTime::now_utc(),
+                    doorstep_store::audit_entry(entry),
+                )
+                .await?;
             eprintln!("{}", lang.pick("已停用", "revoked"));
         }
     }
@@ -223,17 +223,24 @@ pub async fn export(
         FormatArg::Csv => SheetFormat::Csv,
         FormatArg::Xlsx => SheetFormat::Xlsx,
     };
-    let done = export_reports(store, &area, since_last, format, &output, "cli").await?;
-    store
-        .audit(&NewAudit {
+    let of = area.clone();
+    let done = export_reports(
+        store,
+        &area,
+        since_last,
+        format,
+        &output,
+        "cli",
+        move |done| NewAudit {
             username: "cli".into(),
             action: "reports.export".into(),
             object_type: Some("area".into()),
-            area_path: Some(area.to_string()),
+            area_path: Some(of.to_string()),
             details: json!({"reports": done.reports, "rows": done.rows, "since_last": since_last}),
             ..NewAudit::default()
-        })
-        .await?;
+        },
+    )
+    .await?;
     match lang {
         Lang::Zh => eprintln!(
             "已导出 {} 份报备、{} 人到 {}",

@@ -17,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 mod sql;
 
 mod fast;
+mod writer;
 
 /// The PostgreSQL store.
 pub use sql::SqlStore as PgStore;
@@ -44,7 +45,7 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
             }
             _ => StoreError::Other(Box::new(e)),
         })?;
-    Ok(PgStore::from_pool(pool))
+    PgStore::open(pool, 1).await
 }
 
 /// Creates the database a `postgres://` URL names, connecting to the server's `postgres`
@@ -73,6 +74,7 @@ mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
     pub use crate::fast::insert_new;
+    pub use crate::writer::{JobFuture, Lease, Writer};
 
     /// What a write keeps across the batches of one load.
     #[derive(Debug, Default)]
@@ -153,17 +155,11 @@ mod backend {
 
     pub type Db = sqlx::Postgres;
     pub type Pool = sqlx::Pool<Db>;
-    pub type Tx = sqlx::Transaction<'static, Db>;
     pub const NAME: &str = "postgres";
     /// Placeholders in generated lists: `$N`.
     pub fn placeholder(out: &mut String, n: usize) {
         out.push('$');
         out.push_str(&n.to_string());
-    }
-
-    /// Starts a write transaction. Row locks and unique constraints settle races here.
-    pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
-        pool.begin().await
     }
 
     /// Starts a bulk load on its own connection: one transaction. Into an empty registry the

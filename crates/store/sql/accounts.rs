@@ -1,12 +1,14 @@
 //! Users, sessions, login throttling and the audit log.
 
+use async_trait::async_trait;
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
-use super::util::{corrupt, db_err, prefix_upper, subtree_bounds};
-use crate::backend::{Pool, begin_write};
+use super::SqlStore;
+use super::util::{Conn, corrupt, db_err, prefix_upper, subtree_bounds};
+use crate::backend::Pool;
 
 const USER_COLS: &str =
     "u.id, u.username, u.role, u.area_id, ua.path AS area_path, u.disabled, u.phone, u.created_at";
@@ -40,7 +42,7 @@ impl UserRow {
     }
 }
 
-pub async fn create_user(pool: &Pool, u: &NewUser) -> StoreResult<User> {
+pub async fn create_user(conn: &mut Conn, u: &NewUser) -> StoreResult<User> {
     let now = OffsetDateTime::now_utc();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, role, area_id, password_hash, disabled, created_at) \
@@ -52,13 +54,13 @@ pub async fn create_user(pool: &Pool, u: &NewUser) -> StoreResult<User> {
     .bind(&u.password_hash)
     .bind(false)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
     let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1");
     let row: UserRow = sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
     row.into_user()
@@ -99,39 +101,42 @@ pub async fn users(pool: &Pool, area: Option<&AreaPath>) -> StoreResult<Vec<User
     rows.into_iter().map(UserRow::into_user).collect()
 }
 
-async fn user_id(tx: &mut crate::backend::Tx, username: &str) -> StoreResult<i64> {
+async fn user_id(conn: &mut Conn, username: &str) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?
         .ok_or_else(|| StoreError::NotFound(format!("user {username}")))
 }
 
-pub async fn set_user_disabled(pool: &Pool, username: &str, disabled: bool) -> StoreResult<()> {
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
-    let id = user_id(&mut tx, username).await?;
+pub async fn set_user_disabled(conn: &mut Conn, username: &str, disabled: bool) -> StoreResult<()> {
+    let id = user_id(conn, username).await?;
     sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
         .bind(disabled)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     if disabled {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
     }
-    tx.commit().await.map_err(db_err)
+    Ok(())
 }
 
-pub async fn set_user_phone(pool: &Pool, username: &str, phone: Option<&str>) -> StoreResult<()> {
+pub async fn set_user_phone(
+    conn: &mut Conn,
+    username: &str,
+    phone: Option<&str>,
+) -> StoreResult<()> {
     let done = sqlx::query("UPDATE users SET phone = $1 WHERE username = $2")
         .bind(phone)
         .bind(username)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     if done.rows_affected() == 0 {
@@ -140,24 +145,23 @@ pub async fn set_user_phone(pool: &Pool, username: &str, phone: Option<&str>) ->
     Ok(())
 }
 
-pub async fn set_password(pool: &Pool, username: &str, hash: &str) -> StoreResult<()> {
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
-    let id = user_id(&mut tx, username).await?;
+pub async fn set_password(conn: &mut Conn, username: &str, hash: &str) -> StoreResult<()> {
+    let id = user_id(conn, username).await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)
+    Ok(())
 }
 
-pub async fn create_session(pool: &Pool, s: &NewSession) -> StoreResult<()> {
+pub async fn create_session(conn: &mut Conn, s: &NewSession) -> StoreResult<()> {
     let now = OffsetDateTime::now_utc();
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, last_seen_at, expires_at) \
@@ -170,7 +174,7 @@ pub async fn create_session(pool: &Pool, s: &NewSession) -> StoreResult<()> {
     .bind(now)
     .bind(now)
     .bind(s.expires_at)
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(db_err)?;
     Ok(())
@@ -215,7 +219,7 @@ pub async fn session(
 }
 
 pub async fn touch_session(
-    pool: &Pool,
+    conn: &mut Conn,
     id: Id,
     now: OffsetDateTime,
     expires_at: OffsetDateTime,
@@ -224,23 +228,23 @@ pub async fn touch_session(
         .bind(now)
         .bind(expires_at)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     Ok(())
 }
 
-pub async fn delete_session(pool: &Pool, token_hash: &str) -> StoreResult<()> {
+pub async fn delete_session(conn: &mut Conn, token_hash: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     Ok(())
 }
 
 pub async fn login_attempt(
-    pool: &Pool,
+    conn: &mut Conn,
     keys: &[LoginKey],
     now: OffsetDateTime,
 ) -> StoreResult<Option<OffsetDateTime>> {
@@ -248,7 +252,6 @@ pub async fn login_attempt(
     // SQLite's IMMEDIATE transaction takes the one write lock anyway).
     let mut keys: Vec<&LoginKey> = keys.iter().collect();
     keys.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let mut refused: Option<OffsetDateTime> = None;
     let mut claims = Vec::with_capacity(keys.len());
     for k in keys {
@@ -262,7 +265,7 @@ pub async fn login_attempt(
             )
             .bind(&k.key)
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_err)?;
         if not_before > now {
@@ -273,7 +276,6 @@ pub async fn login_attempt(
         claims.push((k, attempts, now + k.backoff.wait_after(attempts)));
     }
     if refused.is_some() {
-        tx.rollback().await.map_err(db_err)?;
         return Ok(refused);
     }
     for (k, attempts, not_before) in claims {
@@ -284,25 +286,23 @@ pub async fn login_attempt(
         .bind(now)
         .bind(not_before)
         .bind(&k.key)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(None)
 }
 
-pub async fn login_refund(pool: &Pool, keys: &[LoginKey]) -> StoreResult<()> {
+pub async fn login_refund(conn: &mut Conn, keys: &[LoginKey]) -> StoreResult<()> {
     let mut keys: Vec<&LoginKey> = keys.iter().collect();
     keys.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     for k in keys {
         let row: Option<(i64, OffsetDateTime, OffsetDateTime)> = sqlx::query_as(
             "UPDATE login_delays SET attempts = attempts WHERE key = $1 \
              RETURNING attempts, last_at, not_before",
         )
         .bind(&k.key)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
         let Some((attempts, last_at, not_before)) = row else {
@@ -315,32 +315,32 @@ pub async fn login_refund(pool: &Pool, keys: &[LoginKey]) -> StoreResult<()> {
             .bind(attempts)
             .bind(not_before)
             .bind(&k.key)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
     }
-    tx.commit().await.map_err(db_err)
+    Ok(())
 }
 
-pub async fn login_forget(pool: &Pool, key: &str) -> StoreResult<()> {
+pub async fn login_forget(conn: &mut Conn, key: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM login_delays WHERE key = $1")
         .bind(key)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     Ok(())
 }
 
-pub async fn login_prune(pool: &Pool, before: OffsetDateTime) -> StoreResult<u64> {
+pub async fn login_prune(conn: &mut Conn, before: OffsetDateTime) -> StoreResult<u64> {
     let done = sqlx::query("DELETE FROM login_delays WHERE last_at < $1")
         .bind(before)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     Ok(done.rows_affected())
 }
 
-pub async fn audit(pool: &Pool, e: &NewAudit) -> StoreResult<()> {
+pub async fn audit(conn: &mut Conn, e: &NewAudit) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, user_id, username, ip, request_id, action, object_type, object_id, area_path, details) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -355,7 +355,7 @@ pub async fn audit(pool: &Pool, e: &NewAudit) -> StoreResult<()> {
     .bind(e.object_id)
     .bind(&e.area_path)
     .bind(e.details.to_string())
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(db_err)?;
     Ok(())
@@ -471,4 +471,138 @@ pub async fn audit_entries(pool: &Pool, q: &AuditQuery) -> StoreResult<Page<Audi
         })
         .collect();
     Ok(Page { items, total })
+}
+
+#[async_trait]
+impl Accounts for SqlStore {
+    async fn create_user(&self, user: &NewUser, audit: Audit<User>) -> StoreResult<User> {
+        let user = user.clone();
+        self.write(audit, move |c| {
+            Box::pin(async move { create_user(c, &user).await })
+        })
+        .await
+    }
+
+    async fn user_for_login(&self, username: &str) -> StoreResult<Option<(User, String)>> {
+        user_for_login(&self.pool, username).await
+    }
+
+    async fn users(&self, area: Option<&AreaPath>) -> StoreResult<Vec<User>> {
+        users(&self.pool, area).await
+    }
+
+    async fn set_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        audit: Audit<()>,
+    ) -> StoreResult<()> {
+        let username = username.to_string();
+        self.write(audit, move |c| {
+            Box::pin(async move { set_user_disabled(c, &username, disabled).await })
+        })
+        .await
+    }
+
+    async fn set_user_phone(
+        &self,
+        username: &str,
+        phone: Option<&str>,
+        audit: Audit<()>,
+    ) -> StoreResult<()> {
+        let (username, phone) = (username.to_string(), phone.map(str::to_string));
+        self.write(audit, move |c| {
+            Box::pin(async move { set_user_phone(c, &username, phone.as_deref()).await })
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: Audit<()>,
+    ) -> StoreResult<()> {
+        let (username, hash) = (username.to_string(), password_hash.to_string());
+        self.write(audit, move |c| {
+            Box::pin(async move { set_password(c, &username, &hash).await })
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: &NewSession, audit: Audit<()>) -> StoreResult<()> {
+        let session = session.clone();
+        self.write(audit, move |c| {
+            Box::pin(async move { create_session(c, &session).await })
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
+        session(&self.pool, token_hash, now).await
+    }
+
+    async fn touch_session(
+        &self,
+        id: Id,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { touch_session(c, id, now, expires_at).await })
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str, audit: Audit<()>) -> StoreResult<()> {
+        let token_hash = token_hash.to_string();
+        self.write(audit, move |c| {
+            Box::pin(async move { delete_session(c, &token_hash).await })
+        })
+        .await
+    }
+
+    async fn login_attempt(
+        &self,
+        keys: &[LoginKey],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let keys = keys.to_vec();
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { login_attempt(c, &keys, now).await })
+        })
+        .await
+    }
+
+    async fn login_refund(&self, keys: &[LoginKey]) -> StoreResult<()> {
+        let keys = keys.to_vec();
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { login_refund(c, &keys).await })
+        })
+        .await
+    }
+
+    async fn login_forget(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_string();
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { login_forget(c, &key).await })
+        })
+        .await
+    }
+
+    async fn login_prune(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { login_prune(c, before).await })
+        })
+        .await
+    }
+
+    async fn audit(&self, entry: &NewAudit) -> StoreResult<()> {
+        self.write(audit_entry(entry.clone()), |_| Box::pin(async { Ok(()) }))
+            .await
+    }
+
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Page<AuditEntry>> {
+        audit_entries(&self.pool, query).await
+    }
 }

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::rows::{AREA_COLS, AreaRow, HOUSEHOLD_COLS, HouseholdRow};
 use super::util::{Conn, db_err, subtree_bounds};
-use crate::backend::{Pool, begin_write};
+use crate::backend::Pool;
 
 /// `WHERE` condition selecting the subtree of areas `a` at `$1`, `$2`, `$3`.
 const SUBTREE: &str = "(a.path = $1 OR (a.path >= $2 AND a.path < $3))";
@@ -40,20 +40,19 @@ pub async fn area_by_id(pool: &Pool, id: Id) -> StoreResult<Option<Area>> {
 }
 
 pub async fn create_area(
-    pool: &Pool,
+    conn: &mut Conn,
     parent: Option<&AreaPath>,
     kind: AreaKind,
     name: &str,
 ) -> StoreResult<Area> {
     let name = area_name(name).map_err(|p| StoreError::Invalid(p.code().to_string()))?;
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let (parent_id, path) = match parent {
         None => (
             None,
             AreaPath::root(&name).map_err(|p| StoreError::Invalid(p.code().to_string()))?,
         ),
         Some(pp) => {
-            let parent = area_by_path_in(&mut tx, pp)
+            let parent = area_by_path_in(conn, pp)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(pp.to_string()))?;
             check_kind(&parent, kind)?;
@@ -64,9 +63,7 @@ pub async fn create_area(
             )
         }
     };
-    let area = insert_area(&mut tx, parent_id, kind, name, path).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(area)
+    insert_area(conn, parent_id, kind, name, path).await
 }
 
 async fn area_by_path_in(conn: &mut Conn, path: &AreaPath) -> StoreResult<Option<Area>> {
@@ -106,7 +103,7 @@ async fn insert_area(
     })
 }
 
-/// The child area named `name` of `parent`, created if missing, inside a transaction the
+/// The child area named `name` of `parent`, created if missing, inside a write transaction the
 /// caller holds (and so without racing another writer).
 pub async fn ensure_child_area_in(
     conn: &mut Conn,
@@ -134,28 +131,6 @@ fn check_kind(parent: &Area, kind: AreaKind) -> StoreResult<()> {
             "a {kind} cannot be placed under a {}",
             parent.kind
         )))
-    }
-}
-
-pub async fn ensure_child_area(
-    pool: &Pool,
-    parent: &Area,
-    kind: AreaKind,
-    name: &str,
-) -> StoreResult<Area> {
-    let path = parent
-        .path
-        .child(name)
-        .map_err(|p| StoreError::Invalid(p.code().to_string()))?;
-    if let Some(a) = area_by_path(pool, &path).await? {
-        return Ok(a);
-    }
-    match create_area(pool, Some(&parent.path), kind, name).await {
-        // Another writer created it between our read and our write: take theirs.
-        Err(StoreError::Conflict(_)) => area_by_path(pool, &path)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(path.to_string())),
-        other => other,
     }
 }
 
@@ -222,12 +197,17 @@ pub async fn area_tree(pool: &Pool, path: &AreaPath) -> StoreResult<Vec<AreaCoun
 }
 
 pub async fn household(pool: &Pool, id: Id) -> StoreResult<Option<Household>> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    household_in(&mut conn, id).await
+}
+
+async fn household_in(conn: &mut Conn, id: Id) -> StoreResult<Option<Household>> {
     let sql = format!(
         "SELECT {HOUSEHOLD_COLS} FROM households h JOIN areas a ON a.id = h.area_id WHERE h.id = $1"
     );
     let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
     Ok(row.map(Household::from))
@@ -282,12 +262,12 @@ pub async fn households(
     })
 }
 
-pub async fn set_household_notes(pool: &Pool, id: Id, notes: Option<&str>) -> StoreResult<()> {
+pub async fn set_household_notes(conn: &mut Conn, id: Id, notes: Option<&str>) -> StoreResult<()> {
     let done = sqlx::query("UPDATE households SET notes = $1, updated_at = $2 WHERE id = $3")
         .bind(notes)
         .bind(OffsetDateTime::now_utc())
         .bind(id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     if done.rows_affected() == 0 {
@@ -297,16 +277,15 @@ pub async fn set_household_notes(pool: &Pool, id: Id, notes: Option<&str>) -> St
 }
 
 pub async fn create_household(
-    pool: &Pool,
+    conn: &mut Conn,
     area_id: Id,
     room: &str,
     address: &str,
 ) -> StoreResult<Household> {
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let sql = format!("SELECT {AREA_COLS} FROM areas a WHERE a.id = $1");
     let area: Option<AreaRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(area_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
     let area = area
@@ -325,14 +304,13 @@ pub async fn create_household(
     .bind(room)
     .bind(address)
     .bind(OffsetDateTime::now_utc())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
     let mut counts = super::counts::CountDeltas::default();
     counts.household(area_id, 1);
-    counts.apply(&mut tx).await?;
-    tx.commit().await.map_err(db_err)?;
-    household(pool, id)
+    counts.apply(conn).await?;
+    household_in(conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("household {id}")))
 }

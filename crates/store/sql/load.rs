@@ -14,6 +14,8 @@ use crate::backend::{self, Pool};
 /// database rolls everything back.
 pub struct BulkLoad {
     conn: Conn,
+    /// The writer stands still while the load holds its own write transaction.
+    _lease: backend::Lease,
     state: backend::LoadState,
     /// The area totals' changes, written once at the end: in random address order every
     /// batch touches thousands of areas.
@@ -21,12 +23,15 @@ pub struct BulkLoad {
 }
 
 impl BulkLoad {
-    /// Takes a connection out of the pool for good and starts the load's transaction.
-    pub async fn begin(pool: &Pool) -> StoreResult<BulkLoad> {
+    /// Waits for the writer to stand still, takes a connection out of the pool for good and
+    /// starts the load's transaction.
+    pub async fn begin(pool: &Pool, writer: &backend::Writer) -> StoreResult<BulkLoad> {
+        let lease = writer.lease().await?;
         let mut conn = pool.acquire().await.map_err(db_err)?.detach();
         let state = backend::bulk_begin(&mut conn).await.map_err(db_err)?;
         Ok(BulkLoad {
             conn,
+            _lease: lease,
             state,
             counts: CountDeltas::default(),
         })
@@ -64,6 +69,7 @@ impl Load for BulkLoad {
             mut conn,
             state,
             counts,
+            ..
         } = *self;
         counts.apply(&mut conn).await?;
         backend::bulk_finish(&mut conn, state).await.map_err(db_err)

@@ -15,26 +15,25 @@ use super::util::Conn;
 use super::util::{
     MAX_PARAMS, db_err, list_clause, prefix_upper, reversed, subtree_bounds, values_clause,
 };
-use crate::backend::{LoadState, Pool, begin_write, insert_new};
+use crate::backend::{LoadState, Pool, insert_new};
 
 /// Columns written for a new person, in bind order.
 pub const INSERT_COLS: &str = "household_id, name, id_type, id_number, id_rev, sex, birth_date, phone, phone_rev, \
      relation, residency, tags, created_at, updated_at";
 
+/// Creates or updates one batch of persons inside the write transaction the caller holds.
 pub async fn upsert_persons(
-    pool: &Pool,
+    conn: &mut Conn,
     actor: &Actor,
     rows: &[PersonUpsert],
 ) -> StoreResult<UpsertReport> {
     if rows.is_empty() {
         return Ok(UpsertReport::default());
     }
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let mut state = LoadState::default();
     let mut counts = CountDeltas::default();
-    let report = upsert_persons_in(&mut tx, actor, rows, &mut state, &mut counts).await?;
-    counts.apply(&mut tx).await?;
-    tx.commit().await.map_err(db_err)?;
+    let report = upsert_persons_in(conn, actor, rows, &mut state, &mut counts).await?;
+    counts.apply(conn).await?;
     Ok(report)
 }
 

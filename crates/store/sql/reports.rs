@@ -1,12 +1,14 @@
 //! Self-report links, reports, review and export marks.
 
+use async_trait::async_trait;
 use doorstep_core::AreaPath;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 
-use super::util::{corrupt, db_err, subtree_bounds, values_clause};
-use crate::backend::{Pool, begin_write};
+use super::SqlStore;
+use super::util::{Conn, corrupt, db_err, subtree_bounds, values_clause};
+use crate::backend::Pool;
 
 const LINK_COLS: &str = "l.id, l.token, l.area_id, a.path AS area_path, l.purpose, l.risk_places, \
      l.created_by, l.created_at, l.expires_at, l.revoked_at";
@@ -111,9 +113,8 @@ fn reports(rows: Vec<ReportRow>) -> StoreResult<Vec<Report>> {
     rows.into_iter().map(ReportRow::into_report).collect()
 }
 
-pub async fn create_report_link(pool: &Pool, l: &NewReportLink) -> StoreResult<ReportLink> {
+pub async fn create_report_link(conn: &mut Conn, l: &NewReportLink) -> StoreResult<ReportLink> {
     let places = serde_json::to_string(&l.risk_places).unwrap_or_else(|_| "[]".to_string());
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO report_links (token, area_id, purpose, risk_places, created_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -125,13 +126,16 @@ pub async fn create_report_link(pool: &Pool, l: &NewReportLink) -> StoreResult<R
     .bind(&l.created_by)
     .bind(OffsetDateTime::now_utc())
     .bind(l.expires_at)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
-    report_link(pool, id)
-        .await?
-        .ok_or_else(|| StoreError::Other("created link not found".into()))
+    let sql = format!("SELECT {LINK_COLS} FROM {LINK_FROM} WHERE l.id = $1");
+    sqlx::query_as::<_, LinkRow>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .into_link()
 }
 
 pub async fn report_link_by_token(pool: &Pool, token: &str) -> StoreResult<Option<ReportLink>> {
@@ -182,25 +186,22 @@ pub async fn report_links(pool: &Pool, area: Option<&AreaPath>) -> StoreResult<V
     rows.into_iter().map(LinkRow::into_link).collect()
 }
 
-pub async fn revoke_report_link(pool: &Pool, id: Id, at: OffsetDateTime) -> StoreResult<()> {
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
+pub async fn revoke_report_link(conn: &mut Conn, id: Id, at: OffsetDateTime) -> StoreResult<()> {
     let done =
         sqlx::query("UPDATE report_links SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
             .bind(at)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!("report link {id}")));
     }
     Ok(())
 }
 
-pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<Idempotent<Report>> {
+pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempotent<Report>> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     // The retry of a stored report finds it without writing; a concurrent duplicate waits on
     // the unique rule (PostgreSQL) or the write lock (SQLite) and then finds it too.
     let sql = format!(
@@ -224,7 +225,7 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<Idempotent
         .bind(now)
         .bind(now + Duration::seconds(r.edit_secs))
         .bind(r.body_hash.as_str())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
     let outcome = match inserted {
@@ -236,7 +237,7 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<Idempotent
             )
             .bind(r.link_id)
             .bind(&r.idempotency_key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
             // No row and nothing inserted: the area is gone.
@@ -249,7 +250,7 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<Idempotent
                 let row = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
                     .bind(r.link_id)
                     .bind(&r.idempotency_key)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await
                     .map_err(db_err)?;
                 Idempotent::Replayed(row.into_report()?)
@@ -258,17 +259,15 @@ pub async fn submit_report(pool: &Pool, r: &NewReport) -> StoreResult<Idempotent
             }
         }
     };
-    tx.commit().await.map_err(db_err)?;
     Ok(outcome)
 }
 
-pub async fn correct_report(pool: &Pool, id: Id, r: &NewReport) -> StoreResult<bool> {
+pub async fn correct_report(conn: &mut Conn, id: Id, r: &NewReport) -> StoreResult<bool> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let found: Option<(String, OffsetDateTime)> =
         sqlx::query_as("SELECT status, edit_until FROM reports WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
     let Some((status, edit_until)) = found else {
@@ -289,10 +288,9 @@ pub async fn correct_report(pool: &Pool, id: Id, r: &NewReport) -> StoreResult<b
     .bind(r.answers.to_string())
     .bind(now)
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
     Ok(true)
 }
 
@@ -364,10 +362,9 @@ pub async fn reports_page(pool: &Pool, q: &ReportQuery) -> StoreResult<Page<Repo
     Ok(Page { items, total })
 }
 
-pub async fn review_report(pool: &Pool, id: Id, d: &ReviewDecision) -> StoreResult<bool> {
+pub async fn review_report(conn: &mut Conn, id: Id, d: &ReviewDecision) -> StoreResult<bool> {
     let now = OffsetDateTime::now_utc();
     let ids = serde_json::to_string(&d.person_ids).unwrap_or_else(|_| "[]".to_string());
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let done = sqlx::query(
         "UPDATE reports SET status = $1, reviewed_by = $2, reviewed_at = $3, reject_reason = $4, \
          person_ids = $5, updated_at = $3 WHERE id = $6 AND status = 'pending'",
@@ -378,26 +375,24 @@ pub async fn review_report(pool: &Pool, id: Id, d: &ReviewDecision) -> StoreResu
     .bind(&d.reason)
     .bind(ids)
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn merge_report_member(
-    pool: &Pool,
+    conn: &mut Conn,
     id: Id,
     member: usize,
     person_id: Id,
     reviewer: &str,
 ) -> StoreResult<MergeOutcome> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     let found: Option<(String, String, String)> =
         sqlx::query_as("SELECT status, members, merged FROM reports WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
     let Some((status, members, merged)) = found else {
@@ -435,7 +430,7 @@ pub async fn merge_report_member(
             .bind(ids)
             .bind(id)
             .bind(&before)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
             (MergeOutcome::Accepted, done)
@@ -449,18 +444,76 @@ pub async fn merge_report_member(
             .bind(now)
             .bind(id)
             .bind(&before)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
             (MergeOutcome::Merged, done)
         }
     };
-    tx.commit().await.map_err(db_err)?;
     Ok(if done.rows_affected() == 1 {
         outcome
     } else {
         MergeOutcome::MemberDecided
     })
+}
+
+/// Accepts a pending report: writes the members' files, then records them as its persons;
+/// a report no longer pending, or a refused member, fails the whole (the caller's transaction
+/// is rolled back).
+pub async fn accept_report(
+    conn: &mut Conn,
+    id: Id,
+    actor: &Actor,
+    rows: &[PersonUpsert],
+    merged: &[Option<Id>],
+) -> StoreResult<Accepted> {
+    let written = super::persons::upsert_persons(conn, actor, rows).await?;
+    if written
+        .outcomes
+        .iter()
+        .any(|o| o.outcome == UpsertOutcome::Refused)
+    {
+        return Err(StoreError::Conflict("person_registered_elsewhere".into()));
+    }
+    let mut upserted = written.outcomes.iter().map(|o| o.id);
+    let person_ids: Vec<Id> = merged
+        .iter()
+        .filter_map(|m| m.or_else(|| upserted.next()))
+        .collect();
+    let decision = ReviewDecision {
+        status: ReportStatus::Accepted,
+        reviewer: actor.name.clone(),
+        reason: None,
+        person_ids: person_ids.clone(),
+    };
+    if !review_report(conn, id, &decision).await? {
+        return Err(StoreError::Conflict("report_already_reviewed".into()));
+    }
+    Ok(Accepted {
+        written,
+        person_ids,
+    })
+}
+
+/// Writes a member's data into the file chosen for it, then marks the member merged; fails the
+/// whole when the file written is not that one or the merge no longer applies.
+pub async fn merge_into_file(
+    conn: &mut Conn,
+    id: Id,
+    member: usize,
+    person_id: Id,
+    actor: &Actor,
+    row: &PersonUpsert,
+) -> StoreResult<MergeOutcome> {
+    let written = super::persons::upsert_persons(conn, actor, std::slice::from_ref(row)).await?;
+    if written.outcomes.first().map(|o| o.id) != Some(person_id) {
+        return Err(StoreError::Conflict("person_changed".into()));
+    }
+    match merge_report_member(conn, id, member, person_id, &actor.name).await? {
+        MergeOutcome::NotPending => Err(StoreError::Conflict("report_already_reviewed".into())),
+        MergeOutcome::MemberDecided => Err(StoreError::Conflict("report_member_decided".into())),
+        done => Ok(done),
+    }
 }
 
 pub async fn reports_for_export(
@@ -495,13 +548,12 @@ pub async fn reports_for_export(
 }
 
 pub async fn mark_reports_exported(
-    pool: &Pool,
+    conn: &mut Conn,
     area: &AreaPath,
     ids: &[Id],
     by: &str,
 ) -> StoreResult<()> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = begin_write(pool).await.map_err(db_err)?;
     for chunk in ids.chunks(1000) {
         let sql = format!(
             "INSERT INTO report_exported (area_path, report_id, exported_by, exported_at) VALUES {} \
@@ -512,8 +564,140 @@ pub async fn mark_reports_exported(
         for id in chunk {
             q = q.bind(area.as_str()).bind(*id).bind(by).bind(now);
         }
-        q.execute(&mut *tx).await.map_err(db_err)?;
+        q.execute(&mut *conn).await.map_err(db_err)?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(())
+}
+
+#[async_trait]
+impl Reports for SqlStore {
+    async fn create_report_link(
+        &self,
+        link: &NewReportLink,
+        audit: Audit<ReportLink>,
+    ) -> StoreResult<ReportLink> {
+        let link = link.clone();
+        self.write(audit, move |c| {
+            Box::pin(async move { create_report_link(c, &link).await })
+        })
+        .await
+    }
+
+    async fn report_link_by_token(&self, token: &str) -> StoreResult<Option<ReportLink>> {
+        report_link_by_token(&self.pool, token).await
+    }
+
+    async fn report_link(&self, id: Id) -> StoreResult<Option<ReportLink>> {
+        report_link(&self.pool, id).await
+    }
+
+    async fn report_links(&self, area: Option<&AreaPath>) -> StoreResult<Vec<ReportLink>> {
+        report_links(&self.pool, area).await
+    }
+
+    async fn revoke_report_link(
+        &self,
+        id: Id,
+        at: OffsetDateTime,
+        audit: Audit<()>,
+    ) -> StoreResult<()> {
+        self.write(audit, move |c| {
+            Box::pin(async move { revoke_report_link(c, id, at).await })
+        })
+        .await
+    }
+
+    async fn submit_report(&self, report: &NewReport) -> StoreResult<Idempotent<Report>> {
+        let report = report.clone();
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { submit_report(c, &report).await })
+        })
+        .await
+    }
+
+    async fn correct_report(&self, id: Id, correction: &NewReport) -> StoreResult<bool> {
+        let correction = correction.clone();
+        self.write(no_audit(), move |c| {
+            Box::pin(async move { correct_report(c, id, &correction).await })
+        })
+        .await
+    }
+
+    async fn report(&self, id: Id) -> StoreResult<Option<Report>> {
+        report(&self.pool, id).await
+    }
+
+    async fn report_by_receipt(&self, link_id: Id, receipt: &str) -> StoreResult<Option<Report>> {
+        report_by_receipt(&self.pool, link_id, receipt).await
+    }
+
+    async fn reports(&self, query: &ReportQuery) -> StoreResult<Page<Report>> {
+        reports_page(&self.pool, query).await
+    }
+
+    async fn review_report(
+        &self,
+        id: Id,
+        decision: &ReviewDecision,
+        audit: Audit<bool>,
+    ) -> StoreResult<bool> {
+        let decision = decision.clone();
+        self.write(audit, move |c| {
+            Box::pin(async move { review_report(c, id, &decision).await })
+        })
+        .await
+    }
+
+    async fn accept_report(
+        &self,
+        id: Id,
+        actor: &Actor,
+        rows: &[PersonUpsert],
+        merged: &[Option<Id>],
+        audit: Audit<Accepted>,
+    ) -> StoreResult<Accepted> {
+        let (actor, rows, merged) = (actor.clone(), rows.to_vec(), merged.to_vec());
+        self.write(audit, move |c| {
+            Box::pin(async move { accept_report(c, id, &actor, &rows, &merged).await })
+        })
+        .await
+    }
+
+    async fn merge_into_file(
+        &self,
+        id: Id,
+        member: usize,
+        person_id: Id,
+        actor: &Actor,
+        row: &PersonUpsert,
+        audit: Audit<MergeOutcome>,
+    ) -> StoreResult<MergeOutcome> {
+        let (actor, row) = (actor.clone(), row.clone());
+        self.write(audit, move |c| {
+            Box::pin(async move { merge_into_file(c, id, member, person_id, &actor, &row).await })
+        })
+        .await
+    }
+
+    async fn reports_for_export(
+        &self,
+        area: &AreaPath,
+        only_new: bool,
+    ) -> StoreResult<Vec<Report>> {
+        reports_for_export(&self.pool, area, only_new).await
+    }
+
+    async fn mark_reports_exported(
+        &self,
+        area: &AreaPath,
+        report_ids: &[Id],
+        by: &str,
+        audit: Audit<()>,
+    ) -> StoreResult<()> {
+        let (area, ids, by) = (area.clone(), report_ids.to_vec(), by.to_string());
+        self.write(audit, move |c| {
+            Box::pin(async move { mark_reports_exported(c, &area, &ids, &by).await })
+        })
+        .await
+    }
 }

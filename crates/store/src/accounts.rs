@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use doorstep_core::{AreaPath, Backoff, Role};
 use time::OffsetDateTime;
 
+use crate::Audit;
 use crate::{Id, Page, PageRequest, StoreResult};
 
 /// A user account.
@@ -152,8 +153,8 @@ pub struct AuditQuery {
 /// Accounts, sessions, throttling and the audit log.
 #[async_trait]
 pub trait Accounts: Send + Sync {
-    /// Creates a user. Conflict `user_username_unique` when the name is taken.
-    async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
+    /// Creates a user, audited. Conflict `user_username_unique` when the name is taken.
+    async fn create_user(&self, user: &NewUser, audit: Audit<User>) -> StoreResult<User>;
 
     /// Reads a user and its password hash by login name.
     async fn user_for_login(&self, username: &str) -> StoreResult<Option<(User, String)>>;
@@ -162,16 +163,31 @@ pub trait Accounts: Send + Sync {
     async fn users(&self, area: Option<&AreaPath>) -> StoreResult<Vec<User>>;
 
     /// Disables or enables a user; disabling ends its sessions. NotFound for an unknown name.
-    async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<()>;
+    async fn set_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        audit: Audit<()>,
+    ) -> StoreResult<()>;
 
     /// Replaces a user's password hash and ends its sessions. NotFound for an unknown name.
-    async fn set_password(&self, username: &str, password_hash: &str) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: Audit<()>,
+    ) -> StoreResult<()>;
 
     /// Sets or clears a user's work phone. NotFound for an unknown name.
-    async fn set_user_phone(&self, username: &str, phone: Option<&str>) -> StoreResult<()>;
+    async fn set_user_phone(
+        &self,
+        username: &str,
+        phone: Option<&str>,
+        audit: Audit<()>,
+    ) -> StoreResult<()>;
 
-    /// Stores a new session.
-    async fn create_session(&self, session: &NewSession) -> StoreResult<()>;
+    /// Stores a new session, audited (the login).
+    async fn create_session(&self, session: &NewSession, audit: Audit<()>) -> StoreResult<()>;
 
     /// The live session of a token hash (not expired, user not disabled).
     async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>>;
@@ -184,8 +200,8 @@ pub trait Accounts: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> StoreResult<()>;
 
-    /// Ends a session.
-    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Ends a session, audited (the logout).
+    async fn delete_session(&self, token_hash: &str, audit: Audit<()>) -> StoreResult<()>;
 
     /// Claims a login attempt under every key at once, all or none. When a key must still
     /// wait, nothing changes and the answer is the latest time those keys allow the next

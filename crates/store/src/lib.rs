@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod audit;
 mod error;
 mod model;
 mod reports;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
 
 pub use accounts::*;
+pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use reports::*;
@@ -60,7 +62,7 @@ impl Load for Direct<'_> {
         actor: &Actor,
         rows: &[PersonUpsert],
     ) -> StoreResult<UpsertReport> {
-        self.0.upsert_persons(actor, rows).await
+        self.0.upsert_persons(actor, rows, no_audit()).await
     }
 
     async fn finish(self: Box<Self>) -> StoreResult<()> {
@@ -113,12 +115,13 @@ pub trait Store: Accounts + Reports + Send + Sync + 'static {
     async fn areas_of_kind(&self, path: &AreaPath, kind: AreaKind) -> StoreResult<Vec<Area>>;
 
     /// Creates or updates the persons of one import batch in one transaction, creating the
-    /// households they name. Rows are applied in order and are distinct by document.
-    /// Returns one outcome per row, in order.
+    /// households they name, with the entries `audit` makes of the outcome. Rows are applied in
+    /// order and are distinct by document. Returns one outcome per row, in order.
     async fn upsert_persons(
         &self,
         actor: &Actor,
         rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
     ) -> StoreResult<UpsertReport>;
 
     /// Opens a bulk load for a large import (see [`Load`]): everything it writes lands in one
@@ -169,16 +172,22 @@ pub trait Store: Accounts + Reports + Send + Sync + 'static {
     /// How many persons under an area carry each tag.
     async fn tag_counts(&self, area: &AreaPath) -> StoreResult<Vec<(String, i64)>>;
 
-    /// Sets a household's notes.
-    async fn set_household_notes(&self, id: Id, notes: Option<&str>) -> StoreResult<()>;
+    /// Sets a household's notes, audited.
+    async fn set_household_notes(
+        &self,
+        id: Id,
+        notes: Option<&str>,
+        audit: Audit<()>,
+    ) -> StoreResult<()>;
 
-    /// Creates an empty household (a room) in a building or unit.
+    /// Creates an empty household (a room) in a building or unit, audited.
     /// Conflict `household_room_unique` when the room exists; Invalid for other area kinds.
     async fn create_household(
         &self,
         area_id: Id,
         room: &str,
         address: &str,
+        audit: Audit<Household>,
     ) -> StoreResult<Household>;
 
     /// The highest person id so far (0 when there are none).

@@ -6,7 +6,7 @@ use doorstep_core::AreaPath;
 use doorstep_core::idempotency::BodyHash;
 use time::OffsetDateTime;
 
-use crate::{Id, Page, PageRequest, StoreResult};
+use crate::{Audit, Id, Page, PageRequest, StoreResult, UpsertReport};
 
 /// A report link: the token a QR poster carries, for one area and one purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +202,15 @@ pub struct ReviewDecision {
     pub person_ids: Vec<Id>,
 }
 
+/// What accepting a report did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// The members' files written.
+    pub written: UpsertReport,
+    /// The report's persons, in member order.
+    pub person_ids: Vec<Id>,
+}
+
 /// What merging a report member into a file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MergeOutcome {
@@ -218,8 +227,13 @@ pub enum MergeOutcome {
 /// Self-report links, reports, their review and what the export sent up.
 #[async_trait]
 pub trait Reports: Send + Sync {
-    /// Stores a new report link. Conflict `report_link_token_unique` if the token exists.
-    async fn create_report_link(&self, link: &NewReportLink) -> StoreResult<ReportLink>;
+    /// Stores a new report link, audited. Conflict `report_link_token_unique` if the token
+    /// exists.
+    async fn create_report_link(
+        &self,
+        link: &NewReportLink,
+        audit: Audit<ReportLink>,
+    ) -> StoreResult<ReportLink>;
 
     /// Reads a link by token (whatever its state).
     async fn report_link_by_token(&self, token: &str) -> StoreResult<Option<ReportLink>>;
@@ -230,8 +244,13 @@ pub trait Reports: Send + Sync {
     /// The links whose area lies under `area` (every link when `None`), newest first.
     async fn report_links(&self, area: Option<&AreaPath>) -> StoreResult<Vec<ReportLink>>;
 
-    /// Revokes a link (keeping the first revocation time). NotFound for an unknown id.
-    async fn revoke_report_link(&self, id: Id, at: OffsetDateTime) -> StoreResult<()>;
+    /// Revokes a link (keeping the first revocation time), audited. NotFound for an unknown id.
+    async fn revoke_report_link(
+        &self,
+        id: Id,
+        at: OffsetDateTime,
+        audit: Audit<()>,
+    ) -> StoreResult<()>;
 
     /// Stores a report in one transaction, unless the link already holds one with the same
     /// idempotency key: then nothing is written, and that first report is returned only if
@@ -252,19 +271,43 @@ pub trait Reports: Send + Sync {
     /// A page of reports, oldest first.
     async fn reports(&self, query: &ReportQuery) -> StoreResult<Page<Report>>;
 
-    /// Records a review on a pending report. Returns false (and changes nothing) when the
-    /// report is no longer pending: two reviewers cannot both decide it.
-    async fn review_report(&self, id: Id, decision: &ReviewDecision) -> StoreResult<bool>;
+    /// Records a review on a pending report, audited. Returns false (and changes nothing) when
+    /// the report is no longer pending: two reviewers cannot both decide it.
+    async fn review_report(
+        &self,
+        id: Id,
+        decision: &ReviewDecision,
+        audit: Audit<bool>,
+    ) -> StoreResult<bool>;
 
-    /// Marks member `member` of a pending report as merged into file `person_id`, in one
-    /// transaction; when every member is then merged, the report is accepted by `reviewer`
-    /// with those files as its persons.
-    async fn merge_report_member(
+    /// Accepts a pending report in one transaction: the members' files are written
+    /// (`rows`, as [`Store::upsert_persons`]), the report records them as its persons
+    /// (`merged` gives the files of members merged before, in member order; each `None` takes
+    /// the next written row's file), and the audit entries are written. Conflict
+    /// `report_already_reviewed` when it is no longer pending, `person_registered_elsewhere`
+    /// when a member's file lies outside the actor's area: then nothing is written.
+    async fn accept_report(
+        &self,
+        id: Id,
+        actor: &crate::Actor,
+        rows: &[crate::PersonUpsert],
+        merged: &[Option<Id>],
+        audit: Audit<Accepted>,
+    ) -> StoreResult<Accepted>;
+
+    /// Merges member `member` of a pending report into file `person_id` in one transaction:
+    /// the file is written from `row` (which must land on that very file, else Conflict
+    /// `person_changed`), the member marked merged (the report accepted when it was the last),
+    /// and the audit entries written. Conflict `report_already_reviewed` or
+    /// `report_member_decided` when that no longer applies: then nothing is written.
+    async fn merge_into_file(
         &self,
         id: Id,
         member: usize,
         person_id: Id,
-        reviewer: &str,
+        actor: &crate::Actor,
+        row: &crate::PersonUpsert,
+        audit: Audit<MergeOutcome>,
     ) -> StoreResult<MergeOutcome>;
 
     /// The accepted reports under `area`, by id; with `only_new`, only those no export of
@@ -272,11 +315,12 @@ pub trait Reports: Send + Sync {
     async fn reports_for_export(&self, area: &AreaPath, only_new: bool)
     -> StoreResult<Vec<Report>>;
 
-    /// Remembers that an export of `area` sent these reports up.
+    /// Remembers that an export of `area` sent these reports up, audited.
     async fn mark_reports_exported(
         &self,
         area: &AreaPath,
         report_ids: &[Id],
         by: &str,
+        audit: Audit<()>,
     ) -> StoreResult<()>;
 }

@@ -51,6 +51,7 @@ async fn two_communities(db: &TestDb) -> (i64, i64, i64) {
                 address: "1号楼101".into(),
                 fields,
             }],
+            doorstep_store::no_audit(),
         )
         .await
         .unwrap();
@@ -314,13 +315,16 @@ both_backends!(
         let (u, _) = store.user_for_login("carol").await.unwrap().unwrap();
         let stale = "stale-token-0123456789";
         store
-            .create_session(&doorstep_store::NewSession {
-                token_hash: doorstep_app::auth::token_hash(stale),
-                user_id: u.id,
-                kind: "api".into(),
-                csrf: "x".into(),
-                expires_at: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
-            })
+            .create_session(
+                &doorstep_store::NewSession {
+                    token_hash: doorstep_app::auth::token_hash(stale),
+                    user_id: u.id,
+                    kind: "api".into(),
+                    csrf: "x".into(),
+                    expires_at: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+                },
+                doorstep_store::no_audit(),
+            )
             .await
             .unwrap();
         let old = Client {

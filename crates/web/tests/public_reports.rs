@@ -120,7 +120,11 @@ both_backends!(public_json_submit, async |db: &TestDb| {
         .unwrap()
         .unwrap();
     db.store
-        .revoke_report_link(link.id, time::OffsetDateTime::now_utc())
+        .revoke_report_link(
+            link.id,
+            time::OffsetDateTime::now_utc(),
+            doorstep_store::no_audit(),
+        )
         .await
         .unwrap();
     let res = post_json(
@@ -415,6 +419,7 @@ both_backends!(
                     reason: Some("duplicate".into()),
                     person_ids: vec![],
                 },
+                doorstep_store::no_audit(),
             )
             .await
             .unwrap();

@@ -4,8 +4,9 @@
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
 use doorstep_store::{
-    Id, MergeOutcome, NewReportLink, Page, PageRequest, Person, PersonUpsert, Report, ReportLink,
-    ReportQuery, ReportStatus, ReviewDecision, Store, UpsertOutcome,
+    Accepted, Audit, Id, MergeOutcome, NewAudit, NewReportLink, Page, PageRequest, Person,
+    PersonUpsert, Report, ReportLink, ReportQuery, ReportStatus, ReviewDecision, Store,
+    UpsertOutcome, audit_entry, audit_with,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -83,18 +84,10 @@ impl<'a> ReportDesk<'a> {
         ReportDesk { store, who, ctx }
     }
 
-    async fn audit(
-        &self,
-        action: &str,
-        object: (&str, Id),
-        area: &AreaPath,
-        details: Value,
-    ) -> AppResult<()> {
-        let entry = self
-            .who
-            .audit_entry(self.ctx, action, Some(object), Some(area), details);
-        self.store.audit(&entry).await?;
-        Ok(())
+    /// This reviewer's audit entry about `object` in `area`.
+    fn entry(&self, action: &str, object: (&str, Id), area: &AreaPath, details: Value) -> NewAudit {
+        self.who
+            .audit_entry(self.ctx, action, Some(object), Some(area), details)
     }
 
     /// Creates a report link for an area (a community or lower) and a purpose.
@@ -106,23 +99,25 @@ impl<'a> ReportDesk<'a> {
         risk_places: Vec<String>,
     ) -> AppResult<ReportLink> {
         self.who.authorize(Action::Write, area)?;
-        let link = create_link(
+        let (auditor, path) = (self.who.auditor(self.ctx), area.clone());
+        let audit = audit_with(move |link: &ReportLink| {
+            vec![auditor.entry(
+                "report_link.create",
+                Some(("report_link", link.id)),
+                Some(&path),
+                json!({"purpose": purpose.code(), "expires_at": link.expires_at.map(|t| t.to_string())}),
+            )]
+        });
+        create_link(
             self.store,
             area,
             purpose,
             expires_at,
             risk_places,
             &self.who.user.username,
+            audit,
         )
-        .await?;
-        self.audit(
-            "report_link.create",
-            ("report_link", link.id),
-            area,
-            json!({"purpose": purpose.code(), "expires_at": link.expires_at.map(|t| t.to_string())}),
-        )
-        .await?;
-        Ok(link)
+        .await
     }
 
     /// The links in an area (the user's own when none is asked for).
@@ -151,16 +146,15 @@ impl<'a> ReportDesk<'a> {
     pub async fn revoke_link(&self, id: Id) -> AppResult<ReportLink> {
         let link = self.link(id).await?;
         self.who.authorize(Action::Write, &link.area_path)?;
-        self.store
-            .revoke_report_link(id, OffsetDateTime::now_utc())
-            .await?;
-        self.audit(
+        let entry = self.entry(
             "report_link.revoke",
             ("report_link", id),
             &link.area_path,
             json!({}),
-        )
-        .await?;
+        );
+        self.store
+            .revoke_report_link(id, OffsetDateTime::now_utc(), audit_entry(entry))
+            .await?;
         self.link(id).await
     }
 
@@ -288,49 +282,28 @@ impl<'a> ReportDesk<'a> {
             });
         }
         let actor = self.who.actor("report");
-        let done = self.store.upsert_persons(&actor, &rows).await?;
-        // A member's file moved out of the reviewer's area since the review was read.
-        if done
-            .outcomes
-            .iter()
-            .any(|o| o.outcome == UpsertOutcome::Refused)
-        {
-            return Err(AppError::Conflict("person_registered_elsewhere".into()));
-        }
-        let mut upserted = done.outcomes.iter().map(|o| o.id);
-        let ids: Vec<Id> = review
-            .members
-            .iter()
-            .filter_map(|m| m.merged_into.or_else(|| upserted.next()))
-            .collect();
-        let decided = self
-            .store
-            .review_report(
-                id,
-                &ReviewDecision {
-                    status: ReportStatus::Accepted,
-                    reviewer: self.who.user.username.clone(),
-                    reason: None,
-                    person_ids: ids.clone(),
-                },
-            )
+        let merged: Vec<Option<Id>> = review.members.iter().map(|m| m.merged_into).collect();
+        let (auditor, path) = (self.who.auditor(self.ctx), report.area_path.clone());
+        let audit = audit_with(move |a: &Accepted| {
+            let count =
+                |o: UpsertOutcome| a.written.outcomes.iter().filter(|r| r.outcome == o).count();
+            vec![auditor.entry(
+                "report.accept",
+                Some(("report", id)),
+                Some(&path),
+                json!({
+                    "persons": a.person_ids,
+                    "created": count(UpsertOutcome::Created),
+                    "updated": count(UpsertOutcome::Updated),
+                    "unchanged": count(UpsertOutcome::Unchanged),
+                }),
+            )]
+        });
+        // One transaction: the files, the decision and its audit entry, or none of them (a
+        // member's file moved out of the area, or someone decided the report meanwhile).
+        self.store
+            .accept_report(id, &actor, &rows, &merged, audit)
             .await?;
-        if !decided {
-            return Err(AppError::Conflict("report_already_reviewed".into()));
-        }
-        let count = |o: UpsertOutcome| done.outcomes.iter().filter(|r| r.outcome == o).count();
-        self.audit(
-            "report.accept",
-            ("report", id),
-            &report.area_path,
-            json!({
-                "persons": ids,
-                "created": count(UpsertOutcome::Created),
-                "updated": count(UpsertOutcome::Updated),
-                "unchanged": count(UpsertOutcome::Unchanged),
-            }),
-        )
-        .await?;
         self.report(id).await
     }
 
@@ -367,54 +340,42 @@ impl<'a> ReportDesk<'a> {
         let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
         let fields = merged_into_file(&reported, &file, purpose)?;
         let actor = self.who.actor("report");
-        let done = self
-            .store
-            .upsert_persons(
-                &actor,
-                &[PersonUpsert {
-                    area_id: report.area_id,
-                    room: report.room.clone(),
-                    address: report.address.clone(),
-                    fields,
-                }],
-            )
-            .await?;
-        if done.outcomes.first().map(|o| o.id) != Some(person_id) {
-            return Err(AppError::Conflict("person_changed".into()));
-        }
-        let outcome = self
-            .store
-            .merge_report_member(id, member, person_id, &self.who.user.username)
-            .await?;
-        let accepted = match outcome {
-            MergeOutcome::Merged => false,
-            MergeOutcome::Accepted => true,
-            MergeOutcome::NotPending => {
-                return Err(AppError::Conflict("report_already_reviewed".into()));
-            }
-            MergeOutcome::MemberDecided => {
-                return Err(AppError::Conflict("report_member_decided".into()));
-            }
+        let row = PersonUpsert {
+            area_id: report.area_id,
+            room: report.room.clone(),
+            address: report.address.clone(),
+            fields,
         };
-        let after = self
-            .store
-            .person(person_id)
-            .await?
-            .unwrap_or_else(|| file.clone());
-        self.audit(
-            "report.merge",
-            ("report", id),
-            &report.area_path,
-            json!({
-                "member": member,
-                "person": person_id,
-                "reported_document": reported.doc().masked(),
-                "before": audit_view(&file),
-                "after": audit_view(&after),
-                "report_accepted": accepted,
-            }),
-        )
-        .await?;
+        let after = json!({
+            "address": row.address,
+            "phone": row.fields.phone().map(|x| x.masked()),
+            "relation": row.fields.relation(),
+            "tags": row.fields.tags().as_slice(),
+        });
+        let (auditor, path, before) = (
+            self.who.auditor(self.ctx),
+            report.area_path.clone(),
+            audit_view(&file),
+        );
+        let document = reported.doc().masked();
+        let audit = audit_with(move |outcome: &MergeOutcome| {
+            vec![auditor.entry(
+                "report.merge",
+                Some(("report", id)),
+                Some(&path),
+                json!({
+                    "member": member,
+                    "person": person_id,
+                    "reported_document": document,
+                    "before": before,
+                    "after": after,
+                    "report_accepted": *outcome == MergeOutcome::Accepted,
+                }),
+            )]
+        });
+        self.store
+            .merge_into_file(id, member, person_id, &actor, &row, audit)
+            .await?;
         self.report(id).await
     }
 
@@ -427,6 +388,12 @@ impl<'a> ReportDesk<'a> {
             return Err(AppError::Conflict("reason_required".into()));
         }
         let reason: String = reason.chars().take(200).collect();
+        let entry = self.entry(
+            "report.reject",
+            ("report", id),
+            &report.area_path,
+            json!({ "reason": reason }),
+        );
         let decided = self
             .store
             .review_report(
@@ -437,18 +404,12 @@ impl<'a> ReportDesk<'a> {
                     reason: Some(reason.clone()),
                     person_ids: Vec::new(),
                 },
+                audit_with(move |decided: &bool| if *decided { vec![entry] } else { Vec::new() }),
             )
             .await?;
         if !decided {
             return Err(AppError::Conflict("report_already_reviewed".into()));
         }
-        self.audit(
-            "report.reject",
-            ("report", id),
-            &report.area_path,
-            json!({ "reason": reason }),
-        )
-        .await?;
         self.report(id).await
     }
 
@@ -484,7 +445,7 @@ impl<'a> ReportDesk<'a> {
     }
 }
 
-/// Creates a link without a user (the CLI, which acts as the office itself).
+/// Creates a link (the desk for a user; the CLI as the office itself).
 pub async fn create_link(
     store: &dyn Store,
     area: &AreaPath,
@@ -492,6 +453,7 @@ pub async fn create_link(
     expires_at: Option<OffsetDateTime>,
     risk_places: Vec<String>,
     created_by: &str,
+    audit: Audit<ReportLink>,
 ) -> AppResult<ReportLink> {
     let a = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
     if a.kind < AreaKind::Community {
@@ -504,14 +466,17 @@ pub async fn create_link(
         .collect();
     let token = crate::auth::random_hex(12)?;
     Ok(store
-        .create_report_link(&NewReportLink {
-            token,
-            area_id: a.id,
-            purpose: purpose.code().to_string(),
-            risk_places,
-            created_by: created_by.to_string(),
-            expires_at,
-        })
+        .create_report_link(
+            &NewReportLink {
+                token,
+                area_id: a.id,
+                purpose: purpose.code().to_string(),
+                risk_places,
+                created_by: created_by.to_string(),
+                expires_at,
+            },
+            audit,
+        )
         .await?)
 }
 

@@ -60,24 +60,29 @@ pub async fn export_reports_as(
 ) -> AppResult<ReportExport> {
     who.authorize(Action::Export, area)?;
     store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
-    let done = export_reports(store, area, since_last, format, path, &who.user.username)
-        .await
-        .map_err(export_err)?;
-    store
-        .audit(&doorstep_store::NewAudit {
-            user_id: Some(who.user.id),
-            username: who.user.username.clone(),
-            ip: ctx.ip.clone(),
-            request_id: ctx.request_id.clone(),
-            action: "reports.export".into(),
-            object_type: Some("area".into()),
-            object_id: None,
-            area_path: Some(area.to_string()),
-            details: json!({"reports": done.reports, "rows": done.rows, "since_last": since_last,
+    let (auditor, path_of) = (who.auditor(ctx), area.clone());
+    let audit = move |done: &ReportExport| {
+        let mut e = auditor.entry(
+            "reports.export",
+            None,
+            Some(&path_of),
+            json!({"reports": done.reports, "rows": done.rows, "since_last": since_last,
                 "format": if format == SheetFormat::Csv { "csv" } else { "xlsx" }}),
-        })
-        .await?;
-    Ok(done)
+        );
+        e.object_type = Some("area".into());
+        e
+    };
+    export_reports(
+        store,
+        area,
+        since_last,
+        format,
+        path,
+        &who.user.username,
+        audit,
+    )
+    .await
+    .map_err(export_err)
 }
 
 fn export_err(e: ExportError) -> AppError {
@@ -88,8 +93,8 @@ fn export_err(e: ExportError) -> AppError {
 }
 
 /// Writes the accepted reports under `area` to `path` and remembers them as sent up by this
-/// area's export. No access check: the CLI acts as the office; users go through
-/// [`export_reports_as`].
+/// area's export, with the audit entry `audit` makes of the counts in the same transaction.
+/// No access check: the CLI acts as the office; users go through [`export_reports_as`].
 pub async fn export_reports(
     store: &dyn Store,
     area: &AreaPath,
@@ -97,6 +102,7 @@ pub async fn export_reports(
     format: SheetFormat,
     path: &Path,
     by: &str,
+    audit: impl FnOnce(&ReportExport) -> doorstep_store::NewAudit,
 ) -> Result<ReportExport, ExportError> {
     let reports = store.reports_for_export(area, since_last).await?;
     let mut places = Places::default();
@@ -120,11 +126,14 @@ pub async fn export_reports(
     .await
     .map_err(|e| ExportError::Io(std::io::Error::other(e.to_string())))??;
     let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-    store.mark_reports_exported(area, &ids, by).await?;
-    Ok(ReportExport {
+    let done = ReportExport {
         reports: reports.len() as u64,
         rows: written,
-    })
+    };
+    store
+        .mark_reports_exported(area, &ids, by, doorstep_store::audit_entry(audit(&done)))
+        .await?;
+    Ok(done)
 }
 
 /// What the template says about where a report's address lies.

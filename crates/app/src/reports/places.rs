@@ -110,7 +110,6 @@ impl PlaceTree {
 #[derive(Debug, Default)]
 pub struct PlaceCache {
     trees: Mutex<HashMap<Id, Arc<PlaceTree>>>,
-    writes: tokio::sync::Mutex<()>,
 }
 
 impl PlaceCache {
@@ -151,17 +150,6 @@ impl PlaceCache {
             return Ok(Some(t));
         }
         self.reload(store, tree.base.id).await.map(Some)
-    }
-
-    /// On SQLite, report writes of this process take turns here: waiting in line costs nothing,
-    /// while connections that race for SQLite's one write lock sleep in its busy handler
-    /// (1, 2, 5, 10… ms) and stretch the slowest answers. PostgreSQL writes run side by side.
-    pub async fn write_turn(&self, store: &dyn Store) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        if store.backend() == "sqlite" {
-            Some(self.writes.lock().await)
-        } else {
-            None
-        }
     }
 
     /// Forgets every tree (after areas were created or changed in this process).

@@ -219,7 +219,6 @@ pub async fn submit_with(
     let body_hash = input.body_hash()?;
     let c = check(store, places, &link, input).await?;
     let receipt = receipt_code()?;
-    let turn = places.write_turn(store).await;
     let stored = store
         .submit_report(&NewReport {
             link_id: link.id,
@@ -235,7 +234,6 @@ pub async fn submit_with(
             edit_secs: EDIT_WINDOW_SECS,
         })
         .await?;
-    drop(turn);
     match stored {
         Idempotent::Created(report) => Ok(Submitted {
             report,

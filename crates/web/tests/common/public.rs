@@ -55,6 +55,7 @@ pub async fn setup(store: &dyn Store) -> String {
         None,
         vec![],
         "test",
+        doorstep_store::no_audit(),
     )
     .await
     .unwrap()

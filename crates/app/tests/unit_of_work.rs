@@ -1,0 +1,237 @@
+//! Every write goes through the store's one writer, each use case's writes and its audit entry
+//! in one transaction: a job that fails is rolled back alone, the rest of its group commits;
+//! a use case that cannot finish leaves nothing of itself; a bulk load holds the writer and
+//! other writes wait for it instead of failing. On SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use doorstep_core::{AreaKind, AreaPath};
+use doorstep_store::{
+    Actor, AuditQuery, NewAudit, PersonUpsert, ReportStatus, ReviewDecision, Store, StoreError,
+    audit_entry, no_audit,
+};
+use doorstep_testkit::{TestDb, both_backends};
+
+fn entry(action: &str) -> NewAudit {
+    NewAudit {
+        username: "test".into(),
+        action: action.into(),
+        ..NewAudit::default()
+    }
+}
+
+async fn actions(store: &dyn Store, prefix: &str) -> Vec<String> {
+    store
+        .audit_entries(&AuditQuery {
+            action: Some(prefix.into()),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
+both_backends!(
+    concurrent_writes_commit_and_a_failing_one_fails_alone,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        let c = community(store.as_ref()).await;
+        // Half the jobs create a grid, half try to create one that exists: all at once, so on
+        // SQLite they share groups.
+        store
+            .create_area(Some(&c), AreaKind::Grid, "已有")
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let store = store.clone();
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let name = if i % 2 == 0 {
+                    format!("网格{i}")
+                } else {
+                    "已有".to_string()
+                };
+                store.create_area(Some(&c), AreaKind::Grid, &name).await
+            }));
+        }
+        let (mut ok, mut conflicts) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(name)) => {
+                    assert_eq!(name, "area_path_unique");
+                    conflicts += 1
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((ok, conflicts), (100, 100));
+        let tree = store.area_tree(&c).await.unwrap();
+        assert_eq!(
+            tree.len(),
+            1 + 101,
+            "every good job committed, no failed one did"
+        );
+        // Audited writes and plain audit entries in the same burst all land.
+        let mut tasks = Vec::new();
+        for i in 0..100 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.audit(&entry(&format!("burst.{i}"))).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(actions(store.as_ref(), "burst").await.len(), 100);
+    }
+);
+
+both_backends!(
+    an_accept_that_cannot_finish_leaves_nothing_of_itself,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        let c = community(store).await;
+        let compound = store
+            .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
+            .await
+            .unwrap();
+        let building = store
+            .create_area(Some(&compound.path), AreaKind::Building, "3号楼")
+            .await
+            .unwrap();
+        let link = doorstep_app::reports::create_link(
+            store,
+            &c,
+            doorstep_app::reports::Purpose::Census,
+            None,
+            vec![],
+            "test",
+            no_audit(),
+        )
+        .await
+        .unwrap();
+        let report = store
+            .submit_report(&doorstep_store::NewReport {
+                link_id: link.id,
+                idempotency_key: "k".into(),
+                body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({})),
+                receipt: "r".into(),
+                purpose: "census".into(),
+                area_id: building.id,
+                room: "101".into(),
+                address: "佳纷天地3号楼101".into(),
+                members: serde_json::json!([]),
+                answers: serde_json::json!({}),
+                edit_secs: 60,
+            })
+            .await
+            .unwrap();
+        let report = match report {
+            doorstep_store::Idempotent::Created(r) => r,
+            other => panic!("{other:?}"),
+        };
+        // Someone rejects it first.
+        assert!(
+            store
+                .review_report(
+                    report.id,
+                    &ReviewDecision {
+                        status: ReportStatus::Rejected,
+                        reviewer: "other".into(),
+                        reason: Some("dup".into()),
+                        person_ids: vec![],
+                    },
+                    audit_entry(entry("report.reject")),
+                )
+                .await
+                .unwrap()
+        );
+        let fields = doorstep_core::PersonFields::parse(
+            &doorstep_core::person::PersonInput {
+                name: "张伟".into(),
+                id_number: id(1, true),
+                ..Default::default()
+            },
+            doorstep_app::today(),
+        )
+        .unwrap();
+        let rows = [PersonUpsert {
+            area_id: building.id,
+            room: "101".into(),
+            address: "佳纷天地3号楼101".into(),
+            fields,
+        }];
+        let actor = Actor {
+            name: "late".into(),
+            source: "report".into(),
+            within: None,
+        };
+        let late = store
+            .accept_report(
+                report.id,
+                &actor,
+                &rows,
+                &[None],
+                audit_entry(entry("report.accept")),
+            )
+            .await;
+        assert!(
+            matches!(&late, Err(StoreError::Conflict(c)) if c == "report_already_reviewed"),
+            "{late:?}"
+        );
+        // Neither the file nor the room nor the audit entry of the late accept exists.
+        let everyone = store.search_persons(&q(None, None)).await.unwrap();
+        assert_eq!(everyone.total, 0, "the member's file was rolled back");
+        let rooms = store
+            .households(
+                &building.path,
+                None,
+                doorstep_store::PageRequest {
+                    offset: 0,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rooms.total, 0);
+        assert!(actions(store, "report.accept").await.is_empty());
+        assert_eq!(actions(store, "report.reject").await.len(), 1);
+    }
+);
+
+both_backends!(
+    other_writes_wait_for_a_bulk_load_and_then_land,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        let c = community(store.as_ref()).await;
+        let mut load = store.begin_bulk_load().await.unwrap();
+        let base = store.area_by_path(&c).await.unwrap().unwrap();
+        load.ensure_child_area(&base, AreaKind::Grid, "批量")
+            .await
+            .unwrap();
+        let waiting = {
+            let store = store.clone();
+            tokio::spawn(async move { store.audit(&entry("during.load")).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        load.finish().await.unwrap();
+        waiting.await.unwrap().unwrap();
+        assert_eq!(actions(store.as_ref(), "during").await.len(), 1);
+        assert!(
+            store
+                .area_by_path(&AreaPath::parse(&format!("{c}/批量")).unwrap())
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+);
