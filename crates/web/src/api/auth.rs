@@ -140,3 +140,12 @@ pub async fn me(u: ApiUser) -> Json<MeResponse> {
         area: u.who.user.area_path.to_string(),
     })
 }
+
+/// This module's `/api/v1` routes.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}

@@ -317,3 +317,18 @@ pub async fn audit(
         total: page.total,
     }))
 }
+
+/// This module's `/api/v1` routes.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_areas))
+        .routes(routes!(get_area))
+        .routes(routes!(list_households))
+        .routes(routes!(get_household))
+        .routes(routes!(add_person))
+        .routes(routes!(list_persons))
+        .routes(routes!(get_person, edit_person))
+        .routes(routes!(person_history))
+        .routes(routes!(audit))
+}

@@ -524,3 +524,18 @@ pub fn download(bytes: Vec<u8>, name: &str, mime: &str) -> Response {
     )
         .into_response()
 }
+
+/// This module's `/api/v1` routes.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(create_link, list_links))
+        .routes(routes!(revoke_link))
+        .routes(routes!(list_reports))
+        .routes(routes!(export_reports))
+        .routes(routes!(bulk_accept))
+        .routes(routes!(get_report))
+        .routes(routes!(accept_report))
+        .routes(routes!(reject_report))
+        .routes(routes!(merge_report))
+}

@@ -75,14 +75,55 @@ pub struct Nav {
     pub role: String,
     /// The CSRF token of their session (for the logout form).
     pub csrf: String,
-    /// Whether they may import.
-    pub can_import: bool,
-    /// Whether they may read the audit log.
-    pub can_audit: bool,
-    /// Whether they see the registry at all.
-    pub can_read: bool,
+    /// The menu entries they get: (link, text key).
+    pub menu: Vec<(&'static str, &'static str)>,
     /// The current path, for the language switch to come back to.
     pub path: String,
+}
+
+/// One entry of the menu: shown to users whose role may do `action`.
+#[derive(Debug, Clone, Copy)]
+pub struct MenuItem {
+    /// What the page behind it needs.
+    pub action: Action,
+    /// The link.
+    pub href: &'static str,
+    /// The text's key.
+    pub text: &'static str,
+}
+
+/// The menu, in order: a feature with a page of its own adds a line.
+pub const MENU: &[MenuItem] = &[
+    MenuItem {
+        action: Action::Read,
+        href: "/search",
+        text: "search",
+    },
+    MenuItem {
+        action: Action::Read,
+        href: "/reports",
+        text: "rp_queue",
+    },
+    MenuItem {
+        action: Action::Write,
+        href: "/import",
+        text: "import",
+    },
+    MenuItem {
+        action: Action::Audit,
+        href: "/audit",
+        text: "audit",
+    },
+];
+
+impl Nav {
+    /// The menu `who` gets.
+    pub fn menu_of(who: &Principal) -> Vec<(&'static str, &'static str)> {
+        MENU.iter()
+            .filter(|m| who.may(m.action))
+            .map(|m| (m.href, m.text))
+            .collect()
+    }
 }
 
 /// A form that carries nothing but the session's CSRF token (logout, reveal, accept, revoke…).
@@ -185,9 +226,7 @@ impl FromRequestParts<AppState> for PageUser {
             username: Some(who.user.username.clone()),
             role: who.role().label(t.0).to_string(),
             csrf: session.csrf.clone(),
-            can_import: who.may(Action::Write),
-            can_audit: who.may(Action::Audit),
-            can_read: who.may(Action::Read),
+            menu: Nav::menu_of(&who),
             path: path.clone(),
         };
         Ok(PageUser {
@@ -290,5 +329,43 @@ impl IntoResponse for PageError {
             request_id: self.request_id,
         };
         (self.status, page).into_response()
+    }
+}
+
+#[cfg(test)]
+mod menu_tests {
+    use super::*;
+
+    #[test]
+    fn every_menu_entry_has_its_text_and_follows_the_role() {
+        for m in MENU {
+            assert_ne!(T(Lang::Zh).s(m.text), "?", "{}", m.text);
+            assert_ne!(T(Lang::En).s(m.text), "?", "{}", m.text);
+        }
+        let who = |role| Principal {
+            user: doorstep_store::User {
+                id: 1,
+                username: "u".into(),
+                role,
+                area_id: 1,
+                area_path: doorstep_core::AreaPath::parse("区/街/社区").unwrap(),
+                disabled: false,
+                phone: None,
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            },
+        };
+        let hrefs = |role| -> Vec<&str> {
+            Nav::menu_of(&who(role))
+                .into_iter()
+                .map(|(h, _)| h)
+                .collect()
+        };
+        use doorstep_core::Role;
+        assert_eq!(
+            hrefs(Role::CommunityAdmin),
+            ["/search", "/reports", "/import", "/audit"]
+        );
+        assert_eq!(hrefs(Role::Volunteer), ["/search", "/reports"]);
+        assert!(hrefs(Role::Lab).is_empty());
     }
 }

@@ -235,3 +235,11 @@ pub async fn correct_report(
         .map_err(|e| public_error(e, lang))?;
     Ok(Json(receipt_of(&token, &report)))
 }
+
+/// The public `/api/v1/public` routes (residents' reports, no login).
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(submit_report))
+        .routes(routes!(correct_report))
+}
