@@ -214,7 +214,7 @@ pub async fn login_at(
     store.login_refund(rest).await?;
     let token = random_hex(32)?;
     let csrf = random_hex(16)?;
-    let expires_at = now + Duration::minutes(user.role.permissions().idle_minutes);
+    let expires_at = now + Duration::minutes(user.role.idle_minutes());
     store
         .create_session(&NewSession {
             token_hash: token_hash(&token),
@@ -254,15 +254,10 @@ pub async fn authenticate(store: &dyn Store, token: &str) -> AppResult<(Principa
         .ok_or(AppError::Unauthorized)?;
     // Touch at most once a minute: a page view should not be a write every time.
     if now - session.last_seen_at > Duration::minutes(1) {
-        let idle = Duration::minutes(session.user.role.permissions().idle_minutes);
+        let idle = Duration::minutes(session.user.role.idle_minutes());
         store.touch_session(session.id, now, now + idle).await?;
     }
-    Ok((
-        Principal {
-            user: session.user.clone(),
-        },
-        session,
-    ))
+    Ok((Principal::user(session.user.clone()), session))
 }
 
 /// Ends a session.
@@ -275,8 +270,8 @@ pub async fn logout(
     store.delete_session(&token_hash(token)).await?;
     store
         .audit(&NewAudit {
-            user_id: Some(principal.user.id),
-            username: principal.user.username.clone(),
+            user_id: principal.user_id(),
+            username: principal.username().to_string(),
             ip: ctx.ip.clone(),
             request_id: ctx.request_id.clone(),
             action: "logout".into(),

@@ -3,7 +3,7 @@
 
 use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
-use doorstep_core::{AgeBand, AreaPath, PersonFields, Problem, age};
+use doorstep_core::{AgeBand, AreaKind, AreaPath, PersonFields, Problem, age};
 use doorstep_store::{
     Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery, PersonUpsert,
     Store, UpsertOutcome,
@@ -353,6 +353,25 @@ impl<'a> Registry<'a> {
         .await
     }
 
+    /// Adds an area (named by its whole path) under its parent, which must exist; audited.
+    /// Allowed to whoever may write where the new area lies (the office: anywhere, so also a
+    /// new district at the root).
+    pub async fn create_area(&self, path: &AreaPath, kind: AreaKind) -> AppResult<Area> {
+        self.who.authorize(Action::Write, path)?;
+        let area = self
+            .store
+            .create_area(path.parent().as_ref(), kind, path.name())
+            .await?;
+        self.audit(
+            "area.create",
+            None,
+            Some(&area.path),
+            json!({"kind": area.kind.code()}),
+        )
+        .await?;
+        Ok(area)
+    }
+
     /// Adds an empty household (a room) to a building or unit.
     pub async fn add_household(&self, area_id: i64, room: &str) -> AppResult<Household> {
         let area = self.area(area_id).await?;
@@ -488,7 +507,8 @@ impl<'a> Registry<'a> {
         Ok(n)
     }
 
-    /// Imports a roster into an area (audited with its counts).
+    /// Imports a roster into an area (audited with its counts), keeping the rejected rows for
+    /// writing back out.
     pub async fn import(
         &self,
         area: &AreaPath,
@@ -496,12 +516,25 @@ impl<'a> Registry<'a> {
         lang: Lang,
         progress: impl FnMut(Progress) + Send,
     ) -> AppResult<ImportReport> {
+        self.import_with(area, file, lang, true, progress).await
+    }
+
+    /// [`Registry::import`], keeping the rejected rows' cells only when `keep_rejects` (those
+    /// of a large, messy roster take memory nobody may need).
+    pub async fn import_with(
+        &self,
+        area: &AreaPath,
+        file: PathBuf,
+        lang: Lang,
+        keep_rejects: bool,
+        progress: impl FnMut(Progress) + Send,
+    ) -> AppResult<ImportReport> {
         self.who.authorize(Action::Write, area)?;
         let opts = ImportOptions {
             into: area.clone(),
             actor: self.who.actor("import"),
             lang,
-            keep_rejects: true,
+            keep_rejects,
             bulk: None,
             batch_rows: None,
         };

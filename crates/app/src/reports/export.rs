@@ -47,8 +47,8 @@ pub struct ReportExport {
     pub rows: u64,
 }
 
-/// Exports the accepted reports under `area` as the user (who needs the export permission
-/// there); audited with the counts.
+/// Exports the accepted reports under `area` as the principal (who needs the export permission
+/// there: a user, or the office from the command line); audited with the counts.
 pub async fn export_reports_as(
     store: &dyn Store,
     who: &Principal,
@@ -60,13 +60,13 @@ pub async fn export_reports_as(
 ) -> AppResult<ReportExport> {
     who.authorize(Action::Export, area)?;
     store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
-    let done = export_reports(store, area, since_last, format, path, &who.user.username)
+    let done = export_reports(store, area, since_last, format, path, who.username())
         .await
         .map_err(export_err)?;
     store
         .audit(&doorstep_store::NewAudit {
-            user_id: Some(who.user.id),
-            username: who.user.username.clone(),
+            user_id: who.user_id(),
+            username: who.username().to_string(),
             ip: ctx.ip.clone(),
             request_id: ctx.request_id.clone(),
             action: "reports.export".into(),
@@ -88,9 +88,8 @@ fn export_err(e: ExportError) -> AppError {
 }
 
 /// Writes the accepted reports under `area` to `path` and remembers them as sent up by this
-/// area's export. No access check: the CLI acts as the office; users go through
-/// [`export_reports_as`].
-pub async fn export_reports(
+/// area's export. No access check: everyone goes through [`export_reports_as`].
+async fn export_reports(
     store: &dyn Store,
     area: &AreaPath,
     since_last: bool,

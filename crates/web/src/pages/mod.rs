@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use doorstep_app::access::{Action, Ctx, Principal};
 use doorstep_app::error::AppError;
 use doorstep_core::Lang;
+use doorstep_store::User;
 
 use crate::AppState;
 use crate::context::{ctx_of, lang_of};
@@ -95,8 +96,10 @@ pub struct CsrfForm {
 
 /// A logged-in page visitor. Without a live session the page redirects to the login.
 pub struct PageUser {
-    /// Who.
+    /// Who, as the use cases check them.
     pub who: Principal,
+    /// The logged-in user (their name, role and area, for pages).
+    pub user: User,
     /// From where.
     pub ctx: Ctx,
     /// Translator for their language.
@@ -182,8 +185,8 @@ impl FromRequestParts<AppState> for PageUser {
             };
         let t = T(lang_of(&parts.headers));
         let nav = Nav {
-            username: Some(who.user.username.clone()),
-            role: who.role().label(t.0).to_string(),
+            username: Some(session.user.username.clone()),
+            role: session.user.role.label(t.0).to_string(),
             csrf: session.csrf.clone(),
             can_import: who.may(Action::Write),
             can_audit: who.may(Action::Audit),
@@ -192,6 +195,7 @@ impl FromRequestParts<AppState> for PageUser {
         };
         Ok(PageUser {
             who,
+            user: session.user,
             ctx: ctx_of(parts),
             t,
             csrf: session.csrf,

@@ -14,11 +14,12 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use doorstep_app::access::{Action, Principal};
+use doorstep_app::access::Action;
 use doorstep_app::export::{SheetFormat, write_rejects};
 use doorstep_app::import::{ImportReport, RowError};
 use doorstep_app::registry::Registry;
 use doorstep_core::{AreaKind, AreaPath};
+use doorstep_store::User;
 use serde::Deserialize;
 
 use super::{Nav, PageError, PageUser, urlencode};
@@ -151,7 +152,7 @@ pub async fn start_import(
     s.jobs.lock().map_err(|_| u.fail(poisoned()))?.insert(
         id.clone(),
         ImportJob {
-            owner: u.who.user.id,
+            owner: u.user.id,
             area: area.to_string(),
             rows: 0,
             percent: 0,
@@ -238,9 +239,9 @@ pub struct ImportJobPage {
 fn own_job<'a>(
     all: &'a HashMap<String, ImportJob>,
     id: &str,
-    who: &Principal,
+    user: &User,
 ) -> Option<&'a ImportJob> {
-    all.get(id).filter(|j| j.owner == who.user.id)
+    all.get(id).filter(|j| j.owner == user.id)
 }
 
 /// Shows an import's progress (refreshing itself) or its outcome.
@@ -251,7 +252,7 @@ pub async fn import_job(
 ) -> Result<Response, PageError> {
     let page = {
         let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
-        let job = own_job(&all, &id, &u.who)
+        let job = own_job(&all, &id, &u.user)
             .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
         let (mut summary, mut errors, mut more, mut failure) = (Vec::new(), Vec::new(), 0, None);
         match &job.outcome {
@@ -300,7 +301,7 @@ pub async fn import_rejects(
 ) -> Result<Response, PageError> {
     let path = {
         let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
-        own_job(&all, &id, &u.who)
+        own_job(&all, &id, &u.user)
             .and_then(|j| j.rejects.clone())
             .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?
     };
