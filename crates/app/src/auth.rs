@@ -42,8 +42,7 @@ pub struct LoggedIn {
 /// Random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> AppResult<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
+    getrandom::fill(&mut buf).map_err(|e| AppError::internal(e.to_string()))?;
     Ok(hex(&buf))
 }
 
@@ -60,8 +59,7 @@ pub fn token_hash(token: &str) -> String {
 pub async fn hash_password(password: &str) -> AppResult<String> {
     let password = password.to_string();
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
+    getrandom::fill(&mut salt).map_err(|e| AppError::internal(e.to_string()))?;
     Hashing::global()
         .run(move || {
             let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -71,7 +69,7 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
                 .map_err(|e| e.to_string())
         })
         .await?
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.into())))
+        .map_err(AppError::internal)
 }
 
 /// Whether `password` matches `hash`, checked under `hashing`'s bound.

@@ -490,9 +490,7 @@ impl<'a> Registry<'a> {
             .await?
             .ok_or(AppError::NotFound)?;
         let masked = !self.who.may(Action::Reveal);
-        let n = export_persons(self.store, area, format, path, masked)
-            .await
-            .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))?;
+        let n = export_persons(self.store, area, format, path, masked).await?;
         let format = match format {
             SheetFormat::Csv => "csv",
             SheetFormat::Xlsx => "xlsx",

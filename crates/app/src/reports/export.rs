@@ -60,9 +60,7 @@ pub async fn export_reports_as(
 ) -> AppResult<ReportExport> {
     who.authorize(Action::Export, area)?;
     store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
-    let done = export_reports(store, area, since_last, format, path, who.username())
-        .await
-        .map_err(export_err)?;
+    let done = export_reports(store, area, since_last, format, path, who.username()).await?;
     store
         .audit(&doorstep_store::NewAudit {
             user_id: who.user_id(),
@@ -78,13 +76,6 @@ pub async fn export_reports_as(
         })
         .await?;
     Ok(done)
-}
-
-fn export_err(e: ExportError) -> AppError {
-    match e {
-        ExportError::Store(s) => AppError::from(s),
-        other => AppError::Store(doorstep_store::StoreError::Other(Box::new(other))),
-    }
 }
 
 /// Writes the accepted reports under `area` to `path` and remembers them as sent up by this

@@ -190,11 +190,7 @@ pub async fn audit_csv(
         }
         w.finish()
     };
-    let bytes = write().map_err(|e| {
-        u.fail(doorstep_app::error::AppError::Store(
-            doorstep_store::StoreError::Other(Box::new(e)),
-        ))
-    })?;
+    let bytes = write().map_err(|e| u.fail(doorstep_app::error::AppError::internal(e)))?;
     reg.audit(
         "audit.export",
         None,

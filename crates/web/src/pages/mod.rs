@@ -276,8 +276,9 @@ impl PageError {
             AppError::Conflict(c) => (StatusCode::CONFLICT, c),
             AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, l.pick("填写有误", "invalid input").to_string()),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
-            AppError::Store(e) => {
-                tracing::error!(error = %e, request_id = ?ctx.request_id, "page failed");
+            AppError::Store(_) | AppError::Internal(_) => {
+                let what = if matches!(e, AppError::Store(_)) { "storage failed" } else { "internal error" };
+                tracing::error!(error = %crate::error::causes(&e), request_id = ?ctx.request_id, "page failed: {what}");
                 (StatusCode::INTERNAL_SERVER_ERROR, l.pick("系统出错，请稍后再试，并把请求编号告诉管理员", "the system failed; try again later and give the request id to your administrator").to_string())
             }
         };

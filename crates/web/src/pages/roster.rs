@@ -209,13 +209,11 @@ pub async fn start_import(
 }
 
 fn io_err(e: std::io::Error) -> doorstep_app::error::AppError {
-    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(Box::new(e)))
+    doorstep_app::error::AppError::internal(e)
 }
 
 fn poisoned() -> doorstep_app::error::AppError {
-    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(
-        "job table poisoned".into(),
-    ))
+    doorstep_app::error::AppError::internal("job table poisoned")
 }
 
 /// An import's progress or outcome.
