@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Result, anyhow, bail};
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::error::AppError;
-use doorstep_app::export::{SheetFormat, write_rejects};
+use doorstep_app::export::{SheetFormat, save_rejects};
 use doorstep_app::registry::Registry;
 use doorstep_app::{OpenError, create_database, demo, open_store};
 use doorstep_core::{AreaKind, AreaPath, Lang};
@@ -351,7 +351,7 @@ async fn import(
         })
         .await;
     bar.finish_and_clear();
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(AppError::NotFound | AppError::Forbidden) => bail!(
             "{}{into}",
@@ -371,8 +371,10 @@ async fn import(
         }
         Err(other) => return Err(other.into()),
     };
-    if let (Some(path), false) = (&rejects, report.rejects.is_empty()) {
-        write_rejects(path, &report.headers, &report.rejects, lang)?;
+    let wrote_rejects = rejects.is_some() && !report.rejects.is_empty();
+    if let (Some(path), true) = (&rejects, wrote_rejects) {
+        let rows = std::mem::take(&mut report.rejects);
+        save_rejects(path.clone(), report.headers.clone(), rows, lang).await?;
     }
     if json_out {
         // Written as it is serialised: the errors of a large roster run to tens of megabytes.
@@ -410,7 +412,7 @@ async fn import(
     if r.errors.len() > 50 {
         outln!("  … {}", r.errors.len() - 50);
     }
-    if let (Some(path), false) = (&rejects, r.rejects.is_empty()) {
+    if let (Some(path), true) = (&rejects, wrote_rejects) {
         outln!(
             "{}{}",
             lang.pick("被拒绝的行已写入 ", "rejected rows written to "),

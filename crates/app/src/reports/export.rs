@@ -107,8 +107,7 @@ async fn export_reports(
         }
         sink.finish()
     })
-    .await
-    .map_err(|e| ExportError::Io(std::io::Error::other(e.to_string())))??;
+    .await??;
     let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
     store.mark_reports_exported(area, &ids, by).await?;
     Ok(ReportExport {

@@ -15,7 +15,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::access::Action;
-use doorstep_app::export::{SheetFormat, write_rejects};
+use doorstep_app::export::{SheetFormat, save_rejects};
 use doorstep_app::import::{ImportReport, RowError};
 use doorstep_app::registry::Registry;
 use doorstep_core::{AreaKind, AreaPath};
@@ -187,12 +187,17 @@ pub async fn start_import(
                 }
             })
             .await;
+        let mut result = result;
         let mut rejects = None;
-        if let Ok(r) = &result
+        if let Ok(r) = &mut result
             && !r.rejects.is_empty()
-            && write_rejects(&rejects_path, &r.headers, &r.rejects, lang).is_ok()
         {
-            rejects = Some(rejects_path);
+            // The rows move to the writing thread; the page needs only the errors.
+            let rows = std::mem::take(&mut r.rejects);
+            match save_rejects(rejects_path.clone(), r.headers.clone(), rows, lang).await {
+                Ok(()) => rejects = Some(rejects_path),
+                Err(e) => tracing::error!(error = %e, "writing the rejected rows failed"),
+            }
         }
         if let Ok(mut all) = jobs.lock()
             && let Some(j) = all.get_mut(&job)
