@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+pub(crate) mod jobs;
 mod registry;
 mod reports;
 pub(crate) mod roster;
