@@ -37,8 +37,10 @@ pub enum Role {
     Viewer,
 }
 
-/// What a use case is about to do. Each action is granted by the table [`Role::allows`]
-/// reads; an action the table does not list is refused to every role (default deny).
+/// What a use case is about to do. Each action is allowed to the roles its row of the table
+/// lists ([`Role::allows`]) and refused to every other (default deny). A new action needs its
+/// row (the compiler asks for it), its [`Action::needs_registry`] answer and a place in
+/// [`Action::ALL`] (which the table test prints).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     /// See persons, households and areas (masked).
@@ -96,6 +98,8 @@ impl Action {
 /// from an action's row may not do it (default deny); a new verb is a new `Action` and its row
 /// here, nothing else. ARCHITECTURE.md shows this table to people, and the test
 /// `the_whole_table` prints it, so a change shows up as a diff.
+///
+/// Kept as written (`rustfmt::skip`): one line per action reads as a table.
 #[rustfmt::skip]
 const fn granted_to(action: Action) -> &'static [Role] {
     use Role::{
