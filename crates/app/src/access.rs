@@ -2,36 +2,37 @@
 //! [`Principal::authorize`]: may this user do this to something in this area?
 //!
 //! Outside the user's area the answer is [`AppError::NotFound`], exactly as if the thing did not
-//! exist; inside it, a missing permission is [`AppError::Forbidden`]. What each role may do is
-//! the table in `doorstep_core::role`.
+//! exist; so it is for a role that may not see the registry at all when the action is about the
+//! registry ([`Action::needs_registry`]). Inside the area, a missing permission is
+//! [`AppError::Forbidden`]. What each role may do is the table in `doorstep_core::role`
+//! ([`Role::allows`]).
+//!
+//! The office — the command line, run with the machine's authority — is a principal too
+//! ([`Principal::office`]): it acts everywhere and is audited as `cli`, through the same use
+//! cases as a user.
 
 use doorstep_core::{AreaPath, Role};
-use doorstep_store::{Actor, NewAudit, User};
+use doorstep_store::{Actor, Id, NewAudit, User};
 
 use crate::error::{AppError, AppResult};
 
-/// What a use case is about to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// See persons, households, areas (masked).
-    Read,
-    /// Create or change them.
-    Write,
-    /// See full ID numbers and phones.
-    Reveal,
-    /// Export rosters.
-    Export,
-    /// Manage users.
-    ManageUsers,
-    /// Read the audit log.
-    Audit,
-}
+pub use doorstep_core::role::Action;
 
-/// Who is acting: a logged-in user.
+/// The user name the office's changes and audit entries carry.
+pub const OFFICE: &str = "cli";
+
+/// Who is acting: a logged-in user, or the office.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The user.
-    pub user: User,
+    acting: Acting,
+}
+
+#[derive(Debug, Clone)]
+enum Acting {
+    /// A user, limited to their role and area.
+    User(User),
+    /// The office (the command line): every action everywhere.
+    Office,
 }
 
 /// Makes a user's audit entries for a write in progress ([`Principal::auditor`]).
@@ -64,37 +65,87 @@ pub struct Ctx {
     pub request_id: Option<String>,
 }
 
+impl From<User> for Principal {
+    fn from(user: User) -> Principal {
+        Principal::user(user)
+    }
+}
+
 impl Principal {
-    /// The user's role.
-    pub fn role(&self) -> Role {
-        self.user.role
-    }
-
-    /// Whether `path` lies in the user's area (the admin's area is everything).
-    pub fn covers(&self, path: &AreaPath) -> bool {
-        self.user.role == Role::Admin || self.user.area_path.contains(path)
-    }
-
-    /// Whether the role has the permission for `action`, wherever.
-    pub fn may(&self, action: Action) -> bool {
-        let p = self.user.role.permissions();
-        match action {
-            Action::Read => p.read,
-            Action::Write => p.write,
-            Action::Reveal => p.reveal,
-            Action::Export => p.export,
-            Action::ManageUsers => p.manage_users,
-            Action::Audit => p.audit,
+    /// A logged-in user, acting with their role inside their area.
+    pub fn user(user: User) -> Principal {
+        Principal {
+            acting: Acting::User(user),
         }
     }
 
-    /// The check: NotFound outside the area (or without read access at all), Forbidden when
-    /// the object is visible but the action is not allowed.
+    /// The office: the command line, which runs with the machine's authority. It may do
+    /// everything everywhere; its changes and audit entries name `cli`.
+    pub fn office() -> Principal {
+        Principal {
+            acting: Acting::Office,
+        }
+    }
+
+    /// The user acting, if it is a user (not the office).
+    pub fn account(&self) -> Option<&User> {
+        match &self.acting {
+            Acting::User(u) => Some(u),
+            Acting::Office => None,
+        }
+    }
+
+    /// The name changes and audit entries carry: the user's, or `cli`.
+    pub fn username(&self) -> &str {
+        self.account().map_or(OFFICE, |u| u.username.as_str())
+    }
+
+    /// The user's id (none for the office).
+    pub fn user_id(&self) -> Option<Id> {
+        self.account().map(|u| u.id)
+    }
+
+    /// The user's role (none for the office).
+    pub fn role(&self) -> Option<Role> {
+        self.account().map(|u| u.role)
+    }
+
+    /// The area the principal is limited to; `None` means everywhere (the admin, the office).
+    pub fn area(&self) -> Option<&AreaPath> {
+        match &self.acting {
+            Acting::User(u) if u.role != Role::Admin => Some(&u.area_path),
+            _ => None,
+        }
+    }
+
+    /// Whether `path` lies in the principal's area.
+    pub fn covers(&self, path: &AreaPath) -> bool {
+        self.area().is_none_or(|a| a.contains(path))
+    }
+
+    /// Whether the principal may do `action` somewhere (the role's row of the table).
+    pub fn may(&self, action: Action) -> bool {
+        match &self.acting {
+            Acting::User(u) => u.role.allows(action),
+            Acting::Office => true,
+        }
+    }
+
+    /// Whether the principal may create or change a user of `role` (managers hand out narrower
+    /// roles only; the office any).
+    pub fn may_manage(&self, role: Role) -> bool {
+        match &self.acting {
+            Acting::User(u) => u.role.may_manage(role),
+            Acting::Office => true,
+        }
+    }
+
+    /// The check: NotFound outside the area, and for a role that may not see the registry
+    /// when the action is about the registry; Forbidden when the object is visible but the
+    /// action is not allowed.
     pub fn authorize(&self, action: Action, path: &AreaPath) -> AppResult<()> {
-        // Roles without read access (transport, lab) see no registry object at all.
-        let sees_registry =
-            self.may(Action::Read) || matches!(action, Action::ManageUsers | Action::Audit);
-        if !self.covers(path) || !sees_registry {
+        let sees = !action.needs_registry() || self.may(Action::Read);
+        if !self.covers(path) || !sees {
             return Err(AppError::NotFound);
         }
         if !self.may(action) {
@@ -103,18 +154,18 @@ impl Principal {
         Ok(())
     }
 
-    /// This user as the author of changes made through `source` (`import`, `form`, `report`):
-    /// files on record outside the user's area are refused by the store, not moved.
+    /// This principal as the author of changes made through `source` (`import`, `form`,
+    /// `report`): files on record outside the area are refused by the store, not moved.
     pub fn actor(&self, source: &str) -> Actor {
         Actor {
-            name: self.user.username.clone(),
+            name: self.username().to_string(),
             source: source.to_string(),
-            within: (self.user.role != Role::Admin).then(|| self.user.area_path.clone()),
+            within: self.area().cloned(),
         }
     }
 
-    /// An audit entry of something this user did: `object` is (kind, id); `area` defaults to the
-    /// user's own area, so the entry is visible to whoever audits that area.
+    /// An audit entry of something this principal did: `object` is (kind, id); `area` defaults
+    /// to the user's own area, so the entry is visible to whoever audits that area.
     pub fn audit_entry(
         &self,
         ctx: &Ctx,
@@ -123,15 +174,16 @@ impl Principal {
         area: Option<&AreaPath>,
         details: serde_json::Value,
     ) -> NewAudit {
+        let area = area.or(self.account().map(|u| &u.area_path));
         NewAudit {
-            user_id: Some(self.user.id),
-            username: self.user.username.clone(),
+            user_id: self.user_id(),
+            username: self.username().to_string(),
             ip: ctx.ip.clone(),
             request_id: ctx.request_id.clone(),
             action: action.to_string(),
             object_type: object.map(|o| o.0.to_string()),
             object_id: object.map(|o| o.1),
-            area_path: Some(area.unwrap_or(&self.user.area_path).to_string()),
+            area_path: area.map(AreaPath::to_string),
             details,
         }
     }
@@ -145,14 +197,14 @@ impl Principal {
         }
     }
 
-    /// The area a list is limited to: the one asked for if it lies inside the user's area,
-    /// the user's own area when none is asked for; `None` means the asked area is outside.
+    /// The area a list is limited to: the one asked for if it lies inside the principal's
+    /// area, its own area when none is asked for (`Some(None)`: everywhere); `None` means the
+    /// asked area is outside.
     pub fn scope(&self, asked: Option<AreaPath>) -> Option<Option<AreaPath>> {
         match asked {
             Some(a) if self.covers(&a) => Some(Some(a)),
             Some(_) => None,
-            None if self.user.role == Role::Admin => Some(None),
-            None => Some(Some(self.user.area_path.clone())),
+            None => Some(self.area().cloned()),
         }
     }
 }
@@ -162,18 +214,16 @@ mod tests {
     use super::*;
 
     fn who(role: Role, area: &str) -> Principal {
-        Principal {
-            user: User {
-                id: 1,
-                username: "u".into(),
-                role,
-                area_id: 1,
-                area_path: AreaPath::parse(area).unwrap(),
-                disabled: false,
-                phone: None,
-                created_at: time::OffsetDateTime::UNIX_EPOCH,
-            },
-        }
+        Principal::user(User {
+            id: 1,
+            username: "u".into(),
+            role,
+            area_id: 1,
+            area_path: AreaPath::parse(area).unwrap(),
+            disabled: false,
+            phone: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        })
     }
 
     #[test]
@@ -213,5 +263,58 @@ mod tests {
         );
         assert_eq!(w.scope(Some(AreaPath::parse("区/街").unwrap())), None);
         assert_eq!(who(Role::Admin, "区").scope(None), Some(None));
+    }
+
+    #[test]
+    fn roles_without_the_registry_find_nothing_there_but_are_forbidden_the_rest() {
+        let inside = AreaPath::parse("区/街/社区A/小区").unwrap();
+        let lab = who(Role::Lab, "区/街/社区A");
+        for action in Action::ALL {
+            let expected = if action.needs_registry() {
+                "not found"
+            } else {
+                "not allowed"
+            };
+            let got = lab.authorize(action, &inside).unwrap_err().to_string();
+            assert_eq!(got, expected, "{action:?}");
+        }
+        // A worker inside the area is forbidden what the table does not give them, whatever
+        // the action is about.
+        let worker = who(Role::GridWorker, "区/街/社区A");
+        assert!(worker.authorize(Action::Reveal, &inside).is_ok());
+        for action in [Action::Export, Action::ManageUsers, Action::Audit] {
+            assert!(matches!(
+                worker.authorize(action, &inside),
+                Err(AppError::Forbidden)
+            ));
+        }
+    }
+
+    #[test]
+    fn the_office_acts_everywhere_as_cli() {
+        let office = Principal::office();
+        let anywhere = AreaPath::parse("别的区/街").unwrap();
+        for action in Action::ALL {
+            assert!(office.authorize(action, &anywhere).is_ok(), "{action:?}");
+        }
+        assert!(office.may_manage(Role::Admin));
+        assert_eq!(office.scope(None), Some(None));
+        let actor = office.actor("import");
+        assert_eq!((actor.name.as_str(), actor.within), ("cli", None));
+        let entry = office.audit_entry(
+            &Ctx::default(),
+            "area.create",
+            None,
+            Some(&anywhere),
+            serde_json::json!({}),
+        );
+        assert_eq!(entry.user_id, None);
+        assert_eq!(entry.username, "cli");
+        assert_eq!(entry.area_path.as_deref(), Some("别的区/街"));
+        // A user's entries name them and default to their area.
+        let w = who(Role::GridWorker, "区/街/社区A");
+        let entry = w.audit_entry(&Ctx::default(), "x", None, None, serde_json::json!({}));
+        assert_eq!(entry.user_id, Some(1));
+        assert_eq!(entry.area_path.as_deref(), Some("区/街/社区A"));
     }
 }

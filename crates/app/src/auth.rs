@@ -42,8 +42,7 @@ pub struct LoggedIn {
 /// Random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> AppResult<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
+    getrandom::fill(&mut buf).map_err(|e| AppError::internal(e.to_string()))?;
     Ok(hex(&buf))
 }
 
@@ -60,8 +59,7 @@ pub fn token_hash(token: &str) -> String {
 pub async fn hash_password(password: &str) -> AppResult<String> {
     let password = password.to_string();
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.to_string().into())))?;
+    getrandom::fill(&mut salt).map_err(|e| AppError::internal(e.to_string()))?;
     Hashing::global()
         .run(move || {
             let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -71,7 +69,7 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
                 .map_err(|e| e.to_string())
         })
         .await?
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(e.into())))
+        .map_err(AppError::internal)
 }
 
 /// Whether `password` matches `hash`, checked under `hashing`'s bound.
@@ -214,7 +212,7 @@ pub async fn login_at(
     store.login_refund(rest).await?;
     let token = random_hex(32)?;
     let csrf = random_hex(16)?;
-    let expires_at = now + Duration::minutes(user.role.permissions().idle_minutes);
+    let expires_at = now + Duration::minutes(user.role.idle_minutes());
     let login = NewAudit {
         user_id: Some(user.id),
         username: user.username.clone(),
@@ -255,15 +253,10 @@ pub async fn authenticate(store: &dyn Store, token: &str) -> AppResult<(Principa
         .ok_or(AppError::Unauthorized)?;
     // Touch at most once a minute: a page view should not be a write every time.
     if now - session.last_seen_at > Duration::minutes(1) {
-        let idle = Duration::minutes(session.user.role.permissions().idle_minutes);
+        let idle = Duration::minutes(session.user.role.idle_minutes());
         store.touch_session(session.id, now, now + idle).await?;
     }
-    Ok((
-        Principal {
-            user: session.user.clone(),
-        },
-        session,
-    ))
+    Ok((Principal::user(session.user.clone()), session))
 }
 
 /// Ends a session.
@@ -274,8 +267,8 @@ pub async fn logout(
     token: &str,
 ) -> AppResult<()> {
     let logout = NewAudit {
-        user_id: Some(principal.user.id),
-        username: principal.user.username.clone(),
+        user_id: principal.user_id(),
+        username: principal.username().to_string(),
         ip: ctx.ip.clone(),
         request_id: ctx.request_id.clone(),
         action: "logout".into(),

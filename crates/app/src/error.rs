@@ -4,6 +4,7 @@ use doorstep_core::Problem;
 use doorstep_core::person::Field;
 use doorstep_store::StoreError;
 
+use crate::export::ExportError;
 use crate::import::ImportError;
 
 /// Why a use case did not happen.
@@ -41,6 +42,35 @@ pub enum AppError {
     /// Storage failed (500).
     #[error(transparent)]
     Store(StoreError),
+    /// Something other than storage failed inside the server: a blocking task that panicked,
+    /// the system's random source, a temporary file (500: the cause goes to the log, the
+    /// caller gets a generic answer and the request id).
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// An internal failure with its cause.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
+        AppError::Internal(cause.into())
+    }
+}
+
+impl From<ExportError> for AppError {
+    /// A store failure stays one; writing the file is the server's own failure.
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Store(s) => AppError::from(s),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    /// A blocking task that panicked or was cancelled.
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::internal(e)
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -61,3 +91,34 @@ pub fn retry_secs(d: std::time::Duration) -> u64 {
 
 /// The result of a use case.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn only_storage_failures_are_storage_errors() {
+        let io = ExportError::Io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        match AppError::from(io) {
+            AppError::Internal(cause) => {
+                assert!(cause.downcast_ref::<ExportError>().is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+        let store = ExportError::Store(StoreError::Other("disk".into()));
+        assert!(matches!(AppError::from(store), AppError::Store(_)));
+        let gone = ExportError::Store(StoreError::NotFound("area".into()));
+        assert!(matches!(AppError::from(gone), AppError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn a_panicked_task_is_internal() {
+        let join = tokio::task::spawn(async { panic!("boom") })
+            .await
+            .unwrap_err();
+        let e = AppError::from(join);
+        assert!(matches!(e, AppError::Internal(_)));
+        assert_eq!(e.to_string(), "internal error");
+    }
+}

@@ -2,10 +2,13 @@
 //! writing rejected rows back out for fixing. CSV goes through [`crate::csv_export`] (BOM,
 //! formula-looking cells quoted); XLSX writes every cell as a string cell, so ID numbers and
 //! phones are not mangled and `=…` text is never a formula.
+//!
+//! Files are written on blocking threads (`spawn_blocking`): a million-row export formats and
+//! compresses for seconds, which on an async thread would stall every request sharing it.
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use doorstep_core::Lang;
 use doorstep_core::person::Field;
@@ -41,6 +44,9 @@ pub enum ExportError {
     /// Reading from the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The thread writing the file failed (panicked).
+    #[error("the writing thread failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl ExportError {
@@ -52,6 +58,12 @@ impl ExportError {
                 .pick("无法写出 Excel 文件", "cannot write the workbook")
                 .to_string(),
             ExportError::Store(_) => crate::STORE_FAILED.pick(lang).to_string(),
+            ExportError::Task(_) => lang
+                .pick(
+                    "导出因内部错误中止（加 -v 查看原因）",
+                    "the export stopped on an internal error (-v shows why)",
+                )
+                .to_string(),
         }
     }
 }
@@ -85,7 +97,8 @@ pub fn person_cells(p: &PersonWithPlace, masked: bool) -> Vec<String> {
         .collect()
 }
 
-/// Streams every person under `area` into a file; returns how many were written.
+/// Streams every person under `area` into a file; returns how many were written. Pages are
+/// read here and written on a blocking thread, at most [`PAGES_AHEAD`] pages apart.
 pub async fn export_persons(
     store: &dyn Store,
     area: &AreaPath,
@@ -93,24 +106,58 @@ pub async fn export_persons(
     path: &Path,
     masked: bool,
 ) -> Result<u64, ExportError> {
-    let headers: Vec<&str> = Field::ALL.iter().map(|f| f.header_zh()).collect();
-    let mut sink = Sink::create(format, path, &headers)?;
-    let mut after = 0;
-    let mut n = 0u64;
-    loop {
-        let page = store.persons_after(area, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.person.id;
-        for p in &page {
-            sink.row(&person_cells(p, masked))?;
-            n += 1;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<PersonWithPlace>>(PAGES_AHEAD);
+    let path = path.to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || -> Result<u64, ExportError> {
+        let headers: Vec<&str> = Field::ALL.iter().map(|f| f.header_zh()).collect();
+        let mut sink = Sink::create(format, &path, &headers)?;
+        let mut n = 0u64;
+        while let Some(page) = rx.blocking_recv() {
+            for p in &page {
+                sink.row(&person_cells(p, masked))?;
+                n += 1;
+            }
         }
+        sink.finish()?;
+        Ok(n)
+    });
+    let read = async {
+        let mut after = 0;
+        loop {
+            let page = store.persons_after(area, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.person.id;
+            if tx.send(page).await.is_err() {
+                // The writer stopped: its own error says why.
+                break;
+            }
+        }
+        Ok::<(), ExportError>(())
     }
-    sink.finish()?;
-    Ok(n)
+    .await;
+    // The writer finishes when the pages stop coming.
+    drop(tx);
+    let written = writer.await?;
+    read?;
+    written
 }
 
-/// Writes rejected rows with the original header plus a reason column, for fixing and re-importing.
+/// Pages of persons read ahead of the thread writing them.
+const PAGES_AHEAD: usize = 2;
+
+/// [`write_rejects`] on a blocking thread: what async callers (the web's import job, the CLI)
+/// use.
+pub async fn save_rejects(
+    path: PathBuf,
+    headers: Vec<String>,
+    rows: Vec<RejectedRow>,
+    lang: Lang,
+) -> Result<(), ExportError> {
+    tokio::task::spawn_blocking(move || write_rejects(&path, &headers, &rows, lang)).await?
+}
+
+/// Writes rejected rows with the original header plus a reason column, for fixing and
+/// re-importing. It blocks: async code calls [`save_rejects`].
 pub fn write_rejects(
     path: &Path,
     headers: &[String],
@@ -200,5 +247,72 @@ impl Sink {
             Sink::Xlsx { mut book, path, .. } => book.save(&path)?,
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use std::time::Duration;
+
+    /// Runs `body` on a single-threaded runtime in its own thread; whether it finished within
+    /// `secs` (a runtime blocked by file IO never does).
+    fn finishes_in(secs: u64, body: impl Future<Output = ()> + Send + 'static) -> bool {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(body);
+            let _ = done.send(());
+        });
+        finished.recv_timeout(Duration::from_secs(secs)).is_ok()
+    }
+
+    /// A named pipe: opening it to write blocks until someone opens it to read.
+    fn fifo(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        path
+    }
+
+    /// The export's file is written off the async thread: on a single-threaded runtime, a file
+    /// that blocks the writer (a pipe nobody reads yet) must not keep the reader, a task on
+    /// the same runtime, from running.
+    #[test]
+    fn a_blocking_file_does_not_stall_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let (persons, rejects) = (fifo(dir.path(), "persons.csv"), fifo(dir.path(), "r.xlsx"));
+        let finished = finishes_in(30, async move {
+            let db = doorstep_testkit::TestDb::new(doorstep_testkit::Backend::Sqlite)
+                .await
+                .unwrap();
+            let area = doorstep_testkit::demo_community(db.store.as_ref()).await;
+            let export = export_persons(
+                db.store.as_ref(),
+                &area.path,
+                SheetFormat::Csv,
+                &persons,
+                false,
+            );
+            let (written, read) = tokio::join!(export, tokio::fs::read(&persons));
+            let read = read.unwrap();
+            assert!(read.starts_with("\u{feff}姓名".as_bytes()), "{read:?}");
+            // A pipe cannot be synced to disk; everything before that reached the reader.
+            assert!(
+                matches!(written, Ok(0) | Err(ExportError::Io(_))),
+                "{written:?}"
+            );
+            let save = save_rejects(rejects.clone(), vec!["姓名".into()], Vec::new(), Lang::Zh);
+            let (_, read) = tokio::join!(save, tokio::fs::read(&rejects));
+            read.unwrap();
+        });
+        assert!(finished, "writing a file stalled the async runtime");
     }
 }

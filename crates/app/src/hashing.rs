@@ -101,7 +101,7 @@ impl Hashing {
             work()
         })
         .await
-        .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))
+        .map_err(AppError::from)
     }
 }
 

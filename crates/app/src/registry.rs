@@ -3,7 +3,7 @@
 
 use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
-use doorstep_core::{AgeBand, AreaPath, PersonFields, Problem, age};
+use doorstep_core::{AgeBand, AreaKind, AreaPath, PersonFields, Problem, age};
 use doorstep_store::{
     Area, AreaCount, HistoryEntry, Household, Page, PageRequest, Person, PersonQuery, PersonUpsert,
     Store, UpsertOutcome, UpsertReport, audit_entry, audit_with,
@@ -356,6 +356,25 @@ impl<'a> Registry<'a> {
         Ok(())
     }
 
+    /// Adds an area (named by its whole path) under its parent, which must exist; audited.
+    /// Allowed to whoever may write where the new area lies (the office: anywhere, so also a
+    /// new district at the root).
+    pub async fn create_area(&self, path: &AreaPath, kind: AreaKind) -> AppResult<Area> {
+        self.who.authorize(Action::Write, path)?;
+        let area = self
+            .store
+            .create_area(path.parent().as_ref(), kind, path.name())
+            .await?;
+        self.audit(
+            "area.create",
+            None,
+            Some(&area.path),
+            json!({"kind": area.kind.code()}),
+        )
+        .await?;
+        Ok(area)
+    }
+
     /// Adds an empty household (a room) to a building or unit.
     pub async fn add_household(&self, area_id: i64, room: &str) -> AppResult<Household> {
         let area = self.area(area_id).await?;
@@ -470,9 +489,7 @@ impl<'a> Registry<'a> {
             .await?
             .ok_or(AppError::NotFound)?;
         let masked = !self.who.may(Action::Reveal);
-        let n = export_persons(self.store, area, format, path, masked)
-            .await
-            .map_err(|e| AppError::Store(doorstep_store::StoreError::Other(Box::new(e))))?;
+        let n = export_persons(self.store, area, format, path, masked).await?;
         let format = match format {
             SheetFormat::Csv => "csv",
             SheetFormat::Xlsx => "xlsx",
@@ -487,7 +504,8 @@ impl<'a> Registry<'a> {
         Ok(n)
     }
 
-    /// Imports a roster into an area (audited with its counts).
+    /// Imports a roster into an area (audited with its counts), keeping the rejected rows for
+    /// writing back out.
     pub async fn import(
         &self,
         area: &AreaPath,
@@ -495,12 +513,25 @@ impl<'a> Registry<'a> {
         lang: Lang,
         progress: impl FnMut(Progress) + Send,
     ) -> AppResult<ImportReport> {
+        self.import_with(area, file, lang, true, progress).await
+    }
+
+    /// [`Registry::import`], keeping the rejected rows' cells only when `keep_rejects` (those
+    /// of a large, messy roster take memory nobody may need).
+    pub async fn import_with(
+        &self,
+        area: &AreaPath,
+        file: PathBuf,
+        lang: Lang,
+        keep_rejects: bool,
+        progress: impl FnMut(Progress) + Send,
+    ) -> AppResult<ImportReport> {
         self.who.authorize(Action::Write, area)?;
         let opts = ImportOptions {
             into: area.clone(),
             actor: self.who.actor("import"),
             lang,
-            keep_rejects: true,
+            keep_rejects,
             bulk: None,
             batch_rows: None,
         };

@@ -9,45 +9,45 @@ use crate::access::{Action, Ctx, Principal};
 use crate::auth::{check_password_rules, hash_password};
 use crate::error::{AppError, AppResult};
 
-/// Who asks for a user change: the command line, or a logged-in manager.
+/// Who asks for a user change: the office (the command line), or a logged-in manager. Either
+/// way the change goes through [`Principal::authorize`] and is audited as that principal.
 pub enum By<'a> {
-    /// The local command line (as `cli`).
+    /// The office, outside any request: [`Principal::office`], audited as `cli`.
     Cli,
-    /// A logged-in user, checked against their role and area.
+    /// A principal (a logged-in user, or the office) acting in a request.
     User(&'a Principal, &'a Ctx),
 }
 
 impl By<'_> {
-    fn check(&self, role: Role, area: &AreaPath) -> AppResult<()> {
+    /// Runs `f` with the principal and request this stands for.
+    fn with<R>(&self, f: impl FnOnce(&Principal, &Ctx) -> R) -> R {
         match self {
-            By::Cli => Ok(()),
-            By::User(p, _) => {
-                p.authorize(Action::ManageUsers, area)?;
-                if p.role().may_manage(role) {
-                    Ok(())
-                } else {
-                    Err(AppError::Forbidden)
-                }
-            }
+            By::Cli => f(&Principal::office(), &Ctx::default()),
+            By::User(p, c) => f(p, c),
         }
+    }
+
+    fn check(&self, role: Role, area: &AreaPath) -> AppResult<()> {
+        self.with(|p, _| {
+            p.authorize(Action::ManageUsers, area)?;
+            if p.may_manage(role) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden)
+            }
+        })
     }
 
     /// Makes this caller's audit entries about a user, owned so they can travel with a write.
     fn auditor(&self) -> impl Fn(&str, &User) -> NewAudit + Send + 'static {
-        let (user_id, username, ctx) = match self {
-            By::Cli => (None, "cli".to_string(), None),
-            By::User(p, c) => (Some(p.user.id), p.user.username.clone(), Some((*c).clone())),
-        };
-        move |action: &str, user: &User| NewAudit {
-            user_id,
-            username: username.clone(),
-            ip: ctx.as_ref().and_then(|c| c.ip.clone()),
-            request_id: ctx.as_ref().and_then(|c| c.request_id.clone()),
-            action: action.to_string(),
-            object_type: Some("user".into()),
-            object_id: Some(user.id),
-            area_path: Some(user.area_path.to_string()),
-            details: json!({"username": user.username, "role": user.role.code()}),
+        let auditor = self.with(|p, c| p.auditor(c));
+        move |action: &str, user: &User| {
+            auditor.entry(
+                action,
+                Some(("user", user.id)),
+                Some(&user.area_path),
+                json!({"username": user.username, "role": user.role.code()}),
+            )
         }
     }
 
@@ -104,6 +104,18 @@ async fn find(store: &dyn Store, username: &str) -> AppResult<User> {
         .await?
         .ok_or(AppError::NotFound)?
         .0)
+}
+
+/// The users a manager may see: those in their area (the office and the admin: everyone).
+pub async fn list(store: &dyn Store, by: By<'_>) -> AppResult<Vec<User>> {
+    let area = by.with(|p, _| {
+        if p.may(Action::ManageUsers) {
+            Ok(p.area().cloned())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    })?;
+    Ok(store.users(area.as_ref()).await?)
 }
 
 /// Disables (or enables) a user; their sessions end.

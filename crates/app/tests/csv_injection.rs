@@ -126,8 +126,8 @@ both_backends!(
             .create_area(Some(&b.path), AreaKind::Unit, "2单元")
             .await
             .unwrap();
-        let admin = Principal {
-            user: create_user(
+        let admin = Principal::user(
+            create_user(
                 store,
                 By::Cli,
                 "admin1",
@@ -137,7 +137,7 @@ both_backends!(
             )
             .await
             .unwrap(),
-        };
+        );
         let token = create_link(
             store,
             &c,

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
-use doorstep_app::access::{Action, Ctx, Principal};
-use doorstep_app::export::{SheetFormat, export_persons, write_rejects};
-use doorstep_app::import::{ImportOptions, import_persons};
+use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::error::AppError;
+use doorstep_app::export::{SheetFormat, save_rejects};
+use doorstep_app::registry::Registry;
 use doorstep_app::{OpenError, create_database, demo, open_store};
 use doorstep_core::{AreaKind, AreaPath, Lang};
-use doorstep_store::{Actor, AreaCount, Store};
+use doorstep_store::{AreaCount, Store, StoreError};
 use doorstep_web::PublicUrl;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -114,8 +115,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let who = match as_user {
-                Some(name) => Some(principal(store.as_ref(), &name, lang).await?),
-                None => None,
+                Some(name) => principal(store.as_ref(), &name, lang).await?,
+                None => Principal::office(),
             };
             return import(store, &into, file, json, rejects, who, lang).await;
         }
@@ -128,26 +129,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let path = parse_path(&area, lang)?;
-            if store.area_by_path(&path).await?.is_none() {
-                bail!("{}{path}", lang.pick("区域不存在：", "area not found: "));
-            }
             let format = match format {
                 FormatArg::Csv => SheetFormat::Csv,
                 FormatArg::Xlsx => SheetFormat::Xlsx,
             };
-            let n = export_persons(store.as_ref(), &path, format, &output, false).await?;
-            let format = if matches!(format, SheetFormat::Csv) {
-                "csv"
-            } else {
-                "xlsx"
-            };
-            cli_audit(
-                store.as_ref(),
-                "persons.export",
-                &path,
-                json!({"count": n, "format": format, "masked": false}),
-            )
-            .await?;
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            let n = Registry::new(store.as_ref(), &office, &ctx)
+                .export(&path, format, &output)
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => {
+                        anyhow!("{}{path}", lang.pick("区域不存在：", "area not found: "))
+                    }
+                    other => other.into(),
+                })?;
             match lang {
                 Lang::Zh => eprintln!("已导出 {n} 人到 {}", output.display()),
                 Lang::En => eprintln!("exported {n} persons to {}", output.display()),
@@ -155,25 +150,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Records what the command line did in the audit log, as the user `cli`.
-async fn cli_audit(
-    store: &dyn Store,
-    action: &str,
-    area: &AreaPath,
-    details: serde_json::Value,
-) -> Result<()> {
-    store
-        .audit(&doorstep_store::NewAudit {
-            username: "cli".into(),
-            action: action.into(),
-            area_path: Some(area.to_string()),
-            details,
-            ..Default::default()
-        })
-        .await?;
-    Ok(())
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -237,38 +213,30 @@ async fn load_demo(store: &dyn Store, lang: Lang) -> Result<()> {
 }
 
 async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result<()> {
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let reg = Registry::new(store.as_ref(), &office, &ctx);
     match command {
         AreaCommand::Add { kind, path } => {
             let kind = AreaKind::parse(&kind)
                 .map_err(|p| anyhow!("--kind {kind}: {}", p.message(lang)))?;
             let path = parse_path(&path, lang)?;
-            let parent = path.parent();
-            let area = store
-                .create_area(parent.as_ref(), kind, path.name())
-                .await
-                .map_err(|e| match e {
-                    doorstep_store::StoreError::NotFound(p) => {
-                        anyhow!(
-                            "{}{p}",
-                            lang.pick("上级区域不存在：", "parent area not found: ")
-                        )
-                    }
-                    doorstep_store::StoreError::Conflict(_) => {
-                        anyhow!(
-                            "{}{path}",
-                            lang.pick("区域已存在：", "area already exists: ")
-                        )
-                    }
-                    doorstep_store::StoreError::Invalid(m) => anyhow!("{m}"),
-                    other => other.into(),
-                })?;
-            cli_audit(
-                store.as_ref(),
-                "area.create",
-                &area.path,
-                json!({"kind": area.kind.code()}),
-            )
-            .await?;
+            let area = reg.create_area(&path, kind).await.map_err(|e| match e {
+                AppError::NotFound => {
+                    let parent = path.parent().map(|p| p.to_string()).unwrap_or_default();
+                    anyhow!(
+                        "{}{parent}",
+                        lang.pick("上级区域不存在：", "parent area not found: ")
+                    )
+                }
+                AppError::Conflict(_) => {
+                    anyhow!(
+                        "{}{path}",
+                        lang.pick("区域已存在：", "area already exists: ")
+                    )
+                }
+                AppError::Store(StoreError::Invalid(m)) => anyhow!("{m}"),
+                other => other.into(),
+            })?;
             outln!(
                 "{} {} ({})",
                 lang.pick("已创建", "created"),
@@ -280,15 +248,18 @@ async fn area(store: Arc<dyn Store>, command: AreaCommand, lang: Lang) -> Result
             let roots = match path {
                 Some(p) => {
                     let p = parse_path(&p, lang)?;
-                    vec![store.area_by_path(&p).await?.ok_or_else(|| {
-                        anyhow!("{}{p}", lang.pick("区域不存在：", "area not found: "))
+                    vec![reg.area_by_path(&p).await.map_err(|e| match e {
+                        AppError::NotFound => {
+                            anyhow!("{}{p}", lang.pick("区域不存在：", "area not found: "))
+                        }
+                        other => other.into(),
                     })?]
                 }
-                None => store.root_areas().await?,
+                None => reg.home_areas().await?,
             };
             let mut all: Vec<AreaCount> = Vec::new();
             for r in roots {
-                all.extend(store.area_tree(&r.path).await?);
+                all.extend(reg.area_tree(&r.path).await?);
             }
             if json {
                 let items: Vec<_> = all
@@ -337,7 +308,7 @@ fn print_tree(all: &[AreaCount], lang: Lang) {
 /// The enabled user named `name`, to act as.
 async fn principal(store: &dyn Store, name: &str, lang: Lang) -> Result<Principal> {
     match store.user_for_login(name).await? {
-        Some((user, _)) if !user.disabled => Ok(Principal { user }),
+        Some((user, _)) if !user.disabled => Ok(Principal::user(user)),
         _ => bail!(
             "{}{name}",
             lang.pick("用户不存在或已停用：", "no such enabled user: ")
@@ -351,37 +322,10 @@ async fn import(
     file: std::path::PathBuf,
     json_out: bool,
     rejects: Option<std::path::PathBuf>,
-    who: Option<Principal>,
+    who: Principal,
     lang: Lang,
 ) -> Result<ExitCode> {
     let into = parse_path(into, lang)?;
-    let actor = match &who {
-        Some(who) => {
-            if who.authorize(Action::Write, &into).is_err() {
-                bail!(
-                    "{}{into}",
-                    lang.pick(
-                        "该用户不能向此区域导入（区域不存在或不在其负责范围内）：",
-                        "this user may not import into this area (it does not exist or lies outside theirs): "
-                    )
-                );
-            }
-            who.actor("import")
-        }
-        None => Actor {
-            name: "cli".to_string(),
-            source: "import".to_string(),
-            within: None,
-        },
-    };
-    let opts = ImportOptions {
-        into,
-        actor,
-        lang,
-        keep_rejects: rejects.is_some(),
-        bulk: None,
-        batch_rows: None,
-    };
     let bar = if json_out {
         ProgressBar::hidden()
     } else {
@@ -393,20 +337,30 @@ async fn import(
         b
     };
     let started = Instant::now();
-    let result = import_persons(store.as_ref(), file, &opts, |p| {
-        if let Some(total) = p.total_rows {
-            bar.set_length(total);
-            bar.set_position(p.rows);
-        } else {
-            bar.set_position(p.bytes);
-        }
-        bar.set_message(format!("{} {}", p.rows, lang.pick("行", "rows")));
-    })
-    .await;
+    let ctx = Ctx::default();
+    // The same use case as the web's upload: access checked first, the counts audited.
+    let result = Registry::new(store.as_ref(), &who, &ctx)
+        .import_with(&into, file, lang, rejects.is_some(), |p| {
+            if let Some(total) = p.total_rows {
+                bar.set_length(total);
+                bar.set_position(p.rows);
+            } else {
+                bar.set_position(p.bytes);
+            }
+            bar.set_message(format!("{} {}", p.rows, lang.pick("行", "rows")));
+        })
+        .await;
     bar.finish_and_clear();
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
-        Err(e) => {
+        Err(AppError::NotFound | AppError::Forbidden) => bail!(
+            "{}{into}",
+            lang.pick(
+                "该用户不能向此区域导入（区域不存在或不在其负责范围内）：",
+                "this user may not import into this area (it does not exist or lies outside theirs): "
+            )
+        ),
+        Err(AppError::Import(e)) => {
             let message = e.message(lang);
             if json_out {
                 outln!("{}", json!({"error": "import_failed", "message": message}));
@@ -415,25 +369,12 @@ async fn import(
             }
             return Ok(ExitCode::FAILURE);
         }
+        Err(other) => return Err(other.into()),
     };
-    let r = &report;
-    let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,
-        "unchanged": r.unchanged, "rejected": r.rejected, "households_created": r.households_created});
-    match &who {
-        Some(who) => {
-            let entry = who.audit_entry(
-                &Ctx::default(),
-                "persons.import",
-                None,
-                Some(&opts.into),
-                counts,
-            );
-            store.audit(&entry).await?;
-        }
-        None => cli_audit(store.as_ref(), "persons.import", &opts.into, counts).await?,
-    }
-    if let (Some(path), false) = (&rejects, report.rejects.is_empty()) {
-        write_rejects(path, &report.headers, &report.rejects, lang)?;
+    let wrote_rejects = rejects.is_some() && !report.rejects.is_empty();
+    if let (Some(path), true) = (&rejects, wrote_rejects) {
+        let rows = std::mem::take(&mut report.rejects);
+        save_rejects(path.clone(), report.headers.clone(), rows, lang).await?;
     }
     if json_out {
         // Written as it is serialised: the errors of a large roster run to tens of megabytes.
@@ -471,7 +412,7 @@ async fn import(
     if r.errors.len() > 50 {
         outln!("  … {}", r.errors.len() - 50);
     }
-    if let (Some(path), false) = (&rejects, r.rejects.is_empty()) {
+    if let (Some(path), true) = (&rejects, wrote_rejects) {
         outln!(
             "{}{}",
             lang.pick("被拒绝的行已写入 ", "rejected rows written to "),

@@ -1,15 +1,17 @@
 //! `doorstep link …` (report links behind QR codes) and `doorstep export reports` (the upward
-//! direct report). The command line acts as the office itself (`cli` in the audit log).
+//! direct report). The command line acts as the office ([`Principal::office`], `cli` in the
+//! audit log), through the same use cases as the web's staff pages.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::Subcommand;
+use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;
-use doorstep_app::reports::{Purpose, create_link, export_reports};
+use doorstep_app::reports::{Purpose, ReportDesk, export_reports_as};
 use doorstep_core::{AreaPath, Lang};
-use doorstep_store::{NewAudit, ReportLink, Store};
+use doorstep_store::{ReportLink, Store};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -67,26 +69,10 @@ fn url(base: &str, link: &ReportLink) -> String {
     format!("{}/r/{}", base.trim_end_matches('/'), link.token)
 }
 
-/// The office's audit entry about a report link.
-fn cli_entry(
-    action: &str,
-    id: Option<i64>,
-    area: &AreaPath,
-    details: serde_json::Value,
-) -> NewAudit {
-    NewAudit {
-        username: "cli".into(),
-        action: action.into(),
-        object_type: Some("report_link".into()),
-        object_id: id,
-        area_path: Some(area.to_string()),
-        details,
-        ..NewAudit::default()
-    }
-}
-
 /// Runs a link command.
 pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<()> {
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let desk = ReportDesk::new(store, &office, &ctx);
     match command {
         LinkCommand::Create {
             area,
@@ -114,16 +100,8 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                 ),
                 None => None,
             };
-            let of = area.clone();
-            let audit = doorstep_store::audit_with(move |link: &doorstep_store::ReportLink| {
-                vec![cli_entry(
-                    "report_link.create",
-                    Some(link.id),
-                    &of,
-                    json!({"purpose": purpose.code()}),
-                )]
-            });
-            let link = create_link(store, &area, purpose, expires, risk_places, "cli", audit)
+            let link = desk
+                .create_link(&area, purpose, expires, risk_places)
                 .await
                 .map_err(|e| match e {
                     AppError::NotFound => {
@@ -136,7 +114,7 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                             "a report link is for a community, compound or building"
                         )
                     ),
-                    other => anyhow!("{other}"),
+                    other => other.into(),
                 })?;
             let u = url(&base_url, &link);
             if json {
@@ -153,7 +131,7 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
         }
         LinkCommand::List { area, json } => {
             let area = area.map(|a| path(&a, lang)).transpose()?;
-            let links = store.report_links(area.as_ref()).await?;
+            let links = desk.links(area).await?;
             if json {
                 let items: Vec<_> = links
                     .iter()
@@ -181,25 +159,16 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
             }
         }
         LinkCommand::Revoke { token } => {
-            let link = store
-                .report_link_by_token(token.trim())
-                .await?
-                .ok_or_else(|| {
-                    anyhow!("{}", lang.pick("没有这个报备二维码", "no such report link"))
+            let link = desk
+                .link_by_token(token.trim())
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => {
+                        anyhow!("{}", lang.pick("没有这个报备二维码", "no such report link"))
+                    }
+                    other => other.into(),
                 })?;
-            let entry = cli_entry(
-                "report_link.revoke",
-                Some(link.id),
-                &link.area_path,
-                json!({}),
-            );
-            store
-                .revoke_report_link(
-                    link.id,
-                    OffsetDateTime::now_utc(),
-                    doorstep_store::audit_entry(entry),
-                )
-                .await?;
+            desk.revoke_link(link.id).await?;
             eprintln!("{}", lang.pick("已停用", "revoked"));
         }
     }
@@ -216,31 +185,25 @@ pub async fn export(
     lang: Lang,
 ) -> Result<()> {
     let area = path(area, lang)?;
-    if store.area_by_path(&area).await?.is_none() {
-        bail!("{}{area}", lang.pick("区域不存在：", "area not found: "));
-    }
     let format = match format {
         FormatArg::Csv => SheetFormat::Csv,
         FormatArg::Xlsx => SheetFormat::Xlsx,
     };
-    let of = area.clone();
-    let done = export_reports(
+    let office = Principal::office();
+    let done = export_reports_as(
         store,
+        &office,
+        &Ctx::default(),
         &area,
         since_last,
         format,
         &output,
-        "cli",
-        move |done| NewAudit {
-            username: "cli".into(),
-            action: "reports.export".into(),
-            object_type: Some("area".into()),
-            area_path: Some(of.to_string()),
-            details: json!({"reports": done.reports, "rows": done.rows, "since_last": since_last}),
-            ..NewAudit::default()
-        },
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        AppError::NotFound => anyhow!("{}{area}", lang.pick("区域不存在：", "area not found: ")),
+        other => other.into(),
+    })?;
     match lang {
         Lang::Zh => eprintln!(
             "已导出 {} 份报备、{} 人到 {}",

@@ -250,8 +250,31 @@ pub enum FormatArg {
 /// What a person reads of a failed command: the commands write their own messages in the
 /// user's language; errors passed up from below get theirs here (the cause goes to the log).
 fn user_message(e: &anyhow::Error, lang: doorstep_core::Lang) -> String {
+    use doorstep_app::error::AppError;
     if let Some(x) = e.downcast_ref::<doorstep_app::export::ExportError>() {
         x.message(lang)
+    } else if let Some(x) = e.downcast_ref::<AppError>() {
+        match x {
+            AppError::Store(_) => doorstep_app::STORE_FAILED.pick(lang).to_string(),
+            AppError::Import(i) => i.message(lang),
+            AppError::NotFound => lang.pick("不存在", "not found").to_string(),
+            AppError::Forbidden => lang.pick("无权进行此操作", "not allowed").to_string(),
+            // Writing the user's own file (an export) is the usual internal failure here.
+            AppError::Internal(cause) => {
+                if let Some(x) = cause.downcast_ref::<doorstep_app::export::ExportError>() {
+                    x.message(lang)
+                } else if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                    doorstep_app::io_message(io, lang)
+                } else {
+                    lang.pick(
+                        "内部错误（加 -v 查看原因）",
+                        "internal error (-v shows why)",
+                    )
+                    .to_string()
+                }
+            }
+            other => other.to_string(),
+        }
     } else if e.downcast_ref::<doorstep_store::StoreError>().is_some() {
         doorstep_app::STORE_FAILED.pick(lang).to_string()
     } else if let Some(io) = e.downcast_ref::<std::io::Error>() {

@@ -1,5 +1,5 @@
-//! `doorstep user …`: accounts from the command line, which acts with the machine's authority
-//! (audited as `cli`).
+//! `doorstep user …`: accounts from the command line, which acts as the office (the machine's
+//! authority, [`By::Cli`], audited as `cli`) through the same use cases as a manager.
 
 use std::io::BufRead;
 
@@ -66,7 +66,7 @@ fn explain(e: AppError, lang: Lang) -> anyhow::Error {
                 "a mobile number has 11 digits starting 13–19"
             )
         ),
-        other => anyhow!("{other}"),
+        other => other.into(),
     }
 }
 
@@ -111,7 +111,9 @@ pub async fn run(store: &dyn Store, command: UserCommand, lang: Lang) -> Result<
             );
         }
         UserCommand::List { json: as_json } => {
-            let all = store.users(None).await?;
+            let all = users::list(store, By::Cli)
+                .await
+                .map_err(|e| explain(e, lang))?;
             if as_json {
                 let items: Vec<_> = all
                     .iter()

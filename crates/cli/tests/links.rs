@@ -106,8 +106,8 @@ both_backends!(link_create_and_export_reports, async |db: &TestDb| {
     };
     let r = submit(store, token, &input).await.unwrap().report;
     // Accept it as an admin would (the CLI does not review).
-    let who = doorstep_app::access::Principal {
-        user: doorstep_app::users::create_user(
+    let who = doorstep_app::access::Principal::user(
+        doorstep_app::users::create_user(
             store,
             doorstep_app::users::By::Cli,
             "adm",
@@ -117,7 +117,7 @@ both_backends!(link_create_and_export_reports, async |db: &TestDb| {
         )
         .await
         .unwrap(),
-    };
+    );
     doorstep_app::reports::ReportDesk::new(store, &who, &Default::default())
         .accept(r.id)
         .await

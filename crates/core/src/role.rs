@@ -37,42 +37,82 @@ pub enum Role {
     Viewer,
 }
 
-/// What a user may do with the persons and households in their area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permissions {
-    /// See persons and households (masked).
-    pub read: bool,
-    /// Create and change persons and households, import rosters.
-    pub write: bool,
+/// What a use case is about to do. Each action is allowed to the roles its row of the table
+/// lists ([`Role::allows`]) and refused to every other (default deny). A new action needs its
+/// row (the compiler asks for it), its [`Action::needs_registry`] answer and a place in
+/// [`Action::ALL`] (which the table test prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// See persons, households and areas (masked).
+    Read,
+    /// Create and change persons and households, import rosters, run self-report links and
+    /// review reports.
+    Write,
     /// See a person's full ID number and phone on explicit request (audited).
-    pub reveal: bool,
-    /// Export rosters (audited; full values only with `reveal`).
-    pub export: bool,
-    /// Create, list and disable users below their own role, inside their area.
-    pub manage_users: bool,
-    /// Read and export the audit log of their area.
-    pub audit: bool,
-    /// Idle minutes before a session ends.
-    pub idle_minutes: i64,
+    Reveal,
+    /// Export rosters and the upward report (audited; full values only with `Reveal`).
+    Export,
+    /// Create, change and disable users of narrower roles inside the area.
+    ManageUsers,
+    /// Read and export the audit log of the area.
+    Audit,
 }
 
-const fn p(
-    read: bool,
-    write: bool,
-    reveal: bool,
-    export: bool,
-    manage_users: bool,
-    audit: bool,
-    idle_minutes: i64,
-) -> Permissions {
-    Permissions {
-        read,
-        write,
-        reveal,
-        export,
-        manage_users,
-        audit,
-        idle_minutes,
+impl Action {
+    /// Every action, in the table's order.
+    pub const ALL: [Action; 6] = [
+        Action::Read,
+        Action::Write,
+        Action::Reveal,
+        Action::Export,
+        Action::ManageUsers,
+        Action::Audit,
+    ];
+
+    /// Whether the action is about registry objects (persons, households, reports of them):
+    /// then a role that may not read the registry gets "not found", as if nothing were there,
+    /// rather than "forbidden". Managing users and reading the audit log are not: they are
+    /// answered "forbidden" like any other missing permission. Scan, custody and result verbs
+    /// for samplers, transporters and labs will be `false`.
+    pub const fn needs_registry(self) -> bool {
+        match self {
+            Action::Read | Action::Write | Action::Reveal | Action::Export => true,
+            Action::ManageUsers | Action::Audit => false,
+        }
+    }
+
+    /// The stable code, as the table test prints it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Write => "write",
+            Action::Reveal => "reveal",
+            Action::Export => "export",
+            Action::ManageUsers => "manage_users",
+            Action::Audit => "audit",
+        }
+    }
+}
+
+/// The table: each action with the roles that may do it inside their area. A role missing
+/// from an action's row may not do it (default deny); a new verb is a new `Action` and its row
+/// here, nothing else. ARCHITECTURE.md shows this table to people, and the test
+/// `the_whole_table` prints it, so a change shows up as a diff.
+///
+/// Kept as written (`rustfmt::skip`): one line per action reads as a table.
+#[rustfmt::skip]
+const fn granted_to(action: Action) -> &'static [Role] {
+    use Role::{
+        Admin, CommunityAdmin, DistrictAdmin, GridLeader, GridWorker, Sampler, StreetAdmin,
+        Viewer, Volunteer,
+    };
+    match action {
+        Action::Read        => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer, Sampler, Viewer],
+        Action::Write       => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
+        Action::Reveal      => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
+        Action::Export      => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
+        Action::ManageUsers => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::Audit       => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -92,22 +132,27 @@ impl Role {
         Role::Viewer,
     ];
 
-    /// The table: what each role may do inside its area. Field roles get 30 idle minutes,
-    /// office roles a working morning.
-    pub const fn permissions(self) -> Permissions {
-        //                               read   write  reveal export users  audit  idle
+    /// Whether this role may do `action` inside its area: the role is listed in the action's
+    /// row of the table. Default deny.
+    pub fn allows(self, action: Action) -> bool {
+        granted_to(action).contains(&self)
+    }
+
+    /// Idle minutes before a session of this role ends: field roles get 30, office roles (and
+    /// the upper level's read-only viewers) a working morning.
+    pub const fn idle_minutes(self) -> i64 {
         match self {
-            Role::Admin => p(true, true, true, true, true, true, 240),
-            Role::DistrictAdmin => p(true, true, true, true, true, true, 240),
-            Role::StreetAdmin => p(true, true, true, true, true, true, 240),
-            Role::CommunityAdmin => p(true, true, true, true, true, true, 240),
-            Role::GridLeader => p(true, true, true, true, false, false, 30),
-            Role::GridWorker => p(true, true, true, false, false, false, 30),
-            Role::Volunteer => p(true, false, false, false, false, false, 30),
-            Role::Sampler => p(true, false, false, false, false, false, 30),
-            Role::Transporter => p(false, false, false, false, false, false, 30),
-            Role::Lab => p(false, false, false, false, false, false, 30),
-            Role::Viewer => p(true, false, false, false, false, false, 240),
+            Role::Admin
+            | Role::DistrictAdmin
+            | Role::StreetAdmin
+            | Role::CommunityAdmin
+            | Role::Viewer => 240,
+            Role::GridLeader
+            | Role::GridWorker
+            | Role::Volunteer
+            | Role::Sampler
+            | Role::Transporter
+            | Role::Lab => 30,
         }
     }
 
@@ -155,7 +200,7 @@ impl Role {
     /// Whether a user of this role may create or disable a user of `other` role: managers
     /// only hand out roles narrower than their own (the admin any).
     pub fn may_manage(self, other: Role) -> bool {
-        self.permissions().manage_users && (self == Role::Admin || other > self)
+        self.allows(Action::ManageUsers) && (self == Role::Admin || other > self)
     }
 }
 
@@ -177,15 +222,65 @@ mod tests {
         assert_eq!(Role::parse("root"), None);
     }
 
+    /// The whole table as text: one line per role, a column per action, then idle minutes.
+    fn table() -> String {
+        let mut out = format!("{:<16}", "role");
+        for a in Action::ALL {
+            out += &format!(" {:<12}", a.code());
+        }
+        out += " idle\n";
+        for r in Role::ALL {
+            out += &format!("{:<16}", r.code());
+            for a in Action::ALL {
+                out += &format!(" {:<12}", if r.allows(a) { "yes" } else { "-" });
+            }
+            out += &format!(" {}\n", r.idle_minutes());
+        }
+        out
+    }
+
+    /// Every cell of the table, so that any change to it shows up here as a diff (and has to
+    /// be made in ARCHITECTURE.md's copy too).
     #[test]
-    fn the_table_holds_its_promises() {
-        assert!(Role::Admin.permissions().reveal);
-        assert!(!Role::Volunteer.permissions().reveal);
-        assert!(!Role::Viewer.permissions().write);
-        assert!(!Role::Lab.permissions().read);
-        assert_eq!(Role::GridWorker.permissions().idle_minutes, 30);
+    fn the_whole_table() {
+        let expected = "\
+role             read         write        reveal       export       manage_users audit        idle
+admin            yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            30
+grid_worker      yes          yes          yes          -            -            -            30
+volunteer        yes          -            -            -            -            -            30
+sampler          yes          -            -            -            -            -            30
+transporter      -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            240
+";
+        let got = table();
+        if got != expected {
+            // Both whole, so the failure reads as a diff of the two tables.
+            assert_eq!(
+                got.lines().collect::<Vec<_>>(),
+                expected.lines().collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn only_users_and_audit_stand_outside_the_registry() {
+        let outside: Vec<Action> = Action::ALL
+            .into_iter()
+            .filter(|a| !a.needs_registry())
+            .collect();
+        assert_eq!(outside, [Action::ManageUsers, Action::Audit]);
+    }
+
+    #[test]
+    fn managers_hand_out_narrower_roles_only() {
         assert!(Role::CommunityAdmin.may_manage(Role::GridWorker));
         assert!(!Role::CommunityAdmin.may_manage(Role::StreetAdmin));
+        assert!(!Role::CommunityAdmin.may_manage(Role::CommunityAdmin));
         assert!(!Role::GridLeader.may_manage(Role::Volunteer));
         assert!(Role::Admin.may_manage(Role::Admin));
     }

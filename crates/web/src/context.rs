@@ -31,7 +31,10 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id =
         given.unwrap_or_else(|| doorstep_app::auth::random_hex(8).unwrap_or_else(|_| "-".into()));
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
+    // Everything logged while answering (a 500's cause above all) carries the id the user
+    // quotes from the error page or the header.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = tracing::Instrument::instrument(next.run(req), span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

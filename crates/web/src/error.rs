@@ -163,8 +163,33 @@ impl ApiError {
                 &e.message(lang),
             ),
             AppError::Store(e) => ApiError::from(e),
+            AppError::Internal(cause) => {
+                tracing::error!(error = %causes(cause.as_ref()), "internal error");
+                ApiError::internal()
+            }
         }
     }
+
+    /// 500 `internal`: a generic answer (the cause is in the log under the request id).
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
+}
+
+/// An error and its causes, outermost first, for the log (`a: b: c`).
+pub(crate) fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }
 
 /// What a throttled login is told: how long to wait.
@@ -191,12 +216,8 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(what) => ApiError::bad_request("invalid", &what),
             StoreError::Other(cause) => {
                 // The cause goes to the log (it names no person); the caller gets a generic answer.
-                tracing::error!(error = %cause, "storage failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+                tracing::error!(error = %causes(cause.as_ref()), "storage failed");
+                ApiError::internal()
             }
         }
     }
@@ -228,4 +249,51 @@ pub async fn json_body_limit(req: Request, next: Next) -> Response {
         return ApiError::too_large(lang).into_response();
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn body(res: Response) -> String {
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_internal_failure_answers_500_without_its_cause() {
+        let cause = std::io::Error::other("/tmp/secret-path: disk full");
+        let res = ApiError::from_app(AppError::internal(cause), Lang::En).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = body(res).await;
+        assert!(text.contains("\"error\":\"internal\""), "{text}");
+        assert!(!text.contains("secret-path"), "{text}");
+
+        let ctx = doorstep_app::access::Ctx {
+            ip: None,
+            request_id: Some("req-4242".into()),
+        };
+        let cause = std::io::Error::other("/tmp/secret-path: disk full");
+        let page = crate::pages::PageError::from_app(
+            AppError::internal(cause),
+            crate::i18n::T(Lang::En),
+            &ctx,
+        )
+        .into_response();
+        assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = body(page).await;
+        assert!(
+            text.contains("req-4242"),
+            "the page shows the request id: {text}"
+        );
+        assert!(!text.contains("secret-path"), "{text}");
+    }
+
+    #[test]
+    fn the_log_gets_every_cause() {
+        let e = AppError::internal(std::io::Error::other("disk full"));
+        assert_eq!(causes(&e), "internal error: disk full");
+    }
 }

@@ -35,8 +35,8 @@ pub use public_url::{BadPublicUrl, PublicUrl};
 pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
-    /// Import jobs running in this process.
-    pub(crate) jobs: pages::roster::Jobs,
+    /// Import jobs of this process (two at once, kept an hour after they end).
+    pub(crate) jobs: Arc<pages::jobs::Jobs>,
     /// The areas report links' residents may name, kept in memory (self-report).
     pub(crate) places: Arc<doorstep_app::reports::PlaceCache>,
     /// The bound on password hashing logins go through.

@@ -333,7 +333,7 @@ both_backends!(
         };
         assert_eq!(old.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
         // A field role's session ends 30 idle minutes after login.
-        assert_eq!(Role::GridWorker.permissions().idle_minutes, 30);
+        assert_eq!(Role::GridWorker.idle_minutes(), 30);
         // Disabling the user ends the live session at once.
         doorstep_app::users::set_disabled(store, doorstep_app::users::By::Cli, "carol", true)
             .await

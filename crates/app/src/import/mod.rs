@@ -135,6 +135,10 @@ pub enum ImportError {
     /// failure stay written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The reading thread failed (panicked): nothing about the file or the store. A bulk load
+    /// keeps nothing; otherwise batches written before stay written.
+    #[error("the import's reading thread failed")]
+    Internal(#[source] tokio::task::JoinError),
 }
 
 impl ImportError {
@@ -157,6 +161,12 @@ impl ImportError {
                 .pick(
                     "保存失败，已写入的批次保留，可重新导入同一文件",
                     "storage failed; batches already written stay, and re-importing the same file is safe",
+                )
+                .to_string(),
+            ImportError::Internal(_) => lang
+                .pick(
+                    "导入因系统内部错误中止，已写入的批次保留，可重新导入同一文件",
+                    "the import stopped on an internal error; batches already written stay, and re-importing the same file is safe",
                 )
                 .to_string(),
         }
@@ -208,7 +218,7 @@ pub async fn import_persons(
     let base = target_area(store, &opts.into).await?;
     let reader = tokio::task::spawn_blocking(move || RosterReader::open(&file))
         .await
-        .map_err(|e| StoreError::Other(Box::new(e)))??;
+        .map_err(ImportError::Internal)??;
     let columns: Vec<String> = Field::ALL.iter().map(|f| reader.header_of(*f)).collect();
     let (total_bytes, total_rows) = (reader.total_bytes, reader.total_rows);
     let headers = reader.headers.clone();
@@ -251,7 +261,7 @@ pub async fn import_persons(
             total_rows,
         });
     }
-    reading.await.map_err(|e| StoreError::Other(Box::new(e)))?;
+    reading.await.map_err(ImportError::Internal)?;
     let report = loader.finish().await?;
     progress(Progress {
         rows: report.rows,

@@ -47,8 +47,8 @@ pub struct ReportExport {
     pub rows: u64,
 }
 
-/// Exports the accepted reports under `area` as the user (who needs the export permission
-/// there); audited with the counts.
+/// Exports the accepted reports under `area` as the principal (who needs the export permission
+/// there: a user, or the office from the command line); audited with the counts.
 pub async fn export_reports_as(
     store: &dyn Store,
     who: &Principal,
@@ -72,30 +72,15 @@ pub async fn export_reports_as(
         e.object_type = Some("area".into());
         e
     };
-    export_reports(
-        store,
-        area,
-        since_last,
-        format,
-        path,
-        &who.user.username,
-        audit,
-    )
-    .await
-    .map_err(export_err)
-}
-
-fn export_err(e: ExportError) -> AppError {
-    match e {
-        ExportError::Store(s) => AppError::from(s),
-        other => AppError::Store(doorstep_store::StoreError::Other(Box::new(other))),
-    }
+    export_reports(store, area, since_last, format, path, who.username(), audit)
+        .await
+        .map_err(AppError::from)
 }
 
 /// Writes the accepted reports under `area` to `path` and remembers them as sent up by this
 /// area's export, with the audit entry `audit` makes of the counts in the same transaction.
-/// No access check: the CLI acts as the office; users go through [`export_reports_as`].
-pub async fn export_reports(
+/// No access check: everyone goes through [`export_reports_as`].
+async fn export_reports(
     store: &dyn Store,
     area: &AreaPath,
     since_last: bool,
@@ -123,8 +108,7 @@ pub async fn export_reports(
         }
         sink.finish()
     })
-    .await
-    .map_err(|e| ExportError::Io(std::io::Error::other(e.to_string())))??;
+    .await??;
     let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
     let done = ReportExport {
         reports: reports.len() as u64,

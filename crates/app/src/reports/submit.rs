@@ -110,7 +110,7 @@ impl SubmissionInput {
         };
         serde_json::to_value(&body)
             .map(|v| BodyHash::of(&v))
-            .map_err(|e| PublicError::Store(StoreError::Other(Box::new(e))))
+            .map_err(|e| PublicError::Internal(Box::new(e)))
     }
 }
 
@@ -154,6 +154,9 @@ pub enum PublicError {
     /// Storage failed (500).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Something other than storage failed inside the server (500).
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A stored report as the resident gets it back.
@@ -345,7 +348,7 @@ fn idempotency_key(raw: &str) -> Result<String, PublicError> {
 fn receipt_code() -> Result<String, PublicError> {
     crate::auth::random_hex(8)
         .map(|s| s.to_uppercase())
-        .map_err(|e| PublicError::Store(StoreError::Other(e.to_string().into())))
+        .map_err(|e| PublicError::Internal(Box::new(e)))
 }
 
 /// Validates every part of a report and reports every problem with its path.

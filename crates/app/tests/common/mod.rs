@@ -94,5 +94,5 @@ pub async fn who(store: &dyn Store, name: &str, role: Role, area: &str) -> Princ
     )
     .await
     .unwrap();
-    Principal { user }
+    Principal::user(user)
 }

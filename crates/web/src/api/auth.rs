@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::auth;
 use doorstep_core::Lang;
+use doorstep_store::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -16,8 +17,10 @@ use crate::error::{ApiError, ErrorBody};
 
 /// A logged-in API caller: who, from where, in which language.
 pub struct ApiUser {
-    /// Who.
+    /// Who, as the use cases check them.
     pub who: Principal,
+    /// The logged-in user (their name, role and area, for answers).
+    pub user: User,
     /// Where from.
     pub ctx: Ctx,
     /// Their language.
@@ -44,11 +47,12 @@ impl FromRequestParts<AppState> for ApiUser {
             })
             .map(|t| t.trim().to_string())
             .ok_or_else(|| ApiError::from_app(doorstep_app::error::AppError::Unauthorized, lang))?;
-        let (who, _) = auth::authenticate(state.store.as_ref(), &token)
+        let (who, session) = auth::authenticate(state.store.as_ref(), &token)
             .await
             .map_err(|e| ApiError::from_app(e, lang))?;
         Ok(ApiUser {
             who,
+            user: session.user,
             ctx: ctx_of(parts),
             lang,
             token,
@@ -135,9 +139,9 @@ pub struct MeResponse {
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
 pub async fn me(u: ApiUser) -> Json<MeResponse> {
     Json(MeResponse {
-        username: u.who.user.username.clone(),
-        role: u.who.user.role.code().to_string(),
-        area: u.who.user.area_path.to_string(),
+        username: u.user.username.clone(),
+        role: u.user.role.code().to_string(),
+        area: u.user.area_path.to_string(),
     })
 }
 

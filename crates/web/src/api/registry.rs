@@ -99,8 +99,7 @@ pub async fn list_households(
     Query(q): Query<HouseholdListQuery>,
 ) -> Result<Json<List<HouseholdResponse>>, ApiError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
-    let area =
-        area_param(q.area.as_deref(), u.lang)?.unwrap_or_else(|| u.who.user.area_path.clone());
+    let area = area_param(q.area.as_deref(), u.lang)?.unwrap_or_else(|| u.user.area_path.clone());
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,

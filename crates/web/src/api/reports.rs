@@ -490,9 +490,7 @@ pub async fn export_file(
     format: Option<&str>,
     since_last: bool,
 ) -> Result<(Vec<u8>, String, &'static str), doorstep_app::error::AppError> {
-    let io = |e: std::io::Error| {
-        doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(Box::new(e)))
-    };
+    let io = doorstep_app::error::AppError::internal;
     let (format, ext, mime) = if format == Some("csv") {
         (SheetFormat::Csv, "csv", "text/csv; charset=utf-8")
     } else {

@@ -172,8 +172,10 @@ pub async fn audit_csv(
         "详情",
         "请求编号",
     ];
+    let count = found.items.len();
     // Through the shared writer: a failed login's user name is logged as typed, by anyone.
-    let write = || -> std::io::Result<Vec<u8>> {
+    // Up to 100,000 entries: formatted on a blocking thread, not the async one.
+    let write = move || -> std::io::Result<Vec<u8>> {
         let mut w = CsvWriter::new(Vec::new(), &head)?;
         for e in &found.items {
             let l = AuditLine::from(e);
@@ -190,16 +192,15 @@ pub async fn audit_csv(
         }
         w.finish()
     };
-    let bytes = write().map_err(|e| {
-        u.fail(doorstep_app::error::AppError::Store(
-            doorstep_store::StoreError::Other(Box::new(e)),
-        ))
-    })?;
+    let bytes = tokio::task::spawn_blocking(write)
+        .await
+        .map_err(|e| u.fail(e.into()))?
+        .map_err(|e| u.fail(doorstep_app::error::AppError::internal(e)))?;
     reg.audit(
         "audit.export",
         None,
         None,
-        json!({"count": found.items.len(), "user": f.user, "action": f.action, "since": f.since}),
+        json!({"count": count, "user": f.user, "action": f.action, "since": f.since}),
     )
     .await
     .map_err(|e| u.fail(e))?;

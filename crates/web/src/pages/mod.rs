@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+pub(crate) mod jobs;
 mod registry;
 mod reports;
 pub(crate) mod roster;
@@ -19,6 +20,7 @@ use axum::routing::{get, post};
 use doorstep_app::access::{Action, Ctx, Principal};
 use doorstep_app::error::AppError;
 use doorstep_core::Lang;
+use doorstep_store::User;
 
 use crate::AppState;
 use crate::context::{ctx_of, lang_of};
@@ -136,8 +138,10 @@ pub struct CsrfForm {
 
 /// A logged-in page visitor. Without a live session the page redirects to the login.
 pub struct PageUser {
-    /// Who.
+    /// Who, as the use cases check them.
     pub who: Principal,
+    /// The logged-in user (their name, role and area, for pages).
+    pub user: User,
     /// From where.
     pub ctx: Ctx,
     /// Translator for their language.
@@ -223,14 +227,15 @@ impl FromRequestParts<AppState> for PageUser {
             };
         let t = T(lang_of(&parts.headers));
         let nav = Nav {
-            username: Some(who.user.username.clone()),
-            role: who.role().label(t.0).to_string(),
+            username: Some(session.user.username.clone()),
+            role: session.user.role.label(t.0).to_string(),
             csrf: session.csrf.clone(),
             menu: Nav::menu_of(&who),
             path: path.clone(),
         };
         Ok(PageUser {
             who,
+            user: session.user,
             ctx: ctx_of(parts),
             t,
             csrf: session.csrf,
@@ -311,8 +316,9 @@ impl PageError {
             AppError::Conflict(c) => (StatusCode::CONFLICT, c),
             AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, l.pick("填写有误", "invalid input").to_string()),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
-            AppError::Store(e) => {
-                tracing::error!(error = %e, request_id = ?ctx.request_id, "page failed");
+            AppError::Store(_) | AppError::Internal(_) => {
+                let what = if matches!(e, AppError::Store(_)) { "storage failed" } else { "internal error" };
+                tracing::error!(error = %crate::error::causes(&e), request_id = ?ctx.request_id, "page failed: {what}");
                 (StatusCode::INTERNAL_SERVER_ERROR, l.pick("系统出错，请稍后再试，并把请求编号告诉管理员", "the system failed; try again later and give the request id to your administrator").to_string())
             }
         };
@@ -342,8 +348,8 @@ mod menu_tests {
             assert_ne!(T(Lang::Zh).s(m.text), "?", "{}", m.text);
             assert_ne!(T(Lang::En).s(m.text), "?", "{}", m.text);
         }
-        let who = |role| Principal {
-            user: doorstep_store::User {
+        let who = |role| {
+            Principal::user(doorstep_store::User {
                 id: 1,
                 username: "u".into(),
                 role,
@@ -352,7 +358,7 @@ mod menu_tests {
                 disabled: false,
                 phone: None,
                 created_at: time::OffsetDateTime::UNIX_EPOCH,
-            },
+            })
         };
         let hrefs = |role| -> Vec<&str> {
             Nav::menu_of(&who(role))

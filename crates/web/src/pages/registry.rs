@@ -144,7 +144,7 @@ pub async fn home(State(s): State<AppState>, u: PageUser) -> Result<Response, Pa
     Ok(HomePage {
         t: u.t,
         role: u.nav.role.clone(),
-        area: u.who.user.area_path.to_string(),
+        area: u.user.area_path.to_string(),
         stats,
         areas,
         can_read: u.who.may(Action::Read),

@@ -106,7 +106,7 @@ async fn links(State(s): State<AppState>, u: PageUser) -> Result<Response, PageE
             .iter()
             .map(|p| (p.code().to_string(), p.label(u.t.0).to_string()))
             .collect(),
-        area: u.who.user.area_path.to_string(),
+        area: u.user.area_path.to_string(),
         can_write: u.who.may(Action::Write),
         nav: u.nav,
     }
@@ -388,7 +388,7 @@ async fn queue(
         rows: page.items.iter().map(|r| queue_row(r, u.t)).collect(),
         total: page.total,
         status,
-        area: u.who.user.area_path.to_string(),
+        area: u.user.area_path.to_string(),
         can_write: u.who.may(Action::Write),
         can_export: u.who.may(Action::Export),
         notice,

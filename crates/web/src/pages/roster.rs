@@ -1,43 +1,32 @@
 //! Roster pages: upload an import and watch it run, download rejected rows, export an area.
 //!
 //! An import runs as a background task of this server process; its page refreshes itself
-//! (no JavaScript needed) until the task reports the outcome. Jobs live in memory: a restart
-//! forgets the progress page, never the rows already written.
+//! (no JavaScript needed) until the task reports the outcome. Jobs live in memory
+//! ([`super::jobs::Jobs`]: two at once, each kept an hour after it ends): a restart forgets
+//! the progress page, never the rows already written.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use doorstep_app::access::{Action, Principal};
-use doorstep_app::export::{SheetFormat, write_rejects};
-use doorstep_app::import::{ImportReport, RowError};
+use doorstep_app::access::Action;
+use doorstep_app::export::{SheetFormat, save_rejects};
+use doorstep_app::import::RowError;
 use doorstep_app::registry::Registry;
 use doorstep_core::{AreaKind, AreaPath};
 use serde::Deserialize;
 
+use super::jobs::ImportJob;
 use super::{Nav, PageError, PageUser, urlencode};
 use crate::AppState;
 use crate::i18n::T;
 
-/// One import running or finished.
-pub struct ImportJob {
-    owner: i64,
-    area: String,
-    rows: u64,
-    percent: u64,
-    outcome: Option<Result<ImportReport, String>>,
-    rejects: Option<PathBuf>,
-    _dir: tempfile::TempDir,
-}
-
-/// The import jobs of this process, by id.
-pub type Jobs = Arc<Mutex<HashMap<String, ImportJob>>>;
+/// Seconds a turned-away upload is told to wait: about what a large import takes.
+const BUSY_RETRY_SECS: u64 = 30;
 
 /// The upload form.
 #[derive(Template, WebTemplate)]
@@ -85,6 +74,15 @@ pub async fn start_import(
     u: PageUser,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
+    s.jobs.expire();
+    if !u.who.may(Action::Write) {
+        return Err(u.fail(doorstep_app::error::AppError::Forbidden));
+    }
+    // The slot is taken before the upload is read (it goes to disk) and held until the
+    // import ends.
+    let Some(slot) = s.jobs.slot() else {
+        return Ok(busy(&u));
+    };
     let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
     let (mut csrf, mut area, mut file) = (String::new(), String::new(), None);
     let too_big = |u: &PageUser| {
@@ -148,18 +146,8 @@ pub async fn start_import(
         .map_err(|e| u.fail(e))?;
     let id = doorstep_app::auth::random_hex(12).map_err(|e| u.fail(e))?;
     let rejects_path = dir.path().join("rejects.xlsx");
-    s.jobs.lock().map_err(|_| u.fail(poisoned()))?.insert(
-        id.clone(),
-        ImportJob {
-            owner: u.who.user.id,
-            area: area.to_string(),
-            rows: 0,
-            percent: 0,
-            outcome: None,
-            rejects: None,
-            _dir: dir,
-        },
-    );
+    s.jobs
+        .insert(id.clone(), ImportJob::new(u.user.id, area.to_string(), dir));
     let (store, jobs, who, ctx, lang, job) = (
         s.store.clone(),
         s.jobs.clone(),
@@ -169,52 +157,63 @@ pub async fn start_import(
         id.clone(),
     );
     tokio::spawn(async move {
+        let _slot = slot;
         let reg = Registry::new(store.as_ref(), &who, &ctx);
         let progress_jobs = jobs.clone();
         let progress_id = job.clone();
-        let result = reg
-            .import(&area, file, lang, move |p| {
+        let mut result = reg
+            .import(&area, file.clone(), lang, move |p| {
                 let percent = match p.total_rows {
                     Some(total) if total > 0 => p.rows * 100 / total,
                     _ if p.total_bytes > 0 => p.bytes * 100 / p.total_bytes,
                     _ => 0,
                 };
-                if let Ok(mut all) = progress_jobs.lock()
-                    && let Some(j) = all.get_mut(&progress_id)
-                {
-                    (j.rows, j.percent) = (p.rows, percent.min(100));
-                }
+                progress_jobs.progress(&progress_id, p.rows, percent);
             })
             .await;
+        // The upload is read: only the rejected rows stay on disk, for the job's hour.
+        let _ = tokio::fs::remove_file(&file).await;
         let mut rejects = None;
-        if let Ok(r) = &result
+        if let Ok(r) = &mut result
             && !r.rejects.is_empty()
-            && write_rejects(&rejects_path, &r.headers, &r.rejects, lang).is_ok()
         {
-            rejects = Some(rejects_path);
+            // The rows move to the writing thread; the page needs only the errors.
+            let rows = std::mem::take(&mut r.rejects);
+            match save_rejects(rejects_path.clone(), r.headers.clone(), rows, lang).await {
+                Ok(()) => rejects = Some(rejects_path),
+                Err(e) => tracing::error!(error = %e, "writing the rejected rows failed"),
+            }
         }
-        if let Ok(mut all) = jobs.lock()
-            && let Some(j) = all.get_mut(&job)
-        {
-            j.percent = 100;
-            j.rejects = rejects;
-            j.outcome = Some(result.map_err(|e| match e {
-                doorstep_app::error::AppError::Import(e) => e.message(lang),
-                other => other.to_string(),
-            }));
-        }
+        let outcome = result.map_err(|e| match e {
+            doorstep_app::error::AppError::Import(e) => e.message(lang),
+            other => other.to_string(),
+        });
+        jobs.finish(&job, outcome, rejects, Instant::now());
     });
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
 
 fn io_err(e: std::io::Error) -> doorstep_app::error::AppError {
-    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(Box::new(e)))
+    doorstep_app::error::AppError::internal(e)
 }
 
-fn poisoned() -> doorstep_app::error::AppError {
-    doorstep_app::error::AppError::Store(doorstep_store::StoreError::Other(
-        "job table poisoned".into(),
-    ))
+/// 503 with Retry-After: every import slot is taken.
+fn busy(u: &PageUser) -> Response {
+    let message = u.t.0.pick(
+        "正在进行的导入已达上限，请稍后再试（约半分钟）",
+        "other imports are running; try again in about half a minute",
+    );
+    busy_page(
+        PageError::new(StatusCode::SERVICE_UNAVAILABLE, u.t, message, &u.ctx).with_nav(&u.nav),
+    )
+}
+
+/// An error page with the Retry-After of a turned-away upload.
+fn busy_page(page: PageError) -> Response {
+    let mut res = page.into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_SECS));
+    res
 }
 
 /// An import's progress or outcome.
@@ -235,24 +234,14 @@ pub struct ImportJobPage {
     area_href: String,
 }
 
-fn own_job<'a>(
-    all: &'a HashMap<String, ImportJob>,
-    id: &str,
-    who: &Principal,
-) -> Option<&'a ImportJob> {
-    all.get(id).filter(|j| j.owner == who.user.id)
-}
-
 /// Shows an import's progress (refreshing itself) or its outcome.
 pub async fn import_job(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let page = {
-        let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
-        let job = own_job(&all, &id, &u.who)
-            .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
+    s.jobs.expire();
+    let page = s.jobs.with_own(&id, u.user.id, |job| {
         let (mut summary, mut errors, mut more, mut failure) = (Vec::new(), Vec::new(), 0, None);
         match &job.outcome {
             Some(Ok(r)) => {
@@ -265,8 +254,8 @@ pub async fn import_job(
                     (t.s("rejected").to_string(), r.rejected),
                     (t.s("households_created").to_string(), r.households_created),
                 ];
-                errors = r.errors.iter().take(200).cloned().collect();
-                more = r.errors.len().saturating_sub(200);
+                errors = job.errors().to_vec();
+                more = job.more_errors;
             }
             Some(Err(m)) => failure = Some(m.clone()),
             None => {}
@@ -288,7 +277,8 @@ pub async fn import_job(
             t: u.t,
             nav: u.nav.clone(),
         }
-    };
+    });
+    let page = page.ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
     Ok(page.into_response())
 }
 
@@ -298,12 +288,12 @@ pub async fn import_rejects(
     u: PageUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let path = {
-        let all = s.jobs.lock().map_err(|_| u.fail(poisoned()))?;
-        own_job(&all, &id, &u.who)
-            .and_then(|j| j.rejects.clone())
-            .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?
-    };
+    s.jobs.expire();
+    let path = s
+        .jobs
+        .with_own(&id, u.user.id, |j| j.rejects.clone())
+        .flatten()
+        .ok_or_else(|| u.fail(doorstep_app::error::AppError::NotFound))?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| u.fail(io_err(e)))?;
@@ -369,4 +359,29 @@ pub async fn export(
         &format!("{}-{label}.{ext}", area.name()),
         format,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_turned_away_upload_is_told_when_to_come_back() {
+        let ctx = doorstep_app::access::Ctx {
+            ip: None,
+            request_id: Some("req-1".into()),
+        };
+        let page = PageError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            T(doorstep_core::Lang::En),
+            "busy",
+            &ctx,
+        );
+        let res = busy_page(page);
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(BUSY_RETRY_SECS))
+        );
+    }
 }

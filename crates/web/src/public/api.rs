@@ -187,6 +187,9 @@ pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
             lang,
         ),
         PublicError::Store(e) => ApiError::from(e),
+        PublicError::Internal(cause) => {
+            ApiError::from_app(doorstep_app::error::AppError::Internal(cause), lang)
+        }
     }
 }
 

@@ -156,6 +156,9 @@ fn page_error(e: PublicError, t: T, ctx: &doorstep_app::access::Ctx) -> PageErro
             ctx,
         ),
         PublicError::Store(e) => PageError::from_app(e.into(), t, ctx),
+        PublicError::Internal(cause) => {
+            PageError::from_app(doorstep_app::error::AppError::Internal(cause), t, ctx)
+        }
     }
 }
 

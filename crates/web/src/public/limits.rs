@@ -4,11 +4,14 @@
 //! with Retry-After), so an overload is shed at the door instead of slowing every resident down
 //! or failing writes that were already acknowledged.
 //!
-//! The buckets live in this process's memory: a restart forgets them, which only forgives.
+//! The buckets live in this process's memory: a restart forgets them, which only forgives. They
+//! are bounded (at most twice [`KEYS_PER_GENERATION`] keys per limit, see [`Buckets`]) and fail
+//! closed: a poisoned lock is taken over, never a reason to stop limiting.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -71,44 +74,107 @@ impl PublicLimits {
     }
 }
 
-/// Buckets by key.
+/// Keys per generation of a bucket map: at most twice this many are remembered per limit.
+const KEYS_PER_GENERATION: usize = 50_000;
+
+/// Buckets by key, bounded and in constant time per request whatever keys arrive (a token in
+/// a public path is whatever the sender writes). Keys are kept as a keyed hash (SipHash with
+/// this process's random key, so no one can aim at a collision), in two generations: a key is
+/// looked up in the current map, then in the previous one (and moved to the current); when
+/// the current map holds [`KEYS_PER_GENERATION`] keys, or has been filling for as long as an
+/// empty bucket takes to refill, it becomes the previous one and the old previous one is
+/// dropped. A key is therefore forgotten only after that long without a request, when its
+/// bucket would be full anyway, or in a flood of new keys, when it has been quiet for at
+/// least [`KEYS_PER_GENERATION`] of them; a key that keeps asking stays remembered.
 struct Buckets {
     rate: Rate,
-    map: Mutex<HashMap<String, (f64, Instant)>>,
+    hasher: RandomState,
+    per_generation: usize,
+    window: Duration,
+    maps: Mutex<Generations>,
+}
+
+/// A bucket: tokens left at an instant.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+struct Generations {
+    current: HashMap<u64, Bucket>,
+    previous: HashMap<u64, Bucket>,
+    started: Instant,
 }
 
 impl Buckets {
     fn new(rate: Rate) -> Buckets {
+        Buckets::with_generation(rate, KEYS_PER_GENERATION)
+    }
+
+    fn with_generation(rate: Rate, per_generation: usize) -> Buckets {
+        // As long as an empty bucket takes to fill: a key quiet that long is as good as new.
+        let refill = rate.burst / rate.per_sec;
+        let window = Duration::try_from_secs_f64(refill)
+            .unwrap_or(Duration::MAX)
+            .clamp(Duration::from_secs(1), Duration::from_secs(3600));
         Buckets {
             rate,
-            map: Mutex::new(HashMap::new()),
+            hasher: RandomState::new(),
+            per_generation: per_generation.max(1),
+            window,
+            maps: Mutex::new(Generations {
+                current: HashMap::new(),
+                previous: HashMap::new(),
+                started: Instant::now(),
+            }),
         }
     }
 
     /// Takes one token for `key`, or says in how many seconds one is back.
     fn take(&self, key: &str, now: Instant) -> Result<(), u64> {
-        let Ok(mut map) = self.map.lock() else {
-            return Ok(());
-        };
-        if map.len() > 100_000 {
-            // Forget the keys that have refilled: they are as good as new.
-            let rate = self.rate;
-            map.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * rate.per_sec < rate.burst
-            });
-        }
-        let (tokens, at) = map.entry(key.to_string()).or_insert((self.rate.burst, now));
-        let refilled = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate.per_sec)
-            .min(self.rate.burst);
-        *at = now;
-        if refilled >= 1.0 {
-            *tokens = refilled - 1.0;
-            Ok(())
+        let h = self.hasher.hash_one(key);
+        // A panic elsewhere while holding the lock leaves nothing half-done that matters
+        // here: carry on limiting rather than let everything through.
+        let mut maps = self.maps.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = maps.current.len() >= self.per_generation;
+        let retired = if full || now.saturating_duration_since(maps.started) >= self.window {
+            let current = std::mem::take(&mut maps.current);
+            maps.started = now;
+            Some(std::mem::replace(&mut maps.previous, current))
         } else {
-            *tokens = refilled;
-            let wait = (1.0 - refilled) / self.rate.per_sec.max(1e-9);
-            Err(wait.ceil().max(1.0) as u64)
-        }
+            None
+        };
+        let found = match maps.current.get(&h) {
+            Some(b) => Some(*b),
+            None => maps.previous.remove(&h),
+        };
+        let rate = self.rate;
+        let b = found.unwrap_or(Bucket {
+            tokens: rate.burst,
+            at: now,
+        });
+        let refilled = (b.tokens
+            + now.saturating_duration_since(b.at).as_secs_f64() * rate.per_sec)
+            .min(rate.burst);
+        let (tokens, answer) = if refilled >= 1.0 {
+            (refilled - 1.0, Ok(()))
+        } else {
+            let wait = (1.0 - refilled) / rate.per_sec.max(1e-9);
+            (refilled, Err(wait.ceil().max(1.0) as u64))
+        };
+        maps.current.insert(h, Bucket { tokens, at: now });
+        drop(maps);
+        // The retired generation is freed outside the lock.
+        drop(retired);
+        answer
+    }
+
+    /// Keys remembered, in both generations.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        let maps = self.maps.lock().unwrap_or_else(PoisonError::into_inner);
+        maps.current.len() + maps.previous.len()
     }
 }
 
@@ -206,8 +272,8 @@ fn refuse(api: bool, status: StatusCode, code: &str, message: &str, secs: u64) -
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn bucket_refuses_past_the_burst_and_refills() {
@@ -229,5 +295,67 @@ mod tests {
         assert_eq!(public_token("/r/abc/receipt/X"), Some("abc"));
         assert_eq!(public_token("/api/v1/public/reports/abc"), Some("abc"));
         assert_eq!(public_token("/reports"), None);
+    }
+
+    /// A bucket that refills about never within a test.
+    const SLOW: Rate = Rate {
+        burst: 2.0,
+        per_sec: 0.001,
+    };
+
+    #[test]
+    fn a_flood_of_new_keys_is_bounded_and_does_not_free_a_key_that_keeps_asking() {
+        let b = Buckets::with_generation(SLOW, 100);
+        let t = Instant::now();
+        assert!(b.take("busy", t).is_ok());
+        assert!(b.take("busy", t).is_ok());
+        for i in 0..10_000 {
+            let _ = b.take(&format!("made-up-{i}"), t);
+            assert!(b.keys() <= 200, "{} keys", b.keys());
+            if i % 50 == 0 {
+                assert!(b.take("busy", t).is_err(), "freed after {i} new keys");
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_is_forgotten_only_once_its_bucket_would_be_full() {
+        let r = Rate {
+            burst: 2.0,
+            per_sec: 1.0,
+        };
+        let b = Buckets::new(r);
+        let t = Instant::now();
+        assert!(b.take("a", t).is_ok());
+        assert!(b.take("a", t).is_ok());
+        // Other keys come and go for a long time; "a" waits its refill, no less.
+        assert!(b.take("b", t + Duration::from_millis(900)).is_ok());
+        assert_eq!(b.take("a", t + Duration::from_millis(950)), Err(1));
+        for s in 2..10 {
+            let _ = b.take("c", t + Duration::from_secs(s));
+        }
+        assert!(b.keys() <= 2, "quiet keys are dropped: {}", b.keys());
+        assert!(b.take("a", t + Duration::from_secs(10)).is_ok());
+    }
+
+    #[test]
+    fn a_poisoned_lock_still_limits() {
+        let b = Buckets::new(SLOW);
+        let t = Instant::now();
+        assert!(b.take("a", t).is_ok());
+        assert!(b.take("a", t).is_ok());
+        std::thread::scope(|s| {
+            let poisoner = s.spawn(|| {
+                let _held = b.maps.lock().unwrap();
+                panic!("poisoning the limiter's lock on purpose");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(b.maps.is_poisoned());
+        assert!(
+            b.take("a", t).is_err(),
+            "a poisoned limiter must not let all through"
+        );
+        assert!(b.take("b", t).is_ok());
     }
 }
