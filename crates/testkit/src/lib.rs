@@ -1,34 +1,30 @@
-//! Test support for every crate's integration tests: a fresh store per test on SQLite and on
-//! PostgreSQL, and [`both_backends!`], which turns one async test body into a SQLite test and
-//! a PostgreSQL test.
+//! Test support for every crate's integration tests, one copy of each:
 //!
-//! A dev-dependency only: nothing outside tests may depend on it.
+//! - a fresh store per test on SQLite and on PostgreSQL ([`TestDb`]), and [`both_backends!`],
+//!   which turns one async test body into a SQLite test and a PostgreSQL test;
+//! - [`TestApp`], the web application in-process over that store, with an anonymous and a
+//!   bearer client of the API ([`ApiClient`]), a browser with cookies and CSRF ([`Browser`]),
+//!   and single requests from any peer address ([`Req`]);
+//! - the fixtures tests start from ([`demo_community`], [`two_compounds`], [`user`], [`id`],
+//!   [`HEADER`], [`csv_file`], [`import`], [`report_link`]).
+//!
+//! A dev-dependency only: nothing outside tests may depend on it. It depends on
+//! `doorstep-web` and `doorstep-app`, whose own integration tests use it too.
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used, clippy::panic)]
 
+mod app;
 mod db;
+mod fixtures;
+mod http;
 
+pub use app::{TestApp, TestAppBuilder};
 pub use db::{Backend, TestDb, run_on};
-
-use doorstep_store::Store;
-
-/// Creates 二七区/京广路街道/祥云社区 (district, street, community) and returns the community:
-/// the start of almost every test's area tree.
-pub async fn demo_community(store: &dyn Store) -> doorstep_store::Area {
-    use doorstep_core::AreaKind;
-    let d = store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .expect("district");
-    let s = store
-        .create_area(Some(&d.path), AreaKind::Street, "京广路街道")
-        .await
-        .expect("street");
-    store
-        .create_area(Some(&s.path), AreaKind::Community, "祥云社区")
-        .await
-        .expect("community")
-}
+pub use fixtures::{
+    COMMUNITY, HEADER, PASSWORD, csv_file, demo_community, id, import, import_into, import_with,
+    report_link, two_compounds, user,
+};
+pub use http::{ApiClient, Browser, FORM, Req, Response, enc, first_href, form_body, hidden};
 
 /// Defines `NAME::sqlite` and `NAME::postgres` tests from one async body taking a [`TestDb`]
 /// by reference: `both_backends!(name, async |db: &TestDb| { … });`. The database is dropped
