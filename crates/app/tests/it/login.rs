@@ -3,12 +3,10 @@
 //! passed in, so waits of minutes take none. On SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use common::*;
+use crate::common::*;
 use doorstep_app::access::Ctx;
 use doorstep_app::auth::{LoggedIn, login_at};
 use doorstep_app::error::{AppError, AppResult};

@@ -2,11 +2,9 @@
 //! SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use doorstep_app::access::Ctx;
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;

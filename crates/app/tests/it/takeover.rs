@@ -2,9 +2,7 @@
 //! written as the attack, on SQLite and on PostgreSQL, through the batched and the bulk path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::import::{ImportOptions, import_persons};
 use doorstep_app::registry::Registry;

@@ -1,9 +1,7 @@
 //! The area tree and person search, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{PageRequest, StoreError};
 use doorstep_testkit::{TestDb, both_backends};

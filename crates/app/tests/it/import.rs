@@ -1,9 +1,7 @@
 //! Roster import outcomes, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use doorstep_core::{AreaPath, DocType};
 use doorstep_testkit::{TestDb, both_backends};
 

@@ -3,11 +3,9 @@
 //! SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::export::{SheetFormat, export_persons};
 use doorstep_app::reports::*;
