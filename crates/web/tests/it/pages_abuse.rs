@@ -3,11 +3,9 @@
 //! posters and QR codes, oversized API bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::{Client, PASSWORD, enc, user};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use common::{Client, PASSWORD, enc, user};
 use doorstep_core::{AreaKind, Role};
 use doorstep_testkit::{TestDb, both_backends};
 use doorstep_web::PublicUrl;

@@ -4,16 +4,14 @@
 //! instead of hashing without bound. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{PASSWORD, user};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use common::{PASSWORD, user};
 use doorstep_core::{AreaKind, Role};
 use doorstep_store::{AuditQuery, Store};
 use doorstep_testkit::{TestDb, both_backends};

@@ -2,11 +2,9 @@
 //! caller's area, accept, reject, bulk accept and the direct-report export.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::*;
 use doorstep_core::{AreaKind, AreaPath, Role};
 use doorstep_testkit::{TestDb, both_backends};
 use http_body_util::BodyExt;

@@ -2,10 +2,8 @@
 //! absent from lists. Login throttling and the audit of logins. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use doorstep_core::{AreaKind, AreaPath, Role};
 use doorstep_testkit::{TestDb, both_backends};
 use serde_json::json;

@@ -1,10 +1,8 @@
 //! The JSON API, called in-process, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use doorstep_core::Role;
 use doorstep_testkit::{TestDb, both_backends};
 use serde_json::json;

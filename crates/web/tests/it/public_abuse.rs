@@ -2,10 +2,8 @@
 //! replayed with another household's body, oversized bodies, too many members.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::public::*;
 use axum::http::{StatusCode, header};
-use common::public::*;
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{PageRequest, ReportQuery, Store};
 use doorstep_testkit::{TestDb, both_backends};

@@ -3,10 +3,8 @@
 //! and the no-JavaScript form from picking the building to the receipt.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::public::*;
 use axum::http::{StatusCode, header};
-use common::public::*;
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_testkit::{TestDb, both_backends};
 use doorstep_web::{PublicLimits, Rate};

@@ -4,10 +4,8 @@
 //! numbers or at most the last four. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use doorstep_core::{AreaPath, Role};
 use doorstep_testkit::{TestDb, both_backends};
 use serde_json::Value;

@@ -2,10 +2,8 @@
 //! user's language, imports with rejected rows, page weight. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::{Browser, PASSWORD, enc, first_href, hidden, user};
 use axum::http::StatusCode;
-use common::{Browser, PASSWORD, enc, first_href, hidden, user};
 use doorstep_core::{AreaKind, AreaPath, Role};
 use doorstep_testkit::{TestDb, both_backends};
 
