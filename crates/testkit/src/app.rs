@@ -1,6 +1,7 @@
 //! [`TestApp`]: the whole web application in-process over a test's store, and the clients
 //! that call it.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use doorstep_app::access::Principal;
@@ -8,7 +9,7 @@ use doorstep_core::Role;
 use doorstep_store::Store;
 use doorstep_web::{Hashing, PublicLimits, PublicUrl, RouterBuilder, TrustedProxies};
 
-use crate::http::{ApiClient, Browser, Req};
+use crate::http::{ApiClient, Browser, Req, peer};
 use crate::{TestDb, user};
 
 /// The application under test: one router (so one set of in-memory state: rate limits,
@@ -22,9 +23,11 @@ use crate::{TestDb, user};
 /// b.login("admin1").await;
 /// let r = app.get("/r/token").peer("10.0.0.1").await;    // one request, from an address
 /// ```
+#[derive(Clone)]
 pub struct TestApp {
     store: Arc<dyn Store>,
     router: axum::Router,
+    peer: Option<SocketAddr>,
 }
 
 impl TestApp {
@@ -55,7 +58,7 @@ impl TestApp {
 
     /// A client of the JSON API without a token.
     pub fn anon(&self) -> ApiClient {
-        ApiClient::new(self.router())
+        ApiClient::new(self.router(), self.peer)
     }
 
     /// A client of the JSON API logged in as `username`.
@@ -67,12 +70,12 @@ impl TestApp {
 
     /// A browser with no cookies yet (log in with [`Browser::login`]).
     pub fn browser(&self) -> Browser {
-        Browser::new(self.router())
+        Browser::new(self.router(), self.peer)
     }
 
     /// One request without cookies or token, to build on (see [`Req`]).
     pub fn request(&self, method: &str, uri: &str) -> Req {
-        Req::new(self.router(), method, uri)
+        Req::new(self.router(), method, uri).peer_addr(self.peer)
     }
 
     /// A GET to build on.
@@ -98,6 +101,7 @@ pub struct TestAppBuilder {
     proxies: Option<TrustedProxies>,
     public_url: Option<PublicUrl>,
     hashing: Option<Arc<Hashing>>,
+    peer: Option<SocketAddr>,
 }
 
 impl TestAppBuilder {
@@ -129,6 +133,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// The TCP peer requests come from unless they name another (`ConnectInfo`, e.g.
+    /// `"10.0.0.1"`); without it the server sees no address.
+    pub fn peer(mut self, ip: &str) -> TestAppBuilder {
+        self.peer = Some(peer(ip));
+        self
+    }
+
     /// The application over `db`'s store.
     pub fn build(self, db: &TestDb) -> TestApp {
         let mut b = RouterBuilder::new(db.store.clone());
@@ -147,6 +158,7 @@ impl TestAppBuilder {
         TestApp {
             store: db.store.clone(),
             router: b.build(),
+            peer: self.peer,
         }
     }
 }

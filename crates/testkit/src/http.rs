@@ -7,7 +7,7 @@ use std::future::{Future, IntoFuture};
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -31,13 +31,18 @@ pub struct Response {
     /// Its body as text (invalid UTF-8 replaced).
     pub text: String,
     /// Its body as sent.
-    pub bytes: Bytes,
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
     /// The body as JSON (`Null` if it is not JSON).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+
+    /// Status, headers and body, to take apart: `let (status, _, body) = res.parts();`.
+    pub fn parts(self) -> (StatusCode, HeaderMap, Vec<u8>) {
+        (self.status, self.headers, self.bytes)
     }
 
     /// The `Retry-After` header's seconds.
@@ -81,6 +86,11 @@ impl Req {
             HeaderValue::try_from(value).unwrap_or_else(|_| panic!("header value {value:?}"));
         self.headers.push((name, value));
         self
+    }
+
+    /// Adds headers.
+    pub fn headers(self, headers: &[(&str, &str)]) -> Req {
+        headers.iter().fold(self, |req, (k, v)| req.header(k, v))
     }
 
     /// Comes from this TCP peer (what `ConnectInfo` tells the server), e.g. `"10.0.0.1"`;
@@ -165,7 +175,7 @@ impl Req {
             headers,
             location,
             text: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes,
+            bytes: bytes.to_vec(),
         }
     }
 }
@@ -189,11 +199,11 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    pub(crate) fn new(router: axum::Router) -> ApiClient {
+    pub(crate) fn new(router: axum::Router, peer: Option<SocketAddr>) -> ApiClient {
         ApiClient {
             router,
             token: None,
-            peer: None,
+            peer,
         }
     }
 
@@ -267,12 +277,12 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub(crate) fn new(router: axum::Router) -> Browser {
+    pub(crate) fn new(router: axum::Router, peer: Option<SocketAddr>) -> Browser {
         Browser {
             router,
             cookies: HashMap::new(),
             lang: "zh-CN",
-            peer: None,
+            peer,
         }
     }
 
@@ -363,7 +373,7 @@ impl Browser {
     }
 }
 
-fn peer(ip: &str) -> SocketAddr {
+pub(crate) fn peer(ip: &str) -> SocketAddr {
     let ip: IpAddr = ip.parse().unwrap_or_else(|_| panic!("peer address {ip}"));
     SocketAddr::new(ip, 40000)
 }

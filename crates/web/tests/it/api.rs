@@ -1,15 +1,15 @@
 //! The JSON API, called in-process, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::common::*;
 use axum::http::StatusCode;
 use doorstep_core::Role;
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{TestApp, TestDb, both_backends, enc, user};
 use serde_json::json;
 
 both_backends!(
     registry_api_reads_searches_and_masks,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         doorstep_app::demo::load(db.store.as_ref()).await.unwrap();
         user(
             db.store.as_ref(),
@@ -18,7 +18,7 @@ both_backends!(
             "二七区/京广路街道/祥云社区",
         )
         .await;
-        let mut c = Client::new(db.store.clone());
+        let mut c = app.anon();
 
         let (s, health) = c.get("/healthz").await;
         assert_eq!((s, health["status"].as_str()), (StatusCode::OK, Some("ok")));
@@ -202,7 +202,7 @@ both_backends!(
 );
 
 both_backends!(openapi_describes_every_endpoint, async |db: &TestDb| {
-    let c = Client::new(db.store.clone());
+    let c = TestApp::new(db).anon();
     let (s, doc) = c.get("/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();

@@ -1,6 +1,5 @@
 //! The web crate's integration tests, one binary (one link) for all: each module was a test
 //! file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
 mod api;
