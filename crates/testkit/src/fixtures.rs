@@ -98,6 +98,17 @@ pub async fn import_with(
     area: &str,
     bulk: Option<bool>,
 ) -> ImportReport {
+    import_batched(store, file, area, bulk, None).await
+}
+
+/// [`import_with`], writing batches of `batch_rows` rows (`None`: the import's own size).
+pub async fn import_batched(
+    store: &dyn Store,
+    file: &Path,
+    area: &str,
+    bulk: Option<bool>,
+    batch_rows: Option<usize>,
+) -> ImportReport {
     let opts = ImportOptions {
         into: path(area),
         actor: Actor {
@@ -108,7 +119,7 @@ pub async fn import_with(
         lang: Lang::En,
         keep_rejects: true,
         bulk,
-        batch_rows: None,
+        batch_rows,
     };
     import_persons(store, file.to_path_buf(), &opts, |_| {})
         .await
