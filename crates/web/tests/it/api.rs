@@ -3,21 +3,15 @@
 
 use axum::http::StatusCode;
 use doorstep_core::Role;
-use doorstep_testkit::{TestApp, TestDb, both_backends, enc, user};
+use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, enc};
 use serde_json::json;
 
 both_backends!(
     registry_api_reads_searches_and_masks,
     async |db: &TestDb| {
         let app = TestApp::new(db);
-        doorstep_app::demo::load(db.store.as_ref()).await.unwrap();
-        user(
-            db.store.as_ref(),
-            "admin1",
-            Role::CommunityAdmin,
-            "二七区/京广路街道/祥云社区",
-        )
-        .await;
+        doorstep_app::demo::load(app.store()).await.unwrap();
+        app.user("admin1", Role::CommunityAdmin, COMMUNITY).await;
         let mut c = app.anon();
 
         let (s, health) = c.get("/healthz").await;

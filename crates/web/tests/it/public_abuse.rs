@@ -2,11 +2,10 @@
 //! replayed with another household's body, oversized bodies, too many members.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::common::{report, setup};
+use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{PageRequest, ReportQuery, Store};
-use doorstep_testkit::{COMMUNITY, FORM, TestApp, TestDb, both_backends, form_body, hidden, id};
+use doorstep_testkit::{FORM, TestApp, TestDb, both_backends, form_body, hidden, id};
 use serde_json::json;
 
 async fn report_count(store: &dyn Store) -> i64 {
@@ -84,20 +83,7 @@ both_backends!(
         let token = setup(db.store.as_ref()).await;
         let app = TestApp::builder().peer("10.0.0.1").build(db);
         let ip = "10.0.0.9";
-        let units = db
-            .store
-            .areas_of_kind(
-                &AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap(),
-                AreaKind::Unit,
-            )
-            .await
-            .unwrap();
-        let unit2 = units
-            .iter()
-            .find(|u| u.name == "2单元")
-            .unwrap()
-            .id
-            .to_string();
+        let unit2 = unit_id(db.store.as_ref(), "2单元").await.to_string();
         let page = app.get(&format!("/r/{token}?place={unit2}")).await;
         let key = hidden(&page.text, "idempotency_key");
         let (id1, id7) = (id(1, true), id(7, true));

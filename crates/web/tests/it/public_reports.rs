@@ -3,10 +3,9 @@
 //! and the no-JavaScript form from picking the building to the receipt.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::common::{report, setup};
+use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use doorstep_core::{AreaKind, AreaPath};
-use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, hidden, id};
+use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id};
 use doorstep_web::{PublicLimits, Rate};
 use serde_json::json;
 
@@ -204,15 +203,7 @@ both_backends!(
         assert!(step1.text.contains("佳纷天地 3号楼 2单元"));
         assert!(!step1.text.contains("钱塘衣城"));
         assert!(!step1.text.contains("<script"));
-        let units = db
-            .store
-            .areas_of_kind(
-                &AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap(),
-                AreaKind::Unit,
-            )
-            .await
-            .unwrap();
-        let unit2 = units.iter().find(|u| u.name == "2单元").unwrap().id;
+        let unit2 = unit_id(db.store.as_ref(), "2单元").await;
         let step2 = app.get(&format!("/r/{token}?place={unit2}")).peer(ip).await;
         assert!(step2.text.contains("佳纷天地 3号楼 2单元"));
         let key = hidden(&step2.text, "idempotency_key");
