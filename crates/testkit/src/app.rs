@@ -15,7 +15,7 @@ use crate::{TestDb, user};
 /// The application under test: one router (so one set of in-memory state: rate limits,
 /// import jobs, the place cache) over the test's store.
 ///
-/// ```ignore
+/// ```text
 /// let app = TestApp::new(db);
 /// app.user("admin1", Role::CommunityAdmin, COMMUNITY).await;
 /// let admin = app.login_api("admin1").await;            // the JSON API, bearer token
