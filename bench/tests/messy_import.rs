@@ -7,13 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use doorstep_app::import::{ImportOptions, ImportReport, import_persons};
+use doorstep_app::import::ImportReport;
 use doorstep_bench::roster::{Shape, write_roster};
-use doorstep_core::{AreaPath, Lang};
-use doorstep_store::{Actor, PageRequest, Store};
-use doorstep_testkit::{Backend, TestDb};
-
-const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
+use doorstep_core::AreaPath;
+use doorstep_store::{PageRequest, Store};
+use doorstep_testkit::{Backend, COMMUNITY, TestDb, demo_community, import_batched};
 
 /// One history entry: who, through what, which fields.
 type Change = (String, String, String);
@@ -38,22 +36,8 @@ async fn import(
     bulk: bool,
     batch_rows: Option<usize>,
 ) -> ImportReport {
-    doorstep_testkit::demo_community(store).await;
-    let opts = ImportOptions {
-        into: AreaPath::parse(COMMUNITY).unwrap(),
-        actor: Actor {
-            name: "office".into(),
-            source: "import".into(),
-            within: None,
-        },
-        lang: Lang::Zh,
-        keep_rejects: false,
-        bulk: Some(bulk),
-        batch_rows,
-    };
-    import_persons(store, file.to_path_buf(), &opts, |_| {})
-        .await
-        .unwrap()
+    demo_community(store).await;
+    import_batched(store, file, COMMUNITY, Some(bulk), batch_rows).await
 }
 
 async fn snapshot(store: &dyn Store, r: &ImportReport) -> Snapshot {

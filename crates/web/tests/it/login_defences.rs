@@ -4,91 +4,29 @@
 //! instead of hashing without bound. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use common::{PASSWORD, user};
+use axum::http::{StatusCode, header};
 use doorstep_core::{AreaKind, Role};
 use doorstep_store::{AuditQuery, Store};
-use doorstep_testkit::{TestDb, both_backends};
-use doorstep_web::{Hashing, PublicLimits, Rate, RouterBuilder, TrustedProxies};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use doorstep_testkit::{FORM, PASSWORD, Response, TestApp, TestDb, both_backends, user};
+use doorstep_web::{Hashing, PublicLimits, Rate};
+use serde_json::json;
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-
-    fn retry_after(&self) -> u64 {
-        self.headers[header::RETRY_AFTER]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-}
-
-/// A request as it reaches the server from the TCP peer `peer`, with extra headers.
-async fn send(
-    app: &axum::Router,
-    peer: &str,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: Option<(&str, String)>,
-) -> Answer {
-    let mut req = Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut req = match body {
-        Some((ct, b)) => req.header(header::CONTENT_TYPE, ct).body(Body::from(b)),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 50000)));
-    let res = app.clone().oneshot(req).await.unwrap();
-    let (status, headers) = (res.status(), res.headers().clone());
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
+/// A login over the API as it reaches the server from the TCP peer `peer`, with extra headers.
 async fn api_login(
-    app: &axum::Router,
+    app: &TestApp,
     peer: &str,
     headers: &[(&str, &str)],
     name: &str,
     password: &str,
-) -> Answer {
-    let body = json!({"username": name, "password": password}).to_string();
-    send(
-        app,
-        peer,
-        "POST",
-        "/api/v1/auth/login",
-        headers,
-        Some(("application/json", body)),
-    )
-    .await
+) -> Response {
+    app.post("/api/v1/auth/login")
+        .peer(peer)
+        .headers(headers)
+        .json(&json!({"username": name, "password": password}))
+        .await
 }
 
 async fn alice(store: &dyn Store) {
@@ -118,7 +56,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         alice(store).await;
-        let app = doorstep_web::router(db.store.clone());
+        let app = TestApp::new(db);
         let en = [("accept-language", "en")];
         for _ in 0..4 {
             let r = api_login(&app, "203.0.113.66", &en, "alice", "guess-123").await;
@@ -139,7 +77,7 @@ both_backends!(
             r.text
         );
         // The login page says how long to wait, with the same status and header.
-        let form = send(&app, "203.0.113.66", "GET", "/login", &en, None).await;
+        let form = app.get("/login").peer("203.0.113.66").headers(&en).await;
         let csrf_cookie = form.headers[header::SET_COOKIE].to_str().unwrap();
         let csrf = csrf_cookie
             .strip_prefix("login_csrf=")
@@ -148,21 +86,18 @@ both_backends!(
             .next()
             .unwrap()
             .to_string();
-        let page = send(
-            &app,
-            "203.0.113.66",
-            "POST",
-            "/login",
-            &[
+        let page = app
+            .post("/login")
+            .peer("203.0.113.66")
+            .headers(&[
                 ("accept-language", "en"),
                 ("cookie", &format!("login_csrf={csrf}")),
-            ],
-            Some((
-                "application/x-www-form-urlencoded",
+            ])
+            .body(
+                FORM,
                 format!("username=alice&password={PASSWORD}&csrf={csrf}&next=%2F"),
-            )),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(page.retry_after() >= 1);
         assert!(page.text.contains("try again in"), "{}", page.text);
@@ -188,14 +123,12 @@ both_backends!(
         alice(store).await;
         let forged = [("x-forwarded-for", "192.0.2.1")];
         // No proxy trusted: a client's own header changes nothing.
-        let plain = doorstep_web::router(db.store.clone());
+        let plain = TestApp::new(db);
         let r = api_login(&plain, "203.0.113.5", &forged, "alice", PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         // Behind a trusted proxy the client is the address it appended, not what was forged
         // before it; an untrusted peer's header is still ignored.
-        let proxied = RouterBuilder::new(db.store.clone())
-            .trusted_proxies("10.0.0.0/8".parse::<TrustedProxies>().unwrap())
-            .build();
+        let proxied = TestApp::builder().trusted_proxies("10.0.0.0/8").build(db);
         let through = [("x-forwarded-for", "192.0.2.1, 198.51.100.20")];
         let r = api_login(&proxied, "10.1.2.3", &through, "alice", PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -246,24 +179,19 @@ both_backends!(
             burst: 1.0,
             per_sec: 0.001,
         };
-        let app = RouterBuilder::new(db.store.clone())
+        let app = TestApp::builder()
             .limits(PublicLimits {
                 per_ip: one_each,
                 ..PublicLimits::default()
             })
-            .trusted_proxies("10.0.0.1".parse().unwrap())
-            .build();
+            .trusted_proxies("10.0.0.1")
+            .build(db);
         let get = async |client: &str| {
-            send(
-                &app,
-                "10.0.0.1",
-                "GET",
-                "/r/no-such-link",
-                &[("x-forwarded-for", client)],
-                None,
-            )
-            .await
-            .status
+            app.get("/r/no-such-link")
+                .peer("10.0.0.1")
+                .header("x-forwarded-for", client)
+                .await
+                .status
         };
         // Each resident behind the proxy has their own budget …
         assert_ne!(get("198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
@@ -278,9 +206,7 @@ both_backends!(
     async |db: &TestDb| {
         alice(db.store.as_ref()).await;
         let hashing = Arc::new(Hashing::new(2, Duration::from_millis(150)));
-        let app = RouterBuilder::new(db.store.clone())
-            .hashing(hashing.clone())
-            .build();
+        let app = TestApp::builder().hashing(hashing.clone()).build(db);
         // 64 logins at once, made-up names from 64 addresses: no throttle steps in, every one
         // would be hashed.
         let flood: Vec<_> = (0..64)

@@ -3,38 +3,24 @@
 //! passed in, so waits of minutes take none. On SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use common::*;
 use doorstep_app::access::Ctx;
 use doorstep_app::auth::{LoggedIn, login_at};
 use doorstep_app::error::{AppError, AppResult};
 use doorstep_app::hashing::Hashing;
-use doorstep_app::users::{By, create_user};
-use doorstep_core::{AreaPath, Role};
+use doorstep_core::Role;
 use doorstep_store::{AuditQuery, Store};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{COMMUNITY, PASSWORD, TestDb, both_backends, demo_community, user};
 use time::{Duration, OffsetDateTime};
 
-const PASSWORD: &str = "owner-pass-1";
 const ATTACKER: &str = "203.0.113.66";
 const OWNER_ELSEWHERE: &str = "198.51.100.7";
 
 async fn alice(store: &dyn Store) {
-    community(store).await;
-    create_user(
-        store,
-        By::Cli,
-        "alice",
-        Role::CommunityAdmin,
-        &AreaPath::parse(COMMUNITY).unwrap(),
-        PASSWORD,
-    )
-    .await
-    .unwrap();
+    demo_community(store).await;
+    user(store, "alice", Role::CommunityAdmin, COMMUNITY).await;
 }
 
 fn from(ip: &str) -> Ctx {

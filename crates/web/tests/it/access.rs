@@ -2,12 +2,9 @@
 //! absent from lists. Login throttling and the audit of logins. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use axum::http::StatusCode;
-use common::*;
 use doorstep_core::{AreaKind, AreaPath, Role};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{PASSWORD, TestApp, TestDb, both_backends, enc, user};
 use serde_json::json;
 
 /// Two communities side by side: the demo one, and 福华街社区 with one household.
@@ -77,9 +74,10 @@ async fn two_communities(db: &TestDb) -> (i64, i64, i64) {
 }
 
 both_backends!(nothing_outside_the_area_leaks, async |db: &TestDb| {
+    let app = TestApp::new(db);
     let (outsider, household, building) = two_communities(db).await;
     for who in ["worker", "vol"] {
-        let mut c = Client::new(db.store.clone());
+        let mut c = app.anon();
         c.login(who).await;
         // Objects outside: 404, as if they did not exist.
         for uri in [
@@ -143,7 +141,7 @@ both_backends!(nothing_outside_the_area_leaks, async |db: &TestDb| {
         );
     }
     // The grid worker's area is one compound: another compound of the same community is outside too.
-    let mut c = Client::new(db.store.clone());
+    let mut c = app.anon();
     c.login("worker").await;
     let (_, list) = c.get("/api/v1/persons?per_page=200").await;
     assert!(
@@ -161,7 +159,7 @@ both_backends!(nothing_outside_the_area_leaks, async |db: &TestDb| {
         .await;
     assert_eq!(all["total"], 0, "asking for a wider area gives nothing");
     // And the other community's admin sees their own person, masked, and can reveal.
-    let mut f = Client::new(db.store.clone());
+    let mut f = app.anon();
     f.login("fuhua").await;
     let (s, p) = f.get(&format!("/api/v1/persons/{outsider}")).await;
     assert_eq!(s, StatusCode::OK);
@@ -175,8 +173,9 @@ both_backends!(nothing_outside_the_area_leaks, async |db: &TestDb| {
 both_backends!(
     roles_without_a_permission_are_refused_inside_their_area,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         two_communities(db).await;
-        let mut vol = Client::new(db.store.clone());
+        let mut vol = app.anon();
         vol.login("vol").await;
         let (_, list) = vol.get("/api/v1/persons?per_page=1").await;
         let pid = list["items"][0]["id"].as_i64().unwrap();
@@ -210,7 +209,7 @@ both_backends!(
             six["total"], 0,
             "six-digit tails are refused to masked roles"
         );
-        let mut lab = Client::new(db.store.clone());
+        let mut lab = app.anon();
         lab.login("lab").await;
         let (s, _) = lab.get(&format!("/api/v1/persons/{pid}")).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "the lab sees no registry");
@@ -220,6 +219,7 @@ both_backends!(
 );
 
 both_backends!(logins_are_throttled_and_audited, async |db: &TestDb| {
+    let app = TestApp::new(db);
     let store = db.store.as_ref();
     let c = AreaPath::parse("二七区").unwrap();
     store
@@ -227,7 +227,7 @@ both_backends!(logins_are_throttled_and_audited, async |db: &TestDb| {
         .await
         .unwrap();
     user(store, "alice", Role::DistrictAdmin, c.as_str()).await;
-    let client = Client::new(db.store.clone());
+    let client = app.anon();
     let attempt = |name: &'static str, pw: &'static str| {
         let client = &client;
         async move {
@@ -271,7 +271,7 @@ both_backends!(logins_are_throttled_and_audited, async |db: &TestDb| {
     doorstep_app::users::set_disabled(store, doorstep_app::users::By::Cli, "bob", true)
         .await
         .unwrap();
-    let other = Client::new(db.store.clone());
+    let other = app.anon();
     let (s, _, _) = other
         .send(
             "POST",
@@ -285,7 +285,8 @@ both_backends!(logins_are_throttled_and_audited, async |db: &TestDb| {
 both_backends!(
     responses_carry_security_headers_and_a_request_id,
     async |db: &TestDb| {
-        let c = Client::new(db.store.clone());
+        let app = TestApp::new(db);
+        let c = app.anon();
         let (_, _, h) = c.send("GET", "/healthz", None).await;
         let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
         assert!(
@@ -302,13 +303,14 @@ both_backends!(
 both_backends!(
     idle_sessions_end_and_disabled_users_lose_theirs,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         let store = db.store.as_ref();
         store
             .create_area(None, AreaKind::District, "二七区")
             .await
             .unwrap();
         user(store, "carol", Role::GridWorker, "二七区").await;
-        let mut c = Client::new(db.store.clone());
+        let mut c = app.anon();
         c.login("carol").await;
         assert_eq!(c.get("/api/v1/me").await.0, StatusCode::OK);
         // A session past its idle end no longer works.
@@ -327,10 +329,7 @@ both_backends!(
             )
             .await
             .unwrap();
-        let old = Client {
-            app: c.app.clone(),
-            token: Some(stale.into()),
-        };
+        let old = app.anon().with_token(stale);
         assert_eq!(old.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
         // A field role's session ends 30 idle minutes after login.
         assert_eq!(Role::GridWorker.idle_minutes(), 30);

@@ -7,11 +7,12 @@
 use doorstep_core::idempotency::BodyHash;
 use doorstep_store::{Idempotent, NewReport, Reports, Store};
 
+use crate::open;
+
 #[tokio::test]
 async fn upgrading_to_the_document_index_keeps_every_person() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = doorstep_store_sqlite::connect(&url).await.unwrap();
+    let store = open(&dir).await;
     let pool = store.pool();
     sqlx::migrate!("./migrations")
         .run_to(7, pool)
@@ -71,8 +72,7 @@ async fn upgrading_to_the_document_index_keeps_every_person() {
 #[tokio::test]
 async fn a_report_stored_before_body_hashes_answers_no_replay() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = doorstep_store_sqlite::connect(&url).await.unwrap();
+    let store = open(&dir).await;
     let pool = store.pool();
     sqlx::migrate!("./migrations")
         .run_to(8, pool)

@@ -1,26 +1,18 @@
 //! The JSON API, called in-process, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use axum::http::StatusCode;
-use common::*;
 use doorstep_core::Role;
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, enc};
 use serde_json::json;
 
 both_backends!(
     registry_api_reads_searches_and_masks,
     async |db: &TestDb| {
-        doorstep_app::demo::load(db.store.as_ref()).await.unwrap();
-        user(
-            db.store.as_ref(),
-            "admin1",
-            Role::CommunityAdmin,
-            "二七区/京广路街道/祥云社区",
-        )
-        .await;
-        let mut c = Client::new(db.store.clone());
+        let app = TestApp::new(db);
+        doorstep_app::demo::load(app.store()).await.unwrap();
+        app.user("admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let mut c = app.anon();
 
         let (s, health) = c.get("/healthz").await;
         assert_eq!((s, health["status"].as_str()), (StatusCode::OK, Some("ok")));
@@ -204,7 +196,7 @@ both_backends!(
 );
 
 both_backends!(openapi_describes_every_endpoint, async |db: &TestDb| {
-    let c = Client::new(db.store.clone());
+    let c = TestApp::new(db).anon();
     let (s, doc) = c.get("/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();

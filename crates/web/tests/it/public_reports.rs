@@ -3,30 +3,27 @@
 //! and the no-JavaScript form from picking the building to the receipt.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use common::public::*;
-use doorstep_core::{AreaKind, AreaPath};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id};
 use doorstep_web::{PublicLimits, Rate};
 use serde_json::json;
 
 both_backends!(public_json_submit, async |db: &TestDb| {
     let token = setup(db.store.as_ref()).await;
-    let app = doorstep_web::router(db.store.clone());
+    let app = TestApp::builder().peer("10.0.0.1").build(db);
     let uri = format!("/api/v1/public/reports/{token}");
     let good = report(
         "abc-123",
         "1201",
-        json!([{"name": "张伟", "id_number": rid(1), "phone": "13800000001", "relation": "户主"},
-               {"name": "张小明", "id_number": rid(2), "relation": "子"}]),
+        json!([{"name": "张伟", "id_number": id(1, true), "phone": "13800000001", "relation": "户主"},
+               {"name": "张小明", "id_number": id(2, true), "relation": "子"}]),
     );
-    let first = post_json(&app, &uri, &good).await;
+    let first = app.post(&uri).json(&good).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     let receipt = first.json()["receipt"].as_str().unwrap().to_string();
     assert_eq!(first.json()["status"], "pending");
-    let again = post_json(&app, &uri, &good).await;
+    let again = app.post(&uri).json(&good).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["receipt"], receipt.as_str());
     assert_eq!(again.json()["report_id"], first.json()["report_id"]);
@@ -35,12 +32,12 @@ both_backends!(public_json_submit, async |db: &TestDb| {
     let mut bad = report(
         "abc-124",
         "1202",
-        json!([{"name": "张伟", "id_number": rid(3), "phone": "13800000001"},
+        json!([{"name": "张伟", "id_number": id(3, true), "phone": "13800000001"},
                {"name": "", "id_number": "410103199901011234", "phone": "12"}]),
     );
     bad["address"]["compound"] = json!("钱塘衣城");
     bad["address"]["building"] = json!("1");
-    let res = post_json(&app, &uri, &bad).await;
+    let res = app.post(&uri).json(&bad).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let v = res.json();
     assert_eq!(v["error"], "validation_failed");
@@ -73,43 +70,32 @@ both_backends!(public_json_submit, async |db: &TestDb| {
     );
 
     // A body that is not JSON, an unknown token.
-    let res = call(
-        &app,
-        "POST",
-        &uri,
-        Some("application/json"),
-        "{".into(),
-        [10, 0, 0, 1],
-    )
-    .await;
+    let res = app.post(&uri).body("application/json", "{").await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    let res = post_json(&app, "/api/v1/public/reports/nope", &good).await;
+    let res = app.post("/api/v1/public/reports/nope").json(&good).await;
     assert_eq!(
         (res.status, res.json()["error"].as_str()),
         (StatusCode::NOT_FOUND, Some("link_not_found"))
     );
 
     // The receipt page shows the report while the link is open.
-    let page = get(&app, &format!("/r/{token}/receipt/{receipt}")).await;
+    let page = app.get(&format!("/r/{token}/receipt/{receipt}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains(&receipt));
     assert!(page.text.contains("佳纷天地3号楼2单元1201"));
     // Someone else's receipt code opens nothing.
-    let page = get(&app, &format!("/r/{token}/receipt/0000000000000000")).await;
+    let page = app
+        .get(&format!("/r/{token}/receipt/0000000000000000"))
+        .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 
     // A correction within 24 hours.
     let mut fixed = good.clone();
     fixed["members"][1]["phone"] = json!("13900000002");
-    let res = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/public/reports/{token}/{receipt}"),
-        Some("application/json"),
-        fixed.to_string(),
-        [10, 0, 0, 1],
-    )
-    .await;
+    let res = app
+        .put(&format!("/api/v1/public/reports/{token}/{receipt}"))
+        .json(&fixed)
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 
     // Revoked: the form, the endpoint and the receipt all answer 410.
@@ -127,23 +113,21 @@ both_backends!(public_json_submit, async |db: &TestDb| {
         )
         .await
         .unwrap();
-    let res = post_json(
-        &app,
-        &uri,
-        &report(
+    let res = app
+        .post(&uri)
+        .json(&report(
             "abc-125",
             "1203",
-            json!([{"name": "李四", "id_number": rid(4)}]),
-        ),
-    )
-    .await;
+            json!([{"name": "李四", "id_number": id(4, true)}]),
+        ))
+        .await;
     assert_eq!(
         (res.status, res.json()["error"].as_str()),
         (StatusCode::GONE, Some("link_closed"))
     );
-    let page = get(&app, &format!("/r/{token}")).await;
+    let page = app.get(&format!("/r/{token}")).await;
     assert_eq!(page.status, StatusCode::GONE);
-    let page = get(&app, &format!("/r/{token}/receipt/{receipt}")).await;
+    let page = app.get(&format!("/r/{token}/receipt/{receipt}")).await;
     assert_eq!(page.status, StatusCode::GONE);
 });
 
@@ -151,9 +135,9 @@ both_backends!(
     public_rate_limits_per_ip_and_per_token,
     async |db: &TestDb| {
         let token = setup(db.store.as_ref()).await;
-        let app = doorstep_web::router_with_limits(
-            db.store.clone(),
-            PublicLimits {
+        let app = TestApp::builder()
+            .peer("10.0.0.1")
+            .limits(PublicLimits {
                 per_ip: Rate {
                     burst: 3.0,
                     per_sec: 0.01,
@@ -163,14 +147,14 @@ both_backends!(
                     per_sec: 0.01,
                 },
                 max_in_flight: 8,
-            },
-        );
+            })
+            .build(db);
         let uri = format!("/r/{token}");
         for _ in 0..3 {
-            let r = get(&app, &uri).await;
+            let r = app.get(&uri).await;
             assert_eq!(r.status, StatusCode::OK);
         }
-        let limited = get(&app, &uri).await;
+        let limited = app.get(&uri).await;
         assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
         let wait: u64 = limited.headers[header::RETRY_AFTER]
             .to_str()
@@ -179,43 +163,33 @@ both_backends!(
             .unwrap();
         assert!(wait >= 1);
         // Another address still gets in, until the link's own budget is spent.
-        let r = call(&app, "GET", &uri, None, String::new(), [10, 0, 0, 2]).await;
+        let r = app.get(&uri).peer("10.0.0.2").await;
         assert_eq!(r.status, StatusCode::OK);
         // The JSON endpoint answers 429 as JSON with Retry-After.
-        let r = call(
-            &app,
-            "POST",
-            &format!("/api/v1/public/reports/{token}"),
-            Some("application/json"),
-            report(
+        let r = app
+            .post(&format!("/api/v1/public/reports/{token}"))
+            .peer("10.0.0.3")
+            .json(&report(
                 "k-1",
                 "1201",
-                json!([{"name": "张伟", "id_number": rid(1)}]),
-            )
-            .to_string(),
-            [10, 0, 0, 3],
-        )
-        .await;
+                json!([{"name": "张伟", "id_number": id(1, true)}]),
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let r = call(
-            &app,
-            "POST",
-            &format!("/api/v1/public/reports/{token}"),
-            Some("application/json"),
-            report(
+        let r = app
+            .post(&format!("/api/v1/public/reports/{token}"))
+            .peer("10.0.0.4")
+            .json(&report(
                 "k-2",
                 "1202",
-                json!([{"name": "张伟", "id_number": rid(2)}]),
-            )
-            .to_string(),
-            [10, 0, 0, 4],
-        )
-        .await;
+                json!([{"name": "张伟", "id_number": id(2, true)}]),
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.json()["error"], "rate_limited");
         assert!(r.headers.contains_key(header::RETRY_AFTER));
         // Staff pages and the API are not limited by the public buckets.
-        let r = get(&app, "/healthz").await;
+        let r = app.get("/healthz").await;
         assert_eq!(r.status, StatusCode::OK);
     }
 );
@@ -224,33 +198,17 @@ both_backends!(
     resident_form_from_building_to_receipt,
     async |db: &TestDb| {
         let token = setup(db.store.as_ref()).await;
-        let app = doorstep_web::router(db.store.clone());
-        let ip = [10, 0, 0, 9];
+        let app = TestApp::builder().peer("10.0.0.1").build(db);
+        let ip = "10.0.0.9";
         // Step one: pick the building and unit, from the registry.
-        let step1 = call(&app, "GET", &format!("/r/{token}"), None, String::new(), ip).await;
+        let step1 = app.get(&format!("/r/{token}")).peer(ip).await;
         assert_eq!(step1.status, StatusCode::OK);
         assert!(step1.text.contains("居家隔离人员报备"));
         assert!(step1.text.contains("佳纷天地 3号楼 2单元"));
         assert!(!step1.text.contains("钱塘衣城"));
         assert!(!step1.text.contains("<script"));
-        let units = db
-            .store
-            .areas_of_kind(
-                &AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap(),
-                AreaKind::Unit,
-            )
-            .await
-            .unwrap();
-        let unit2 = units.iter().find(|u| u.name == "2单元").unwrap().id;
-        let step2 = call(
-            &app,
-            "GET",
-            &format!("/r/{token}?place={unit2}"),
-            None,
-            String::new(),
-            ip,
-        )
-        .await;
+        let unit2 = unit_id(db.store.as_ref(), "2单元").await;
+        let step2 = app.get(&format!("/r/{token}?place={unit2}")).peer(ip).await;
         assert!(step2.text.contains("佳纷天地 3号楼 2单元"));
         let key = hidden(&step2.text, "idempotency_key");
         assert_eq!(key.len(), 32);
@@ -262,7 +220,7 @@ both_backends!(
             ("room_other", "1201"),
             ("m0_name", "张伟"),
             ("m0_id_type", "resident_id"),
-            ("m0_id_number", Box::leak(rid(1).into_boxed_str())),
+            ("m0_id_number", Box::leak(id(1, true).into_boxed_str())),
             ("m0_phone", "13800000001"),
             ("m0_relation", "户主"),
             ("notified_by", "社区"),
@@ -270,15 +228,7 @@ both_backends!(
         ];
         let mut add = base.clone();
         add.extend([("n", "1"), ("action", "add")]);
-        let two = call(
-            &app,
-            "POST",
-            &format!("/r/{token}"),
-            Some("application/x-www-form-urlencoded"),
-            form_body(&add),
-            ip,
-        )
-        .await;
+        let two = app.post(&format!("/r/{token}")).peer(ip).form(&add).await;
         assert_eq!(two.status, StatusCode::OK);
         assert!(two.text.contains("name=\"m1_name\""));
         assert!(two.text.contains("value=\"张伟\""));
@@ -291,15 +241,7 @@ both_backends!(
             ("m1_name", "张小明"),
             ("m1_id_number", "410103201001011235"),
         ]);
-        let res = call(
-            &app,
-            "POST",
-            &format!("/r/{token}"),
-            Some("application/x-www-form-urlencoded"),
-            form_body(&bad),
-            ip,
-        )
-        .await;
+        let res = app.post(&format!("/r/{token}")).peer(ip).form(&bad).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text.contains("id=\"e-m1_id_number\""), "{}", res.text);
         assert!(res.text.contains("身份证号码校验位不正确"));
@@ -311,32 +253,16 @@ both_backends!(
             ("n", "2"),
             ("action", "submit"),
             ("m1_name", "张小明"),
-            ("m1_id_number", Box::leak(rid(2).into_boxed_str())),
+            ("m1_id_number", Box::leak(id(2, true).into_boxed_str())),
         ]);
-        let res = call(
-            &app,
-            "POST",
-            &format!("/r/{token}"),
-            Some("application/x-www-form-urlencoded"),
-            form_body(&good),
-            ip,
-        )
-        .await;
+        let res = app.post(&format!("/r/{token}")).peer(ip).form(&good).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
         let to = res.headers[header::LOCATION].to_str().unwrap().to_string();
         assert!(to.starts_with(&format!("/r/{token}/receipt/")));
         // A double tap stores nothing new and lands on the same receipt.
-        let res = call(
-            &app,
-            "POST",
-            &format!("/r/{token}"),
-            Some("application/x-www-form-urlencoded"),
-            form_body(&good),
-            ip,
-        )
-        .await;
+        let res = app.post(&format!("/r/{token}")).peer(ip).form(&good).await;
         assert_eq!(res.headers[header::LOCATION].to_str().unwrap(), to);
-        let receipt = call(&app, "GET", &to, None, String::new(), ip).await;
+        let receipt = app.get(&to).peer(ip).await;
         assert_eq!(receipt.status, StatusCode::OK);
         assert!(receipt.text.contains("报备已收到"));
         assert!(receipt.text.contains("张小明"));
@@ -358,7 +284,7 @@ both_backends!(
         // The receipt offers the correction form, filled in with what was reported.
         let edit = format!("{to}/edit");
         assert!(receipt.text.contains(&format!("href=\"{edit}\"")));
-        let form = call(&app, "GET", &edit, None, String::new(), ip).await;
+        let form = app.get(&edit).peer(ip).await;
         assert_eq!(form.status, StatusCode::OK);
         assert!(form.text.contains(&format!("action=\"{edit}\"")));
         assert!(form.text.contains("value=\"张小明\""));
@@ -372,15 +298,7 @@ both_backends!(
             ("m1_name", "张小明"),
             ("m1_id_number", "123"),
         ]);
-        let res = call(
-            &app,
-            "POST",
-            &edit,
-            Some("application/x-www-form-urlencoded"),
-            form_body(&fix),
-            ip,
-        )
-        .await;
+        let res = app.post(&edit).peer(ip).form(&fix).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text.contains("id=\"e-m1_id_number\""));
         let mut fix = base.clone();
@@ -388,21 +306,13 @@ both_backends!(
             ("n", "2"),
             ("action", "submit"),
             ("m1_name", "张晓明"),
-            ("m1_id_number", Box::leak(rid(2).into_boxed_str())),
+            ("m1_id_number", Box::leak(id(2, true).into_boxed_str())),
         ]);
-        let res = call(
-            &app,
-            "POST",
-            &edit,
-            Some("application/x-www-form-urlencoded"),
-            form_body(&fix),
-            ip,
-        )
-        .await;
+        let res = app.post(&edit).peer(ip).form(&fix).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
         let back = res.headers[header::LOCATION].to_str().unwrap().to_string();
         assert_eq!(back, format!("{to}?corrected=1"));
-        let receipt = call(&app, "GET", &back, None, String::new(), ip).await;
+        let receipt = app.get(&back).peer(ip).await;
         assert!(receipt.text.contains("报备已修改"));
         assert!(receipt.text.contains("张晓明"));
         let r = db.store.report(all.items[0].id).await.unwrap().unwrap();
@@ -424,19 +334,11 @@ both_backends!(
             .await
             .unwrap();
         assert!(decided);
-        let closed = call(&app, "GET", &edit, None, String::new(), ip).await;
+        let closed = app.get(&edit).peer(ip).await;
         assert_eq!(closed.status, StatusCode::CONFLICT);
-        let res = call(
-            &app,
-            "POST",
-            &edit,
-            Some("application/x-www-form-urlencoded"),
-            form_body(&fix),
-            ip,
-        )
-        .await;
+        let res = app.post(&edit).peer(ip).form(&fix).await;
         assert_eq!(res.status, StatusCode::CONFLICT);
-        let receipt = call(&app, "GET", &to, None, String::new(), ip).await;
+        let receipt = app.get(&to).peer(ip).await;
         assert!(!receipt.text.contains(&format!("href=\"{edit}\"")));
     }
 );

@@ -3,17 +3,16 @@
 //! SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
-use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::access::Ctx;
 use doorstep_app::export::{SheetFormat, export_persons};
 use doorstep_app::reports::*;
-use doorstep_app::users::{By, create_user};
-use doorstep_core::{AreaKind, AreaPath, Role};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_core::{AreaPath, Role};
+use doorstep_testkit::{
+    COMMUNITY, HEADER, TestDb, both_backends, csv_file, demo_community, id, import, report_link,
+    two_compounds, user,
+};
 
 const LINK: &str = "=HYPERLINK(\"http://evil.example\",\"x\")";
 
@@ -41,7 +40,7 @@ both_backends!(
     persons_export_writes_formulas_as_text,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}张伟,,{},,,佳纷天地,3,2,-1+1,=1+2,,@SUM(1)\n\"{}\",,{},,,佳纷天地,3,2,1202,,,\n",
@@ -113,43 +112,9 @@ both_backends!(
     upward_report_csv_writes_formulas_as_text,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        let c = community(store).await;
-        let jf = store
-            .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
-            .await
-            .unwrap();
-        let b = store
-            .create_area(Some(&jf.path), AreaKind::Building, "3号楼")
-            .await
-            .unwrap();
-        store
-            .create_area(Some(&b.path), AreaKind::Unit, "2单元")
-            .await
-            .unwrap();
-        let admin = Principal::user(
-            create_user(
-                store,
-                By::Cli,
-                "admin1",
-                Role::CommunityAdmin,
-                &c,
-                "a-long-password",
-            )
-            .await
-            .unwrap(),
-        );
-        let token = create_link(
-            store,
-            &c,
-            Purpose::Returnee,
-            None,
-            vec![],
-            "test",
-            doorstep_store::no_audit(),
-        )
-        .await
-        .unwrap()
-        .token;
+        let c = two_compounds(store).await.path;
+        let admin = user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let token = report_link(store, COMMUNITY, Purpose::Returnee).await;
         let input = SubmissionInput {
             idempotency_key: "k-1".into(),
             address: AddressInput {

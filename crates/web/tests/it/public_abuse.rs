@@ -2,13 +2,10 @@
 //! replayed with another household's body, oversized bodies, too many members.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use common::public::*;
-use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{PageRequest, ReportQuery, Store};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{FORM, TestApp, TestDb, both_backends, form_body, hidden, id};
 use serde_json::json;
 
 async fn report_count(store: &dyn Store) -> i64 {
@@ -30,14 +27,14 @@ both_backends!(
     replayed_key_with_another_body_gets_no_receipt_over_the_api,
     async |db: &TestDb| {
         let token = setup(db.store.as_ref()).await;
-        let app = doorstep_web::router(db.store.clone());
+        let app = TestApp::builder().peer("10.0.0.1").build(db);
         let uri = format!("/api/v1/public/reports/{token}");
         let victim = report(
             "shared-key-1",
             "1201",
-            json!([{"name": "张伟", "id_number": rid(1), "phone": "13800000001", "relation": "户主"}]),
+            json!([{"name": "张伟", "id_number": id(1, true), "phone": "13800000001", "relation": "户主"}]),
         );
-        let first = post_json(&app, &uri, &victim).await;
+        let first = app.post(&uri).json(&victim).await;
         assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
         let receipt = first.json()["receipt"].as_str().unwrap().to_string();
 
@@ -45,9 +42,9 @@ both_backends!(
         let attack = report(
             "shared-key-1",
             "1202",
-            json!([{"name": "李四", "id_number": rid(7)}]),
+            json!([{"name": "李四", "id_number": id(7, true)}]),
         );
-        let res = post_json(&app, &uri, &attack).await;
+        let res = app.post(&uri).json(&attack).await;
         assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);
         assert_eq!(res.json()["error"], "idempotency_key_reused");
         assert!(
@@ -61,12 +58,12 @@ both_backends!(
         // A body that differs only in a detail is another body too.
         let mut close = victim.clone();
         close["members"][0]["phone"] = json!("13800000009");
-        let res = post_json(&app, &uri, &close).await;
+        let res = app.post(&uri).json(&close).await;
         assert_eq!(res.status, StatusCode::CONFLICT);
         assert!(!res.text.contains(&receipt));
 
         // The household's own retry still gets its receipt; nothing else was stored.
-        let again = post_json(&app, &uri, &victim).await;
+        let again = app.post(&uri).json(&victim).await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.text);
         assert_eq!(again.json()["receipt"], receipt.as_str());
         assert_eq!(report_count(db.store.as_ref()).await, 1);
@@ -84,25 +81,12 @@ both_backends!(
     replayed_key_with_another_body_gets_no_receipt_from_the_form,
     async |db: &TestDb| {
         let token = setup(db.store.as_ref()).await;
-        let app = doorstep_web::router(db.store.clone());
-        let ip = [10, 0, 0, 9];
-        let units = db
-            .store
-            .areas_of_kind(
-                &AreaPath::parse(&format!("{COMMUNITY}/佳纷天地")).unwrap(),
-                AreaKind::Unit,
-            )
-            .await
-            .unwrap();
-        let unit2 = units
-            .iter()
-            .find(|u| u.name == "2单元")
-            .unwrap()
-            .id
-            .to_string();
-        let page = get(&app, &format!("/r/{token}?place={unit2}")).await;
+        let app = TestApp::builder().peer("10.0.0.1").build(db);
+        let ip = "10.0.0.9";
+        let unit2 = unit_id(db.store.as_ref(), "2单元").await.to_string();
+        let page = app.get(&format!("/r/{token}?place={unit2}")).await;
         let key = hidden(&page.text, "idempotency_key");
-        let (id1, id7) = (rid(1), rid(7));
+        let (id1, id7) = (id(1, true), id(7, true));
         let form = |name: &str, id: &str, room: &str| {
             form_body(&[
                 ("idempotency_key", &key),
@@ -116,24 +100,23 @@ both_backends!(
                 ("m0_phone", "13800000001"),
             ])
         };
-        let ct = Some("application/x-www-form-urlencoded");
         let uri = format!("/r/{token}");
-        let res = call(&app, "POST", &uri, ct, form("张伟", &id1, "1201"), ip).await;
+        let res = app
+            .post(&uri)
+            .peer(ip)
+            .body(FORM, form("张伟", &id1, "1201"))
+            .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
         let to = res.headers[header::LOCATION].to_str().unwrap().to_string();
         let receipt = to.rsplit('/').next().unwrap().to_string();
 
         // Someone else posts another household with the same key (a shared phone's back button,
         // or a copied page): a clear message, and neither the receipt nor its correction link.
-        let res = call(
-            &app,
-            "POST",
-            &uri,
-            ct,
-            form("李四", &id7, "1202"),
-            [10, 0, 0, 7],
-        )
-        .await;
+        let res = app
+            .post(&uri)
+            .peer("10.0.0.7")
+            .body(FORM, form("李四", &id7, "1202"))
+            .await;
         assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);
         assert!(res.text.contains("这份表单已经提交过"), "{}", res.text);
         assert!(!res.text.contains(&receipt));
@@ -141,7 +124,11 @@ both_backends!(
         assert!(!res.headers.contains_key(header::LOCATION));
 
         // A double tap of the first form still lands on its receipt.
-        let res = call(&app, "POST", &uri, ct, form("张伟", &id1, "1201"), ip).await;
+        let res = app
+            .post(&uri)
+            .peer(ip)
+            .body(FORM, form("张伟", &id1, "1201"))
+            .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
         assert_eq!(res.headers[header::LOCATION].to_str().unwrap(), to);
         assert_eq!(report_count(db.store.as_ref()).await, 1);
@@ -152,30 +139,19 @@ both_backends!(
     too_many_members_are_counted_as_members,
     async |db: &TestDb| {
         let token = setup(db.store.as_ref()).await;
-        let app = doorstep_web::router(db.store.clone());
+        let app = TestApp::builder().peer("10.0.0.1").build(db);
         let members: Vec<_> = (1..=21)
-            .map(|n| json!({"name": "张伟", "id_number": rid(n)}))
+            .map(|n| json!({"name": "张伟", "id_number": id(n, true)}))
             .collect();
         let body = report("many", "1201", json!(members));
         for (lang, want) in [("en", "at most 20 members"), ("zh-CN", "最多 20 人")] {
-            let req = axum::http::Request::builder()
-                .method("POST")
-                .uri(format!("/api/v1/public/reports/{token}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(header::ACCEPT_LANGUAGE, lang)
-                .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-                    [10, 0, 0, 1],
-                    40000,
-                ))))
-                .body(axum::body::Body::from(body.to_string()))
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
-            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-            let bytes = http_body_util::BodyExt::collect(res.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let res = app
+                .post(&format!("/api/v1/public/reports/{token}"))
+                .lang(lang)
+                .json(&body)
+                .await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+            let v: serde_json::Value = serde_json::from_slice(&res.bytes).unwrap();
             let f = &v["fields"][0];
             assert_eq!(
                 (f["path"].as_str(), f["code"].as_str()),

@@ -2,22 +2,19 @@
 //! written as the attack, on SQLite and on PostgreSQL, through the batched and the bulk path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::import::{ImportOptions, import_persons};
 use doorstep_app::registry::Registry;
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaPath, DocType, Lang, Role};
 use doorstep_store::{Person, Store};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{HEADER, TestDb, both_backends, csv_file, demo_community, id, import, user};
 
 const A: &str = "二七区/京广路街道/祥云社区/佳纷天地";
 
 /// The victim, filed by the office in compound B (钱塘衣城) with a phone and a relation.
 async fn victim(store: &dyn Store) -> Person {
-    community(store).await;
+    demo_community(store).await;
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "{HEADER}受害人,,{},,13911112222,钱塘衣城,5,1,502,户主,常住,\n\
@@ -73,7 +70,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         let before = victim(store).await;
-        let worker = who(store, "worker", Role::GridWorker, A).await;
+        let worker = user(store, "worker", Role::GridWorker, A).await;
         let dir = tempfile::tempdir().unwrap();
         let ctx = Ctx::default();
         let r = Registry::new(store, &worker, &ctx)
@@ -125,7 +122,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         let before = victim(store).await;
-        let worker = who(store, "worker", Role::GridWorker, A).await;
+        let worker = user(store, "worker", Role::GridWorker, A).await;
         let dir = tempfile::tempdir().unwrap();
         let opts = ImportOptions {
             into: AreaPath::parse(A).unwrap(),
@@ -159,7 +156,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         let before = victim(store).await;
-        let admin = who(
+        let admin = user(
             store,
             "office",
             Role::CommunityAdmin,
@@ -193,7 +190,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         let before = victim(store).await;
-        let worker: Principal = who(store, "worker", Role::GridWorker, A).await;
+        let worker: Principal = user(store, "worker", Role::GridWorker, A).await;
         let ctx = Ctx::default();
         let reg = Registry::new(store, &worker, &ctx);
         let neighbour = store

@@ -4,17 +4,15 @@
 //! other writes wait for it instead of failing. On SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::q;
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{
     Actor, AuditQuery, NewAudit, PersonUpsert, ReportStatus, ReviewDecision, Store, StoreError,
     audit_entry, no_audit,
 };
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{TestDb, both_backends, demo_community, id};
 
 fn entry(action: &str) -> NewAudit {
     NewAudit {
@@ -42,7 +40,7 @@ both_backends!(
     concurrent_writes_commit_and_a_failing_one_fails_alone,
     async |db: &TestDb| {
         let store: Arc<dyn Store> = db.store.clone();
-        let c = community(store.as_ref()).await;
+        let c = demo_community(store.as_ref()).await.path;
         // Half the jobs create a grid, half try to create one that exists: all at once, so on
         // SQLite they share groups.
         store
@@ -99,7 +97,7 @@ both_backends!(
     an_accept_that_cannot_finish_leaves_nothing_of_itself,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        let c = community(store).await;
+        let c = demo_community(store).await.path;
         let compound = store
             .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
             .await
@@ -212,7 +210,7 @@ both_backends!(
     other_writes_wait_for_a_bulk_load_and_then_land,
     async |db: &TestDb| {
         let store: Arc<dyn Store> = db.store.clone();
-        let c = community(store.as_ref()).await;
+        let c = demo_community(store.as_ref()).await.path;
         let mut load = store.begin_bulk_load().await.unwrap();
         let base = store.area_by_path(&c).await.unwrap().unwrap();
         load.ensure_child_area(&base, AreaKind::Grid, "批量")

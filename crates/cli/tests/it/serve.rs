@@ -6,12 +6,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::doorstep_cmd;
+
 fn serve(db: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
-    cmd.args(["--db", db, "serve"])
-        .args(args)
-        .env_remove("DOORSTEP_DB")
-        .env_remove("DOORSTEP_PUBLIC_URL");
+    let mut cmd = doorstep_cmd();
+    cmd.args(["--db", db, "serve"]).args(args);
     cmd
 }
 

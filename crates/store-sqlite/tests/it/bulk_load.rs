@@ -3,13 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use doorstep_core::person::PersonInput;
-use doorstep_core::{AreaKind, AreaPath, PersonFields};
+use doorstep_core::{AreaKind, PersonFields};
 use doorstep_store::{Actor, Area, Load, PersonUpsert, Store};
 use doorstep_store_sqlite::SqliteStore;
+use doorstep_testkit::{demo_community, id};
+
+use crate::open;
 
 async fn store(dir: &tempfile::TempDir) -> SqliteStore {
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = doorstep_store_sqlite::connect(&url).await.unwrap();
+    let store = open(dir).await;
     store.migrate().await.unwrap();
     store
 }
@@ -17,23 +19,6 @@ async fn store(dir: &tempfile::TempDir) -> SqliteStore {
 async fn indexes(store: &SqliteStore) -> Vec<(String, Option<String>)> {
     sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
         .fetch_all(store.pool())
-        .await
-        .unwrap()
-}
-
-async fn community(store: &SqliteStore) -> Area {
-    store
-        .create_area(None, AreaKind::District, "二七区")
-        .await
-        .unwrap();
-    let street = AreaPath::parse("二七区").unwrap();
-    store
-        .create_area(Some(&street), AreaKind::Street, "京广路街道")
-        .await
-        .unwrap();
-    let path = AreaPath::parse("二七区/京广路街道").unwrap();
-    store
-        .create_area(Some(&path), AreaKind::Community, "祥云社区")
         .await
         .unwrap()
 }
@@ -48,11 +33,10 @@ async fn load_one(load: &mut dyn Load, community: &Area) -> Area {
         .ensure_child_area(&compound, AreaKind::Building, "3号楼")
         .await
         .unwrap();
-    let birth = time::macros::date!(1980 - 05 - 01);
     let fields = PersonFields::parse(
         &PersonInput {
             name: "张伟".into(),
-            id_number: doorstep_core::idnum::make_resident_id("410103", birth, 11),
+            id_number: id(11, true),
             phone: "13812345678".into(),
             ..PersonInput::default()
         },
@@ -80,7 +64,7 @@ async fn a_bulk_load_leaves_the_schema_as_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
     let before = indexes(&store).await;
-    let community = community(&store).await;
+    let community = demo_community(&store).await;
 
     let mut load = store.begin_bulk_load().await.unwrap();
     let building = load_one(load.as_mut(), &community).await;
@@ -106,7 +90,7 @@ async fn a_bulk_load_dropped_half_way_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
     let before = indexes(&store).await;
-    let community = community(&store).await;
+    let community = demo_community(&store).await;
 
     let mut load = store.begin_bulk_load().await.unwrap();
     let building = load_one(load.as_mut(), &community).await;

@@ -1,31 +1,12 @@
 //! The `doorstep` binary, run as a user would, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
-
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{TestDb, both_backends, id};
 use serde_json::Value;
 
-fn doorstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(args)
-        .env_remove("DOORSTEP_DB")
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn valid_id(n: u16) -> String {
-    doorstep_core::idnum::make_resident_id("410103", time::macros::date!(1980 - 05 - 01), n)
-}
+use crate::{doorstep, doorstep_cmd, ok};
 
 both_backends!(
     areas_import_and_export_from_the_command_line,
@@ -77,7 +58,7 @@ both_backends!(
         &roster,
         format!(
             "姓名,身份证号,手机号,小区,楼栋,单元,房号\n张伟,{},13812345678,佳纷天地,3,2,1201\n坏人,123,,佳纷天地,3,2,1202\n",
-            valid_id(11)
+            id(11, true)
         ),
     )
     .unwrap();
@@ -132,7 +113,7 @@ both_backends!(
         ]));
         let text = String::from_utf8(std::fs::read(&out_csv).unwrap()).unwrap();
         assert!(text.starts_with('\u{feff}'));
-        assert!(text.contains(&valid_id(11)));
+        assert!(text.contains(&id(11, true)));
 
         let again = ok(&doorstep(&[
             "--db",
@@ -178,7 +159,7 @@ both_backends!(users_from_the_command_line, async |db: &TestDb| {
         "二七区",
     ]));
     let add = |name: &str, role: &str, pw: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        let mut child = doorstep_cmd()
             .args([
                 "--db",
                 url,
@@ -254,7 +235,7 @@ both_backends!(
             &office,
             format!(
                 "姓名,身份证号,手机号,小区,楼栋,单元,房号\n受害人,{},13911112222,钱塘衣城,5,1,502\n",
-                valid_id(31)
+                id(31, true)
             ),
         )
         .unwrap();
@@ -295,7 +276,7 @@ both_backends!(
             &attack,
             format!(
                 "姓名,身份证号,手机号,小区,楼栋,单元,房号\r\n冒名,{},13800000000,佳纷天地,1,1,101\r\n",
-                valid_id(31)
+                id(31, true)
             ),
         )
         .unwrap();
@@ -315,7 +296,7 @@ both_backends!(
         assert_eq!(r["rejected"], 1, "{r}");
         assert_eq!(r["errors"][0]["code"], "person_registered_elsewhere");
         let p = store
-            .person_by_document(DocType::ResidentId, &valid_id(31))
+            .person_by_document(DocType::ResidentId, &id(31, true))
             .await
             .unwrap()
             .unwrap();
@@ -419,7 +400,7 @@ fn a_missing_postgres_database_is_explained_and_migrate_creates_it() {
 
 #[test]
 fn serve_refuses_a_malformed_trusted_proxy_setting_at_start() {
-    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+    let out = doorstep_cmd()
         .args(["--db", "sqlite:///nonexistent-dir/x.db", "serve"])
         .env("DOORSTEP_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
         .output()

@@ -1,43 +1,27 @@
 //! `doorstep link` and `doorstep export reports`, run as a user would, on both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use doorstep_app::reports::{AddressInput, MemberInput, SubmissionInput, submit};
-use doorstep_core::{AreaKind, AreaPath};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_core::Role;
+use doorstep_testkit::{COMMUNITY, TestDb, both_backends, id, two_compounds, user};
 use serde_json::Value;
 
+use crate::{doorstep_cmd, ok};
+
+/// Runs `doorstep --db URL --lang en ARGS` to its end.
 fn doorstep(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorstep"))
+    doorstep_cmd()
         .args(["--db", url, "--lang", "en"])
         .args(args)
-        .env_remove("DOORSTEP_DB")
-        .env_remove("DOORSTEP_PUBLIC_URL")
         .output()
         .unwrap()
 }
 
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
 both_backends!(link_create_and_export_reports, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let c = doorstep_testkit::demo_community(store).await;
-    let jf = store
-        .create_area(Some(&c.path), AreaKind::Compound, "佳纷天地")
-        .await
-        .unwrap();
-    store
-        .create_area(Some(&jf.path), AreaKind::Building, "1号楼")
-        .await
-        .unwrap();
+    let c = two_compounds(store).await;
     let url = db.url.as_str();
     let out = ok(&doorstep(
         url,
@@ -91,11 +75,7 @@ both_backends!(link_create_and_export_reports, async |db: &TestDb| {
         },
         members: vec![MemberInput {
             name: "王五".into(),
-            id_number: doorstep_core::idnum::make_resident_id(
-                "410103",
-                time::macros::date!(1980 - 05 - 01),
-                7,
-            ),
+            id_number: id(7, true),
             ..Default::default()
         }],
         answers: doorstep_app::reports::AnswersInput {
@@ -106,18 +86,7 @@ both_backends!(link_create_and_export_reports, async |db: &TestDb| {
     };
     let r = submit(store, token, &input).await.unwrap().report;
     // Accept it as an admin would (the CLI does not review).
-    let who = doorstep_app::access::Principal::user(
-        doorstep_app::users::create_user(
-            store,
-            doorstep_app::users::By::Cli,
-            "adm",
-            doorstep_core::Role::CommunityAdmin,
-            &AreaPath::parse(c.path.as_str()).unwrap(),
-            "a-long-password",
-        )
-        .await
-        .unwrap(),
-    );
+    let who = user(store, "adm", Role::CommunityAdmin, COMMUNITY).await;
     doorstep_app::reports::ReportDesk::new(store, &who, &Default::default())
         .accept(r.id)
         .await

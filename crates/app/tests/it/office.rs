@@ -7,18 +7,10 @@ use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::error::AppError;
 use doorstep_app::registry::Registry;
 use doorstep_app::reports::{Purpose, ReportDesk};
-use doorstep_app::users::{self, By, create_user};
+use doorstep_app::users::{self, By};
 use doorstep_core::{AreaKind, AreaPath, Role};
-use doorstep_store::{AuditQuery, Store};
-use doorstep_testkit::{TestDb, both_backends};
-
-async fn user(store: &dyn Store, name: &str, role: Role, area: &AreaPath) -> Principal {
-    Principal::user(
-        create_user(store, By::Cli, name, role, area, "a-long-password")
-            .await
-            .unwrap(),
-    )
-}
+use doorstep_store::AuditQuery;
+use doorstep_testkit::{TestDb, both_backends, user};
 
 fn path(p: &str) -> AreaPath {
     AreaPath::parse(p).unwrap()
@@ -52,7 +44,7 @@ both_backends!(
         assert_eq!(e.area_path.as_deref(), Some(compound.path.as_str()));
         assert_eq!(e.details["kind"], "compound");
 
-        let leader = user(store, "leader", Role::GridLeader, &compound.path).await;
+        let leader = user(store, "leader", Role::GridLeader, compound.path.as_str()).await;
         let as_leader = Registry::new(store, &leader, &ctx);
         as_leader
             .create_area(&compound.path.child("1号楼").unwrap(), AreaKind::Building)
@@ -66,7 +58,7 @@ both_backends!(
                 Err(AppError::NotFound)
             ));
         }
-        let volunteer = user(store, "vol", Role::Volunteer, &compound.path).await;
+        let volunteer = user(store, "vol", Role::Volunteer, compound.path.as_str()).await;
         assert!(matches!(
             Registry::new(store, &volunteer, &ctx)
                 .create_area(&compound.path.child("2号楼").unwrap(), AreaKind::Building)
@@ -87,9 +79,9 @@ both_backends!(
             .create_area(Some(&street), AreaKind::Community, "五里堡社区")
             .await
             .unwrap();
-        let admin = user(store, "cadmin", Role::CommunityAdmin, &c.path).await;
-        let worker = user(store, "worker", Role::GridWorker, &c.path).await;
-        user(store, "elsewhere", Role::GridWorker, &other.path).await;
+        let admin = user(store, "cadmin", Role::CommunityAdmin, c.path.as_str()).await;
+        let worker = user(store, "worker", Role::GridWorker, c.path.as_str()).await;
+        user(store, "elsewhere", Role::GridWorker, other.path.as_str()).await;
 
         let names = |list: Vec<doorstep_store::User>| -> Vec<String> {
             let mut n: Vec<String> = list.into_iter().map(|u| u.username).collect();
@@ -124,7 +116,7 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(link.created_by, "cli");
-        let outsider = user(store, "outsider", Role::CommunityAdmin, &other.path).await;
+        let outsider = user(store, "outsider", Role::CommunityAdmin, other.path.as_str()).await;
         assert!(matches!(
             ReportDesk::new(store, &outsider, &ctx)
                 .link_by_token(&link.token)

@@ -1,16 +1,16 @@
 //! The area tree and person search, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::q;
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{PageRequest, StoreError};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{
+    COMMUNITY, HEADER, TestDb, both_backends, csv_file, demo_community, id, import, import_into,
+};
 
 both_backends!(area_tree_rules, async |db: &TestDb| {
     let store = db.store.as_ref();
-    let c = community(store).await;
+    let c = demo_community(store).await.path;
     // Its parent must exist.
     let missing = AreaPath::parse("二七区/没有的街道").unwrap();
     assert!(matches!(
@@ -64,7 +64,7 @@ both_backends!(
     compounds_under_grids_are_found_by_name,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        let c = community(store).await;
+        let c = demo_community(store).await.path;
         let grid = store
             .create_area(Some(&c), AreaKind::Grid, "第一网格")
             .await
@@ -108,7 +108,7 @@ both_backends!(
     search_by_name_id_phone_room_within_area,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}张伟,,{},,13812345678,A,1,,1201,,,\n张伟明,,{},,13912340000,A,2,,1202,,,\n李娜,,{},,,B,1,,1201,,,\n",
@@ -247,7 +247,7 @@ both_backends!(
     kept_counts_follow_moves_and_tag_changes,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let first = format!(
             "{HEADER}甲,,{},,,A,1,,101,,,独居老人\n乙,,{},,,A,1,,102,,,慢性病、行动不便\n丙,,{},,,B,1,,101,,,\n",
@@ -302,7 +302,7 @@ both_backends!(
     a_common_name_in_a_small_area_is_found_by_walking_the_area,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         // One 王 in 佳纷天地, three elsewhere: searching 王 within 佳纷天地 matches more persons
         // than the compound holds, so the search walks the compound; within the community it

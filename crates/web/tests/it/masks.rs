@@ -4,15 +4,13 @@
 //! numbers or at most the last four. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use axum::http::StatusCode;
-use common::*;
-use doorstep_core::{AreaPath, Role};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_core::Role;
+use doorstep_testkit::{
+    ApiClient, COMMUNITY, TestApp, TestDb, both_backends, csv_file, enc, import_into, user,
+};
 use serde_json::Value;
 
-const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 const PHONE: &str = "13566778899";
 
 fn birth() -> time::Date {
@@ -42,23 +40,8 @@ async fn setup(db: &TestDb) -> (i64, i64, i64) {
         )
     };
     for born in ["1983-02-16", "1983-02-17"] {
-        let f = dir.path().join("r.csv");
-        std::fs::write(&f, roster(born)).unwrap();
-        let opts = doorstep_app::import::ImportOptions {
-            into: AreaPath::parse(COMMUNITY).unwrap(),
-            actor: doorstep_store::Actor {
-                name: "office".into(),
-                source: "import".into(),
-                within: None,
-            },
-            lang: doorstep_core::Lang::Zh,
-            keep_rejects: false,
-            bulk: None,
-            batch_rows: None,
-        };
-        let r = doorstep_app::import::import_persons(store, f, &opts, |_| {})
-            .await
-            .unwrap();
+        let f = csv_file(dir.path(), "r.csv", &roster(born));
+        let r = import_into(store, &f, COMMUNITY).await;
         assert_eq!(r.rejected, 0, "{:?}", r.errors);
     }
     let a = store
@@ -108,9 +91,10 @@ fn assert_no_birth(what: &str, body: &str) {
 both_backends!(
     no_birth_date_or_exact_age_beside_a_mask_for_any_role,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         let (a, b, household) = setup(db).await;
         for name in ["vol", "sampler", "viewer", "worker"] {
-            let mut c = Client::new(db.store.clone());
+            let mut c = app.anon();
             c.login(name).await;
             let api = [
                 format!("/api/v1/persons?q={}", enc("甲")),
@@ -134,7 +118,7 @@ both_backends!(
                 format!("410103********{}", &resident_id()[14..])
             );
 
-            let mut browser = Browser::new(db);
+            let mut browser = app.browser();
             browser.login(name).await;
             for uri in [
                 format!("/search?q={}", enc("甲")),
@@ -144,17 +128,17 @@ both_backends!(
             ] {
                 let p = browser.get(&uri).await;
                 assert_eq!(p.status, StatusCode::OK, "{name} {uri}");
-                assert_no_birth(&format!("{name} page {uri}"), &p.body);
-                assert!(p.body.contains("18–59岁"), "{name} {uri} shows the band");
+                assert_no_birth(&format!("{name} page {uri}"), &p.text);
+                assert!(p.text.contains("18–59岁"), "{name} {uri} shows the band");
             }
         }
         // Roles without reveal are refused the full values; the check above could fail:
         // revealed, the birth date and the exact age are there.
-        let mut vol = Client::new(db.store.clone());
+        let mut vol = app.anon();
         vol.login("vol").await;
         let (status, _) = vol.get(&format!("/api/v1/persons/{a}?reveal=true")).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let mut admin = Client::new(db.store.clone());
+        let mut admin = app.anon();
         admin.login("admin1").await;
         let (_, v) = admin.get(&format!("/api/v1/persons/{a}?reveal=true")).await;
         assert_eq!(v["birth_date"], "1977-08-29");
@@ -169,13 +153,14 @@ both_backends!(
 both_backends!(
     digits_match_whole_numbers_or_the_last_four_without_reveal,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         let (a, _, _) = setup(db).await;
         let id = resident_id();
         let legacy = format!("410103{}{}", &id[8..14], &id[14..17]);
         let found = |v: &Value| v["items"].as_array().unwrap().iter().any(|p| p["id"] == a);
-        let mut vol = Client::new(db.store.clone());
+        let mut vol = app.anon();
         vol.login("vol").await;
-        let search = async |c: &Client, q: &str| {
+        let search = async |c: &ApiClient, q: &str| {
             let (s, v) = c.get(&format!("/api/v1/persons?q={}", enc(q))).await;
             assert_eq!(s, StatusCode::OK);
             v
@@ -199,7 +184,7 @@ both_backends!(
             );
         }
         // A role that may reveal still finds by any tail.
-        let mut admin = Client::new(db.store.clone());
+        let mut admin = app.anon();
         admin.login("admin1").await;
         assert!(found(&search(&admin, &id[id.len() - 11..]).await));
         assert!(found(&search(&admin, &PHONE[4..]).await));

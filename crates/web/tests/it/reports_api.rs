@@ -2,39 +2,18 @@
 //! caller's area, accept, reject, bulk accept and the direct-report export.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::*;
+use axum::http::{StatusCode, header};
 use doorstep_core::{AreaKind, AreaPath, Role};
-use doorstep_testkit::{TestDb, both_backends};
-use http_body_util::BodyExt;
+use doorstep_testkit::{
+    ApiClient, COMMUNITY, FORM, TestApp, TestDb, both_backends, enc, id, two_compounds, user,
+};
 use serde_json::json;
-use tower::ServiceExt;
 
-const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
-
-fn rid(n: u16) -> String {
-    let birth = time::macros::date!(1975 - 01 - 01) + time::Duration::days(i64::from(n) * 113);
-    doorstep_core::idnum::make_resident_id("410103", birth, n * 2 % 1000)
-}
-
-/// The community with 佳纷天地 and 钱塘衣城 (a 1号楼 in each), its admin `admin1` (returned,
-/// logged in) and `w-qt`, the grid worker of 钱塘衣城.
-async fn two_compounds(db: &TestDb) -> Client {
-    let store = db.store.as_ref();
-    let c = doorstep_testkit::demo_community(store).await;
-    for compound in ["佳纷天地", "钱塘衣城"] {
-        let a = store
-            .create_area(Some(&c.path), AreaKind::Compound, compound)
-            .await
-            .unwrap();
-        store
-            .create_area(Some(&a.path), AreaKind::Building, "1号楼")
-            .await
-            .unwrap();
-    }
+/// The report tests' community ([`two_compounds`]), its admin `admin1` (returned, logged in)
+/// and `w-qt`, the grid worker of 钱塘衣城.
+async fn staff(app: &TestApp) -> ApiClient {
+    let store = app.store();
+    two_compounds(store).await;
     user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
     user(
         store,
@@ -43,13 +22,12 @@ async fn two_compounds(db: &TestDb) -> Client {
         &format!("{COMMUNITY}/钱塘衣城"),
     )
     .await;
-    let mut admin = Client::new(db.store.clone());
-    admin.login("admin1").await;
-    admin
+    app.login_api("admin1").await
 }
 
 both_backends!(staff_review_and_export, async |db: &TestDb| {
-    let admin = two_compounds(db).await;
+    let app = TestApp::new(db);
+    let admin = staff(&app).await;
 
     let (st, link, _) = admin
         .send(
@@ -65,11 +43,11 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
     let (st, bad) = admin.get("/api/v1/report-links").await;
     assert_eq!((st, bad["total"].as_i64()), (StatusCode::OK, Some(1)));
 
-    let anon = Client::new(db.store.clone());
+    let anon = app.anon();
     let submit = |key: &str, compound: &str, n: u16| {
         json!({"idempotency_key": key,
                "address": {"compound": compound, "building": "1", "room": "101"},
-               "members": [{"name": format!("居民{n}"), "id_number": rid(n), "phone": "13800000001"}],
+               "members": [{"name": format!("居民{n}"), "id_number": id(n, false), "phone": "13800000001"}],
                "answers": {"risk_place": "陇海市场", "date": "2022-10-18"}})
     };
     for (key, compound, n) in [
@@ -88,7 +66,7 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
     }
 
     // The worker of 钱塘衣城 sees two; the admin three; the worker cannot open the third.
-    let mut worker = Client::new(db.store.clone());
+    let mut worker = app.anon();
     worker.login("w-qt").await;
     let (_, mine) = worker.get("/api/v1/reports?status=pending").await;
     assert_eq!(mine["total"], 2);
@@ -171,21 +149,11 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
     );
     let (st, _) = worker.get(&uri).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let fetch = |token: String, uri: String| {
-        let app = admin.app.clone();
-        async move {
-            let req = Request::builder()
-                .uri(uri)
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap();
-            let res = app.oneshot(req).await.unwrap();
-            let status = res.status();
-            let body = res.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
+    let fetch = async |uri: &str| {
+        let res = admin.request("GET", uri).await;
+        (res.status, res.text)
     };
-    let (st, csv) = fetch(admin.token.clone().unwrap(), uri.clone()).await;
+    let (st, csv) = fetch(&uri).await;
     assert_eq!(st, StatusCode::OK);
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert!(lines[0].starts_with("序号,姓名,性别,年龄,证件类型,证件号码,联系电话,现居住地址,报备类型,报备原因,来源地/风险场所"));
@@ -195,7 +163,7 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
             && lines[1].contains("2022-10-18")
             && lines[1].contains("赋码人员报备")
     );
-    let (_, csv) = fetch(admin.token.clone().unwrap(), uri).await;
+    let (_, csv) = fetch(&uri).await;
     assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 1);
     let (_, audit) = admin.get("/api/v1/audit?action=reports.export").await;
     assert_eq!(audit["total"], 2);
@@ -221,31 +189,8 @@ both_backends!(staff_review_and_export, async |db: &TestDb| {
     assert_eq!(st, StatusCode::GONE);
 });
 
-async fn page(
-    app: &axum::Router,
-    token: &str,
-    method: &str,
-    uri: &str,
-    form: Option<String>,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::COOKIE, format!("doorstep_session={token}"));
-    if form.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let req = req.body(form.map_or_else(Body::empty, Body::from)).unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let (st, h) = (res.status(), res.headers().clone());
-    (
-        st,
-        h,
-        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
-    )
-}
-
 both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
+    let app = TestApp::new(db);
     let store = db.store.as_ref();
     let c = doorstep_testkit::demo_community(store).await;
     let a = store
@@ -257,12 +202,11 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
         .await
         .unwrap();
     user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    let mut admin = Client::new(db.store.clone());
+    let mut admin = app.anon();
     admin.login("admin1").await;
     let token = admin.token.clone().unwrap();
-    let app = admin.app.clone();
 
-    let (st, _, body) = page(&app, &token, "GET", "/report-links", None).await;
+    let (st, _, body) = app.get("/report-links").session(&token).await.parts();
     assert_eq!(st, StatusCode::OK);
     let body = String::from_utf8(body).unwrap();
     let marker = "name=\"csrf\" value=\"";
@@ -275,10 +219,15 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
         "csrf={csrf}&area={}&purpose=home_quarantine&expires_in_hours=&risk_places=",
         enc(COMMUNITY)
     );
-    let (st, h, _) = page(&app, &token, "POST", "/report-links", Some(form)).await;
+    let (st, h, _) = app
+        .post("/report-links")
+        .session(&token)
+        .body(FORM, form)
+        .await
+        .parts();
     assert_eq!(st, StatusCode::SEE_OTHER);
     let poster_uri = h[header::LOCATION].to_str().unwrap().to_string();
-    let (st, _, body) = page(&app, &token, "GET", &poster_uri, None).await;
+    let (st, _, body) = app.get(&poster_uri).session(&token).await.parts();
     let body = String::from_utf8(body).unwrap();
     assert_eq!(st, StatusCode::OK);
     assert!(
@@ -287,58 +236,54 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
             && body.contains("qr.svg")
     );
     let id = poster_uri.split('/').nth(2).unwrap();
-    let (st, h, svg) = page(
-        &app,
-        &token,
-        "GET",
-        &format!("/report-links/{id}/qr.svg"),
-        None,
-    )
-    .await;
+    let (st, h, svg) = app
+        .get(&format!("/report-links/{id}/qr.svg"))
+        .session(&token)
+        .await
+        .parts();
     assert_eq!(
         (st, h[header::CONTENT_TYPE].to_str().unwrap()),
         (StatusCode::OK, "image/svg+xml")
     );
     assert!(String::from_utf8(svg).unwrap().contains("<svg"));
-    let (_, _, png) = page(
-        &app,
-        &token,
-        "GET",
-        &format!("/report-links/{id}/qr.png"),
-        None,
-    )
-    .await;
+    let (_, _, png) = app
+        .get(&format!("/report-links/{id}/qr.png"))
+        .session(&token)
+        .await
+        .parts();
     assert_eq!(&png[..4], b"\x89PNG");
-    let (_, _, css) = page(&app, &token, "GET", "/static/poster.css", None).await;
+    let (_, _, css) = app.get("/static/poster.css").session(&token).await.parts();
     assert!(String::from_utf8(css).unwrap().contains("@media print"));
 
     let link = store.report_links(None).await.unwrap().remove(0);
-    let anon = Client::new(db.store.clone());
+    let anon = app.anon();
     let (st, v, _) = anon
         .send("POST", &format!("/api/v1/public/reports/{}", link.token), Some(json!({
             "idempotency_key": "p1", "address": {"compound": "佳纷天地", "building": "1", "room": "301"},
-            "members": [{"name": "孙七", "id_number": rid(5)}], "answers": {}})))
+            "members": [{"name": "孙七", "id_number": doorstep_testkit::id(5, false)}], "answers": {}})))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let rid_ = v["report_id"].as_i64().unwrap();
-    let (st, _, body) = page(&app, &token, "GET", "/reports", None).await;
+    let (st, _, body) = app.get("/reports").session(&token).await.parts();
     assert_eq!(st, StatusCode::OK);
     assert!(
         String::from_utf8(body)
             .unwrap()
             .contains("佳纷天地1号楼301")
     );
-    let (st, _, body) = page(&app, &token, "GET", &format!("/reports/{rid_}"), None).await;
+    let (st, _, body) = app
+        .get(&format!("/reports/{rid_}"))
+        .session(&token)
+        .await
+        .parts();
     assert_eq!(st, StatusCode::OK);
     assert!(String::from_utf8(body).unwrap().contains("孙七"));
-    let (st, _, _) = page(
-        &app,
-        &token,
-        "POST",
-        &format!("/reports/{rid_}/accept"),
-        Some(format!("csrf={csrf}")),
-    )
-    .await;
+    let (st, _, _) = app
+        .post(&format!("/reports/{rid_}/accept"))
+        .session(&token)
+        .body(FORM, format!("csrf={csrf}"))
+        .await
+        .parts();
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(
         store.report(rid_).await.unwrap().unwrap().status,
@@ -348,17 +293,19 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
     // exports nothing and marks nothing as sent up.
     let area = AreaPath::parse(COMMUNITY).unwrap();
     let query = format!("area={}&since_last=1&format=xlsx", enc(COMMUNITY));
-    let (st, _, _) = page(
-        &app,
-        &token,
-        "GET",
-        &format!("/reports/export?{query}"),
-        None,
-    )
-    .await;
+    let (st, _, _) = app
+        .get(&format!("/reports/export?{query}"))
+        .session(&token)
+        .await
+        .parts();
     assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED);
     for forged in [query.clone(), format!("{query}&csrf=not-the-token")] {
-        let (st, _, _) = page(&app, &token, "POST", "/reports/export", Some(forged)).await;
+        let (st, _, _) = app
+            .post("/reports/export")
+            .session(&token)
+            .body(FORM, forged)
+            .await
+            .parts();
         assert_eq!(st, StatusCode::FORBIDDEN);
     }
     assert_eq!(
@@ -366,17 +313,15 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
         1
     );
     // The queue's own form posts its token.
-    let (_, _, body) = page(&app, &token, "GET", "/reports", None).await;
+    let (_, _, body) = app.get("/reports").session(&token).await.parts();
     let body = String::from_utf8(body).unwrap();
     assert!(body.contains("<form method=\"post\" action=\"/reports/export\""));
-    let (st, h, _) = page(
-        &app,
-        &token,
-        "POST",
-        "/reports/export",
-        Some(format!("{query}&csrf={csrf}")),
-    )
-    .await;
+    let (st, h, _) = app
+        .post("/reports/export")
+        .session(&token)
+        .body(FORM, format!("{query}&csrf={csrf}"))
+        .await
+        .parts();
     assert_eq!(st, StatusCode::OK);
     assert!(
         h[header::CONTENT_TYPE]
@@ -394,9 +339,10 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
 });
 
 both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
+    let app = TestApp::new(db);
     let store = db.store.as_ref();
-    let admin = two_compounds(db).await;
-    let mut worker = Client::new(db.store.clone());
+    let admin = staff(&app).await;
+    let mut worker = app.anon();
     worker.login("w-qt").await;
     let (st, link, _) = admin
         .send(
@@ -407,7 +353,7 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{link}");
     let token = link["token"].as_str().unwrap().to_string();
-    let anon = Client::new(db.store.clone());
+    let anon = app.anon();
     let submit = |key: &str, compound: &str, room: &str, members: serde_json::Value| {
         json!({"idempotency_key": key,
                "address": {"compound": compound, "building": "1", "room": room},
@@ -431,8 +377,8 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
         "k1",
         "佳纷天地",
         "101",
-        json!([{"name": "赵六", "id_number": rid(1), "phone": "13800000001", "relation": "户主"},
-               {"name": "钱七", "id_number": rid(2), "relation": "配偶"}]),
+        json!([{"name": "赵六", "id_number": id(1, false), "phone": "13800000001", "relation": "户主"},
+               {"name": "钱七", "id_number": id(2, false), "relation": "配偶"}]),
     ))
     .await;
     let (st, acc, _) = admin
@@ -449,8 +395,8 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
         "k2",
         "佳纷天地",
         "102",
-        json!([{"name": "赵六", "id_number": rid(11), "phone": "13900000002", "relation": "户主"},
-               {"name": "钱七", "id_number": rid(12), "relation": "配偶"}]),
+        json!([{"name": "赵六", "id_number": id(11, false), "phone": "13900000002", "relation": "户主"},
+               {"name": "钱七", "id_number": id(12, false), "relation": "配偶"}]),
     ))
     .await;
     // A report in 钱塘衣城: its worker may not merge into a file in 佳纷天地 (404).
@@ -458,7 +404,7 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
         "k3",
         "钱塘衣城",
         "201",
-        json!([{"name": "赵六", "id_number": rid(13), "relation": "户主"}]),
+        json!([{"name": "赵六", "id_number": id(13, false), "relation": "户主"}]),
     ))
     .await;
     let merge = |id: i64| format!("/api/v1/reports/{id}/merge");
@@ -505,7 +451,7 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
     assert_eq!(person["address"], "佳纷天地1号楼102", "{person}");
     assert!(person["tags"].to_string().contains("返郑"), "{person}");
     let file = store.person(p1).await.unwrap().unwrap();
-    assert_eq!(file.fields.doc().number(), rid(1));
+    assert_eq!(file.fields.doc().number(), id(1, false));
     assert_eq!(file.fields.phone().unwrap().as_str(), "13900000002");
     assert_eq!(
         store
@@ -519,9 +465,12 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
     );
 
     // The page offers the form for the member left; posting it decides the report.
-    let app = admin.app.clone();
     let session = admin.token.clone().unwrap();
-    let (st, _, body) = page(&app, &session, "GET", &format!("/reports/{second}"), None).await;
+    let (st, _, body) = app
+        .get(&format!("/reports/{second}"))
+        .session(&session)
+        .await
+        .parts();
     assert_eq!(st, StatusCode::OK);
     let body = String::from_utf8(body).unwrap();
     assert!(body.contains("合并到已有人员") && body.contains(&format!("#{p1}")));
@@ -533,14 +482,12 @@ both_backends!(merge_members_via_api_and_page, async |db: &TestDb| {
         .next()
         .unwrap()
         .to_string();
-    let (st, h, _) = page(
-        &app,
-        &session,
-        "POST",
-        &format!("/reports/{second}/merge"),
-        Some(format!("csrf={csrf}&member=1&person_id={p2}")),
-    )
-    .await;
+    let (st, h, _) = app
+        .post(&format!("/reports/{second}/merge"))
+        .session(&session)
+        .body(FORM, format!("csrf={csrf}&member=1&person_id={p2}"))
+        .await
+        .parts();
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(
         h[header::LOCATION].to_str().unwrap(),

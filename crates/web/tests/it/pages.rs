@@ -2,12 +2,9 @@
 //! user's language, imports with rejected rows, page weight. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use axum::http::StatusCode;
-use common::{Browser, PASSWORD, enc, first_href, hidden, user};
 use doorstep_core::{AreaKind, AreaPath, Role};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{PASSWORD, TestApp, TestDb, both_backends, enc, first_href, hidden, user};
 
 async fn setup(db: &TestDb) {
     doorstep_app::demo::load(db.store.as_ref()).await.unwrap();
@@ -42,22 +39,23 @@ async fn setup(db: &TestDb) {
 both_backends!(
     login_search_person_household_and_edit_with_field_errors,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         setup(db).await;
-        let mut b = Browser::new(db);
+        let mut b = app.browser();
         // Without a session every page sends you to the login, remembering where you were.
         let p = b.get("/search?q=x").await;
         assert_eq!(p.status, StatusCode::SEE_OTHER);
         assert!(p.location.unwrap().starts_with("/login?next=/search"));
         // A login form without its CSRF token is refused.
         let p = b
-            .post("/login", &[("username", "admin1"), ("password", PASSWORD)])
+            .post_form("/login", &[("username", "admin1"), ("password", PASSWORD)])
             .await;
-        assert!(!b.cookies.contains_key("doorstep_session"), "{}", p.body);
+        assert!(!b.cookies.contains_key("doorstep_session"), "{}", p.text);
         // Wrong password: the same message as an unknown user.
         let form = b.get("/login").await;
-        let csrf = hidden(&form.body, "csrf");
+        let csrf = hidden(&form.text, "csrf");
         let p = b
-            .post(
+            .post_form(
                 "/login",
                 &[
                     ("username", "admin1"),
@@ -67,84 +65,84 @@ both_backends!(
             )
             .await;
         assert_eq!(p.status, StatusCode::UNAUTHORIZED);
-        assert!(p.body.contains("用户名或密码错误"));
+        assert!(p.text.contains("用户名或密码错误"));
         b.login("admin1").await;
 
         let home = b.get("/").await;
         assert!(
-            home.body.contains("4812") && home.body.contains("12500"),
+            home.text.contains("4812") && home.text.contains("12500"),
             "home shows the counts"
         );
-        assert!(home.body.len() < 100 * 1024);
+        assert!(home.text.len() < 100 * 1024);
 
         let results = b.get(&format!("/search?q={}", enc("王"))).await;
-        assert!(results.body.contains("********"), "lists are masked");
-        let person = first_href(&results.body, "/persons/");
+        assert!(results.text.contains("********"), "lists are masked");
+        let person = first_href(&results.text, "/persons/");
         let page = b.get(&person).await;
         assert_eq!(page.status, StatusCode::OK);
-        let household = first_href(&page.body, "/households/");
+        let household = first_href(&page.text, "/households/");
         let hpage = b.get(&household).await;
         assert!(
-            hpage.body.contains(&person),
+            hpage.text.contains(&person),
             "the household lists the person"
         );
 
         // A bad phone comes back as a message at the phone field, in Chinese.
         let id = person.trim_start_matches("/persons/");
         let edit = b.get(&format!("/persons/{id}/edit")).await;
-        let csrf = hidden(&edit.body, "csrf");
+        let csrf = hidden(&edit.text, "csrf");
         let name = hidden(
             &edit
-                .body
+                .text
                 .replace("id=\"f-name\" name=\"name\" type=\"text\"", "name=\"name\""),
             "name",
         );
         let bad = b
-            .post(
+            .post_form(
                 &format!("/persons/{id}/edit"),
                 &[("csrf", &csrf), ("name", &name), ("phone", "12345")],
             )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            bad.body.contains("id=\"e-phone\""),
+            bad.text.contains("id=\"e-phone\""),
             "message at the phone field"
         );
-        assert!(bad.body.contains("手机号码应为 11 位"));
+        assert!(bad.text.contains("手机号码应为 11 位"));
         // The same in English.
         b.lang = "en";
         b.cookies.insert("lang".into(), "en".into());
         let bad = b
-            .post(
+            .post_form(
                 &format!("/persons/{id}/edit"),
                 &[("csrf", &csrf), ("name", &name), ("phone", "12345")],
             )
             .await;
         assert!(
-            bad.body.contains("a mobile number has 11 digits"),
+            bad.text.contains("a mobile number has 11 digits"),
             "English message"
         );
-        assert!(bad.body.contains("Log out"));
+        assert!(bad.text.contains("Log out"));
         let good = b
-            .post(
+            .post_form(
                 &format!("/persons/{id}/edit"),
                 &[("csrf", &csrf), ("name", &name), ("phone", "13912345678")],
             )
             .await;
         assert_eq!(good.status, StatusCode::SEE_OTHER);
         let page = b.get(&person).await;
-        assert!(page.body.contains("139****5678"), "saved and shown masked");
+        assert!(page.text.contains("139****5678"), "saved and shown masked");
         assert!(
-            page.body.contains("<ins>139****5678</ins>"),
+            page.text.contains("<ins>139****5678</ins>"),
             "history shows the change, masked"
         );
         assert!(
-            !page.body.contains("13912345678"),
+            !page.text.contains("13912345678"),
             "no full number without a reveal"
         );
         // A form without the session's CSRF token is refused and changes nothing.
         let forged = b
-            .post(
+            .post_form(
                 &format!("/persons/{id}/edit"),
                 &[("name", "伪造"), ("phone", "13900000000")],
             )
@@ -152,25 +150,26 @@ both_backends!(
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         // Reveal shows the full number and is audited.
         let revealed = b
-            .post(&format!("/persons/{id}/reveal"), &[("csrf", &csrf)])
+            .post_form(&format!("/persons/{id}/reveal"), &[("csrf", &csrf)])
             .await;
-        assert!(revealed.body.contains("13912345678"));
+        assert!(revealed.text.contains("13912345678"));
         let audit = b.get("/audit?action=person.reveal").await;
-        assert!(audit.body.contains("person.reveal"), "{}", audit.body);
+        assert!(audit.text.contains("person.reveal"), "{}", audit.text);
     }
 );
 
 both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
+    let app = TestApp::new(db);
     setup(db).await;
-    let mut admin = Browser::new(db);
+    let mut admin = app.browser();
     admin.login("admin1").await;
     let results = admin.get(&format!("/search?q={}", enc("李"))).await;
-    let person = first_href(&results.body, "/persons/");
-    let household = first_href(&admin.get(&person).await.body, "/households/");
-    let area = first_href(&admin.get("/").await.body, "/areas/");
+    let person = first_href(&results.text, "/persons/");
+    let household = first_href(&admin.get(&person).await.text, "/households/");
+    let area = first_href(&admin.get("/").await.text, "/areas/");
     let id = person.trim_start_matches("/persons/").to_string();
 
-    let mut other = Browser::new(db);
+    let mut other = app.browser();
     other.login("other").await;
     for uri in [
         person.clone(),
@@ -182,7 +181,7 @@ both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
         let p = other.get(&uri).await;
         assert_eq!(p.status, StatusCode::NOT_FOUND, "{uri}");
         assert!(
-            p.body.contains("class=\"menu\""),
+            p.text.contains("class=\"menu\""),
             "the not-found page keeps the menu: {uri}"
         );
     }
@@ -193,13 +192,13 @@ both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
         format!("{household}/notes"),
     ] {
         let p = other
-            .post(&uri, &[("csrf", &csrf), ("name", "x"), ("notes", "x")])
+            .post_form(&uri, &[("csrf", &csrf), ("name", "x"), ("notes", "x")])
             .await;
         assert_eq!(p.status, StatusCode::NOT_FOUND, "POST {uri}");
     }
     let found = other.get(&format!("/search?q={}", enc("李"))).await;
     assert!(
-        !found.body.contains("/persons/"),
+        !found.text.contains("/persons/"),
         "search lists nobody from another community"
     );
     let export = other
@@ -211,16 +210,16 @@ both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
     assert_eq!(export.status, StatusCode::NOT_FOUND);
 
     // A volunteer inside the area sees masked data but no reveal, edit, import or audit.
-    let mut vol = Browser::new(db);
+    let mut vol = app.browser();
     vol.login("vol").await;
     let page = vol.get(&person).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(!page.body.contains("/reveal") && !page.body.contains("/edit"));
+    assert!(!page.text.contains("/reveal") && !page.text.contains("/edit"));
     assert_eq!(vol.get("/audit").await.status, StatusCode::FORBIDDEN);
     assert_eq!(vol.get("/import").await.status, StatusCode::FORBIDDEN);
     let csrf = vol.csrf().await;
     assert_eq!(
-        vol.post(&format!("/persons/{id}/reveal"), &[("csrf", &csrf)])
+        vol.post_form(&format!("/persons/{id}/reveal"), &[("csrf", &csrf)])
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -230,11 +229,12 @@ both_backends!(pages_outside_the_area_are_not_found, async |db: &TestDb| {
 both_backends!(
     import_page_lists_rejected_rows_and_offers_them_for_download,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         setup(db).await;
-        let mut b = Browser::new(db);
+        let mut b = app.browser();
         b.login("admin1").await;
         let form = b.get("/import").await;
-        let csrf = hidden(&form.body, "csrf");
+        let csrf = hidden(&form.text, "csrf");
         let good = doorstep_core::idnum::make_resident_id(
             "410103",
             time::macros::date!(1902 - 03 - 04),
@@ -262,31 +262,31 @@ both_backends!(
                 body,
             )
             .await;
-        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text);
         let job = started.location.unwrap();
         let mut page = b.get(&job).await;
         for _ in 0..100 {
-            if !page.body.contains("http-equiv=\"refresh\"") {
+            if !page.text.contains("http-equiv=\"refresh\"") {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             page = b.get(&job).await;
         }
-        assert!(page.body.contains("导入完成"), "{}", page.body);
+        assert!(page.text.contains("导入完成"), "{}", page.text);
         assert!(
-            page.body.contains("<td>3</td>") && page.body.contains("<td>4</td>"),
+            page.text.contains("<td>3</td>") && page.text.contains("<td>4</td>"),
             "rejected rows by number"
         );
-        assert!(page.body.contains("证件号码"));
+        assert!(page.text.contains("证件号码"));
         let rejects = b.get(&format!("{job}/rejects.xlsx")).await;
         assert_eq!(rejects.status, StatusCode::OK);
         // Another user cannot see this job.
-        let mut other = Browser::new(db);
+        let mut other = app.browser();
         other.login("other").await;
         assert_eq!(other.get(&job).await.status, StatusCode::NOT_FOUND);
         // The import is in the audit log.
         let audit = b.get("/audit?action=persons.import").await;
-        assert!(audit.body.contains("persons.import"));
+        assert!(audit.text.contains("persons.import"));
     }
 );
 
@@ -314,41 +314,42 @@ fn assert_labelled(html: &str, page: &str) {
 both_backends!(
     pages_are_labelled_light_and_rooms_can_be_added,
     async |db: &TestDb| {
+        let app = TestApp::new(db);
         setup(db).await;
-        let mut b = Browser::new(db);
+        let mut b = app.browser();
         let login = b.get("/login").await;
-        assert_labelled(&login.body, "login");
+        assert_labelled(&login.text, "login");
         b.login("admin1").await;
         let home = b.get("/").await;
-        let mut pages = vec![("home", home.body.clone())];
-        let mut area = first_href(&home.body, "/areas/");
+        let mut pages = vec![("home", home.text.clone())];
+        let mut area = first_href(&home.text, "/areas/");
         // Walk down to a building: community → compound → building.
         for _ in 0..2 {
             let page = b.get(&area).await;
             area = first_href(
-                page.body.split("<ul class=\"list areas\">").nth(1).unwrap(),
+                page.text.split("<ul class=\"list areas\">").nth(1).unwrap(),
                 "/areas/",
             );
         }
         let building = b.get(&area).await;
         assert!(
-            building.body.contains("/households\""),
+            building.text.contains("/households\""),
             "a building page offers to add a room"
         );
-        pages.push(("building", building.body.clone()));
-        let csrf = hidden(&building.body, "csrf");
+        pages.push(("building", building.text.clone()));
+        let csrf = hidden(&building.text, "csrf");
         let added = b
-            .post(
+            .post_form(
                 &format!("{area}/households"),
                 &[("csrf", &csrf), ("room", "9901")],
             )
             .await;
-        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text);
         let household = b.get(added.location.as_deref().unwrap()).await;
-        assert!(household.body.contains("9901"));
-        pages.push(("household", household.body.clone()));
+        assert!(household.text.contains("9901"));
+        pages.push(("household", household.text.clone()));
         let again = b
-            .post(
+            .post_form(
                 &format!("{area}/households"),
                 &[("csrf", &csrf), ("room", "9901")],
             )
@@ -357,13 +358,13 @@ both_backends!(
         let new_person = b
             .get(&format!("{}/persons/new", added.location.unwrap()))
             .await;
-        pages.push(("person form", new_person.body.clone()));
+        pages.push(("person form", new_person.text.clone()));
         pages.push((
             "search",
-            b.get(&format!("/search?q={}", enc("张"))).await.body,
+            b.get(&format!("/search?q={}", enc("张"))).await.text,
         ));
-        pages.push(("import", b.get("/import").await.body));
-        pages.push(("audit", b.get("/audit").await.body));
+        pages.push(("import", b.get("/import").await.text));
+        pages.push(("audit", b.get("/audit").await.text));
         for (name, html) in &pages {
             assert_labelled(html, name);
             assert!(

@@ -2,11 +2,8 @@
 //! SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use doorstep_app::access::Ctx;
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;
@@ -14,7 +11,10 @@ use doorstep_app::reports::*;
 use doorstep_app::users::By;
 use doorstep_core::{AreaKind, AreaPath, Role};
 use doorstep_store::{PageRequest, ReportStatus, Store};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{
+    COMMUNITY, HEADER, TestDb, both_backends, csv_file, id, import, report_link, two_compounds,
+    user,
+};
 use time::{Duration, OffsetDateTime};
 
 const PAGE: PageRequest = PageRequest {
@@ -22,29 +22,10 @@ const PAGE: PageRequest = PageRequest {
     limit: 100,
 };
 
-/// 祥云社区 with 佳纷天地/3号楼/2单元 and 钱塘衣城/1号楼, and one resident in 1201 with an old phone.
+/// The report tests' community ([`two_compounds`]), and one resident in 佳纷天地 3号楼 2单元
+/// 1201 with an old phone.
 async fn place(store: &dyn Store) {
-    let c = community(store).await;
-    let jf = store
-        .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
-        .await
-        .unwrap();
-    let b = store
-        .create_area(Some(&jf.path), AreaKind::Building, "3号楼")
-        .await
-        .unwrap();
-    store
-        .create_area(Some(&b.path), AreaKind::Unit, "2单元")
-        .await
-        .unwrap();
-    let qt = store
-        .create_area(Some(&c), AreaKind::Compound, "钱塘衣城")
-        .await
-        .unwrap();
-    store
-        .create_area(Some(&qt.path), AreaKind::Building, "1号楼")
-        .await
-        .unwrap();
+    two_compounds(store).await;
     let dir = tempfile::tempdir().unwrap();
     let f = csv_file(
         dir.path(),
@@ -90,21 +71,6 @@ fn household(key: &str) -> SubmissionInput {
     }
 }
 
-async fn link(store: &dyn Store, area: &str, purpose: Purpose) -> String {
-    create_link(
-        store,
-        &AreaPath::parse(area).unwrap(),
-        purpose,
-        None,
-        vec![],
-        "test",
-        doorstep_store::no_audit(),
-    )
-    .await
-    .unwrap()
-    .token
-}
-
 fn paths(e: PublicError) -> Vec<(String, String)> {
     match e {
         PublicError::Invalid(v) => v
@@ -120,7 +86,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         place(store).await;
-        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let token = report_link(store, COMMUNITY, Purpose::HomeQuarantine).await;
 
         let first = submit(store, &token, &household("key-0001")).await.unwrap();
         assert!(first.created);
@@ -178,7 +144,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         place(store).await;
-        let admin = who(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let admin = user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
         let ctx = Ctx::default();
         let desk = ReportDesk::new(store, &admin, &ctx);
         let area = AreaPath::parse(COMMUNITY).unwrap();
@@ -239,7 +205,7 @@ both_backends!(
         let store = db.store.as_ref();
         place(store).await;
         // A link for one compound: an address in another compound is outside it.
-        let token = link(store, &format!("{COMMUNITY}/佳纷天地"), Purpose::Returnee).await;
+        let token = report_link(store, &format!("{COMMUNITY}/佳纷天地"), Purpose::Returnee).await;
         let mut bad = household("k-bad");
         let mut wrong = id(40, true);
         wrong.replace_range(17..18, if wrong.ends_with('1') { "2" } else { "1" });
@@ -305,7 +271,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         place(store).await;
-        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let token = report_link(store, COMMUNITY, Purpose::HomeQuarantine).await;
         let r1 = submit(store, &token, &household("k-1"))
             .await
             .unwrap()
@@ -318,8 +284,8 @@ both_backends!(
         other.members = vec![member("李娜", &id(77, false), "13700000007", "户主")];
         let r2 = submit(store, &token, &other).await.unwrap().report;
 
-        let admin = who(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-        let worker = who(
+        let admin = user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let worker = user(
             store,
             "worker1",
             Role::GridWorker,
@@ -429,9 +395,9 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         place(store).await;
-        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
-        let admin = who(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-        who(
+        let token = report_link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let admin = user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        user(
             store,
             "wang",
             Role::GridWorker,
@@ -441,7 +407,7 @@ both_backends!(
         doorstep_app::users::set_phone(store, By::Cli, "wang", "13712345678")
             .await
             .unwrap();
-        let volunteer = who(store, "vol", Role::Volunteer, COMMUNITY).await;
+        let volunteer = user(store, "vol", Role::Volunteer, COMMUNITY).await;
         let ctx = Ctx::default();
         let desk = ReportDesk::new(store, &admin, &ctx);
         let r1 = submit(store, &token, &household("k-1"))
@@ -571,7 +537,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         place(store).await;
-        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let token = report_link(store, COMMUNITY, Purpose::HomeQuarantine).await;
         let places = PlaceCache::new();
 
         let first = submit_with(store, &places, &token, &household("cache-1"))
@@ -622,7 +588,7 @@ both_backends!(
     async |db: &TestDb| {
         let store = db.store.as_ref();
         place(store).await;
-        let token = link(store, COMMUNITY, Purpose::HomeQuarantine).await;
+        let token = report_link(store, COMMUNITY, Purpose::HomeQuarantine).await;
         let zw = store
             .person_by_document(doorstep_core::DocType::ResidentId, &id(1, true))
             .await
@@ -634,8 +600,8 @@ both_backends!(
         h.members[0].id_number = id(2, true);
         let r1 = submit(store, &token, &h).await.unwrap().report;
 
-        let admin = who(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-        let worker = who(
+        let admin = user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let worker = user(
             store,
             "worker1",
             Role::GridWorker,

@@ -1,17 +1,17 @@
 //! Roster import outcomes, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::q;
 use doorstep_core::{AreaPath, DocType};
-use doorstep_testkit::{TestDb, both_backends};
+use doorstep_testkit::{
+    COMMUNITY, HEADER, TestDb, both_backends, csv_file, demo_community, id, import, import_with,
+};
 
 both_backends!(
     imports_rows_creates_households_and_reimport_creates_nothing,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}张伟,居民身份证,{},男,13812345678,佳纷天地,3,2,1201,户主,常住,\n\
@@ -74,7 +74,7 @@ both_backends!(
     every_validation_rule_rejects_its_row_and_keeps_the_rest,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let good = id(10, true);
         let mut bad_check = id(11, true);
@@ -133,7 +133,7 @@ both_backends!(
     same_person_twice_in_a_file_is_one_person_and_the_later_row_wins,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}赵一,,{0},,13800000001,A,1,,101,,,\n钱二,,{1},,,A,1,,102,,,\n赵一,,{0},,13800000002,A,1,,201,,,\n",
@@ -158,7 +158,7 @@ both_backends!(
     a_person_moves_household_and_the_history_says_so,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let a = format!("{HEADER}孙三,,{},,13800000003,A,1,,101,,,\n", id(30, true));
         let b = format!("{HEADER}孙三,,{},,13900000003,B,2,,502,,,\n", id(30, true));
@@ -187,7 +187,7 @@ both_backends!(
 
 both_backends!(gbk_and_bom_csv_are_read, async |db: &TestDb| {
     let store = db.store.as_ref();
-    community(store).await;
+    demo_community(store).await;
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "身份证号码,姓名,手机号,楼号,门牌号\n{},周五,13800000005,5,301\n",
@@ -224,7 +224,7 @@ both_backends!(
     xlsx_with_an_excel_mangled_id_rejects_that_row,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("roster.xlsx");
         let mut book = rust_xlsxwriter::Workbook::new();
@@ -269,7 +269,7 @@ both_backends!(
     missing_required_column_fails_the_file_and_writes_nothing,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let f = csv_file(dir.path(), "nocol.csv", "姓名,房号\n张三,101\n");
         let opts = doorstep_app::import::ImportOptions {
@@ -300,7 +300,7 @@ both_backends!(
     export_reimports_cleanly_in_both_formats,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}张伟,居民身份证,{},男,13812345678,佳纷天地,3,2,1201,户主,常住,独居老人\n\
@@ -341,7 +341,7 @@ both_backends!(
     rejects_file_lists_bad_rows_with_reasons,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}坏,,123,,,A,1,,101,,,\n好,,{},,,A,1,,102,,,\n",
@@ -369,7 +369,7 @@ both_backends!(
     a_bulk_load_has_the_outcomes_of_a_batched_one,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}张伟,居民身份证,{},男,13812345678,佳纷天地,3,2,1201,户主,常住,\n\
@@ -456,7 +456,7 @@ both_backends!(
     row_numbers_are_the_rows_a_spreadsheet_shows,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         // Row 1 header, 2 good, 3 blank, 4 a note typed with Alt+Enter (two lines in one cell),
         // 5 a bad phone, 6 blank but for commas, 7 no name, 8 good.
@@ -507,7 +507,7 @@ both_backends!(
     an_unclosed_quote_stops_the_import_naming_its_row,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "姓名,证件号码,楼栋,房号\r\n甲,{},1,101\r\n\"乙,{},1,102\r\n",
@@ -546,7 +546,7 @@ both_backends!(
     a_unit_without_its_building_is_a_missing_cell,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        community(store).await;
+        demo_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{HEADER}甲,,{},,,佳纷天地,,2单元,101,,,\n乙,,{},,,佳纷天地,3号楼,2单元,101,,,\n",

@@ -1,0 +1,11 @@
+//! The app's integration tests, one binary (one link) for all: each module was a test file.
+
+mod common;
+mod csv_injection;
+mod import;
+mod login;
+mod office;
+mod registry;
+mod reports;
+mod takeover;
+mod unit_of_work;

@@ -1,0 +1,32 @@
+//! The `doorstep` binary's integration tests, one binary (one link) for all: each module was a
+//! test file.
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod links;
+mod serve;
+
+use std::process::{Command, Output};
+
+/// The `doorstep` binary, taking neither its database nor its public URL from the environment.
+fn doorstep_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
+    cmd.env_remove("DOORSTEP_DB")
+        .env_remove("DOORSTEP_PUBLIC_URL");
+    cmd
+}
+
+/// Runs `doorstep` with `args` to its end.
+fn doorstep(args: &[&str]) -> Output {
+    doorstep_cmd().args(args).output().unwrap()
+}
+
+/// What a run that must succeed printed on stdout.
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}

@@ -1,0 +1,13 @@
+//! The web crate's integration tests, one binary (one link) for all: each module was a test
+//! file.
+
+mod access;
+mod api;
+mod common;
+mod login_defences;
+mod masks;
+mod pages;
+mod pages_abuse;
+mod public_abuse;
+mod public_reports;
+mod reports_api;
