@@ -136,7 +136,7 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                 let items: Vec<_> = links
                     .iter()
                     .map(|l| {
-                        json!({"id": l.id, "token": l.token, "area": l.area_path.to_string(), "purpose": l.purpose,
+                        json!({"id": l.id, "token": l.token, "area": l.area_path.to_string(), "purpose": l.purpose.code(),
                                "expires_at": l.expires_at.map(|t| t.to_string()), "revoked": l.revoked_at.is_some()})
                     })
                     .collect();
@@ -152,7 +152,7 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                         "{:<4} {:<26} {:<16} {} {state}",
                         l.id,
                         l.token,
-                        l.purpose,
+                        l.purpose.code(),
                         l.area_path
                     );
                 }

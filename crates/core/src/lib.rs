@@ -14,6 +14,7 @@ pub mod lang;
 pub mod person;
 pub mod phone;
 pub mod problem;
+pub mod report;
 pub mod role;
 pub mod roster;
 pub mod text;

@@ -37,7 +37,8 @@ impl LinkRow {
             token: self.token,
             area_id: self.area_id,
             area_path: AreaPath::from_stored(self.area_path),
-            purpose: self.purpose,
+            purpose: Purpose::from_stored(&self.purpose)
+                .ok_or_else(|| corrupt("link purpose", &self.purpose))?,
             risk_places,
             created_by: self.created_by,
             created_at: self.created_at,
@@ -85,7 +86,8 @@ impl ReportRow {
             link_id: self.link_id,
             idempotency_key: self.idem_key,
             receipt: self.receipt,
-            purpose: self.purpose,
+            purpose: Purpose::from_stored(&self.purpose)
+                .ok_or_else(|| corrupt("report purpose", &self.purpose))?,
             area_id: self.area_id,
             area_path: AreaPath::from_stored(self.area_path),
             room: self.room,
@@ -93,7 +95,7 @@ impl ReportRow {
             room_new: self.room_new,
             members: json("members", &self.members)?,
             answers: json("answers", &self.answers)?,
-            status: ReportStatus::parse(&self.status)
+            status: ReportStatus::from_stored(&self.status)
                 .ok_or_else(|| corrupt("report status", &self.status))?,
             submitted_at: self.submitted_at,
             updated_at: self.updated_at,
@@ -121,7 +123,7 @@ pub async fn create_report_link(conn: &mut Conn, l: &NewReportLink) -> StoreResu
     )
     .bind(&l.token)
     .bind(l.area_id)
-    .bind(&l.purpose)
+    .bind(l.purpose.code())
     .bind(places)
     .bind(&l.created_by)
     .bind(OffsetDateTime::now_utc())
@@ -216,7 +218,7 @@ pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempo
         .bind(r.link_id)
         .bind(&r.idempotency_key)
         .bind(&r.receipt)
-        .bind(&r.purpose)
+        .bind(r.purpose.code())
         .bind(r.area_id)
         .bind(&r.room)
         .bind(&r.address)

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use doorstep_core::AreaPath;
 use doorstep_core::idempotency::BodyHash;
+pub use doorstep_core::report::{Purpose, ReportStatus};
 use time::OffsetDateTime;
 
 use crate::{Audit, Id, Page, PageRequest, StoreResult, UpsertReport};
@@ -19,8 +20,8 @@ pub struct ReportLink {
     pub area_id: Id,
     /// That area's path.
     pub area_path: AreaPath,
-    /// `home_quarantine`, `risk_visit`, `returnee` or `census`.
-    pub purpose: String,
+    /// What it is for.
+    pub purpose: Purpose,
     /// The risk places a resident chooses from (risk-visit links).
     pub risk_places: Vec<String>,
     /// Who created it.
@@ -40,46 +41,14 @@ pub struct NewReportLink {
     pub token: String,
     /// Its area.
     pub area_id: Id,
-    /// Its purpose code.
-    pub purpose: String,
+    /// Its purpose.
+    pub purpose: Purpose,
     /// Risk places to choose from.
     pub risk_places: Vec<String>,
     /// Who creates it.
     pub created_by: String,
     /// When it stops taking reports.
     pub expires_at: Option<OffsetDateTime>,
-}
-
-/// Where a report stands in review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReportStatus {
-    /// Waiting for staff.
-    Pending,
-    /// Accepted into the registry.
-    Accepted,
-    /// Rejected with a reason.
-    Rejected,
-}
-
-impl ReportStatus {
-    /// The stored code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ReportStatus::Pending => "pending",
-            ReportStatus::Accepted => "accepted",
-            ReportStatus::Rejected => "rejected",
-        }
-    }
-
-    /// Reads a stored or typed code.
-    pub fn parse(s: &str) -> Option<ReportStatus> {
-        match s {
-            "pending" => Some(ReportStatus::Pending),
-            "accepted" => Some(ReportStatus::Accepted),
-            "rejected" => Some(ReportStatus::Rejected),
-            _ => None,
-        }
-    }
 }
 
 /// A report as stored: one household's submission.
@@ -94,7 +63,7 @@ pub struct Report {
     /// The receipt code the resident keeps (also the secret of their view-and-correct link).
     pub receipt: String,
     /// The link's purpose.
-    pub purpose: String,
+    pub purpose: Purpose,
     /// The building or unit of the address.
     pub area_id: Id,
     /// That area's path (what access is checked against).
@@ -150,7 +119,7 @@ pub struct NewReport {
     /// A fresh receipt code.
     pub receipt: String,
     /// The link's purpose.
-    pub purpose: String,
+    pub purpose: Purpose,
     /// The building or unit of the address.
     pub area_id: Id,
     /// 房号

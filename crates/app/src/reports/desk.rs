@@ -280,7 +280,7 @@ impl<'a> ReportDesk<'a> {
         {
             return Err(AppError::Conflict("person_registered_elsewhere".into()));
         }
-        let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
+        let purpose = report.purpose;
         let mut rows = Vec::new();
         // Members merged into a file already were written then; the others are upserted.
         for m in review.members.iter().filter(|m| m.merged_into.is_none()) {
@@ -348,7 +348,7 @@ impl<'a> ReportDesk<'a> {
             .await?
             .ok_or(AppError::NotFound)?;
         self.who.authorize(Action::Write, &file.area_path)?;
-        let purpose = Purpose::parse(&report.purpose).unwrap_or(Purpose::Census);
+        let purpose = report.purpose;
         let fields = merged_into_file(&reported, &file, purpose)?;
         let actor = self.who.actor("report");
         let row = PersonUpsert {
@@ -482,7 +482,7 @@ pub async fn create_link(
             &NewReportLink {
                 token,
                 area_id: a.id,
-                purpose: purpose.code().to_string(),
+                purpose,
                 risk_places,
                 created_by: created_by.to_string(),
                 expires_at,

@@ -10,7 +10,7 @@ use doorstep_store::{Area, Report, Store, User};
 use serde_json::{Value, json};
 use time::Date;
 
-use super::{Purpose, stored_members};
+use super::stored_members;
 use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::export::{ExportError, SheetFormat, Sink};
@@ -230,7 +230,7 @@ fn row(
     place: &Place,
     today: Date,
 ) -> Vec<String> {
-    let purpose = Purpose::parse(&r.purpose).unwrap_or(Purpose::Census);
+    let purpose = r.purpose;
     let a = |k: &str| -> String {
         match r.answers.get(k) {
             Some(Value::String(s)) => s.clone(),

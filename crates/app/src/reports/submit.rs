@@ -194,11 +194,6 @@ pub async fn open_link(store: &dyn Store, token: &str) -> Result<ReportLink, Pub
     Ok(link)
 }
 
-/// The purpose of a stored link (census for an unknown code, which storage never holds).
-pub fn purpose_of(link: &ReportLink) -> Purpose {
-    Purpose::parse(&link.purpose).unwrap_or(Purpose::Census)
-}
-
 /// Validates and stores a household's report through a link. A retry with the same
 /// idempotency key and the same body returns the first report, even from a concurrent
 /// duplicate; the same key with another body is [`PublicError::KeyReused`].
@@ -228,7 +223,7 @@ pub async fn submit_with(
             idempotency_key: key,
             body_hash,
             receipt,
-            purpose: link.purpose.clone(),
+            purpose: link.purpose,
             area_id: c.area.id,
             room: c.room,
             address: c.address,
@@ -305,7 +300,7 @@ pub async fn correct_with(
                 // Not stored: the key keeps the hash of the first submission.
                 body_hash: input.body_hash()?,
                 receipt: report.receipt.clone(),
-                purpose: link.purpose.clone(),
+                purpose: link.purpose,
                 area_id: c.area.id,
                 room: c.room,
                 address: c.address,
@@ -359,7 +354,7 @@ async fn check(
     input: &SubmissionInput,
 ) -> Result<Checked, PublicError> {
     let today = today();
-    let purpose = purpose_of(link);
+    let purpose = link.purpose;
     let mut errors: Vec<FieldProblem> = Vec::new();
 
     let members = check_members(&input.members, today, &mut errors);

@@ -123,7 +123,7 @@ both_backends!(
                 idempotency_key: "k".into(),
                 body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({})),
                 receipt: "r".into(),
-                purpose: "census".into(),
+                purpose: doorstep_store::Purpose::Census,
                 area_id: building.id,
                 room: "101".into(),
                 address: "佳纷天地3号楼101".into(),

@@ -94,7 +94,7 @@ async fn a_report_stored_before_body_hashes_answers_no_replay() {
         idempotency_key: key.into(),
         body_hash: BodyHash::of(&serde_json::json!({"members": []})),
         receipt: "0000000000000001".into(),
-        purpose: "census".into(),
+        purpose: doorstep_store::Purpose::Census,
         area_id: 1,
         room: "101".into(),
         address: "b101".into(),

@@ -62,7 +62,7 @@ impl From<&ReportLink> for ReportLinkResponse {
             token: l.token.clone(),
             url: format!("/r/{}", l.token),
             area: l.area_path.to_string(),
-            purpose: l.purpose.clone(),
+            purpose: l.purpose.code().to_string(),
             risk_places: l.risk_places.clone(),
             created_by: l.created_by.clone(),
             created_at: rfc3339(l.created_at),
@@ -247,7 +247,7 @@ impl From<&Report> for ReportResponse {
     fn from(r: &Report) -> Self {
         ReportResponse {
             id: r.id,
-            purpose: r.purpose.clone(),
+            purpose: r.purpose.code().to_string(),
             status: r.status.code().to_string(),
             address: r.address.clone(),
             area: r.area_path.to_string(),

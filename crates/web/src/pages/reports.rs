@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use doorstep_app::access::Action;
-use doorstep_app::reports::{Purpose, ReportDesk, ReportReview, purpose_of};
+use doorstep_app::reports::{Purpose, ReportDesk, ReportReview};
 use doorstep_core::AreaPath;
 use doorstep_store::{Id, PageRequest, Report, ReportLink, ReportStatus};
 use qrcode::{EcLevel, QrCode};
@@ -73,7 +73,7 @@ fn fmt_time(t: OffsetDateTime) -> String {
 fn link_row(l: &ReportLink, t: T, base: &str) -> LinkRow {
     LinkRow {
         id: l.id,
-        purpose: purpose_of(l).label(t.0).to_string(),
+        purpose: l.purpose.label(t.0).to_string(),
         area: l.area_path.to_string(),
         url: format!("{base}/r/{}", l.token),
         expires: l.expires_at.map(fmt_time).unwrap_or_default(),
@@ -200,7 +200,7 @@ async fn poster(
     Ok(PosterPage {
         t: u.t,
         id,
-        title: purpose_of(&link).label(u.t.0).to_string(),
+        title: link.purpose.label(u.t.0).to_string(),
         area: link.area_path.names().skip(2).collect::<Vec<_>>().join(" "),
         url: s.public_url.report_link(&link.token),
         closed: link.revoked_at.is_some() || link.expires_at.is_some_and(|e| e <= now),
@@ -320,10 +320,7 @@ fn queue_row(r: &Report, t: T) -> QueueRow {
     QueueRow {
         id: r.id,
         address: r.address.clone(),
-        purpose: Purpose::parse(&r.purpose)
-            .unwrap_or(Purpose::Census)
-            .label(t.0)
-            .to_string(),
+        purpose: r.purpose.label(t.0).to_string(),
         members: r.members.as_array().map_or(0, Vec::len),
         submitted: fmt_time(r.submitted_at),
         status: status_label(r.status, t).to_string(),

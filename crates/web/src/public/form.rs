@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::reports::{
     self, AddressInput, AnswersInput, FieldProblem, MemberInput, PlaceCache, PublicError, Purpose,
-    SubmissionInput, offered_risk_places, purpose_of,
+    SubmissionInput, offered_risk_places,
 };
 use doorstep_core::{AreaKind, DocType, Lang};
 use doorstep_store::{Area, PageRequest, ReportLink, ReportStatus, Store, StoreError};
@@ -446,7 +446,7 @@ impl<'a> FormPage<'a> {
             self.ctx,
         );
         let lang = t.0;
-        let purpose = purpose_of(link);
+        let purpose = link.purpose;
         let fail = |e: StoreError| PageError::from_app(e.into(), t, ctx);
         let store = s.store.as_ref();
         let options = place_options(store, &s.places, link).await.map_err(fail)?;
@@ -720,7 +720,7 @@ pub async fn receipt(
     let page = ReceiptPage {
         t,
         nav: nav(format!("/r/{token}/receipt/{receipt}")),
-        title: purpose_of(&link).label(lang).to_string(),
+        title: link.purpose.label(lang).to_string(),
         token: token.clone(),
         receipt: report.receipt.clone(),
         status: status.to_string(),
