@@ -152,7 +152,7 @@ fn build(settings: RouterBuilder) -> Router {
         public_url: settings.public_url.unwrap_or_default(),
     };
     let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(limiter.clone()))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let openapi = Arc::new(openapi);
@@ -162,7 +162,7 @@ fn build(settings: RouterBuilder) -> Router {
         .layer(DefaultBodyLimit::max(64 << 20));
     api.layer(axum::middleware::from_fn(error::json_body_limit))
         .merge(pages::routes())
-        .merge(public::routes())
+        .merge(public::routes(limiter))
         .merge(uploads)
         .route("/healthz", get(health))
         .route(
@@ -174,13 +174,9 @@ fn build(settings: RouterBuilder) -> Router {
         )
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            limiter,
-            public::limits::limit,
-        ))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
-        // Outside the limiter: `context::client_addr` reads the trusted proxies from here.
+        // Outside every route: `context::client_addr` reads the trusted proxies from here.
         .layer(axum::Extension(Arc::new(settings.proxies)))
         .layer(TraceLayer::new_for_http())
 }

@@ -13,10 +13,15 @@ use crate::AppState;
 
 /// Every `/api/v1` route, with its OpenAPI description: each feature's module lists its own,
 /// and a feature adds one line here.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::routes())
         .merge(registry::routes())
-        .merge(crate::public::api::routes())
+        .merge(
+            crate::public::api::routes().route_layer(axum::middleware::from_fn_with_state(
+                limiter,
+                crate::public::limits::limit,
+            )),
+        )
         .merge(reports::routes())
 }

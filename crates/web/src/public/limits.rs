@@ -13,7 +13,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{RawPathParams, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -197,19 +197,25 @@ impl Limiter {
 }
 
 /// The report-link token a public path carries: `/r/{token}…` or `/api/v1/public/reports/{token}…`.
-fn public_token(path: &str) -> Option<&str> {
-    let rest = path
-        .strip_prefix("/r/")
-        .or_else(|| path.strip_prefix("/api/v1/public/reports/"))?;
-    Some(rest.split('/').next().unwrap_or(rest))
-}
-
-/// Middleware: limits the public report paths and passes everything else through untouched.
-pub async fn limit(State(l): State<Arc<Limiter>>, req: Request, next: Next) -> Response {
-    let Some(token) = public_token(req.uri().path()).map(str::to_string) else {
-        return next.run(req).await;
-    };
-    let api = req.uri().path().starts_with("/api/");
+/// Middleware on the public routes (`route_layer`, so the path's `{token}` is known): limits
+/// by client address and by link, and caps the writes in flight.
+pub async fn limit(
+    State(l): State<Arc<Limiter>>,
+    params: RawPathParams,
+    req: Request,
+    next: Next,
+) -> Response {
+    let token = params
+        .iter()
+        .find(|(k, _)| *k == "token")
+        .map_or_else(String::new, |(_, v)| v.to_string());
+    // Nested under `/api/v1`, the router sees the path without its prefix: the original tells.
+    let api = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or(req.uri(), |o| &o.0)
+        .path()
+        .starts_with("/api/");
     let lang = lang_of(req.headers());
     let ip = client_addr(req.extensions(), req.headers())
         .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
@@ -287,14 +293,6 @@ mod tests {
         assert_eq!(b.take("a", t), Err(1));
         assert!(b.take("b", t).is_ok());
         assert!(b.take("a", t + Duration::from_millis(1100)).is_ok());
-    }
-
-    #[test]
-    fn tokens_of_public_paths() {
-        assert_eq!(public_token("/r/abc"), Some("abc"));
-        assert_eq!(public_token("/r/abc/receipt/X"), Some("abc"));
-        assert_eq!(public_token("/api/v1/public/reports/abc"), Some("abc"));
-        assert_eq!(public_token("/reports"), None);
     }
 
     /// A bucket that refills about never within a test.

@@ -8,13 +8,16 @@ pub mod api;
 mod form;
 pub mod limits;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::routing::get;
 
 use crate::AppState;
 
-/// The public page routes.
-pub fn routes() -> Router<AppState> {
+/// The public page routes, behind the public limits (the JSON routes get the same layer in
+/// `api::routes`).
+pub fn routes(limiter: Arc<limits::Limiter>) -> Router<AppState> {
     Router::new()
         .route("/r/{token}", get(form::show).post(form::submit))
         .route("/r/{token}/receipt/{receipt}", get(form::receipt))
@@ -22,4 +25,5 @@ pub fn routes() -> Router<AppState> {
             "/r/{token}/receipt/{receipt}/edit",
             get(form::edit).post(form::save_edit),
         )
+        .route_layer(axum::middleware::from_fn_with_state(limiter, limits::limit))
 }
