@@ -1,5 +1,6 @@
 //! The errors of the use cases: what the web and CLI layers turn into answers.
 
+use doorstep_core::Conflict;
 use doorstep_core::Problem;
 use doorstep_core::person::Field;
 use doorstep_store::StoreError;
@@ -33,9 +34,9 @@ pub enum AppError {
     /// The input is invalid; every problem against its field (422).
     #[error("invalid input")]
     Validation(Vec<(Field, Problem)>),
-    /// It clashes with what exists (409); the code names the rule.
+    /// It clashes with what exists (409): which rule, with its message in both languages.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// An import could not run.
     #[error(transparent)]
     Import(#[from] ImportError),
@@ -77,7 +78,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(_) => AppError::NotFound,
-            StoreError::Conflict(c) => AppError::Conflict(c),
+            StoreError::Conflict(c) => AppError::Conflict(Conflict::from_code(&c)),
             other => AppError::Store(other),
         }
     }

@@ -1,6 +1,7 @@
 //! Registry use cases for a logged-in user: every one checks access first, masks personal
 //! data unless it is revealed, and audits what the audit log must show.
 
+use doorstep_core::Conflict;
 use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::text::compact;
 use doorstep_core::{AgeBand, AreaKind, AreaPath, PersonFields, Problem, age};
@@ -470,7 +471,7 @@ impl<'a> Registry<'a> {
             .next()
             .ok_or(AppError::NotFound)?;
         if row.outcome == UpsertOutcome::Refused {
-            return Err(AppError::Conflict("person_registered_elsewhere".into()));
+            return Err(AppError::Conflict(Conflict::PersonRegisteredElsewhere));
         }
         let p = self.store.person(row.id).await?.ok_or(AppError::NotFound)?;
         Ok(PersonView::new(p, false))

@@ -1,6 +1,7 @@
 //! User accounts: created from the command line (which runs with the machine's authority) or
 //! by a manager inside their area; the demo users.
 
+use doorstep_core::Conflict;
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::{Audit, NewAudit, NewUser, Store, User, audit_entry, audit_with};
 use serde_json::json;
@@ -65,7 +66,7 @@ fn check_username(u: &str) -> AppResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::Conflict("username_invalid".into()))
+        Err(AppError::Conflict(Conflict::UsernameInvalid))
     }
 }
 
@@ -79,7 +80,7 @@ pub async fn create_user(
     password: &str,
 ) -> AppResult<User> {
     check_username(username)?;
-    check_password_rules(password).map_err(|_| AppError::Conflict("password_too_short".into()))?;
+    check_password_rules(password).map_err(|_| AppError::Conflict(Conflict::PasswordTooShort))?;
     by.check(role, area)?;
     let area = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
     let password_hash = hash_password(password).await?;
@@ -167,7 +168,7 @@ pub async fn set_password(
     username: &str,
     password: &str,
 ) -> AppResult<()> {
-    check_password_rules(password).map_err(|_| AppError::Conflict("password_too_short".into()))?;
+    check_password_rules(password).map_err(|_| AppError::Conflict(Conflict::PasswordTooShort))?;
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
     store

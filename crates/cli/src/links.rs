@@ -107,13 +107,7 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
                     AppError::NotFound => {
                         anyhow!("{}{area}", lang.pick("区域不存在：", "area not found: "))
                     }
-                    AppError::Conflict(c) if c == "link_area_too_high" => anyhow!(
-                        "{}",
-                        lang.pick(
-                            "报备二维码应建在社区、小区或楼栋",
-                            "a report link is for a community, compound or building"
-                        )
-                    ),
+                    AppError::Conflict(c) => anyhow!("{}", c.message(lang)),
                     other => other.into(),
                 })?;
             let u = url(&base_url, &link);

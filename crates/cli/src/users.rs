@@ -40,25 +40,7 @@ fn atty_stdin() -> bool {
 fn explain(e: AppError, lang: Lang) -> anyhow::Error {
     match e {
         AppError::NotFound => anyhow!("{}", lang.pick("用户或区域不存在", "no such user or area")),
-        AppError::Conflict(c) if c == "user_username_unique" => {
-            anyhow!("{}", lang.pick("用户名已存在", "user name taken"))
-        }
-        AppError::Conflict(c) if c == "password_too_short" => {
-            anyhow!(
-                "{}",
-                lang.pick(
-                    "密码至少 8 个字符",
-                    "the password needs at least 8 characters"
-                )
-            )
-        }
-        AppError::Conflict(c) if c == "username_invalid" => anyhow!(
-            "{}",
-            lang.pick(
-                "用户名须为 2–32 个字母、数字或 _ - .",
-                "a user name is 2–32 letters, digits, _ - or ."
-            )
-        ),
+        AppError::Conflict(c) => anyhow!("{}", c.message(lang)),
         AppError::Validation(_) => anyhow!(
             "{}",
             lang.pick(

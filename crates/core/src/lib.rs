@@ -8,6 +8,7 @@
 pub mod age;
 pub mod area;
 pub mod backoff;
+pub mod conflict;
 pub mod idempotency;
 pub mod idnum;
 pub mod lang;
@@ -22,6 +23,7 @@ pub mod text;
 pub use age::AgeBand;
 pub use area::{AreaKind, AreaPath};
 pub use backoff::Backoff;
+pub use conflict::Conflict;
 pub use idnum::{DocType, IdDocument};
 pub use lang::Lang;
 pub use person::{PersonFields, Residency, Sex, Tags};

@@ -156,7 +156,7 @@ impl ApiError {
                     .collect();
                 err
             }
-            AppError::Conflict(code) => ApiError::new(StatusCode::CONFLICT, &code, &code),
+            AppError::Conflict(c) => ApiError::new(StatusCode::CONFLICT, c.code(), c.message(lang)),
             AppError::Import(e) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "import_failed",

@@ -1,6 +1,7 @@
 //! The staff side of self-report: links, the review queue, accept and reject. Every use case
 //! checks the user's role and area first (`Principal::authorize`) and audits what it changes.
 
+use doorstep_core::Conflict;
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
 use doorstep_store::{
@@ -210,7 +211,7 @@ impl<'a> ReportDesk<'a> {
         let mut out = Vec::new();
         for (i, m) in stored_members(report).into_iter().enumerate() {
             let Ok(reported) = m else {
-                return Err(AppError::Conflict("report_member_invalid".into()));
+                return Err(AppError::Conflict(Conflict::ReportMemberInvalid));
             };
             if let Some(pid) = report.merged_into(i) {
                 let file = self.store.person(pid).await?;
@@ -271,14 +272,14 @@ impl<'a> ReportDesk<'a> {
         let report = &review.report;
         self.who.authorize(Action::Write, &report.area_path)?;
         if report.status != ReportStatus::Pending {
-            return Err(AppError::Conflict("report_already_reviewed".into()));
+            return Err(AppError::Conflict(Conflict::ReportAlreadyReviewed));
         }
         if review
             .members
             .iter()
             .any(|m| m.elsewhere && m.merged_into.is_none())
         {
-            return Err(AppError::Conflict("person_registered_elsewhere".into()));
+            return Err(AppError::Conflict(Conflict::PersonRegisteredElsewhere));
         }
         let purpose = report.purpose;
         let mut rows = Vec::new();
@@ -330,17 +331,17 @@ impl<'a> ReportDesk<'a> {
         let report = self.report(id).await?;
         self.who.authorize(Action::Write, &report.area_path)?;
         if report.status != ReportStatus::Pending {
-            return Err(AppError::Conflict("report_already_reviewed".into()));
+            return Err(AppError::Conflict(Conflict::ReportAlreadyReviewed));
         }
         let members = stored_members(&report);
         let Some(reported) = members.into_iter().nth(member) else {
-            return Err(AppError::Conflict("report_member_unknown".into()));
+            return Err(AppError::Conflict(Conflict::ReportMemberUnknown));
         };
         let Ok(reported) = reported else {
-            return Err(AppError::Conflict("report_member_invalid".into()));
+            return Err(AppError::Conflict(Conflict::ReportMemberInvalid));
         };
         if report.merged_into(member).is_some() {
-            return Err(AppError::Conflict("report_member_decided".into()));
+            return Err(AppError::Conflict(Conflict::ReportMemberDecided));
         }
         let file = self
             .store
@@ -396,7 +397,7 @@ impl<'a> ReportDesk<'a> {
         self.who.authorize(Action::Write, &report.area_path)?;
         let reason = doorstep_core::text::tidy(reason);
         if reason.is_empty() {
-            return Err(AppError::Conflict("reason_required".into()));
+            return Err(AppError::Conflict(Conflict::ReasonRequired));
         }
         let reason: String = reason.chars().take(200).collect();
         let entry = self.entry(
@@ -419,7 +420,7 @@ impl<'a> ReportDesk<'a> {
             )
             .await?;
         if !decided {
-            return Err(AppError::Conflict("report_already_reviewed".into()));
+            return Err(AppError::Conflict(Conflict::ReportAlreadyReviewed));
         }
         self.report(id).await
     }
@@ -469,7 +470,7 @@ pub async fn create_link(
 ) -> AppResult<ReportLink> {
     let a = store.area_by_path(area).await?.ok_or(AppError::NotFound)?;
     if a.kind < AreaKind::Community {
-        return Err(AppError::Conflict("link_area_too_high".into()));
+        return Err(AppError::Conflict(Conflict::LinkAreaTooHigh));
     }
     let risk_places: Vec<String> = risk_places
         .iter()

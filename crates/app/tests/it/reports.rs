@@ -329,13 +329,13 @@ both_backends!(
         assert!(child.fields.phone().is_none());
         assert!(matches!(
             desk.accept(r1.id).await,
-            Err(AppError::Conflict(c)) if c == "report_already_reviewed"
+            Err(AppError::Conflict(c)) if c.code() == "report_already_reviewed"
         ));
 
         // Rejecting needs a reason.
         assert!(matches!(
             wdesk.reject(r2.id, "  ").await,
-            Err(AppError::Conflict(c)) if c == "reason_required"
+            Err(AppError::Conflict(c)) if c.code() == "reason_required"
         ));
         let rejected = wdesk.reject(r2.id, "重复报备").await.unwrap();
         assert_eq!(rejected.status, ReportStatus::Rejected);
@@ -624,7 +624,7 @@ both_backends!(
         ));
         assert!(matches!(
             desk.merge(r1.id, 5, zw.id).await,
-            Err(AppError::Conflict(c)) if c == "report_member_unknown"
+            Err(AppError::Conflict(c)) if c.code() == "report_member_unknown"
         ));
 
         let merged = desk.merge(r1.id, 0, zw.id).await.unwrap();
@@ -654,7 +654,7 @@ both_backends!(
         assert!(!review.members[0].conflicting());
         assert!(matches!(
             desk.merge(r1.id, 0, zw.id).await,
-            Err(AppError::Conflict(c)) if c == "report_member_decided"
+            Err(AppError::Conflict(c)) if c.code() == "report_member_decided"
         ));
 
         // Accepting decides the rest: the son gets a new file, the typo creates none.
@@ -673,7 +673,7 @@ both_backends!(
         );
         assert!(matches!(
             desk.merge(r1.id, 1, son.id).await,
-            Err(AppError::Conflict(c)) if c == "report_already_reviewed"
+            Err(AppError::Conflict(c)) if c.code() == "report_already_reviewed"
         ));
 
         // A one-member report whose only member is merged is accepted by the merge.

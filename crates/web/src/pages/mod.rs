@@ -302,22 +302,40 @@ impl PageError {
     pub fn from_app(e: AppError, t: T, ctx: &Ctx) -> PageError {
         let l = t.0;
         let (status, message) = match e {
-            AppError::NotFound => (StatusCode::NOT_FOUND, l.pick("没有找到该页面或记录", "no such page or record").to_string()),
-            AppError::Forbidden => (StatusCode::FORBIDDEN, l.pick("您的角色不能进行此操作", "your role may not do this").to_string()),
-            AppError::Unauthorized | AppError::BadLogin => {
-                (StatusCode::UNAUTHORIZED, l.pick("请先登录", "please log in").to_string())
-            }
-            AppError::Throttled(secs) => (StatusCode::TOO_MANY_REQUESTS, crate::error::throttled_message(secs, l)),
-            AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, crate::error::busy_message(l).to_string()),
-            AppError::Conflict(c) if c == "person_registered_elsewhere" => (
-                StatusCode::CONFLICT,
-                l.pick("此证件号码的人员已登记在您负责区域之外，请联系上级核实", "a person with this document is registered outside your area; ask your supervisor").to_string(),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                l.pick("没有找到该页面或记录", "no such page or record")
+                    .to_string(),
             ),
-            AppError::Conflict(c) => (StatusCode::CONFLICT, c),
-            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, l.pick("填写有误", "invalid input").to_string()),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                l.pick("您的角色不能进行此操作", "your role may not do this")
+                    .to_string(),
+            ),
+            AppError::Unauthorized | AppError::BadLogin => (
+                StatusCode::UNAUTHORIZED,
+                l.pick("请先登录", "please log in").to_string(),
+            ),
+            AppError::Throttled(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                crate::error::throttled_message(secs, l),
+            ),
+            AppError::Busy(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::busy_message(l).to_string(),
+            ),
+            AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(l).to_string()),
+            AppError::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                l.pick("填写有误", "invalid input").to_string(),
+            ),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
             AppError::Store(_) | AppError::Internal(_) => {
-                let what = if matches!(e, AppError::Store(_)) { "storage failed" } else { "internal error" };
+                let what = if matches!(e, AppError::Store(_)) {
+                    "storage failed"
+                } else {
+                    "internal error"
+                };
                 tracing::error!(error = %crate::error::causes(&e), request_id = ?ctx.request_id, "page failed: {what}");
                 (StatusCode::INTERNAL_SERVER_ERROR, l.pick("系统出错，请稍后再试，并把请求编号告诉管理员", "the system failed; try again later and give the request id to your administrator").to_string())
             }

@@ -1,0 +1,175 @@
+//! Why a change clashes with what exists (HTTP 409): a stable code for programs and a message
+//! for people, in both languages, written once for the API, the pages and the command line.
+
+use std::fmt;
+
+use crate::lang::Lang;
+
+/// A change that cannot be made as asked, given what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// An area with this path exists.
+    AreaExists,
+    /// The room exists in this building or unit.
+    RoomExists,
+    /// The user name is taken.
+    UsernameTaken,
+    /// A file with this document exists.
+    DocumentRegistered,
+    /// The document is on file outside the user's area (naming no one).
+    PersonRegisteredElsewhere,
+    /// The file changed between reading and writing; read it again.
+    PersonChanged,
+    /// The report was decided already (by someone else).
+    ReportAlreadyReviewed,
+    /// That member of the report was merged already.
+    ReportMemberDecided,
+    /// That member of the report cannot be read as a person.
+    ReportMemberInvalid,
+    /// The report has no such member.
+    ReportMemberUnknown,
+    /// A rejection needs a reason.
+    ReasonRequired,
+    /// A report link is for a community or lower.
+    LinkAreaTooHigh,
+    /// The password is too short.
+    PasswordTooShort,
+    /// The user name has characters a user name may not have.
+    UsernameInvalid,
+    /// A rule of the stored data this list does not name (its code is the rule's name).
+    Other(String),
+}
+
+impl Conflict {
+    /// The conflict a store's broken rule (its constraint or code) stands for.
+    pub fn from_code(code: &str) -> Conflict {
+        match code {
+            "area_path_unique" => Conflict::AreaExists,
+            "household_room_unique" => Conflict::RoomExists,
+            "user_username_unique" => Conflict::UsernameTaken,
+            "person_document_unique" => Conflict::DocumentRegistered,
+            "person_registered_elsewhere" => Conflict::PersonRegisteredElsewhere,
+            "person_changed" => Conflict::PersonChanged,
+            "report_already_reviewed" => Conflict::ReportAlreadyReviewed,
+            "report_member_decided" => Conflict::ReportMemberDecided,
+            "report_member_invalid" => Conflict::ReportMemberInvalid,
+            "report_member_unknown" => Conflict::ReportMemberUnknown,
+            "reason_required" => Conflict::ReasonRequired,
+            "link_area_too_high" => Conflict::LinkAreaTooHigh,
+            "password_too_short" => Conflict::PasswordTooShort,
+            "username_invalid" => Conflict::UsernameInvalid,
+            other => Conflict::Other(other.to_string()),
+        }
+    }
+
+    /// The stable snake_case code (the API's `error`).
+    pub fn code(&self) -> &str {
+        match self {
+            Conflict::AreaExists => "area_path_unique",
+            Conflict::RoomExists => "household_room_unique",
+            Conflict::UsernameTaken => "user_username_unique",
+            Conflict::DocumentRegistered => "person_document_unique",
+            Conflict::PersonRegisteredElsewhere => "person_registered_elsewhere",
+            Conflict::PersonChanged => "person_changed",
+            Conflict::ReportAlreadyReviewed => "report_already_reviewed",
+            Conflict::ReportMemberDecided => "report_member_decided",
+            Conflict::ReportMemberInvalid => "report_member_invalid",
+            Conflict::ReportMemberUnknown => "report_member_unknown",
+            Conflict::ReasonRequired => "reason_required",
+            Conflict::LinkAreaTooHigh => "link_area_too_high",
+            Conflict::PasswordTooShort => "password_too_short",
+            Conflict::UsernameInvalid => "username_invalid",
+            Conflict::Other(code) => code,
+        }
+    }
+
+    /// The message a person reads.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        let (zh, en) = match self {
+            Conflict::AreaExists => ("该区域已存在", "this area exists already"),
+            Conflict::RoomExists => ("该房号已存在", "this room exists already"),
+            Conflict::UsernameTaken => ("用户名已存在", "this user name is taken"),
+            Conflict::DocumentRegistered => (
+                "该证件号码已有档案",
+                "a file with this document exists already",
+            ),
+            Conflict::PersonRegisteredElsewhere => (
+                "该证件已登记在您负责的区域以外，不能在此添加或修改；请联系社区核实",
+                "this document is registered outside your area and cannot be added or changed here; ask the community office",
+            ),
+            Conflict::PersonChanged => (
+                "档案刚被他人修改，请刷新后重试",
+                "the file was changed meanwhile; reload and try again",
+            ),
+            Conflict::ReportAlreadyReviewed => (
+                "该报备已由他人审核",
+                "this report has been reviewed already",
+            ),
+            Conflict::ReportMemberDecided => {
+                ("该成员已处理", "this member has been dealt with already")
+            }
+            Conflict::ReportMemberInvalid => (
+                "该成员信息有误，无法合并，请驳回后让居民重报",
+                "this member's data is invalid and cannot be merged; reject the report so the household reports again",
+            ),
+            Conflict::ReportMemberUnknown => {
+                ("报备中没有这个成员", "the report has no such member")
+            }
+            Conflict::ReasonRequired => ("请填写驳回原因", "a reason is required"),
+            Conflict::LinkAreaTooHigh => (
+                "报备二维码应建在社区、小区或楼栋",
+                "a report link is for a community, compound or building",
+            ),
+            Conflict::PasswordTooShort => (
+                "密码至少 8 位",
+                "the password must have at least 8 characters",
+            ),
+            Conflict::UsernameInvalid => (
+                "用户名只能用 2–32 个字母、数字、_ - .",
+                "a user name is 2–32 letters, digits, _ - or .",
+            ),
+            Conflict::Other(_) => ("与已有数据冲突", "this clashes with what is stored"),
+        };
+        lang.pick(zh, en)
+    }
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_every_conflict_has_both_texts() {
+        let all = [
+            Conflict::AreaExists,
+            Conflict::RoomExists,
+            Conflict::UsernameTaken,
+            Conflict::DocumentRegistered,
+            Conflict::PersonRegisteredElsewhere,
+            Conflict::PersonChanged,
+            Conflict::ReportAlreadyReviewed,
+            Conflict::ReportMemberDecided,
+            Conflict::ReportMemberInvalid,
+            Conflict::ReportMemberUnknown,
+            Conflict::ReasonRequired,
+            Conflict::LinkAreaTooHigh,
+            Conflict::PasswordTooShort,
+            Conflict::UsernameInvalid,
+        ];
+        for c in all {
+            assert_eq!(Conflict::from_code(c.code()), c);
+            assert_ne!(c.message(Lang::Zh), c.message(Lang::En));
+            assert!(!c.message(Lang::Zh).is_ascii(), "{c}: Chinese text");
+        }
+        assert_eq!(
+            Conflict::from_code("some_rule"),
+            Conflict::Other("some_rule".into())
+        );
+    }
+}
