@@ -11,8 +11,13 @@
 //! ([`Principal::office`]): it acts everywhere and is audited as `cli`, through the same use
 //! cases as a user.
 
+use std::sync::Arc;
+
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::{Actor, Id, NewAudit, User};
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
 
 use crate::error::{AppError, AppResult};
 
@@ -56,13 +61,37 @@ impl Auditor {
     }
 }
 
-/// Where a request comes from, for the audit log.
-#[derive(Debug, Clone, Default)]
+/// Where and when a request comes from: for the audit log, and the one clock use cases read.
+#[derive(Debug, Clone)]
 pub struct Ctx {
     /// The client's address.
     pub ip: Option<String>,
     /// The request id the user can quote.
     pub request_id: Option<String>,
+    /// The clock (the system's, or a test's).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Ctx {
+    fn default() -> Ctx {
+        Ctx {
+            ip: None,
+            request_id: None,
+            clock: crate::clock::system(),
+        }
+    }
+}
+
+impl Ctx {
+    /// Now, by the request's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Today in China, by the request's clock.
+    pub fn today(&self) -> time::Date {
+        self.clock.today()
+    }
 }
 
 impl From<User> for Principal {

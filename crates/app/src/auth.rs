@@ -152,7 +152,7 @@ pub async fn login(
     kind: &str,
 ) -> AppResult<LoggedIn> {
     let hashing = Hashing::global();
-    let now = OffsetDateTime::now_utc();
+    let now = ctx.now();
     login_at(store, &hashing, ctx, username, password, kind, now).await
 }
 
@@ -244,9 +244,13 @@ pub async fn login_at(
     })
 }
 
-/// The principal and session of a token, if it is live; using it moves its idle end on.
-pub async fn authenticate(store: &dyn Store, token: &str) -> AppResult<(Principal, Session)> {
-    let now = OffsetDateTime::now_utc();
+/// The principal and session of a token, if it is live at `now`; using it moves its idle end
+/// on.
+pub async fn authenticate(
+    store: &dyn Store,
+    token: &str,
+    now: OffsetDateTime,
+) -> AppResult<(Principal, Session)> {
     let session = store
         .session(&token_hash(token), now)
         .await?

@@ -1,8 +1,7 @@
 //! The errors of the use cases: what the web and CLI layers turn into answers.
 
 use doorstep_core::Conflict;
-use doorstep_core::Problem;
-use doorstep_core::person::Field;
+use doorstep_core::problem::FieldProblem;
 use doorstep_store::StoreError;
 
 use crate::export::ExportError;
@@ -33,7 +32,7 @@ pub enum AppError {
     Forbidden,
     /// The input is invalid; every problem against its field (422).
     #[error("invalid input")]
-    Validation(Vec<(Field, Problem)>),
+    Validation(Vec<FieldProblem>),
     /// It clashes with what exists (409): which rule, with its message in both languages.
     #[error("conflict: {0}")]
     Conflict(Conflict),
@@ -51,6 +50,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Invalid input: these problems, each at its field.
+    pub fn invalid<P: Into<FieldProblem>>(problems: impl IntoIterator<Item = P>) -> AppError {
+        AppError::Validation(problems.into_iter().map(Into::into).collect())
+    }
+
     /// An internal failure with its cause.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
         AppError::Internal(cause.into())

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod clock;
 pub mod csv_export;
 pub mod demo;
 pub mod error;
@@ -17,17 +18,14 @@ pub mod users;
 use std::sync::Arc;
 
 use doorstep_store::{Store, StoreError};
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::Date;
 
-/// China Standard Time: the day a community worker lives in decides "today".
-pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(o) => o,
-    Err(_) => UtcOffset::UTC,
-};
+pub use clock::CHINA;
 
-/// Today's date in China.
+/// Today's date in China, by the system clock (validation of birth dates and the like; use
+/// cases with a request read `ctx.today()`).
 pub fn today() -> Date {
-    OffsetDateTime::now_utc().to_offset(CHINA).date()
+    clock::Clock::today(&clock::SystemClock)
 }
 
 /// A storage failure as a person reads it: what happened and where the cause is.

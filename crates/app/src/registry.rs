@@ -335,7 +335,7 @@ impl<'a> Registry<'a> {
         self.who.authorize(Action::Write, &h.area_path)?;
         let notes = doorstep_core::text::tidy(notes);
         if notes.chars().count() > 500 {
-            return Err(AppError::Validation(vec![(
+            return Err(AppError::invalid([(
                 Field::Tags,
                 Problem::TooLong { max: 500 },
             )]));
@@ -381,12 +381,9 @@ impl<'a> Registry<'a> {
         let area = self.area(area_id).await?;
         self.who.authorize(Action::Write, &area.path)?;
         let room = doorstep_core::roster::room_name(room)
-            .map_err(|p| AppError::Validation(vec![(Field::Room, p)]))?;
+            .map_err(|p| AppError::invalid([(Field::Room, p)]))?;
         if !area.kind.holds_households() {
-            return Err(AppError::Validation(vec![(
-                Field::Building,
-                Problem::NoBuilding,
-            )]));
+            return Err(AppError::invalid([(Field::Building, Problem::NoBuilding)]));
         }
         let prefix = crate::import::address_prefix(self.store, &area).await?;
         let address = doorstep_core::roster::readable_address([prefix.as_str()], &room);
@@ -418,7 +415,7 @@ impl<'a> Registry<'a> {
             .await?
             .ok_or(AppError::NotFound)?;
         self.who.authorize(Action::Write, &h.area_path)?;
-        let fields = PersonFields::parse(input, today()).map_err(AppError::Validation)?;
+        let fields = PersonFields::parse(input, today()).map_err(AppError::invalid)?;
         // A file on record outside the user's area is refused by the store (moving it in would
         // let a worker read a stranger's file): `save` answers person_registered_elsewhere.
         self.save(&h, fields).await
@@ -431,7 +428,7 @@ impl<'a> Registry<'a> {
         let mut input = input.clone();
         input.id_type = p.fields.doc().doc_type().code().to_string();
         input.id_number = p.fields.doc().number().to_string();
-        let fields = PersonFields::parse(&input, today()).map_err(AppError::Validation)?;
+        let fields = PersonFields::parse(&input, today()).map_err(AppError::invalid)?;
         let h = self
             .store
             .household(p.household_id)

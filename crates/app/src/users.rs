@@ -148,7 +148,7 @@ pub async fn set_phone(
     phone: &str,
 ) -> AppResult<()> {
     let phone = doorstep_core::Phone::parse_optional(phone)
-        .map_err(|p| AppError::Validation(vec![(doorstep_core::person::Field::Phone, p)]))?;
+        .map_err(|p| AppError::invalid([(doorstep_core::person::Field::Phone, p)]))?;
     let user = find(store, username).await?;
     by.check(user.role, &user.area_path)?;
     store

@@ -4,16 +4,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;
-use doorstep_app::reports::{Purpose, ReportDesk, export_reports_as};
+use doorstep_app::reports::{LinkInput, ReportDesk, export_reports_as};
 use doorstep_core::{AreaPath, Lang};
 use doorstep_store::{ReportLink, Store};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
 
 use crate::FormatArg;
 
@@ -82,34 +81,19 @@ pub async fn run(store: &dyn Store, command: LinkCommand, lang: Lang) -> Result<
             base_url,
             json,
         } => {
-            let area = path(&area, lang)?;
-            let purpose = Purpose::parse(&purpose).ok_or_else(|| {
-                anyhow!(
-                    "{}",
-                    lang.pick(
-                        "报备类型应为 home_quarantine、risk_visit、returnee 或 census",
-                        "purpose must be home_quarantine, risk_visit, returnee or census"
-                    )
-                )
-            })?;
-            let expires = match expires_in_hours {
-                Some(h) if h > 0 => Some(OffsetDateTime::now_utc() + Duration::hours(h)),
-                Some(_) => bail!(
-                    "{}",
-                    lang.pick("有效小时数应大于 0", "--expires-in-hours must be positive")
-                ),
-                None => None,
+            let input = LinkInput {
+                area: area.clone(),
+                purpose,
+                expires_in_hours: expires_in_hours.map(|h| h.to_string()).unwrap_or_default(),
+                risk_places,
             };
-            let link = desk
-                .create_link(&area, purpose, expires, risk_places)
-                .await
-                .map_err(|e| match e {
-                    AppError::NotFound => {
-                        anyhow!("{}{area}", lang.pick("区域不存在：", "area not found: "))
-                    }
-                    AppError::Conflict(c) => anyhow!("{}", c.message(lang)),
-                    other => other.into(),
-                })?;
+            let link = desk.create_link_from(&input).await.map_err(|e| match e {
+                AppError::NotFound => {
+                    anyhow!("{}{area}", lang.pick("区域不存在：", "area not found: "))
+                }
+                AppError::Conflict(c) => anyhow!("{}", c.message(lang)),
+                other => other.into(),
+            })?;
             let u = url(&base_url, &link);
             if json {
                 outln!("{}", json!({"token": link.token, "url": u, "id": link.id}));

@@ -63,6 +63,8 @@ pub enum Problem {
     /// The document is on file outside the user's area: the row may not move or change that
     /// file (and the message names no one).
     RegisteredElsewhere,
+    /// A number of hours that is not a whole number above 0.
+    Hours,
     /// A name with a character no name has (a control character) or a formula's start.
     NameChars,
     /// More members than one household's report may list.
@@ -70,6 +72,33 @@ pub enum Problem {
         /// The most members allowed.
         max: usize,
     },
+}
+
+/// One problem with the field it concerns, by path: `id_number` on a person form,
+/// `members[1].id_number` in a report, `expires_in_hours` on a link form. The one shape every
+/// form, the API and the use cases report invalid input in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field's path.
+    pub path: String,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+impl FieldProblem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, problem: Problem) -> FieldProblem {
+        FieldProblem {
+            path: path.into(),
+            problem,
+        }
+    }
+}
+
+impl From<(crate::person::Field, Problem)> for FieldProblem {
+    fn from((field, problem): (crate::person::Field, Problem)) -> FieldProblem {
+        FieldProblem::new(field.key(), problem)
+    }
 }
 
 impl Problem {
@@ -101,6 +130,7 @@ impl Problem {
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
             Problem::RegisteredElsewhere => "person_registered_elsewhere",
+            Problem::Hours => "hours_invalid",
             Problem::NameChars => "name_invalid_characters",
             Problem::TooManyMembers { .. } => "too_many_members",
         }
@@ -201,6 +231,10 @@ impl Problem {
                 "this document number is already given for another member",
             ),
             Problem::Choice => lang.pick("请从列出的选项中选择", "choose one of the listed options"),
+            Problem::Hours => lang.pick(
+                "有效小时数应为大于 0 的整数",
+                "the number of hours must be a whole number above 0",
+            ),
             Problem::RegisteredElsewhere => lang.pick(
                 "该证件已登记在您负责的区域以外，不能在此导入或修改；请联系社区核实",
                 "this document is registered outside your area and cannot be imported or changed here; ask the community office",

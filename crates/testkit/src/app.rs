@@ -102,6 +102,7 @@ pub struct TestAppBuilder {
     public_url: Option<PublicUrl>,
     hashing: Option<Arc<Hashing>>,
     peer: Option<SocketAddr>,
+    clock: Option<Arc<dyn doorstep_app::clock::Clock>>,
 }
 
 impl TestAppBuilder {
@@ -133,6 +134,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// The clock every request reads (a `FixedClock` the test moves).
+    pub fn clock(mut self, clock: Arc<dyn doorstep_app::clock::Clock>) -> TestAppBuilder {
+        self.clock = Some(clock);
+        self
+    }
+
     /// The TCP peer requests come from unless they name another (`ConnectInfo`, e.g.
     /// `"10.0.0.1"`); without it the server sees no address.
     pub fn peer(mut self, ip: &str) -> TestAppBuilder {
@@ -151,6 +158,9 @@ impl TestAppBuilder {
         }
         if let Some(url) = self.public_url {
             b = b.public_url(url);
+        }
+        if let Some(clock) = self.clock {
+            b = b.clock(clock);
         }
         if let Some(hashing) = self.hashing {
             b = b.hashing(hashing);

@@ -11,6 +11,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use doorstep_app::access::Ctx;
+use doorstep_app::clock::Clock;
 use doorstep_core::Lang;
 use ipnet::IpNet;
 
@@ -82,7 +83,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqCtx {
 pub fn ctx_of(parts: &Parts) -> Ctx {
     let ip = client_addr(&parts.extensions, &parts.headers).map(|ip| ip.to_string());
     let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
-    Ctx { ip, request_id }
+    let clock = parts
+        .extensions
+        .get::<Arc<dyn Clock>>()
+        .cloned()
+        .unwrap_or_else(doorstep_app::clock::system);
+    Ctx {
+        ip,
+        request_id,
+        clock,
+    }
 }
 
 /// The proxies whose `X-Forwarded-For` is believed (`DOORSTEP_TRUSTED_PROXIES`): addresses and

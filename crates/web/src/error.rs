@@ -148,10 +148,10 @@ impl ApiError {
                 );
                 err.body.fields = problems
                     .into_iter()
-                    .map(|(f, p)| FieldError {
-                        path: f.key().to_string(),
-                        code: p.code().to_string(),
-                        message: p.message(lang),
+                    .map(|fp| FieldError {
+                        code: fp.problem.code().to_string(),
+                        message: fp.problem.message(lang),
+                        path: fp.path,
                     })
                     .collect();
                 err
@@ -274,6 +274,7 @@ mod tests {
         let ctx = doorstep_app::access::Ctx {
             ip: None,
             request_id: Some("req-4242".into()),
+            ..Default::default()
         };
         let cause = std::io::Error::other("/tmp/secret-path: disk full");
         let page = crate::pages::PageError::from_app(

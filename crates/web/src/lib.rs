@@ -69,6 +69,7 @@ pub struct RouterBuilder {
     proxies: TrustedProxies,
     hashing: Arc<Hashing>,
     public_url: Option<PublicUrl>,
+    clock: Arc<dyn doorstep_app::clock::Clock>,
 }
 
 impl RouterBuilder {
@@ -81,7 +82,14 @@ impl RouterBuilder {
             proxies: TrustedProxies::none(),
             hashing: Hashing::global(),
             public_url: None,
+            clock: doorstep_app::clock::system(),
         }
+    }
+
+    /// The clock every request reads (tests move a `FixedClock`).
+    pub fn clock(mut self, clock: Arc<dyn doorstep_app::clock::Clock>) -> RouterBuilder {
+        self.clock = clock;
+        self
     }
 
     /// The address report links, posters and QR codes print.
@@ -176,8 +184,10 @@ fn build(settings: RouterBuilder) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
-        // Outside every route: `context::client_addr` reads the trusted proxies from here.
+        // Outside every route: `context::client_addr` reads the trusted proxies from here, and
+        // `context::ctx_of` the clock.
         .layer(axum::Extension(Arc::new(settings.proxies)))
+        .layer(axum::Extension(settings.clock))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -3,7 +3,8 @@
 
 use doorstep_core::Conflict;
 use doorstep_core::person::PersonInput;
-use doorstep_core::{AreaKind, AreaPath, PersonFields, Tags};
+use doorstep_core::problem::FieldProblem;
+use doorstep_core::{AreaKind, AreaPath, PersonFields, Problem, Tags};
 use doorstep_store::{
     Accepted, Audit, Id, MergeOutcome, NewAudit, NewReportLink, Page, PageRequest, Person,
     PersonUpsert, Report, ReportLink, ReportQuery, ReportStatus, ReviewDecision, Store,
@@ -17,6 +18,68 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::registry::PersonView;
 use crate::today;
+
+/// A report link as a person asks for it, before it is read: the one input the link form, the
+/// API and the command line fill in.
+#[derive(Debug, Clone, Default)]
+pub struct LinkInput {
+    /// The area's path, e.g. `二七区/京广路街道/祥云社区`.
+    pub area: String,
+    /// `home_quarantine`, `risk_visit`, `returnee`, `census` or the Chinese name.
+    pub purpose: String,
+    /// Hours until it stops taking reports; blank for never.
+    pub expires_in_hours: String,
+    /// The risk places residents choose from (risk-visit links); blanks are dropped.
+    pub risk_places: Vec<String>,
+}
+
+/// A [`LinkInput`] read.
+#[derive(Debug, Clone)]
+pub struct LinkRequest {
+    /// The area.
+    pub area: AreaPath,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// When it stops taking reports.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The risk places.
+    pub risk_places: Vec<String>,
+}
+
+impl LinkInput {
+    /// Reads the input at `now`; every problem at its field (`area`, `purpose`,
+    /// `expires_in_hours`).
+    pub fn parse(&self, now: OffsetDateTime) -> Result<LinkRequest, Vec<FieldProblem>> {
+        let mut problems = Vec::new();
+        let area = AreaPath::parse(&self.area)
+            .map_err(|p| problems.push(FieldProblem::new("area", p)))
+            .ok();
+        let purpose = Purpose::parse(&self.purpose);
+        if purpose.is_none() {
+            problems.push(FieldProblem::new("purpose", Problem::Choice));
+        }
+        let hours = self.expires_in_hours.trim();
+        let expires_at = match hours {
+            "" => None,
+            h => match h.parse::<i64>() {
+                Ok(h) if (1..=24 * 366).contains(&h) => Some(now + time::Duration::hours(h)),
+                _ => {
+                    problems.push(FieldProblem::new("expires_in_hours", Problem::Hours));
+                    None
+                }
+            },
+        };
+        match (area, purpose) {
+            (Some(area), Some(purpose)) if problems.is_empty() => Ok(LinkRequest {
+                area,
+                purpose,
+                expires_at,
+                risk_places: self.risk_places.clone(),
+            }),
+            _ => Err(problems),
+        }
+    }
+}
 
 /// A report member next to the file it matches.
 #[derive(Debug, Clone)]
@@ -89,6 +152,14 @@ impl<'a> ReportDesk<'a> {
     fn entry(&self, action: &str, object: (&str, Id), area: &AreaPath, details: Value) -> NewAudit {
         self.who
             .audit_entry(self.ctx, action, Some(object), Some(area), details)
+    }
+
+    /// Creates a report link from what a person typed (the form, the API and the command line
+    /// all give a [`LinkInput`]): every problem comes back at its field.
+    pub async fn create_link_from(&self, input: &LinkInput) -> AppResult<ReportLink> {
+        let link = input.parse(self.ctx.now()).map_err(AppError::Validation)?;
+        self.create_link(&link.area, link.purpose, link.expires_at, link.risk_places)
+            .await
     }
 
     /// Creates a report link for an area (a community or lower) and a purpose.
@@ -165,7 +236,7 @@ impl<'a> ReportDesk<'a> {
             json!({}),
         );
         self.store
-            .revoke_report_link(id, OffsetDateTime::now_utc(), audit_entry(entry))
+            .revoke_report_link(id, self.ctx.now(), audit_entry(entry))
             .await?;
         self.link(id).await
     }
@@ -547,8 +618,7 @@ fn merged_into_file(
             .unwrap_or_default(),
         tags: Tags::from_stored(tags).joined(),
     };
-    PersonFields::parse(&input, today())
-        .map_err(|problems| AppError::Validation(problems.into_iter().collect()))
+    PersonFields::parse(&input, today()).map_err(AppError::invalid)
 }
 
 /// What differs between a file and a reported member: name, phone, relation, address.
@@ -634,6 +704,5 @@ fn merged(
             .unwrap_or_default(),
         tags: Tags::from_stored(tags).joined(),
     };
-    PersonFields::parse(&input, today())
-        .map_err(|problems| AppError::Validation(problems.into_iter().collect()))
+    PersonFields::parse(&input, today()).map_err(AppError::invalid)
 }

@@ -14,7 +14,7 @@ use super::stored_members;
 use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::export::{ExportError, SheetFormat, Sink};
-use crate::{CHINA, today};
+use crate::today;
 
 /// The upper-level template's columns, in order.
 pub const REPORT_COLUMNS: [&str; 18] = [
@@ -257,7 +257,6 @@ fn row(
     if !a("notes").is_empty() {
         notes.push(a("notes"));
     }
-    let at = r.submitted_at.to_offset(CHINA);
     vec![
         n.to_string(),
         m.name().to_string(),
@@ -275,14 +274,7 @@ fn row(
         reason,
         source,
         a("date"),
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            at.year(),
-            at.month() as u8,
-            at.day(),
-            at.hour(),
-            at.minute()
-        ),
+        crate::clock::china_minute(r.submitted_at),
         place.community.clone(),
         place.grid.clone(),
         place.workers.clone(),

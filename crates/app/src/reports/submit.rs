@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::{PlaceCache, PlaceTree, Purpose};
+use crate::clock::{Clock, SystemClock};
 use crate::today;
 
 /// How long a resident may view and correct their report.
@@ -114,23 +115,7 @@ impl SubmissionInput {
     }
 }
 
-/// One problem with the field it concerns, e.g. `members[1].id_number`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    /// The field's path.
-    pub path: String,
-    /// What is wrong.
-    pub problem: Problem,
-}
-
-impl FieldProblem {
-    fn new(path: impl Into<String>, problem: Problem) -> FieldProblem {
-        FieldProblem {
-            path: path.into(),
-            problem,
-        }
-    }
-}
+pub use doorstep_core::problem::FieldProblem;
 
 /// Why a public request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -178,7 +163,11 @@ struct Checked {
 }
 
 /// The link of a token, if it takes reports now.
-pub async fn open_link(store: &dyn Store, token: &str) -> Result<ReportLink, PublicError> {
+pub async fn open_link(
+    store: &dyn Store,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<ReportLink, PublicError> {
     let token = token.trim();
     if token.is_empty() || token.len() > 64 {
         return Err(PublicError::NotFound);
@@ -187,7 +176,6 @@ pub async fn open_link(store: &dyn Store, token: &str) -> Result<ReportLink, Pub
         .report_link_by_token(token)
         .await?
         .ok_or(PublicError::NotFound)?;
-    let now = OffsetDateTime::now_utc();
     if link.revoked_at.is_some() || link.expires_at.is_some_and(|e| e <= now) {
         return Err(PublicError::Closed);
     }
@@ -202,17 +190,19 @@ pub async fn submit(
     token: &str,
     input: &SubmissionInput,
 ) -> Result<Submitted, PublicError> {
-    submit_with(store, &PlaceCache::new(), token, input).await
+    submit_with(store, &PlaceCache::new(), token, input, SystemClock.now()).await
 }
 
-/// [`submit`], placing the address with the areas a server keeps in memory.
+/// [`submit`] at `now` (the request's clock), placing the address with the areas a server
+/// keeps in memory.
 pub async fn submit_with(
     store: &dyn Store,
     places: &PlaceCache,
     token: &str,
     input: &SubmissionInput,
+    now: OffsetDateTime,
 ) -> Result<Submitted, PublicError> {
-    let link = open_link(store, token).await?;
+    let link = open_link(store, token, now).await?;
     let key = idempotency_key(&input.idempotency_key)?;
     let body_hash = input.body_hash()?;
     let c = check(store, places, &link, input).await?;
@@ -262,9 +252,9 @@ pub async fn receipt_report(
     Ok((link, report))
 }
 
-/// Whether the resident may still correct a report.
-pub fn correctable(report: &Report) -> bool {
-    report.status == ReportStatus::Pending && report.edit_until > OffsetDateTime::now_utc()
+/// Whether the resident may still correct a report at `now`.
+pub fn correctable(report: &Report, now: OffsetDateTime) -> bool {
+    report.status == ReportStatus::Pending && report.edit_until > now
 }
 
 /// Replaces a pending report's content within its correction window.
@@ -274,7 +264,15 @@ pub async fn correct(
     receipt: &str,
     input: &SubmissionInput,
 ) -> Result<Report, PublicError> {
-    correct_with(store, &PlaceCache::new(), token, receipt, input).await
+    correct_with(
+        store,
+        &PlaceCache::new(),
+        token,
+        receipt,
+        input,
+        SystemClock.now(),
+    )
+    .await
 }
 
 /// [`correct`], placing the address with the areas a server keeps in memory.
@@ -284,10 +282,11 @@ pub async fn correct_with(
     token: &str,
     receipt: &str,
     input: &SubmissionInput,
+    now: OffsetDateTime,
 ) -> Result<Report, PublicError> {
     let (_, report) = receipt_report(store, token, receipt).await?;
-    let link = open_link(store, token).await?;
-    if !correctable(&report) {
+    let link = open_link(store, token, now).await?;
+    if !correctable(&report, now) {
         return Err(PublicError::Locked);
     }
     let c = check(store, places, &link, input).await?;

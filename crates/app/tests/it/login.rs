@@ -27,6 +27,7 @@ fn from(ip: &str) -> Ctx {
     Ctx {
         ip: Some(ip.to_string()),
         request_id: None,
+        ..Default::default()
     }
 }
 

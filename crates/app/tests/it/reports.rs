@@ -540,16 +540,28 @@ both_backends!(
         let token = report_link(store, COMMUNITY, Purpose::HomeQuarantine).await;
         let places = PlaceCache::new();
 
-        let first = submit_with(store, &places, &token, &household("cache-1"))
-            .await
-            .unwrap();
+        let first = submit_with(
+            store,
+            &places,
+            &token,
+            &household("cache-1"),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
         assert_eq!(first.report.address, "佳纷天地3号楼2单元1201");
         assert!(!first.report.room_new);
         let mut new_room = household("cache-2");
         new_room.address.room = "1202".into();
-        let second = submit_with(store, &places, &token, &new_room)
-            .await
-            .unwrap();
+        let second = submit_with(
+            store,
+            &places,
+            &token,
+            &new_room,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
         assert!(second.report.room_new);
 
         // A building created after the tree was read is found once the tree is old enough to
@@ -563,7 +575,15 @@ both_backends!(
         later.address.building = "5".into();
         later.address.unit = String::new();
         tokio::time::sleep(PlaceCache::MIN_RELOAD).await;
-        let third = submit_with(store, &places, &token, &later).await.unwrap();
+        let third = submit_with(
+            store,
+            &places,
+            &token,
+            &later,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
         assert_eq!(third.report.address, "佳纷天地5号楼1201");
         assert!(third.report.room_new);
 
@@ -571,9 +591,15 @@ both_backends!(
         nowhere.address.building = "99".into();
         assert_eq!(
             paths(
-                submit_with(store, &places, &token, &nowhere)
-                    .await
-                    .unwrap_err()
+                submit_with(
+                    store,
+                    &places,
+                    &token,
+                    &nowhere,
+                    time::OffsetDateTime::now_utc()
+                )
+                .await
+                .unwrap_err()
             ),
             vec![(
                 "address.building".to_string(),

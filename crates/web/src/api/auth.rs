@@ -47,13 +47,14 @@ impl FromRequestParts<AppState> for ApiUser {
             })
             .map(|t| t.trim().to_string())
             .ok_or_else(|| ApiError::from_app(doorstep_app::error::AppError::Unauthorized, lang))?;
-        let (who, session) = auth::authenticate(state.store.as_ref(), &token)
+        let ctx = ctx_of(parts);
+        let (who, session) = auth::authenticate(state.store.as_ref(), &token, ctx.now())
             .await
             .map_err(|e| ApiError::from_app(e, lang))?;
         Ok(ApiUser {
             who,
             user: session.user,
-            ctx: ctx_of(parts),
+            ctx,
             lang,
             token,
         })
@@ -92,7 +93,7 @@ pub async fn login(
     ReqLang(lang): ReqLang,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = ctx.now();
     let done = auth::login_at(
         s.store.as_ref(),
         &s.hashing,

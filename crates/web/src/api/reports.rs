@@ -9,12 +9,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use doorstep_app::export::SheetFormat;
 use doorstep_app::reports::{
-    BulkOutcome, MemberMatch, Purpose, ReportDesk, ReportReview, export_reports_as,
+    BulkOutcome, LinkInput, MemberMatch, ReportDesk, ReportReview, export_reports_as,
 };
 use doorstep_core::{AreaPath, Lang};
 use doorstep_store::{Id, Report, ReportLink, ReportStatus};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
@@ -96,33 +95,24 @@ pub struct LinkListQuery {
 
 /// Creates a report link (needs write access to the area).
 #[utoipa::path(post, path = "/report-links", tag = "self-report", request_body = CreateLinkRequest, security(("bearer" = [])),
-    responses((status = 201, body = ReportLinkResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = ReportLinkResponse), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_link(
     State(s): State<AppState>,
     u: ApiUser,
     Json(req): Json<CreateLinkRequest>,
 ) -> Result<(StatusCode, Json<ReportLinkResponse>), ApiError> {
-    let area = area_param(Some(&req.area), u.lang)?
-        .ok_or_else(|| ApiError::bad_request("bad_area", "area is required"))?;
-    let purpose = Purpose::parse(&req.purpose).ok_or_else(|| {
-        ApiError::bad_request(
-            "bad_purpose",
-            "purpose must be home_quarantine, risk_visit, returnee or census",
-        )
-    })?;
-    let expires = match req.expires_in_hours {
-        Some(h) if h > 0 => Some(OffsetDateTime::now_utc() + Duration::hours(h)),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "bad_expiry",
-                "expires_in_hours must be positive",
-            ));
-        }
-        None => None,
-    };
     let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let input = LinkInput {
+        area: req.area,
+        purpose: req.purpose,
+        expires_in_hours: req
+            .expires_in_hours
+            .map(|h| h.to_string())
+            .unwrap_or_default(),
+        risk_places: req.risk_places,
+    };
     let link = desk
-        .create_link(&area, purpose, expires, req.risk_places)
+        .create_link_from(&input)
         .await
         .map_err(|e| ApiError::from_app(e, u.lang))?;
     Ok((StatusCode::CREATED, Json(ReportLinkResponse::from(&link))))

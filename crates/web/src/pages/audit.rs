@@ -73,15 +73,8 @@ pub struct AuditLine {
 
 impl From<&AuditEntry> for AuditLine {
     fn from(e: &AuditEntry) -> Self {
-        let l = e.at.to_offset(doorstep_app::CHINA);
         AuditLine {
-            at: format!(
-                "{} {:02}:{:02}:{:02}",
-                l.date(),
-                l.hour(),
-                l.minute(),
-                l.second()
-            ),
+            at: doorstep_app::clock::china_second(e.at),
             user: e.username.clone(),
             ip: e.ip.clone().unwrap_or_default(),
             action: e.action.clone(),

@@ -163,7 +163,7 @@ pub async fn login(
             .to_string();
         return login_page(t, Some(msg), f.username, next, &headers);
     }
-    let now = time::OffsetDateTime::now_utc();
+    let now = ctx.now();
     let done = auth::login_at(
         s.store.as_ref(),
         &s.hashing,

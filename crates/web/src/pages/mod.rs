@@ -214,8 +214,9 @@ impl FromRequestParts<AppState> for PageUser {
             .to_string();
         let login = || Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response();
         let token = session_token(parts).ok_or_else(login)?;
+        let now = ctx_of(parts).now();
         let (who, session) =
-            match doorstep_app::auth::authenticate(state.store.as_ref(), &token).await {
+            match doorstep_app::auth::authenticate(state.store.as_ref(), &token, now).await {
                 Ok(v) => v,
                 Err(AppError::Unauthorized) => return Err(login()),
                 Err(e) => {

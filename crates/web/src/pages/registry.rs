@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::access::Action;
+use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
 use doorstep_app::registry::{PersonView, Registry};
 use doorstep_core::person::{Field, PersonInput};
@@ -352,7 +353,13 @@ pub async fn add_household(
         Err(AppError::Validation(problems)) => {
             let msg = problems
                 .first()
-                .map(|(f, p)| format!("{}: {}", f.label(u.t.0), p.message(u.t.0)))
+                .map(|fp| {
+                    format!(
+                        "{}: {}",
+                        field_label(&fp.path, u.t),
+                        fp.problem.message(u.t.0)
+                    )
+                })
                 .unwrap_or_default();
             Err(PageError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -428,11 +435,6 @@ pub struct PersonPage {
     created: String,
     history: Vec<HistoryLine>,
     csrf: String,
-}
-
-fn local_time(t: time::OffsetDateTime) -> String {
-    let l = t.to_offset(doorstep_app::CHINA);
-    format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute())
 }
 
 fn field_label(key: &str, t: T) -> String {
@@ -517,7 +519,7 @@ async fn person_page(
     let history = history
         .iter()
         .map(|h| HistoryLine {
-            at: local_time(h.at),
+            at: china_minute(h.at),
             actor: h.actor.clone(),
             source: match h.source.as_str() {
                 "form" => u.t.s("source_form").to_string(),
@@ -550,7 +552,7 @@ async fn person_page(
         revealed: v.revealed,
         can_reveal: u.who.may(Action::Reveal) && !v.revealed,
         can_write: u.who.may(Action::Write),
-        created: local_time(v.person.created_at),
+        created: china_minute(v.person.created_at),
         history,
         csrf: u.csrf.clone(),
         t: u.t,
@@ -797,8 +799,11 @@ fn errors_of(e: AppError, u: &PageUser) -> Result<HashMap<&'static str, String>,
     match e {
         AppError::Validation(problems) => {
             let mut m = HashMap::new();
-            for (f, p) in problems {
-                m.entry(f.key()).or_insert_with(|| p.message(u.t.0));
+            for fp in problems {
+                if let Some(f) = Field::ALL.iter().find(|f| f.key() == fp.path) {
+                    m.entry(f.key())
+                        .or_insert_with(|| fp.problem.message(u.t.0));
+                }
             }
             Ok(m)
         }

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use doorstep_app::access::Action;
-use doorstep_app::reports::{Purpose, ReportDesk, ReportReview};
+use doorstep_app::clock::china_minute;
+use doorstep_app::reports::{LinkInput, Purpose, ReportDesk, ReportReview};
 use doorstep_core::AreaPath;
 use doorstep_store::{Id, PageRequest, Report, ReportLink, ReportStatus};
 use qrcode::{EcLevel, QrCode};
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
 
 use super::{Nav, PageError, PageUser};
 use crate::AppState;
@@ -58,25 +58,13 @@ pub struct LinkRow {
     revoked: bool,
 }
 
-fn fmt_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(doorstep_app::CHINA);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
-
 fn link_row(l: &ReportLink, t: T, base: &str) -> LinkRow {
     LinkRow {
         id: l.id,
         purpose: l.purpose.label(t.0).to_string(),
         area: l.area_path.to_string(),
         url: format!("{base}/r/{}", l.token),
-        expires: l.expires_at.map(fmt_time).unwrap_or_default(),
+        expires: l.expires_at.map(china_minute).unwrap_or_default(),
         revoked: l.revoked_at.is_some(),
     }
 }
@@ -131,32 +119,19 @@ async fn create_link(
     Form(f): Form<CreateLinkForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
-    let bad = |m: &str| PageError::new(StatusCode::BAD_REQUEST, u.t, m, &u.ctx);
-    let area = AreaPath::parse(&f.area).map_err(|p| bad(&p.message(u.t.0)))?;
-    let purpose = Purpose::parse(&f.purpose)
-        .ok_or_else(|| bad(u.t.0.pick("报备类型无效", "unknown purpose")))?;
-    let expires = match f.expires_in_hours.trim() {
-        "" => None,
-        h => match h.parse::<i64>() {
-            Ok(h) if h > 0 => Some(OffsetDateTime::now_utc() + Duration::hours(h)),
-            _ => {
-                return Err(bad(u
-                    .t
-                    .0
-                    .pick("有效小时数应为正整数", "hours must be a positive number")));
-            }
-        },
-    };
     let places = f
         .risk_places
         .split(['、', ',', '，', ';', '；'])
         .map(str::to_string)
         .collect();
     let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
-    let link = desk
-        .create_link(&area, purpose, expires, places)
-        .await
-        .map_err(|e| u.fail(e))?;
+    let input = LinkInput {
+        area: f.area,
+        purpose: f.purpose,
+        expires_in_hours: f.expires_in_hours,
+        risk_places: places,
+    };
+    let link = desk.create_link_from(&input).await.map_err(|e| u.fail(e))?;
     Ok(Redirect::to(&format!("/report-links/{}/poster", link.id)).into_response())
 }
 
@@ -196,7 +171,7 @@ async fn poster(
         .link(id)
         .await
         .map_err(|e| u.fail(e))?;
-    let now = OffsetDateTime::now_utc();
+    let now = u.ctx.now();
     Ok(PosterPage {
         t: u.t,
         id,
@@ -322,7 +297,7 @@ fn queue_row(r: &Report, t: T) -> QueueRow {
         address: r.address.clone(),
         purpose: r.purpose.label(t.0).to_string(),
         members: r.members.as_array().map_or(0, Vec::len),
-        submitted: fmt_time(r.submitted_at),
+        submitted: china_minute(r.submitted_at),
         status: status_label(r.status, t).to_string(),
         room_new: r.room_new,
     }
@@ -518,7 +493,7 @@ fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
         reviewed: match (&r.reviewed_by, r.reviewed_at) {
             (Some(by), Some(at)) => format!(
                 "{by} {}{}",
-                fmt_time(at),
+                china_minute(at),
                 r.reject_reason
                     .as_ref()
                     .map(|x| format!(" · {x}"))

@@ -370,6 +370,7 @@ mod tests {
         let ctx = doorstep_app::access::Ctx {
             ip: None,
             request_id: Some("req-1".into()),
+            ..Default::default()
         };
         let page = PageError::new(
             StatusCode::SERVICE_UNAVAILABLE,

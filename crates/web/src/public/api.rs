@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::context::ReqLang;
+use crate::context::{ReqCtx, ReqLang};
 use crate::error::{ApiError, ErrorBody, FieldError};
 
 /// One household member.
@@ -206,11 +206,12 @@ pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
 pub async fn submit_report(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ReqCtx(ctx): ReqCtx,
     Path(token): Path<String>,
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
-    let done = reports::submit_with(s.store.as_ref(), &s.places, &token, &body.into())
+    let done = reports::submit_with(s.store.as_ref(), &s.places, &token, &body.into(), ctx.now())
         .await
         .map_err(|e| public_error(e, lang))?;
     let status = if done.created {
@@ -229,13 +230,21 @@ pub async fn submit_report(
 pub async fn correct_report(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ReqCtx(ctx): ReqCtx,
     Path((token, receipt)): Path<(String, String)>,
     body: Result<Json<SubmitReportRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ReceiptResponse>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
-    let report = reports::correct_with(s.store.as_ref(), &s.places, &token, &receipt, &body.into())
-        .await
-        .map_err(|e| public_error(e, lang))?;
+    let report = reports::correct_with(
+        s.store.as_ref(),
+        &s.places,
+        &token,
+        &receipt,
+        &body.into(),
+        ctx.now(),
+    )
+    .await
+    .map_err(|e| public_error(e, lang))?;
     Ok(Json(receipt_of(&token, &report)))
 }
 

@@ -245,7 +245,7 @@ pub async fn show(
     Query(q): Query<FormQuery>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
-    let link = reports::open_link(s.store.as_ref(), &token)
+    let link = reports::open_link(s.store.as_ref(), &token, ctx.now())
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let mut posted = Posted::default();
@@ -268,7 +268,7 @@ pub async fn submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
-    let link = reports::open_link(s.store.as_ref(), &token)
+    let link = reports::open_link(s.store.as_ref(), &token, ctx.now())
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let page = FormPage::new(&s, &link, &token, format!("/r/{token}"), t, &ctx);
@@ -276,7 +276,7 @@ pub async fn submit(
         Post::Page(page) => return Ok(page),
         Post::Report(posted, n, input) => (posted, n, input),
     };
-    let result = reports::submit_with(s.store.as_ref(), &s.places, &token, &input)
+    let result = reports::submit_with(s.store.as_ref(), &s.places, &token, &input, ctx.now())
         .await
         .map(|done| format!("/r/{token}/receipt/{}", done.report.receipt));
     page.saved(&posted, n, result).await
@@ -292,7 +292,7 @@ pub async fn edit(
     Query(q): Query<FormQuery>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
-    let (link, report) = correctable_report(&s, &token, &receipt)
+    let (link, report) = correctable_report(&s, &token, &receipt, ctx.now())
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let mut posted = Posted::default();
@@ -341,7 +341,7 @@ pub async fn save_edit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
-    let (link, report) = correctable_report(&s, &token, &receipt)
+    let (link, report) = correctable_report(&s, &token, &receipt, ctx.now())
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let action = format!("/r/{token}/receipt/{receipt}/edit");
@@ -350,10 +350,16 @@ pub async fn save_edit(
         Post::Page(page) => return Ok(page),
         Post::Report(posted, n, input) => (posted, n, input),
     };
-    let result =
-        reports::correct_with(s.store.as_ref(), &s.places, &token, &report.receipt, &input)
-            .await
-            .map(|r| format!("/r/{token}/receipt/{}?corrected=1", r.receipt));
+    let result = reports::correct_with(
+        s.store.as_ref(),
+        &s.places,
+        &token,
+        &report.receipt,
+        &input,
+        ctx.now(),
+    )
+    .await
+    .map(|r| format!("/r/{token}/receipt/{}?corrected=1", r.receipt));
     page.saved(&posted, n, result).await
 }
 
@@ -613,10 +619,11 @@ async fn correctable_report(
     s: &AppState,
     token: &str,
     receipt: &str,
+    now: time::OffsetDateTime,
 ) -> Result<(ReportLink, doorstep_store::Report), PublicError> {
-    reports::open_link(s.store.as_ref(), token).await?;
+    reports::open_link(s.store.as_ref(), token, now).await?;
     let (link, report) = reports::receipt_report(s.store.as_ref(), token, receipt).await?;
-    if !reports::correctable(&report) {
+    if !reports::correctable(&report, now) {
         return Err(PublicError::Locked);
     }
     Ok((link, report))
@@ -690,23 +697,13 @@ pub async fn receipt(
     Query(q): Query<ReceiptQuery>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
-    reports::open_link(s.store.as_ref(), &token)
+    reports::open_link(s.store.as_ref(), &token, ctx.now())
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
     let (link, report) = reports::receipt_report(s.store.as_ref(), &token, &receipt)
         .await
         .map_err(|e| page_error(e, t, &ctx))?;
-    let fmt = |at: time::OffsetDateTime| {
-        let at = at.to_offset(doorstep_app::CHINA);
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            at.year(),
-            at.month() as u8,
-            at.day(),
-            at.hour(),
-            at.minute()
-        )
-    };
+    let fmt = doorstep_app::clock::china_minute;
     let members = doorstep_app::reports::stored_members(&report)
         .into_iter()
         .flatten()
@@ -728,7 +725,7 @@ pub async fn receipt(
         members,
         submitted_at: fmt(report.submitted_at),
         edit_until: fmt(report.edit_until),
-        correct_url: reports::correctable(&report)
+        correct_url: reports::correctable(&report, ctx.now())
             .then(|| format!("/r/{token}/receipt/{}/edit", report.receipt)),
         corrected: q.corrected.is_some(),
     };

@@ -345,3 +345,45 @@ both_backends!(
         assert!(!receipt.text.contains(&format!("href=\"{edit}\"")));
     }
 );
+
+both_backends!(
+    the_correction_window_closes_by_the_servers_clock,
+    async |db: &TestDb| {
+        let token = setup(db.store.as_ref()).await;
+        let clock = doorstep_app::clock::FixedClock::at(time::OffsetDateTime::now_utc());
+        let app = TestApp::builder()
+            .peer("10.0.0.1")
+            .clock(clock.clone())
+            .build(db);
+        let first = app
+            .post(&format!("/api/v1/public/reports/{token}"))
+            .json(&report(
+                "clock-1",
+                "1201",
+                json!([{"name": "张伟", "id_number": id(1, true)}]),
+            ))
+            .await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+        let receipt = first.json()["receipt"].as_str().unwrap().to_string();
+        let edit = format!("/r/{token}/receipt/{receipt}/edit");
+        // 23 hours on the server's clock: still open; 25 hours: closed.
+        clock.advance(time::Duration::hours(23));
+        assert_eq!(app.get(&edit).await.status, StatusCode::OK);
+        clock.advance(time::Duration::hours(2));
+        assert_ne!(app.get(&edit).await.status, StatusCode::OK);
+        let correction = app
+            .put(&format!("/api/v1/public/reports/{token}/{receipt}"))
+            .json(&report(
+                "clock-1",
+                "1201",
+                json!([{"name": "张伟", "id_number": id(1, true)}]),
+            ))
+            .await;
+        assert_eq!(
+            correction.status,
+            StatusCode::CONFLICT,
+            "{}",
+            correction.text
+        );
+    }
+);
