@@ -29,4 +29,5 @@ pub use lang::Lang;
 pub use person::{PersonFields, Residency, Sex, Tags};
 pub use phone::Phone;
 pub use problem::Problem;
+pub use report::{Purpose, Question, ReportStatus};
 pub use role::Role;

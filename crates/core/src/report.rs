@@ -107,6 +107,104 @@ impl Purpose {
     /// Risk places offered when a risk-visit link names none (the markets of the source).
     pub const DEFAULT_RISK_PLACES: [&'static str; 4] =
         ["佳纷天地", "钱塘衣城", "陇海市场", "高寨市场"];
+
+    /// The questions a link of this purpose asks besides the address and the members, in the
+    /// form's order: the keys a report's answers are stored under.
+    pub fn questions(self) -> Vec<Question> {
+        let mut q = Vec::with_capacity(6);
+        if self.asks_from_place() {
+            q.push(Question::FromPlace);
+        }
+        if self.asks_risk_place() {
+            q.push(Question::RiskPlace);
+        }
+        if self != Purpose::Census {
+            q.push(Question::Date);
+        }
+        if self.asks_notified_by() {
+            q.push(Question::NotifiedBy);
+        }
+        if self.asks_health() {
+            q.push(Question::Symptoms);
+            q.push(Question::Temperature);
+        }
+        q.push(Question::Notes);
+        q
+    }
+}
+
+/// A question of the report form besides address and members. Its code is the key the answer
+/// is stored under (a report's `answers` object) and the form field's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Question {
+    /// 从何地返回 (returnees).
+    FromPlace,
+    /// The risk place visited, one of the link's (risk visits).
+    RiskPlace,
+    /// The date of arrival, of the visit, or of the quarantine's start.
+    Date,
+    /// Who said to quarantine (home quarantine).
+    NotifiedBy,
+    /// Symptoms, free text.
+    Symptoms,
+    /// Body temperature in ℃.
+    Temperature,
+    /// Anything else.
+    Notes,
+}
+
+impl Question {
+    /// Every question, in the form's order.
+    pub const ALL: [Question; 7] = [
+        Question::FromPlace,
+        Question::RiskPlace,
+        Question::Date,
+        Question::NotifiedBy,
+        Question::Symptoms,
+        Question::Temperature,
+        Question::Notes,
+    ];
+
+    /// The key its answer is stored under and the form field's name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Question::FromPlace => "from_place",
+            Question::RiskPlace => "risk_place",
+            Question::Date => "date",
+            Question::NotifiedBy => "notified_by",
+            Question::Symptoms => "symptoms",
+            Question::Temperature => "temperature",
+            Question::Notes => "notes",
+        }
+    }
+
+    /// The question a stored answer key names (`None`: not a key Doorstep wrote).
+    pub fn from_stored(code: &str) -> Option<Question> {
+        Question::ALL.into_iter().find(|q| q.code() == code)
+    }
+
+    /// The question as the form asks it on a link of `purpose` (the date's meaning depends on
+    /// it).
+    pub fn label(self, purpose: Purpose, lang: Lang) -> &'static str {
+        match self {
+            Question::FromPlace => lang.pick("从何地返回", "Returned from"),
+            Question::RiskPlace => lang.pick("到访的风险场所", "Risk place visited"),
+            Question::Date => match purpose {
+                Purpose::HomeQuarantine => lang.pick("开始居家隔离日期", "Home quarantine since"),
+                Purpose::RiskVisit => lang.pick("到访日期", "Date of the visit"),
+                Purpose::Returnee | Purpose::Census => lang.pick("到达日期", "Date of arrival"),
+            },
+            Question::NotifiedBy => lang.pick(
+                "通知居家隔离的单位或人员",
+                "Who told you to quarantine at home",
+            ),
+            Question::Symptoms => {
+                lang.pick("症状（没有请填“无”）", "Symptoms (write 'none' if none)")
+            }
+            Question::Temperature => lang.pick("体温（℃）", "Temperature (°C)"),
+            Question::Notes => lang.pick("备注", "Notes"),
+        }
+    }
 }
 
 /// Where a report stands in review.
@@ -171,6 +269,36 @@ mod tests {
             ReportStatus::Rejected,
         ] {
             assert_eq!(ReportStatus::from_stored(s.code()), Some(s));
+        }
+        for q in Question::ALL {
+            assert_eq!(Question::from_stored(q.code()), Some(q));
+        }
+        assert_eq!(Question::from_stored("nope"), None);
+    }
+
+    #[test]
+    fn each_purpose_asks_its_questions_in_the_forms_order() {
+        use Question::*;
+        assert_eq!(
+            Purpose::HomeQuarantine.questions(),
+            [Date, NotifiedBy, Symptoms, Temperature, Notes]
+        );
+        assert_eq!(
+            Purpose::RiskVisit.questions(),
+            [RiskPlace, Date, Symptoms, Temperature, Notes]
+        );
+        assert_eq!(
+            Purpose::Returnee.questions(),
+            [FromPlace, Date, Symptoms, Temperature, Notes]
+        );
+        assert_eq!(Purpose::Census.questions(), [Notes]);
+        for p in Purpose::ALL {
+            let asked = p.questions();
+            let in_order: Vec<_> = Question::ALL
+                .into_iter()
+                .filter(|q| asked.contains(q))
+                .collect();
+            assert_eq!(asked, in_order, "{p:?}");
         }
     }
 }

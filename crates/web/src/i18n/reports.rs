@@ -128,7 +128,19 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("rp_export", "上级直报导出", "Direct-report export"),
     ("rp_file", "档案", "File"),
     ("rp_links", "报备二维码", "Report codes"),
+    ("rp_merge", "合并", "Merge"),
+    (
+        "rp_merge_person",
+        "合并到已有人员（人员编号）",
+        "Merge into an existing person (person id)",
+    ),
+    (
+        "rp_merge_search",
+        "按姓名查找人员",
+        "Find the person by name",
+    ),
     ("rp_new_person", "新建档案", "New file"),
+    ("rp_persons", "人", "persons"),
     ("rp_poster", "打印海报", "Print poster"),
     (
         "rp_poster_help",
@@ -138,7 +150,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("rp_purpose", "报备类型", "Purpose"),
     ("rp_reason", "原因", "Reason"),
     ("rp_reject", "不采用", "Reject"),
-    ("rp_reported", "报备内容", "Reported"),
+    ("rp_rejected", "未采用", "Rejected"),
     ("rp_revoke", "停用", "Revoke"),
     ("rp_revoked", "已停用", "Revoked"),
     (

@@ -12,7 +12,7 @@ use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
 use doorstep_app::reports::{LinkInput, Purpose, ReportDesk, ReportReview};
-use doorstep_core::AreaPath;
+use doorstep_core::{AreaPath, Question};
 use doorstep_store::{Id, PageRequest, Report, ReportLink, ReportStatus};
 use qrcode::{EcLevel, QrCode};
 use serde::Deserialize;
@@ -287,7 +287,7 @@ fn status_label(s: ReportStatus, t: T) -> &'static str {
     match s {
         ReportStatus::Pending => t.s("rf_status_pending"),
         ReportStatus::Accepted => t.s("rf_status_accepted"),
-        ReportStatus::Rejected => t.s("rp_reject"),
+        ReportStatus::Rejected => t.s("rp_rejected"),
     }
 }
 
@@ -386,6 +386,29 @@ async fn bulk_accept(
     .into_response())
 }
 
+/// A report's answers as (question, answer) in the form's order, each question as the form
+/// asked it; a key Doorstep does not know (none is written) is shown as stored, last.
+fn answer_rows(r: &Report, t: T) -> Vec<(String, String)> {
+    let Some(answers) = r.answers.as_object() else {
+        return Vec::new();
+    };
+    let shown = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let mut rows: Vec<(String, String)> = Question::ALL
+        .into_iter()
+        .filter_map(|q| {
+            let v = answers.get(q.code())?;
+            Some((q.label(r.purpose, t.0).to_string(), shown(v)))
+        })
+        .collect();
+    rows.extend(
+        answers
+            .iter()
+            .filter(|(k, _)| Question::from_stored(k).is_none())
+            .map(|(k, v)| (k.clone(), shown(v))),
+    );
+    rows
+}
+
 /// One member, side by side.
 pub struct MemberRow {
     name: String,
@@ -414,10 +437,6 @@ pub struct ReportPage {
     row: QueueRow,
     answers: Vec<(String, String)>,
     members: Vec<MemberRow>,
-    /// Labels of the per-member merge form.
-    merge_label: String,
-    merge_person: String,
-    merge_search: String,
     pending: bool,
     conflict: bool,
     can_write: bool,
@@ -457,21 +476,7 @@ fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
             conflict: m.conflicting(),
         })
         .collect();
-    let answers = rv
-        .report
-        .answers
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let answers = answer_rows(&rv.report, t);
     let r = &rv.report;
     ReportPage {
         t,
@@ -481,12 +486,6 @@ fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
         row: queue_row(r, t),
         answers,
         members,
-        merge_label: t
-            .0
-            .pick("合并到已有人员", "merge into an existing person")
-            .to_string(),
-        merge_person: t.0.pick("人员编号", "person id").to_string(),
-        merge_search: t.0.pick("查找人员", "find the person").to_string(),
         pending: r.status == ReportStatus::Pending,
         conflict: rv.conflicting(),
         can_write: u.who.may(Action::Write),

@@ -260,7 +260,8 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
     let (st, v, _) = anon
         .send("POST", &format!("/api/v1/public/reports/{}", link.token), Some(json!({
             "idempotency_key": "p1", "address": {"compound": "佳纷天地", "building": "1", "room": "301"},
-            "members": [{"name": "孙七", "id_number": doorstep_testkit::id(5, false)}], "answers": {}})))
+            "members": [{"name": "孙七", "id_number": doorstep_testkit::id(5, false)}],
+            "answers": {"symptoms": "咳嗽", "temperature": "37.2", "notified_by": "街道办"}})))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let rid_ = v["report_id"].as_i64().unwrap();
@@ -277,7 +278,17 @@ both_backends!(staff_pages_poster_queue_and_accept, async |db: &TestDb| {
         .await
         .parts();
     assert_eq!(st, StatusCode::OK);
-    assert!(String::from_utf8(body).unwrap().contains("孙七"));
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("孙七"));
+    // The answers as the form asked them, in its order, never the stored keys.
+    let asked = ["通知居家隔离的单位或人员", "症状", "体温（℃）"].map(|q| body.find(q));
+    assert!(
+        asked.iter().all(Option::is_some) && asked.is_sorted(),
+        "{asked:?}"
+    );
+    for key in ["notified_by", "symptoms", "temperature"] {
+        assert!(!body.contains(&format!(">{key}<")), "raw key {key} shown");
+    }
     let (st, _, _) = app
         .post(&format!("/reports/{rid_}/accept"))
         .session(&token)
