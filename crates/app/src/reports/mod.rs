@@ -9,12 +9,14 @@
 
 mod desk;
 mod export;
+mod on_behalf;
 mod places;
 mod purpose;
 mod submit;
 
 pub use desk::*;
 pub use export::*;
+pub use on_behalf::*;
 pub use places::*;
 pub use purpose::*;
 pub use submit::*;

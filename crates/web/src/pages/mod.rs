@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod file_report;
 pub(crate) mod jobs;
 mod registry;
 mod reports;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit.csv", get(audit::audit_csv))
         .route("/static/app.css", get(css))
         .merge(reports::routes())
+        .merge(file_report::routes())
 }
 
 async fn css() -> impl IntoResponse {
