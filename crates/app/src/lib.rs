@@ -13,6 +13,7 @@ pub mod hashing;
 pub mod import;
 pub mod registry;
 pub mod reports;
+pub mod staff;
 pub mod users;
 
 use std::sync::Arc;

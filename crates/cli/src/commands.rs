@@ -95,6 +95,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,
         Command::Link { command } => crate::links::run(store.as_ref(), command, lang).await?,
+        Command::Staff { command } => {
+            crate::staff::run_staff(store.as_ref(), command, lang).await?
+        }
+        Command::Duty { command } => crate::staff::run_duty(store.as_ref(), command, lang).await?,
         Command::Export {
             what:
                 ExportWhat::Reports {
@@ -169,6 +173,9 @@ fn parse_path(raw: &str, lang: Lang) -> Result<AreaPath> {
 
 async fn print_demo_users(store: &dyn Store, lang: Lang, addr: std::net::SocketAddr) -> Result<()> {
     let users = doorstep_app::users::demo_users(store)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    doorstep_app::staff::demo(store)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     outln!(

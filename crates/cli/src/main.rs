@@ -13,6 +13,7 @@ macro_rules! outln {
 mod commands;
 mod links;
 mod out;
+mod staff;
 mod users;
 
 use std::net::SocketAddr;
@@ -100,6 +101,18 @@ pub enum Command {
         /// The link command.
         #[command(subcommand)]
         command: links::LinkCommand,
+    },
+    /// The working force's roster (工作力量).
+    Staff {
+        /// The staff command.
+        #[command(subcommand)]
+        command: staff::StaffCommand,
+    },
+    /// Duties: who owns which area (分包).
+    Duty {
+        /// The duty command.
+        #[command(subcommand)]
+        command: staff::DutyCommand,
     },
     /// Export a roster.
     Export {

@@ -18,6 +18,7 @@ pub mod problem;
 pub mod report;
 pub mod role;
 pub mod roster;
+pub mod staff;
 pub mod text;
 
 pub use age::AgeBand;
@@ -31,3 +32,4 @@ pub use phone::Phone;
 pub use problem::Problem;
 pub use report::{Purpose, Question, ReportStatus};
 pub use role::Role;
+pub use staff::{Duty, StaffKind};

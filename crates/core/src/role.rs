@@ -59,11 +59,13 @@ pub enum Action {
     /// Fill in a household's self-report on its behalf (代报), from its registered members
     /// (who stay masked to the worker).
     FileReport,
+    /// Keep the staff roster of the area and give its people duties (分包).
+    ManageStaff,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -71,6 +73,7 @@ impl Action {
         Action::ManageUsers,
         Action::Audit,
         Action::FileReport,
+        Action::ManageStaff,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -83,7 +86,7 @@ impl Action {
             Action::Read | Action::Write | Action::Reveal | Action::Export | Action::FileReport => {
                 true
             }
-            Action::ManageUsers | Action::Audit => false,
+            Action::ManageUsers | Action::Audit | Action::ManageStaff => false,
         }
     }
 
@@ -97,6 +100,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::Audit => "audit",
             Action::FileReport => "file_report",
+            Action::ManageStaff => "manage_staff",
         }
     }
 }
@@ -121,6 +125,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::ManageUsers => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::Audit       => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::FileReport  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
+        Action::ManageStaff => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
     }
 }
 
@@ -252,18 +257,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  idle
-admin            yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          30
-grid_worker      yes          yes          yes          -            -            -            yes          30
-volunteer        yes          -            -            -            -            -            yes          30
-sampler          yes          -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          30
+grid_worker      yes          yes          yes          -            -            -            yes          -            30
+volunteer        yes          -            -            -            -            -            yes          -            30
+sampler          yes          -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -281,7 +286,10 @@ viewer           yes          -            -            -            -          
             .into_iter()
             .filter(|a| !a.needs_registry())
             .collect();
-        assert_eq!(outside, [Action::ManageUsers, Action::Audit]);
+        assert_eq!(
+            outside,
+            [Action::ManageUsers, Action::Audit, Action::ManageStaff]
+        );
     }
 
     #[test]

@@ -192,6 +192,10 @@ mod backend {
             "user_username_unique"
         } else if m.contains("sessions.token_hash") {
             "session_token_unique"
+        } else if m.contains("staff.phone") {
+            "staff_phone_unique"
+        } else if m.contains("staff.user_id") {
+            "staff_user_unique"
         } else if m.contains("FOREIGN KEY") {
             "foreign_key"
         } else {

@@ -16,6 +16,7 @@ pub(crate) mod persons;
 mod registry;
 mod reports;
 mod rows;
+mod staff;
 pub(crate) mod util;
 
 use doorstep_store::{Audit, StoreResult};

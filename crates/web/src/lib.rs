@@ -132,7 +132,8 @@ impl RouterBuilder {
     tags((name = "registry", description = "Areas, households and persons (一人一档、一户一账)"),
          (name = "auth", description = "Sessions"),
          (name = "audit", description = "The audit log"),
-         (name = "self-report", description = "Report links, residents' reports (报备), review and the direct-report export"))
+         (name = "self-report", description = "Report links, residents' reports (报备), review and the direct-report export"),
+         (name = "staff", description = "The working force (工作力量) and its duties (分包)"))
 )]
 struct ApiDoc;
 

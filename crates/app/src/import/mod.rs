@@ -176,13 +176,12 @@ impl ImportError {
 /// What is wrong with a whole file, in the reader's language.
 fn file_message(e: &FileError, lang: Lang) -> String {
     match (e, lang) {
-        (FileError::MissingColumn(f), Lang::Zh) => {
-            format!("文件缺少“{}”列（表头须在第一行）", f.header_zh())
+        (FileError::MissingColumn(zh, _), Lang::Zh) => {
+            format!("文件缺少“{zh}”列（表头须在第一行）")
         }
-        (FileError::MissingColumn(f), Lang::En) => format!(
-            "the file has no \"{}\" column (the header must be the first row)",
-            f.label(Lang::En)
-        ),
+        (FileError::MissingColumn(_, en), Lang::En) => {
+            format!("the file has no \"{en}\" column (the header must be the first row)")
+        }
         (FileError::Empty, _) => lang.pick("文件是空的", "the file is empty").to_string(),
         (FileError::Csv { line }, Lang::Zh) => {
             format!("文件第 {line} 行有一个引号没有闭合，请在 Excel 中检查该行后另存为 CSV")
@@ -216,7 +215,7 @@ pub async fn import_persons(
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<ImportReport, ImportError> {
     let base = target_area(store, &opts.into).await?;
-    let reader = tokio::task::spawn_blocking(move || RosterReader::open(&file))
+    let reader = tokio::task::spawn_blocking(move || RosterReader::<Field>::open(&file))
         .await
         .map_err(ImportError::Internal)??;
     let columns: Vec<String> = Field::ALL.iter().map(|f| reader.header_of(*f)).collect();

@@ -1,6 +1,9 @@
 //! Reading a roster file, row by row: CSV in UTF-8 (with or without BOM) or GB18030/GBK,
 //! or the first sheet of an XLSX workbook. Runs on a blocking thread. A CSV cell loses the `'`
 //! our exports put before formula-looking text, so an export re-imports as it was.
+//!
+//! One reader for every kind of roster: what its columns are ([`Column`]) is the only thing a
+//! kind adds — persons ([`Field`]), staff ([`StaffColumn`]), and the lists that come later.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -8,7 +11,9 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use calamine::{Data, Reader as _};
+use doorstep_core::Lang;
 use doorstep_core::person::Field;
+use doorstep_core::staff::StaffColumn;
 use encoding_rs::{Encoding, GB18030, UTF_8};
 
 use super::csv_rows::{ByteRow, CsvRows, Unclosed};
@@ -16,6 +21,43 @@ use crate::csv_export::unescape_cell;
 
 /// How many bytes are sniffed to tell UTF-8 from GB18030.
 const SNIFF: usize = 1 << 20;
+
+/// The columns of one kind of roster.
+pub trait Column: Copy + Eq + std::hash::Hash + Send + 'static {
+    /// The column a header names (`None`: a column Doorstep does not read).
+    fn from_header(header: &str) -> Option<Self>;
+    /// The columns a file must have.
+    fn required() -> &'static [Self];
+    /// The column's name, for messages.
+    fn name(self, lang: Lang) -> &'static str;
+}
+
+impl Column for Field {
+    fn from_header(header: &str) -> Option<Field> {
+        Field::from_header(header)
+    }
+    fn required() -> &'static [Field] {
+        &[Field::Name, Field::IdNumber, Field::Room]
+    }
+    fn name(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.header_zh(),
+            Lang::En => self.label(Lang::En),
+        }
+    }
+}
+
+impl Column for StaffColumn {
+    fn from_header(header: &str) -> Option<StaffColumn> {
+        StaffColumn::from_header(header)
+    }
+    fn required() -> &'static [StaffColumn] {
+        &StaffColumn::REQUIRED
+    }
+    fn name(self, lang: Lang) -> &'static str {
+        lang.pick(self.header_zh(), self.header_en())
+    }
+}
 
 /// One row as the file holds it: its spreadsheet row number (header = 1) and cell texts.
 #[derive(Debug, Clone)]
@@ -77,17 +119,17 @@ pub enum FileError {
     /// The file has no header row.
     #[error("the file is empty")]
     Empty,
-    /// A required column is missing.
-    #[error("missing column")]
-    MissingColumn(Field),
+    /// A required column is missing: its name in Chinese and in English.
+    #[error("missing column {1}")]
+    MissingColumn(&'static str, &'static str),
 }
 
-/// A source of rows with its header.
-pub struct RosterReader {
+/// A source of rows with its header; `C` says what its columns are.
+pub struct RosterReader<C: Column = Field> {
     /// The header cells as the file wrote them.
     pub headers: Vec<String>,
     /// Which field each column holds (`None` for columns Doorstep does not read).
-    pub columns: Vec<Option<Field>>,
+    pub columns: Vec<Option<C>>,
     /// The total number of data rows when known up front (XLSX), for progress.
     pub total_rows: Option<u64>,
     /// The file's size in bytes, for progress.
@@ -95,9 +137,9 @@ pub struct RosterReader {
     rows: Box<dyn Iterator<Item = Result<(RawRow, u64), FileError>> + Send>,
 }
 
-impl RosterReader {
+impl<C: Column> RosterReader<C> {
     /// Opens a roster: XLSX when the file is a zip (whatever its name), CSV otherwise.
-    pub fn open(path: &Path) -> Result<RosterReader, FileError> {
+    pub fn open(path: &Path) -> Result<RosterReader<C>, FileError> {
         let mut magic = [0u8; 4];
         let n = File::open(path)?.read(&mut magic)?;
         let total_bytes = std::fs::metadata(path)?.len();
@@ -109,18 +151,18 @@ impl RosterReader {
     }
 
     /// The header text of the column holding `field`, for error reports.
-    pub fn header_of(&self, field: Field) -> String {
+    pub fn header_of(&self, field: C) -> String {
         self.columns
             .iter()
             .position(|c| *c == Some(field))
             .map_or_else(
-                || field.header_zh().to_string(),
+                || field.name(Lang::Zh).to_string(),
                 |i| self.headers[i].clone(),
             )
     }
 
     /// The index of each field's column.
-    pub fn field_index(&self) -> HashMap<Field, usize> {
+    pub fn field_index(&self) -> HashMap<C, usize> {
         self.columns
             .iter()
             .enumerate()
@@ -134,20 +176,25 @@ impl RosterReader {
     }
 }
 
-fn map_headers(headers: Vec<String>) -> Result<(Vec<String>, Vec<Option<Field>>), FileError> {
+type Header<C> = (Vec<String>, Vec<Option<C>>);
+
+fn map_headers<C: Column>(headers: Vec<String>) -> Result<Header<C>, FileError> {
     let headers: Vec<String> = headers
         .into_iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
         .collect();
-    let mut columns: Vec<Option<Field>> = Vec::with_capacity(headers.len());
+    let mut columns: Vec<Option<C>> = Vec::with_capacity(headers.len());
     for h in &headers {
-        let f = Field::from_header(h);
+        let f = C::from_header(h);
         // A second column for the same field is ignored: the first one wins.
         columns.push(f.filter(|f| !columns.contains(&Some(*f))));
     }
-    for required in [Field::Name, Field::IdNumber, Field::Room] {
+    for &required in C::required() {
         if !columns.contains(&Some(required)) {
-            return Err(FileError::MissingColumn(required));
+            return Err(FileError::MissingColumn(
+                required.name(Lang::Zh),
+                required.name(Lang::En),
+            ));
         }
     }
     Ok((headers, columns))
@@ -177,7 +224,7 @@ fn sniff_encoding(head: &[u8]) -> &'static Encoding {
     }
 }
 
-fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
+fn open_csv<C: Column>(path: &Path, total_bytes: u64) -> Result<RosterReader<C>, FileError> {
     let mut head = Vec::with_capacity(SNIFF);
     File::open(path)?
         .take(SNIFF as u64)
@@ -235,7 +282,7 @@ fn open_csv(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
     })
 }
 
-fn open_xlsx(path: &Path, total_bytes: u64) -> Result<RosterReader, FileError> {
+fn open_xlsx<C: Column>(path: &Path, total_bytes: u64) -> Result<RosterReader<C>, FileError> {
     let mut book =
         calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
     let range = book

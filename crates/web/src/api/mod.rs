@@ -4,6 +4,7 @@ pub mod auth;
 pub mod dto;
 mod registry;
 mod reports;
+mod staff;
 
 pub use reports::{download as reports_download, export_file as reports_export_file};
 
@@ -24,4 +25,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
             )),
         )
         .merge(reports::routes())
+        .merge(staff::routes())
 }

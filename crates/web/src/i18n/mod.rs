@@ -17,6 +17,7 @@ mod file_report;
 mod registry;
 mod reports;
 mod roster;
+mod staff;
 
 /// Every feature's table: a feature adds its file and one line here.
 const TABLES: &[&[(&str, &str, &str)]] = &[
@@ -27,6 +28,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     registry::TEXTS,
     reports::TEXTS,
     roster::TEXTS,
+    staff::TEXTS,
 ];
 
 impl T {

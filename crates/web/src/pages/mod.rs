@@ -9,6 +9,7 @@ pub(crate) mod jobs;
 mod registry;
 mod reports;
 pub(crate) mod roster;
+pub(crate) mod staff;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -61,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .merge(reports::routes())
         .merge(file_report::routes())
+        .merge(staff::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -112,6 +114,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Write,
         href: "/import",
         text: "import",
+    },
+    MenuItem {
+        action: Action::Read,
+        href: "/staff",
+        text: "st_menu",
     },
     MenuItem {
         action: Action::Audit,

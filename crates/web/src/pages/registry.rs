@@ -188,6 +188,10 @@ pub struct AreaPage {
     export_csv: Option<String>,
     export_xlsx: Option<String>,
     add_household: Option<String>,
+    /// Who owns the area, duty by duty (分包).
+    owners: Vec<super::staff::OwnerLine>,
+    duties_href: String,
+    gaps_href: Option<String>,
     csrf: String,
 }
 
@@ -254,7 +258,14 @@ pub async fn area(
     }
     let export = |f: &str| format!("/export?area={}&format={f}", urlencode(area.path.as_str()));
     let can_export = u.who.may(Action::Export);
+    let owners = doorstep_app::staff::StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .owners(&area.path)
+        .await
+        .map_err(|e| u.fail(e))?;
     Ok(AreaPage {
+        owners: super::staff::owner_lines(&owners, u.t),
+        duties_href: format!("/areas/{id}/duties"),
+        gaps_href: (!area.kind.holds_households()).then(|| super::staff::gaps_href(&area.path)),
         crumbs: crumbs(&reg, &u, &area.path).await,
         name: area.name.clone(),
         kind: area.kind.label(u.t.0).to_string(),
@@ -586,28 +597,28 @@ pub async fn reveal_person(
 
 /// One field of a form.
 pub struct FormField {
-    key: &'static str,
-    label: String,
-    kind: &'static str,
-    value: String,
-    error: Option<String>,
-    hint: Option<String>,
-    options: Vec<(String, String)>,
-    required: bool,
+    pub(crate) key: &'static str,
+    pub(crate) label: String,
+    pub(crate) kind: &'static str,
+    pub(crate) value: String,
+    pub(crate) error: Option<String>,
+    pub(crate) hint: Option<String>,
+    pub(crate) options: Vec<(String, String)>,
+    pub(crate) required: bool,
 }
 
-/// The person form (add or edit).
+/// A form of fields (add or edit a person, a staff member).
 #[derive(Template, WebTemplate)]
 #[template(path = "person_form.html")]
-pub struct PersonFormPage {
-    t: T,
-    nav: Nav,
-    title: String,
-    action: String,
-    cancel: String,
-    csrf: String,
-    fields: Vec<FormField>,
-    has_errors: bool,
+pub struct FormPage {
+    pub(crate) t: T,
+    pub(crate) nav: Nav,
+    pub(crate) title: String,
+    pub(crate) action: String,
+    pub(crate) cancel: String,
+    pub(crate) csrf: String,
+    pub(crate) fields: Vec<FormField>,
+    pub(crate) has_errors: bool,
 }
 
 /// The person form's fields as submitted.
@@ -843,7 +854,7 @@ fn person_form(
             false,
         ),
     };
-    let page = PersonFormPage {
+    let page = FormPage {
         title,
         action,
         cancel,

@@ -193,7 +193,7 @@ pub async fn start_import(
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
 
-fn io_err(e: std::io::Error) -> doorstep_app::error::AppError {
+pub(crate) fn io_err(e: std::io::Error) -> doorstep_app::error::AppError {
     doorstep_app::error::AppError::internal(e)
 }
 
@@ -300,7 +300,7 @@ pub async fn import_rejects(
     Ok(download(bytes, "rejected-rows.xlsx", SheetFormat::Xlsx))
 }
 
-fn download(bytes: Vec<u8>, name: &str, format: SheetFormat) -> Response {
+pub(crate) fn download(bytes: Vec<u8>, name: &str, format: SheetFormat) -> Response {
     let mime = match format {
         SheetFormat::Csv => "text/csv; charset=utf-8",
         SheetFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

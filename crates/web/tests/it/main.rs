@@ -12,3 +12,4 @@ mod pages_abuse;
 mod public_abuse;
 mod public_reports;
 mod reports_api;
+mod staff;
