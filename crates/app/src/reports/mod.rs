@@ -7,12 +7,14 @@
 //! (`ReportDesk`) goes through [`Principal::authorize`](crate::access::Principal::authorize)
 //! against the area of the report's address or the link's area.
 
+mod choices;
 mod desk;
 mod export;
 mod places;
 mod purpose;
 mod submit;
 
+pub use choices::*;
 pub use desk::*;
 pub use export::*;
 pub use places::*;

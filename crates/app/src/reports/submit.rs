@@ -39,17 +39,12 @@ pub struct MemberInput {
 }
 
 impl MemberInput {
-    /// Whether every field is blank (an unused row of the form).
+    /// Whether nothing was typed in it (an unused block of the form, which is ignored). The
+    /// document type does not count: the form's select always sends one.
     pub fn is_blank(&self) -> bool {
-        [
-            &self.name,
-            &self.id_type,
-            &self.id_number,
-            &self.phone,
-            &self.relation,
-        ]
-        .iter()
-        .all(|s| s.trim().is_empty())
+        [&self.name, &self.id_number, &self.phone, &self.relation]
+            .iter()
+            .all(|s| s.trim().is_empty())
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod api;
 mod form;
+mod form_view;
 pub mod limits;
 
 use std::sync::Arc;
