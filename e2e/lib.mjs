@@ -115,3 +115,13 @@ export function withWrongCheck(id) {
   const wrong = right === '1' ? '2' : '1';
   return id.slice(0, 17) + wrong;
 }
+
+/** Runs axe-core (from node_modules, injected through the debugging protocol, so the page's
+ * CSP stays as served) on the page and fails with every violation found. */
+export async function axeCheck(page, what) {
+  const src = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+  await page.evaluate(src);
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  if (found.length) throw new Error(`axe on ${what}: ${found.length} violation(s)\n  ${found.join('\n  ')}`);
+}
