@@ -204,6 +204,7 @@ impl View<'_> {
                 .find(|p| p.path == path)
                 .map(|p| p.problem.message(lang))
         };
+        let colon = lang.pick("：", ": ");
         let place_error = ["address.compound", "address.building", "address.unit"]
             .iter()
             .find_map(|p| err(p));
@@ -211,7 +212,7 @@ impl View<'_> {
             .iter()
             .map(|e| SummaryLine {
                 target: Some("f-place".into()),
-                text: format!("{}：{e}", t.s("address")),
+                text: format!("{}{colon}{e}", t.s("address")),
             })
             .collect();
         // The paths the page shows at a field; anything else is said in the summary alone.
@@ -228,7 +229,7 @@ impl View<'_> {
             if let Some(m) = msg {
                 summary.push(SummaryLine {
                     target: Some(target.to_string()),
-                    text: format!("{label}：{m}"),
+                    text: format!("{label}{colon}{m}"),
                 });
             }
         };

@@ -95,6 +95,14 @@ both_backends!(
         let step = app.get(&format!("{form}?place={jf}")).await;
         assert!(step.text.contains("请选择楼栋"));
         in_order(&step.text, &[">1号楼<", ">2号楼<", ">3号楼<", ">10号楼<"]);
+        // Without a script the filter is a GET of the same step.
+        let step = app.get(&format!("{form}?place={jf}&q=10")).await;
+        assert!(step.text.contains(">10号楼<") && !step.text.contains(">2号楼<"));
+        let step = app.get(&format!("{form}?place={jf}&q=99")).await;
+        assert!(
+            step.text
+                .contains("<p class=\"muted\" id=\"no-match\">没有符合的选项")
+        );
         let b3 = area_id(store, "/佳纷天地", AreaKind::Building, "3号楼").await;
         let step = app.get(&format!("{form}?place={b3}")).await;
         assert!(step.text.contains("请选择单元"));
@@ -146,7 +154,10 @@ both_backends!(
         assert_eq!(hidden(&res.text, "place"), place, "the building is kept");
         // The same in English.
         let en = app.post(&form).lang("en").form(&sent).await;
-        assert!(en.text.contains("Choose your room, or type it below"));
+        assert!(
+            en.text
+                .contains("<a href=\"#f-room\">Room: Choose your room, or type it below</a>")
+        );
 
         // A room chosen, another field wrong: the room stays chosen.
         let mut wrong = sent.clone();

@@ -300,6 +300,11 @@ both_backends!(
         assert!(form.text.contains("value=\"张小明\""));
         assert!(form.text.contains("value=\"1201\""));
         assert!(form.text.contains("保存修改"));
+        // Another address can be chosen while correcting: the steps stay on the correction.
+        assert!(form.text.contains(&format!("href=\"{edit}?place=0\"")));
+        let steps = app.get(&format!("{edit}?place=0")).peer(ip).await;
+        assert!(steps.text.contains("请选择楼栋"));
+        assert!(steps.text.contains(&format!("href=\"{edit}?place=")));
         // A mistake in the correction gets its message; the fixed one is saved.
         let mut fix = base.clone();
         fix.extend([
