@@ -15,36 +15,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BASE, COMMUNITY, PASSWORD, axeCheck, go, idNumber, login, mainText, phone, shot, withWrongCheck } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, axeCheck, go, idNumber, login, mainText, shot, withPhone, withWrongCheck } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
-async function withPhone(opts, fn) {
-  const b = await phone(opts);
-  try {
-    return await fn(b.page);
-  } finally {
-    await b.close();
-  }
-}
 
-/** A JSON API call as the given bearer token. */
-async function api(token, p, init = {}) {
-  const res = await fetch(BASE + '/api/v1' + p, {
-    ...init,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) },
-  });
-  const body = await res.json().catch(() => null);
-  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
 
 /** A room of 佳纷天地 with at least two persons, and two of them with their full ID numbers. */
 async function roomWithTwo() {
-  const { token } = await api(null, '/auth/login', {
-    method: 'POST',
-    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
-  });
+  const token = await apiLogin('demo-community-admin');
   const area = encodeURIComponent(`${COMMUNITY}/佳纷天地`);
   const list = await api(token, `/households?area=${area}&per_page=200`);
   // Skip the first rooms: other tests may edit people found first.
@@ -190,10 +169,7 @@ test('a resident reports a household on a phone and staff accept and export it',
 });
 
 test('a one-building link opens the form at once; a member added by mistake is removed; the room error leads to the room', T, async () => {
-  const { token } = await api(null, '/auth/login', {
-    method: 'POST',
-    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
-  });
+  const token = await apiLogin('demo-community-admin');
   // 兴华北街小区 6号楼 has one unit: nothing to choose before the form.
   const link = await api(token, '/report-links', {
     method: 'POST',
@@ -237,5 +213,28 @@ test('a one-building link opens the form at once; a member added by mistake is r
     const text = await mainText(page);
     assert.ok(text.includes('兴华北街小区6号楼1单元9901'), text);
     assert.ok(text.includes('测试返郑'));
+  });
+});
+
+test('without JavaScript the steps, Enter and the error summary still work', T, async () => {
+  const token = await apiLogin('demo-community-admin');
+  const link = await api(token, '/report-links', {
+    method: 'POST',
+    body: JSON.stringify({ area: COMMUNITY, purpose: 'census' }),
+  });
+  await withPhone({ javaScript: false }, async (page) => {
+    await go(page, link.url);
+    for (const choice of ['和平小区', '1号楼', '1单元']) {
+      await Promise.all([page.waitForURL(/place=/), page.locator('#choices a', { hasText: new RegExp(`^${choice}$`) }).click()]);
+    }
+    assert.ok((await mainText(page)).includes('和平小区 1号楼 1单元'));
+    // Enter with nothing filled in: the summary (focused by its autofocus) names the room and
+    // the first member, and its link moves focus to the room.
+    await Promise.all([page.waitForLoadState('load'), page.press('#f-m0_name', 'Enter')]);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary');
+    const lines = await page.locator('#error-summary li').allInnerTexts();
+    assert.deepEqual(lines.map((l) => l.split('：')[0]), ['房号', '成员 1 · 姓名'], lines.join(' | '));
+    await page.locator('#error-summary a', { hasText: '房号' }).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-room');
   });
 });

@@ -11,7 +11,7 @@ use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::Store;
 use doorstep_testkit::{
     COMMUNITY, HEADER, TestApp, TestDb, both_backends, csv_file, hidden, id, import, report_link,
-    two_compounds,
+    revoke_link, two_compounds,
 };
 
 /// [`two_compounds`] plus 佳纷天地's 2号楼 (rooms 1001, 102, 101, as a roster lists them) and
@@ -365,15 +365,7 @@ both_backends!(
         let res = app.get("/api/v1/public/reports/no-such-token/places").await;
         assert_eq!(res.status, StatusCode::NOT_FOUND);
         assert_eq!(res.json()["error"], "link_not_found");
-        let link = store.report_link_by_token(&token).await.unwrap().unwrap();
-        store
-            .revoke_report_link(
-                link.id,
-                time::OffsetDateTime::now_utc(),
-                doorstep_store::no_audit(),
-            )
-            .await
-            .unwrap();
+        revoke_link(store, &token).await;
         let res = app.get(&uri).await;
         assert_eq!(res.status, StatusCode::GONE);
         assert_eq!(res.json()["error"], "link_closed");

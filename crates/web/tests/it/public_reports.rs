@@ -5,7 +5,7 @@
 
 use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id};
+use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id, revoke_link};
 use doorstep_web::{PublicLimits, Rate};
 use serde_json::json;
 
@@ -99,20 +99,7 @@ both_backends!(public_json_submit, async |db: &TestDb| {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 
     // Revoked: the form, the endpoint and the receipt all answer 410.
-    let link = db
-        .store
-        .report_link_by_token(&token)
-        .await
-        .unwrap()
-        .unwrap();
-    db.store
-        .revoke_report_link(
-            link.id,
-            time::OffsetDateTime::now_utc(),
-            doorstep_store::no_audit(),
-        )
-        .await
-        .unwrap();
+    revoke_link(db.store.as_ref(), &token).await;
     let res = app
         .post(&uri)
         .json(&report(
