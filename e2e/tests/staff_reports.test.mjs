@@ -106,3 +106,50 @@ test('staff review a report on a phone: translated answers, fingers-sized contro
     await b.close();
   }
 });
+
+test('a volunteer files a household report on its behalf (代报) from the household page', T, async () => {
+  const { token } = await api(null, '/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
+  });
+  // A returnee link for the whole community (its place and date are required).
+  await api(token, '/report-links', { method: 'POST', body: JSON.stringify({ area: COMMUNITY, purpose: 'returnee', expires_in_hours: 24 }) });
+  const area = encodeURIComponent(`${COMMUNITY}/佳纷天地`);
+  const list = await api(token, `/households?area=${area}&per_page=50`);
+  const h = list.items.find((x) => x.members >= 2) ?? list.items[0];
+  assert.ok(h, 'a household in 佳纷天地');
+
+  const b = await phone();
+  try {
+    const { page } = b;
+    await login(page, 'demo-volunteer');
+    await go(page, `/households/${h.id}`);
+    await Promise.all([page.waitForURL(/\/report(\?|$)/), page.getByRole('link', { name: '代为报备' }).click()]);
+    // More than one open link: choose the kind first.
+    if (await page.locator('main #links').count()) {
+      await Promise.all([page.waitForURL(/link=\d+/), page.locator('main ul.list a', { hasText: '返郑' }).first().click()]);
+    }
+    const text = await mainText(page);
+    assert.doesNotMatch(text, /\d{17}[\dX]/, 'no full ID number shown to a volunteer');
+    assert.deepEqual(await unlabelled(page), [], 'every control on the 代报 form has a label');
+    assert.deepEqual(await smallTargets(page), [], 'every control on the 代报 form is at least 44 px tall');
+    assert.deepEqual(await overflowing(page), []);
+    await shot(page, 'on-behalf-form.png', { fullPage: true });
+
+    // Refused without the place and date: the summary is focused and links to each field.
+    await page.locator('main button[type=submit]').click();
+    await page.waitForSelector('#problems');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'problems');
+    assert.equal(await page.locator('#problems a').count(), 2);
+    await shot(page, 'on-behalf-error.png', { fullPage: true });
+    await page.locator('#problems a').first().click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-a_from_place');
+    await page.keyboard.type('上海');
+    await page.locator('#f-a_date').fill('2026-11-30');
+    await page.locator('#f-a_date').press('Enter');
+    await page.waitForSelector('text=已代报');
+    await shot(page, 'on-behalf-done.png');
+  } finally {
+    await b.close();
+  }
+});

@@ -36,6 +36,10 @@ pub enum Conflict {
     PasswordTooShort,
     /// The user name has characters a user name may not have.
     UsernameInvalid,
+    /// The idempotency key was used for another request with different content.
+    IdempotencyKeyReused,
+    /// The report link has expired or was revoked.
+    ReportLinkClosed,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -58,6 +62,8 @@ impl Conflict {
             "link_area_too_high" => Conflict::LinkAreaTooHigh,
             "password_too_short" => Conflict::PasswordTooShort,
             "username_invalid" => Conflict::UsernameInvalid,
+            "idempotency_key_reused" => Conflict::IdempotencyKeyReused,
+            "report_link_closed" => Conflict::ReportLinkClosed,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -79,6 +85,8 @@ impl Conflict {
             Conflict::LinkAreaTooHigh => "link_area_too_high",
             Conflict::PasswordTooShort => "password_too_short",
             Conflict::UsernameInvalid => "username_invalid",
+            Conflict::IdempotencyKeyReused => "idempotency_key_reused",
+            Conflict::ReportLinkClosed => "report_link_closed",
             Conflict::Other(code) => code,
         }
     }
@@ -128,6 +136,14 @@ impl Conflict {
                 "用户名只能用 2–32 个字母、数字、_ - .",
                 "a user name is 2–32 letters, digits, _ - or .",
             ),
+            Conflict::IdempotencyKeyReused => (
+                "此请求编号已用于另一份内容不同的提交；新的提交请用新的编号",
+                "this idempotency key was used for different content; send new content with a new key",
+            ),
+            Conflict::ReportLinkClosed => (
+                "该报备二维码已过期或已停用",
+                "this report link has expired or was revoked",
+            ),
             Conflict::Other(_) => ("与已有数据冲突", "this clashes with what is stored"),
         };
         lang.pick(zh, en)
@@ -161,6 +177,8 @@ mod tests {
             Conflict::LinkAreaTooHigh,
             Conflict::PasswordTooShort,
             Conflict::UsernameInvalid,
+            Conflict::IdempotencyKeyReused,
+            Conflict::ReportLinkClosed,
         ];
         for c in all {
             assert_eq!(Conflict::from_code(c.code()), c);

@@ -56,17 +56,21 @@ pub enum Action {
     ManageUsers,
     /// Read and export the audit log of the area.
     Audit,
+    /// Fill in a household's self-report on its behalf (代报), from its registered members
+    /// (who stay masked to the worker).
+    FileReport,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
         Action::Export,
         Action::ManageUsers,
         Action::Audit,
+        Action::FileReport,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -76,7 +80,9 @@ impl Action {
     /// for samplers, transporters and labs will be `false`.
     pub const fn needs_registry(self) -> bool {
         match self {
-            Action::Read | Action::Write | Action::Reveal | Action::Export => true,
+            Action::Read | Action::Write | Action::Reveal | Action::Export | Action::FileReport => {
+                true
+            }
             Action::ManageUsers | Action::Audit => false,
         }
     }
@@ -90,6 +96,7 @@ impl Action {
             Action::Export => "export",
             Action::ManageUsers => "manage_users",
             Action::Audit => "audit",
+            Action::FileReport => "file_report",
         }
     }
 }
@@ -113,6 +120,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Export      => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::ManageUsers => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::Audit       => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::FileReport  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
     }
 }
 
@@ -244,18 +252,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        idle
-admin            yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            30
-grid_worker      yes          yes          yes          -            -            -            30
-volunteer        yes          -            -            -            -            -            30
-sampler          yes          -            -            -            -            -            30
-transporter      -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  idle
+admin            yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          30
+grid_worker      yes          yes          yes          -            -            -            yes          30
+volunteer        yes          -            -            -            -            -            yes          30
+sampler          yes          -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {

@@ -49,7 +49,7 @@ impl LinkRow {
 }
 
 const REPORT_COLS: &str = "id, link_id, idem_key, receipt, purpose, area_id, area_path, room, address, room_new, \
-     members, answers, status, submitted_at, updated_at, edit_until, reviewed_by, reviewed_at, reject_reason, person_ids, merged";
+     members, answers, status, submitted_at, updated_at, edit_until, reviewed_by, reviewed_at, reject_reason, person_ids, merged, filed_by";
 
 #[derive(sqlx::FromRow)]
 struct ReportRow {
@@ -74,6 +74,7 @@ struct ReportRow {
     reject_reason: Option<String>,
     person_ids: String,
     merged: String,
+    filed_by: Option<String>,
 }
 
 impl ReportRow {
@@ -107,6 +108,7 @@ impl ReportRow {
                 .map_err(|_| corrupt("person ids", &self.person_ids))?,
             merged: serde_json::from_str(&self.merged)
                 .map_err(|_| corrupt("merged persons", &self.merged))?,
+            filed_by: self.filed_by,
         })
     }
 }
@@ -208,10 +210,10 @@ pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempo
     // the unique rule (PostgreSQL) or the write lock (SQLite) and then finds it too.
     let sql = format!(
         "INSERT INTO reports (link_id, idem_key, body_hash, receipt, purpose, area_id, area_path, room, address, room_new, \
-         members, answers, status, submitted_at, updated_at, edit_until) \
+         members, answers, status, submitted_at, updated_at, edit_until, filed_by) \
          SELECT $1, $2, $12, $3, $4, $5, a.path, $6, $7, \
          NOT EXISTS (SELECT 1 FROM households h WHERE h.area_id = $5 AND h.room = $6), \
-         $8, $9, 'pending', $10, $10, $11 FROM areas a WHERE a.id = $5 \
+         $8, $9, 'pending', $10, $10, $11, $13 FROM areas a WHERE a.id = $5 \
          ON CONFLICT (link_id, idem_key) DO NOTHING RETURNING {REPORT_COLS}"
     );
     let inserted = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql))
@@ -227,6 +229,7 @@ pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempo
         .bind(now)
         .bind(now + Duration::seconds(r.edit_secs))
         .bind(r.body_hash.as_str())
+        .bind(r.filed_by.as_deref())
         .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -609,9 +612,13 @@ impl Reports for SqlStore {
         .await
     }
 
-    async fn submit_report(&self, report: &NewReport) -> StoreResult<Idempotent<Report>> {
+    async fn submit_report(
+        &self,
+        report: &NewReport,
+        audit: Audit<Idempotent<Report>>,
+    ) -> StoreResult<Idempotent<Report>> {
         let report = report.clone();
-        self.write(no_audit(), move |c| {
+        self.write(audit, move |c| {
             Box::pin(async move { submit_report(c, &report).await })
         })
         .await

@@ -97,6 +97,9 @@ pub struct Report {
     /// The existing files staff merged members into, in member order (`None`: not merged;
     /// shorter than the members when the last ones are not merged).
     pub merged: Vec<Option<Id>>,
+    /// The user who filled it in on the household's behalf (代报); `None` when the resident
+    /// did, through the link.
+    pub filed_by: Option<String>,
 }
 
 impl Report {
@@ -132,6 +135,8 @@ pub struct NewReport {
     pub answers: serde_json::Value,
     /// How long the resident may correct it, in seconds.
     pub edit_secs: i64,
+    /// The user filling it in on the household's behalf (代报), if not the resident.
+    pub filed_by: Option<String>,
 }
 
 /// What an idempotent write did. Every store method that takes a client's idempotency key
@@ -224,8 +229,13 @@ pub trait Reports: Send + Sync {
     /// Stores a report in one transaction, unless the link already holds one with the same
     /// idempotency key: then nothing is written, and that first report is returned only if
     /// its stored body hash [matches](BodyHash::matches) this one (else `KeyReused`). The
-    /// hash is compared in the same transaction as the insert-or-read.
-    async fn submit_report(&self, report: &NewReport) -> StoreResult<Idempotent<Report>>;
+    /// hash is compared in the same transaction as the insert-or-read, and the audit entries
+    /// (a worker's 代报; none for a resident's report) are written in it too.
+    async fn submit_report(
+        &self,
+        report: &NewReport,
+        audit: Audit<Idempotent<Report>>,
+    ) -> StoreResult<Idempotent<Report>>;
 
     /// Replaces the members, answers and address of a pending report still open for correction.
     /// Returns false when it is no longer pending or the window has closed.

@@ -137,9 +137,9 @@ pub struct BulkOutcome {
 
 /// Self-report as one staff user may use it.
 pub struct ReportDesk<'a> {
-    store: &'a dyn Store,
-    who: &'a Principal,
-    ctx: &'a Ctx,
+    pub(super) store: &'a dyn Store,
+    pub(super) who: &'a Principal,
+    pub(super) ctx: &'a Ctx,
 }
 
 impl<'a> ReportDesk<'a> {

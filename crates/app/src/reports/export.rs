@@ -257,6 +257,9 @@ fn row(
     if !a("notes").is_empty() {
         notes.push(a("notes"));
     }
+    if let Some(by) = &r.filed_by {
+        notes.push(format!("工作人员{by}代报"));
+    }
     vec![
         n.to_string(),
         m.name().to_string(),

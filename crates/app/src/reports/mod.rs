@@ -10,6 +10,7 @@
 mod choices;
 mod desk;
 mod export;
+mod on_behalf;
 mod places;
 mod purpose;
 mod submit;
@@ -17,6 +18,7 @@ mod submit;
 pub use choices::*;
 pub use desk::*;
 pub use export::*;
+pub use on_behalf::*;
 pub use places::*;
 pub use purpose::*;
 pub use submit::*;

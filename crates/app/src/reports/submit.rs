@@ -7,7 +7,8 @@ use doorstep_core::roster::{AddressParts, readable_address};
 use doorstep_core::text::{tidy, to_half_width};
 use doorstep_core::{AreaKind, PersonFields, Problem};
 use doorstep_store::{
-    Area, Idempotent, NewReport, Report, ReportLink, ReportStatus, Store, StoreError,
+    Area, Audit, Id, Idempotent, NewReport, Report, ReportLink, ReportStatus, Store, StoreError,
+    no_audit,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -39,8 +40,8 @@ pub struct MemberInput {
 }
 
 impl MemberInput {
-    /// Whether nothing was typed in it (an unused block of the form, which is ignored). The
-    /// document type does not count: the form's select always sends one.
+    /// Whether nothing was typed (an unused block of the form): every text field blank. The
+    /// document type is a list with a default, so it alone does not make a member.
     pub fn is_blank(&self) -> bool {
         [&self.name, &self.id_number, &self.phone, &self.relation]
             .iter()
@@ -149,12 +150,13 @@ pub struct Submitted {
 }
 
 /// A validated report, before it is stored.
-struct Checked {
-    area: Area,
-    room: String,
-    address: String,
-    members: Value,
-    answers: Value,
+pub(super) struct Checked {
+    /// The building or unit of the address.
+    pub area_id: Id,
+    pub room: String,
+    pub address: String,
+    pub members: Value,
+    pub answers: Value,
 }
 
 /// The link of a token, if it takes reports now.
@@ -201,21 +203,57 @@ pub async fn submit_with(
     let key = idempotency_key(&input.idempotency_key)?;
     let body_hash = input.body_hash()?;
     let c = check(store, places, &link, input).await?;
+    store_checked(
+        store,
+        &link,
+        Stored {
+            key,
+            body_hash,
+            edit_secs: EDIT_WINDOW_SECS,
+            filed_by: None,
+        },
+        c,
+        no_audit(),
+    )
+    .await
+}
+
+/// How a checked report is kept: its key and body hash, how long the resident may correct
+/// it, and who filled it in when not the resident.
+pub(super) struct Stored {
+    pub key: String,
+    pub body_hash: BodyHash,
+    pub edit_secs: i64,
+    pub filed_by: Option<String>,
+}
+
+/// Stores a checked report through `link` once (the key finds a retry), auditing with `audit`.
+pub(super) async fn store_checked(
+    store: &dyn Store,
+    link: &ReportLink,
+    how: Stored,
+    c: Checked,
+    audit: Audit<Idempotent<Report>>,
+) -> Result<Submitted, PublicError> {
     let receipt = receipt_code()?;
     let stored = store
-        .submit_report(&NewReport {
-            link_id: link.id,
-            idempotency_key: key,
-            body_hash,
-            receipt,
-            purpose: link.purpose,
-            area_id: c.area.id,
-            room: c.room,
-            address: c.address,
-            members: c.members,
-            answers: c.answers,
-            edit_secs: EDIT_WINDOW_SECS,
-        })
+        .submit_report(
+            &NewReport {
+                link_id: link.id,
+                idempotency_key: how.key,
+                body_hash: how.body_hash,
+                receipt,
+                purpose: link.purpose,
+                area_id: c.area_id,
+                room: c.room,
+                address: c.address,
+                members: c.members,
+                answers: c.answers,
+                edit_secs: how.edit_secs,
+                filed_by: how.filed_by,
+            },
+            audit,
+        )
         .await?;
     match stored {
         Idempotent::Created(report) => Ok(Submitted {
@@ -295,12 +333,13 @@ pub async fn correct_with(
                 body_hash: input.body_hash()?,
                 receipt: report.receipt.clone(),
                 purpose: link.purpose,
-                area_id: c.area.id,
+                area_id: c.area_id,
                 room: c.room,
                 address: c.address,
                 members: c.members,
                 answers: c.answers,
                 edit_secs: EDIT_WINDOW_SECS,
+                filed_by: report.filed_by.clone(),
             },
         )
         .await?;
@@ -310,7 +349,7 @@ pub async fn correct_with(
     store.report(report.id).await?.ok_or(PublicError::NotFound)
 }
 
-fn idempotency_key(raw: &str) -> Result<String, PublicError> {
+pub(super) fn idempotency_key(raw: &str) -> Result<String, PublicError> {
     let k = raw.trim();
     let problem = if k.is_empty() {
         Some(Problem::Required)
@@ -347,12 +386,9 @@ async fn check(
     link: &ReportLink,
     input: &SubmissionInput,
 ) -> Result<Checked, PublicError> {
-    let today = today();
-    let purpose = link.purpose;
     let mut errors: Vec<FieldProblem> = Vec::new();
-
-    let members = check_members(&input.members, today, &mut errors);
-    let answers = check_answers(purpose, link, &input.answers, today, &mut errors);
+    let (members, answers) =
+        check_content(link, &input.members, &input.answers, today(), &mut errors);
     let a = &input.address;
     let place = match AddressParts::parse(&a.compound, &a.building, &a.unit, &a.room) {
         Ok(parts) => match place_cached(store, places, link, &parts).await? {
@@ -374,7 +410,7 @@ async fn check(
     match place {
         // Whether the room is new is decided by the store as it writes the report.
         Some((area, room, address)) if errors.is_empty() => Ok(Checked {
-            area,
+            area_id: area.id,
             room,
             address,
             members,
@@ -382,6 +418,19 @@ async fn check(
         }),
         _ => Err(PublicError::Invalid(errors)),
     }
+}
+
+/// A report's members and answers, validated as of `today`; every problem goes to `errors`.
+pub(super) fn check_content(
+    link: &ReportLink,
+    members: &[MemberInput],
+    answers: &AnswersInput,
+    today: time::Date,
+    errors: &mut Vec<FieldProblem>,
+) -> (Value, Value) {
+    let members = check_members(members, today, errors);
+    let answers = check_answers(link.purpose, link, answers, today, errors);
+    (members, answers)
 }
 
 /// The members as stored: validated, normalised, one object each.

@@ -118,19 +118,23 @@ both_backends!(
         .await
         .unwrap();
         let report = store
-            .submit_report(&doorstep_store::NewReport {
-                link_id: link.id,
-                idempotency_key: "k".into(),
-                body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({})),
-                receipt: "r".into(),
-                purpose: doorstep_store::Purpose::Census,
-                area_id: building.id,
-                room: "101".into(),
-                address: "佳纷天地3号楼101".into(),
-                members: serde_json::json!([]),
-                answers: serde_json::json!({}),
-                edit_secs: 60,
-            })
+            .submit_report(
+                &doorstep_store::NewReport {
+                    link_id: link.id,
+                    idempotency_key: "k".into(),
+                    body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({})),
+                    receipt: "r".into(),
+                    purpose: doorstep_store::Purpose::Census,
+                    area_id: building.id,
+                    room: "101".into(),
+                    address: "佳纷天地3号楼101".into(),
+                    members: serde_json::json!([]),
+                    answers: serde_json::json!({}),
+                    edit_secs: 60,
+                    filed_by: None,
+                },
+                no_audit(),
+            )
             .await
             .unwrap();
         let report = match report {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use doorstep_core::idempotency::BodyHash;
-use doorstep_store::{Idempotent, NewReport, Reports, Store};
+use doorstep_store::{Idempotent, NewReport, Reports, Store, no_audit};
 
 use crate::open;
 
@@ -101,19 +101,27 @@ async fn a_report_stored_before_body_hashes_answers_no_replay() {
         members: serde_json::json!([]),
         answers: serde_json::json!({}),
         edit_secs: 3600,
+        filed_by: None,
     };
     assert_eq!(
-        store.submit_report(&replay("old-key")).await.unwrap(),
+        store
+            .submit_report(&replay("old-key"), no_audit())
+            .await
+            .unwrap(),
         Idempotent::KeyReused
     );
     // A new key stores a new report, whose replay with the same body finds it.
-    let Idempotent::Created(new) = store.submit_report(&replay("new-key")).await.unwrap() else {
+    let Idempotent::Created(new) = store
+        .submit_report(&replay("new-key"), no_audit())
+        .await
+        .unwrap()
+    else {
         unreachable!("a new key creates a report")
     };
     let mut again = replay("new-key");
     again.receipt = "0000000000000002".into();
     assert_eq!(
-        store.submit_report(&again).await.unwrap(),
+        store.submit_report(&again, no_audit()).await.unwrap(),
         Idempotent::Replayed(new)
     );
 }

@@ -9,7 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use doorstep_app::export::SheetFormat;
 use doorstep_app::reports::{
-    BulkOutcome, LinkInput, MemberMatch, ReportDesk, ReportReview, export_reports_as,
+    BulkOutcome, LinkInput, MemberInput, MemberMatch, OnBehalfInput, ReportDesk, ReportReview,
+    export_reports_as,
 };
 use doorstep_core::{AreaPath, Lang};
 use doorstep_store::{Id, Report, ReportLink, ReportStatus};
@@ -20,6 +21,7 @@ use super::auth::ApiUser;
 use super::dto::{List, Paging, rfc3339};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::public::api::{AnswersRequest, MemberRequest};
 
 fn area_param(raw: Option<&str>, lang: Lang) -> Result<Option<AreaPath>, ApiError> {
     raw.filter(|s| !s.trim().is_empty())
@@ -225,6 +227,8 @@ pub struct ReportResponse {
     pub reject_reason: Option<String>,
     /// The files it was accepted into.
     pub person_ids: Vec<i64>,
+    /// The user who filled it in on the household's behalf (代报); none when the resident did.
+    pub filed_by: Option<String>,
     /// The members matched to the registry (on single reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<MemberResponse>>,
@@ -248,6 +252,7 @@ impl From<&Report> for ReportResponse {
             reviewed_by: r.reviewed_by.clone(),
             reject_reason: r.reject_reason.clone(),
             person_ids: r.person_ids.clone(),
+            filed_by: r.filed_by.clone(),
             members: None,
             conflict: None,
         }
@@ -526,4 +531,82 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(accept_report))
         .routes(routes!(reject_report))
         .routes(routes!(merge_report))
+        .routes(routes!(household_links))
+        .routes(routes!(file_for_household))
+}
+
+/// A household's report filled in by a worker on its behalf (代报).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct OnBehalfRequest {
+    /// An open report link covering the household (`GET /households/{id}/report-links`); its
+    /// purpose sets the questions.
+    pub link_id: i64,
+    /// Chosen by the client, 1–64 of `A-Za-z0-9_-`: a retry with the same key and body
+    /// answers the first report (200) and stores nothing new.
+    pub idempotency_key: String,
+    /// The registered members reported, by person id (every member of the household when left
+    /// out; `[]` for only the typed `members`).
+    pub person_ids: Option<Vec<i64>>,
+    /// Members not in the registry yet, as a resident would type them.
+    pub members: Vec<MemberRequest>,
+    /// The purpose's answers.
+    pub answers: AnswersRequest,
+}
+
+/// The open report links a household's report may be filed through (their area holds it).
+#[utoipa::path(get, path = "/households/{id}/report-links", tag = "self-report", params(("id" = i64, Path, description = "household id")),
+    security(("bearer" = [])), responses((status = 200, body = List<ReportLinkResponse>), (status = 404, body = ErrorBody)))]
+pub async fn household_links(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<Id>,
+) -> Result<Json<List<ReportLinkResponse>>, ApiError> {
+    let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let c = desk
+        .on_behalf_choices(id)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(Json(List {
+        total: c.links.len() as i64,
+        items: c.links.iter().map(ReportLinkResponse::from).collect(),
+    }))
+}
+
+/// Files a household's self-report on its behalf (代报): the household's address, its chosen
+/// registered members copied from their files (never shown to the worker in full) and any
+/// typed ones, the link's questions answered. The report enters the review queue marked with
+/// the worker's user name (`filed_by`, also in the export's 备注) and is audited as
+/// `report.file_on_behalf`. 201 when stored, 200 for a retry of the same key and body;
+/// 404 for a household outside the caller's area, 422 with field paths (`person_ids[i]`,
+/// `members[i].id_number`, `answers.date`, `link_id`), 409 `report_link_closed` or
+/// `idempotency_key_reused`.
+#[utoipa::path(post, path = "/households/{id}/reports", tag = "self-report", request_body = OnBehalfRequest,
+    params(("id" = i64, Path, description = "household id")), security(("bearer" = [])),
+    responses((status = 201, body = ReportResponse), (status = 200, body = ReportResponse), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn file_for_household(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<Id>,
+    Json(req): Json<OnBehalfRequest>,
+) -> Result<(StatusCode, Json<ReportResponse>), ApiError> {
+    let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let input = OnBehalfInput {
+        link_id: req.link_id,
+        idempotency_key: req.idempotency_key,
+        person_ids: req.person_ids,
+        members: req.members.into_iter().map(MemberInput::from).collect(),
+        answers: req.answers.into(),
+    };
+    let done = desk
+        .file_for_household(id, &input)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    let status = if done.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(ReportResponse::from(&done.report))))
 }

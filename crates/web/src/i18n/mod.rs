@@ -13,6 +13,7 @@ pub struct T(pub Lang);
 mod audit;
 mod auth;
 mod common;
+mod file_report;
 mod registry;
 mod reports;
 mod roster;
@@ -22,6 +23,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     audit::TEXTS,
     auth::TEXTS,
     common::TEXTS,
+    file_report::TEXTS,
     registry::TEXTS,
     reports::TEXTS,
     roster::TEXTS,

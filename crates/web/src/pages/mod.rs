@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod file_report;
 pub(crate) mod jobs;
 mod registry;
 mod reports;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/report.js", get(report_js))
         .merge(reports::routes())
+        .merge(file_report::routes())
 }
 
 async fn css() -> impl IntoResponse {

@@ -289,6 +289,8 @@ pub struct HouseholdPage {
     tags: Vec<String>,
     notes: String,
     can_write: bool,
+    /// May file the household's report on its behalf (代报).
+    can_file: bool,
     csrf: String,
 }
 
@@ -323,6 +325,7 @@ pub async fn household(
         tags,
         notes: h.notes.clone().unwrap_or_default(),
         can_write: u.who.may(Action::Write),
+        can_file: u.who.may(Action::FileReport),
         csrf: u.csrf.clone(),
         t: u.t,
         nav: u.nav,

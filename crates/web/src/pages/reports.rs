@@ -281,6 +281,8 @@ pub struct QueueRow {
     submitted: String,
     status: String,
     room_new: bool,
+    /// The worker who filled it in on the household's behalf (代报).
+    filed_by: Option<String>,
 }
 
 fn status_label(s: ReportStatus, t: T) -> &'static str {
@@ -300,6 +302,7 @@ fn queue_row(r: &Report, t: T) -> QueueRow {
         submitted: china_minute(r.submitted_at),
         status: status_label(r.status, t).to_string(),
         room_new: r.room_new,
+        filed_by: r.filed_by.clone(),
     }
 }
 

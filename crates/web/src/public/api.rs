@@ -93,26 +93,34 @@ impl From<SubmitReportRequest> for SubmissionInput {
                 unit: r.address.unit.unwrap_or_default(),
                 room: r.address.room.unwrap_or_default(),
             },
-            members: r
-                .members
-                .into_iter()
-                .map(|m| MemberInput {
-                    name: m.name.unwrap_or_default(),
-                    id_type: m.id_type.unwrap_or_default(),
-                    id_number: m.id_number.unwrap_or_default(),
-                    phone: m.phone.unwrap_or_default(),
-                    relation: m.relation.unwrap_or_default(),
-                })
-                .collect(),
-            answers: AnswersInput {
-                from_place: r.answers.from_place.unwrap_or_default(),
-                risk_place: r.answers.risk_place.unwrap_or_default(),
-                date: r.answers.date.unwrap_or_default(),
-                notified_by: r.answers.notified_by.unwrap_or_default(),
-                symptoms: r.answers.symptoms.unwrap_or_default(),
-                temperature: r.answers.temperature.unwrap_or_default(),
-                notes: r.answers.notes.unwrap_or_default(),
-            },
+            members: r.members.into_iter().map(MemberInput::from).collect(),
+            answers: r.answers.into(),
+        }
+    }
+}
+
+impl From<MemberRequest> for MemberInput {
+    fn from(m: MemberRequest) -> Self {
+        MemberInput {
+            name: m.name.unwrap_or_default(),
+            id_type: m.id_type.unwrap_or_default(),
+            id_number: m.id_number.unwrap_or_default(),
+            phone: m.phone.unwrap_or_default(),
+            relation: m.relation.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<AnswersRequest> for AnswersInput {
+    fn from(a: AnswersRequest) -> Self {
+        AnswersInput {
+            from_place: a.from_place.unwrap_or_default(),
+            risk_place: a.risk_place.unwrap_or_default(),
+            date: a.date.unwrap_or_default(),
+            notified_by: a.notified_by.unwrap_or_default(),
+            symptoms: a.symptoms.unwrap_or_default(),
+            temperature: a.temperature.unwrap_or_default(),
+            notes: a.notes.unwrap_or_default(),
         }
     }
 }

@@ -6,6 +6,7 @@ mod api;
 mod common;
 mod login_defences;
 mod masks;
+mod on_behalf;
 mod pages;
 mod pages_abuse;
 mod public_abuse;
