@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
 mod registry;

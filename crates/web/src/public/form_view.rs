@@ -5,13 +5,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use doorstep_app::reports::{AddressChoices, FieldProblem, Pick, Purpose, offered_risk_places};
+use doorstep_app::reports::{AddressChoices, FieldProblem, Pick};
+use doorstep_core::Problem;
 use doorstep_core::text::tidy;
-use doorstep_core::{DocType, Lang, Problem, Question};
 use doorstep_store::ReportLink;
 
 use crate::i18n::T;
 use crate::pages::Nav;
+use crate::pages::field::Field;
 
 /// A list longer than this gets a filter box.
 const FILTER_FROM: usize = 8;
@@ -25,26 +26,6 @@ const MEMBER_FIELDS: [(&str, &str, &str, bool); 5] = [
     ("relation", "relation", "text", false),
 ];
 
-/// One input of the form.
-pub struct Input {
-    /// The form field's name; its element's id is `f-{name}`, its message's `e-{name}`.
-    pub name: String,
-    /// Its label.
-    pub label: String,
-    /// What it holds.
-    pub value: String,
-    /// `text`, `tel`, `date`, `select`.
-    pub kind: &'static str,
-    /// The keyboard a phone should offer (`inputmode`), or empty.
-    pub inputmode: &'static str,
-    /// The options of a select: (value, label).
-    pub options: Vec<(String, String)>,
-    /// The problem with it, in the resident's language.
-    pub error: Option<String>,
-    /// Whether it must be filled in.
-    pub required: bool,
-}
-
 /// One member's block.
 pub struct MemberBlock {
     /// 1-based, for people.
@@ -52,7 +33,7 @@ pub struct MemberBlock {
     /// 0-based, for the remove button.
     pub index: usize,
     /// Its inputs.
-    pub inputs: Vec<Input>,
+    pub inputs: Vec<Field>,
 }
 
 /// One line of the error summary: the field's id (`None`: not a field of the page) and what
@@ -88,7 +69,7 @@ pub struct ReportFormPage {
     pub(super) idempotency_key: String,
     pub(super) members: Vec<MemberBlock>,
     pub(super) n: usize,
-    pub(super) answers: Vec<Input>,
+    pub(super) answers: Vec<Field>,
     pub(super) summary: Vec<SummaryLine>,
 }
 
@@ -249,16 +230,6 @@ impl View<'_> {
         };
         note("address.room", room_target, t.s("room"), &room_error);
 
-        let doc_options: Vec<(String, String)> = DocType::ALL
-            .iter()
-            .map(|d| {
-                let label = match lang {
-                    Lang::Zh => d.label_zh(),
-                    Lang::En => d.label_en(),
-                };
-                (d.code().to_string(), label.to_string())
-            })
-            .collect();
         // No member given at all: the message goes to the first member's name.
         let none_given = err("members");
         let members = (0..n)
@@ -275,19 +246,10 @@ impl View<'_> {
                         let label = t.s(label).to_string();
                         let who = format!("{} {} · {label}", t.s("rf_member"), i + 1);
                         note(&path, &format!("f-{name}"), &who, &error);
-                        Input {
-                            value: get(&name),
-                            name,
-                            label,
-                            kind,
-                            inputmode: if kind == "tel" { "tel" } else { "" },
-                            options: if kind == "select" {
-                                doc_options.clone()
-                            } else {
-                                Vec::new()
-                            },
-                            error,
-                            required,
+                        if kind == "select" {
+                            Field::doc_type(&name, &label, &get(&name), required, error, lang)
+                        } else {
+                            Field::text(&name, &label, &get(&name), kind, required, error)
                         }
                     })
                     .collect();
@@ -308,17 +270,7 @@ impl View<'_> {
                 let label = q.label(purpose, lang).to_string();
                 let error = err(&path);
                 note(&path, &format!("f-{name}"), &label, &error);
-                let (kind, inputmode, options) = question_input(q, purpose, self.link, t);
-                Input {
-                    value: get(&name),
-                    name,
-                    label,
-                    kind,
-                    inputmode,
-                    options,
-                    error,
-                    required: q.required(purpose),
-                }
+                Field::question(q, self.link, &name, &get(&name), error, t)
             })
             .collect();
         // Anything the page has no field for (a form sent by hand) is still said.
@@ -356,29 +308,6 @@ impl View<'_> {
             answers,
             summary,
         }
-    }
-}
-
-/// How a question is asked: input type, phone keyboard, options.
-fn question_input(
-    q: Question,
-    purpose: Purpose,
-    link: &ReportLink,
-    t: T,
-) -> (&'static str, &'static str, Vec<(String, String)>) {
-    match q {
-        Question::RiskPlace => {
-            let mut options = vec![(String::new(), t.s("rf_choose").to_string())];
-            options.extend(
-                offered_risk_places(link)
-                    .into_iter()
-                    .map(|p| (p.clone(), p)),
-            );
-            ("select", "", options)
-        }
-        Question::Date if purpose != Purpose::Census => ("date", "", Vec::new()),
-        Question::Temperature => ("text", "decimal", Vec::new()),
-        _ => ("text", "", Vec::new()),
     }
 }
 
