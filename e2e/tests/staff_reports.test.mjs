@@ -108,10 +108,7 @@ test('staff review a report on a phone: translated answers, fingers-sized contro
 });
 
 test('a volunteer files a household report on its behalf (代报) from the household page', T, async () => {
-  const { token } = await api(null, '/auth/login', {
-    method: 'POST',
-    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
-  });
+  const token = await apiLogin('demo-community-admin');
   // A returnee link for the whole community (its place and date are required).
   await api(token, '/report-links', { method: 'POST', body: JSON.stringify({ area: COMMUNITY, purpose: 'returnee', expires_in_hours: 24 }) });
   const area = encodeURIComponent(`${COMMUNITY}/佳纷天地`);
