@@ -187,6 +187,20 @@ test('a one-building link opens the form at once; a member added by mistake is r
     assert.equal(await page.locator('#choices').count(), 0, 'no step before the form');
     assert.ok((await mainText(page)).includes('兴华北街小区 6号楼 1单元'));
     assert.equal(await page.locator('header .brand').getAttribute('href'), link.url);
+    // The focus ring stands out on white: at least 3:1 (WCAG 1.4.11), at least 2 px.
+    await page.focus('#f-m0_name');
+    const ring = await page.evaluate(() => {
+      const st = getComputedStyle(document.activeElement);
+      const lum = (c) => {
+        const [r, g, b] = c.match(/\d+/g).slice(0, 3).map((v) => {
+          const x = Number(v) / 255;
+          return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      return { contrast: 1.05 / (lum(st.outlineColor) + 0.05), width: Number.parseFloat(st.outlineWidth) };
+    });
+    assert.ok(ring.contrast >= 3 && ring.width >= 2, `focus ring ${JSON.stringify(ring)}`);
     // "Add a member" by mistake, then remove it.
     await page.fill('#f-m0_name', '测试返郑');
     await Promise.all([page.waitForLoadState('load'), page.click('button[name=action][value=add]')]);
