@@ -8,8 +8,6 @@
 
 use std::collections::HashMap;
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,97 +17,15 @@ use doorstep_app::reports::{
     address_choices_at,
 };
 use doorstep_core::Question;
-use doorstep_store::{ReportLink, ReportStatus, StoreError};
+use doorstep_store::{ReportLink, StoreError};
 use serde::Deserialize;
 
 use super::form_view::View;
+use super::refusal::page_error;
 use crate::AppState;
 use crate::context::{ReqCtx, ReqLang};
 use crate::i18n::T;
-use crate::pages::{Nav, PageError};
-
-/// The receipt page.
-#[derive(Template, WebTemplate)]
-#[template(path = "report_receipt.html")]
-pub struct ReceiptPage {
-    t: T,
-    nav: Nav,
-    title: String,
-    token: String,
-    receipt: String,
-    status: String,
-    address: String,
-    members: Vec<(String, String)>,
-    submitted_at: String,
-    edit_until: String,
-    /// The correction page, while the report may still be corrected.
-    correct_url: Option<String>,
-    /// Just corrected.
-    corrected: bool,
-}
-
-/// A refusal as a page whose header leads back to the form (`home`), or nowhere when the link
-/// itself is unknown or closed.
-fn page_error(e: PublicError, t: T, ctx: &doorstep_app::access::Ctx, home: &str) -> PageError {
-    let home = match e {
-        PublicError::NotFound | PublicError::Closed => "",
-        _ => home,
-    };
-    public_error_page(e, t, ctx).with_nav(&Nav::resident(home, home))
-}
-
-fn public_error_page(e: PublicError, t: T, ctx: &doorstep_app::access::Ctx) -> PageError {
-    let l = t.0;
-    match e {
-        PublicError::NotFound => PageError::new(
-            StatusCode::NOT_FOUND,
-            t,
-            l.pick("二维码无效，请向社区核实", "this code is not valid; ask your community"),
-            ctx,
-        ),
-        PublicError::Closed => PageError::new(
-            StatusCode::GONE,
-            t,
-            l.pick(
-                "此报备二维码已停用或过期，请向社区索取新的二维码",
-                "this report code has been withdrawn or has expired; ask your community for a new one",
-            ),
-            ctx,
-        ),
-        PublicError::Locked => PageError::new(
-            StatusCode::CONFLICT,
-            t,
-            l.pick("报备已不能修改", "the report can no longer be corrected"),
-            ctx,
-        ),
-        PublicError::KeyReused => PageError::new(
-            StatusCode::CONFLICT,
-            t,
-            l.pick(
-                "这份表单已经提交过，本次内容与提交时不同，未保存。如需修改已提交的报备，请打开提交后收到的回执页；如要为另一户报备，请重新扫码填写。",
-                "this form was already submitted with different content, so nothing was saved. To change the report you sent, open the receipt page you got after sending it; to report another household, scan the code again.",
-            ),
-            ctx,
-        ),
-        PublicError::Invalid(_) => PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            t,
-            l.pick("填写有误", "invalid input"),
-            ctx,
-        ),
-        PublicError::Store(e) => PageError::from_app(e.into(), t, ctx),
-        PublicError::Internal(cause) => {
-            PageError::from_app(doorstep_app::error::AppError::Internal(cause), t, ctx)
-        }
-    }
-}
-
-/// What the receipt page is told.
-#[derive(Debug, Deserialize, Default)]
-pub struct ReceiptQuery {
-    /// Set after a correction was saved.
-    pub corrected: Option<String>,
-}
+use crate::pages::PageError;
 
 /// Which step of the form.
 #[derive(Debug, Deserialize, Default)]
@@ -487,52 +403,4 @@ async fn input_of(
             notes: posted.get(Question::Notes.code()),
         },
     })
-}
-
-/// `GET /r/{token}/receipt/{receipt}`: the resident's receipt and what they reported.
-pub async fn receipt(
-    State(s): State<AppState>,
-    ReqLang(lang): ReqLang,
-    ReqCtx(ctx): ReqCtx,
-    Path((token, receipt)): Path<(String, String)>,
-    Query(q): Query<ReceiptQuery>,
-) -> Result<Response, PageError> {
-    let t = T(lang);
-    let home = format!("/r/{token}");
-    reports::open_link(s.store.as_ref(), &token, ctx.now())
-        .await
-        .map_err(|e| page_error(e, t, &ctx, &home))?;
-    let (link, report) = reports::receipt_report(s.store.as_ref(), &token, &receipt)
-        .await
-        .map_err(|e| page_error(e, t, &ctx, &home))?;
-    let fmt = doorstep_app::clock::china_minute;
-    let members = doorstep_app::reports::stored_members(&report)
-        .into_iter()
-        .flatten()
-        .map(|f| (f.name().to_string(), f.doc().masked()))
-        .collect();
-    let status = match report.status {
-        ReportStatus::Pending => t.s("rf_status_pending"),
-        ReportStatus::Accepted => t.s("rf_status_accepted"),
-        ReportStatus::Rejected => t.s("rf_status_rejected"),
-    };
-    let page = ReceiptPage {
-        t,
-        nav: Nav::resident(
-            &format!("/r/{token}"),
-            &format!("/r/{token}/receipt/{receipt}"),
-        ),
-        title: link.purpose.label(lang).to_string(),
-        token: token.clone(),
-        receipt: report.receipt.clone(),
-        status: status.to_string(),
-        address: report.address.clone(),
-        members,
-        submitted_at: fmt(report.submitted_at),
-        edit_until: fmt(report.edit_until),
-        correct_url: reports::correctable(&report, ctx.now())
-            .then(|| format!("/r/{token}/receipt/{}/edit", report.receipt)),
-        corrected: q.corrected.is_some(),
-    };
-    Ok(page.into_response())
 }
