@@ -221,6 +221,16 @@ pub async fn address_choices(
     Ok(AddressChoices::of(&tree, &mut rooms))
 }
 
+/// A link's choices without rooms (what placing a picked address needs).
+pub async fn address_names(
+    store: &dyn Store,
+    places: &PlaceCache,
+    link: &ReportLink,
+) -> Result<AddressChoices, StoreError> {
+    let tree = places.tree(store, link.area_id).await?;
+    Ok(AddressChoices::of(&tree, &mut HashMap::new()))
+}
+
 /// A link's choices as the form walks them: the rooms are read only at the building or unit
 /// that `place` picks (see [`AddressChoices::pick`]), and only once one is picked.
 pub async fn address_choices_at(

@@ -366,7 +366,7 @@ async fn input_of(
     posted: &Posted,
     n: usize,
 ) -> Result<SubmissionInput, StoreError> {
-    let choices = address_choices_at(s.store.as_ref(), &s.places, link, None).await?;
+    let choices = reports::address_names(s.store.as_ref(), &s.places, link).await?;
     // Only a building or unit picked to the end places the report; anything less is refused
     // as a missing address, never completed with someone else's.
     let pick = choices.pick(posted.place());
