@@ -1,6 +1,7 @@
 // Helpers for the browser tests: a phone-sized headless Debian Chromium with a fresh profile,
 // logging in, reading lists, screenshots and valid Chinese ID numbers (GB 11643).
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +23,9 @@ const ARGS = [
   '--disable-quic',
 ];
 
-/** A fresh browser (own temporary profile) showing a 390×844 phone. Close with `close()`. */
-export async function phone({ locale = 'zh-CN' } = {}) {
+/** A fresh browser (own temporary profile) showing a 390×844 phone, with or without JavaScript.
+ * Close with `close()`. */
+export async function phone({ locale = 'zh-CN', javaScript = true } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'doorstep-e2e-profile-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -34,6 +36,7 @@ export async function phone({ locale = 'zh-CN' } = {}) {
     isMobile: true,
     hasTouch: true,
     locale,
+    javaScriptEnabled: javaScript,
     timezoneId: 'Asia/Shanghai',
   });
   ctx.setDefaultTimeout(15_000);
@@ -114,4 +117,44 @@ export function withWrongCheck(id) {
   const right = id[17];
   const wrong = right === '1' ? '2' : '1';
   return id.slice(0, 17) + wrong;
+}
+
+/** Runs axe-core (from node_modules, injected through the debugging protocol, so the page's
+ * CSP stays as served) on the page and fails with every violation found. */
+export async function axeCheck(page, what) {
+  const src = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+  await page.evaluate(src);
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  if (found.length) throw new Error(`axe on ${what}: ${found.length} violation(s)\n  ${found.join('\n  ')}`);
+}
+
+/** Runs `fn` with a fresh phone browser (see `phone`) and always closes it. */
+export async function withPhone(opts, fn) {
+  const b = await phone(opts);
+  try {
+    return await fn(b.page);
+  } finally {
+    await b.close();
+  }
+}
+
+/** A JSON API call as the given bearer token (none: as anyone); fails unless it succeeds. */
+export async function api(token, p, init = {}) {
+  const res = await fetch(BASE + '/api/v1' + p, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) },
+  });
+  const body = await res.json().catch(() => null);
+  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** A bearer token of a demo user, logged in over the API. */
+export async function apiLogin(username) {
+  const { token } = await api(null, '/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  return token;
 }

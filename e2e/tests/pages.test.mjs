@@ -13,24 +13,15 @@ import {
   idNumber,
   login,
   mainText,
-  phone,
   results,
   search,
   shot,
+  withPhone,
   withWrongCheck,
 } from '../lib.mjs';
 
 const T = { timeout: 60_000 };
 
-/** Runs `fn` with a fresh phone browser and always closes it. */
-async function withPhone(opts, fn) {
-  const b = await phone(opts);
-  try {
-    return await fn(b.page);
-  } finally {
-    await b.close();
-  }
-}
 
 /** The home page's counters as { label: number }. */
 async function stats(page) {

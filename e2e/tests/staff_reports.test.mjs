@@ -5,19 +5,10 @@
 // looking like one, a label on every control, nothing wider than the screen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, COMMUNITY, PASSWORD, go, idNumber, login, mainText, phone, shot } from '../lib.mjs';
+import { BASE, COMMUNITY, api, apiLogin, go, idNumber, login, mainText, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
-async function api(token, p, init = {}) {
-  const res = await fetch(BASE + '/api/v1' + p, {
-    ...init,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) },
-  });
-  const body = await res.json().catch(() => null);
-  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
 
 /** Controls in main smaller than a finger: [{what, w, h}]. */
 async function smallTargets(page) {
@@ -50,10 +41,7 @@ async function overflowing(page) {
 }
 
 test('staff review a report on a phone: translated answers, fingers-sized controls, nothing overflowing', T, async () => {
-  const { token } = await api(null, '/auth/login', {
-    method: 'POST',
-    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
-  });
+  const token = await apiLogin('demo-community-admin');
   const link = await api(token, '/report-links', {
     method: 'POST',
     body: JSON.stringify({ area: COMMUNITY, purpose: 'risk_visit', expires_in_hours: 48 }),
@@ -120,10 +108,7 @@ test('staff review a report on a phone: translated answers, fingers-sized contro
 });
 
 test('a volunteer files a household report on its behalf (代报) from the household page', T, async () => {
-  const { token } = await api(null, '/auth/login', {
-    method: 'POST',
-    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
-  });
+  const token = await apiLogin('demo-community-admin');
   // A returnee link for the whole community (its place and date are required).
   await api(token, '/report-links', { method: 'POST', body: JSON.stringify({ area: COMMUNITY, purpose: 'returnee', expires_in_hours: 24 }) });
   const area = encodeURIComponent(`${COMMUNITY}/佳纷天地`);

@@ -183,6 +183,17 @@ impl Question {
         Question::ALL.into_iter().find(|q| q.code() == code)
     }
 
+    /// Whether a link of `purpose` needs an answer to it.
+    pub fn required(self, purpose: Purpose) -> bool {
+        match self {
+            Question::FromPlace | Question::RiskPlace => true,
+            Question::Date => purpose.date_required(),
+            Question::NotifiedBy | Question::Symptoms | Question::Temperature | Question::Notes => {
+                false
+            }
+        }
+    }
+
     /// The question as the form asks it on a link of `purpose` (the date's meaning depends on
     /// it).
     pub fn label(self, purpose: Purpose, lang: Lang) -> &'static str {

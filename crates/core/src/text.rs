@@ -33,9 +33,100 @@ pub fn tidy(s: &str) -> String {
     out
 }
 
+/// Orders names as people count them: runs of digits compare as numbers, so `2号楼` comes
+/// before `10号楼` and room `102` before `1001`; the rest compares by character. Names that
+/// differ only in leading zeros (`01`, `1`) keep a stable order (the shorter run first).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let m = digit_run(&mut x);
+                let n = digit_run(&mut y);
+                let (mt, nt) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
+                // Without leading zeros, a longer run is a larger number; equal lengths compare
+                // digit by digit.
+                let by_value = mt.len().cmp(&nt.len()).then_with(|| mt.cmp(nt));
+                if by_value != Ordering::Equal {
+                    return by_value;
+                }
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
+/// Sorts names in [`natural_cmp`] order.
+pub fn sort_natural<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
+    items.sort_by(|a, b| natural_cmp(name(a), name(b)));
+}
+
+fn digit_run(it: &mut std::iter::Peekable<std::str::Chars<'_>>) -> String {
+    let mut run = String::new();
+    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
+        run.push(c);
+        it.next();
+    }
+    run
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        sort_natural(&mut v, |s| s.as_str());
+        v
+    }
+
+    #[test]
+    fn numbers_in_names_count_as_numbers() {
+        assert_eq!(
+            sorted(&["10号楼", "2号楼", "1号楼", "11号楼", "3号楼"]),
+            ["1号楼", "2号楼", "3号楼", "10号楼", "11号楼"]
+        );
+        assert_eq!(
+            sorted(&["1001", "102", "101", "201", "1002", "99"]),
+            ["99", "101", "102", "201", "1001", "1002"]
+        );
+        assert_eq!(
+            sorted(&["2单元", "10单元", "1单元"]),
+            ["1单元", "2单元", "10单元"]
+        );
+    }
+
+    #[test]
+    fn text_and_mixed_names_keep_an_order() {
+        // Text compares by character; a name that is a prefix comes first.
+        assert_eq!(sorted(&["B座", "A座", "A"]), ["A", "A座", "B座"]);
+        assert_eq!(
+            sorted(&["3号楼2单元", "3号楼10单元", "3号楼1单元"]),
+            ["3号楼1单元", "3号楼2单元", "3号楼10单元"]
+        );
+        assert_eq!(
+            sorted(&["1-201", "1-1001", "1-102"]),
+            ["1-102", "1-201", "1-1001"]
+        );
+        // Leading zeros: equal numbers, still a total order.
+        assert_eq!(sorted(&["01", "1", "001"]), ["001", "01", "1"]);
+        assert_eq!(natural_cmp("12", "12"), std::cmp::Ordering::Equal);
+        // Digits beyond any integer type still compare.
+        assert_eq!(
+            natural_cmp("123456789012345678901234567890", "99"),
+            std::cmp::Ordering::Greater
+        );
+    }
 
     #[test]
     fn full_width_digits_and_spaces() {

@@ -65,6 +65,23 @@ pub async fn report_link(store: &dyn Store, area: &str, purpose: Purpose) -> Str
     .token
 }
 
+/// Withdraws the report link of `token`, as staff do.
+pub async fn revoke_link(store: &dyn Store, token: &str) {
+    let link = store
+        .report_link_by_token(token)
+        .await
+        .expect("read link")
+        .expect("the link exists");
+    store
+        .revoke_report_link(
+            link.id,
+            time::OffsetDateTime::now_utc(),
+            doorstep_store::no_audit(),
+        )
+        .await
+        .expect("revoke link");
+}
+
 /// A valid resident ID number, one per `n` (birth dates from 1960 on, checksums computed);
 /// `male` picks the sex digit.
 pub fn id(n: u16, male: bool) -> String {

@@ -189,7 +189,24 @@ fn build(settings: RouterBuilder) -> Router {
         // `context::ctx_of` the clock.
         .layer(axum::Extension(Arc::new(settings.proxies)))
         .layer(axum::Extension(settings.clock))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
+}
+
+/// gzip or brotli when the client asks (a form page shrinks to a third on a slow link);
+/// spreadsheets are zip files already.
+fn compression() -> tower_http::compression::CompressionLayer<
+    tower_http::compression::predicate::And<
+        tower_http::compression::DefaultPredicate,
+        tower_http::compression::predicate::NotForContentType,
+    >,
+> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate};
+    tower_http::compression::CompressionLayer::new().compress_when(
+        tower_http::compression::DefaultPredicate::new().and(NotForContentType::const_new(
+            "application/vnd.openxmlformats",
+        )),
+    )
 }
 
 async fn health() -> axum::Json<serde_json::Value> {

@@ -7,6 +7,7 @@
 //! (`ReportDesk`) goes through [`Principal::authorize`](crate::access::Principal::authorize)
 //! against the area of the report's address or the link's area.
 
+mod choices;
 mod desk;
 mod export;
 mod on_behalf;
@@ -14,6 +15,7 @@ mod places;
 mod purpose;
 mod submit;
 
+pub use choices::*;
 pub use desk::*;
 pub use export::*;
 pub use on_behalf::*;

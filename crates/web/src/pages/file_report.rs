@@ -13,32 +13,21 @@ use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::error::AppError;
 use doorstep_app::reports::{
-    AnswersInput, MemberInput, OnBehalfChoices, OnBehalfInput, ReportDesk, offered_risk_places,
+    AnswersInput, MemberInput, OnBehalfChoices, OnBehalfInput, ReportDesk,
 };
+use doorstep_core::Question;
 use doorstep_core::problem::FieldProblem;
-use doorstep_core::{DocType, Question};
 use doorstep_store::{Id, ReportLink};
 use serde::Deserialize;
 
 use super::{Nav, PageError, PageUser};
 use crate::AppState;
 use crate::i18n::T;
+use crate::pages::field::Field;
 
 /// The routes of these pages.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/households/{id}/report", get(form).post(submit))
-}
-
-/// One input of the form.
-pub struct Field {
-    name: String,
-    label: String,
-    value: String,
-    /// `text`, `tel`, `date`, `select`.
-    kind: &'static str,
-    options: Vec<(String, String)>,
-    error: Option<String>,
-    required: bool,
 }
 
 /// A registered member to tick.
@@ -259,27 +248,9 @@ fn page(
             }
         })
         .collect();
-    let field = |name: &str, label: &str, value: &str, kind, required, error| Field {
-        name: name.to_string(),
-        label: label.to_string(),
-        value: value.to_string(),
-        kind,
-        options: Vec::new(),
-        error,
-        required,
-    };
     let x = &posted.extra;
-    let doc_options = DocType::ALL
-        .iter()
-        .map(|d| {
-            (
-                d.code().to_string(),
-                lang.pick(d.label_zh(), d.label_en()).to_string(),
-            )
-        })
-        .collect();
     let extra = vec![
-        field(
+        Field::text(
             "x_name",
             t.s("name"),
             &x.name,
@@ -287,18 +258,15 @@ fn page(
             false,
             err("members[0].name"),
         ),
-        Field {
-            options: doc_options,
-            ..field(
-                "x_id_type",
-                t.s("id_type"),
-                &x.id_type,
-                "select",
-                false,
-                err("members[0].id_type"),
-            )
-        },
-        field(
+        Field::doc_type(
+            "x_id_type",
+            t.s("id_type"),
+            &x.id_type,
+            false,
+            err("members[0].id_type"),
+            lang,
+        ),
+        Field::text(
             "x_id_number",
             t.s("id_number"),
             &x.id_number,
@@ -306,7 +274,7 @@ fn page(
             false,
             err("members[0].id_number"),
         ),
-        field(
+        Field::text(
             "x_phone",
             t.s("rf_phone"),
             &x.phone,
@@ -314,7 +282,7 @@ fn page(
             false,
             err("members[0].phone"),
         ),
-        field(
+        Field::text(
             "x_relation",
             t.s("relation"),
             &x.relation,
@@ -327,33 +295,11 @@ fn page(
         .map(|l| {
             l.purpose
                 .questions()
-                .iter()
-                .map(|&q| {
+                .into_iter()
+                .map(|q| {
                     let name = format!("a_{}", q.code());
-                    let required = match q {
-                        Question::FromPlace | Question::RiskPlace => true,
-                        Question::Date => l.purpose.date_required(),
-                        _ => false,
-                    };
-                    let kind = match q {
-                        Question::RiskPlace => "select",
-                        Question::Date => "date",
-                        _ => "text",
-                    };
-                    let mut f = field(
-                        &name,
-                        q.label(l.purpose, lang),
-                        posted.answer(q),
-                        kind,
-                        required,
-                        err(&format!("answers.{}", q.code())),
-                    );
-                    if q == Question::RiskPlace {
-                        f.options = std::iter::once((String::new(), t.s("rf_choose").to_string()))
-                            .chain(offered_risk_places(l).into_iter().map(|p| (p.clone(), p)))
-                            .collect();
-                    }
-                    f
+                    let error = err(&format!("answers.{}", q.code()));
+                    Field::question(q, l, &name, posted.answer(q), error, t)
                 })
                 .collect()
         })

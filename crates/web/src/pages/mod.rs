@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
 mod registry;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::audit))
         .route("/audit.csv", get(audit::audit_csv))
         .route("/static/app.css", get(css))
+        .route("/static/report.js", get(report_js))
         .merge(reports::routes())
         .merge(file_report::routes())
         .merge(staff::routes())
@@ -69,6 +71,14 @@ async fn css() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../static/app.css"),
+    )
+}
+
+/// The resident's form's script: it only adds to pages that work without it.
+async fn report_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/report.js"),
     )
 }
 
@@ -85,6 +95,9 @@ pub struct Nav {
     pub menu: Vec<(&'static str, &'static str)>,
     /// The current path, for the language switch to come back to.
     pub path: String,
+    /// On a resident's page, where the header's name leads (their form; empty: nowhere), so
+    /// it never sends a resident to the staff login.
+    pub resident_home: Option<String>,
 }
 
 /// One entry of the menu: shown to users whose role may do `action`.
@@ -128,6 +141,16 @@ pub const MENU: &[MenuItem] = &[
 ];
 
 impl Nav {
+    /// The layout of a resident's page: no menu, the header's name leading to `home`, the
+    /// language switch coming back to `path`.
+    pub fn resident(home: &str, path: &str) -> Nav {
+        Nav {
+            path: path.to_string(),
+            resident_home: Some(home.to_string()),
+            ..Nav::default()
+        }
+    }
+
     /// The menu `who` gets.
     pub fn menu_of(who: &Principal) -> Vec<(&'static str, &'static str)> {
         MENU.iter()
@@ -242,6 +265,7 @@ impl FromRequestParts<AppState> for PageUser {
             csrf: session.csrf.clone(),
             menu: Nav::menu_of(&who),
             path: path.clone(),
+            resident_home: None,
         };
         Ok(PageUser {
             who,

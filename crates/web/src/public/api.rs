@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use doorstep_app::reports::{
-    self, AddressInput, AnswersInput, MemberInput, PublicError, SubmissionInput,
+    self, AddressChoices, AddressInput, AnswersInput, MemberInput, PublicError, SubmissionInput,
 };
 use doorstep_core::Lang;
 use doorstep_store::Report;
@@ -256,10 +256,109 @@ pub async fn correct_report(
     Ok(Json(receipt_of(&token, &report)))
 }
 
+/// Where a link's residents may live, in the report's own structure: each name is what
+/// `address.compound`, `address.building`, `address.unit` and `address.room` take.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacesResponse {
+    /// The link's area (its last name, e.g. 祥云社区 or 佳纷天地).
+    pub area: String,
+    /// The compounds (小区/楼院), in natural order.
+    pub compounds: Vec<CompoundPlaces>,
+}
+
+/// A compound and its buildings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompoundPlaces {
+    /// `address.compound` (empty for buildings under no compound).
+    pub name: String,
+    /// Its buildings, in natural order (2号楼 before 10号楼).
+    pub buildings: Vec<BuildingPlaces>,
+}
+
+/// A building: its units, or the rooms in it when it has none.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuildingPlaces {
+    /// `address.building`.
+    pub name: String,
+    /// Its units, in natural order; empty when rooms are in the building itself
+    /// (then `address.unit` is left empty).
+    pub units: Vec<UnitPlaces>,
+    /// The rooms on file in the building (when it has no units), in natural order (102
+    /// before 1001).
+    pub rooms: Vec<String>,
+}
+
+/// A unit of a building.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitPlaces {
+    /// `address.unit`.
+    pub name: String,
+    /// The rooms on file, in natural order. A room not listed may still be reported (staff
+    /// see it flagged as new).
+    pub rooms: Vec<String>,
+}
+
+impl From<AddressChoices> for PlacesResponse {
+    fn from(c: AddressChoices) -> Self {
+        PlacesResponse {
+            area: String::new(),
+            compounds: c
+                .compounds
+                .into_iter()
+                .map(|c| CompoundPlaces {
+                    name: c.name,
+                    buildings: c
+                        .buildings
+                        .into_iter()
+                        .map(|b| BuildingPlaces {
+                            name: b.name,
+                            units: b
+                                .units
+                                .into_iter()
+                                .map(|u| UnitPlaces {
+                                    name: u.name,
+                                    rooms: u.rooms,
+                                })
+                                .collect(),
+                            rooms: b.rooms,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The addresses a report link accepts, as a report names them: compound → buildings → units
+/// → rooms, each in natural order, read from the registry under the link's area. Unknown
+/// links answer `404`, closed ones `410`.
+#[utoipa::path(get, path = "/public/reports/{token}/places", tag = "self-report",
+    params(("token" = String, Path, description = "the report link's token")),
+    responses((status = 200, body = PlacesResponse), (status = 404, body = ErrorBody),
+        (status = 410, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn report_places(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ReqCtx(ctx): ReqCtx,
+    Path(token): Path<String>,
+) -> Result<Json<PlacesResponse>, ApiError> {
+    let link = reports::open_link(s.store.as_ref(), &token, ctx.now())
+        .await
+        .map_err(|e| public_error(e, lang))?;
+    let choices = reports::address_choices(s.store.as_ref(), &s.places, &link)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Json(PlacesResponse {
+        area: link.area_path.name().to_string(),
+        ..choices.into()
+    }))
+}
+
 /// The public `/api/v1/public` routes (residents' reports, no login).
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(submit_report))
         .routes(routes!(correct_report))
+        .routes(routes!(report_places))
 }

@@ -1,227 +1,39 @@
-//! The resident's form at `/r/{token}`: no login, no JavaScript. Step one picks the building
-//! (or unit) from the registry under the link's area; step two fills in the room and the whole
-//! household. "Add a member" posts the form back and gets it again with one more block; the
-//! idempotency key is generated with the page, so a double tap or a retry stores one report.
+//! The resident's form at `/r/{token}`: no login, and it works without JavaScript (a small
+//! script served by the binary filters long lists and puts focus on the error summary). The
+//! address is picked in steps, each a GET (`?place=` the compound, building or unit so far; a
+//! level with one choice is passed by itself), then the form fills in the room and the whole
+//! household. "Add a member" and "remove" post the form back and get it again with one block
+//! more or less; the idempotency key is generated with the page, so a double tap or a retry
+//! stores one report.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::reports::{
-    self, AddressInput, AnswersInput, FieldProblem, MemberInput, PlaceCache, PublicError, Purpose,
-    SubmissionInput, offered_risk_places,
+    self, AddressInput, AnswersInput, FieldProblem, MemberInput, PublicError, SubmissionInput,
+    address_choices_at,
 };
-use doorstep_core::{AreaKind, DocType, Lang};
-use doorstep_store::{Area, PageRequest, ReportLink, ReportStatus, Store, StoreError};
+use doorstep_core::Question;
+use doorstep_store::{ReportLink, StoreError};
 use serde::Deserialize;
 
+use super::form_view::View;
+use super::refusal::page_error;
 use crate::AppState;
 use crate::context::{ReqCtx, ReqLang};
 use crate::i18n::T;
-use crate::pages::{Nav, PageError};
-
-/// One input of the form.
-pub struct Input {
-    /// The form field's name.
-    pub name: String,
-    /// Its label.
-    pub label: String,
-    /// What it holds.
-    pub value: String,
-    /// `text`, `tel`, `date`, `select`.
-    pub kind: &'static str,
-    /// The options of a select: (value, label).
-    pub options: Vec<(String, String)>,
-    /// The problem with it, in the resident's language.
-    pub error: Option<String>,
-    /// Whether it must be filled in.
-    pub required: bool,
-}
-
-/// One member's block.
-pub struct MemberBlock {
-    /// 1-based, for people.
-    pub no: usize,
-    /// Its inputs.
-    pub inputs: Vec<Input>,
-}
-
-/// A building or unit the resident may pick.
-#[derive(Clone)]
-pub struct PlaceOption {
-    id: i64,
-    label: String,
-    compound: String,
-    building: String,
-    unit: String,
-    area: Area,
-}
-
-/// The form page.
-#[derive(Template, WebTemplate)]
-#[template(path = "report_form.html")]
-pub struct ReportFormPage {
-    t: T,
-    nav: Nav,
-    title: String,
-    area_name: String,
-    /// Where step one (GET) and the form (POST) go: `/r/{token}`, or the correction page.
-    action: String,
-    /// Correcting a stored report rather than submitting a new one.
-    correcting: bool,
-    choose_place: bool,
-    places: Vec<(i64, String)>,
-    place_id: i64,
-    place_label: String,
-    can_change_place: bool,
-    rooms: Vec<String>,
-    room: String,
-    room_other: String,
-    address_error: Option<String>,
-    idempotency_key: String,
-    members: Vec<MemberBlock>,
-    n: usize,
-    answers: Vec<Input>,
-    has_errors: bool,
-}
-
-/// The receipt page.
-#[derive(Template, WebTemplate)]
-#[template(path = "report_receipt.html")]
-pub struct ReceiptPage {
-    t: T,
-    nav: Nav,
-    title: String,
-    token: String,
-    receipt: String,
-    status: String,
-    address: String,
-    members: Vec<(String, String)>,
-    submitted_at: String,
-    edit_until: String,
-    /// The correction page, while the report may still be corrected.
-    correct_url: Option<String>,
-    /// Just corrected.
-    corrected: bool,
-}
-
-fn nav(path: String) -> Nav {
-    Nav {
-        path,
-        ..Nav::default()
-    }
-}
-
-fn page_error(e: PublicError, t: T, ctx: &doorstep_app::access::Ctx) -> PageError {
-    let l = t.0;
-    match e {
-        PublicError::NotFound => PageError::new(
-            StatusCode::NOT_FOUND,
-            t,
-            l.pick("二维码无效，请向社区核实", "this code is not valid; ask your community"),
-            ctx,
-        ),
-        PublicError::Closed => PageError::new(
-            StatusCode::GONE,
-            t,
-            l.pick(
-                "此报备二维码已停用或过期，请向社区索取新的二维码",
-                "this report code has been withdrawn or has expired; ask your community for a new one",
-            ),
-            ctx,
-        ),
-        PublicError::Locked => PageError::new(
-            StatusCode::CONFLICT,
-            t,
-            l.pick("报备已不能修改", "the report can no longer be corrected"),
-            ctx,
-        ),
-        PublicError::KeyReused => PageError::new(
-            StatusCode::CONFLICT,
-            t,
-            l.pick(
-                "这份表单已经提交过，本次内容与提交时不同，未保存。如需修改已提交的报备，请打开提交后收到的回执页；如要为另一户报备，请重新扫码填写。",
-                "this form was already submitted with different content, so nothing was saved. To change the report you sent, open the receipt page you got after sending it; to report another household, scan the code again.",
-            ),
-            ctx,
-        ),
-        PublicError::Invalid(_) => PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            t,
-            l.pick("填写有误", "invalid input"),
-            ctx,
-        ),
-        PublicError::Store(e) => PageError::from_app(e.into(), t, ctx),
-        PublicError::Internal(cause) => {
-            PageError::from_app(doorstep_app::error::AppError::Internal(cause), t, ctx)
-        }
-    }
-}
-
-/// What the receipt page is told.
-#[derive(Debug, Deserialize, Default)]
-pub struct ReceiptQuery {
-    /// Set after a correction was saved.
-    pub corrected: Option<String>,
-}
+use crate::pages::PageError;
 
 /// Which step of the form.
 #[derive(Debug, Deserialize, Default)]
 pub struct FormQuery {
-    /// The chosen building or unit.
+    /// The compound, building or unit picked so far (0: start again).
     pub place: Option<i64>,
-}
-
-/// The buildings and units under the link's area that hold households (a building with units
-/// is offered by its units), labelled by compound, building and unit.
-async fn place_options(
-    store: &dyn Store,
-    places: &PlaceCache,
-    link: &ReportLink,
-) -> Result<Vec<PlaceOption>, StoreError> {
-    let tree = places.tree(store, link.area_id).await?;
-    let holders = tree.holders();
-    let has_units: HashSet<String> = holders
-        .iter()
-        .filter(|h| h.kind == AreaKind::Unit)
-        .filter_map(|h| h.path.parent().map(|p| p.to_string()))
-        .collect();
-    let mut out = Vec::new();
-    for h in holders {
-        if h.kind == AreaKind::Building && has_units.contains(h.path.as_str()) {
-            continue;
-        }
-        let (mut compound, mut building, mut unit) = (String::new(), String::new(), String::new());
-        let mut p = Some(h.path.clone());
-        while let Some(path) = p {
-            match tree.area(&path) {
-                Some(a) if a.kind == AreaKind::Unit => unit = a.name.clone(),
-                Some(a) if a.kind == AreaKind::Building => building = a.name.clone(),
-                Some(a) if a.kind == AreaKind::Compound => compound = a.name.clone(),
-                _ => {}
-            }
-            p = path.parent();
-        }
-        let label = [compound.as_str(), building.as_str(), unit.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-        out.push(PlaceOption {
-            id: h.id,
-            label,
-            compound,
-            building,
-            unit,
-            area: h.clone(),
-        });
-    }
-    Ok(out)
+    /// What the list of the step is filtered by.
+    pub q: Option<String>,
 }
 
 /// What the form holds, as posted.
@@ -234,9 +46,39 @@ impl Posted {
     fn get(&self, k: &str) -> String {
         self.fields.get(k).cloned().unwrap_or_default()
     }
+
+    /// A step's query as the fields the form would post.
+    fn of_query(q: &FormQuery) -> Posted {
+        let mut fields = HashMap::new();
+        if let Some(p) = q.place {
+            fields.insert("place".into(), p.to_string());
+        }
+        if let Some(f) = &q.q {
+            fields.insert("q".into(), f.clone());
+        }
+        Posted { fields }
+    }
+
+    /// The place picked so far.
+    fn place(&self) -> Option<i64> {
+        self.get("place").parse().ok()
+    }
+
+    /// Member `from`'s fields moved to `to` (`from` = `None`: `to` emptied).
+    fn move_member(&mut self, from: Option<usize>, to: usize) {
+        for key in MEMBER_KEYS {
+            let value = from
+                .and_then(|f| self.fields.remove(&format!("m{f}_{key}")))
+                .unwrap_or_default();
+            self.fields.insert(format!("m{to}_{key}"), value);
+        }
+    }
 }
 
-/// `GET /r/{token}`: the form (or step one, picking the building).
+/// The fields of a member block, each posted as `m{i}_{key}`.
+const MEMBER_KEYS: [&str; 5] = ["name", "id_type", "id_number", "phone", "relation"];
+
+/// `GET /r/{token}`: the next step of the address, or the form once it is picked.
 pub async fn show(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -245,16 +87,14 @@ pub async fn show(
     Query(q): Query<FormQuery>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
+    let home = format!("/r/{token}");
     let link = reports::open_link(s.store.as_ref(), &token, ctx.now())
         .await
-        .map_err(|e| page_error(e, t, &ctx))?;
-    let mut posted = Posted::default();
-    if let Some(p) = q.place {
-        posted.fields.insert("place".into(), p.to_string());
-    }
+        .map_err(|e| page_error(e, t, &ctx, &home))?;
+    let mut posted = Posted::of_query(&q);
     let key = doorstep_app::auth::random_hex(16).map_err(|e| PageError::from_app(e, t, &ctx))?;
     posted.fields.insert("idempotency_key".into(), key);
-    FormPage::new(&s, &link, &token, format!("/r/{token}"), t, &ctx)
+    FormPage::new(&s, &link, &token, home.clone(), t, &ctx)
         .render(&posted, 1, &[])
         .await
 }
@@ -268,10 +108,11 @@ pub async fn submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let t = T(lang);
+    let home = format!("/r/{token}");
     let link = reports::open_link(s.store.as_ref(), &token, ctx.now())
         .await
-        .map_err(|e| page_error(e, t, &ctx))?;
-    let page = FormPage::new(&s, &link, &token, format!("/r/{token}"), t, &ctx);
+        .map_err(|e| page_error(e, t, &ctx, &home))?;
+    let page = FormPage::new(&s, &link, &token, home.clone(), t, &ctx);
     let (posted, n, input) = match page.read_post(form).await? {
         Post::Page(page) => return Ok(page),
         Post::Report(posted, n, input) => (posted, n, input),
@@ -294,10 +135,12 @@ pub async fn edit(
     let t = T(lang);
     let (link, report) = correctable_report(&s, &token, &receipt, ctx.now())
         .await
-        .map_err(|e| page_error(e, t, &ctx))?;
-    let mut posted = Posted::default();
+        .map_err(|e| page_error(e, t, &ctx, &format!("/r/{token}")))?;
     let place = q.place.unwrap_or(report.area_id);
-    posted.fields.insert("place".into(), place.to_string());
+    let mut posted = Posted::of_query(&FormQuery {
+        place: Some(place),
+        q: q.q.clone(),
+    });
     if place == report.area_id {
         let key = if report.room_new {
             "room_other"
@@ -313,7 +156,7 @@ pub async fn edit(
     };
     let members = report.members.as_array().cloned().unwrap_or_default();
     for (i, m) in members.iter().enumerate() {
-        for key in ["name", "id_type", "id_number", "phone", "relation"] {
+        for key in MEMBER_KEYS {
             posted.fields.insert(
                 format!("m{i}_{key}"),
                 m.get(key).map(text).unwrap_or_default(),
@@ -343,7 +186,7 @@ pub async fn save_edit(
     let t = T(lang);
     let (link, report) = correctable_report(&s, &token, &receipt, ctx.now())
         .await
-        .map_err(|e| page_error(e, t, &ctx))?;
+        .map_err(|e| page_error(e, t, &ctx, &format!("/r/{token}")))?;
     let action = format!("/r/{token}/receipt/{receipt}/edit");
     let page = FormPage::new(&s, &link, &token, action, t, &ctx);
     let (posted, n, input) = match page.read_post(form).await? {
@@ -400,15 +243,28 @@ impl<'a> FormPage<'a> {
         }
     }
 
-    /// Reads a posted report form, for both a first submission and a correction.
+    /// Reads a posted report form, for both a first submission and a correction: a member
+    /// block added or removed gives the form back, anything else is the report.
     async fn read_post(&self, form: Vec<(String, String)>) -> Result<Post, PageError> {
-        let posted = Posted {
+        let mut posted = Posted {
             fields: form.into_iter().collect(),
         };
         let n = members_posted(&posted);
-        if posted.get("action") == "add" {
+        let action = posted.get("action");
+        if action == "add" {
             let more = (n + 1).min(reports::MAX_MEMBERS);
             let page = self.render(&posted, more, &[]).await?;
+            return Ok(Post::Page(page));
+        }
+        if let Some(i) = action.strip_prefix("remove-").and_then(|i| i.parse().ok()) {
+            if i < n {
+                for j in i..n {
+                    posted.move_member((j + 1 < n).then_some(j + 1), j);
+                }
+            }
+            let page = self
+                .render(&posted, n.saturating_sub(1).max(1), &[])
+                .await?;
             return Ok(Post::Page(page));
         }
         let input = input_of(self.s, self.link, &posted, n)
@@ -432,185 +288,50 @@ impl<'a> FormPage<'a> {
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 Ok(res)
             }
-            Err(e) => Err(page_error(e, self.t, self.ctx)),
+            Err(e) => Err(page_error(
+                e,
+                self.t,
+                self.ctx,
+                &format!("/r/{}", self.token),
+            )),
         }
     }
 
-    /// The form with `n` member blocks, filled in with `posted`, `problems` at their fields.
+    /// The step of the address `posted` has reached, or the form with `n` member blocks,
+    /// filled in with `posted`, `problems` at their fields.
     async fn render(
         &self,
         posted: &Posted,
         n: usize,
         problems: &[FieldProblem],
     ) -> Result<Response, PageError> {
-        let (s, link, token, action, t, ctx) = (
-            self.s,
-            self.link,
-            self.token,
-            self.action.as_str(),
-            self.t,
-            self.ctx,
-        );
-        let lang = t.0;
-        let purpose = link.purpose;
-        let fail = |e: StoreError| PageError::from_app(e.into(), t, ctx);
-        let store = s.store.as_ref();
-        let options = place_options(store, &s.places, link).await.map_err(fail)?;
-        let place = chosen(&options, posted);
-        let err = |path: &str| {
-            problems
-                .iter()
-                .find(|p| p.path == path)
-                .map(|p| p.problem.message(lang))
-        };
-        let rooms = match place {
-            Some(p) => store
-                .households(
-                    &p.area.path,
-                    None,
-                    PageRequest {
-                        offset: 0,
-                        limit: 2000,
-                    },
-                )
-                .await
-                .map_err(fail)?
-                .items
-                .into_iter()
-                .map(|h| h.room)
-                .collect(),
-            None => Vec::new(),
-        };
-        let address_error = [
-            "address.compound",
-            "address.building",
-            "address.unit",
-            "address.room",
-        ]
-        .iter()
-        .find_map(|p| err(p));
-        let text = |name: &str, label: &str, kind: &'static str, required: bool| Input {
-            name: name.to_string(),
-            label: label.to_string(),
-            value: posted.get(name),
-            kind,
-            options: Vec::new(),
-            error: None,
-            required,
-        };
-        let doc_options: Vec<(String, String)> = DocType::ALL
-            .iter()
-            .map(|d| {
-                (
-                    d.code().to_string(),
-                    match lang {
-                        Lang::Zh => d.label_zh(),
-                        Lang::En => d.label_en(),
-                    }
-                    .to_string(),
-                )
-            })
-            .collect();
-        let members = (0..n)
-            .map(|i| {
-                let mut inputs = vec![
-                    text(&format!("m{i}_name"), t.s("name"), "text", true),
-                    Input {
-                        options: doc_options.clone(),
-                        ..text(&format!("m{i}_id_type"), t.s("id_type"), "select", true)
-                    },
-                    text(&format!("m{i}_id_number"), t.s("id_number"), "text", true),
-                    text(&format!("m{i}_phone"), t.s("rf_phone"), "tel", false),
-                    text(&format!("m{i}_relation"), t.s("relation"), "text", false),
-                ];
-                for (input, key) in
-                    inputs
-                        .iter_mut()
-                        .zip(["name", "id_type", "id_number", "phone", "relation"])
-                {
-                    input.error = err(&format!("members[{i}].{key}"));
-                }
-                MemberBlock { no: i + 1, inputs }
-            })
-            .collect();
-        let mut answers = Vec::new();
-        if purpose.asks_from_place() {
-            answers.push((
-                "from_place",
-                text("from_place", t.s("rf_from_place"), "text", true),
-            ));
-        }
-        if purpose.asks_risk_place() {
-            let mut options = vec![(String::new(), t.s("rf_choose").to_string())];
-            options.extend(
-                offered_risk_places(link)
-                    .into_iter()
-                    .map(|p| (p.clone(), p)),
-            );
-            answers.push((
-                "risk_place",
-                Input {
-                    options,
-                    ..text("risk_place", t.s("rf_risk_place"), "select", true)
-                },
-            ));
-        }
-        if purpose != Purpose::Census {
-            let label = match purpose {
-                Purpose::HomeQuarantine => t.s("rf_quarantine_date"),
-                Purpose::RiskVisit => t.s("rf_visit_date"),
-                _ => t.s("rf_arrival_date"),
-            };
-            answers.push(("date", text("date", label, "date", purpose.date_required())));
-        }
-        if purpose.asks_notified_by() {
-            answers.push((
-                "notified_by",
-                text("notified_by", t.s("rf_notified_by"), "text", false),
-            ));
-        }
-        if purpose.asks_health() {
-            answers.push((
-                "symptoms",
-                text("symptoms", t.s("rf_symptoms"), "text", false),
-            ));
-            answers.push((
-                "temperature",
-                text("temperature", t.s("rf_temperature"), "text", false),
-            ));
-        }
-        answers.push(("notes", text("notes", t.s("notes"), "text", false)));
-        let answers = answers
-            .into_iter()
-            .map(|(key, mut input)| {
-                input.error = err(&format!("answers.{key}"));
-                input
-            })
-            .collect();
-        let member_error = err("members");
-        let page = ReportFormPage {
+        let (s, t, ctx) = (self.s, self.t, self.ctx);
+        let choices = address_choices_at(s.store.as_ref(), &s.places, self.link, posted.place())
+            .await
+            .map_err(|e: StoreError| PageError::from_app(e.into(), t, ctx))?;
+        let pick = choices.pick(posted.place());
+        let view = View {
             t,
-            nav: nav(format!("/r/{token}")),
-            title: purpose.label(lang).to_string(),
-            area_name: link.area_path.name().to_string(),
-            action: action.to_string(),
-            correcting: action != format!("/r/{token}"),
-            choose_place: place.is_none(),
-            places: options.iter().map(|o| (o.id, o.label.clone())).collect(),
-            place_id: place.map_or(0, |p| p.id),
-            place_label: place.map(|p| p.label.clone()).unwrap_or_default(),
-            can_change_place: options.len() > 1,
-            room: posted.get("room"),
-            room_other: posted.get("room_other"),
-            rooms,
-            address_error: address_error.or(member_error),
-            idempotency_key: posted.get("idempotency_key"),
-            members,
-            n,
-            answers,
-            has_errors: !problems.is_empty(),
+            link: self.link,
+            token: self.token,
+            action: &self.action,
         };
-        Ok(page.into_response())
+        let status = if problems.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        if pick.place().is_none() {
+            // A report sent without an address goes back to the step it lacks.
+            let mut page = view.place_page(&pick, &choices, &posted.get("q"));
+            if !problems.is_empty() {
+                page.error = Some(t.s("rf_choose_place").to_string());
+            }
+            return Ok((status, page).into_response());
+        }
+        let get = |k: &str| posted.get(k);
+        let page = view.form_page(&pick, &choices, &get, n, problems);
+        Ok((status, page).into_response())
     }
 }
 
@@ -645,8 +366,12 @@ async fn input_of(
     posted: &Posted,
     n: usize,
 ) -> Result<SubmissionInput, StoreError> {
-    let options = place_options(s.store.as_ref(), &s.places, link).await?;
-    let place = chosen(&options, posted);
+    let choices = reports::address_names(s.store.as_ref(), &s.places, link).await?;
+    // Only a building or unit picked to the end places the report; anything less is refused
+    // as a missing address, never completed with someone else's.
+    let pick = choices.pick(posted.place());
+    let done = pick.place().is_some();
+    let name = |n: Option<&String>| n.filter(|_| done).cloned().unwrap_or_default();
     let room = match posted.get("room").trim() {
         "" => posted.get("room_other"),
         r => r.to_string(),
@@ -654,9 +379,9 @@ async fn input_of(
     Ok(SubmissionInput {
         idempotency_key: posted.get("idempotency_key"),
         address: AddressInput {
-            compound: place.map(|p| p.compound.clone()).unwrap_or_default(),
-            building: place.map(|p| p.building.clone()).unwrap_or_default(),
-            unit: place.map(|p| p.unit.clone()).unwrap_or_default(),
+            compound: name(pick.compound.map(|c| &c.name)),
+            building: name(pick.building.map(|b| &b.name)),
+            unit: name(pick.unit.map(|u| &u.name)),
             room,
         },
         members: (0..n)
@@ -669,65 +394,13 @@ async fn input_of(
             })
             .collect(),
         answers: AnswersInput {
-            from_place: posted.get("from_place"),
-            risk_place: posted.get("risk_place"),
-            date: posted.get("date"),
-            notified_by: posted.get("notified_by"),
-            symptoms: posted.get("symptoms"),
-            temperature: posted.get("temperature"),
-            notes: posted.get("notes"),
+            from_place: posted.get(Question::FromPlace.code()),
+            risk_place: posted.get(Question::RiskPlace.code()),
+            date: posted.get(Question::Date.code()),
+            notified_by: posted.get(Question::NotifiedBy.code()),
+            symptoms: posted.get(Question::Symptoms.code()),
+            temperature: posted.get(Question::Temperature.code()),
+            notes: posted.get(Question::Notes.code()),
         },
     })
-}
-
-fn chosen<'a>(options: &'a [PlaceOption], posted: &Posted) -> Option<&'a PlaceOption> {
-    if options.len() == 1 {
-        return options.first();
-    }
-    let id = posted.get("place").parse::<i64>().ok()?;
-    options.iter().find(|o| o.id == id)
-}
-
-/// `GET /r/{token}/receipt/{receipt}`: the resident's receipt and what they reported.
-pub async fn receipt(
-    State(s): State<AppState>,
-    ReqLang(lang): ReqLang,
-    ReqCtx(ctx): ReqCtx,
-    Path((token, receipt)): Path<(String, String)>,
-    Query(q): Query<ReceiptQuery>,
-) -> Result<Response, PageError> {
-    let t = T(lang);
-    reports::open_link(s.store.as_ref(), &token, ctx.now())
-        .await
-        .map_err(|e| page_error(e, t, &ctx))?;
-    let (link, report) = reports::receipt_report(s.store.as_ref(), &token, &receipt)
-        .await
-        .map_err(|e| page_error(e, t, &ctx))?;
-    let fmt = doorstep_app::clock::china_minute;
-    let members = doorstep_app::reports::stored_members(&report)
-        .into_iter()
-        .flatten()
-        .map(|f| (f.name().to_string(), f.doc().masked()))
-        .collect();
-    let status = match report.status {
-        ReportStatus::Pending => t.s("rf_status_pending"),
-        ReportStatus::Accepted => t.s("rf_status_accepted"),
-        ReportStatus::Rejected => t.s("rf_status_rejected"),
-    };
-    let page = ReceiptPage {
-        t,
-        nav: nav(format!("/r/{token}/receipt/{receipt}")),
-        title: link.purpose.label(lang).to_string(),
-        token: token.clone(),
-        receipt: report.receipt.clone(),
-        status: status.to_string(),
-        address: report.address.clone(),
-        members,
-        submitted_at: fmt(report.submitted_at),
-        edit_until: fmt(report.edit_until),
-        correct_url: reports::correctable(&report, ctx.now())
-            .then(|| format!("/r/{token}/receipt/{}/edit", report.receipt)),
-        corrected: q.corrected.is_some(),
-    };
-    Ok(page.into_response())
 }

@@ -6,7 +6,10 @@
 
 pub mod api;
 mod form;
+mod form_view;
 pub mod limits;
+mod receipt;
+mod refusal;
 
 use std::sync::Arc;
 
@@ -20,7 +23,7 @@ use crate::AppState;
 pub fn routes(limiter: Arc<limits::Limiter>) -> Router<AppState> {
     Router::new()
         .route("/r/{token}", get(form::show).post(form::submit))
-        .route("/r/{token}/receipt/{receipt}", get(form::receipt))
+        .route("/r/{token}/receipt/{receipt}", get(receipt::receipt))
         .route(
             "/r/{token}/receipt/{receipt}/edit",
             get(form::edit).post(form::save_edit),

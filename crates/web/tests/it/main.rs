@@ -10,6 +10,7 @@ mod on_behalf;
 mod pages;
 mod pages_abuse;
 mod public_abuse;
+mod public_form;
 mod public_reports;
 mod reports_api;
 mod staff;

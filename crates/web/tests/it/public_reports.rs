@@ -5,7 +5,7 @@
 
 use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id};
+use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id, revoke_link};
 use doorstep_web::{PublicLimits, Rate};
 use serde_json::json;
 
@@ -99,20 +99,7 @@ both_backends!(public_json_submit, async |db: &TestDb| {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 
     // Revoked: the form, the endpoint and the receipt all answer 410.
-    let link = db
-        .store
-        .report_link_by_token(&token)
-        .await
-        .unwrap()
-        .unwrap();
-    db.store
-        .revoke_report_link(
-            link.id,
-            time::OffsetDateTime::now_utc(),
-            doorstep_store::no_audit(),
-        )
-        .await
-        .unwrap();
+    revoke_link(db.store.as_ref(), &token).await;
     let res = app
         .post(&uri)
         .json(&report(
@@ -203,13 +190,20 @@ both_backends!(
         let token = setup(db.store.as_ref()).await;
         let app = TestApp::builder().peer("10.0.0.1").build(db);
         let ip = "10.0.0.9";
-        // Step one: pick the building and unit, from the registry.
+        // Step one: the link is for 佳纷天地, so the building comes first, from the registry.
         let step1 = app.get(&format!("/r/{token}")).peer(ip).await;
         assert_eq!(step1.status, StatusCode::OK);
         assert!(step1.text.contains("居家隔离人员报备"));
-        assert!(step1.text.contains("佳纷天地 3号楼 2单元"));
+        assert!(step1.text.contains("请选择楼栋"));
+        assert!(step1.text.contains(">3号楼</a>"));
         assert!(!step1.text.contains("钱塘衣城"));
-        assert!(!step1.text.contains("<script"));
+        // The only script is the binary's own, and the page works without it.
+        assert!(
+            !step1
+                .text
+                .replace("<script src=\"/static/report.js\" defer></script>", "")
+                .contains("<script")
+        );
         let unit2 = unit_id(db.store.as_ref(), "2单元").await;
         let step2 = app.get(&format!("/r/{token}?place={unit2}")).peer(ip).await;
         assert!(step2.text.contains("佳纷天地 3号楼 2单元"));
@@ -293,6 +287,11 @@ both_backends!(
         assert!(form.text.contains("value=\"张小明\""));
         assert!(form.text.contains("value=\"1201\""));
         assert!(form.text.contains("保存修改"));
+        // Another address can be chosen while correcting: the steps stay on the correction.
+        assert!(form.text.contains(&format!("href=\"{edit}?place=0\"")));
+        let steps = app.get(&format!("{edit}?place=0")).peer(ip).await;
+        assert!(steps.text.contains("请选择楼栋"));
+        assert!(steps.text.contains(&format!("href=\"{edit}?place=")));
         // A mistake in the correction gets its message; the fixed one is saved.
         let mut fix = base.clone();
         fix.extend([
