@@ -179,7 +179,9 @@ impl Duty {
     pub fn parse(raw: &str) -> Option<Duty> {
         let s = compact(raw).to_lowercase();
         Duty::ALL.into_iter().find(|d| {
-            d.code() == s || d.label(Lang::Zh) == s || d.label(Lang::En).to_lowercase() == s
+            d.code() == s
+                || d.label(Lang::Zh) == s
+                || compact(d.label(Lang::En)).to_lowercase() == s
         })
     }
 }

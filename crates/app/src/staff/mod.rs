@@ -12,6 +12,7 @@ pub use import::*;
 
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::staff::StaffInput;
+use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaKind, AreaPath, Duty, Problem, StaffKind};
 use doorstep_store::{
     Area, DutyAssignment, Id, NewAudit, NewStaff, Page, PageRequest, StaffChange, StaffMember,
@@ -348,13 +349,20 @@ impl<'a> StaffDesk<'a> {
     /// The duties held under an area (the responsibility table, 分包责任表), by area.
     pub async fn table(&self, area: &AreaPath) -> AppResult<Vec<DutyAssignment>> {
         self.who.authorize(Action::Read, area)?;
-        Ok(self.store.duties_under(area).await?)
+        let mut all = self.store.duties_under(area).await?;
+        // 2号楼 before 10号楼, as people count.
+        all.sort_by(|a, b| {
+            natural_cmp(a.area_path.as_str(), b.area_path.as_str()).then(a.duty.cmp(&b.duty))
+        });
+        Ok(all)
     }
 
     /// The areas of `kind` under `area` with no working owner of `duty` (a gap).
     pub async fn gaps(&self, area: &AreaPath, kind: AreaKind, duty: Duty) -> AppResult<Vec<Area>> {
         self.who.authorize(Action::Read, area)?;
-        Ok(self.store.duty_gaps(area, kind, duty).await?)
+        let mut gaps = self.store.duty_gaps(area, kind, duty).await?;
+        gaps.sort_by(|a, b| natural_cmp(a.path.as_str(), b.path.as_str()));
+        Ok(gaps)
     }
 }
 

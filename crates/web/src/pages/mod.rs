@@ -421,9 +421,9 @@ mod menu_tests {
         use doorstep_core::Role;
         assert_eq!(
             hrefs(Role::CommunityAdmin),
-            ["/search", "/reports", "/import", "/audit"]
+            ["/search", "/reports", "/import", "/staff", "/audit"]
         );
-        assert_eq!(hrefs(Role::Volunteer), ["/search", "/reports"]);
+        assert_eq!(hrefs(Role::Volunteer), ["/search", "/reports", "/staff"]);
         assert!(hrefs(Role::Lab).is_empty());
     }
 }
