@@ -14,6 +14,7 @@ pub mod import;
 pub mod registry;
 pub mod reports;
 pub mod staff;
+pub mod tasks;
 pub mod users;
 
 use std::sync::Arc;

@@ -19,6 +19,7 @@ pub mod report;
 pub mod role;
 pub mod roster;
 pub mod staff;
+pub mod task;
 pub mod text;
 
 pub use age::AgeBand;
@@ -33,3 +34,4 @@ pub use problem::Problem;
 pub use report::{Purpose, Question, ReportStatus};
 pub use role::Role;
 pub use staff::{Duty, StaffKind};
+pub use task::{Priority, Target, TaskKind, TaskStatus};

@@ -61,11 +61,15 @@ pub enum Action {
     FileReport,
     /// Keep the staff roster of the area and give its people duties (分包).
     ManageStaff,
+    /// Create, assign and cancel field tasks in the area, and see its board.
+    ManageTasks,
+    /// Do one's own field tasks (my tasks): start, finish with an outcome.
+    WorkTasks,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -74,6 +78,8 @@ impl Action {
         Action::Audit,
         Action::FileReport,
         Action::ManageStaff,
+        Action::ManageTasks,
+        Action::WorkTasks,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -86,7 +92,11 @@ impl Action {
             Action::Read | Action::Write | Action::Reveal | Action::Export | Action::FileReport => {
                 true
             }
-            Action::ManageUsers | Action::Audit | Action::ManageStaff => false,
+            Action::ManageUsers
+            | Action::Audit
+            | Action::ManageStaff
+            | Action::ManageTasks
+            | Action::WorkTasks => false,
         }
     }
 
@@ -101,6 +111,8 @@ impl Action {
             Action::Audit => "audit",
             Action::FileReport => "file_report",
             Action::ManageStaff => "manage_staff",
+            Action::ManageTasks => "manage_tasks",
+            Action::WorkTasks => "work_tasks",
         }
     }
 }
@@ -126,6 +138,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Audit       => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::FileReport  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::ManageStaff => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
+        Action::ManageTasks => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
+        Action::WorkTasks   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer, Sampler],
     }
 }
 
@@ -257,18 +271,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          30
-grid_worker      yes          yes          yes          -            -            -            yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            30
-sampler          yes          -            -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          30
+sampler          yes          -            -            -            -            -            -            -            -            yes          30
+transporter      -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -288,7 +302,13 @@ viewer           yes          -            -            -            -          
             .collect();
         assert_eq!(
             outside,
-            [Action::ManageUsers, Action::Audit, Action::ManageStaff]
+            [
+                Action::ManageUsers,
+                Action::Audit,
+                Action::ManageStaff,
+                Action::ManageTasks,
+                Action::WorkTasks
+            ]
         );
     }
 

@@ -17,6 +17,7 @@ mod registry;
 mod reports;
 mod rows;
 mod staff;
+mod tasks;
 pub(crate) mod util;
 
 use doorstep_store::{Audit, StoreResult};

@@ -10,6 +10,7 @@ mod error;
 mod model;
 mod reports;
 mod staff;
+mod tasks;
 
 use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
@@ -20,6 +21,7 @@ pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use reports::*;
 pub use staff::*;
+pub use tasks::*;
 
 /// Where an import writes its areas, households and persons: straight into the store
 /// ([`Direct`], each call its own transaction) or into a bulk load ([`Store::begin_bulk_load`]),
@@ -75,7 +77,7 @@ impl Load for Direct<'_> {
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
-pub trait Store: Accounts + Reports + Staff + Send + Sync + 'static {
+pub trait Store: Accounts + Reports + Staff + Tasks + Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;
 

@@ -133,7 +133,8 @@ impl RouterBuilder {
          (name = "auth", description = "Sessions"),
          (name = "audit", description = "The audit log"),
          (name = "self-report", description = "Report links, residents' reports (报备), review and the direct-report export"),
-         (name = "staff", description = "The working force (工作力量) and its duties (分包)"))
+         (name = "staff", description = "The working force (工作力量) and its duties (分包)"),
+         (name = "tasks", description = "Field tasks: door-knocks, home sampling, deliveries, calls … (one task model)"))
 )]
 struct ApiDoc;
 

@@ -5,6 +5,7 @@ pub mod dto;
 mod registry;
 mod reports;
 mod staff;
+mod tasks;
 
 pub use reports::{download as reports_download, export_file as reports_export_file};
 
@@ -26,4 +27,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         )
         .merge(reports::routes())
         .merge(staff::routes())
+        .merge(tasks::routes())
 }

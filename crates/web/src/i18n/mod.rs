@@ -18,6 +18,7 @@ mod registry;
 mod reports;
 mod roster;
 mod staff;
+mod tasks;
 
 /// Every feature's table: a feature adds its file and one line here.
 const TABLES: &[&[(&str, &str, &str)]] = &[
@@ -29,6 +30,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     reports::TEXTS,
     roster::TEXTS,
     staff::TEXTS,
+    tasks::TEXTS,
 ];
 
 impl T {

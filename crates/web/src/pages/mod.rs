@@ -11,6 +11,7 @@ mod registry;
 mod reports;
 pub(crate) mod roster;
 pub(crate) mod staff;
+pub(crate) mod tasks;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .merge(reports::routes())
         .merge(file_report::routes())
         .merge(staff::routes())
+        .merge(tasks::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -127,6 +129,16 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Write,
         href: "/import",
         text: "import",
+    },
+    MenuItem {
+        action: Action::WorkTasks,
+        href: "/tasks/mine",
+        text: "tk_mine",
+    },
+    MenuItem {
+        action: Action::ManageTasks,
+        href: "/tasks",
+        text: "tk_board",
     },
     MenuItem {
         action: Action::Read,
@@ -421,9 +433,20 @@ mod menu_tests {
         use doorstep_core::Role;
         assert_eq!(
             hrefs(Role::CommunityAdmin),
-            ["/search", "/reports", "/import", "/staff", "/audit"]
+            [
+                "/search",
+                "/reports",
+                "/import",
+                "/tasks/mine",
+                "/tasks",
+                "/staff",
+                "/audit"
+            ]
         );
-        assert_eq!(hrefs(Role::Volunteer), ["/search", "/reports", "/staff"]);
+        assert_eq!(
+            hrefs(Role::Volunteer),
+            ["/search", "/reports", "/tasks/mine", "/staff"]
+        );
         assert!(hrefs(Role::Lab).is_empty());
     }
 }

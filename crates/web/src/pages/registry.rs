@@ -192,6 +192,10 @@ pub struct AreaPage {
     owners: Vec<super::staff::OwnerLine>,
     duties_href: String,
     gaps_href: Option<String>,
+    /// "A task for every household here" (managers of tasks): the kinds to choose from.
+    task_kinds: Vec<(String, String)>,
+    task_key: String,
+    tasks_href: String,
     csrf: String,
 }
 
@@ -266,6 +270,13 @@ pub async fn area(
         owners: super::staff::owner_lines(&owners, u.t),
         duties_href: format!("/areas/{id}/duties"),
         gaps_href: (!area.kind.holds_households()).then(|| super::staff::gaps_href(&area.path)),
+        task_kinds: if u.who.may(Action::ManageTasks) && area.kind >= AreaKind::Compound {
+            super::tasks::kinds(u.t)
+        } else {
+            Vec::new()
+        },
+        task_key: doorstep_app::auth::random_hex(8).map_err(|e| u.fail(e))?,
+        tasks_href: format!("/areas/{id}/tasks"),
         crumbs: crumbs(&reg, &u, &area.path).await,
         name: area.name.clone(),
         kind: area.kind.label(u.t.0).to_string(),

@@ -14,3 +14,4 @@ mod public_form;
 mod public_reports;
 mod reports_api;
 mod staff;
+mod tasks;

@@ -1,0 +1,570 @@
+//! Field tasks: one model for every kind of field work (door-knocks, home sampling, deliveries,
+//! follow-ups, calls, shifts …). A task is placed on the smallest area holding its target and,
+//! without an assignee, routed to the owner of that area whose duty fits the kind
+//! ([`TaskKind::default_route`], inherited from above); a target with no such owner stays
+//! unassigned and shows on the community's board, never dropped. Other features create their
+//! tasks through [`TaskDesk::create_many`] with their own `source` and keys.
+//!
+//! Access: `Action::ManageTasks` creates, assigns, cancels and sees the board of an area;
+//! `Action::WorkTasks` sees and does one's own tasks (a volunteer sees nothing else).
+
+use std::collections::HashMap;
+
+use doorstep_core::problem::FieldProblem;
+use doorstep_core::text::natural_cmp;
+use doorstep_core::{AreaPath, Priority, Problem, Target, TaskKind, TaskStatus};
+use doorstep_store::{
+    Id, NewTask, Page, PageRequest, StaffMember, Store, Task, TaskChange, TaskEvent, TaskQuery,
+    audit_with,
+};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::access::{Action, Ctx, Principal};
+use crate::error::{AppError, AppResult};
+use crate::staff::StaffDesk;
+
+/// The most tasks one bulk creates.
+pub const MAX_BULK: usize = 20_000;
+
+/// A task as a form, the API or another feature asks for it.
+#[derive(Debug, Clone)]
+pub struct TaskInput {
+    /// What kind of work (slug or name).
+    pub kind: String,
+    /// What it is about.
+    pub target: Target,
+    /// Who does it (`None`: routed).
+    pub assignee_id: Option<Id>,
+    /// When it is due: `YYYY-MM-DD` (the end of that day, China time), `YYYY-MM-DDTHH:MM`
+    /// (China time) or RFC 3339; blank for no due time.
+    pub due: String,
+    /// `normal`, `high`, `urgent` (blank: normal).
+    pub priority: String,
+    /// What to do, in words.
+    pub note: String,
+    /// The feature making it (`''` by hand) and its key there.
+    pub source: String,
+    /// See `source`.
+    pub source_key: Option<String>,
+}
+
+/// What a task's outcome says.
+#[derive(Debug, Clone, Default)]
+pub struct Finish {
+    /// The outcome's code (one of the kind's) or, for cannot-do and cancel, the reason.
+    pub outcome: String,
+    /// A note.
+    pub note: String,
+}
+
+/// Reads a due time as people give it.
+pub fn parse_due(raw: &str) -> Result<Option<OffsetDateTime>, Problem> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let china = time::UtcOffset::from_hms(8, 0, 0).map_err(|_| Problem::DateValue)?;
+    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Ok(Some(t));
+    }
+    let date_fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let minute_fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    if let Ok(t) = time::PrimitiveDateTime::parse(s, minute_fmt) {
+        return Ok(Some(t.assume_offset(china)));
+    }
+    if let Ok(d) = time::Date::parse(s, date_fmt) {
+        let end = d.with_hms(23, 59, 0).map_err(|_| Problem::DateValue)?;
+        return Ok(Some(end.assume_offset(china)));
+    }
+    Err(Problem::DateValue)
+}
+
+/// Field tasks as one user may use them.
+pub struct TaskDesk<'a> {
+    store: &'a dyn Store,
+    who: &'a Principal,
+    ctx: &'a Ctx,
+}
+
+/// Where a target is, for placing and routing.
+struct Place {
+    area_id: Id,
+    area_path: AreaPath,
+    room: String,
+    label: String,
+}
+
+impl<'a> TaskDesk<'a> {
+    /// The desk for `who`, auditing with `ctx`.
+    pub fn new(store: &'a dyn Store, who: &'a Principal, ctx: &'a Ctx) -> TaskDesk<'a> {
+        TaskDesk { store, who, ctx }
+    }
+
+    /// Where a target is (NotFound for one that does not exist).
+    async fn place(&self, target: Target) -> AppResult<Place> {
+        match target {
+            Target::Area(id) => {
+                let a = self.store.area_by_id(id).await?.ok_or(AppError::NotFound)?;
+                Ok(Place {
+                    area_id: a.id,
+                    label: a.path.names().skip(3).collect::<Vec<_>>().join(""),
+                    area_path: a.path,
+                    room: String::new(),
+                })
+            }
+            Target::Household(id) => {
+                let h = self.store.household(id).await?.ok_or(AppError::NotFound)?;
+                Ok(Place {
+                    area_id: h.area_id,
+                    area_path: h.area_path,
+                    room: h.room,
+                    label: h.address,
+                })
+            }
+            Target::Person(id) => {
+                let p = self.store.person(id).await?.ok_or(AppError::NotFound)?;
+                let h = self
+                    .store
+                    .household(p.household_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Ok(Place {
+                    area_id: h.area_id,
+                    area_path: h.area_path,
+                    room: h.room,
+                    label: format!("{} · {}", p.fields.name(), h.address),
+                })
+            }
+        }
+    }
+
+    /// The staff member the kind is routed to in `area`: for each fitting duty in order, its
+    /// working owners (own or inherited); the first duty with one wins.
+    async fn route(&self, area: &AreaPath, kind: TaskKind) -> AppResult<Option<Id>> {
+        let office = Principal::office();
+        let owners = StaffDesk::new(self.store, &office, self.ctx)
+            .owners(area)
+            .await?;
+        Ok(kind.default_route().iter().find_map(|duty| {
+            owners
+                .iter()
+                .find(|o| o.duty == *duty)
+                .and_then(|o| o.holders.first())
+                .map(|a| a.staff.id)
+        }))
+    }
+
+    /// A staff member who may be given tasks here: visible to this user and working.
+    async fn assignee(&self, id: Id, path: &str) -> AppResult<StaffMember> {
+        let m = self.store.staff_member(id).await?;
+        match m {
+            Some(m)
+                if m.active
+                    && (self.who.covers(&m.area_path)
+                        || self.who.area().is_some_and(|a| m.area_path.contains(a))
+                        || self.who.area().is_none()) =>
+            {
+                Ok(m)
+            }
+            _ => Err(AppError::Validation(vec![FieldProblem::new(
+                path,
+                Problem::Choice,
+            )])),
+        }
+    }
+
+    /// Creates one task.
+    pub async fn create(&self, input: &TaskInput) -> AppResult<Task> {
+        let mut made = self.create_many(std::slice::from_ref(input)).await?;
+        made.pop().ok_or(AppError::NotFound)
+    }
+
+    /// Creates tasks in one transaction: each placed on its target's area (which this user
+    /// must manage tasks in), routed when it has no assignee; every problem at its index
+    /// (`tasks[i].kind` …; a single task's at its field). A task whose source key exists
+    /// answers the existing one.
+    pub async fn create_many(&self, inputs: &[TaskInput]) -> AppResult<Vec<Task>> {
+        if inputs.len() > MAX_BULK {
+            return Err(AppError::Validation(vec![FieldProblem::new(
+                "tasks",
+                Problem::TooLong { max: MAX_BULK },
+            )]));
+        }
+        let single = inputs.len() == 1;
+        let at = |i: usize, f: &str| {
+            if single {
+                f.to_string()
+            } else {
+                format!("tasks[{i}].{f}")
+            }
+        };
+        let mut problems = Vec::new();
+        let mut out = Vec::with_capacity(inputs.len());
+        let mut routes: HashMap<(String, &'static str), Option<Id>> = HashMap::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let kind = TaskKind::parse(&input.kind);
+            if kind.is_none() {
+                problems.push(FieldProblem::new(at(i, "kind"), Problem::Choice));
+            }
+            let priority = Priority::parse(&input.priority);
+            if priority.is_none() {
+                problems.push(FieldProblem::new(at(i, "priority"), Problem::Choice));
+            }
+            let due = parse_due(&input.due)
+                .map_err(|p| problems.push(FieldProblem::new(at(i, "due"), p)))
+                .ok()
+                .flatten();
+            if input.note.chars().count() > 200 {
+                problems.push(FieldProblem::new(
+                    at(i, "note"),
+                    Problem::TooLong { max: 200 },
+                ));
+            }
+            let place = match self.place(input.target).await {
+                Ok(p) => p,
+                Err(AppError::NotFound) if !single => {
+                    problems.push(FieldProblem::new(at(i, "target"), Problem::Choice));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            self.who.authorize(Action::ManageTasks, &place.area_path)?;
+            let (Some(kind), Some(priority)) = (kind, priority) else {
+                continue;
+            };
+            let assignee = match input.assignee_id {
+                Some(id) => match self.assignee(id, &at(i, "assignee_id")).await {
+                    Ok(m) => Some(m.id),
+                    Err(AppError::Validation(p)) => {
+                        problems.extend(p);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                },
+                None => {
+                    let key = (place.area_path.to_string(), kind.code());
+                    match routes.get(&key) {
+                        Some(r) => *r,
+                        None => {
+                            let r = self.route(&place.area_path, kind).await?;
+                            routes.insert(key, r);
+                            r
+                        }
+                    }
+                }
+            };
+            out.push(NewTask {
+                kind,
+                target: input.target,
+                area_id: place.area_id,
+                room: place.room,
+                label: place.label,
+                note: input.note.trim().to_string(),
+                assignee_id: assignee,
+                due_at: due,
+                priority,
+                source: input.source.clone(),
+                source_key: input.source_key.clone(),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Validation(problems));
+        }
+        let who = self.who.clone();
+        let ctx = self.ctx.clone();
+        let made = self
+            .store
+            .create_tasks(
+                &out,
+                self.who.username(),
+                audit_with(move |tasks: &Vec<Task>| {
+                    let unassigned = tasks.iter().filter(|t| t.assignee_id.is_none()).count();
+                    let area = tasks.first().map(|t| t.area_path.clone());
+                    vec![
+                        who.audit_entry(
+                            &ctx,
+                            "task.create",
+                            tasks
+                                .first()
+                                .filter(|_| tasks.len() == 1)
+                                .map(|t| ("task", t.id)),
+                            area.as_ref(),
+                            json!({"tasks": tasks.len(), "unassigned": unassigned}),
+                        ),
+                    ]
+                }),
+            )
+            .await?;
+        Ok(made)
+    }
+
+    /// One task for every household under an area (a door-knock for a building, say). The
+    /// client's `key` makes a retry create nothing new.
+    pub async fn for_households(
+        &self,
+        area: &AreaPath,
+        template: &TaskInput,
+        key: &str,
+    ) -> AppResult<Vec<Task>> {
+        self.who.authorize(Action::ManageTasks, area)?;
+        let mut inputs = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .store
+                .households(
+                    area,
+                    None,
+                    PageRequest {
+                        offset,
+                        limit: 1000,
+                    },
+                )
+                .await?;
+            let n = page.items.len() as u32;
+            for h in page.items {
+                inputs.push(TaskInput {
+                    target: Target::Household(h.id),
+                    source: "bulk".into(),
+                    source_key: Some(format!("{key}:{}", h.id)),
+                    ..template.clone()
+                });
+            }
+            if n < 1000 {
+                break;
+            }
+            offset += n;
+        }
+        self.create_many(&inputs).await
+    }
+
+    /// The staff record of this user (tasks are assigned to staff, linked to accounts).
+    pub async fn me(&self) -> AppResult<Option<StaffMember>> {
+        match self.who.user_id() {
+            Some(uid) => Ok(self.store.staff_of_user(uid).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// My tasks: open and in progress, due by the end of today or overdue or with no due time,
+    /// in walking order (compound, building, unit, room).
+    pub async fn mine(&self) -> AppResult<Vec<Task>> {
+        if !self.who.may(Action::WorkTasks) {
+            return Err(AppError::Forbidden);
+        }
+        let Some(me) = self.me().await? else {
+            return Ok(Vec::new());
+        };
+        let china = time::UtcOffset::from_hms(8, 0, 0).map_err(AppError::internal)?;
+        let now = self.ctx.now().to_offset(china);
+        let end_of_today = now
+            .date()
+            .with_hms(23, 59, 59)
+            .map_err(AppError::internal)?
+            .assume_offset(china);
+        let page = self
+            .store
+            .tasks(&TaskQuery {
+                area: None,
+                assignee_id: Some(me.id),
+                unassigned: false,
+                statuses: vec![TaskStatus::Open, TaskStatus::InProgress],
+                kind: None,
+                due_before: None,
+                page: PageRequest {
+                    offset: 0,
+                    limit: 2000,
+                },
+            })
+            .await?;
+        let mut mine: Vec<Task> = page
+            .items
+            .into_iter()
+            .filter(|t| t.due_at.is_none_or(|d| d <= end_of_today))
+            .collect();
+        mine.sort_by(|a, b| {
+            natural_cmp(a.area_path.as_str(), b.area_path.as_str())
+                .then_with(|| natural_cmp(&a.room, &b.room))
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(mine)
+    }
+
+    /// The board of an area: tasks by status, kind, assignee (or only unassigned ones) and due
+    /// time, overdue on top.
+    pub async fn board(&self, area: Option<AreaPath>, filter: TaskQuery) -> AppResult<Page<Task>> {
+        let scope = self.who.scope(area).ok_or(AppError::NotFound)?;
+        match &scope {
+            Some(a) => self.who.authorize(Action::ManageTasks, a)?,
+            None if self.who.may(Action::ManageTasks) => {}
+            None => return Err(AppError::Forbidden),
+        }
+        Ok(self
+            .store
+            .tasks(&TaskQuery {
+                area: scope,
+                ..filter
+            })
+            .await?)
+    }
+
+    /// A task with its history, for its manager or its assignee.
+    pub async fn task(&self, id: Id) -> AppResult<(Task, Vec<TaskEvent>)> {
+        let t = self.visible(id).await?;
+        let events = self.store.task_events(id).await?;
+        Ok((t, events))
+    }
+
+    /// The task if this user manages its area or does it.
+    async fn visible(&self, id: Id) -> AppResult<Task> {
+        let t = self.store.task(id).await?.ok_or(AppError::NotFound)?;
+        if self.manages(&t) {
+            return Ok(t);
+        }
+        if self.who.may(Action::WorkTasks)
+            && let (Some(me), Some(a)) = (self.me().await?, t.assignee_id)
+            && me.id == a
+        {
+            return Ok(t);
+        }
+        Err(AppError::NotFound)
+    }
+
+    fn manages(&self, t: &Task) -> bool {
+        self.who.covers(&t.area_path) && self.who.may(Action::ManageTasks)
+    }
+
+    async fn change(&self, t: &Task, change: TaskChange, action: &str) -> AppResult<Task> {
+        let entry = self.who.audit_entry(
+            self.ctx,
+            action,
+            Some(("task", t.id)),
+            Some(&t.area_path),
+            serde_json::Value::Null,
+        );
+        let done = self
+            .store
+            .update_task(
+                t.id,
+                &change,
+                self.who.username(),
+                audit_with(move |(b, a): &(Task, Task)| {
+                    let mut e = entry;
+                    e.details = json!({"from": b.status.code(), "to": a.status.code(),
+                                       "assignee": a.assignee_id});
+                    vec![e]
+                }),
+            )
+            .await?;
+        Ok(done)
+    }
+
+    /// Starts a task (its assignee or a manager).
+    pub async fn start(&self, id: Id) -> AppResult<Task> {
+        let t = self.visible(id).await?;
+        let change = TaskChange {
+            from: Some(t.status),
+            status: Some(TaskStatus::InProgress),
+            ..TaskChange::default()
+        };
+        self.change(&t, change, "task.start").await
+    }
+
+    /// Finishes a task with one of its kind's outcomes.
+    pub async fn finish(&self, id: Id, f: &Finish) -> AppResult<Task> {
+        let t = self.visible(id).await?;
+        if !t.kind.has_outcome(f.outcome.trim()) {
+            return Err(AppError::Validation(vec![FieldProblem::new(
+                "outcome",
+                Problem::Choice,
+            )]));
+        }
+        let change = TaskChange {
+            from: Some(t.status),
+            status: Some(TaskStatus::Done),
+            outcome: Some(f.outcome.trim().to_string()),
+            outcome_note: Some(note(&f.note)?),
+            ..TaskChange::default()
+        };
+        self.change(&t, change, "task.done").await
+    }
+
+    /// Marks a task as not doable, with the reason.
+    pub async fn cannot_do(&self, id: Id, reason: &str) -> AppResult<Task> {
+        let t = self.visible(id).await?;
+        let change = TaskChange {
+            from: Some(t.status),
+            status: Some(TaskStatus::CannotDo),
+            outcome_note: Some(required_note(reason)?),
+            ..TaskChange::default()
+        };
+        self.change(&t, change, "task.cannot_do").await
+    }
+
+    /// Cancels a task, with the reason (managers only).
+    pub async fn cancel(&self, id: Id, reason: &str) -> AppResult<Task> {
+        let t = self.visible(id).await?;
+        self.who.authorize(Action::ManageTasks, &t.area_path)?;
+        let change = TaskChange {
+            from: Some(t.status),
+            status: Some(TaskStatus::Cancelled),
+            outcome_note: Some(required_note(reason)?),
+            ..TaskChange::default()
+        };
+        self.change(&t, change, "task.cancel").await
+    }
+
+    /// Gives a task to another staff member, or back to the board (`None`; managers only).
+    pub async fn reassign(&self, id: Id, assignee: Option<Id>) -> AppResult<Task> {
+        let t = self.visible(id).await?;
+        self.who.authorize(Action::ManageTasks, &t.area_path)?;
+        let assignee = match assignee {
+            Some(a) => Some(self.assignee(a, "assignee_id").await?.id),
+            None => None,
+        };
+        let change = TaskChange {
+            from: Some(t.status),
+            assignee_id: Some(assignee),
+            ..TaskChange::default()
+        };
+        self.change(&t, change, "task.assign").await
+    }
+}
+
+fn note(raw: &str) -> AppResult<String> {
+    let s = raw.trim().to_string();
+    if s.chars().count() > 200 {
+        return Err(AppError::Validation(vec![FieldProblem::new(
+            "note",
+            Problem::TooLong { max: 200 },
+        )]));
+    }
+    Ok(s)
+}
+
+fn required_note(raw: &str) -> AppResult<String> {
+    let s = note(raw)?;
+    if s.is_empty() {
+        return Err(AppError::Validation(vec![FieldProblem::new(
+            "note",
+            Problem::Required,
+        )]));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_times_as_people_give_them() {
+        let d = parse_due("2026-12-02").unwrap().unwrap();
+        assert_eq!(d.to_offset(time::UtcOffset::UTC).hour(), 15);
+        let m = parse_due("2026-12-02T07:00").unwrap().unwrap();
+        assert_eq!(m.to_offset(time::UtcOffset::UTC).hour(), 23);
+        assert!(parse_due("").unwrap().is_none());
+        assert!(parse_due("明天").is_err());
+    }
+}

@@ -1,0 +1,401 @@
+//! Tasks and their history: [`doorstep_store::Tasks`] over the `tasks` and `task_events`
+//! tables.
+
+use async_trait::async_trait;
+use doorstep_core::{AreaPath, Priority, Target, TaskKind, TaskStatus};
+use doorstep_store::*;
+use serde_json::{Value, json};
+use sqlx::AssertSqlSafe;
+use time::OffsetDateTime;
+
+use super::SqlStore;
+use super::util::{Conn, corrupt, db_err, subtree_bounds};
+
+const TASK_COLS: &str = "t.id, t.kind, t.target_type, t.target_id, t.area_id, t.area_path, t.room, t.label, t.note, \
+     t.assignee_id, s.name AS assignee_name, s.phone AS assignee_phone, t.due_at, t.priority, t.status, t.outcome, \
+     t.outcome_note, t.source, t.source_key, t.created_by, t.created_at, t.updated_at";
+const TASK_FROM: &str = "tasks t LEFT JOIN staff s ON s.id = t.assignee_id";
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: i64,
+    kind: String,
+    target_type: String,
+    target_id: i64,
+    area_id: i64,
+    area_path: String,
+    room: String,
+    label: String,
+    note: String,
+    assignee_id: Option<i64>,
+    assignee_name: Option<String>,
+    assignee_phone: Option<String>,
+    due_at: Option<OffsetDateTime>,
+    priority: String,
+    status: String,
+    outcome: Option<String>,
+    outcome_note: String,
+    source: String,
+    source_key: Option<String>,
+    created_by: String,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TaskRow {
+    fn into_task(self) -> StoreResult<Task> {
+        Ok(Task {
+            id: self.id,
+            kind: TaskKind::from_stored(&self.kind)
+                .ok_or_else(|| corrupt("task kind", &self.kind))?,
+            target: Target::from_stored(&self.target_type, self.target_id)
+                .ok_or_else(|| corrupt("task target", &self.target_type))?,
+            area_id: self.area_id,
+            area_path: AreaPath::from_stored(self.area_path),
+            room: self.room,
+            label: self.label,
+            note: self.note,
+            assignee_id: self.assignee_id,
+            assignee: self.assignee_name.zip(self.assignee_phone),
+            due_at: self.due_at,
+            priority: Priority::parse(&self.priority)
+                .ok_or_else(|| corrupt("task priority", &self.priority))?,
+            status: TaskStatus::from_stored(&self.status)
+                .ok_or_else(|| corrupt("task status", &self.status))?,
+            outcome: self.outcome,
+            outcome_note: self.outcome_note,
+            source: self.source,
+            source_key: self.source_key,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+async fn read_task(conn: &mut Conn, id: Id) -> StoreResult<Option<Task>> {
+    let sql = format!("SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id = $1");
+    sqlx::query_as::<_, TaskRow>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .map(TaskRow::into_task)
+        .transpose()
+}
+
+async fn event(
+    conn: &mut Conn,
+    task: Id,
+    by: &str,
+    action: &str,
+    details: &Value,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO task_events (task_id, at, by_user, action, details) VALUES ($1, $2, $3, $4, $5)")
+        .bind(task)
+        .bind(OffsetDateTime::now_utc())
+        .bind(by)
+        .bind(action)
+        .bind(details.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_task(conn: &mut Conn, t: &NewTask, by: &str) -> StoreResult<Task> {
+    if let Some(key) = &t.source_key {
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM tasks WHERE source = $1 AND source_key = $2")
+                .bind(&t.source)
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        if let Some((id,)) = found {
+            return read_task(conn, id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("task {id}")));
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO tasks (kind, target_type, target_id, area_id, area_path, room, label, note, assignee_id, \
+         due_at, priority, status, outcome_note, source, source_key, created_by, created_at, updated_at) \
+         SELECT $1, $2, $3, a.id, a.path, $5, $6, $7, $8, $9, $10, 'open', '', $11, $12, $13, $14, $14 \
+         FROM areas a WHERE a.id = $4 RETURNING id",
+    )
+    .bind(t.kind.code())
+    .bind(t.target.type_code())
+    .bind(t.target.id())
+    .bind(t.area_id)
+    .bind(&t.room)
+    .bind(&t.label)
+    .bind(&t.note)
+    .bind(t.assignee_id)
+    .bind(t.due_at)
+    .bind(t.priority.code())
+    .bind(&t.source)
+    .bind(&t.source_key)
+    .bind(by)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    event(
+        conn,
+        id,
+        by,
+        "created",
+        &json!({"kind": t.kind.code(), "assignee": t.assignee_id}),
+    )
+    .await?;
+    read_task(conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("task {id}")))
+}
+
+/// The history's name for a change.
+fn action_of(before: &Task, after: &Task) -> &'static str {
+    match (before.status, after.status) {
+        (a, b) if a == b && before.assignee_id != after.assignee_id => "assigned",
+        (a, b) if a == b => "changed",
+        (_, TaskStatus::InProgress) => "started",
+        (_, TaskStatus::Done) => "done",
+        (_, TaskStatus::CannotDo) => "cannot_do",
+        (_, TaskStatus::Cancelled) => "cancelled",
+        (_, TaskStatus::Open) => "reopened",
+    }
+}
+
+fn diff(before: &Task, after: &Task) -> Value {
+    let mut out = serde_json::Map::new();
+    let mut put = |k: &str, a: Value, b: Value| {
+        if a != b {
+            out.insert(k.into(), json!([a, b]));
+        }
+    };
+    put(
+        "status",
+        json!(before.status.code()),
+        json!(after.status.code()),
+    );
+    put(
+        "assignee",
+        json!(before.assignee_id),
+        json!(after.assignee_id),
+    );
+    put("outcome", json!(before.outcome), json!(after.outcome));
+    put(
+        "outcome_note",
+        json!(before.outcome_note),
+        json!(after.outcome_note),
+    );
+    put(
+        "due_at",
+        json!(before.due_at.map(|d| d.unix_timestamp())),
+        json!(after.due_at.map(|d| d.unix_timestamp())),
+    );
+    put(
+        "priority",
+        json!(before.priority.code()),
+        json!(after.priority.code()),
+    );
+    Value::Object(out)
+}
+
+#[async_trait]
+impl Tasks for SqlStore {
+    async fn create_tasks(
+        &self,
+        tasks: &[NewTask],
+        by: &str,
+        audit: Audit<Vec<Task>>,
+    ) -> StoreResult<Vec<Task>> {
+        let tasks = tasks.to_vec();
+        let by = by.to_string();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(tasks.len());
+                for t in &tasks {
+                    out.push(insert_task(c, t, &by).await?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn task(&self, id: Id) -> StoreResult<Option<Task>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        read_task(&mut c, id).await
+    }
+
+    async fn tasks(&self, q: &TaskQuery) -> StoreResult<Page<Task>> {
+        let mut conds: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let mut id_bind: Option<(usize, i64)> = None;
+        let mut time_bind: Option<(usize, OffsetDateTime)> = None;
+        let mut n = 0usize;
+        if let Some(area) = &q.area {
+            let (a, b, c) = subtree_bounds(area);
+            conds.push(format!(
+                "(t.area_path = ${} OR (t.area_path >= ${} AND t.area_path < ${}))",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
+            binds.extend([a, b, c]);
+            n += 3;
+        }
+        if let Some(k) = q.kind {
+            n += 1;
+            conds.push(format!("t.kind = ${n}"));
+            binds.push(k.code().to_string());
+        }
+        if !q.statuses.is_empty() {
+            let mut marks = Vec::new();
+            for s in &q.statuses {
+                n += 1;
+                marks.push(format!("${n}"));
+                binds.push(s.code().to_string());
+            }
+            conds.push(format!("t.status IN ({})", marks.join(", ")));
+        }
+        if q.unassigned {
+            conds.push("t.assignee_id IS NULL".into());
+        }
+        // Typed binds go after the text ones.
+        if let Some(a) = q.assignee_id {
+            n += 1;
+            conds.push(format!("t.assignee_id = ${n}"));
+            id_bind = Some((n, a));
+        }
+        if let Some(d) = q.due_before {
+            n += 1;
+            conds.push(format!("t.due_at < ${n}"));
+            time_bind = Some((n, d));
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let count_sql = format!("SELECT COUNT(*) FROM tasks t {filter}");
+        let mut cq = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
+        for b in &binds {
+            cq = cq.bind(b);
+        }
+        if let Some((_, a)) = id_bind {
+            cq = cq.bind(a);
+        }
+        if let Some((_, d)) = time_bind {
+            cq = cq.bind(d);
+        }
+        let (total,) = cq.fetch_one(self.pool()).await.map_err(db_err)?;
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM {TASK_FROM} {filter} \
+             ORDER BY CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.id LIMIT {} OFFSET {}",
+            q.page.limit, q.page.offset
+        );
+        let mut lq = sqlx::query_as::<_, TaskRow>(AssertSqlSafe(sql));
+        for b in &binds {
+            lq = lq.bind(b);
+        }
+        if let Some((_, a)) = id_bind {
+            lq = lq.bind(a);
+        }
+        if let Some((_, d)) = time_bind {
+            lq = lq.bind(d);
+        }
+        let rows = lq.fetch_all(self.pool()).await.map_err(db_err)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(TaskRow::into_task)
+                .collect::<StoreResult<_>>()?,
+            total,
+        })
+    }
+
+    async fn update_task(
+        &self,
+        id: Id,
+        change: &TaskChange,
+        by: &str,
+        audit: Audit<(Task, Task)>,
+    ) -> StoreResult<Task> {
+        let change = change.clone();
+        let by = by.to_string();
+        let (_, after) = self
+            .write(audit, move |c| {
+                Box::pin(async move {
+                    let before = read_task(c, id)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("task {id}")))?;
+                    if change.from.is_some_and(|f| f != before.status) {
+                        return Err(StoreError::Conflict("task_changed".into()));
+                    }
+                    let status = change.status.unwrap_or(before.status);
+                    if status != before.status && !before.status.may_become(status) {
+                        return Err(StoreError::Conflict("task_closed".into()));
+                    }
+                    if status == before.status && !before.status.is_active() {
+                        // A closed task keeps its assignee, outcome and dates.
+                        return Err(StoreError::Conflict("task_closed".into()));
+                    }
+                    let assignee = change.assignee_id.unwrap_or(before.assignee_id);
+                    let outcome = change.outcome.clone().or(before.outcome.clone());
+                    let note = change
+                        .outcome_note
+                        .clone()
+                        .unwrap_or(before.outcome_note.clone());
+                    let due = change.due_at.unwrap_or(before.due_at);
+                    let priority = change.priority.unwrap_or(before.priority);
+                    sqlx::query(
+                        "UPDATE tasks SET status = $1, assignee_id = $2, outcome = $3, outcome_note = $4, due_at = $5, \
+                         priority = $6, updated_at = $7 WHERE id = $8",
+                    )
+                    .bind(status.code())
+                    .bind(assignee)
+                    .bind(&outcome)
+                    .bind(&note)
+                    .bind(due)
+                    .bind(priority.code())
+                    .bind(OffsetDateTime::now_utc())
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                    let after = read_task(c, id)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("task {id}")))?;
+                    event(c, id, &by, action_of(&before, &after), &diff(&before, &after)).await?;
+                    Ok((before, after))
+                })
+            })
+            .await?;
+        Ok(after)
+    }
+
+    async fn task_events(&self, id: Id) -> StoreResult<Vec<TaskEvent>> {
+        let rows: Vec<(OffsetDateTime, String, String, String)> = sqlx::query_as(
+            "SELECT at, by_user, action, details FROM task_events WHERE task_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(at, by, action, details)| {
+                Ok(TaskEvent {
+                    at,
+                    by,
+                    action,
+                    details: serde_json::from_str(&details)
+                        .map_err(|_| corrupt("task event", &details))?,
+                })
+            })
+            .collect()
+    }
+}

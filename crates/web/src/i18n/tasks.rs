@@ -1,0 +1,47 @@
+//! Texts of field tasks: my tasks, the board, a task and its history.
+
+/// (key, Chinese, English), sorted by key.
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("tk_active", "待办和进行中", "Open and in progress"),
+    ("tk_assignee", "负责人", "Assignee"),
+    ("tk_board", "任务看板", "Task board"),
+    ("tk_bulk", "为每户创建任务", "A task for every household"),
+    ("tk_cancel", "取消任务", "Cancel the task"),
+    ("tk_cannot", "无法完成", "Cannot do"),
+    ("tk_due", "截止", "Due"),
+    ("tk_ev_assigned", "指派", "assigned"),
+    ("tk_ev_cancelled", "取消", "cancelled"),
+    ("tk_ev_cannot", "无法完成", "could not be done"),
+    ("tk_ev_changed", "修改", "changed"),
+    ("tk_ev_created", "创建", "created"),
+    ("tk_ev_done", "完成", "done"),
+    ("tk_ev_started", "开始", "started"),
+    ("tk_finish", "完成", "Done"),
+    ("tk_history", "处理记录", "History"),
+    ("tk_kind", "任务类型", "Kind"),
+    ("tk_mine", "我的任务", "My tasks"),
+    ("tk_none", "今天没有待办任务。", "Nothing to do today."),
+    (
+        "tk_not_linked",
+        "您的账号还没有关联到工作人员名单，请联系社区在“工作力量”中关联。",
+        "Your account is not linked to a staff record yet; ask the community office to link it under Staff.",
+    ),
+    ("tk_outcome", "结果", "Outcome"),
+    ("tk_outcome_note", "说明", "Note"),
+    ("tk_overdue", "已超时", "Overdue"),
+    ("tk_reason", "原因", "Reason"),
+    ("tk_reassign", "改派", "Reassign"),
+    ("tk_start", "开始", "Start"),
+    ("tk_target", "对象", "Target"),
+    (
+        "tk_to_board",
+        "退回看板（不指派）",
+        "Back to the board (nobody)",
+    ),
+    ("tk_unassigned", "未指派", "Unassigned"),
+    (
+        "tk_walking",
+        "按小区、楼栋、单元、房号排列，今天到期和已超时的任务。",
+        "Due today and overdue, in walking order: compound, building, unit, room.",
+    ),
+];

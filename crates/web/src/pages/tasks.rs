@@ -1,0 +1,477 @@
+//! Task pages: my tasks (the field worker's phone page, in walking order, one tap to start and
+//! to finish with an outcome), the board (managers: by status, kind and assignee, overdue on
+//! top, reassign), a task with its history, and "a task for every household" from an area
+//! page. Every page goes through `doorstep_app::tasks::TaskDesk`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use doorstep_app::access::Action;
+use doorstep_app::clock::china_minute;
+use doorstep_app::error::AppError;
+use doorstep_app::staff::StaffDesk;
+use doorstep_app::tasks::{Finish, TaskDesk, TaskInput};
+use doorstep_core::{Target, TaskKind, TaskStatus};
+use doorstep_store::{Id, PageRequest, Task, TaskQuery};
+use serde::Deserialize;
+
+use super::{Nav, PageError, PageUser};
+use crate::AppState;
+use crate::i18n::T;
+
+/// The routes of these pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tasks", get(board))
+        .route("/tasks/mine", get(mine))
+        .route("/tasks/{id}", get(task))
+        .route("/tasks/{id}/start", post(start))
+        .route("/tasks/{id}/finish", post(finish))
+        .route("/tasks/{id}/cannot", post(cannot))
+        .route("/tasks/{id}/cancel", post(cancel))
+        .route("/tasks/{id}/assign", post(assign))
+        .route("/areas/{id}/tasks", post(for_households))
+}
+
+/// A task as a card.
+pub struct TaskCard {
+    id: Id,
+    kind: String,
+    label: String,
+    note: String,
+    due: String,
+    overdue: bool,
+    status: String,
+    active: bool,
+    started: bool,
+    priority: String,
+    urgent: bool,
+    assignee: String,
+    assignee_phone: String,
+    outcomes: Vec<(String, String)>,
+    outcome: String,
+}
+
+fn card(t: &Task, tr: T, now: time::OffsetDateTime) -> TaskCard {
+    TaskCard {
+        id: t.id,
+        kind: t.kind.label(tr.0).to_string(),
+        label: t.label.clone(),
+        note: t.note.clone(),
+        due: t.due_at.map(china_minute).unwrap_or_default(),
+        overdue: t.status.is_active() && t.due_at.is_some_and(|d| d < now),
+        status: t.status.label(tr.0).to_string(),
+        active: t.status.is_active(),
+        started: t.status == TaskStatus::InProgress,
+        priority: t.priority.label(tr.0).to_string(),
+        urgent: t.priority != doorstep_core::Priority::Normal,
+        assignee: t
+            .assignee
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default(),
+        assignee_phone: t
+            .assignee
+            .as_ref()
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default(),
+        outcomes: t
+            .kind
+            .outcomes()
+            .iter()
+            .map(|(c, zh, en)| (c.to_string(), tr.0.pick(zh, en).to_string()))
+            .collect(),
+        outcome: t
+            .outcome
+            .as_deref()
+            .map(|o| t.kind.outcome_label(o, tr.0))
+            .unwrap_or_default(),
+    }
+}
+
+/// My tasks.
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks_mine.html")]
+pub struct MinePage {
+    t: T,
+    nav: Nav,
+    csrf: String,
+    linked: bool,
+    tasks: Vec<TaskCard>,
+}
+
+async fn mine(State(s): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    let desk = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let linked = desk.me().await.map_err(|e| u.fail(e))?.is_some();
+    let tasks = desk.mine().await.map_err(|e| u.fail(e))?;
+    let now = u.ctx.now();
+    Ok(MinePage {
+        t: u.t,
+        nav: u.nav.clone(),
+        csrf: u.csrf.clone(),
+        linked,
+        tasks: tasks.iter().map(|x| card(x, u.t, now)).collect(),
+    }
+    .into_response())
+}
+
+/// The board.
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks_board.html")]
+pub struct BoardPage {
+    t: T,
+    nav: Nav,
+    status: String,
+    kind: String,
+    statuses: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    total: i64,
+    tasks: Vec<TaskCard>,
+}
+
+/// The board's filter.
+#[derive(Debug, Default, Deserialize)]
+struct BoardQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    kind: String,
+}
+
+async fn board(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, PageError> {
+    let desk = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    // Active by default: what still needs doing.
+    let (statuses, unassigned) = match q.status.as_str() {
+        "" | "active" => (vec![TaskStatus::Open, TaskStatus::InProgress], false),
+        "unassigned" => (vec![TaskStatus::Open, TaskStatus::InProgress], true),
+        "all" => (Vec::new(), false),
+        s => (TaskStatus::from_stored(s).into_iter().collect(), false),
+    };
+    let kind = TaskKind::from_stored(&q.kind);
+    let page = desk
+        .board(
+            None,
+            TaskQuery {
+                area: None,
+                assignee_id: None,
+                unassigned,
+                statuses,
+                kind,
+                due_before: None,
+                page: PageRequest {
+                    offset: 0,
+                    limit: 200,
+                },
+            },
+        )
+        .await
+        .map_err(|e| u.fail(e))?;
+    let now = u.ctx.now();
+    let tr = u.t;
+    let mut statuses: Vec<(String, String)> = vec![
+        ("active".into(), tr.s("tk_active").into()),
+        ("unassigned".into(), tr.s("tk_unassigned").into()),
+    ];
+    statuses.extend(
+        TaskStatus::ALL
+            .iter()
+            .map(|s| (s.code().to_string(), s.label(tr.0).to_string())),
+    );
+    statuses.push(("all".into(), tr.s("all").into()));
+    Ok(BoardPage {
+        t: tr,
+        nav: u.nav.clone(),
+        status: if q.status.is_empty() {
+            "active".into()
+        } else {
+            q.status.clone()
+        },
+        kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
+        statuses,
+        kinds: std::iter::once((String::new(), tr.s("all").to_string()))
+            .chain(
+                TaskKind::ALL
+                    .iter()
+                    .map(|k| (k.code().to_string(), k.label(tr.0).to_string())),
+            )
+            .collect(),
+        total: page.total,
+        tasks: page.items.iter().map(|x| card(x, tr, now)).collect(),
+    }
+    .into_response())
+}
+
+/// A task with its history and what this user may do with it.
+#[derive(Template, WebTemplate)]
+#[template(path = "task.html")]
+pub struct TaskPage {
+    t: T,
+    nav: Nav,
+    csrf: String,
+    task: TaskCard,
+    outcome_note: String,
+    history: Vec<(String, String, String)>,
+    can_manage: bool,
+    staff: Vec<(Id, String)>,
+    error: Option<String>,
+}
+
+async fn task_page(
+    s: &AppState,
+    u: &PageUser,
+    id: Id,
+    error: Option<String>,
+) -> Result<TaskPage, PageError> {
+    let desk = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let (t, events) = desk.task(id).await.map_err(|e| u.fail(e))?;
+    let can_manage = u.who.may(Action::ManageTasks) && u.who.covers(&t.area_path);
+    let staff = if can_manage && t.status.is_active() {
+        StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+            .list(
+                None,
+                None,
+                Some(true),
+                None,
+                PageRequest {
+                    offset: 0,
+                    limit: 500,
+                },
+            )
+            .await
+            .map_err(|e| u.fail(e))?
+            .items
+            .iter()
+            .map(|m| {
+                (
+                    m.id,
+                    format!("{} · {}", m.fields.name, m.fields.kind.label(u.t.0)),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TaskPage {
+        t: u.t,
+        nav: u.nav.clone(),
+        csrf: u.csrf.clone(),
+        task: card(&t, u.t, u.ctx.now()),
+        outcome_note: t.outcome_note.clone(),
+        history: events
+            .iter()
+            .map(|e| {
+                let action = match e.action.as_str() {
+                    "created" => u.t.s("tk_ev_created"),
+                    "assigned" => u.t.s("tk_ev_assigned"),
+                    "started" => u.t.s("tk_ev_started"),
+                    "done" => u.t.s("tk_ev_done"),
+                    "cannot_do" => u.t.s("tk_ev_cannot"),
+                    "cancelled" => u.t.s("tk_ev_cancelled"),
+                    _ => u.t.s("tk_ev_changed"),
+                };
+                (china_minute(e.at), e.by.clone(), action.to_string())
+            })
+            .collect(),
+        can_manage,
+        staff,
+        error,
+    })
+}
+
+async fn task(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+) -> Result<Response, PageError> {
+    Ok(task_page(&s, &u, id, None).await?.into_response())
+}
+
+/// A move of a task, as posted.
+#[derive(Debug, Default, Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    staff: String,
+    /// Where to go after (`mine` back to my tasks).
+    #[serde(default)]
+    back: String,
+}
+
+impl MoveForm {
+    fn back(&self, id: Id) -> String {
+        if self.back == "mine" {
+            "/tasks/mine".to_string()
+        } else {
+            format!("/tasks/{id}")
+        }
+    }
+}
+
+/// Runs a move; a refusal shows the task page with the reason.
+async fn moved(
+    s: &AppState,
+    u: &PageUser,
+    id: Id,
+    f: &MoveForm,
+    done: Result<Task, AppError>,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(_) => Ok(Redirect::to(&f.back(id)).into_response()),
+        Err(AppError::Validation(p)) => {
+            let msg = p
+                .iter()
+                .map(|x| x.problem.message(u.t.0))
+                .collect::<Vec<_>>()
+                .join("；");
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                task_page(s, u, id, Some(msg)).await?,
+            )
+                .into_response())
+        }
+        Err(AppError::Conflict(c)) => Ok((
+            StatusCode::CONFLICT,
+            task_page(s, u, id, Some(c.message(u.t.0).to_string())).await?,
+        )
+            .into_response()),
+        Err(e) => Err(u.fail(e)),
+    }
+}
+
+async fn start(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .start(id)
+        .await;
+    moved(&s, &u, id, &f, done).await
+}
+
+async fn finish(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let fin = Finish {
+        outcome: f.outcome.clone(),
+        note: f.note.clone(),
+    };
+    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .finish(id, &fin)
+        .await;
+    moved(&s, &u, id, &f, done).await
+}
+
+async fn cannot(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .cannot_do(id, &f.note)
+        .await;
+    moved(&s, &u, id, &f, done).await
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .cancel(id, &f.note)
+        .await;
+    moved(&s, &u, id, &f, done).await
+}
+
+async fn assign(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let to = f.staff.parse::<Id>().ok();
+    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .reassign(id, to)
+        .await;
+    moved(&s, &u, id, &f, done).await
+}
+
+/// "A task for every household here", as posted from an area page.
+#[derive(Debug, Default, Deserialize)]
+struct BulkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    note: String,
+    /// The form's own key: a double tap creates nothing twice.
+    #[serde(default)]
+    key: String,
+}
+
+async fn for_households(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<BulkForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let reg = doorstep_app::registry::Registry::new(s.store.as_ref(), &u.who, &u.ctx);
+    let area = reg.area(id).await.map_err(|e| u.fail(e))?;
+    let template = TaskInput {
+        kind: f.kind.clone(),
+        target: Target::Area(id),
+        assignee_id: None,
+        due: f.due.clone(),
+        priority: String::new(),
+        note: f.note.clone(),
+        source: "bulk".into(),
+        source_key: None,
+    };
+    let key = if f.key.trim().is_empty() {
+        doorstep_app::auth::random_hex(8).map_err(|e| u.fail(e))?
+    } else {
+        f.key.trim().chars().take(64).collect()
+    };
+    TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .for_households(&area.path, &template, &key)
+        .await
+        .map_err(|e| u.fail(e))?;
+    Ok(Redirect::to("/tasks").into_response())
+}
+
+/// The choices of the area page's "a task for every household" form: (code, name).
+pub fn kinds(t: T) -> Vec<(String, String)> {
+    TaskKind::ALL
+        .iter()
+        .map(|k| (k.code().to_string(), k.label(t.0).to_string()))
+        .collect()
+}

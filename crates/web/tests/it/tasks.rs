@@ -1,0 +1,353 @@
+//! Field tasks, on SQLite and on PostgreSQL: routing to the smallest owning area by the kind's
+//! duties (inheritance, a gap left unassigned), the life cycle with its history, a volunteer's
+//! own tasks only, bulk creation that a retry does not double, and the pages.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::http::StatusCode;
+use doorstep_core::{AreaPath, DocType, Role};
+use doorstep_testkit::{
+    COMMUNITY, TestApp, TestDb, both_backends, csv_file, hidden, id, import_into, two_compounds,
+    user,
+};
+use serde_json::{Value, json};
+
+/// The report tests' community with a household in 佳纷天地/1号楼 and one in 3号楼/1单元; staff:
+/// a grid worker (linked to `w-jf`) owning 佳纷天地, a captain of 1号楼, a volunteer (linked
+/// to `vol`) for 佳纷天地. 钱塘衣城 has no owner at all. Returns the households (1号楼, 3号楼).
+async fn setup(app: &TestApp) -> (i64, i64) {
+    let store = app.store();
+    two_compounds(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = csv_file(
+        dir.path(),
+        "r.csv",
+        &format!(
+            "姓名,证件号码,小区,楼栋,单元,房号\n\
+             甲,{},佳纷天地,1,,101\n\
+             乙,{},佳纷天地,3,1,201\n\
+             丙,{},钱塘衣城,1,,101\n",
+            id(1, true),
+            id(2, false),
+            id(3, true)
+        ),
+    );
+    assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
+    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+    user(
+        store,
+        "w-jf",
+        Role::GridWorker,
+        &format!("{COMMUNITY}/佳纷天地"),
+    )
+    .await;
+    user(
+        store,
+        "vol",
+        Role::Volunteer,
+        &format!("{COMMUNITY}/佳纷天地"),
+    )
+    .await;
+    let admin = app.login_api("admin1").await;
+    for (name, phone, kind, username) in [
+        ("网格员甲", "13800138001", "grid", "w-jf"),
+        ("楼栋长乙", "13800138002", "volunteer", ""),
+        ("志愿者丙", "13800138003", "volunteer", "vol"),
+    ] {
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/staff",
+                Some(json!({"name": name, "phone": phone, "kind": kind, "username": username})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let jf = format!("{COMMUNITY}/佳纷天地");
+    for (area, duty, phone) in [
+        (jf.clone(), "grid_worker", "13800138001"),
+        (format!("{jf}/1号楼"), "building_captain", "13800138002"),
+        (jf.clone(), "volunteer", "13800138003"),
+    ] {
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/duties",
+                Some(json!({"area": area, "duty": duty, "phone": phone})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let household = async |n: u16, male: bool| {
+        store
+            .person_by_document(DocType::ResidentId, &id(n, male))
+            .await
+            .unwrap()
+            .unwrap()
+            .household_id
+    };
+    (household(1, true).await, household(2, false).await)
+}
+
+fn staff_named(v: &Value) -> &str {
+    v["assignee_name"].as_str().unwrap_or("")
+}
+
+both_backends!(tasks_are_routed_and_lived, async |db: &TestDb| {
+    let app = TestApp::new(db);
+    let (b1, b3) = setup(&app).await;
+    let admin = app.login_api("admin1").await;
+    let task = |kind: &str, ty: &str, id: i64| json!({"kind": kind, "target": {"type": ty, "id": id}, "due": "2026-12-01"});
+
+    // A door-knock at 1号楼 goes to its captain; at 3号楼 (no captain) to the grid worker
+    // inherited from the compound; a delivery to the volunteer; 钱塘衣城 has nobody: a gap.
+    let (st, k1, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(task("door_knock", "household", b1)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{k1}");
+    assert_eq!(staff_named(&k1), "楼栋长乙");
+    let (_, k3, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(task("入户敲门", "household", b3)),
+        )
+        .await;
+    assert_eq!(staff_named(&k3), "网格员甲");
+    let (_, d3, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(task("delivery", "household", b3)),
+        )
+        .await;
+    assert_eq!(staff_named(&d3), "志愿者丙");
+    let qt = app
+        .store()
+        .area_by_path(&AreaPath::parse(&format!("{COMMUNITY}/钱塘衣城/1号楼")).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, gap, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(task("disinfection", "area", qt.id)),
+        )
+        .await;
+    assert!(gap["assignee_id"].is_null(), "{gap}");
+    let (_, board) = admin.get("/api/v1/tasks?assignee=none").await;
+    assert_eq!(board["total"], 1, "the gap is on the board");
+    let (st, bad, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(json!({"kind": "tea", "target": {"type": "household", "id": b1}, "due": "明天"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.to_string().contains("kind") && bad.to_string().contains("due"),
+        "{bad}"
+    );
+
+    // The grid worker's own tasks; start, then done with an outcome; history kept.
+    let mut worker = app.anon();
+    worker.login("w-jf").await;
+    let (_, mine) = worker.get("/api/v1/tasks?mine=true").await;
+    assert_eq!(mine["total"], 1, "{mine}");
+    let kid = k3["id"].as_i64().unwrap();
+    let patch = |body: Value| (format!("/api/v1/tasks/{kid}"), body);
+    let (uri, body) = patch(json!({"status": "in_progress"}));
+    let (st, started, _) = worker.send("PATCH", &uri, Some(body)).await;
+    assert_eq!(
+        (st, started["status"].as_str()),
+        (StatusCode::OK, Some("in_progress"))
+    );
+    let (uri, body) = patch(json!({"status": "done", "outcome": "sampled"}));
+    let (st, wrong, _) = worker.send("PATCH", &uri, Some(body)).await;
+    assert_eq!(
+        st,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a door-knock has no 'sampled': {wrong}"
+    );
+    let (uri, body) =
+        patch(json!({"status": "done", "outcome": "met", "note": "老人在家，一切正常"}));
+    let (st, done, _) = worker.send("PATCH", &uri, Some(body)).await;
+    assert_eq!(
+        (st, done["outcome"].as_str()),
+        (StatusCode::OK, Some("met")),
+        "{done}"
+    );
+    let (uri, body) = patch(json!({"status": "in_progress"}));
+    let (st, closed, _) = worker.send("PATCH", &uri, Some(body)).await;
+    assert_eq!(
+        (st, closed["error"].as_str()),
+        (StatusCode::CONFLICT, Some("task_closed"))
+    );
+    let (_, full) = admin.get(&format!("/api/v1/tasks/{kid}")).await;
+    let actions: Vec<&str> = full["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "started", "done"]);
+    let (_, audit) = admin.get("/api/v1/audit?action=task.done").await;
+    assert_eq!(audit["total"], 1);
+
+    // The worker cannot touch another's task, nor create one; the volunteer sees only theirs.
+    let (st, _) = worker.get(&format!("/api/v1/tasks/{}", k1["id"])).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = worker
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(task("door_knock", "household", b3)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let mut vol = app.anon();
+    vol.login("vol").await;
+    let (_, mine) = vol.get("/api/v1/tasks?mine=true").await;
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["items"][0]["kind"], "delivery");
+    let (st, _) = vol.get("/api/v1/tasks").await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "no board for a volunteer");
+    let (st, _) = vol.get(&format!("/api/v1/tasks/{kid}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Reassign back to the board, then cancel with a reason.
+    let gid = gap["id"].as_i64().unwrap();
+    let staff1 = app
+        .store()
+        .staff_by_phone("13800138001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (st, moved, _) = admin
+        .send(
+            "PATCH",
+            &format!("/api/v1/tasks/{gid}"),
+            Some(json!({"assignee_id": staff1})),
+        )
+        .await;
+    assert_eq!((st, staff_named(&moved)), (StatusCode::OK, "网格员甲"));
+    let (st, _, _) = admin
+        .send(
+            "PATCH",
+            &format!("/api/v1/tasks/{gid}"),
+            Some(json!({"status": "cancelled"})),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a cancel needs a reason"
+    );
+    let (st, cancelled, _) = admin
+        .send(
+            "PATCH",
+            &format!("/api/v1/tasks/{gid}"),
+            Some(json!({"status": "cancelled", "note": "已由物业消杀"})),
+        )
+        .await;
+    assert_eq!(
+        (st, cancelled["status"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+});
+
+both_backends!(bulk_tasks_for_every_household_once, async |db: &TestDb| {
+    let app = TestApp::new(db);
+    setup(&app).await;
+    let admin = app.login_api("admin1").await;
+    let body = json!({"idempotency_key": "round-1", "kind": "home_sampling", "area": format!("{COMMUNITY}/佳纷天地"), "due": "2026-12-02"});
+    let (st, first, _) = admin
+        .send("POST", "/api/v1/tasks/bulk", Some(body.clone()))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        (first["created"].as_u64(), first["unassigned"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let (_, again, _) = admin.send("POST", "/api/v1/tasks/bulk", Some(body)).await;
+    assert_eq!(again["ids"], first["ids"], "a retry makes nothing new");
+    let (_, board) = admin.get("/api/v1/tasks?kind=home_sampling").await;
+    assert_eq!(board["total"], 2);
+    // A list of persons: calls, one of them nobody owns.
+    let person = async |n: u16, male: bool| {
+        app.store()
+            .person_by_document(DocType::ResidentId, &id(n, male))
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let targets = json!([{"type": "person", "id": person(2, false).await}, {"type": "person", "id": person(3, true).await}]);
+    let (st, calls, _) = admin
+        .send("POST", "/api/v1/tasks/bulk", Some(json!({"idempotency_key": "list-7", "kind": "investigation_call", "targets": targets})))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{calls}");
+    assert_eq!(
+        (calls["created"].as_u64(), calls["unassigned"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // The grid worker of 佳纷天地 cannot bulk-create.
+    let mut worker = app.anon();
+    worker.login("w-jf").await;
+    let (st, _, _) = worker
+        .send("POST", "/api/v1/tasks/bulk", Some(json!({"idempotency_key": "x", "kind": "door_knock", "area": format!("{COMMUNITY}/佳纷天地")})))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+});
+
+both_backends!(my_tasks_page_on_a_phone, async |db: &TestDb| {
+    let app = TestApp::new(db);
+    let (_, b3) = setup(&app).await;
+    let admin = app.login_api("admin1").await;
+    let (_, k, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(json!({"kind": "door_knock", "target": {"type": "household", "id": b3}})),
+        )
+        .await;
+    let kid = k["id"].as_i64().unwrap();
+    let mut b = app.browser();
+    b.login("w-jf").await;
+    let page = b.get("/tasks/mine").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("佳纷天地3号楼1单元201") && page.text.contains("入户敲门"),
+        "{}",
+        page.text
+    );
+    let csrf = hidden(&page.text, "csrf");
+    let done = b
+        .post_form(
+            &format!("/tasks/{kid}/finish"),
+            &[
+                ("csrf", &csrf),
+                ("outcome", "not_home"),
+                ("note", ""),
+                ("back", "mine"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(
+        !b.get("/tasks/mine")
+            .await
+            .text
+            .contains("佳纷天地3号楼1单元201")
+    );
+    let mut m = app.browser();
+    m.login("admin1").await;
+    let board = m.get("/tasks?status=done").await;
+    assert!(board.text.contains("家中无人"), "{}", board.text);
+});

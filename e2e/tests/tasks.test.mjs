@@ -1,0 +1,68 @@
+// Field tasks on a phone: the community admin makes a door-knock task for every household of
+// a building nobody captains (佳纷天地/10号楼), so they go to the compound's grid worker; the
+// grid worker opens 我的任务, sees them in walking order with a call button for the task's
+// owner, starts one and finishes it with an outcome; the community sees it done on the board.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, COMMUNITY, PASSWORD, go, login, mainText, phone, shot } from '../lib.mjs';
+
+const T = { timeout: 90_000 };
+
+async function api(token, p, init = {}) {
+  const res = await fetch(BASE + '/api/v1' + p, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  const body = await res.json().catch(() => null);
+  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+test('a grid worker finishes a door-knock from 我的任务 and the board shows it done', T, async () => {
+  const { token } = await api(null, '/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
+  });
+  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  const made = await api(token, '/tasks/bulk', {
+    method: 'POST',
+    body: JSON.stringify({ idempotency_key: `e2e-${Date.now()}`, kind: 'door_knock', area: `${COMMUNITY}/佳纷天地/10号楼`, due: today }),
+  });
+  assert.ok(made.created > 0, JSON.stringify(made));
+  assert.equal(made.unassigned, 0, 'routed to the grid worker of 佳纷天地');
+
+  const b = await phone();
+  try {
+    const { page } = b;
+    await login(page, 'demo-grid-worker');
+    await page.locator('nav.menu a', { hasText: '我的任务' }).click();
+    await page.waitForURL(/\/tasks\/mine$/);
+    const cards = page.locator('main section.task');
+    assert.ok((await cards.count()) >= made.created);
+    const first = cards.first();
+    assert.match(await first.innerText(), /入户敲门/);
+    assert.match(await first.innerText(), /佳纷天地10号楼/);
+    await shot(page, 'tasks-mine.png');
+    const label = (await first.locator('strong').first().innerText()).trim();
+    await Promise.all([page.waitForURL(/\/tasks\/mine$/), first.locator('form[action$="/start"] button').click()]);
+    const again = page.locator('main section.task', { hasText: label });
+    await again.locator('select[name=outcome]').selectOption('met');
+    await again.locator('input[name=note]').fill('已入户，无异常');
+    await Promise.all([page.waitForURL(/\/tasks\/mine$/), again.locator('form[action$="/finish"] button').click()]);
+    assert.equal(await page.locator('main section.task', { hasText: label }).count(), 0, 'done tasks leave the list');
+  } finally {
+    await b.close();
+  }
+
+  const m = await phone();
+  try {
+    const { page } = m;
+    await login(page, 'demo-community-admin');
+    await go(page, '/tasks?status=done');
+    const text = await mainText(page);
+    assert.match(text, /已入户核实/);
+    await shot(page, 'tasks-board.png', { fullPage: true });
+  } finally {
+    await m.close();
+  }
+});
