@@ -40,6 +40,10 @@ pub enum Conflict {
     IdempotencyKeyReused,
     /// The report link has expired or was revoked.
     ReportLinkClosed,
+    /// The task is closed (done, cannot do or cancelled).
+    TaskClosed,
+    /// The task was moved by someone else meanwhile.
+    TaskChanged,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -64,6 +68,8 @@ impl Conflict {
             "username_invalid" => Conflict::UsernameInvalid,
             "idempotency_key_reused" => Conflict::IdempotencyKeyReused,
             "report_link_closed" => Conflict::ReportLinkClosed,
+            "task_closed" => Conflict::TaskClosed,
+            "task_changed" => Conflict::TaskChanged,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -87,6 +93,8 @@ impl Conflict {
             Conflict::UsernameInvalid => "username_invalid",
             Conflict::IdempotencyKeyReused => "idempotency_key_reused",
             Conflict::ReportLinkClosed => "report_link_closed",
+            Conflict::TaskClosed => "task_closed",
+            Conflict::TaskChanged => "task_changed",
             Conflict::Other(code) => code,
         }
     }
@@ -144,6 +152,14 @@ impl Conflict {
                 "该报备二维码已过期或已停用",
                 "this report link has expired or was revoked",
             ),
+            Conflict::TaskClosed => (
+                "该任务已结束，不能再更改；如需再做，请新建任务",
+                "this task is closed and cannot change; make a new task to do it again",
+            ),
+            Conflict::TaskChanged => (
+                "该任务刚被他人更新，请刷新后重试",
+                "someone else changed this task meanwhile; reload and try again",
+            ),
             Conflict::Other(_) => ("与已有数据冲突", "this clashes with what is stored"),
         };
         lang.pick(zh, en)
@@ -179,6 +195,8 @@ mod tests {
             Conflict::UsernameInvalid,
             Conflict::IdempotencyKeyReused,
             Conflict::ReportLinkClosed,
+            Conflict::TaskClosed,
+            Conflict::TaskChanged,
         ];
         for c in all {
             assert_eq!(Conflict::from_code(c.code()), c);

@@ -431,6 +431,51 @@ impl<'a> TaskDesk<'a> {
         Err(AppError::NotFound)
     }
 
+    /// The full phone numbers of a task's household (a person's household for a person), for
+    /// the one doing it while it is open: its assignee, or a manager who may reveal. Each
+    /// reveal is audited; a closed task reveals nothing (Conflict `task_closed`).
+    pub async fn phones(&self, id: Id) -> AppResult<Vec<(String, String)>> {
+        let t = self.visible(id).await?;
+        let mine = match (self.me().await?, t.assignee_id) {
+            (Some(me), Some(a)) => me.id == a,
+            _ => false,
+        };
+        if !mine {
+            self.who.authorize(Action::Reveal, &t.area_path)?;
+        }
+        if !t.status.is_active() {
+            return Err(AppError::Conflict(doorstep_core::Conflict::TaskClosed));
+        }
+        let household = match t.target {
+            Target::Household(h) => Some(h),
+            Target::Person(p) => self.store.person(p).await?.map(|p| p.household_id),
+            Target::Area(_) => None,
+        };
+        let Some(household) = household else {
+            return Ok(Vec::new());
+        };
+        let members = self.store.household_members(household).await?;
+        let out: Vec<(String, String)> = members
+            .iter()
+            .filter_map(|p| {
+                p.fields
+                    .phone()
+                    .map(|ph| (p.fields.name().to_string(), ph.as_str().to_string()))
+            })
+            .collect();
+        let ids: Vec<Id> = members.iter().map(|p| p.id).collect();
+        self.store
+            .audit(&self.who.audit_entry(
+                self.ctx,
+                "task.reveal_phones",
+                Some(("task", t.id)),
+                Some(&t.area_path),
+                json!({"persons": ids}),
+            ))
+            .await?;
+        Ok(out)
+    }
+
     fn manages(&self, t: &Task) -> bool {
         self.who.covers(&t.area_path) && self.who.may(Action::ManageTasks)
     }

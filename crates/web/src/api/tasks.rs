@@ -478,6 +478,37 @@ pub async fn update_task(
     Ok(Json(TaskResponse::from(&t)))
 }
 
+/// A phone of the task's household.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneResponse {
+    /// 姓名
+    pub name: String,
+    /// The full number.
+    pub phone: String,
+}
+
+/// The full phones of an open task's household, for its assignee (or a manager who may
+/// reveal); audited as `task.reveal_phones`. 409 `task_closed` once the task is closed.
+#[utoipa::path(get, path = "/tasks/{id}/phones", tag = "tasks", params(("id" = i64, Path, description = "task id")),
+    security(("bearer" = [])), responses((status = 200, body = Vec<PhoneResponse>), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn task_phones(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<Id>,
+) -> Result<Json<Vec<PhoneResponse>>, ApiError> {
+    let phones = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .phones(id)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(Json(
+        phones
+            .into_iter()
+            .map(|(name, phone)| PhoneResponse { name, phone })
+            .collect(),
+    ))
+}
+
 /// The routes of the task API.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use utoipa_axum::routes;
@@ -485,4 +516,5 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(list_tasks, create_task))
         .routes(routes!(bulk))
         .routes(routes!(get_task, update_task))
+        .routes(routes!(task_phones))
 }

@@ -29,8 +29,18 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tk_outcome", "结果", "Outcome"),
     ("tk_outcome_note", "说明", "Note"),
     ("tk_overdue", "已超时", "Overdue"),
+    (
+        "tk_phones_note",
+        "任务结束后将不再显示完整号码；每次查看均有记录。",
+        "Full numbers are shown only while the task is open; every look is recorded.",
+    ),
     ("tk_reason", "原因", "Reason"),
     ("tk_reassign", "改派", "Reassign"),
+    (
+        "tk_show_phones",
+        "查看住户电话",
+        "Show the household's phones",
+    ),
     ("tk_start", "开始", "Start"),
     ("tk_target", "对象", "Target"),
     (

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks/{id}/cannot", post(cannot))
         .route("/tasks/{id}/cancel", post(cancel))
         .route("/tasks/{id}/assign", post(assign))
+        .route("/tasks/{id}/phones", post(phones))
         .route("/areas/{id}/tasks", post(for_households))
 }
 
@@ -222,6 +223,10 @@ pub struct TaskPage {
     can_manage: bool,
     staff: Vec<(Id, String)>,
     error: Option<String>,
+    /// The household's phones, once revealed for this open task.
+    phones: Vec<(String, String)>,
+    /// Whether the target has a household whose phones may be revealed.
+    has_household: bool,
 }
 
 async fn task_page(
@@ -260,6 +265,8 @@ async fn task_page(
         Vec::new()
     };
     Ok(TaskPage {
+        phones: Vec::new(),
+        has_household: !matches!(t.target, Target::Area(_)),
         t: u.t,
         nav: u.nav.clone(),
         csrf: u.csrf.clone(),
@@ -419,6 +426,26 @@ async fn assign(
         .reassign(id, to)
         .await;
     moved(&s, &u, id, &f, done).await
+}
+
+async fn phones(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    match TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .phones(id)
+        .await
+    {
+        Ok(phones) => {
+            let mut page = task_page(&s, &u, id, None).await?;
+            page.phones = phones;
+            Ok(page.into_response())
+        }
+        Err(e) => moved(&s, &u, id, &f, Err(e)).await,
+    }
 }
 
 /// "A task for every household here", as posted from an area page.

@@ -22,10 +22,10 @@ async fn setup(app: &TestApp) -> (i64, i64) {
         dir.path(),
         "r.csv",
         &format!(
-            "姓名,证件号码,小区,楼栋,单元,房号\n\
-             甲,{},佳纷天地,1,,101\n\
-             乙,{},佳纷天地,3,1,201\n\
-             丙,{},钱塘衣城,1,,101\n",
+            "姓名,证件号码,联系电话,小区,楼栋,单元,房号\n\
+             甲,{},,佳纷天地,1,,101\n\
+             乙,{},13900000002,佳纷天地,3,1,201\n\
+             丙,{},,钱塘衣城,1,,101\n",
             id(1, true),
             id(2, false),
             id(3, true)
@@ -219,6 +219,29 @@ both_backends!(tasks_are_routed_and_lived, async |db: &TestDb| {
     assert_eq!(st, StatusCode::FORBIDDEN, "no board for a volunteer");
     let (st, _) = vol.get(&format!("/api/v1/tasks/{kid}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    // While the delivery is open its volunteer sees the household's full phones (audited);
+    // nobody else through it, and nothing once it is done.
+    let did = d3["id"].as_i64().unwrap();
+    let (st, phones) = vol.get(&format!("/api/v1/tasks/{did}/phones")).await;
+    assert_eq!(st, StatusCode::OK, "{phones}");
+    assert_eq!(phones[0]["phone"], "13900000002");
+    let (st, _) = worker.get(&format!("/api/v1/tasks/{did}/phones")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, audit) = admin.get("/api/v1/audit?action=task.reveal_phones").await;
+    assert_eq!(audit["total"], 1);
+    let (st, _, _) = vol
+        .send(
+            "PATCH",
+            &format!("/api/v1/tasks/{did}"),
+            Some(json!({"status": "done", "outcome": "delivered"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, closed) = vol.get(&format!("/api/v1/tasks/{did}/phones")).await;
+    assert_eq!(
+        (st, closed["error"].as_str()),
+        (StatusCode::CONFLICT, Some("task_closed"))
+    );
 
     // Reassign back to the board, then cancel with a reason.
     let gid = gap["id"].as_i64().unwrap();
