@@ -4,11 +4,18 @@
 // sees the owners of that building on its area page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, go, login, mainText, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
+async function openLink() {
+  const token = await apiLogin('demo-community-admin');
+  await api(token, '/report-links', { method: 'POST', body: JSON.stringify({ area: COMMUNITY, purpose: 'census', expires_in_hours: 24 }) });
+}
+
 test('a building without a captain gets one, and everyone sees who owns it', T, async () => {
+  // An open report link for the community, so the building notice carries its QR code.
+  await openLink();
   const b = await phone();
   try {
     const { page } = b;
@@ -46,6 +53,20 @@ test('a building without a captain gets one, and everyone sees who owns it', T, 
     await Promise.all([page.waitForURL(/\/staff\/\d+$/), page.locator('main ul.list a', { hasText: '吴桂芳' }).click()]);
     assert.match(await mainText(page), /佳纷天地\/9号楼/);
     await shot(page, 'staff-member.png', { fullPage: true });
+
+    // The printables: the responsibility table and 9号楼's notice with its owners and codes.
+    await go(page, '/duties/table');
+    assert.match(await mainText(page), /楼栋长[\s\S]*吴桂芳|吴桂芳[\s\S]*楼栋长/);
+    await shot(page, 'duty-table.png');
+    await go(page, '/staff?q=吴桂芳');
+    await page.locator('main ul.list a', { hasText: '吴桂芳' }).click();
+    await Promise.all([page.waitForURL(/\/areas\/\d+$/), page.locator('main a', { hasText: '9号楼' }).first().click()]);
+    await Promise.all([page.waitForURL(/\/notice$/), page.locator('main a', { hasText: '楼栋公示牌' }).click()]);
+    const notice = await mainText(page);
+    assert.match(notice, /佳纷天地9号楼/);
+    assert.match(notice, /13800001003/);
+    assert.ok((await page.locator('main figure.code svg').count()) >= 1, 'the open report links as QR codes');
+    await shot(page, 'building-notice.png', { fullPage: true });
   } finally {
     await b.close();
   }

@@ -4,25 +4,12 @@
 // owner, starts one and finishes it with an outcome; the community sees it done on the board.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, COMMUNITY, PASSWORD, go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, go, login, mainText, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
-async function api(token, p, init = {}) {
-  const res = await fetch(BASE + '/api/v1' + p, {
-    ...init,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-  });
-  const body = await res.json().catch(() => null);
-  assert.ok(res.ok, `${p}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 test('a grid worker finishes a door-knock from 我的任务 and the board shows it done', T, async () => {
-  const { token } = await api(null, '/auth/login', {
-    method: 'POST',
-    body: JSON.stringify({ username: 'demo-community-admin', password: PASSWORD }),
-  });
+  const token = await apiLogin('demo-community-admin');
   const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
   const made = await api(token, '/tasks/bulk', {
     method: 'POST',

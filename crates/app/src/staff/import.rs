@@ -254,6 +254,45 @@ fn last_len(r: &StaffImportReport) -> usize {
     r.rows as usize - row_count(&r.errors)
 }
 
+impl StaffDesk<'_> {
+    /// Writes a responsibility table (from [`StaffDesk::table`]) to a file: 区域, 职责, 姓名,
+    /// 手机号, 单位/类别.
+    pub async fn write_table(
+        &self,
+        rows: &[doorstep_store::DutyAssignment],
+        format: SheetFormat,
+        path: &Path,
+    ) -> AppResult<()> {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|a| {
+                vec![
+                    a.area_path.to_string(),
+                    a.duty.label(Lang::Zh).to_string(),
+                    a.staff.fields.name.clone(),
+                    a.staff.fields.phone.as_str().to_string(),
+                    a.staff.fields.kind.label(Lang::Zh).to_string(),
+                ]
+            })
+            .collect();
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || -> Result<(), ExportError> {
+            let mut sink = Sink::create(
+                format,
+                &path,
+                &["区域", "职责", "姓名", "手机号", "单位/类别"],
+            )?;
+            for r in &cells {
+                sink.row(r)?;
+            }
+            sink.finish()
+        })
+        .await
+        .map_err(ExportError::from)??;
+        Ok(())
+    }
+}
+
 /// The number of distinct rows with an error.
 fn row_count(errors: &[RowError]) -> usize {
     let mut rows: Vec<u64> = errors.iter().map(|e| e.row).collect();

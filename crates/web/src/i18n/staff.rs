@@ -39,6 +39,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "该区域还没有负责人。",
         "This area has no owner yet.",
     ),
+    ("st_notice", "楼栋公示牌", "Building notice"),
     ("st_own_here", "本区域指派的负责人", "Duties given here"),
     ("st_owners", "负责人", "Owners"),
     ("st_owns", "负责的区域", "Areas owned"),
@@ -62,6 +63,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "重复（以最后一行为准）",
         "listed again (the last row counts)",
     ),
+    ("st_table", "分包责任表", "Responsibility table"),
     ("st_unchanged", "未变", "unchanged"),
     ("st_updated", "更新", "updated"),
     (

@@ -8,7 +8,7 @@ pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
 mod registry;
-mod reports;
+pub(crate) mod reports;
 pub(crate) mod roster;
 pub(crate) mod staff;
 pub(crate) mod tasks;

@@ -196,6 +196,7 @@ pub struct AreaPage {
     task_kinds: Vec<(String, String)>,
     task_key: String,
     tasks_href: String,
+    notice_href: String,
     csrf: String,
 }
 
@@ -277,6 +278,7 @@ pub async fn area(
         },
         task_key: doorstep_app::auth::random_hex(8).map_err(|e| u.fail(e))?,
         tasks_href: format!("/areas/{id}/tasks"),
+        notice_href: format!("/areas/{id}/notice"),
         crumbs: crumbs(&reg, &u, &area.path).await,
         name: area.name.clone(),
         kind: area.kind.label(u.t.0).to_string(),

@@ -190,8 +190,7 @@ async fn link_qr(s: &AppState, u: &PageUser, id: Id) -> Result<QrCode, PageError
         .await
         .map_err(|e| u.fail(e))?;
     let url = s.public_url.report_link(&link.token);
-    // Level H survives a quarter of the code torn, wet or scribbled on, as posters get.
-    QrCode::with_error_correction_level(url.as_bytes(), EcLevel::H).map_err(|e| {
+    qr_code(&url).map_err(|e| {
         PageError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             u.t,
@@ -199,6 +198,21 @@ async fn link_qr(s: &AppState, u: &PageUser, id: Id) -> Result<QrCode, PageError
             &u.ctx,
         )
     })
+}
+
+/// The QR code of a URL for print: level H survives a quarter of the code torn, wet or
+/// scribbled on, as posters get.
+pub(crate) fn qr_code(url: &str) -> Result<QrCode, qrcode::types::QrError> {
+    QrCode::with_error_correction_level(url.as_bytes(), EcLevel::H)
+}
+
+/// A URL's QR code as inline SVG, at least `px` wide.
+pub(crate) fn qr_svg_inline(url: &str, px: u32) -> Result<String, qrcode::types::QrError> {
+    Ok(qr_code(url)?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(px, px)
+        .quiet_zone(true)
+        .build())
 }
 
 async fn qr_svg(

@@ -36,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/areas/{id}/duties", get(area_duties).post(assign))
         .route("/duties/{id}/remove", post(remove))
         .route("/duties/gaps", get(gaps))
+        .route("/duties/table", get(table))
+        .route("/areas/{id}/notice", get(notice))
 }
 
 /// A staff member as a line of a list.
@@ -761,4 +763,162 @@ async fn gaps(
 /// The link to an area's gaps page (for the area page's "gaps" button).
 pub fn gaps_href(area: &AreaPath) -> String {
     format!("/duties/gaps?area={}", urlencode(area.as_str()))
+}
+
+/// The responsibility table (分包责任表) of an area: print page, or XLSX/CSV with `format`.
+#[derive(Template, WebTemplate)]
+#[template(path = "duty_table.html")]
+pub struct TablePage {
+    t: T,
+    nav: Nav,
+    area: String,
+    xlsx: String,
+    rows: Vec<DutyLine>,
+}
+
+/// Which table.
+#[derive(Debug, Deserialize)]
+struct TableQuery {
+    area: Option<String>,
+    format: Option<String>,
+}
+
+async fn table(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(q): Query<TableQuery>,
+) -> Result<Response, PageError> {
+    let area = match q.area.as_deref().filter(|a| !a.trim().is_empty()) {
+        Some(a) => AreaPath::parse(a)
+            .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?,
+        None => u
+            .who
+            .area()
+            .cloned()
+            .ok_or_else(|| u.fail(AppError::NotFound))?,
+    };
+    let desk = StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let all = desk.table(&area).await.map_err(|e| u.fail(e))?;
+    let format = match q.format.as_deref() {
+        Some("xlsx") => Some((SheetFormat::Xlsx, "xlsx")),
+        Some("csv") => Some((SheetFormat::Csv, "csv")),
+        _ => None,
+    };
+    if let Some((format, ext)) = format {
+        let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
+        let path = dir.path().join(format!("table.{ext}"));
+        desk.write_table(&all, format, &path)
+            .await
+            .map_err(|e| u.fail(e))?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| u.fail(io_err(e)))?;
+        let label = u.t.0.pick("分包责任表", "duties");
+        return Ok(download(
+            bytes,
+            &format!("{}-{label}.{ext}", area.name()),
+            format,
+        ));
+    }
+    Ok(TablePage {
+        t: u.t,
+        nav: u.nav.clone(),
+        xlsx: format!(
+            "/duties/table?area={}&format=xlsx",
+            urlencode(area.as_str())
+        ),
+        area: area.to_string(),
+        rows: all.iter().map(|a| duty_line(a, u.t)).collect(),
+    }
+    .into_response())
+}
+
+/// One building's notice: its owners and the QR codes of the open report links covering it.
+pub struct Notice {
+    name: String,
+    owners: Vec<OwnerLine>,
+    codes: Vec<(String, String)>,
+}
+
+/// The building notices (楼栋公示牌) of an area: one A4 per building.
+#[derive(Template, WebTemplate)]
+#[template(path = "building_notice.html")]
+pub struct NoticePage {
+    t: T,
+    nav: Nav,
+    area_id: Id,
+    notices: Vec<Notice>,
+}
+
+async fn notice(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+) -> Result<Response, PageError> {
+    let reg = doorstep_app::registry::Registry::new(s.store.as_ref(), &u.who, &u.ctx);
+    let area = reg.area(id).await.map_err(|e| u.fail(e))?;
+    let buildings = if area.kind >= AreaKind::Building {
+        vec![area.clone()]
+    } else {
+        let mut b = s
+            .store
+            .areas_of_kind(&area.path, AreaKind::Building)
+            .await
+            .map_err(|e| u.fail(e.into()))?;
+        b.sort_by(|x, y| doorstep_core::text::natural_cmp(x.path.as_str(), y.path.as_str()));
+        b
+    };
+    if buildings.len() > 300 {
+        let msg = u.t.0.pick(
+            "楼栋太多，请在小区页面打印",
+            "too many buildings: print from a compound's page",
+        );
+        return Err(PageError::new(StatusCode::BAD_REQUEST, u.t, msg, &u.ctx));
+    }
+    let desk = StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    // The open links covering the area, each code drawn once.
+    let now = u.ctx.now();
+    let links: Vec<_> = s
+        .store
+        .report_links(None)
+        .await
+        .map_err(|e| u.fail(e.into()))?
+        .into_iter()
+        .filter(|l| l.revoked_at.is_none() && l.expires_at.is_none_or(|e| e > now))
+        .filter(|l| l.area_path.contains(&area.path) || area.path.contains(&l.area_path))
+        .collect();
+    let mut drawn: Vec<(doorstep_store::ReportLink, String)> = Vec::new();
+    for l in links {
+        let svg = super::reports::qr_svg_inline(&s.public_url.report_link(&l.token), 240).map_err(
+            |e| {
+                PageError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    u.t,
+                    &e.to_string(),
+                    &u.ctx,
+                )
+            },
+        )?;
+        drawn.push((l, svg));
+    }
+    let mut notices = Vec::new();
+    for b in &buildings {
+        let owners = desk.owners(&b.path).await.map_err(|e| u.fail(e))?;
+        notices.push(Notice {
+            name: b.path.names().skip(3).collect::<Vec<_>>().join(""),
+            owners: owner_lines(&owners, u.t),
+            codes: drawn
+                .iter()
+                .filter(|(l, _)| l.area_path.contains(&b.path))
+                .map(|(l, svg)| (l.purpose.label(u.t.0).to_string(), svg.clone()))
+                .collect(),
+        });
+    }
+    Ok(NoticePage {
+        t: u.t,
+        nav: u.nav.clone(),
+        area_id: id,
+        notices,
+    }
+    .into_response())
 }

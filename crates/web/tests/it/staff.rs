@@ -386,6 +386,20 @@ both_backends!(staff_pages_on_a_phone, async |db: &TestDb| {
     );
     let gaps = b.get("/duties/gaps").await;
     assert!(!gaps.text.contains("佳纷天地/1号楼") && gaps.text.contains("佳纷天地/3号楼"));
+    // The printables: the responsibility table (page and workbook) and the building notice
+    // with the QR code of an open link covering it.
+    doorstep_testkit::report_link(app.store(), COMMUNITY, doorstep_core::Purpose::Census).await;
+    let table = b.get("/duties/table").await;
+    assert!(table.text.contains("楼栋长") && table.text.contains("13800138001"));
+    let xlsx = b.get("/duties/table?format=xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK"), "a workbook");
+    let notice = b.get(&format!("/areas/{}/notice", area.id)).await;
+    assert!(
+        notice.text.contains("13800138001") && notice.text.contains("<svg"),
+        "{}",
+        notice.text
+    );
     // A grid worker: no add button, no assign form; another compound's duties page is not found.
     let mut w = app.browser();
     w.login("w-qt").await;
