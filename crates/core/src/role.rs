@@ -65,11 +65,13 @@ pub enum Action {
     ManageTasks,
     /// Do one's own field tasks (my tasks): start, finish with an outcome.
     WorkTasks,
+    /// Change system-wide settings, such as which duties each kind of task goes to.
+    Configure,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -80,6 +82,7 @@ impl Action {
         Action::ManageStaff,
         Action::ManageTasks,
         Action::WorkTasks,
+        Action::Configure,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -96,7 +99,8 @@ impl Action {
             | Action::Audit
             | Action::ManageStaff
             | Action::ManageTasks
-            | Action::WorkTasks => false,
+            | Action::WorkTasks
+            | Action::Configure => false,
         }
     }
 
@@ -113,6 +117,7 @@ impl Action {
             Action::ManageStaff => "manage_staff",
             Action::ManageTasks => "manage_tasks",
             Action::WorkTasks => "work_tasks",
+            Action::Configure => "configure",
         }
     }
 }
@@ -140,6 +145,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::ManageStaff => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::ManageTasks => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::WorkTasks   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer, Sampler],
+        Action::Configure   => &[Admin],
     }
 }
 
@@ -271,18 +277,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          30
-sampler          yes          -            -            -            -            -            -            -            -            yes          30
-transporter      -            -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -307,7 +313,8 @@ viewer           yes          -            -            -            -          
                 Action::Audit,
                 Action::ManageStaff,
                 Action::ManageTasks,
-                Action::WorkTasks
+                Action::WorkTasks,
+                Action::Configure
             ]
         );
     }

@@ -2,7 +2,7 @@
 //! tables.
 
 use async_trait::async_trait;
-use doorstep_core::{AreaPath, Priority, Target, TaskKind, TaskStatus};
+use doorstep_core::{AreaPath, Duty, Priority, Target, TaskKind, TaskStatus};
 use doorstep_store::*;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
@@ -397,5 +397,54 @@ impl Tasks for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn task_routes(&self) -> StoreResult<Vec<(TaskKind, Vec<Duty>)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, duty FROM task_routes ORDER BY kind, position")
+                .fetch_all(self.pool())
+                .await
+                .map_err(db_err)?;
+        let mut out: Vec<(TaskKind, Vec<Duty>)> = Vec::new();
+        for (kind, duty) in rows {
+            let kind = TaskKind::from_stored(&kind).ok_or_else(|| corrupt("task kind", &kind))?;
+            let duty = Duty::from_stored(&duty).ok_or_else(|| corrupt("duty", &duty))?;
+            match out.last_mut() {
+                Some((k, d)) if *k == kind => d.push(duty),
+                _ => out.push((kind, vec![duty])),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_task_route(
+        &self,
+        kind: TaskKind,
+        duties: &[Duty],
+        audit: Audit<()>,
+    ) -> StoreResult<()> {
+        let duties = duties.to_vec();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM task_routes WHERE kind = $1")
+                    .bind(kind.code())
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                for (i, d) in duties.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO task_routes (kind, position, duty) VALUES ($1, $2, $3)",
+                    )
+                    .bind(kind.code())
+                    .bind(i as i64)
+                    .bind(d.code())
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! Tasks: one model for every kind of field work, with each task's history.
 
 use async_trait::async_trait;
-use doorstep_core::{AreaPath, Priority, Target, TaskKind, TaskStatus};
+use doorstep_core::{AreaPath, Duty, Priority, Target, TaskKind, TaskStatus};
 use time::OffsetDateTime;
 
 use crate::{Audit, Id, Page, PageRequest, StoreResult};
@@ -165,4 +165,16 @@ pub trait Tasks: Send + Sync {
 
     /// A task's history, oldest first.
     async fn task_events(&self, id: Id) -> StoreResult<Vec<TaskEvent>>;
+
+    /// The routing table's changed rows: for each kind admins set, its duties in order (kinds
+    /// not listed use their default).
+    async fn task_routes(&self) -> StoreResult<Vec<(TaskKind, Vec<Duty>)>>;
+
+    /// Sets a kind's duties in order (empty: back to the default), audited.
+    async fn set_task_route(
+        &self,
+        kind: TaskKind,
+        duties: &[Duty],
+        audit: Audit<()>,
+    ) -> StoreResult<()>;
 }

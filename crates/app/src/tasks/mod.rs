@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
-use doorstep_core::{AreaPath, Priority, Problem, Target, TaskKind, TaskStatus};
+use doorstep_core::{AreaPath, Duty, Priority, Problem, Target, TaskKind, TaskStatus};
 use doorstep_store::{
     Id, NewTask, Page, PageRequest, StaffMember, Store, Task, TaskChange, TaskEvent, TaskQuery,
     audit_with,
@@ -139,14 +139,66 @@ impl<'a> TaskDesk<'a> {
         }
     }
 
-    /// The staff member the kind is routed to in `area`: for each fitting duty in order, its
-    /// working owners (own or inherited); the first duty with one wins.
-    async fn route(&self, area: &AreaPath, kind: TaskKind) -> AppResult<Option<Id>> {
+    /// The routing table: each kind with the duties its new tasks go to, in order (as admins
+    /// set it, else the default), and whether that is the default.
+    pub async fn routes(&self) -> AppResult<Vec<(TaskKind, Vec<Duty>, bool)>> {
+        let set = self.store.task_routes().await?;
+        Ok(TaskKind::ALL
+            .into_iter()
+            .map(|k| match set.iter().find(|(x, _)| *x == k) {
+                Some((_, d)) => (k, d.clone(), false),
+                None => (k, k.default_route().to_vec(), true),
+            })
+            .collect())
+    }
+
+    /// Sets the duties a kind's new tasks go to, in order (none: back to the default); admins
+    /// only, audited. Tasks made before keep their assignee.
+    pub async fn set_route(&self, kind: &str, duties: &[String]) -> AppResult<Vec<Duty>> {
+        if !self.who.may(Action::Configure) {
+            return Err(AppError::Forbidden);
+        }
+        let mut problems = Vec::new();
+        let kind = TaskKind::parse(kind);
+        if kind.is_none() {
+            problems.push(FieldProblem::new("kind", Problem::Choice));
+        }
+        let mut list: Vec<Duty> = Vec::new();
+        for (i, d) in duties.iter().filter(|d| !d.trim().is_empty()).enumerate() {
+            match Duty::parse(d) {
+                Some(d) if !list.contains(&d) => list.push(d),
+                Some(_) => {}
+                None => problems.push(FieldProblem::new(format!("duties[{i}]"), Problem::Choice)),
+            }
+        }
+        let Some(kind) = kind.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Validation(problems));
+        };
+        let entry = self.who.audit_entry(
+            self.ctx,
+            "task.route",
+            None,
+            None,
+            json!({"kind": kind.code(), "duties": list.iter().map(|d| d.code()).collect::<Vec<_>>()}),
+        );
+        self.store
+            .set_task_route(kind, &list, audit_with(move |_| vec![entry]))
+            .await?;
+        Ok(if list.is_empty() {
+            kind.default_route().to_vec()
+        } else {
+            list
+        })
+    }
+
+    /// The staff member the kind is routed to in `area`: for each fitting duty in order (the
+    /// routing table's), its working owners (own or inherited); the first duty with one wins.
+    async fn route(&self, area: &AreaPath, duties: &[Duty]) -> AppResult<Option<Id>> {
         let office = Principal::office();
         let owners = StaffDesk::new(self.store, &office, self.ctx)
             .owners(area)
             .await?;
-        Ok(kind.default_route().iter().find_map(|duty| {
+        Ok(duties.iter().find_map(|duty| {
             owners
                 .iter()
                 .find(|o| o.duty == *duty)
@@ -202,6 +254,7 @@ impl<'a> TaskDesk<'a> {
         let mut problems = Vec::new();
         let mut out = Vec::with_capacity(inputs.len());
         let mut routes: HashMap<(String, &'static str), Option<Id>> = HashMap::new();
+        let table = self.routes().await?;
         for (i, input) in inputs.iter().enumerate() {
             let kind = TaskKind::parse(&input.kind);
             if kind.is_none() {
@@ -247,7 +300,12 @@ impl<'a> TaskDesk<'a> {
                     match routes.get(&key) {
                         Some(r) => *r,
                         None => {
-                            let r = self.route(&place.area_path, kind).await?;
+                            let duties = table
+                                .iter()
+                                .find(|(k, _, _)| *k == kind)
+                                .map(|(_, d, _)| d.as_slice())
+                                .unwrap_or(kind.default_route());
+                            let r = self.route(&place.area_path, duties).await?;
                             routes.insert(key, r);
                             r
                         }

@@ -509,6 +509,73 @@ pub async fn task_phones(
     ))
 }
 
+/// Where a kind of task goes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteResponse {
+    /// The kind.
+    pub kind: String,
+    /// The duties its new tasks go to, in order: the first with an owner of the target's
+    /// area (own or inherited) takes it.
+    pub duties: Vec<String>,
+    /// Whether this is the built-in default.
+    pub default: bool,
+}
+
+/// The routing table: for each kind of task, the duties its new tasks go to.
+#[utoipa::path(get, path = "/task-routes", tag = "tasks", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RouteResponse>)))]
+pub async fn routes_table(
+    State(s): State<AppState>,
+    u: ApiUser,
+) -> Result<Json<Vec<RouteResponse>>, ApiError> {
+    let table = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .routes()
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(Json(
+        table
+            .into_iter()
+            .map(|(k, d, default)| RouteResponse {
+                kind: k.code().to_string(),
+                duties: d.iter().map(|x| x.code().to_string()).collect(),
+                default,
+            })
+            .collect(),
+    ))
+}
+
+/// A kind's duties, in order.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RouteRequest {
+    /// Duty slugs or names in order; empty: back to the default.
+    pub duties: Vec<String>,
+}
+
+/// Sets where a kind of task goes (system admins only; audited as `task.route`). Tasks made
+/// before keep their assignee.
+#[utoipa::path(put, path = "/task-routes/{kind}", tag = "tasks", request_body = RouteRequest,
+    params(("kind" = String, Path, description = "task kind")), security(("bearer" = [])),
+    responses((status = 200, body = RouteResponse), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_route(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(kind): Path<String>,
+    Json(req): Json<RouteRequest>,
+) -> Result<Json<RouteResponse>, ApiError> {
+    let desk = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let duties = desk
+        .set_route(&kind, &req.duties)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(Json(RouteResponse {
+        kind: TaskKind::parse(&kind)
+            .map(|k| k.code().to_string())
+            .unwrap_or(kind),
+        duties: duties.iter().map(|d| d.code().to_string()).collect(),
+        default: req.duties.iter().all(|d| d.trim().is_empty()),
+    }))
+}
+
 /// The routes of the task API.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use utoipa_axum::routes;
@@ -517,4 +584,6 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(bulk))
         .routes(routes!(get_task, update_task))
         .routes(routes!(task_phones))
+        .routes(routes!(routes_table))
+        .routes(routes!(set_route))
 }

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks/{id}/assign", post(assign))
         .route("/tasks/{id}/phones", post(phones))
         .route("/areas/{id}/tasks", post(for_households))
+        .route("/tasks/routes", get(routes_page).post(set_route))
 }
 
 /// A task as a card.
@@ -501,4 +502,108 @@ pub fn kinds(t: T) -> Vec<(String, String)> {
         .iter()
         .map(|k| (k.code().to_string(), k.label(t.0).to_string()))
         .collect()
+}
+
+/// The routing table page: each kind with its duties in order; admins change them.
+#[derive(Template, WebTemplate)]
+#[template(path = "task_routes.html")]
+pub struct RoutesPage {
+    t: T,
+    nav: Nav,
+    csrf: String,
+    can_edit: bool,
+    duties: Vec<(String, String)>,
+    /// (kind code, kind name, its duties' codes padded to four, is the default)
+    rows: Vec<(String, String, Vec<String>, bool)>,
+    error: Option<String>,
+}
+
+async fn routes_page(State(s): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    Ok(routes_view(&s, &u, None).await?.into_response())
+}
+
+async fn routes_view(
+    s: &AppState,
+    u: &PageUser,
+    error: Option<String>,
+) -> Result<RoutesPage, PageError> {
+    if !u.who.may(Action::ManageTasks) {
+        return Err(u.fail(AppError::Forbidden));
+    }
+    let table = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .routes()
+        .await
+        .map_err(|e| u.fail(e))?;
+    Ok(RoutesPage {
+        t: u.t,
+        nav: u.nav.clone(),
+        csrf: u.csrf.clone(),
+        can_edit: u.who.may(Action::Configure),
+        duties: std::iter::once((String::new(), "—".to_string()))
+            .chain(
+                doorstep_core::Duty::ALL
+                    .iter()
+                    .map(|d| (d.code().to_string(), d.label(u.t.0).to_string())),
+            )
+            .collect(),
+        rows: table
+            .iter()
+            .map(|(k, d, default)| {
+                let mut codes: Vec<String> = d.iter().map(|x| x.code().to_string()).collect();
+                codes.resize(4, String::new());
+                (
+                    k.code().to_string(),
+                    k.label(u.t.0).to_string(),
+                    codes,
+                    *default,
+                )
+            })
+            .collect(),
+        error,
+    })
+}
+
+/// A kind's duties as posted: `kind`, `d0`…`d3`.
+#[derive(Debug, Default, Deserialize)]
+struct RouteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    d0: String,
+    #[serde(default)]
+    d1: String,
+    #[serde(default)]
+    d2: String,
+    #[serde(default)]
+    d3: String,
+}
+
+async fn set_route(
+    State(s): State<AppState>,
+    u: PageUser,
+    Form(f): Form<RouteForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let duties = [f.d0, f.d1, f.d2, f.d3];
+    match TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .set_route(&f.kind, &duties)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/tasks/routes").into_response()),
+        Err(AppError::Validation(p)) => {
+            let msg = p
+                .iter()
+                .map(|x| x.problem.message(u.t.0))
+                .collect::<Vec<_>>()
+                .join("；");
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                routes_view(&s, &u, Some(msg)).await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(u.fail(e)),
+    }
 }

@@ -374,3 +374,74 @@ both_backends!(my_tasks_page_on_a_phone, async |db: &TestDb| {
     let board = m.get("/tasks?status=done").await;
     assert!(board.text.contains("家中无人"), "{}", board.text);
 });
+
+both_backends!(admins_change_where_a_kind_goes, async |db: &TestDb| {
+    let app = TestApp::new(db);
+    let (b1, _) = setup(&app).await;
+    user(app.store(), "root1", Role::Admin, "二七区").await;
+    let admin = app.login_api("admin1").await;
+    let root = app.login_api("root1").await;
+    let (_, table) = admin.get("/api/v1/task-routes").await;
+    let knock = table
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "door_knock")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (knock["duties"][0].as_str(), knock["default"].as_bool()),
+        (Some("building_captain"), Some(true))
+    );
+    let body = json!({"duties": ["网格员"]});
+    let (st, _, _) = admin
+        .send("PUT", "/api/v1/task-routes/door_knock", Some(body.clone()))
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "only system admins change routing"
+    );
+    let (st, set, _) = root
+        .send("PUT", "/api/v1/task-routes/door_knock", Some(body))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{set}");
+    assert_eq!(set["duties"], json!(["grid_worker"]));
+    let (_, k, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(json!({"kind": "door_knock", "target": {"type": "household", "id": b1}})),
+        )
+        .await;
+    assert_eq!(staff_named(&k), "网格员甲", "now past the captain");
+    let (st, _, _) = root
+        .send(
+            "PUT",
+            "/api/v1/task-routes/door_knock",
+            Some(json!({"duties": ["boss"]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let (st, back, _) = root
+        .send(
+            "PUT",
+            "/api/v1/task-routes/door_knock",
+            Some(json!({"duties": []})),
+        )
+        .await;
+    assert_eq!(
+        (st, back["default"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (_, k, _) = admin
+        .send(
+            "POST",
+            "/api/v1/tasks",
+            Some(json!({"kind": "door_knock", "target": {"type": "household", "id": b1}})),
+        )
+        .await;
+    assert_eq!(staff_named(&k), "楼栋长乙");
+    let (_, audit) = root.get("/api/v1/audit?action=task.route").await;
+    assert_eq!(audit["total"], 2, "the two changes; the refused one changed nothing");
+});
