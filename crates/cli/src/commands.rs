@@ -99,6 +99,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             crate::staff::run_staff(store.as_ref(), command, lang).await?
         }
         Command::Duty { command } => crate::staff::run_duty(store.as_ref(), command, lang).await?,
+        Command::Task { command } => crate::staff::run_task(store.as_ref(), command, lang).await?,
         Command::Export {
             what:
                 ExportWhat::Reports {

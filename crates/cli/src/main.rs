@@ -114,6 +114,12 @@ pub enum Command {
         #[command(subcommand)]
         command: staff::DutyCommand,
     },
+    /// Field tasks (door-knocks, sampling, deliveries, calls …).
+    Task {
+        /// The task command.
+        #[command(subcommand)]
+        command: staff::TaskCommand,
+    },
     /// Export a roster.
     Export {
         /// What to export.

@@ -262,3 +262,142 @@ pub async fn run_duty(store: &dyn Store, command: DutyCommand, lang: Lang) -> Re
     }
     Ok(())
 }
+
+/// Task commands.
+#[derive(Subcommand, Debug)]
+pub enum TaskCommand {
+    /// Create a task for every household under an area, each routed to its owner.
+    Bulk {
+        /// The area, e.g. 二七区/京广路街道/祥云社区/佳纷天地/1号楼.
+        #[arg(long)]
+        area: String,
+        /// door_knock, home_sampling, delivery, checkin_followup, investigation_call,
+        /// checkpoint_shift, disinfection, escort or other (or 入户敲门 …).
+        #[arg(long)]
+        kind: String,
+        /// Due: YYYY-MM-DD (end of that day, China time) or YYYY-MM-DDTHH:MM.
+        #[arg(long, default_value = "")]
+        due: String,
+        /// What to do.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// A key of your choosing: running the same command with it again creates nothing new.
+        #[arg(long)]
+        key: String,
+        /// Print {"created":…,"unassigned":…} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tasks under an area (overdue first).
+    List {
+        /// The area.
+        #[arg(long)]
+        area: String,
+        /// Only in this status (open, in_progress, done, cannot_do, cancelled).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a task command.
+pub async fn run_task(store: &dyn Store, command: TaskCommand, lang: Lang) -> Result<()> {
+    use doorstep_app::tasks::{TaskDesk, TaskInput};
+    use doorstep_core::{Target, TaskStatus};
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let desk = TaskDesk::new(store, &office, &ctx);
+    match command {
+        TaskCommand::Bulk {
+            area,
+            kind,
+            due,
+            note,
+            key,
+            json,
+        } => {
+            let template = TaskInput {
+                kind,
+                target: Target::Area(0),
+                assignee_id: None,
+                due,
+                priority: String::new(),
+                note,
+                source: "bulk".into(),
+                source_key: None,
+            };
+            let made = desk
+                .for_households(&path(&area, lang)?, &template, &key)
+                .await
+                .map_err(|e| explain(e, lang))?;
+            let unassigned = made.iter().filter(|t| t.assignee_id.is_none()).count();
+            if json {
+                outln!(
+                    "{}",
+                    json!({"created": made.len(), "unassigned": unassigned})
+                );
+            } else {
+                match lang {
+                    Lang::Zh => outln!(
+                        "已创建 {} 个任务，其中 {unassigned} 个无人负责（见任务看板）",
+                        made.len()
+                    ),
+                    Lang::En => outln!(
+                        "{} tasks, {unassigned} without an owner (on the board)",
+                        made.len()
+                    ),
+                }
+            }
+        }
+        TaskCommand::List { area, status, json } => {
+            let statuses = match status.as_deref() {
+                None => Vec::new(),
+                Some(s) => vec![TaskStatus::from_stored(s).ok_or_else(|| {
+                    anyhow!("{s}: {}", lang.pick("状态不正确", "unknown status"))
+                })?],
+            };
+            let page = desk
+                .board(
+                    Some(path(&area, lang)?),
+                    doorstep_store::TaskQuery {
+                        area: None,
+                        assignee_id: None,
+                        unassigned: false,
+                        statuses,
+                        kind: None,
+                        due_before: None,
+                        page: doorstep_store::PageRequest {
+                            offset: 0,
+                            limit: 10_000,
+                        },
+                    },
+                )
+                .await
+                .map_err(|e| explain(e, lang))?;
+            if json {
+                let items: Vec<_> = page
+                    .items
+                    .iter()
+                    .map(|t| {
+                        json!({"id": t.id, "kind": t.kind.code(), "label": t.label, "status": t.status.code(),
+                               "assignee": t.assignee.as_ref().map(|(n, _)| n), "outcome": t.outcome})
+                    })
+                    .collect();
+                outln!("{}", json!({"items": items, "total": page.total}));
+            } else {
+                for t in &page.items {
+                    outln!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        t.id,
+                        t.kind.label(lang),
+                        t.label,
+                        t.status.label(lang),
+                        t.assignee.as_ref().map_or("-", |(n, _)| n.as_str())
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -443,5 +443,8 @@ both_backends!(admins_change_where_a_kind_goes, async |db: &TestDb| {
         .await;
     assert_eq!(staff_named(&k), "楼栋长乙");
     let (_, audit) = root.get("/api/v1/audit?action=task.route").await;
-    assert_eq!(audit["total"], 2, "the two changes; the refused one changed nothing");
+    assert_eq!(
+        audit["total"], 2,
+        "the two changes; the refused one changed nothing"
+    );
 });
