@@ -9,5 +9,6 @@ mod masks;
 mod pages;
 mod pages_abuse;
 mod public_abuse;
+mod public_limits;
 mod public_reports;
 mod reports_api;
