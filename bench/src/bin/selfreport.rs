@@ -151,9 +151,10 @@ async fn main() -> Result<()> {
 
     let floor = drive(&a, addr, &token, &bodies, a.floor_seconds, true).await?;
     floor.print("GET /healthz (floor)", None);
-    let cpu0 = Cpu::now(server.pid());
+    let database = a.db.rsplit('/').next().unwrap_or("").to_string();
+    let cpu0 = Cpu::now(server.pid(), &database);
     let reports = drive(&a, addr, &token, &bodies, a.seconds, false).await?;
-    let cpu = Cpu::now(server.pid()).since(&cpu0);
+    let cpu = Cpu::now(server.pid(), &database).since(&cpu0);
     reports.print("POST household report", Some(&cpu));
     server.stop();
 
@@ -330,14 +331,23 @@ impl Stats {
         );
         if let Some(c) = cpu {
             println!(
-                "CPU over the run (of {:.1} core-seconds on {} cores): server {:.1} s, generator {:.1} s, postgres {:.1} s, machine busy {:.1} s ({:.0}%)",
+                "CPU over the run (of {:.1} core-seconds on {} cores): server {:.1} s, generator {:.1} s, postgres backends of this database {:.1} s, postgres background {:.1} s, machine busy {:.1} s ({:.0}%)",
                 c.wall * c.cores as f64,
                 c.cores,
                 c.server,
                 c.generator,
                 c.postgres,
+                c.postgres_shared,
                 c.busy,
                 100.0 * c.busy / (c.wall * c.cores as f64)
+            );
+            let ours = c.server + c.generator + c.postgres + c.postgres_shared;
+            println!(
+                "CPU per acknowledged report: {:.3} ms (server {:.3}, database {:.3}); everything else on the machine used {:.1} core-seconds",
+                1000.0 * ours / created.max(1) as f64,
+                1000.0 * c.server / created.max(1) as f64,
+                1000.0 * (c.postgres + c.postgres_shared) / created.max(1) as f64,
+                c.busy - ours
             );
         }
     }
@@ -517,11 +527,28 @@ struct Cpu {
     server: f64,
     generator: f64,
     postgres: f64,
+    postgres_shared: f64,
     busy: f64,
 }
 
+/// Whether the word after `postgres:` in a process title names a background process, not
+/// a user ("postgres: walwriter", "postgres: autovacuum worker", …).
+fn is_background(word: &str) -> bool {
+    [
+        "checkpointer",
+        "walwriter",
+        "background",
+        "autovacuum",
+        "logical",
+        "stats",
+        "archiver",
+    ]
+    .iter()
+    .any(|b| word.starts_with(b))
+}
+
 impl Cpu {
-    fn now(server: u32) -> Cpu {
+    fn now(server: u32, database: &str) -> Cpu {
         let tick = 100.0; // USER_HZ: 100 on Linux
         let proc_secs = |stat: &str| -> f64 {
             let Some(after) = stat.rsplit_once(')').map(|(_, r)| r) else {
@@ -532,12 +559,25 @@ impl Cpu {
             (t(11) + t(12)) / tick
         };
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
-        let mut postgres = 0.0;
+        // PostgreSQL's backends name their database in their title;
+        // the others serve everyone (WAL writer, checkpointer, autovacuum) or other databases
+        // (other test suites on the same server), which are not counted.
+        let (mut postgres, mut postgres_shared) = (0.0, 0.0);
         if let Ok(dir) = std::fs::read_dir("/proc") {
             for e in dir.flatten() {
                 let p = e.path();
-                if read(&format!("{}/comm", p.display())).trim() == "postgres" {
-                    postgres += proc_secs(&read(&format!("{}/stat", p.display())));
+                if read(&format!("{}/comm", p.display())).trim() != "postgres" {
+                    continue;
+                }
+                let secs = proc_secs(&read(&format!("{}/stat", p.display())));
+                let title = read(&format!("{}/cmdline", p.display())).replace('\0', " ");
+                // "postgres: 15/main: postgres DB 127.0.0.1(…) idle": the cluster's name, if
+                // any, ends with a colon too.
+                let mut words = title.split_whitespace().skip_while(|w| w.ends_with(':'));
+                match (words.next(), words.next()) {
+                    (Some(first), _) if is_background(first) => postgres_shared += secs,
+                    (Some(_user), Some(db)) if db == database => postgres += secs,
+                    _ => {}
                 }
             }
         }
@@ -559,6 +599,7 @@ impl Cpu {
             server: proc_secs(&read(&format!("/proc/{server}/stat"))),
             generator: proc_secs(&read("/proc/self/stat")),
             postgres,
+            postgres_shared,
             busy: (total - idle) / tick,
         }
     }
@@ -571,6 +612,7 @@ impl Cpu {
             server: self.server - before.server,
             generator: self.generator - before.generator,
             postgres: self.postgres - before.postgres,
+            postgres_shared: self.postgres_shared - before.postgres_shared,
             busy: self.busy - before.busy,
         }
     }

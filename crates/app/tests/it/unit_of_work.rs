@@ -145,7 +145,9 @@ both_backends!(
             .enumerate()
             {
                 let store = store.clone();
-                tasks.push(tokio::spawn(async move { (n, store.submit_report(&r).await) }));
+                tasks.push(tokio::spawn(
+                    async move { (n, store.submit_report(&r).await) },
+                ));
             }
         }
         let (mut created, mut replayed, mut gone) = (0, 0, 0);
@@ -169,7 +171,10 @@ both_backends!(
             })
             .await
             .unwrap();
-        assert_eq!(stored.total, 40, "each key stored once, nothing of a failed one");
+        assert_eq!(
+            stored.total, 40,
+            "each key stored once, nothing of a failed one"
+        );
     }
 );
 
