@@ -1,4 +1,5 @@
-//! The demo community's households as residents would report them, read from the registry.
+//! The demo community's households as residents would report them, read from the registry,
+//! and the reports a run stored.
 
 use std::collections::BTreeMap;
 
@@ -37,4 +38,19 @@ pub async fn household_bodies(
         }
     }
     Ok(by_household.into_values().collect())
+}
+
+/// How many reports the store holds, over every link.
+pub async fn stored_reports(store: &dyn Store) -> Result<i64> {
+    Ok(store
+        .reports(&doorstep_store::ReportQuery {
+            area: None,
+            status: None,
+            page: doorstep_store::PageRequest {
+                offset: 0,
+                limit: 1,
+            },
+        })
+        .await?
+        .total)
 }

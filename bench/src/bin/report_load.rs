@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use doorstep_bench::households::{COMMUNITY, household_bodies};
+use doorstep_bench::households::{COMMUNITY, household_bodies, stored_reports};
 use doorstep_bench::http::read_response as read_head_and_body;
 use doorstep_core::AreaPath;
 use doorstep_store::Store;
@@ -101,20 +101,6 @@ async fn main() -> Result<()> {
         overload_run(store.clone(), &link, &bodies, rate, seconds, stored).await?;
     }
     Ok(())
-}
-
-async fn stored_reports(store: &dyn Store) -> Result<i64> {
-    Ok(store
-        .reports(&doorstep_store::ReportQuery {
-            area: None,
-            status: None,
-            page: doorstep_store::PageRequest {
-                offset: 0,
-                limit: 1,
-            },
-        })
-        .await?
-        .total)
 }
 
 /// Open-loop overload: `rate` reports per second for `seconds`, whatever the answers, against

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use doorstep_bench::households::{COMMUNITY, household_bodies};
+use doorstep_bench::households::{COMMUNITY, household_bodies, stored_reports};
 use doorstep_bench::http::read_response;
 use doorstep_bench::{Percentiles, Rng};
 use doorstep_core::AreaPath;
@@ -177,20 +177,6 @@ fn redact(url: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
         _ => url.to_string(),
     }
-}
-
-async fn stored_reports(store: &dyn doorstep_store::Store) -> Result<i64> {
-    Ok(store
-        .reports(&doorstep_store::ReportQuery {
-            area: None,
-            status: None,
-            page: doorstep_store::PageRequest {
-                offset: 0,
-                limit: 1,
-            },
-        })
-        .await?
-        .total)
 }
 
 /// The server under test, as a child process.

@@ -65,6 +65,22 @@ pub async fn report_link(store: &dyn Store, area: &str, purpose: Purpose) -> Str
     .token
 }
 
+/// How many reports the store holds, over every link.
+pub async fn report_count(store: &dyn Store) -> i64 {
+    store
+        .reports(&doorstep_store::ReportQuery {
+            area: None,
+            status: None,
+            page: doorstep_store::PageRequest {
+                offset: 0,
+                limit: 1,
+            },
+        })
+        .await
+        .expect("count reports")
+        .total
+}
+
 /// A valid resident ID number, one per `n` (birth dates from 1960 on, checksums computed);
 /// `male` picks the sex digit.
 pub fn id(n: u16, male: bool) -> String {

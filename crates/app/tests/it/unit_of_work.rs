@@ -12,7 +12,7 @@ use doorstep_store::{
     Actor, AuditQuery, NewAudit, PersonUpsert, ReportStatus, ReviewDecision, Store, StoreError,
     audit_entry, no_audit,
 };
-use doorstep_testkit::{TestDb, both_backends, demo_community, id};
+use doorstep_testkit::{TestDb, both_backends, demo_community, id, report_count};
 
 fn entry(action: &str) -> NewAudit {
     NewAudit {
@@ -34,6 +34,50 @@ async fn actions(store: &dyn Store, prefix: &str) -> Vec<String> {
         .into_iter()
         .map(|e| e.action)
         .collect()
+}
+
+/// The demo community with 佳纷天地 3号楼 in it and a census link for the community.
+async fn building_and_link(
+    store: &dyn Store,
+) -> (doorstep_store::Area, doorstep_store::ReportLink) {
+    let c = demo_community(store).await.path;
+    let compound = store
+        .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
+        .await
+        .unwrap();
+    let building = store
+        .create_area(Some(&compound.path), AreaKind::Building, "3号楼")
+        .await
+        .unwrap();
+    let link = doorstep_app::reports::create_link(
+        store,
+        &c,
+        doorstep_app::reports::Purpose::Census,
+        None,
+        vec![],
+        "test",
+        no_audit(),
+    )
+    .await
+    .unwrap();
+    (building, link)
+}
+
+/// A report through `link` for room 101 of `area_id`, its body standing for `key`.
+fn new_report(link: i64, key: &str, receipt: &str, area_id: i64) -> doorstep_store::NewReport {
+    doorstep_store::NewReport {
+        link_id: link,
+        body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({"k": key})),
+        idempotency_key: key.into(),
+        receipt: receipt.into(),
+        purpose: doorstep_store::Purpose::Census,
+        area_id,
+        room: "101".into(),
+        address: "佳纷天地3号楼101".into(),
+        members: serde_json::json!([]),
+        answers: serde_json::json!({}),
+        edit_secs: 60,
+    }
 }
 
 both_backends!(
@@ -99,38 +143,9 @@ both_backends!(
         // Reports take the writer's cheapest path (one statement, no savepoint on SQLite, no
         // transaction on PostgreSQL): a failing one must still leave its neighbours alone.
         let store: Arc<dyn Store> = db.store.clone();
-        let c = demo_community(store.as_ref()).await.path;
-        let compound = store
-            .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
-            .await
-            .unwrap();
-        let building = store
-            .create_area(Some(&compound.path), AreaKind::Building, "3号楼")
-            .await
-            .unwrap();
-        let link = doorstep_app::reports::create_link(
-            store.as_ref(),
-            &c,
-            doorstep_app::reports::Purpose::Census,
-            None,
-            vec![],
-            "test",
-            no_audit(),
-        )
-        .await
-        .unwrap();
-        let report = |key: String, receipt: String, area_id: i64| doorstep_store::NewReport {
-            link_id: link.id,
-            body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({"k": key})),
-            idempotency_key: key,
-            receipt,
-            purpose: doorstep_store::Purpose::Census,
-            area_id,
-            room: "101".into(),
-            address: "佳纷天地3号楼101".into(),
-            members: serde_json::json!([]),
-            answers: serde_json::json!({}),
-            edit_secs: 60,
+        let (building, link) = building_and_link(store.as_ref()).await;
+        let report = |key: String, receipt: String, area_id: i64| {
+            new_report(link.id, &key, &receipt, area_id)
         };
         // For each j at once: a report, its resend (same key and body), and one whose
         // building is gone (nothing can be inserted).
@@ -160,21 +175,8 @@ both_backends!(
             }
         }
         assert_eq!((created, replayed, gone), (40, 40, 40));
-        let stored = store
-            .reports(&doorstep_store::ReportQuery {
-                area: None,
-                status: None,
-                page: doorstep_store::PageRequest {
-                    offset: 0,
-                    limit: 100,
-                },
-            })
-            .await
-            .unwrap();
-        assert_eq!(
-            stored.total, 40,
-            "each key stored once, nothing of a failed one"
-        );
+        let stored = report_count(store.as_ref()).await;
+        assert_eq!(stored, 40, "each key stored once, nothing of a failed one");
     }
 );
 
@@ -182,40 +184,9 @@ both_backends!(
     an_accept_that_cannot_finish_leaves_nothing_of_itself,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        let c = demo_community(store).await.path;
-        let compound = store
-            .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
-            .await
-            .unwrap();
-        let building = store
-            .create_area(Some(&compound.path), AreaKind::Building, "3号楼")
-            .await
-            .unwrap();
-        let link = doorstep_app::reports::create_link(
-            store,
-            &c,
-            doorstep_app::reports::Purpose::Census,
-            None,
-            vec![],
-            "test",
-            no_audit(),
-        )
-        .await
-        .unwrap();
+        let (building, link) = building_and_link(store).await;
         let report = store
-            .submit_report(&doorstep_store::NewReport {
-                link_id: link.id,
-                idempotency_key: "k".into(),
-                body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({})),
-                receipt: "r".into(),
-                purpose: doorstep_store::Purpose::Census,
-                area_id: building.id,
-                room: "101".into(),
-                address: "佳纷天地3号楼101".into(),
-                members: serde_json::json!([]),
-                answers: serde_json::json!({}),
-                edit_secs: 60,
-            })
+            .submit_report(&new_report(link.id, "k", "r", building.id))
             .await
             .unwrap();
         let report = match report {
