@@ -37,7 +37,7 @@ pub struct Rate {
 pub struct PublicLimits {
     /// Per client address. Many phones share one address (a carrier's NAT, a compound's
     /// Wi-Fi): the burst holds a hundred households' whole reports at once, the rate a
-    /// compound of 500 households within ten minutes.
+    /// compound of ≈450 households within ten minutes.
     pub per_ip: Rate,
     /// Per report link: a community's whole rush, while a flood at one link leaves the
     /// server to the others.
