@@ -34,6 +34,13 @@ say "cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+# Self-reports through the real binary for two seconds: every acknowledged report stored once
+# (bench/selfreport.sh is the benchmark; this only keeps its generator and the check working).
+smoke=$(mktemp -d)
+cargo build --locked -p doorstep -p doorstep-bench --bin doorstep --bin selfreport 2>&1 | tee -a "$log"
+target/debug/selfreport --doorstep target/debug/doorstep --db "sqlite://$smoke/smoke.db" \
+  --seconds 2 --floor-seconds 1 --conns 8 --clients 50 --label "self-report smoke" 2>&1 | tee -a "$log"
+rm -rf "$smoke"
 # Browser tests: real headless Chromium at a phone size against the real binary.
 e2e_status=0
 bash e2e/run.sh 2>&1 | tee -a "$log" || e2e_status=$?

@@ -1,6 +1,8 @@
 //! Shared helpers of the Doorstep benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod households;
+pub mod http;
 pub mod roster;
 
 use std::time::Duration;

@@ -20,13 +20,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use doorstep_bench::households::{COMMUNITY, household_bodies, stored_reports};
+use doorstep_bench::http::read_response as read_head_and_body;
 use doorstep_core::AreaPath;
 use doorstep_store::Store;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-
-const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -101,20 +101,6 @@ async fn main() -> Result<()> {
         overload_run(store.clone(), &link, &bodies, rate, seconds, stored).await?;
     }
     Ok(())
-}
-
-async fn stored_reports(store: &dyn Store) -> Result<i64> {
-    Ok(store
-        .reports(&doorstep_store::ReportQuery {
-            area: None,
-            status: None,
-            page: doorstep_store::PageRequest {
-                offset: 0,
-                limit: 1,
-            },
-        })
-        .await?
-        .total)
 }
 
 /// Open-loop overload: `rate` reports per second for `seconds`, whatever the answers, against
@@ -243,32 +229,6 @@ async fn read_full_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result
     Ok((status, buf[start..].to_vec()))
 }
 
-/// One JSON report per household of the area, from the registry.
-async fn household_bodies(store: &dyn Store, area: &AreaPath) -> Result<Vec<serde_json::Value>> {
-    let mut by_household: BTreeMap<i64, serde_json::Value> = BTreeMap::new();
-    let mut after = 0;
-    loop {
-        let page = store.persons_after(area, after, 5000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.person.id;
-        for p in page {
-            let f = &p.person.fields;
-            let entry = by_household.entry(p.person.household_id).or_insert_with(|| {
-                json!({
-                    "address": {"compound": p.compound, "building": p.building, "unit": p.unit, "room": p.room},
-                    "members": [],
-                    "answers": {"notified_by": "社区", "date": "2022-10-20", "temperature": "36.5"}
-                })
-            });
-            if let Some(m) = entry["members"].as_array_mut() {
-                m.push(json!({"name": f.name(), "id_type": f.doc().doc_type().code(),
-                    "id_number": f.doc().number(), "phone": f.phone().map(|p| p.as_str()), "relation": f.relation()}));
-            }
-        }
-    }
-    Ok(by_household.into_values().collect())
-}
-
 /// What a run measured.
 struct Stats {
     n: usize,
@@ -345,40 +305,4 @@ async fn run(addr: std::net::SocketAddr, conns: usize, reqs: &[(String, String)]
 /// Reads one response (status line, headers, `content-length` body); returns the status.
 async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<u16> {
     Ok(read_head_and_body(stream, buf).await?.0)
-}
-
-/// Reads one response into `buf`; returns the status and where the body starts.
-async fn read_head_and_body(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(u16, usize)> {
-    buf.clear();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            bail!("connection closed");
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("status line")?;
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < header_end + len {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            bail!("connection closed in body");
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    buf.truncate(header_end + len);
-    Ok((status, header_end))
 }

@@ -76,7 +76,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             addr,
             demo,
-            trusted_proxies,
+            proxies,
+            limits,
             ..
         } => {
             if demo {
@@ -86,7 +87,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 print_demo_users(store.as_ref(), lang, addr).await?;
             }
             let mut app = doorstep_web::RouterBuilder::new(store)
-                .trusted_proxies(trusted_proxies.unwrap_or_default());
+                .trusted_proxies(proxies.trusted())
+                .limits(limits.limits());
             if let Some(url) = public_url {
                 app = app.public_url(url);
             }

@@ -13,6 +13,7 @@ macro_rules! outln {
 mod commands;
 mod links;
 mod out;
+mod serve;
 mod staff;
 mod users;
 
@@ -68,11 +69,12 @@ pub enum Command {
         /// (then the listening address is used).
         #[arg(long, env = "DOORSTEP_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Reverse proxies whose X-Forwarded-For names the client: comma-separated addresses
-        /// and networks (10.0.0.5,192.168.0.0/16,::1). None by default: the TCP peer is the
-        /// client. Login throttling, public rate limits and the audit log key on the client.
-        #[arg(long, env = "DOORSTEP_TRUSTED_PROXIES")]
-        trusted_proxies: Option<doorstep_web::TrustedProxies>,
+        /// Reverse proxies and the header they name the client in.
+        #[command(flatten)]
+        proxies: serve::ProxyArgs,
+        /// The public report pages' limits.
+        #[command(flatten)]
+        limits: serve::LimitArgs,
     },
     /// Bring the database schema up to date.
     Migrate,

@@ -35,6 +35,10 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
     let database = options.get_database().unwrap_or("postgres").to_string();
     let pool = PgPoolOptions::new()
         .max_connections(16)
+        // No ping before each use: it was a round trip per statement's checkout (two per
+        // self-report). A connection the server dropped fails its next statement instead,
+        // and the pool replaces it.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(options)
         .await

@@ -42,6 +42,19 @@ impl Writer {
         Ok(out)
     }
 
+    /// Runs `job`, whose only write is one statement (atomic by itself; it may read after
+    /// it), on a pooled connection without a transaction around it: the statement commits on
+    /// its own, and the BEGIN and COMMIT round trips (half of a self-report's statements) are
+    /// saved. A job that fails has written nothing.
+    pub async fn run_single<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> JobFuture<'c, T> + Send + 'static,
+    {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        job(&mut conn).await
+    }
+
     /// Nothing to wait for: PostgreSQL's bulk load and other writes run side by side.
     pub async fn lease(&self) -> StoreResult<Lease> {
         Ok(Lease)

@@ -39,6 +39,9 @@ type Run = Box<
 /// What the writer runs: a job that answers its caller once told how the commit went.
 struct Step {
     run: Run,
+    /// The job's only write is one statement, which SQLite rolls back by itself when it
+    /// fails: it needs no savepoint of its own.
+    single: bool,
     /// Answers the caller without running (the group could not start).
     fail: Answer,
 }
@@ -80,6 +83,26 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c, T> + Send + 'static,
     {
+        self.queue_job(job, false).await
+    }
+
+    /// Runs `job`, whose only write is one statement (it may read after it), in a write
+    /// transaction with other jobs but without a savepoint: a failing statement is rolled
+    /// back by SQLite alone, so the job has written nothing, and the SAVEPOINT and RELEASE
+    /// (two of a self-report's three statements) are saved. Answers after the commit.
+    pub async fn run_single<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c, T> + Send + 'static,
+    {
+        self.queue_job(job, true).await
+    }
+
+    async fn queue_job<T, F>(&self, job: F, single: bool) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c, T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let tx = Arc::new(Mutex::new(Some(tx)));
         let answer_failed = {
@@ -110,6 +133,7 @@ impl Writer {
                 })
             }),
             fail: Box::new(answer_failed),
+            single,
         };
         self.queue
             .send(Msg::Step(step))
@@ -182,6 +206,12 @@ async fn run_group(conn: &mut SqliteConnection, steps: Vec<Step>) {
     let mut broken: Option<String> = None;
     let mut steps = steps.into_iter();
     for step in steps.by_ref() {
+        if step.single {
+            // Rolled back by SQLite itself if it failed; nothing to end.
+            let (_, answer) = (step.run)(conn).await;
+            answers.push(answer);
+            continue;
+        }
         if let Err(e) = exec(conn, "SAVEPOINT job").await {
             broken = Some(format!("cannot start a write: {e}"));
             (step.fail)(broken.clone());

@@ -618,6 +618,15 @@ impl Reports for SqlStore {
         audit: Audit<Idempotent<Report>>,
     ) -> StoreResult<Idempotent<Report>> {
         let report = report.clone();
+        if report.filed_by.is_none() {
+            // A resident's report is one INSERT (then reads) with no audit entry: the writer's
+            // cheapest path, the busiest write there is.
+            return self
+                .writer
+                .run_single(move |c| Box::pin(async move { submit_report(c, &report).await }))
+                .await;
+        }
+        // A worker's 代报 writes its audit entry in the same transaction.
         self.write(audit, move |c| {
             Box::pin(async move { submit_report(c, &report).await })
         })

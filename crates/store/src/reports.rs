@@ -230,7 +230,9 @@ pub trait Reports: Send + Sync {
     /// idempotency key: then nothing is written, and that first report is returned only if
     /// its stored body hash [matches](BodyHash::matches) this one (else `KeyReused`). The
     /// hash is compared in the same transaction as the insert-or-read, and the audit entries
-    /// (a worker's 代报; none for a resident's report) are written in it too.
+    /// of a worker's 代报 (`filed_by`) are written in it too. A resident's report (no
+    /// `filed_by`) takes the writer's single-statement path and writes no audit entry: pass
+    /// `no_audit()`.
     async fn submit_report(
         &self,
         report: &NewReport,

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use doorstep_app::access::Principal;
 use doorstep_core::Role;
 use doorstep_store::Store;
-use doorstep_web::{Hashing, PublicLimits, PublicUrl, RouterBuilder, TrustedProxies};
+use doorstep_web::{
+    ClientIpHeader, Hashing, PublicLimits, PublicUrl, RouterBuilder, TrustedProxies,
+};
 
 use crate::http::{ApiClient, Browser, Req, peer};
 use crate::{TestDb, user};
@@ -99,6 +101,7 @@ impl TestApp {
 pub struct TestAppBuilder {
     limits: Option<PublicLimits>,
     proxies: Option<TrustedProxies>,
+    header: Option<ClientIpHeader>,
     public_url: Option<PublicUrl>,
     hashing: Option<Arc<Hashing>>,
     peer: Option<SocketAddr>,
@@ -118,6 +121,16 @@ impl TestAppBuilder {
             .parse()
             .unwrap_or_else(|e| panic!("trusted proxies {proxies}: {e:?}"));
         self.proxies = Some(parsed);
+        self
+    }
+
+    /// The header the trusted proxies name the client in (`DOORSTEP_CLIENT_IP_HEADER`, e.g.
+    /// `"x-real-ip"`).
+    pub fn client_ip_header(mut self, header: &str) -> TestAppBuilder {
+        let parsed = header
+            .parse()
+            .unwrap_or_else(|e| panic!("client ip header {header}: {e:?}"));
+        self.header = Some(parsed);
         self
     }
 
@@ -154,7 +167,7 @@ impl TestAppBuilder {
             b = b.limits(limits);
         }
         if let Some(proxies) = self.proxies {
-            b = b.trusted_proxies(proxies);
+            b = b.trusted_proxies(proxies.with_header(self.header.unwrap_or_default()));
         }
         if let Some(url) = self.public_url {
             b = b.public_url(url);

@@ -82,6 +82,22 @@ pub async fn revoke_link(store: &dyn Store, token: &str) {
         .expect("revoke link");
 }
 
+/// How many reports the store holds, over every link.
+pub async fn report_count(store: &dyn Store) -> i64 {
+    store
+        .reports(&doorstep_store::ReportQuery {
+            area: None,
+            status: None,
+            page: doorstep_store::PageRequest {
+                offset: 0,
+                limit: 1,
+            },
+        })
+        .await
+        .expect("count reports")
+        .total
+}
+
 /// A valid resident ID number, one per `n` (birth dates from 1960 on, checksums computed);
 /// `male` picks the sex digit.
 pub fn id(n: u16, male: bool) -> String {

@@ -95,11 +95,58 @@ pub fn ctx_of(parts: &Parts) -> Ctx {
     }
 }
 
-/// The proxies whose `X-Forwarded-For` is believed (`DOORSTEP_TRUSTED_PROXIES`): addresses and
-/// networks, `10.0.0.5,192.168.0.0/16,::1`. None by default: then the TCP peer is the client,
-/// whatever headers it sends.
+/// The proxies whose forwarding header is believed (`--trusted-proxy`,
+/// `DOORSTEP_TRUSTED_PROXIES`): addresses and networks, `10.0.0.5,192.168.0.0/16,::1`, and the
+/// one header they write ([`ClientIpHeader`], `X-Forwarded-For` unless configured). None by
+/// default: then the TCP peer is the client, whatever headers it sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ClientIpHeader,
+}
+
+/// The header a trusted proxy names the client in. One, chosen in the configuration: a proxy
+/// sets its own header and passes the others on as the client wrote them (nginx with
+/// `X-Real-IP` forwards a client's `X-Forwarded-For` untouched), so believing whichever header
+/// is present would believe a forgery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientIpHeader {
+    /// `X-Forwarded-For: client, proxy1, …`: each proxy appends the address it was reached
+    /// from; the rightmost address that is not a trusted proxy is the client.
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239), read like `X-Forwarded-For`.
+    Forwarded,
+    /// `X-Real-IP: client`, one address the proxy sets (nginx `$remote_addr`), overwriting
+    /// what the client sent.
+    XRealIp,
+}
+
+impl ClientIpHeader {
+    /// The header's name, lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientIpHeader::XForwardedFor => "x-forwarded-for",
+            ClientIpHeader::Forwarded => "forwarded",
+            ClientIpHeader::XRealIp => "x-real-ip",
+        }
+    }
+}
+
+impl FromStr for ClientIpHeader {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ClientIpHeader, String> {
+        [
+            ClientIpHeader::XForwardedFor,
+            ClientIpHeader::Forwarded,
+            ClientIpHeader::XRealIp,
+        ]
+        .into_iter()
+        .find(|h| h.name().eq_ignore_ascii_case(s.trim()))
+        .ok_or_else(|| format!("not one of x-forwarded-for, forwarded, x-real-ip: {s:?}"))
+    }
+}
 
 impl TrustedProxies {
     /// Trust no proxy.
@@ -107,15 +154,31 @@ impl TrustedProxies {
         TrustedProxies::default()
     }
 
+    /// The same proxies, naming the client in `header`.
+    pub fn with_header(mut self, header: ClientIpHeader) -> TrustedProxies {
+        self.header = header;
+        self
+    }
+
     /// Whether `ip` is one of them.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.nets.is_empty()
+    }
+}
+
+/// Several lists as one (`--trusted-proxy` given more than once); the header stays the default.
+impl FromIterator<TrustedProxies> for TrustedProxies {
+    fn from_iter<I: IntoIterator<Item = TrustedProxies>>(lists: I) -> TrustedProxies {
+        TrustedProxies {
+            nets: lists.into_iter().flat_map(|l| l.nets).collect(),
+            header: ClientIpHeader::default(),
+        }
     }
 }
 
@@ -132,25 +195,36 @@ impl FromStr for TrustedProxies {
                 p.parse::<IpNet>()
                     .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
                     .map(|net| net.trunc())
-                    .map_err(|_| format!("not an IP address or network: {p:?}"))
+                    .map_err(|_| {
+                        format!("not an IP address or network (CIDR, e.g. 10.0.0.0/8): {p:?}")
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(TrustedProxies(nets))
+        Ok(TrustedProxies {
+            nets,
+            header: ClientIpHeader::default(),
+        })
     }
 }
 
 impl std::fmt::Display for TrustedProxies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let list: Vec<String> = self.0.iter().map(IpNet::to_string).collect();
-        f.write_str(&list.join(","))
+        let list: Vec<String> = self.nets.iter().map(IpNet::to_string).collect();
+        f.write_str(&list.join(","))?;
+        if !self.nets.is_empty() {
+            write!(f, " ({})", self.header.name())?;
+        }
+        Ok(())
     }
 }
 
 /// The client address of a request: the TCP peer, unless the peer is a trusted proxy; then
-/// the rightmost `X-Forwarded-For` address that is not itself a trusted proxy. Each proxy
-/// appends the address it was reached from, so everything left of the last untrusted hop was
-/// written by someone we do not trust and is skipped. An unreadable hop stops the walk at the
-/// proxy that passed it on. The trusted list comes from the router's `Arc<TrustedProxies>`
+/// what the proxies' header says. For `X-Forwarded-For` and `Forwarded` that is the rightmost
+/// address that is not itself a trusted proxy: each proxy appends the address it was reached
+/// from, so everything left of the last untrusted hop was written by someone we do not trust
+/// and is skipped; an unreadable hop (`unknown`, an obfuscated name, garbage) stops the walk at
+/// the proxy that passed it on. For `X-Real-IP` it is the address the proxy set. Without the
+/// header, the proxy itself. The trusted list comes from the router's `Arc<TrustedProxies>`
 /// extension; without one, no proxy is trusted. Audit entries, the login throttle and the
 /// public rate limits all key on this.
 pub fn client_addr(extensions: &Extensions, headers: &HeaderMap) -> Option<IpAddr> {
@@ -165,14 +239,31 @@ pub fn client_addr(extensions: &Extensions, headers: &HeaderMap) -> Option<IpAdd
     if !trusted.contains(peer) {
         return Some(peer);
     }
-    let hops: Vec<Option<IpAddr>> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .flat_map(|v| match v.to_str() {
-            Ok(v) => v.split(',').map(parse_hop).collect(),
-            Err(_) => vec![None],
-        })
-        .collect();
+    let values = headers.get_all(trusted.header.name());
+    let hops: Vec<Option<IpAddr>> = match trusted.header {
+        ClientIpHeader::XRealIp => {
+            // One address, set by the proxy; a second header means someone else wrote one.
+            let mut values = values.iter();
+            return match (values.next(), values.next()) {
+                (Some(v), None) => Some(v.to_str().ok().and_then(parse_hop).unwrap_or(peer)),
+                _ => Some(peer),
+            };
+        }
+        ClientIpHeader::XForwardedFor => values
+            .iter()
+            .flat_map(|v| match v.to_str() {
+                Ok(v) => v.split(',').map(parse_hop).collect(),
+                Err(_) => vec![None],
+            })
+            .collect(),
+        ClientIpHeader::Forwarded => values
+            .iter()
+            .flat_map(|v| match v.to_str() {
+                Ok(v) => v.split(',').map(forwarded_for).collect(),
+                Err(_) => vec![None],
+            })
+            .collect(),
+    };
     let mut client = peer;
     for hop in hops.into_iter().rev() {
         let Some(ip) = hop else { break };
@@ -189,8 +280,31 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     let hop = hop.trim();
     hop.parse::<IpAddr>()
         .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .or_else(|_| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(hop)
+                .parse::<IpAddr>()
+        })
         .ok()
         .map(|ip| ip.to_canonical())
+}
+
+/// The `for=` address of one `Forwarded` element (`for=192.0.2.60;proto=https`,
+/// `for="[2001:db8::17]:4711"`); `None` for `unknown`, an obfuscated name or no `for`.
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    element.split(';').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        if !k.trim().eq_ignore_ascii_case("for") {
+            return None;
+        }
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v);
+        parse_hop(v)
+    })
 }
 
 /// The language of a request: the `lang` cookie, else `Accept-Language`, else Chinese.
@@ -226,14 +340,32 @@ mod tests {
     use super::*;
 
     fn client(peer: &str, trusted: Option<&str>, xff: &[&str]) -> Option<IpAddr> {
+        client_by(ClientIpHeader::XForwardedFor, peer, trusted, xff)
+    }
+
+    /// The client as found when the proxies write `header` and the request carries `values`
+    /// in it, plus a forged `X-Forwarded-For` and `X-Real-IP` unless those are the header.
+    fn client_by(
+        header: ClientIpHeader,
+        peer: &str,
+        trusted: Option<&str>,
+        values: &[&str],
+    ) -> Option<IpAddr> {
         let mut ext = Extensions::new();
         ext.insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 40000)));
         if let Some(t) = trusted {
-            ext.insert(Arc::new(t.parse::<TrustedProxies>().unwrap()));
+            ext.insert(Arc::new(
+                t.parse::<TrustedProxies>().unwrap().with_header(header),
+            ));
         }
         let mut headers = HeaderMap::new();
-        for v in xff {
-            headers.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        for other in ["x-forwarded-for", "x-real-ip", "forwarded"] {
+            if other != header.name() {
+                headers.append(other, HeaderValue::from_static("for=6.6.6.6, 6.6.6.6"));
+            }
+        }
+        for v in values {
+            headers.append(header.name(), HeaderValue::from_str(v).unwrap());
         }
         client_addr(&ext, &headers)
     }
@@ -284,11 +416,82 @@ mod tests {
     #[test]
     fn the_setting_parses_addresses_and_networks() {
         let t: TrustedProxies = " 10.0.0.5 ,192.168.1.7/16,::1".parse().unwrap();
-        assert_eq!(t.to_string(), "10.0.0.5/32,192.168.0.0/16,::1/128");
+        assert_eq!(
+            t.to_string(),
+            "10.0.0.5/32,192.168.0.0/16,::1/128 (x-forwarded-for)"
+        );
         assert!(t.contains(ip("192.168.200.1").unwrap()));
         assert!(!t.contains(ip("10.0.0.6").unwrap()));
         assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
         assert!("proxy.local".parse::<TrustedProxies>().is_err());
         assert!("".parse::<TrustedProxies>().unwrap().is_empty());
+    }
+
+    #[test]
+    fn forwarded_is_read_like_x_forwarded_for() {
+        let t = Some("10.0.0.0/8");
+        let by = |v: &[&str]| client_by(ClientIpHeader::Forwarded, "10.0.0.1", t, v);
+        assert_eq!(by(&["for=192.0.2.60;proto=https"]), ip("192.0.2.60"));
+        assert_eq!(
+            by(&["for=6.6.6.6, for=\"198.51.100.1:4711\";by=10.0.0.1"]),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            by(&["For=\"[2001:db8:cafe::17]:4711\""]),
+            ip("2001:db8:cafe::17")
+        );
+        assert_eq!(by(&["for=\"[2001:db8::1]\""]), ip("2001:db8::1"));
+        assert_eq!(by(&["for=198.51.100.1, for=10.0.0.9"]), ip("198.51.100.1"));
+        // Undisclosed or obfuscated hops stop the walk at the proxy that passed them on.
+        assert_eq!(by(&["for=198.51.100.1, for=unknown"]), ip("10.0.0.1"));
+        assert_eq!(by(&["for=_hidden"]), ip("10.0.0.1"));
+        assert_eq!(by(&["proto=https"]), ip("10.0.0.1"));
+        assert_eq!(by(&[]), ip("10.0.0.1"));
+        // From an untrusted peer nothing is read.
+        assert_eq!(
+            client_by(
+                ClientIpHeader::Forwarded,
+                "203.0.113.9",
+                t,
+                &["for=1.2.3.4"]
+            ),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn x_real_ip_is_the_one_address_the_proxy_set() {
+        let t = Some("127.0.0.1/32");
+        let by = |peer: &str, v: &[&str]| client_by(ClientIpHeader::XRealIp, peer, t, v);
+        assert_eq!(by("127.0.0.1", &["198.51.100.7"]), ip("198.51.100.7"));
+        assert_eq!(by("127.0.0.1", &["2001:db8::7"]), ip("2001:db8::7"));
+        // Garbage, none, or two (one of them not the proxy's): the proxy itself.
+        assert_eq!(by("127.0.0.1", &["junk"]), ip("127.0.0.1"));
+        assert_eq!(by("127.0.0.1", &[]), ip("127.0.0.1"));
+        assert_eq!(by("127.0.0.1", &["1.1.1.1", "2.2.2.2"]), ip("127.0.0.1"));
+        assert_eq!(by("203.0.113.9", &["198.51.100.7"]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn the_header_is_named_in_the_setting() {
+        assert_eq!(
+            "X-Real-IP".parse::<ClientIpHeader>(),
+            Ok(ClientIpHeader::XRealIp)
+        );
+        assert_eq!(
+            "forwarded".parse::<ClientIpHeader>(),
+            Ok(ClientIpHeader::Forwarded)
+        );
+        assert!("x-client-ip".parse::<ClientIpHeader>().is_err());
+        let two: TrustedProxies = ["10.0.0.1", "192.168.0.0/16,::1"]
+            .iter()
+            .map(|s| s.parse::<TrustedProxies>().unwrap())
+            .collect();
+        assert_eq!(
+            two.to_string(),
+            "10.0.0.1/32,192.168.0.0/16,::1/128 (x-forwarded-for)"
+        );
+        let err = "10.0.0.0/33".parse::<TrustedProxies>().unwrap_err();
+        assert!(err.contains("10.0.0.0/33"), "{err}");
     }
 }

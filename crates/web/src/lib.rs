@@ -24,10 +24,10 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use context::TrustedProxies;
+pub use context::{ClientIpHeader, TrustedProxies};
 pub use doorstep_app::hashing::Hashing;
 pub use error::ApiError;
-pub use public::limits::{PublicLimits, Rate};
+pub use public::limits::{MISS_COST, PublicLimits, Rate};
 pub use public_url::{BadPublicUrl, PublicUrl};
 
 /// What every handler can reach.
@@ -229,7 +229,7 @@ pub async fn serve(mut app: RouterBuilder, addr: SocketAddr) -> std::io::Result<
         .public_url
         .take()
         .unwrap_or_else(|| PublicUrl::of_addr(local));
-    tracing::info!(%local, %public_url, backend = app.store.backend(), trusted_proxies = %app.proxies, "listening");
+    tracing::info!(%local, %public_url, backend = app.store.backend(), trusted_proxies = %app.proxies, limits = ?app.limits, "listening");
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"

@@ -12,7 +12,7 @@ use doorstep_store::{
     Actor, AuditQuery, NewAudit, PersonUpsert, ReportStatus, ReviewDecision, Store, StoreError,
     audit_entry, no_audit,
 };
-use doorstep_testkit::{TestDb, both_backends, demo_community, id};
+use doorstep_testkit::{TestDb, both_backends, demo_community, id, report_count};
 
 fn entry(action: &str) -> NewAudit {
     NewAudit {
@@ -34,6 +34,51 @@ async fn actions(store: &dyn Store, prefix: &str) -> Vec<String> {
         .into_iter()
         .map(|e| e.action)
         .collect()
+}
+
+/// The demo community with 佳纷天地 3号楼 in it and a census link for the community.
+async fn building_and_link(
+    store: &dyn Store,
+) -> (doorstep_store::Area, doorstep_store::ReportLink) {
+    let c = demo_community(store).await.path;
+    let compound = store
+        .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
+        .await
+        .unwrap();
+    let building = store
+        .create_area(Some(&compound.path), AreaKind::Building, "3号楼")
+        .await
+        .unwrap();
+    let link = doorstep_app::reports::create_link(
+        store,
+        &c,
+        doorstep_app::reports::Purpose::Census,
+        None,
+        vec![],
+        "test",
+        no_audit(),
+    )
+    .await
+    .unwrap();
+    (building, link)
+}
+
+/// A report through `link` for room 101 of `area_id`, its body standing for `key`.
+fn new_report(link: i64, key: &str, receipt: &str, area_id: i64) -> doorstep_store::NewReport {
+    doorstep_store::NewReport {
+        link_id: link,
+        body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({"k": key})),
+        idempotency_key: key.into(),
+        receipt: receipt.into(),
+        purpose: doorstep_store::Purpose::Census,
+        area_id,
+        room: "101".into(),
+        address: "佳纷天地3号楼101".into(),
+        members: serde_json::json!([]),
+        answers: serde_json::json!({}),
+        edit_secs: 60,
+        filed_by: None,
+    }
 }
 
 both_backends!(
@@ -94,47 +139,55 @@ both_backends!(
 );
 
 both_backends!(
+    concurrent_reports_share_writes_and_a_bad_one_fails_alone,
+    async |db: &TestDb| {
+        // Reports take the writer's cheapest path (one statement, no savepoint on SQLite, no
+        // transaction on PostgreSQL): a failing one must still leave its neighbours alone.
+        let store: Arc<dyn Store> = db.store.clone();
+        let (building, link) = building_and_link(store.as_ref()).await;
+        let report = |key: String, receipt: String, area_id: i64| {
+            new_report(link.id, &key, &receipt, area_id)
+        };
+        // For each j at once: a report, its resend (same key and body), and one whose
+        // building is gone (nothing can be inserted).
+        let mut tasks = Vec::new();
+        for j in 0..40 {
+            for (n, r) in [
+                report(format!("k{j}"), format!("r{j}"), building.id),
+                report(format!("k{j}"), format!("r{j}b"), building.id),
+                report(format!("gone{j}"), format!("g{j}"), 999_999),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let store = store.clone();
+                tasks.push(tokio::spawn(
+                    async move { (n, store.submit_report(&r, no_audit()).await) },
+                ));
+            }
+        }
+        let (mut created, mut replayed, mut gone) = (0, 0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                (0 | 1, Ok(doorstep_store::Idempotent::Created(_))) => created += 1,
+                (0 | 1, Ok(doorstep_store::Idempotent::Replayed(_))) => replayed += 1,
+                (2, Err(StoreError::NotFound(_))) => gone += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((created, replayed, gone), (40, 40, 40));
+        let stored = report_count(store.as_ref()).await;
+        assert_eq!(stored, 40, "each key stored once, nothing of a failed one");
+    }
+);
+
+both_backends!(
     an_accept_that_cannot_finish_leaves_nothing_of_itself,
     async |db: &TestDb| {
         let store = db.store.as_ref();
-        let c = demo_community(store).await.path;
-        let compound = store
-            .create_area(Some(&c), AreaKind::Compound, "佳纷天地")
-            .await
-            .unwrap();
-        let building = store
-            .create_area(Some(&compound.path), AreaKind::Building, "3号楼")
-            .await
-            .unwrap();
-        let link = doorstep_app::reports::create_link(
-            store,
-            &c,
-            doorstep_app::reports::Purpose::Census,
-            None,
-            vec![],
-            "test",
-            no_audit(),
-        )
-        .await
-        .unwrap();
+        let (building, link) = building_and_link(store).await;
         let report = store
-            .submit_report(
-                &doorstep_store::NewReport {
-                    link_id: link.id,
-                    idempotency_key: "k".into(),
-                    body_hash: doorstep_core::idempotency::BodyHash::of(&serde_json::json!({})),
-                    receipt: "r".into(),
-                    purpose: doorstep_store::Purpose::Census,
-                    area_id: building.id,
-                    room: "101".into(),
-                    address: "佳纷天地3号楼101".into(),
-                    members: serde_json::json!([]),
-                    answers: serde_json::json!({}),
-                    edit_secs: 60,
-                    filed_by: None,
-                },
-                no_audit(),
-            )
+            .submit_report(&new_report(link.id, "k", "r", building.id), no_audit())
             .await
             .unwrap();
         let report = match report {

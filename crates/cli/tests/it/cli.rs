@@ -398,21 +398,6 @@ fn a_missing_postgres_database_is_explained_and_migrate_creates_it() {
     );
 }
 
-#[test]
-fn serve_refuses_a_malformed_trusted_proxy_setting_at_start() {
-    let out = doorstep_cmd()
-        .args(["--db", "sqlite:///nonexistent-dir/x.db", "serve"])
-        .env("DOORSTEP_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("not an IP address or network: \"proxy.local\""),
-        "{err}"
-    );
-}
-
 /// Errors from below the commands (a file that cannot be written, a missing file) are worded
 /// in the user's language, without the operating system's English.
 #[test]

@@ -8,11 +8,17 @@ mod serve;
 
 use std::process::{Command, Output};
 
-/// The `doorstep` binary, taking neither its database nor its public URL from the environment.
+/// The `doorstep` binary, taking neither its database, its public URL, its proxies nor its
+/// limits from the environment.
 fn doorstep_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorstep"));
     cmd.env_remove("DOORSTEP_DB")
         .env_remove("DOORSTEP_PUBLIC_URL");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("DOORSTEP_PUBLIC_") || name.starts_with("DOORSTEP_TRUSTED") {
+            cmd.env_remove(name);
+        }
+    }
     cmd
 }
 

@@ -11,6 +11,7 @@ mod pages;
 mod pages_abuse;
 mod public_abuse;
 mod public_form;
+mod public_limits;
 mod public_reports;
 mod reports_api;
 mod staff;

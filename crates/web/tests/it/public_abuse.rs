@@ -4,24 +4,8 @@
 
 use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
-use doorstep_store::{PageRequest, ReportQuery, Store};
-use doorstep_testkit::{FORM, TestApp, TestDb, both_backends, form_body, hidden, id};
+use doorstep_testkit::{FORM, TestApp, TestDb, both_backends, form_body, hidden, id, report_count};
 use serde_json::json;
-
-async fn report_count(store: &dyn Store) -> i64 {
-    store
-        .reports(&ReportQuery {
-            area: None,
-            status: None,
-            page: PageRequest {
-                offset: 0,
-                limit: 10,
-            },
-        })
-        .await
-        .unwrap()
-        .total
-}
 
 both_backends!(
     replayed_key_with_another_body_gets_no_receipt_over_the_api,

@@ -1,0 +1,109 @@
+//! `doorstep serve`'s settings for reverse proxies and the public limits: flags, each with its
+//! environment variable, checked before the server starts.
+
+use doorstep_web::{ClientIpHeader, PublicLimits, Rate, TrustedProxies};
+
+/// Which reverse proxies may name the client, and in which header.
+#[derive(clap::Args, Debug)]
+pub struct ProxyArgs {
+    /// A reverse proxy whose forwarding header names the client: an address or a network
+    /// (CIDR), e.g. 127.0.0.1/32. Repeatable; the environment variable takes a comma-separated
+    /// list. None by default: the TCP peer is the client and forwarding headers are ignored.
+    /// Login throttling, the public limits and the audit log key on the client.
+    #[arg(
+        long = "trusted-proxy",
+        alias = "trusted-proxies",
+        value_name = "CIDR",
+        env = "DOORSTEP_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxy: Vec<TrustedProxies>,
+    /// The header the trusted proxies name the client in: x-forwarded-for (the rightmost
+    /// address that is not a trusted proxy), forwarded (RFC 7239, its for=, read the same way)
+    /// or x-real-ip. Only this one is read: a proxy passes the others on as the client wrote
+    /// them.
+    #[arg(
+        long,
+        value_name = "HEADER",
+        env = "DOORSTEP_CLIENT_IP_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    client_ip_header: ClientIpHeader,
+}
+
+impl ProxyArgs {
+    /// The trusted proxies as the router takes them.
+    pub fn trusted(self) -> TrustedProxies {
+        self.trusted_proxy
+            .into_iter()
+            .collect::<TrustedProxies>()
+            .with_header(self.client_ip_header)
+    }
+}
+
+/// The limits of the public report pages and endpoint (`/r/…`, `/api/v1/public/…`).
+#[derive(clap::Args, Debug)]
+pub struct LimitArgs {
+    /// Public pages: requests one client address may make at once (its bucket's size).
+    #[arg(long, value_name = "REQUESTS", env = "DOORSTEP_PUBLIC_PER_ADDRESS_BURST",
+          default_value_t = PublicLimits::default().per_ip.burst, value_parser = at_least_one)]
+    public_per_address_burst: f64,
+    /// Public pages: requests per second one client address gets back after its burst.
+    #[arg(long, value_name = "PER_SECOND", env = "DOORSTEP_PUBLIC_PER_ADDRESS_RATE",
+          default_value_t = PublicLimits::default().per_ip.per_sec, value_parser = positive)]
+    public_per_address_rate: f64,
+    /// Public pages: requests one report link may take at once, from all addresses together.
+    #[arg(long, value_name = "REQUESTS", env = "DOORSTEP_PUBLIC_PER_LINK_BURST",
+          default_value_t = PublicLimits::default().per_token.burst, value_parser = at_least_one)]
+    public_per_link_burst: f64,
+    /// Public pages: requests per second one report link gets back after its burst.
+    #[arg(long, value_name = "PER_SECOND", env = "DOORSTEP_PUBLIC_PER_LINK_RATE",
+          default_value_t = PublicLimits::default().per_token.per_sec, value_parser = positive)]
+    public_per_link_rate: f64,
+    /// Reports being written at once, from everyone; more are answered 503 with Retry-After.
+    #[arg(long, value_name = "REPORTS", env = "DOORSTEP_PUBLIC_MAX_IN_FLIGHT",
+          default_value_t = PublicLimits::default().max_in_flight,
+          value_parser = at_least_one_write)]
+    public_max_in_flight: usize,
+}
+
+impl LimitArgs {
+    /// The limits as the router takes them.
+    pub fn limits(&self) -> PublicLimits {
+        PublicLimits {
+            per_ip: Rate {
+                burst: self.public_per_address_burst,
+                per_sec: self.public_per_address_rate,
+            },
+            per_token: Rate {
+                burst: self.public_per_link_burst,
+                per_sec: self.public_per_link_rate,
+            },
+            max_in_flight: self.public_max_in_flight,
+        }
+    }
+}
+
+/// A number of requests a bucket holds: at least one, or nothing would ever pass.
+fn at_least_one(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 1.0 => Ok(n),
+        _ => Err(format!("must be a number, at least 1: {s:?}")),
+    }
+}
+
+/// Writes in flight: at least one, or no report would ever be written.
+fn at_least_one_write(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("must be a whole number, at least 1: {s:?}")),
+    }
+}
+
+/// A rate: a number above zero.
+fn positive(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!("must be a number above 0: {s:?}")),
+    }
+}
