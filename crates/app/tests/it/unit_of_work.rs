@@ -161,9 +161,9 @@ both_backends!(
             .enumerate()
             {
                 let store = store.clone();
-                tasks.push(tokio::spawn(
-                    async move { (n, store.submit_report(&r, no_audit()).await) },
-                ));
+                tasks.push(tokio::spawn(async move {
+                    (n, store.submit_report(&r, no_audit()).await)
+                }));
             }
         }
         let (mut created, mut replayed, mut gone) = (0, 0, 0);

@@ -38,6 +38,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("tk_reason", "原因", "Reason"),
     ("tk_reassign", "改派", "Reassign"),
+    ("tk_routes", "任务派发规则", "Task routing"),
+    (
+        "tk_routes_hint",
+        "新任务未指定负责人时，按顺序交给目标所在最小区域中第一个有人担任的职责（本区域或沿用上级）。",
+        "A new task without an assignee goes to the first of these duties that someone holds for the target's area (its own or inherited).",
+    ),
     (
         "tk_show_phones",
         "查看住户电话",
