@@ -36,8 +36,8 @@ if [ ! -x /usr/bin/chromium ] || ! installed fonts-noto-cjk || ! command -v node
   rm -f "$apt_log"
 fi
 
-# 2. playwright-core from npm (never a browser download), only when missing.
-if [ ! -d e2e/node_modules/playwright-core ]; then
+# 2. playwright-core and axe-core from npm (never a browser download), only when one is missing.
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -f e2e/node_modules/axe-core/axe.min.js ]; then
   echo "# e2e: npm ci"
   npm_log=$(mktemp)
   if ! (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) >"$npm_log" 2>&1; then

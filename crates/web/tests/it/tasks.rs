@@ -442,6 +442,16 @@ both_backends!(admins_change_where_a_kind_goes, async |db: &TestDb| {
         )
         .await;
     assert_eq!(staff_named(&k), "楼栋长乙");
+    // The page: every kind with its duties; only system admins get the save buttons.
+    let mut b = app.browser();
+    b.login("admin1").await;
+    let page = b.get("/tasks/routes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("任务派发规则") && page.text.contains("楼栋长"));
+    assert!(
+        page.text.contains(" disabled") && !page.text.contains(">保存<"),
+        "a community admin cannot change routing"
+    );
     let (_, audit) = root.get("/api/v1/audit?action=task.route").await;
     assert_eq!(
         audit["total"], 2,
