@@ -551,32 +551,7 @@ async fn duties_page(
         .collect();
     let can_manage = u.who.may(Action::ManageStaff);
     let staff = if can_manage {
-        desk.list(
-            None,
-            None,
-            Some(true),
-            None,
-            PageRequest {
-                offset: 0,
-                limit: 500,
-            },
-        )
-        .await
-        .map_err(|e| u.fail(e))?
-        .items
-        .iter()
-        .map(|m| {
-            (
-                m.id,
-                format!(
-                    "{} · {} · {}",
-                    m.fields.name,
-                    m.fields.kind.label(u.t.0),
-                    m.fields.phone.as_str()
-                ),
-            )
-        })
-        .collect()
+        staff_choices(s, u).await?
     } else {
         Vec::new()
     };
@@ -604,6 +579,56 @@ async fn area_duties(
     Path(id): Path<Id>,
 ) -> Result<Response, PageError> {
     Ok(duties_page(&s, &u, id, None).await?.into_response())
+}
+
+/// The area a page asks for (`?area=`), or the user's own.
+fn area_or_own(u: &PageUser, raw: Option<&str>) -> Result<AreaPath, PageError> {
+    match raw.filter(|a| !a.trim().is_empty()) {
+        Some(a) => AreaPath::parse(a)
+            .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx)),
+        None => u
+            .who
+            .area()
+            .cloned()
+            .ok_or_else(|| u.fail(AppError::NotFound)),
+    }
+}
+
+/// The working staff this user may give work to, as the choices of a select: (id, "name ·
+/// kind · phone"), by name.
+pub(crate) async fn staff_choices(
+    s: &AppState,
+    u: &PageUser,
+) -> Result<Vec<(Id, String)>, PageError> {
+    let page = StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .list(
+            None,
+            None,
+            Some(true),
+            None,
+            PageRequest {
+                offset: 0,
+                limit: 500,
+            },
+        )
+        .await
+        .map_err(|e| u.fail(e))?;
+    Ok(page
+        .items
+        .iter()
+        .map(|m| {
+            let f = &m.fields;
+            (
+                m.id,
+                format!(
+                    "{} · {} · {}",
+                    f.name,
+                    f.kind.label(u.t.0),
+                    f.phone.as_str()
+                ),
+            )
+        })
+        .collect())
 }
 
 /// A duty to give, as posted.
@@ -703,15 +728,7 @@ async fn gaps(
     u: PageUser,
     Query(q): Query<GapsQuery>,
 ) -> Result<Response, PageError> {
-    let area = match q.area.as_deref().filter(|a| !a.trim().is_empty()) {
-        Some(a) => AreaPath::parse(a)
-            .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?,
-        None => u
-            .who
-            .area()
-            .cloned()
-            .ok_or_else(|| u.fail(AppError::NotFound))?,
-    };
+    let area = area_or_own(&u, q.area.as_deref())?;
     let kind = q
         .kind
         .as_deref()
@@ -788,15 +805,7 @@ async fn table(
     u: PageUser,
     Query(q): Query<TableQuery>,
 ) -> Result<Response, PageError> {
-    let area = match q.area.as_deref().filter(|a| !a.trim().is_empty()) {
-        Some(a) => AreaPath::parse(a)
-            .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?,
-        None => u
-            .who
-            .area()
-            .cloned()
-            .ok_or_else(|| u.fail(AppError::NotFound))?,
-    };
+    let area = area_or_own(&u, q.area.as_deref())?;
     let desk = StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx);
     let all = desk.table(&area).await.map_err(|e| u.fail(e))?;
     let format = match q.format.as_deref() {

@@ -13,7 +13,6 @@ use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
-use doorstep_app::staff::StaffDesk;
 use doorstep_app::tasks::{Finish, TaskDesk, TaskInput};
 use doorstep_core::{Target, TaskKind, TaskStatus};
 use doorstep_store::{Id, PageRequest, Task, TaskQuery};
@@ -29,12 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(board))
         .route("/tasks/mine", get(mine))
         .route("/tasks/{id}", get(task))
-        .route("/tasks/{id}/start", post(start))
-        .route("/tasks/{id}/finish", post(finish))
-        .route("/tasks/{id}/cannot", post(cannot))
-        .route("/tasks/{id}/cancel", post(cancel))
-        .route("/tasks/{id}/assign", post(assign))
         .route("/tasks/{id}/phones", post(phones))
+        .route("/tasks/{id}/{action}", post(act))
         .route("/areas/{id}/tasks", post(for_households))
         .route("/tasks/routes", get(routes_page).post(set_route))
 }
@@ -240,28 +235,7 @@ async fn task_page(
     let (t, events) = desk.task(id).await.map_err(|e| u.fail(e))?;
     let can_manage = u.who.may(Action::ManageTasks) && u.who.covers(&t.area_path);
     let staff = if can_manage && t.status.is_active() {
-        StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-            .list(
-                None,
-                None,
-                Some(true),
-                None,
-                PageRequest {
-                    offset: 0,
-                    limit: 500,
-                },
-            )
-            .await
-            .map_err(|e| u.fail(e))?
-            .items
-            .iter()
-            .map(|m| {
-                (
-                    m.id,
-                    format!("{} · {}", m.fields.name, m.fields.kind.label(u.t.0)),
-                )
-            })
-            .collect()
+        super::staff::staff_choices(s, u).await?
     } else {
         Vec::new()
     };
@@ -359,73 +333,30 @@ async fn moved(
     }
 }
 
-async fn start(
+/// Moves a task along: `start`, `finish` (with an outcome), `cannot` or `cancel` (with the
+/// reason as the note), `assign` (to the staff member posted, or back to the board).
+async fn act(
     State(s): State<AppState>,
     u: PageUser,
-    Path(id): Path<Id>,
+    Path((id, action)): Path<(Id, String)>,
     Form(f): Form<MoveForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
-    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .start(id)
-        .await;
-    moved(&s, &u, id, &f, done).await
-}
-
-async fn finish(
-    State(s): State<AppState>,
-    u: PageUser,
-    Path(id): Path<Id>,
-    Form(f): Form<MoveForm>,
-) -> Result<Response, PageError> {
-    u.check_csrf(&f.csrf)?;
-    let fin = Finish {
-        outcome: f.outcome.clone(),
-        note: f.note.clone(),
+    let desk = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let done = match action.as_str() {
+        "start" => desk.start(id).await,
+        "finish" => {
+            let fin = Finish {
+                outcome: f.outcome.clone(),
+                note: f.note.clone(),
+            };
+            desk.finish(id, &fin).await
+        }
+        "cannot" => desk.cannot_do(id, &f.note).await,
+        "cancel" => desk.cancel(id, &f.note).await,
+        "assign" => desk.reassign(id, f.staff.parse::<Id>().ok()).await,
+        _ => Err(AppError::NotFound),
     };
-    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .finish(id, &fin)
-        .await;
-    moved(&s, &u, id, &f, done).await
-}
-
-async fn cannot(
-    State(s): State<AppState>,
-    u: PageUser,
-    Path(id): Path<Id>,
-    Form(f): Form<MoveForm>,
-) -> Result<Response, PageError> {
-    u.check_csrf(&f.csrf)?;
-    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .cannot_do(id, &f.note)
-        .await;
-    moved(&s, &u, id, &f, done).await
-}
-
-async fn cancel(
-    State(s): State<AppState>,
-    u: PageUser,
-    Path(id): Path<Id>,
-    Form(f): Form<MoveForm>,
-) -> Result<Response, PageError> {
-    u.check_csrf(&f.csrf)?;
-    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .cancel(id, &f.note)
-        .await;
-    moved(&s, &u, id, &f, done).await
-}
-
-async fn assign(
-    State(s): State<AppState>,
-    u: PageUser,
-    Path(id): Path<Id>,
-    Form(f): Form<MoveForm>,
-) -> Result<Response, PageError> {
-    u.check_csrf(&f.csrf)?;
-    let to = f.staff.parse::<Id>().ok();
-    let done = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .reassign(id, to)
-        .await;
     moved(&s, &u, id, &f, done).await
 }
 
