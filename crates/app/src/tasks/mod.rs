@@ -635,6 +635,73 @@ impl<'a> TaskDesk<'a> {
     }
 }
 
+impl TaskDesk<'_> {
+    /// Writes tasks (a board as filtered) to a file, audited: 类型, 对象, 区域, 状态, 负责人,
+    /// 截止, 结果, 说明.
+    pub async fn write_tasks(
+        &self,
+        tasks: &[Task],
+        format: crate::export::SheetFormat,
+        path: &std::path::Path,
+    ) -> AppResult<()> {
+        use doorstep_core::Lang;
+        let rows: Vec<Vec<String>> = tasks
+            .iter()
+            .map(|t| {
+                vec![
+                    t.kind.label(Lang::Zh).to_string(),
+                    t.label.clone(),
+                    t.area_path.to_string(),
+                    t.status.label(Lang::Zh).to_string(),
+                    t.assignee
+                        .as_ref()
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_default(),
+                    t.due_at.map(crate::clock::china_minute).unwrap_or_default(),
+                    t.outcome
+                        .as_deref()
+                        .map(|o| t.kind.outcome_label(o, Lang::Zh))
+                        .unwrap_or_default(),
+                    t.outcome_note.clone(),
+                ]
+            })
+            .collect();
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || -> Result<(), crate::export::ExportError> {
+            let mut sink = crate::export::Sink::create(
+                format,
+                &path,
+                &[
+                    "类型",
+                    "对象",
+                    "区域",
+                    "状态",
+                    "负责人",
+                    "截止",
+                    "结果",
+                    "说明",
+                ],
+            )?;
+            for r in &rows {
+                sink.row(r)?;
+            }
+            sink.finish()
+        })
+        .await
+        .map_err(crate::export::ExportError::from)??;
+        self.store
+            .audit(&self.who.audit_entry(
+                self.ctx,
+                "task.export",
+                None,
+                None,
+                json!({ "rows": tasks.len() }),
+            ))
+            .await?;
+        Ok(())
+    }
+}
+
 fn note(raw: &str) -> AppResult<String> {
     let s = raw.trim().to_string();
     if s.chars().count() > 200 {

@@ -3,6 +3,7 @@
 /// (key, Chinese, English), sorted by key.
 pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tk_active", "待办和进行中", "Open and in progress"),
+    ("tk_area", "区域", "Area"),
     ("tk_assignee", "负责人", "Assignee"),
     ("tk_board", "任务看板", "Task board"),
     ("tk_bulk", "为每户创建任务", "A task for every household"),

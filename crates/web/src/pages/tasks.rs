@@ -13,8 +13,10 @@ use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
+use doorstep_app::export::SheetFormat;
 use doorstep_app::tasks::{Finish, TaskDesk, TaskInput};
-use doorstep_core::{Target, TaskKind, TaskStatus};
+use doorstep_core::text::natural_cmp;
+use doorstep_core::{AreaKind, Target, TaskKind, TaskStatus};
 use doorstep_store::{Id, PageRequest, Task, TaskQuery};
 use serde::Deserialize;
 
@@ -128,6 +130,11 @@ pub struct BoardPage {
     kinds: Vec<(String, String)>,
     total: i64,
     tasks: Vec<TaskCard>,
+    area: String,
+    areas: Vec<(String, String)>,
+    assignee: String,
+    people: Vec<(String, String)>,
+    xlsx: String,
 }
 
 /// The board's filter.
@@ -137,6 +144,15 @@ struct BoardQuery {
     status: String,
     #[serde(default)]
     kind: String,
+    /// A compound (or other area) under the user's, by id; blank for all.
+    #[serde(default)]
+    area: String,
+    /// A staff member's id; blank for anyone.
+    #[serde(default)]
+    assignee: String,
+    /// `xlsx` or `csv` to download what the filter shows.
+    #[serde(default)]
+    format: String,
 }
 
 async fn board(
@@ -153,24 +169,83 @@ async fn board(
         s => (TaskStatus::from_stored(s).into_iter().collect(), false),
     };
     let kind = TaskKind::from_stored(&q.kind);
+    let reg = doorstep_app::registry::Registry::new(s.store.as_ref(), &u.who, &u.ctx);
+    let area = match q.area.parse::<Id>() {
+        Ok(id) => Some(reg.area(id).await.map_err(|e| u.fail(e))?),
+        Err(_) => None,
+    };
+    let assignee = q.assignee.parse::<Id>().ok();
+    let export = match q.format.as_str() {
+        "xlsx" => Some((SheetFormat::Xlsx, "xlsx")),
+        "csv" => Some((SheetFormat::Csv, "csv")),
+        _ => None,
+    };
     let page = desk
         .board(
-            None,
+            area.as_ref().map(|a| a.path.clone()),
             TaskQuery {
                 area: None,
-                assignee_id: None,
+                assignee_id: assignee,
                 unassigned,
                 statuses,
                 kind,
                 due_before: None,
                 page: PageRequest {
                     offset: 0,
-                    limit: 200,
+                    limit: if export.is_some() { 50_000 } else { 200 },
                 },
             },
         )
         .await
         .map_err(|e| u.fail(e))?;
+    if let Some((format, ext)) = export {
+        let dir = tempfile::tempdir().map_err(|e| u.fail(super::roster::io_err(e)))?;
+        let path = dir.path().join(format!("tasks.{ext}"));
+        desk.write_tasks(&page.items, format, &path)
+            .await
+            .map_err(|e| u.fail(e))?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| u.fail(super::roster::io_err(e)))?;
+        let label = u.t.0.pick("任务", "tasks");
+        return Ok(super::roster::download(
+            bytes,
+            &format!("{label}.{ext}"),
+            format,
+        ));
+    }
+    // The compounds (or grids) under the user's area, to narrow the board to one.
+    let own = u.who.area().cloned();
+    let mut areas: Vec<(String, String)> = vec![(String::new(), u.t.s("all").to_string())];
+    if let Some(own) = &own {
+        for kind in [AreaKind::Grid, AreaKind::Compound] {
+            let mut found = s
+                .store
+                .areas_of_kind(own, kind)
+                .await
+                .map_err(|e| u.fail(e.into()))?;
+            found.sort_by(|a, b| natural_cmp(a.path.as_str(), b.path.as_str()));
+            areas.extend(
+                found
+                    .into_iter()
+                    .map(|a| (a.id.to_string(), a.name.clone())),
+            );
+        }
+    }
+    let mut people: Vec<(String, String)> = vec![(String::new(), u.t.s("all").to_string())];
+    people.extend(
+        super::staff::staff_choices(&s, &u)
+            .await?
+            .into_iter()
+            .map(|(id, label)| (id.to_string(), label)),
+    );
+    let query = format!(
+        "status={}&kind={}&area={}&assignee={}",
+        super::urlencode(&q.status),
+        super::urlencode(&q.kind),
+        super::urlencode(&q.area),
+        super::urlencode(&q.assignee)
+    );
     let now = u.ctx.now();
     let tr = u.t;
     let mut statuses: Vec<(String, String)> = vec![
@@ -202,6 +277,11 @@ async fn board(
             .collect(),
         total: page.total,
         tasks: page.items.iter().map(|x| card(x, tr, now)).collect(),
+        area: q.area.clone(),
+        areas,
+        assignee: q.assignee.clone(),
+        people,
+        xlsx: format!("/tasks?{query}&format=xlsx"),
     }
     .into_response())
 }

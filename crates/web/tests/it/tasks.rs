@@ -373,6 +373,31 @@ both_backends!(my_tasks_page_on_a_phone, async |db: &TestDb| {
     m.login("admin1").await;
     let board = m.get("/tasks?status=done").await;
     assert!(board.text.contains("家中无人"), "{}", board.text);
+    // Narrowed to a compound and a person, and downloaded as a workbook (audited).
+    let staff1 = app
+        .store()
+        .staff_by_phone("13800138001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let qt = app
+        .store()
+        .area_by_path(&AreaPath::parse(&format!("{COMMUNITY}/钱塘衣城")).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mine = m.get(&format!("/tasks?status=all&assignee={staff1}")).await;
+    assert!(mine.text.contains("佳纷天地3号楼1单元201"));
+    let elsewhere = m.get(&format!("/tasks?status=all&area={}", qt.id)).await;
+    assert!(!elsewhere.text.contains("佳纷天地3号楼1单元201"));
+    let xlsx = m
+        .get(&format!("/tasks?status=all&assignee={staff1}&format=xlsx"))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK"));
+    let (_, audit) = admin.get("/api/v1/audit?action=task.export").await;
+    assert_eq!(audit["total"], 1);
 });
 
 both_backends!(admins_change_where_a_kind_goes, async |db: &TestDb| {
