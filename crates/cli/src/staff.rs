@@ -304,8 +304,8 @@ pub enum TaskCommand {
 
 /// Runs a task command.
 pub async fn run_task(store: &dyn Store, command: TaskCommand, lang: Lang) -> Result<()> {
-    use doorstep_app::tasks::{TaskDesk, TaskInput};
-    use doorstep_core::{Target, TaskStatus};
+    use doorstep_app::tasks::{TaskDesk, TaskTemplate};
+    use doorstep_core::TaskStatus;
     let (office, ctx) = (Principal::office(), Ctx::default());
     let desk = TaskDesk::new(store, &office, &ctx);
     match command {
@@ -317,15 +317,11 @@ pub async fn run_task(store: &dyn Store, command: TaskCommand, lang: Lang) -> Re
             key,
             json,
         } => {
-            let template = TaskInput {
+            let template = TaskTemplate {
                 kind,
-                target: Target::Area(0),
-                assignee_id: None,
                 due,
                 priority: String::new(),
                 note,
-                source: "bulk".into(),
-                source_key: None,
             };
             let made = desk
                 .for_households(&path(&area, lang)?, &template, &key)

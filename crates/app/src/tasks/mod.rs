@@ -49,6 +49,45 @@ pub struct TaskInput {
     pub source_key: Option<String>,
 }
 
+/// What every task of a bulk shares (and a single task, with its target and assignee).
+#[derive(Debug, Clone, Default)]
+pub struct TaskTemplate {
+    /// What kind of work (slug or name).
+    pub kind: String,
+    /// When due, as [`TaskInput::due`].
+    pub due: String,
+    /// `normal`, `high`, `urgent` (blank: normal).
+    pub priority: String,
+    /// What to do, in words.
+    pub note: String,
+}
+
+impl TaskTemplate {
+    /// One task of this template by hand: for `target`, to `assignee` (`None`: routed).
+    pub fn task(&self, target: Target, assignee_id: Option<Id>) -> TaskInput {
+        TaskInput {
+            kind: self.kind.clone(),
+            target,
+            assignee_id,
+            due: self.due.clone(),
+            priority: self.priority.clone(),
+            note: self.note.clone(),
+            source: String::new(),
+            source_key: None,
+        }
+    }
+
+    /// One task of a bulk the client keys `key`: the same key and target never make a
+    /// second task, however the bulk named its targets.
+    pub fn bulk_task(&self, target: Target, key: &str) -> TaskInput {
+        TaskInput {
+            source: "bulk".into(),
+            source_key: Some(format!("{key}:{}:{}", target.type_code(), target.id())),
+            ..self.task(target, None)
+        }
+    }
+}
+
 /// What a task's outcome says.
 #[derive(Debug, Clone, Default)]
 pub struct Finish {
@@ -362,7 +401,7 @@ impl<'a> TaskDesk<'a> {
     pub async fn for_households(
         &self,
         area: &AreaPath,
-        template: &TaskInput,
+        template: &TaskTemplate,
         key: &str,
     ) -> AppResult<Vec<Task>> {
         self.who.authorize(Action::ManageTasks, area)?;
@@ -381,14 +420,11 @@ impl<'a> TaskDesk<'a> {
                 )
                 .await?;
             let n = page.items.len() as u32;
-            for h in page.items {
-                inputs.push(TaskInput {
-                    target: Target::Household(h.id),
-                    source: "bulk".into(),
-                    source_key: Some(format!("{key}:{}", h.id)),
-                    ..template.clone()
-                });
-            }
+            inputs.extend(
+                page.items
+                    .iter()
+                    .map(|h| template.bulk_task(Target::Household(h.id), key)),
+            );
             if n < 1000 {
                 break;
             }
@@ -476,15 +512,21 @@ impl<'a> TaskDesk<'a> {
 
     /// The task if this user manages its area or does it.
     async fn visible(&self, id: Id) -> AppResult<Task> {
+        self.visible_to_me(id).await.map(|(t, _)| t)
+    }
+
+    /// [`TaskDesk::visible`], and whether this user sees it as its assignee (a manager of its
+    /// area sees it as manager, with no staff lookup: every role that manages tasks may reveal).
+    async fn visible_to_me(&self, id: Id) -> AppResult<(Task, bool)> {
         let t = self.store.task(id).await?.ok_or(AppError::NotFound)?;
         if self.manages(&t) {
-            return Ok(t);
+            return Ok((t, false));
         }
         if self.who.may(Action::WorkTasks)
             && let (Some(me), Some(a)) = (self.me().await?, t.assignee_id)
             && me.id == a
         {
-            return Ok(t);
+            return Ok((t, true));
         }
         Err(AppError::NotFound)
     }
@@ -493,11 +535,7 @@ impl<'a> TaskDesk<'a> {
     /// the one doing it while it is open: its assignee, or a manager who may reveal. Each
     /// reveal is audited; a closed task reveals nothing (Conflict `task_closed`).
     pub async fn phones(&self, id: Id) -> AppResult<Vec<(String, String)>> {
-        let t = self.visible(id).await?;
-        let mine = match (self.me().await?, t.assignee_id) {
-            (Some(me), Some(a)) => me.id == a,
-            _ => false,
-        };
+        let (t, mine) = self.visible_to_me(id).await?;
         if !mine {
             self.who.authorize(Action::Reveal, &t.area_path)?;
         }

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
-use doorstep_app::tasks::{Finish, TaskDesk, TaskInput};
+use doorstep_app::tasks::{Finish, TaskDesk, TaskInput, TaskTemplate};
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::{AreaPath, Lang, Problem, Target, TaskKind, TaskStatus};
 use doorstep_store::{Id, Task, TaskEvent, TaskQuery};
@@ -263,16 +263,13 @@ pub struct CreateTaskRequest {
 
 impl CreateTaskRequest {
     fn input(&self) -> Result<TaskInput, AppError> {
-        Ok(TaskInput {
+        let template = TaskTemplate {
             kind: self.kind.clone(),
-            target: self.target.read()?,
-            assignee_id: self.assignee_id,
             due: self.due.clone().unwrap_or_default(),
             priority: self.priority.clone().unwrap_or_default(),
             note: self.note.clone().unwrap_or_default(),
-            source: String::new(),
-            source_key: None,
-        })
+        };
+        Ok(template.task(self.target.read()?, self.assignee_id))
     }
 }
 
@@ -350,15 +347,11 @@ pub async fn bulk(
             Problem::Required,
         )])));
     }
-    let template = TaskInput {
+    let template = TaskTemplate {
         kind: req.kind.clone(),
-        target: Target::Area(0),
-        assignee_id: None,
         due: req.due.clone().unwrap_or_default(),
         priority: req.priority.clone().unwrap_or_default(),
         note: req.note.clone().unwrap_or_default(),
-        source: "bulk".into(),
-        source_key: None,
     };
     let made = match req.area.as_deref().filter(|a| !a.trim().is_empty()) {
         Some(a) => {
@@ -375,11 +368,7 @@ pub async fn bulk(
                         Problem::Choice,
                     )]))
                 })?;
-                inputs.push(TaskInput {
-                    target,
-                    source_key: Some(format!("{key}:{}:{}", t.kind, t.id)),
-                    ..template.clone()
-                });
+                inputs.push(template.bulk_task(target, key));
             }
             desk.create_many(&inputs).await
         }

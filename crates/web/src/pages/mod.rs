@@ -217,6 +217,16 @@ impl PageUser {
         }
     }
 
+    /// Field problems as one line in this user's language, for a page that shows them above a
+    /// form rather than at each field.
+    pub fn problems_text(&self, problems: &[doorstep_core::problem::FieldProblem]) -> String {
+        problems
+            .iter()
+            .map(|x| x.problem.message(self.t.0))
+            .collect::<Vec<_>>()
+            .join(self.t.0.pick("；", "; "))
+    }
+
     /// Turns an application error into an error page in the user's language.
     pub fn fail(&self, e: AppError) -> PageError {
         PageError::from_app(e, self.t, &self.ctx).with_nav(&self.nav)

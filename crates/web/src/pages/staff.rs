@@ -660,11 +660,7 @@ async fn assign(
     match desk.assign(area.path.as_str(), &f.duty, staff).await {
         Ok(_) => Ok(Redirect::to(&format!("/areas/{id}/duties")).into_response()),
         Err(AppError::Validation(p)) => {
-            let msg = p
-                .iter()
-                .map(|x| x.problem.message(u.t.0))
-                .collect::<Vec<_>>()
-                .join("；");
+            let msg = u.problems_text(&p);
             let page = duties_page(&s, &u, id, Some(msg)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -14,7 +14,7 @@ use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;
-use doorstep_app::tasks::{Finish, TaskDesk, TaskInput};
+use doorstep_app::tasks::{Finish, TaskDesk, TaskTemplate};
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaKind, Target, TaskKind, TaskStatus};
 use doorstep_store::{Id, PageRequest, Task, TaskQuery};
@@ -393,11 +393,7 @@ async fn moved(
     match done {
         Ok(_) => Ok(Redirect::to(&f.back(id)).into_response()),
         Err(AppError::Validation(p)) => {
-            let msg = p
-                .iter()
-                .map(|x| x.problem.message(u.t.0))
-                .collect::<Vec<_>>()
-                .join("；");
+            let msg = u.problems_text(&p);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 task_page(s, u, id, Some(msg)).await?,
@@ -485,15 +481,11 @@ async fn for_households(
     u.check_csrf(&f.csrf)?;
     let reg = doorstep_app::registry::Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let area = reg.area(id).await.map_err(|e| u.fail(e))?;
-    let template = TaskInput {
+    let template = TaskTemplate {
         kind: f.kind.clone(),
-        target: Target::Area(id),
-        assignee_id: None,
         due: f.due.clone(),
         priority: String::new(),
         note: f.note.clone(),
-        source: "bulk".into(),
-        source_key: None,
     };
     let key = if f.key.trim().is_empty() {
         doorstep_app::auth::random_hex(8).map_err(|e| u.fail(e))?
@@ -604,11 +596,7 @@ async fn set_route(
     {
         Ok(_) => Ok(Redirect::to("/tasks/routes").into_response()),
         Err(AppError::Validation(p)) => {
-            let msg = p
-                .iter()
-                .map(|x| x.problem.message(u.t.0))
-                .collect::<Vec<_>>()
-                .join("；");
+            let msg = u.problems_text(&p);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 routes_view(&s, &u, Some(msg)).await?,
