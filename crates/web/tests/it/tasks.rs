@@ -483,3 +483,114 @@ both_backends!(admins_change_where_a_kind_goes, async |db: &TestDb| {
         "the two changes; the refused one changed nothing"
     );
 });
+
+both_backends!(
+    another_compounds_manager_changes_nothing_here,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        let (b1, _) = setup(&app).await;
+        // A grid leader of 钱塘衣城 manages staff and tasks there, not in 佳纷天地.
+        user(
+            app.store(),
+            "lead-qt",
+            Role::GridLeader,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let lead = app.login_api("lead-qt").await;
+        let admin = app.login_api("admin1").await;
+        let (_, k, _) = admin
+            .send(
+                "POST",
+                "/api/v1/tasks",
+                Some(json!({"kind": "door_knock", "target": {"type": "household", "id": b1}})),
+            )
+            .await;
+        let wang = app
+            .store()
+            .staff_by_phone("13800138001")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let jf = format!("{COMMUNITY}/佳纷天地");
+        for (method, uri, body) in [
+            (
+                "PATCH",
+                format!("/api/v1/staff/{wang}"),
+                json!({"name": "改名"}),
+            ),
+            (
+                "POST",
+                "/api/v1/duties".to_string(),
+                json!({"area": format!("{jf}/1号楼"), "duty": "楼栋长", "phone": "13800138003"}),
+            ),
+            (
+                "POST",
+                "/api/v1/tasks".to_string(),
+                json!({"kind": "door_knock", "target": {"type": "household", "id": b1}}),
+            ),
+            (
+                "POST",
+                "/api/v1/tasks/bulk".to_string(),
+                json!({"idempotency_key": "x1", "kind": "door_knock", "area": jf}),
+            ),
+            (
+                "POST",
+                "/api/v1/tasks/bulk".to_string(),
+                json!({"idempotency_key": "x2", "kind": "door_knock", "targets": [{"type": "household", "id": b1}]}),
+            ),
+            (
+                "PATCH",
+                format!("/api/v1/tasks/{}", k["id"]),
+                json!({"status": "cancelled", "note": "不是我的"}),
+            ),
+            (
+                "POST",
+                format!("/api/v1/households/{b1}/reports"),
+                json!({"link_id": 1, "idempotency_key": "x3"}),
+            ),
+        ] {
+            let (st, v, _) = lead.send(method, &uri, Some(body)).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{method} {uri}: {v}");
+        }
+        // Nothing changed.
+        let still = app.store().staff_member(wang).await.unwrap().unwrap();
+        assert_eq!(still.fields.name, "网格员甲");
+        let (_, board) = admin.get("/api/v1/tasks").await;
+        assert_eq!(board["total"], 1);
+        assert_eq!(board["items"][0]["status"], "open");
+        let (_, table) = admin
+            .get(&format!(
+                "/api/v1/duties?area={}",
+                doorstep_testkit::enc(COMMUNITY)
+            ))
+            .await;
+        assert_eq!(table["total"], 3);
+        // A staff roster imported by that leader into 佳纷天地 is refused before a row is read.
+        let dir = tempfile::tempdir().unwrap();
+        let f = csv_file(dir.path(), "s.csv", "姓名,手机号\n某,13800138009\n");
+        let who = user(
+            app.store(),
+            "lead-qt2",
+            Role::GridLeader,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let ctx = doorstep_app::access::Ctx::default();
+        let r = doorstep_app::staff::StaffDesk::new(app.store(), &who, &ctx)
+            .import(&jf, f, doorstep_core::Lang::Zh)
+            .await;
+        assert!(
+            matches!(r, Err(doorstep_app::error::AppError::NotFound)),
+            "{r:?}"
+        );
+        assert!(
+            app.store()
+                .staff_by_phone("13800138009")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
