@@ -49,6 +49,13 @@ test('a grid worker finishes a door-knock from 我的任务 and the board shows 
     const text = await mainText(page);
     assert.match(text, /已入户核实/);
     await shot(page, 'tasks-board.png', { fullPage: true });
+    // One task with its history, and the routing table (read-only below system admin).
+    await Promise.all([page.waitForURL(/\/tasks\/\d+$/), page.locator('main ul.list a').first().click()]);
+    assert.match(await mainText(page), /处理记录/);
+    await shot(page, 'task.png', { fullPage: true });
+    await go(page, '/tasks/routes');
+    assert.match(await mainText(page), /任务派发规则/);
+    await shot(page, 'task-routes.png');
   } finally {
     await m.close();
   }
