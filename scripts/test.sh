@@ -38,7 +38,8 @@ cargo test --workspace --locked 2>&1 | tee "$log"
 # (bench/selfreport.sh is the benchmark; this only keeps its generator and the check working).
 smoke=$(mktemp -d)
 cargo build --locked -p doorstep -p doorstep-bench --bin doorstep --bin selfreport 2>&1 | tee -a "$log"
-target/debug/selfreport --doorstep target/debug/doorstep --db "sqlite://$smoke/smoke.db" \
+debug="${CARGO_TARGET_DIR:-target}/debug"
+"$debug/selfreport" --doorstep "$debug/doorstep" --db "sqlite://$smoke/smoke.db" \
   --seconds 2 --floor-seconds 1 --conns 8 --clients 50 --label "self-report smoke" 2>&1 | tee -a "$log"
 rm -rf "$smoke"
 # Browser tests: real headless Chromium at a phone size against the real binary.
