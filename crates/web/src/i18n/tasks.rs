@@ -9,7 +9,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tk_bulk", "为每户创建任务", "A task for every household"),
     ("tk_cancel", "取消任务", "Cancel the task"),
     ("tk_cannot", "无法完成", "Cannot do"),
-    ("tk_choice", "第几顺位", "Choice"),
+    ("tk_choice", "顺位", "Choice"),
     ("tk_default", "（默认）", "(default)"),
     ("tk_due", "截止", "Due"),
     ("tk_ev_assigned", "指派", "assigned"),
