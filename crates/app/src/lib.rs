@@ -13,6 +13,7 @@ pub mod hashing;
 pub mod import;
 pub mod registry;
 pub mod reports;
+pub mod rounds;
 pub mod staff;
 pub mod tasks;
 pub mod users;

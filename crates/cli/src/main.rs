@@ -13,6 +13,7 @@ macro_rules! outln {
 mod commands;
 mod links;
 mod out;
+mod rounds;
 mod serve;
 mod staff;
 mod users;
@@ -121,6 +122,12 @@ pub enum Command {
         /// The task command.
         #[command(subcommand)]
         command: staff::TaskCommand,
+    },
+    /// Mass-testing rounds (全员核酸).
+    Round {
+        /// The round command.
+        #[command(subcommand)]
+        command: rounds::RoundCommand,
     },
     /// Export a roster.
     Export {

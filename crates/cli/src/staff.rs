@@ -95,7 +95,7 @@ pub enum DutyCommand {
 }
 
 /// A use case's refusal as the command line says it: field problems one per line.
-fn explain(e: AppError, lang: Lang) -> anyhow::Error {
+pub(crate) fn explain(e: AppError, lang: Lang) -> anyhow::Error {
     match e {
         AppError::Validation(problems) => anyhow!(
             "{}",
@@ -114,7 +114,7 @@ fn explain(e: AppError, lang: Lang) -> anyhow::Error {
     }
 }
 
-fn path(raw: &str, lang: Lang) -> Result<AreaPath> {
+pub(crate) fn path(raw: &str, lang: Lang) -> Result<AreaPath> {
     AreaPath::parse(raw).map_err(|p| anyhow!("{raw}: {}", p.message(lang)))
 }
 

@@ -44,6 +44,18 @@ pub enum Conflict {
     TaskClosed,
     /// The task was moved by someone else meanwhile.
     TaskChanged,
+    /// The person was sampled in this round already (not marked as a retest).
+    AlreadySampled,
+    /// The tube holds its pool size already.
+    TubeFull,
+    /// The tube was closed.
+    TubeClosed,
+    /// The tube code was used in another round.
+    TubeInOtherRound,
+    /// The round is not open for sampling.
+    RoundNotOpen,
+    /// The round cannot move to that state (a closed round is not planned again).
+    RoundStatus,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -70,6 +82,12 @@ impl Conflict {
             "report_link_closed" => Conflict::ReportLinkClosed,
             "task_closed" => Conflict::TaskClosed,
             "task_changed" => Conflict::TaskChanged,
+            "already_sampled" => Conflict::AlreadySampled,
+            "tube_full" => Conflict::TubeFull,
+            "tube_closed" => Conflict::TubeClosed,
+            "tube_in_other_round" => Conflict::TubeInOtherRound,
+            "round_not_open" => Conflict::RoundNotOpen,
+            "round_status" => Conflict::RoundStatus,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -95,6 +113,12 @@ impl Conflict {
             Conflict::ReportLinkClosed => "report_link_closed",
             Conflict::TaskClosed => "task_closed",
             Conflict::TaskChanged => "task_changed",
+            Conflict::AlreadySampled => "already_sampled",
+            Conflict::TubeFull => "tube_full",
+            Conflict::TubeClosed => "tube_closed",
+            Conflict::TubeInOtherRound => "tube_in_other_round",
+            Conflict::RoundNotOpen => "round_not_open",
+            Conflict::RoundStatus => "round_status",
             Conflict::Other(code) => code,
         }
     }
@@ -160,6 +184,30 @@ impl Conflict {
                 "该任务刚被他人更新，请刷新后重试",
                 "someone else changed this task meanwhile; reload and try again",
             ),
+            Conflict::AlreadySampled => (
+                "此人本轮已采样；如需复采，请勾选“复采”",
+                "this person was sampled in this round already; tick 'retest' to sample again",
+            ),
+            Conflict::TubeFull => (
+                "该试管已满，请换新试管",
+                "this tube is full; take a new tube",
+            ),
+            Conflict::TubeClosed => (
+                "该试管已封管，请换新试管",
+                "this tube was closed; take a new tube",
+            ),
+            Conflict::TubeInOtherRound => (
+                "该试管码已在其他轮次使用，请换新试管",
+                "this tube code was used in another round; take a new tube",
+            ),
+            Conflict::RoundNotOpen => (
+                "本轮检测未开始或已结束，不能采样",
+                "this round is not open for sampling",
+            ),
+            Conflict::RoundStatus => (
+                "本轮检测当前状态下不能这样操作",
+                "the round cannot make that move from where it stands",
+            ),
             Conflict::Other(_) => ("与已有数据冲突", "this clashes with what is stored"),
         };
         lang.pick(zh, en)
@@ -197,6 +245,12 @@ mod tests {
             Conflict::ReportLinkClosed,
             Conflict::TaskClosed,
             Conflict::TaskChanged,
+            Conflict::AlreadySampled,
+            Conflict::TubeFull,
+            Conflict::TubeClosed,
+            Conflict::TubeInOtherRound,
+            Conflict::RoundNotOpen,
+            Conflict::RoundStatus,
         ];
         for c in all {
             assert_eq!(Conflict::from_code(c.code()), c);

@@ -20,6 +20,7 @@ pub mod role;
 pub mod roster;
 pub mod staff;
 pub mod task;
+pub mod testing;
 pub mod text;
 
 pub use age::AgeBand;
@@ -35,3 +36,4 @@ pub use report::{Purpose, Question, ReportStatus};
 pub use role::Role;
 pub use staff::{Duty, StaffKind};
 pub use task::{Priority, Target, TaskKind, TaskStatus};
+pub use testing::{Exclusion, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode};

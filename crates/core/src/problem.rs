@@ -67,6 +67,10 @@ pub enum Problem {
     Hours,
     /// A name with a character no name has (a control character) or a formula's start.
     NameChars,
+    /// A pool size other than 1, 5, 10 or 20.
+    PoolSize,
+    /// A tube code that is not 4–40 letters, digits or `-`.
+    TubeCode,
     /// More members than one household's report may list.
     TooManyMembers {
         /// The most members allowed.
@@ -133,6 +137,8 @@ impl Problem {
             Problem::Hours => "hours_invalid",
             Problem::NameChars => "name_invalid_characters",
             Problem::TooManyMembers { .. } => "too_many_members",
+            Problem::PoolSize => "pool_size_invalid",
+            Problem::TubeCode => "tube_code_invalid",
         }
     }
 
@@ -238,6 +244,14 @@ impl Problem {
             Problem::RegisteredElsewhere => lang.pick(
                 "该证件已登记在您负责的区域以外，不能在此导入或修改；请联系社区核实",
                 "this document is registered outside your area and cannot be imported or changed here; ask the community office",
+            ),
+            Problem::PoolSize => lang.pick(
+                "混采人数应为 1、5、10 或 20",
+                "the pool size must be 1, 5, 10 or 20",
+            ),
+            Problem::TubeCode => lang.pick(
+                "试管码应为 4–40 位字母、数字或“-”，请重新扫码",
+                "a tube code is 4–40 letters, digits or '-'; scan it again",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

@@ -67,11 +67,16 @@ pub enum Action {
     WorkTasks,
     /// Change system-wide settings, such as which duties each kind of task goes to.
     Configure,
+    /// Set up mass-testing rounds in the area: create, open, close, exclusions; see coverage.
+    ManageRounds,
+    /// Scan tubes and persons at a sampling point of a round covering the area (the person
+    /// answered masked).
+    Sample,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -83,6 +88,8 @@ impl Action {
         Action::ManageTasks,
         Action::WorkTasks,
         Action::Configure,
+        Action::ManageRounds,
+        Action::Sample,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -100,7 +107,9 @@ impl Action {
             | Action::ManageStaff
             | Action::ManageTasks
             | Action::WorkTasks
-            | Action::Configure => false,
+            | Action::Configure
+            | Action::ManageRounds
+            | Action::Sample => false,
         }
     }
 
@@ -118,6 +127,8 @@ impl Action {
             Action::ManageTasks => "manage_tasks",
             Action::WorkTasks => "work_tasks",
             Action::Configure => "configure",
+            Action::ManageRounds => "manage_rounds",
+            Action::Sample => "sample",
         }
     }
 }
@@ -146,6 +157,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::ManageTasks => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::WorkTasks   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer, Sampler],
         Action::Configure   => &[Admin],
+        Action::ManageRounds=> &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
+        Action::Sample      => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Sampler],
     }
 }
 
@@ -277,18 +290,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -314,7 +327,9 @@ viewer           yes          -            -            -            -          
                 Action::ManageStaff,
                 Action::ManageTasks,
                 Action::WorkTasks,
-                Action::Configure
+                Action::Configure,
+                Action::ManageRounds,
+                Action::Sample
             ]
         );
     }

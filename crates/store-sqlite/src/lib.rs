@@ -196,6 +196,14 @@ mod backend {
             "staff_phone_unique"
         } else if m.contains("staff.user_id") {
             "staff_user_unique"
+        } else if m.contains("samples.round_id, samples.person_id") {
+            "sample_once"
+        } else if m.contains("samples.round_id, samples.client_id") {
+            "sample_client_unique"
+        } else if m.contains("tubes.code") {
+            "tube_code_unique"
+        } else if m.contains("person_codes.code") {
+            "person_code_unique"
         } else if m.contains("FOREIGN KEY") {
             "foreign_key"
         } else {

@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::rows::{AREA_COLS, AreaRow, HOUSEHOLD_COLS, HouseholdRow};
-use super::util::{Conn, db_err, subtree_bounds};
+use super::util::{Conn, MAX_PARAMS, db_err, list_clause, subtree_bounds};
 use crate::backend::Pool;
 
 /// `WHERE` condition selecting the subtree of areas `a` at `$1`, `$2`, `$3`.
@@ -199,6 +199,29 @@ pub async fn area_tree(pool: &Pool, path: &AreaPath) -> StoreResult<Vec<AreaCoun
 pub async fn household(pool: &Pool, id: Id) -> StoreResult<Option<Household>> {
     let mut conn = pool.acquire().await.map_err(db_err)?;
     household_in(&mut conn, id).await
+}
+
+/// The households with these ids, in no particular order (unknown ids are left out).
+pub async fn households_by_ids(pool: &Pool, ids: &[Id]) -> StoreResult<Vec<Household>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT {HOUSEHOLD_COLS} FROM households h JOIN areas a ON a.id = h.area_id WHERE h.id IN ({})",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, HouseholdRow>(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(
+            q.fetch_all(pool)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(Household::from),
+        );
+    }
+    Ok(out)
 }
 
 async fn household_in(conn: &mut Conn, id: Id) -> StoreResult<Option<Household>> {

@@ -15,6 +15,7 @@ mod load;
 pub(crate) mod persons;
 mod registry;
 mod reports;
+mod rounds;
 mod rows;
 mod staff;
 mod tasks;

@@ -432,6 +432,23 @@ pub async fn person(pool: &Pool, id: Id) -> StoreResult<Option<Person>> {
     row.map(PersonRow::into_person).transpose()
 }
 
+/// The persons with these ids, in no particular order (unknown ids are left out).
+pub async fn persons_by_ids(pool: &Pool, ids: &[Id]) -> StoreResult<Vec<Person>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id IN ({})",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(persons(q.fetch_all(pool).await.map_err(db_err)?)?);
+    }
+    Ok(out)
+}
+
 pub async fn person_by_document(
     pool: &Pool,
     doc_type: DocType,
@@ -781,6 +798,11 @@ struct PlaceRow {
     n2: Option<String>,
 }
 
+/// The columns and joins of a person with their place ([`PlaceRow`]).
+const PLACE_SELECT: &str = "h.room, ha.kind AS k0, ha.name AS n0, a1.kind AS k1, a1.name AS n1, a2.kind AS k2, a2.name AS n2";
+const PLACE_JOINS: &str =
+    "LEFT JOIN areas a1 ON a1.id = ha.parent_id LEFT JOIN areas a2 ON a2.id = a1.parent_id";
+
 pub async fn persons_after(
     pool: &Pool,
     area: &AreaPath,
@@ -789,8 +811,7 @@ pub async fn persons_after(
 ) -> StoreResult<Vec<PersonWithPlace>> {
     let (a, b, c) = subtree_bounds(area);
     let sql = format!(
-        "SELECT {PERSON_COLS}, h.room, ha.kind AS k0, ha.name AS n0, a1.kind AS k1, a1.name AS n1, a2.kind AS k2, a2.name AS n2 \
-         FROM {PERSON_FROM} LEFT JOIN areas a1 ON a1.id = ha.parent_id LEFT JOIN areas a2 ON a2.id = a1.parent_id \
+        "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
          WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.id > $4 ORDER BY p.id LIMIT $5"
     );
     let rows: Vec<PlaceRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -802,27 +823,61 @@ pub async fn persons_after(
         .fetch_all(pool)
         .await
         .map_err(db_err)?;
-    rows.into_iter()
-        .map(|r| {
-            let mut place = PersonWithPlace {
-                person: r.person.into_person()?,
-                compound: None,
-                building: None,
-                unit: None,
-                room: r.room,
-            };
-            let levels = [(Some(r.k0), Some(r.n0)), (r.k1, r.n1), (r.k2, r.n2)];
-            for (kind, name) in levels {
-                match kind.as_deref() {
-                    Some("unit") if place.unit.is_none() => place.unit = name,
-                    Some("building") if place.building.is_none() => place.building = name,
-                    Some("compound") if place.compound.is_none() => place.compound = name,
-                    _ => {}
-                }
+    rows.into_iter().map(PlaceRow::into_place).collect()
+}
+
+/// Persons under `area` neither sampled (once, not as a retest) nor excused in a round, by
+/// area path and room (the caller puts them in walking order), at most `limit`.
+pub async fn round_missing(
+    pool: &Pool,
+    round: Id,
+    area: &AreaPath,
+    limit: u32,
+) -> StoreResult<Vec<PersonWithPlace>> {
+    let (a, b, c) = subtree_bounds(area);
+    let sql = format!(
+        "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
+         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) \
+         AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.round_id = $4 AND s.person_id = p.id AND s.retest = FALSE) \
+         AND NOT EXISTS (SELECT 1 FROM round_exclusions x WHERE x.round_id = $4 AND x.person_id = p.id) \
+         ORDER BY ha.path, h.room, p.id LIMIT $5"
+    );
+    let rows: Vec<PlaceRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .bind(round)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    rows.into_iter().map(PlaceRow::into_place).collect()
+}
+
+impl PlaceRow {
+    fn into_place(self) -> StoreResult<PersonWithPlace> {
+        let mut place = PersonWithPlace {
+            person: self.person.into_person()?,
+            compound: None,
+            building: None,
+            unit: None,
+            room: self.room,
+        };
+        let levels = [
+            (Some(self.k0), Some(self.n0)),
+            (self.k1, self.n1),
+            (self.k2, self.n2),
+        ];
+        for (kind, name) in levels {
+            match kind.as_deref() {
+                Some("unit") if place.unit.is_none() => place.unit = name,
+                Some("building") if place.building.is_none() => place.building = name,
+                Some("compound") if place.compound.is_none() => place.compound = name,
+                _ => {}
             }
-            Ok(place)
-        })
-        .collect()
+        }
+        Ok(place)
+    }
 }
 
 pub async fn max_person_id(pool: &Pool) -> StoreResult<Id> {

@@ -109,6 +109,14 @@ impl Store for SqlStore {
         super::areas::household(&self.pool, id).await
     }
 
+    async fn households_by_ids(&self, ids: &[Id]) -> StoreResult<Vec<Household>> {
+        super::areas::households_by_ids(&self.pool, ids).await
+    }
+
+    async fn persons_by_ids(&self, ids: &[Id]) -> StoreResult<Vec<Person>> {
+        super::persons::persons_by_ids(&self.pool, ids).await
+    }
+
     async fn households(
         &self,
         area: &AreaPath,

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::rows::{AREA_COLS, AreaRow};
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
+use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds};
 
 const STAFF_COLS: &str = "s.id, s.area_id, sa.path AS area_path, s.name, s.phone, s.kind, s.skills, \
      s.availability, s.notes, s.active, s.user_id, s.created_at, s.updated_at";
@@ -439,20 +439,20 @@ impl Staff for SqlStore {
     }
 
     async fn duties_on(&self, paths: &[AreaPath]) -> StoreResult<Vec<DutyAssignment>> {
-        if paths.is_empty() {
-            return Ok(Vec::new());
+        let mut rows = Vec::new();
+        for chunk in paths.chunks(MAX_PARAMS) {
+            let sql = format!(
+                "SELECT {DUTY_COLS}, {STAFF_COLS} FROM {DUTY_FROM} \
+                 WHERE da.path IN ({}) ORDER BY da.path, d.duty, s.name, d.id",
+                list_clause(chunk.len(), 1)
+            );
+            let mut q = sqlx::query_as::<_, DutyRow>(AssertSqlSafe(sql)).persistent(false);
+            for p in chunk {
+                q = q.bind(p.as_str());
+            }
+            rows.extend(q.fetch_all(self.pool()).await.map_err(db_err)?);
         }
-        let marks: Vec<String> = (1..=paths.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {DUTY_COLS}, {STAFF_COLS} FROM {DUTY_FROM} \
-             WHERE da.path IN ({}) ORDER BY da.path, d.duty, s.name, d.id",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, DutyRow>(AssertSqlSafe(sql));
-        for p in paths {
-            q = q.bind(p.as_str());
-        }
-        assignments(q.fetch_all(self.pool()).await.map_err(db_err)?)
+        assignments(rows)
     }
 
     async fn duties_of(&self, staff_id: Id) -> StoreResult<Vec<DutyAssignment>> {

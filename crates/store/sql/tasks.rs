@@ -1,6 +1,8 @@
 //! Tasks and their history: [`doorstep_store::Tasks`] over the `tasks` and `task_events`
 //! tables.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use doorstep_core::{AreaPath, Duty, Priority, Target, TaskKind, TaskStatus};
 use doorstep_store::*;
@@ -9,7 +11,8 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
+use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds, values_clause};
+use crate::backend::Db;
 
 const TASK_COLS: &str = "t.id, t.kind, t.target_type, t.target_id, t.area_id, t.area_path, t.room, t.label, t.note, \
      t.assignee_id, s.name AS assignee_name, s.phone AS assignee_phone, t.due_at, t.priority, t.status, t.outcome, \
@@ -103,56 +106,170 @@ async fn event(
     Ok(())
 }
 
-async fn insert_task(conn: &mut Conn, t: &NewTask, by: &str) -> StoreResult<Task> {
-    if let Some(key) = &t.source_key {
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM tasks WHERE source = $1 AND source_key = $2")
-                .bind(&t.source)
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_err)?;
-        if let Some((id,)) = found {
-            return read_task(conn, id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("task {id}")));
+/// The columns a new task is written with, in `new_task_values`' order.
+const INSERT_COLS: &str = "kind, target_type, target_id, area_id, area_path, room, label, note, assignee_id, \
+     due_at, priority, status, outcome_note, source, source_key, created_by, created_at, updated_at";
+const INSERT_WIDTH: usize = 18;
+/// Rows per generated statement: 500 × 18 values, well under [`MAX_PARAMS`].
+const CHUNK: usize = 500;
+
+/// Binds one new task's values in [`INSERT_COLS`] order.
+fn bind_new<'q, O>(
+    q: sqlx::query::QueryAs<'q, Db, O, <Db as sqlx::Database>::Arguments>,
+    t: &'q NewTask,
+    by: &'q str,
+    now: OffsetDateTime,
+) -> sqlx::query::QueryAs<'q, Db, O, <Db as sqlx::Database>::Arguments> {
+    q.bind(t.kind.code())
+        .bind(t.target.type_code())
+        .bind(t.target.id())
+        .bind(t.area_id)
+        .bind(t.area_path.as_str())
+        .bind(&t.room)
+        .bind(&t.label)
+        .bind(&t.note)
+        .bind(t.assignee_id)
+        .bind(t.due_at)
+        .bind(t.priority.code())
+        .bind(TaskStatus::Open.code())
+        .bind("")
+        .bind(&t.source)
+        .bind(&t.source_key)
+        .bind(by)
+        .bind(now)
+        .bind(now)
+}
+
+/// Writes new tasks with their `created` events and answers them in the order given: a keyed
+/// task whose `(source, source_key)` exists (or came earlier in `tasks`) answers that one.
+/// Keyed tasks go in generated multi-row statements (`ON CONFLICT … DO NOTHING RETURNING`),
+/// matched back by key; unkeyed ones one at a time.
+async fn insert_tasks(conn: &mut Conn, tasks: &[NewTask], by: &str) -> StoreResult<Vec<Task>> {
+    let now = OffsetDateTime::now_utc();
+    let mut ids: Vec<Option<Id>> = vec![None; tasks.len()];
+    // Each new task's id and the input it came from, for its `created` event.
+    let mut created: Vec<(Id, usize)> = Vec::new();
+    let mut by_key: HashMap<(&str, &str), Id> = HashMap::new();
+    let keyed: Vec<usize> = (0..tasks.len())
+        .filter(|&i| tasks[i].source_key.is_some())
+        .collect();
+    for chunk in keyed.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO tasks ({INSERT_COLS}) VALUES {} ON CONFLICT (source, source_key) DO NOTHING \
+             RETURNING id, source, source_key",
+            values_clause(chunk.len(), INSERT_WIDTH, 1)
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql))
+            .persistent(false);
+        for &i in chunk {
+            q = bind_new(q, &tasks[i], by, now);
+        }
+        let rows = q.fetch_all(&mut *conn).await.map_err(db_err)?;
+        let mut made: HashMap<(String, String), Id> = HashMap::with_capacity(rows.len());
+        for (id, source, key) in rows {
+            made.insert((source, key.unwrap_or_default()), id);
+        }
+        for &i in chunk {
+            let t = &tasks[i];
+            let key = (t.source.as_str(), t.source_key.as_deref().unwrap_or(""));
+            if by_key.contains_key(&key) {
+                continue;
+            }
+            if let Some(id) = made.remove(&(key.0.to_string(), key.1.to_string())) {
+                by_key.insert(key, id);
+                created.push((id, i));
+            }
         }
     }
-    let now = OffsetDateTime::now_utc();
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO tasks (kind, target_type, target_id, area_id, area_path, room, label, note, assignee_id, \
-         due_at, priority, status, outcome_note, source, source_key, created_by, created_at, updated_at) \
-         SELECT $1, $2, $3, a.id, a.path, $5, $6, $7, $8, $9, $10, 'open', '', $11, $12, $13, $14, $14 \
-         FROM areas a WHERE a.id = $4 RETURNING id",
-    )
-    .bind(t.kind.code())
-    .bind(t.target.type_code())
-    .bind(t.target.id())
-    .bind(t.area_id)
-    .bind(&t.room)
-    .bind(&t.label)
-    .bind(&t.note)
-    .bind(t.assignee_id)
-    .bind(t.due_at)
-    .bind(t.priority.code())
-    .bind(&t.source)
-    .bind(&t.source_key)
-    .bind(by)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    event(
-        conn,
-        id,
-        by,
-        "created",
-        &json!({"kind": t.kind.code(), "assignee": t.assignee_id}),
-    )
-    .await?;
-    read_task(conn, id)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("task {id}")))
+    // Keys that were there before: one read per source.
+    let mut missing: HashMap<&str, Vec<&str>> = HashMap::new();
+    for &i in &keyed {
+        let t = &tasks[i];
+        let key = (t.source.as_str(), t.source_key.as_deref().unwrap_or(""));
+        if !by_key.contains_key(&key) {
+            missing.entry(key.0).or_default().push(key.1);
+        }
+    }
+    for (source, keys) in missing {
+        for chunk in keys.chunks(MAX_PARAMS - 1) {
+            let sql = format!(
+                "SELECT id, source_key FROM tasks WHERE source = {} AND source_key IN ({})",
+                list_clause(1, 1),
+                list_clause(chunk.len(), 2)
+            );
+            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql)).persistent(false);
+            q = q.bind(source);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            let asked: HashSet<&str> = chunk.iter().copied().collect();
+            for (id, key) in q.fetch_all(&mut *conn).await.map_err(db_err)? {
+                if let Some(k) = asked.get(key.as_str()) {
+                    by_key.insert((source, k), id);
+                }
+            }
+        }
+    }
+    for (i, t) in tasks.iter().enumerate() {
+        ids[i] = match &t.source_key {
+            Some(k) => by_key.get(&(t.source.as_str(), k.as_str())).copied(),
+            None => {
+                let sql = format!(
+                    "INSERT INTO tasks ({INSERT_COLS}) VALUES {} RETURNING id",
+                    values_clause(1, INSERT_WIDTH, 1)
+                );
+                let q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
+                let (id,) = bind_new(q, t, by, now)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                created.push((id, i));
+                Some(id)
+            }
+        };
+    }
+    for chunk in created.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO task_events (task_id, at, by_user, action, details) VALUES {}",
+            values_clause(chunk.len(), 5, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for &(id, i) in chunk {
+            let t = &tasks[i];
+            q = q
+                .bind(id)
+                .bind(now)
+                .bind(by)
+                .bind("created")
+                .bind(json!({"kind": t.kind.code(), "assignee": t.assignee_id}).to_string());
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
+    let mut wanted: Vec<Id> = ids.iter().flatten().copied().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut read: HashMap<Id, Task> = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id IN ({})",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, TaskRow>(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
+            let t = row.into_task()?;
+            read.insert(t.id, t);
+        }
+    }
+    ids.into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            id.and_then(|id| read.get(&id).cloned())
+                .ok_or_else(|| StoreError::NotFound(format!("task {i}")))
+        })
+        .collect()
 }
 
 /// The history's name for a change.
@@ -215,13 +332,7 @@ impl Tasks for SqlStore {
         let tasks = tasks.to_vec();
         let by = by.to_string();
         self.write(audit, move |c| {
-            Box::pin(async move {
-                let mut out = Vec::with_capacity(tasks.len());
-                for t in &tasks {
-                    out.push(insert_task(c, t, &by).await?);
-                }
-                Ok(out)
-            })
+            Box::pin(async move { insert_tasks(c, &tasks, &by).await })
         })
         .await
     }
@@ -282,7 +393,10 @@ impl Tasks for SqlStore {
             format!("WHERE {}", conds.join(" AND "))
         };
         let count_sql = format!("SELECT COUNT(*) FROM tasks t {filter}");
-        let mut cq = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql));
+        // Not kept as prepared statements: after five runs PostgreSQL may plan a kept one
+        // generically, not knowing that a community's path range holds 200,000 tasks, and
+        // its generic plan (a bitmap heap scan) took three times the custom one.
+        let mut cq = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql)).persistent(false);
         for b in &binds {
             cq = cq.bind(b);
         }
@@ -293,12 +407,15 @@ impl Tasks for SqlStore {
             cq = cq.bind(d);
         }
         let (total,) = cq.fetch_one(self.pool()).await.map_err(db_err)?;
+        // The page's ids first, from the board index alone (tasks_board covers every filter
+        // and the order), then only their rows: sorting 200,000 whole rows for 50 cost 0.5 s.
+        let order = "ORDER BY CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.id";
         let sql = format!(
-            "SELECT {TASK_COLS} FROM {TASK_FROM} {filter} \
-             ORDER BY CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.id LIMIT {} OFFSET {}",
+            "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id IN \
+             (SELECT t.id FROM tasks t {filter} {order} LIMIT {} OFFSET {}) {order}",
             q.page.limit, q.page.offset
         );
-        let mut lq = sqlx::query_as::<_, TaskRow>(AssertSqlSafe(sql));
+        let mut lq = sqlx::query_as::<_, TaskRow>(AssertSqlSafe(sql)).persistent(false);
         for b in &binds {
             lq = lq.bind(b);
         }

@@ -9,6 +9,7 @@ mod audit;
 mod error;
 mod model;
 mod reports;
+mod rounds;
 mod staff;
 mod tasks;
 
@@ -20,6 +21,7 @@ pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use reports::*;
+pub use rounds::*;
 pub use staff::*;
 pub use tasks::*;
 
@@ -77,7 +79,7 @@ impl Load for Direct<'_> {
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
-pub trait Store: Accounts + Reports + Staff + Tasks + Send + Sync + 'static {
+pub trait Store: Accounts + Reports + Rounds + Staff + Tasks + Send + Sync + 'static {
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;
 
@@ -152,6 +154,13 @@ pub trait Store: Accounts + Reports + Staff + Tasks + Send + Sync + 'static {
 
     /// Reads one household with its area path.
     async fn household(&self, id: Id) -> StoreResult<Option<Household>>;
+
+    /// The households with these ids, in no particular order; unknown ids are left out (a
+    /// bulk's targets in one read).
+    async fn households_by_ids(&self, ids: &[Id]) -> StoreResult<Vec<Household>>;
+
+    /// The persons with these ids, in no particular order; unknown ids are left out.
+    async fn persons_by_ids(&self, ids: &[Id]) -> StoreResult<Vec<Person>>;
 
     /// The households under an area, by address, a page of them; `room` filters exactly.
     async fn households(

@@ -60,6 +60,8 @@ pub struct NewTask {
     pub target: Target,
     /// The smallest area holding the target.
     pub area_id: Id,
+    /// That area's path.
+    pub area_path: AreaPath,
     /// A household's room.
     pub room: String,
     /// What a person reads.

@@ -170,6 +170,11 @@ impl ApiError {
         }
     }
 
+    /// Its status and body, for answers that carry several (a batch).
+    pub fn into_parts(self) -> (StatusCode, ErrorBody) {
+        (self.status, self.body)
+    }
+
     /// 500 `internal`: a generic answer (the cause is in the log under the request id).
     pub fn internal() -> ApiError {
         ApiError::new(

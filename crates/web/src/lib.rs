@@ -134,7 +134,8 @@ impl RouterBuilder {
          (name = "audit", description = "The audit log"),
          (name = "self-report", description = "Report links, residents' reports (报备), review and the direct-report export"),
          (name = "staff", description = "The working force (工作力量) and its duties (分包)"),
-         (name = "tasks", description = "Field tasks: door-knocks, home sampling, deliveries, calls … (one task model)"))
+         (name = "tasks", description = "Field tasks: door-knocks, home sampling, deliveries, calls … (one task model)"),
+         (name = "rounds", description = "Mass-testing rounds: scans into pooled tubes, coverage, the door-knock list (全员核酸)"))
 )]
 struct ApiDoc;
 

@@ -6,6 +6,8 @@
 //! Staff phones are work numbers: they are shown in full to users who may see the area (the
 //! building notice posts them on the building's door), unlike residents' phones.
 
+use std::collections::HashMap;
+
 mod import;
 
 pub use import::*;
@@ -320,28 +322,59 @@ impl<'a> StaffDesk<'a> {
     /// Who owns an area, duty by duty: its own holders, or the nearest area above's (only
     /// working staff count).
     pub async fn owners(&self, area: &AreaPath) -> AppResult<Vec<Owners>> {
-        self.who.authorize(Action::Read, area)?;
-        let mut chain = vec![area.clone()];
-        chain.extend(ancestors(area));
-        let all = self.store.duties_on(&chain).await?;
-        let mut out = Vec::new();
-        for duty in Duty::ALL {
-            // Nearest first: the area itself, then its parent, and so on.
-            let found = chain.iter().find_map(|p| {
-                let here: Vec<DutyAssignment> = all
-                    .iter()
-                    .filter(|a| a.duty == duty && a.staff.active && a.area_path == *p)
-                    .cloned()
-                    .collect();
-                (!here.is_empty()).then(|| (p.clone(), here))
-            });
-            if let Some((p, holders)) = found {
-                out.push(Owners {
-                    duty,
-                    holders,
-                    inherited_from: (p != *area).then_some(p),
-                });
+        let mut all = self.owners_of_many(std::slice::from_ref(area)).await?;
+        Ok(all.remove(area).unwrap_or_default())
+    }
+
+    /// [`StaffDesk::owners`] of many areas, with one read of the duties on them and above
+    /// them (a bulk of tasks routes thousands of targets this way).
+    pub async fn owners_of_many(
+        &self,
+        areas: &[AreaPath],
+    ) -> AppResult<HashMap<AreaPath, Vec<Owners>>> {
+        for a in areas {
+            self.who.authorize(Action::Read, a)?;
+        }
+        let mut chains: Vec<AreaPath> = Vec::new();
+        for a in areas {
+            chains.push(a.clone());
+            chains.extend(ancestors(a));
+        }
+        chains.sort();
+        chains.dedup();
+        let mut on: HashMap<&AreaPath, Vec<DutyAssignment>> = HashMap::new();
+        let all = self.store.duties_on(&chains).await?;
+        for d in &all {
+            if d.staff.active {
+                on.entry(&d.area_path).or_default().push(d.clone());
             }
+        }
+        let mut out = HashMap::with_capacity(areas.len());
+        for area in areas {
+            let mut chain = vec![area.clone()];
+            chain.extend(ancestors(area));
+            let mut owners = Vec::new();
+            for duty in Duty::ALL {
+                // Nearest first: the area itself, then its parent, and so on.
+                let found = chain.iter().find_map(|p| {
+                    let here: Vec<DutyAssignment> = on
+                        .get(p)
+                        .into_iter()
+                        .flatten()
+                        .filter(|a| a.duty == duty)
+                        .cloned()
+                        .collect();
+                    (!here.is_empty()).then(|| (p.clone(), here))
+                });
+                if let Some((p, holders)) = found {
+                    owners.push(Owners {
+                        duty,
+                        holders,
+                        inherited_from: (p != *area).then_some(p),
+                    });
+                }
+            }
+            out.insert(area.clone(), owners);
         }
         Ok(out)
     }

@@ -8,14 +8,14 @@
 //! Access: `Action::ManageTasks` creates, assigns, cancels and sees the board of an area;
 //! `Action::WorkTasks` sees and does one's own tasks (a volunteer sees nothing else).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaPath, Duty, Priority, Problem, Target, TaskKind, TaskStatus};
 use doorstep_store::{
-    Id, NewTask, Page, PageRequest, StaffMember, Store, Task, TaskChange, TaskEvent, TaskQuery,
-    audit_with,
+    Household, Id, NewTask, Page, PageRequest, StaffMember, Store, Task, TaskChange, TaskEvent,
+    TaskQuery, audit_with,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -134,48 +134,78 @@ struct Place {
     label: String,
 }
 
+impl Place {
+    /// A household's place, read as `label`.
+    fn of(h: &Household, label: String) -> Place {
+        Place {
+            area_id: h.area_id,
+            area_path: h.area_path.clone(),
+            room: h.room.clone(),
+            label,
+        }
+    }
+}
+
 impl<'a> TaskDesk<'a> {
     /// The desk for `who`, auditing with `ctx`.
     pub fn new(store: &'a dyn Store, who: &'a Principal, ctx: &'a Ctx) -> TaskDesk<'a> {
         TaskDesk { store, who, ctx }
     }
 
-    /// Where a target is (NotFound for one that does not exist).
-    async fn place(&self, target: Target) -> AppResult<Place> {
-        match target {
-            Target::Area(id) => {
-                let a = self.store.area_by_id(id).await?.ok_or(AppError::NotFound)?;
-                Ok(Place {
-                    area_id: a.id,
-                    label: a.path.names().skip(3).collect::<Vec<_>>().join(""),
-                    area_path: a.path,
-                    room: String::new(),
-                })
-            }
-            Target::Household(id) => {
-                let h = self.store.household(id).await?.ok_or(AppError::NotFound)?;
-                Ok(Place {
-                    area_id: h.area_id,
-                    area_path: h.area_path,
-                    room: h.room,
-                    label: h.address,
-                })
-            }
-            Target::Person(id) => {
-                let p = self.store.person(id).await?.ok_or(AppError::NotFound)?;
-                let h = self
-                    .store
-                    .household(p.household_id)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                Ok(Place {
-                    area_id: h.area_id,
-                    area_path: h.area_path,
-                    room: h.room,
-                    label: format!("{} · {}", p.fields.name(), h.address),
-                })
+    /// Where each target is, in a few reads however many there are (a target that does not
+    /// exist is left out).
+    async fn places(&self, targets: &[Target]) -> AppResult<HashMap<Target, Place>> {
+        let mut out = HashMap::with_capacity(targets.len());
+        let (mut households, mut persons) = (Vec::new(), Vec::new());
+        for t in targets {
+            match *t {
+                Target::Area(id) => {
+                    if out.contains_key(t) {
+                        continue;
+                    }
+                    if let Some(a) = self.store.area_by_id(id).await? {
+                        out.insert(
+                            *t,
+                            Place {
+                                area_id: a.id,
+                                label: a.path.names().skip(3).collect::<Vec<_>>().join(""),
+                                area_path: a.path,
+                                room: String::new(),
+                            },
+                        );
+                    }
+                }
+                Target::Household(id) => households.push(id),
+                Target::Person(id) => persons.push(id),
             }
         }
+        persons.sort_unstable();
+        persons.dedup();
+        let persons = self.store.persons_by_ids(&persons).await?;
+        households.extend(persons.iter().map(|p| p.household_id));
+        households.sort_unstable();
+        households.dedup();
+        let households: HashMap<Id, Household> = self
+            .store
+            .households_by_ids(&households)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        for t in targets {
+            if let Target::Household(id) = t
+                && let Some(h) = households.get(id)
+            {
+                out.insert(*t, Place::of(h, h.address.clone()));
+            }
+        }
+        for p in &persons {
+            if let Some(h) = households.get(&p.household_id) {
+                let label = format!("{} · {}", p.fields.name(), h.address);
+                out.insert(Target::Person(p.id), Place::of(h, label));
+            }
+        }
+        Ok(out)
     }
 
     /// The routing table: each kind with the duties its new tasks go to, in order (as admins
@@ -230,20 +260,42 @@ impl<'a> TaskDesk<'a> {
         })
     }
 
-    /// The staff member the kind is routed to in `area`: for each fitting duty in order (the
-    /// routing table's), its working owners (own or inherited); the first duty with one wins.
-    async fn route(&self, area: &AreaPath, duties: &[Duty]) -> AppResult<Option<Id>> {
+    /// The staff member each `(area, kind)` is routed to: for each fitting duty in order (the
+    /// routing table's), the area's working owners (own or inherited); the first duty with one
+    /// wins, none is a gap. One read of the duties for all of them.
+    async fn route_all(
+        &self,
+        wanted: &[(AreaPath, TaskKind)],
+    ) -> AppResult<HashMap<(AreaPath, TaskKind), Option<Id>>> {
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let table = self.routes().await?;
+        let mut areas: Vec<AreaPath> = wanted.iter().map(|(a, _)| a.clone()).collect();
+        areas.sort();
+        areas.dedup();
         let office = Principal::office();
         let owners = StaffDesk::new(self.store, &office, self.ctx)
-            .owners(area)
+            .owners_of_many(&areas)
             .await?;
-        Ok(duties.iter().find_map(|duty| {
-            owners
-                .iter()
-                .find(|o| o.duty == *duty)
-                .and_then(|o| o.holders.first())
-                .map(|a| a.staff.id)
-        }))
+        Ok(wanted
+            .iter()
+            .map(|(area, kind)| {
+                let duties = table
+                    .iter()
+                    .find(|(k, _, _)| k == kind)
+                    .map(|(_, d, _)| d.as_slice())
+                    .unwrap_or(kind.default_route());
+                let here = owners.get(area).map(Vec::as_slice).unwrap_or_default();
+                let who = duties.iter().find_map(|duty| {
+                    here.iter()
+                        .find(|o| o.duty == *duty)
+                        .and_then(|o| o.holders.first())
+                        .map(|a| a.staff.id)
+                });
+                ((area.clone(), *kind), who)
+            })
+            .collect())
     }
 
     /// A staff member who may be given tasks here: visible to this user and working.
@@ -291,9 +343,12 @@ impl<'a> TaskDesk<'a> {
             }
         };
         let mut problems = Vec::new();
+        let targets: Vec<Target> = inputs.iter().map(|i| i.target).collect();
+        let places = self.places(&targets).await?;
+        // Each given assignee checked once: its id, or None when it may not be given tasks.
+        let mut assignees: HashMap<Id, Option<Id>> = HashMap::new();
         let mut out = Vec::with_capacity(inputs.len());
-        let mut routes: HashMap<(String, &'static str), Option<Id>> = HashMap::new();
-        let table = self.routes().await?;
+        let mut unrouted: Vec<(usize, AreaPath, TaskKind)> = Vec::new();
         for (i, input) in inputs.iter().enumerate() {
             let kind = TaskKind::parse(&input.kind);
             if kind.is_none() {
@@ -313,50 +368,49 @@ impl<'a> TaskDesk<'a> {
                     Problem::TooLong { max: 200 },
                 ));
             }
-            let place = match self.place(input.target).await {
-                Ok(p) => p,
-                Err(AppError::NotFound) if !single => {
-                    problems.push(FieldProblem::new(at(i, "target"), Problem::Choice));
-                    continue;
+            let Some(place) = places.get(&input.target) else {
+                if single {
+                    return Err(AppError::NotFound);
                 }
-                Err(e) => return Err(e),
+                problems.push(FieldProblem::new(at(i, "target"), Problem::Choice));
+                continue;
             };
             self.who.authorize(Action::ManageTasks, &place.area_path)?;
             let (Some(kind), Some(priority)) = (kind, priority) else {
                 continue;
             };
             let assignee = match input.assignee_id {
-                Some(id) => match self.assignee(id, &at(i, "assignee_id")).await {
-                    Ok(m) => Some(m.id),
-                    Err(AppError::Validation(p)) => {
-                        problems.extend(p);
+                Some(id) => {
+                    let ok = match assignees.get(&id) {
+                        Some(ok) => *ok,
+                        None => {
+                            let ok = match self.assignee(id, "assignee_id").await {
+                                Ok(m) => Some(m.id),
+                                Err(AppError::Validation(_)) => None,
+                                Err(e) => return Err(e),
+                            };
+                            assignees.insert(id, ok);
+                            ok
+                        }
+                    };
+                    if ok.is_none() {
+                        problems.push(FieldProblem::new(at(i, "assignee_id"), Problem::Choice));
                         continue;
                     }
-                    Err(e) => return Err(e),
-                },
+                    ok
+                }
                 None => {
-                    let key = (place.area_path.to_string(), kind.code());
-                    match routes.get(&key) {
-                        Some(r) => *r,
-                        None => {
-                            let duties = table
-                                .iter()
-                                .find(|(k, _, _)| *k == kind)
-                                .map(|(_, d, _)| d.as_slice())
-                                .unwrap_or(kind.default_route());
-                            let r = self.route(&place.area_path, duties).await?;
-                            routes.insert(key, r);
-                            r
-                        }
-                    }
+                    unrouted.push((out.len(), place.area_path.clone(), kind));
+                    None
                 }
             };
             out.push(NewTask {
                 kind,
                 target: input.target,
                 area_id: place.area_id,
-                room: place.room,
-                label: place.label,
+                area_path: place.area_path.clone(),
+                room: place.room.clone(),
+                label: place.label.clone(),
                 note: input.note.trim().to_string(),
                 assignee_id: assignee,
                 due_at: due,
@@ -364,6 +418,15 @@ impl<'a> TaskDesk<'a> {
                 source: input.source.clone(),
                 source_key: input.source_key.clone(),
             });
+        }
+        if problems.is_empty() {
+            let wanted: HashSet<(AreaPath, TaskKind)> =
+                unrouted.iter().map(|(_, a, k)| (a.clone(), *k)).collect();
+            let wanted: Vec<_> = wanted.into_iter().collect();
+            let routed = self.route_all(&wanted).await?;
+            for (n, area, kind) in unrouted {
+                out[n].assignee_id = routed.get(&(area, kind)).copied().flatten();
+            }
         }
         if !problems.is_empty() {
             return Err(AppError::Validation(problems));

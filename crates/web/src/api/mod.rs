@@ -4,6 +4,7 @@ pub mod auth;
 pub mod dto;
 mod registry;
 mod reports;
+mod rounds;
 mod staff;
 mod tasks;
 
@@ -28,4 +29,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(reports::routes())
         .merge(staff::routes())
         .merge(tasks::routes())
+        .merge(rounds::routes())
 }

@@ -14,5 +14,6 @@ mod public_form;
 mod public_limits;
 mod public_reports;
 mod reports_api;
+mod rounds;
 mod staff;
 mod tasks;

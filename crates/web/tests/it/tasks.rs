@@ -299,7 +299,10 @@ both_backends!(bulk_tasks_for_every_household_once, async |db: &TestDb| {
         (Some(2), Some(0))
     );
     let (_, again, _) = admin.send("POST", "/api/v1/tasks/bulk", Some(body)).await;
-    assert_eq!(again["ids"], first["ids"], "a retry makes nothing new");
+    assert_eq!(
+        again["ids"], first["ids"],
+        "a retry makes nothing new: {again}"
+    );
     let (_, board) = admin.get("/api/v1/tasks?kind=home_sampling").await;
     assert_eq!(board["total"], 2);
     // A list of persons: calls, one of them nobody owns.

@@ -1,0 +1,222 @@
+//! Scanning: a tube, then persons one after another, each scan carrying the device's own id
+//! so that a resend (the offline queue's flush) never doubles.
+
+use doorstep_core::idnum::IdDocument;
+use doorstep_core::problem::FieldProblem;
+use doorstep_core::testing::closes_at;
+use doorstep_core::{DocType, PersonCode, Problem, SampleMode, TubeCode};
+use doorstep_store::{Household, NewScan, Person, Round, Scan, Tube, TubeSample, audit_with};
+use serde_json::json;
+
+use super::RoundDesk;
+use crate::access::Action;
+use crate::error::{AppError, AppResult};
+use crate::today;
+
+/// Who was scanned: what the scanner or the keyboard gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonRef {
+    /// A resident ID number (from the card, a reader, or typed).
+    IdNumber(String),
+    /// A person's file id (picked from a search by name and room).
+    PersonId(i64),
+    /// A personal code (个人码) from its QR code.
+    Code(String),
+}
+
+impl PersonRef {
+    /// What one scanner field gave: a personal code when it reads as one, else an ID number.
+    pub fn from_scan(raw: &str) -> PersonRef {
+        match PersonCode::parse(raw) {
+            Some(c) => PersonRef::Code(c.as_str().to_string()),
+            None => PersonRef::IdNumber(raw.to_string()),
+        }
+    }
+}
+
+/// One scan as the sampler's page or the API sends it.
+#[derive(Debug, Clone)]
+pub struct ScanInput {
+    /// The device's id for this scan (1–64 visible characters): a resend answers the first.
+    pub client_id: String,
+    /// The tube's code as scanned.
+    pub tube: String,
+    /// Who.
+    pub person: PersonRef,
+    /// A second sample of someone sampled already, asked for.
+    pub retest: bool,
+}
+
+/// A recorded scan with the person as the sampler may see them (masked).
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// The scan.
+    pub scan: Scan,
+    /// The person's name.
+    pub name: String,
+    /// Their ID number, masked.
+    pub id_number: String,
+    /// Their address.
+    pub address: String,
+}
+
+impl RoundDesk<'_> {
+    /// Records one scan: the person bound to the tube, the tube closing itself when full.
+    /// Refusals come as conflicts (`already_sampled`, `tube_full`, `tube_closed`,
+    /// `tube_in_other_round`, `round_not_open`); a person outside the round or the sampler's
+    /// area is not found.
+    pub async fn scan(&self, round_id: i64, input: &ScanInput) -> AppResult<Scanned> {
+        let r = self.round(round_id).await?;
+        if !self.who.may(Action::Sample) {
+            return Err(AppError::Forbidden);
+        }
+        let mut problems = Vec::new();
+        let client_id = input.client_id.trim();
+        if client_id.is_empty() {
+            problems.push(FieldProblem::new("client_id", Problem::Required));
+        } else if client_id.len() > 64 || client_id.chars().any(char::is_control) {
+            problems.push(FieldProblem::new("client_id", Problem::TooLong { max: 64 }));
+        }
+        let tube = TubeCode::parse(&input.tube)
+            .map_err(|p| problems.push(FieldProblem::new("tube", p)))
+            .ok();
+        let Some(tube) = tube.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Validation(problems));
+        };
+        let (person, household) = self.person_in_round(&r, &input.person).await?;
+        self.who.authorize(Action::Sample, &household.area_path)?;
+        let mode = r
+            .groups
+            .iter()
+            .find(|g| {
+                g.area_path
+                    .as_ref()
+                    .is_some_and(|a| a.contains(&household.area_path))
+                    || g.tag
+                        .as_ref()
+                        .is_some_and(|t| person.fields.tags().as_slice().contains(t))
+            })
+            .map_or(SampleMode::Pooled, |g| g.mode);
+        let members = u32::try_from(household.members).unwrap_or(1);
+        let scan = self
+            .store
+            .record_scan(&NewScan {
+                round_id: r.id,
+                client_id: client_id.to_string(),
+                tube,
+                point_area: self.who.area().cloned().unwrap_or(r.area_path.clone()),
+                mode,
+                capacity: closes_at(mode, r.pool_size, members),
+                person_id: person.id,
+                area_id: household.area_id,
+                area_path: household.area_path.clone(),
+                retest: input.retest,
+                by: self.who.username().to_string(),
+            })
+            .await?;
+        Ok(Scanned {
+            scan,
+            name: person.fields.name().to_string(),
+            id_number: person.fields.doc().masked(),
+            address: household.address,
+        })
+    }
+
+    /// Closes a tube by hand (under its pool size: the caller warns), audited. Only in the
+    /// area it was opened in (or above it).
+    pub async fn close_tube(&self, round_id: i64, code: &str) -> AppResult<Tube> {
+        let (tube, _) = self.tube(round_id, code).await?;
+        if !self.who.may(Action::Sample) {
+            return Err(AppError::Forbidden);
+        }
+        let entry = self.who.audit_entry(
+            self.ctx,
+            "tube.close",
+            Some(("tube", tube.id)),
+            Some(&tube.area_path),
+            json!({"round": round_id, "tube": tube.code.as_str()}),
+        );
+        Ok(self
+            .store
+            .close_tube(
+                round_id,
+                &tube.code,
+                self.who.username(),
+                audit_with(move |t: &Tube| {
+                    let mut e = entry;
+                    e.details =
+                        json!({"round": t.round_id, "tube": t.code.as_str(), "count": t.count});
+                    vec![e]
+                }),
+            )
+            .await?)
+    }
+
+    /// A tube of the round with its samples, for users of the area it was opened in (or
+    /// above it, or below it: the sampling point's own samplers).
+    pub async fn tube(&self, round_id: i64, code: &str) -> AppResult<(Tube, Vec<TubeSample>)> {
+        let r = self.round(round_id).await?;
+        let code = TubeCode::parse(code).map_err(|_| AppError::NotFound)?;
+        let (tube, samples) = self
+            .store
+            .tube(r.id, &code)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let near = self.who.covers(&tube.area_path)
+            || self.who.area().is_some_and(|a| tube.area_path.contains(a));
+        if !near {
+            return Err(AppError::NotFound);
+        }
+        Ok((tube, samples))
+    }
+
+    /// The round's open tubes in this user's area (opened there, above or below it).
+    pub async fn open_tubes(&self, round_id: i64) -> AppResult<Vec<Tube>> {
+        let r = self.round(round_id).await?;
+        let mut tubes = self.store.open_tubes(r.id).await?;
+        tubes.retain(|t| {
+            self.who.covers(&t.area_path)
+                || self.who.area().is_some_and(|a| t.area_path.contains(a))
+        });
+        Ok(tubes)
+    }
+
+    /// The person a scan names, with their household, if they live in one of the round's
+    /// areas and this user's (NotFound otherwise: nothing said about anyone elsewhere).
+    pub(crate) async fn person_in_round(
+        &self,
+        r: &Round,
+        who: &PersonRef,
+    ) -> AppResult<(Person, Household)> {
+        let person = match who {
+            PersonRef::PersonId(id) => self.store.person(*id).await?,
+            PersonRef::Code(raw) => match PersonCode::parse(raw) {
+                Some(code) => match self.store.person_by_code(&code).await? {
+                    Some(id) => self.store.person(id).await?,
+                    None => None,
+                },
+                None => None,
+            },
+            PersonRef::IdNumber(raw) => {
+                let doc = IdDocument::parse(DocType::ResidentId, raw, today()).map_err(|p| {
+                    AppError::Validation(vec![FieldProblem::new("person.id_number", p)])
+                })?;
+                self.store
+                    .person_by_document(DocType::ResidentId, doc.number())
+                    .await?
+            }
+        };
+        let person = person.ok_or(AppError::NotFound)?;
+        if !r.areas.iter().any(|a| a.contains(&person.area_path))
+            || !self.who.covers(&person.area_path)
+        {
+            return Err(AppError::NotFound);
+        }
+        let household = self
+            .store
+            .household(person.household_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok((person, household))
+    }
+}

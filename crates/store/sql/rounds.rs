@@ -1,0 +1,688 @@
+//! Rounds, tubes and samples: [`doorstep_store::Rounds`] over `rounds`, `round_areas`,
+//! `round_groups`, `round_exclusions`, `tubes`, `samples`, `round_counts` and `person_codes`.
+//!
+//! A scan is one write job: the tube is filled by a conditional `UPDATE … WHERE count <
+//! capacity` (so two scans racing for the last place in a tube on PostgreSQL cannot both get
+//! it), and a person's one sample per round is held by the partial unique index `sample_once`.
+
+use async_trait::async_trait;
+use doorstep_core::{AreaPath, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode};
+use doorstep_store::*;
+use sqlx::AssertSqlSafe;
+use time::OffsetDateTime;
+
+use super::SqlStore;
+use super::util::{Conn, corrupt, db_err, subtree_bounds};
+
+const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
+     r.created_by, r.created_at";
+const TUBE_COLS: &str = "t.id, t.round_id, t.code, t.area_path, t.mode, t.capacity, t.count, t.status, t.opened_by, t.opened_at, \
+     t.closed_by, t.closed_at";
+
+#[derive(sqlx::FromRow)]
+struct RoundRow {
+    id: i64,
+    area_id: i64,
+    area_path: String,
+    name: String,
+    pool_size: i64,
+    status: String,
+    starts_at: Option<OffsetDateTime>,
+    ends_at: Option<OffsetDateTime>,
+    created_by: String,
+    created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct TubeRow {
+    id: i64,
+    round_id: i64,
+    code: String,
+    area_path: String,
+    mode: String,
+    capacity: i64,
+    count: i64,
+    status: String,
+    opened_by: String,
+    opened_at: OffsetDateTime,
+    closed_by: Option<String>,
+    closed_at: Option<OffsetDateTime>,
+}
+
+impl TubeRow {
+    fn into_tube(self) -> StoreResult<Tube> {
+        Ok(Tube {
+            id: self.id,
+            round_id: self.round_id,
+            mode: SampleMode::parse(&self.mode).ok_or_else(|| corrupt("tube mode", &self.mode))?,
+            code: TubeCode::from_stored(self.code),
+            area_path: AreaPath::from_stored(self.area_path),
+            capacity: self.capacity as u32,
+            count: self.count as u32,
+            closed: self.status == "closed",
+            opened_by: self.opened_by,
+            opened_at: self.opened_at,
+            closed_by: self.closed_by,
+            closed_at: self.closed_at,
+        })
+    }
+}
+
+async fn read_round(conn: &mut Conn, id: Id) -> StoreResult<Option<Round>> {
+    let sql = format!("SELECT {ROUND_COLS} FROM rounds r WHERE r.id = $1");
+    let Some(row) = sqlx::query_as::<_, RoundRow>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    complete(conn, row).await.map(Some)
+}
+
+/// A round row with its areas and groups.
+async fn complete(conn: &mut Conn, row: RoundRow) -> StoreResult<Round> {
+    let areas: Vec<(String,)> =
+        sqlx::query_as("SELECT area_path FROM round_areas WHERE round_id = $1 ORDER BY area_path")
+            .bind(row.id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    let groups: Vec<(Option<String>, Option<String>, String)> = sqlx::query_as(
+        "SELECT area_path, tag, mode FROM round_groups WHERE round_id = $1 ORDER BY id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(Round {
+        id: row.id,
+        area_id: row.area_id,
+        area_path: AreaPath::from_stored(row.area_path),
+        name: row.name,
+        pool_size: u32::try_from(row.pool_size)
+            .ok()
+            .and_then(|n| PoolSize::parse(n).ok())
+            .ok_or_else(|| corrupt("pool size", &row.pool_size.to_string()))?,
+        status: RoundStatus::from_stored(&row.status)
+            .ok_or_else(|| corrupt("round status", &row.status))?,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        areas: areas
+            .into_iter()
+            .map(|(p,)| AreaPath::from_stored(p))
+            .collect(),
+        groups: groups
+            .into_iter()
+            .map(|(area, tag, mode)| {
+                Ok(RoundGroup {
+                    area_path: area.map(AreaPath::from_stored),
+                    tag,
+                    mode: SampleMode::parse(&mode).ok_or_else(|| corrupt("group mode", &mode))?,
+                })
+            })
+            .collect::<StoreResult<_>>()?,
+        created_by: row.created_by,
+        created_at: row.created_at,
+    })
+}
+
+async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<Option<Tube>> {
+    let sql = format!("SELECT {TUBE_COLS} FROM tubes t WHERE t.code = $1");
+    sqlx::query_as::<_, TubeRow>(AssertSqlSafe(sql))
+        .bind(code.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .map(TubeRow::into_tube)
+        .transpose()
+}
+
+/// A stored scan as its resend answers it.
+#[derive(sqlx::FromRow)]
+struct ScanRow {
+    id: i64,
+    person_id: i64,
+    code: String,
+    position: i64,
+    capacity: i64,
+    closed_tube: bool,
+    retest: bool,
+    at: OffsetDateTime,
+}
+
+/// The scan stored under this client id, answered as a resend.
+async fn stored_scan(conn: &mut Conn, round: Id, client_id: &str) -> StoreResult<Option<Scan>> {
+    let row: Option<ScanRow> = sqlx::query_as(
+        "SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
+         FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $2",
+    )
+    .bind(round)
+    .bind(client_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(row.map(|r| Scan {
+        id: r.id,
+        person_id: r.person_id,
+        tube: TubeCode::from_stored(r.code),
+        count: r.position as u32,
+        capacity: r.capacity as u32,
+        closed: r.closed_tube,
+        retest: r.retest,
+        at: r.at,
+        replayed: true,
+    }))
+}
+
+fn conflict(code: &str) -> StoreError {
+    StoreError::Conflict(code.into())
+}
+
+async fn record(conn: &mut Conn, s: &NewScan) -> StoreResult<Scan> {
+    if let Some(found) = stored_scan(conn, s.round_id, &s.client_id).await? {
+        return Ok(found);
+    }
+    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rounds WHERE id = $1")
+        .bind(s.round_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    match status {
+        None => return Err(StoreError::NotFound(format!("round {}", s.round_id))),
+        Some((st,)) if st != RoundStatus::Open.code() => return Err(conflict("round_not_open")),
+        Some(_) => {}
+    }
+    if !s.retest {
+        let done: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM samples WHERE round_id = $1 AND person_id = $2 AND retest = FALSE",
+        )
+        .bind(s.round_id)
+        .bind(s.person_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if done.is_some() {
+            return Err(conflict("already_sampled"));
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    // A new code opens a tube; a code in use keeps its own mode and capacity.
+    sqlx::query(
+        "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at) \
+         VALUES ($1, $2, $7, $3, $4, 0, 'open', $5, $6) ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(s.round_id)
+    .bind(s.tube.as_str())
+    .bind(s.mode.code())
+    .bind(i64::from(s.capacity))
+    .bind(&s.by)
+    .bind(now)
+    .bind(s.point_area.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let filled: Option<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE tubes SET count = count + 1, \
+         status = CASE WHEN count + 1 >= capacity THEN 'closed' ELSE status END, \
+         closed_by = CASE WHEN count + 1 >= capacity THEN $3 ELSE closed_by END, \
+         closed_at = CASE WHEN count + 1 >= capacity THEN $4 ELSE closed_at END \
+         WHERE code = $1 AND round_id = $2 AND status = 'open' AND count < capacity \
+         RETURNING id, count, capacity",
+    )
+    .bind(s.tube.as_str())
+    .bind(s.round_id)
+    .bind(&s.by)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some((tube_id, count, capacity)) = filled else {
+        let tube = read_tube(conn, &s.tube).await?;
+        return Err(match tube {
+            Some(t) if t.round_id != s.round_id => conflict("tube_in_other_round"),
+            Some(t) if t.count >= t.capacity => conflict("tube_full"),
+            _ => conflict("tube_closed"),
+        });
+    };
+    let closed = count >= capacity;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(s.round_id)
+    .bind(tube_id)
+    .bind(s.person_id)
+    .bind(s.area_path.as_str())
+    .bind(&s.client_id)
+    .bind(s.retest)
+    .bind(count)
+    .bind(closed)
+    .bind(&s.by)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match db_err(e) {
+        StoreError::Conflict(c) if c == "sample_once" => conflict("already_sampled"),
+        other => other,
+    })?;
+    if !s.retest {
+        bump(conn, s.round_id, s.area_id, 1, 0).await?;
+        // Someone excused who came after all is no longer excused.
+        let excused: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $2 RETURNING area_path",
+        )
+        .bind(s.round_id)
+        .bind(s.person_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some((path,)) = excused {
+            let area = area_id_of(conn, &path).await?;
+            bump(conn, s.round_id, area, 0, -1).await?;
+        }
+    }
+    Ok(Scan {
+        id,
+        person_id: s.person_id,
+        tube: s.tube.clone(),
+        count: count as u32,
+        capacity: capacity as u32,
+        closed,
+        retest: s.retest,
+        at: now,
+        replayed: false,
+    })
+}
+
+async fn area_id_of(conn: &mut Conn, path: &str) -> StoreResult<Id> {
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM areas WHERE path = $1")
+        .bind(path)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(id)
+}
+
+/// Adds to a building's sampled and excused counts in a round.
+async fn bump(
+    conn: &mut Conn,
+    round: Id,
+    area: Id,
+    sampled: i64,
+    excluded: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO round_counts (round_id, area_id, sampled, excluded) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (round_id, area_id) DO UPDATE SET sampled = round_counts.sampled + $3, \
+         excluded = round_counts.excluded + $4",
+    )
+    .bind(round)
+    .bind(area)
+    .bind(sampled)
+    .bind(excluded)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Rounds for SqlStore {
+    async fn create_round(
+        &self,
+        round: &NewRound,
+        by: &str,
+        audit: Audit<Round>,
+    ) -> StoreResult<Round> {
+        let r = round.clone();
+        let by = by.to_string();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let now = OffsetDateTime::now_utc();
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO rounds (area_id, area_path, name, pool_size, status, starts_at, ends_at, \
+                     created_by, created_at, updated_at) \
+                     SELECT a.id, a.path, $2, $3, 'planned', $4, $5, $6, $7, $7 FROM areas a WHERE a.id = $1 \
+                     RETURNING id",
+                )
+                .bind(r.area_id)
+                .bind(&r.name)
+                .bind(i64::from(r.pool_size.get()))
+                .bind(r.starts_at)
+                .bind(r.ends_at)
+                .bind(&by)
+                .bind(now)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::NotFound(format!("area {}", r.area_id)))?;
+                let areas = if r.areas.is_empty() {
+                    vec![r.area_id]
+                } else {
+                    r.areas.clone()
+                };
+                for a in areas {
+                    sqlx::query(
+                        "INSERT INTO round_areas (round_id, area_id, area_path) \
+                         SELECT $1, a.id, a.path FROM areas a WHERE a.id = $2 ON CONFLICT DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(a)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                }
+                for g in &r.groups {
+                    sqlx::query(
+                        "INSERT INTO round_groups (round_id, area_path, tag, mode) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(id)
+                    .bind(g.area_path.as_ref().map(AreaPath::as_str))
+                    .bind(&g.tag)
+                    .bind(g.mode.code())
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                }
+                read_round(c, id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("round {id}")))
+            })
+        })
+        .await
+    }
+
+    async fn round(&self, id: Id) -> StoreResult<Option<Round>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        read_round(&mut c, id).await
+    }
+
+    async fn rounds_near(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Round>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        let rows: Vec<RoundRow> = match area {
+            None => {
+                let sql = format!("SELECT {ROUND_COLS} FROM rounds r ORDER BY r.id DESC LIMIT 200");
+                sqlx::query_as(AssertSqlSafe(sql))
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(db_err)?
+            }
+            Some(area) => {
+                let (a, b, cc) = subtree_bounds(area);
+                let mut above: Vec<String> = std::iter::successors(area.parent(), AreaPath::parent)
+                    .map(|p| p.as_str().to_string())
+                    .collect();
+                above.resize(8, String::new());
+                let sql = format!(
+                    "SELECT {ROUND_COLS} FROM rounds r WHERE r.area_path = $1 OR (r.area_path >= $2 AND r.area_path < $3) \
+                     OR r.area_path IN ($4, $5, $6, $7, $8, $9, $10, $11) ORDER BY r.id DESC LIMIT 200"
+                );
+                let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(a).bind(b).bind(cc);
+                for p in above {
+                    q = q.bind(p);
+                }
+                q.fetch_all(&mut *c).await.map_err(db_err)?
+            }
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(complete(&mut c, row).await?);
+        }
+        Ok(out)
+    }
+
+    async fn set_round_status(
+        &self,
+        id: Id,
+        to: RoundStatus,
+        audit: Audit<Round>,
+    ) -> StoreResult<Round> {
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let before = read_round(c, id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("round {id}")))?;
+                if !before.status.may_become(to) {
+                    return Err(conflict("round_status"));
+                }
+                sqlx::query("UPDATE rounds SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(to.code())
+                    .bind(OffsetDateTime::now_utc())
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                Ok(Round {
+                    status: to,
+                    ..before
+                })
+            })
+        })
+        .await
+    }
+
+    async fn record_scan(&self, scan: &NewScan) -> StoreResult<Scan> {
+        let scan = scan.clone();
+        let client = scan.client_id.clone();
+        let round = scan.round_id;
+        let out = self
+            .write(no_audit(), move |c| {
+                Box::pin(async move { record(c, &scan).await })
+            })
+            .await;
+        match out {
+            // The same client id racing itself on PostgreSQL: the first one's answer.
+            Err(StoreError::Conflict(c)) if c == "sample_client_unique" => {
+                let mut conn = self.pool().acquire().await.map_err(db_err)?;
+                stored_scan(&mut conn, round, &client)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict(c))
+            }
+            other => other,
+        }
+    }
+
+    async fn close_tube(
+        &self,
+        round_id: Id,
+        code: &TubeCode,
+        by: &str,
+        audit: Audit<Tube>,
+    ) -> StoreResult<Tube> {
+        let code = code.clone();
+        let by = by.to_string();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE tubes SET status = 'closed', closed_by = $1, closed_at = $2 \
+                     WHERE code = $3 AND round_id = $4 AND status = 'open'",
+                )
+                .bind(&by)
+                .bind(OffsetDateTime::now_utc())
+                .bind(code.as_str())
+                .bind(round_id)
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?;
+                match read_tube(c, &code).await? {
+                    Some(t) if t.round_id == round_id => Ok(t),
+                    _ => Err(StoreError::NotFound(format!("tube {code}"))),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn tube(
+        &self,
+        round_id: Id,
+        code: &TubeCode,
+    ) -> StoreResult<Option<(Tube, Vec<TubeSample>)>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        let Some(tube) = read_tube(&mut c, code).await? else {
+            return Ok(None);
+        };
+        if tube.round_id != round_id {
+            return Ok(None);
+        }
+        let rows: Vec<(i64, String, bool, String, OffsetDateTime)> = sqlx::query_as(
+            "SELECT person_id, area_path, retest, by_user, at FROM samples WHERE tube_id = $1 ORDER BY id",
+        )
+        .bind(tube.id)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+        let samples = rows
+            .into_iter()
+            .map(|(person_id, path, retest, by, at)| TubeSample {
+                person_id,
+                area_path: AreaPath::from_stored(path),
+                retest,
+                by,
+                at,
+            })
+            .collect();
+        Ok(Some((tube, samples)))
+    }
+
+    async fn open_tubes(&self, round_id: Id) -> StoreResult<Vec<Tube>> {
+        let sql = format!(
+            "SELECT {TUBE_COLS} FROM tubes t WHERE t.round_id = $1 AND t.status = 'open' ORDER BY t.code"
+        );
+        sqlx::query_as::<_, TubeRow>(AssertSqlSafe(sql))
+            .bind(round_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(TubeRow::into_tube)
+            .collect()
+    }
+
+    async fn exclude(&self, excuse: &NewExclusion, audit: Audit<()>) -> StoreResult<()> {
+        let x = excuse.clone();
+        let (round_id, person_id) = (x.round_id, x.person_id);
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let done: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM samples WHERE round_id = $1 AND person_id = $2 AND retest = FALSE",
+                )
+                .bind(round_id)
+                .bind(person_id)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(db_err)?;
+                if done.is_some() {
+                    return Err(conflict("already_sampled"));
+                }
+                let gone = sqlx::query(
+                    "DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $2",
+                )
+                .bind(round_id)
+                .bind(person_id)
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                sqlx::query(
+                    "INSERT INTO round_exclusions (round_id, person_id, area_path, reason, note, by_user, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(round_id)
+                .bind(person_id)
+                .bind(x.area_path.as_str())
+                .bind(x.reason.code())
+                .bind(&x.note)
+                .bind(&x.by)
+                .bind(OffsetDateTime::now_utc())
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?;
+                if gone == 0 {
+                    bump(c, round_id, x.area_id, 0, 1).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn round_counts(
+        &self,
+        round_id: Id,
+        area: &AreaPath,
+    ) -> StoreResult<Vec<AreaRoundCount>> {
+        let (a, b, c) = subtree_bounds(area);
+        let rows: Vec<(i64, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT a.id, a.path, a.persons_here, rc.sampled, rc.excluded FROM areas a \
+             LEFT JOIN round_counts rc ON rc.area_id = a.id AND rc.round_id = $4 \
+             WHERE (a.path = $1 OR (a.path >= $2 AND a.path < $3)) \
+             AND (a.persons_here > 0 OR rc.sampled > 0 OR rc.excluded > 0) ORDER BY a.path",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .bind(round_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(area_id, path, persons, sampled, excluded)| AreaRoundCount {
+                    area_id,
+                    area_path: AreaPath::from_stored(path),
+                    persons,
+                    sampled: sampled.unwrap_or(0),
+                    excluded: excluded.unwrap_or(0),
+                },
+            )
+            .collect())
+    }
+
+    async fn round_missing(
+        &self,
+        round_id: Id,
+        area: &AreaPath,
+        limit: u32,
+    ) -> StoreResult<Vec<PersonWithPlace>> {
+        super::persons::round_missing(self.pool(), round_id, area, limit).await
+    }
+
+    async fn person_code(&self, person_id: Id, fresh: PersonCode) -> StoreResult<PersonCode> {
+        self.write(no_audit(), move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO person_codes (person_id, code, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (person_id) DO NOTHING",
+                )
+                .bind(person_id)
+                .bind(fresh.as_str())
+                .bind(OffsetDateTime::now_utc())
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?;
+                let (code,): (String,) =
+                    sqlx::query_as("SELECT code FROM person_codes WHERE person_id = $1")
+                        .bind(person_id)
+                        .fetch_one(&mut *c)
+                        .await
+                        .map_err(db_err)?;
+                PersonCode::parse(&code).ok_or_else(|| corrupt("person code", &code))
+            })
+        })
+        .await
+    }
+
+    async fn person_by_code(&self, code: &PersonCode) -> StoreResult<Option<Id>> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT person_id FROM person_codes WHERE code = $1")
+                .bind(code.as_str())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(|(id,)| id))
+    }
+}
