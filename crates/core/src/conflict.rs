@@ -56,6 +56,22 @@ pub enum Conflict {
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
     RoundStatus,
+    /// The tube is still open: close it before it goes into a box.
+    TubeOpen,
+    /// The tube is in a box already.
+    TubeBoxed,
+    /// The box is sealed (or further): nothing goes in or out.
+    BoxClosed,
+    /// The box cannot make that move from where it stands.
+    BoxStatus,
+    /// An empty box cannot be sealed.
+    BoxEmpty,
+    /// The box code was used in another round.
+    BoxInOtherRound,
+    /// The lab's count differs from the seal's and no note says why.
+    CountMismatch,
+    /// The tube has a different result already.
+    ResultRecorded,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -88,6 +104,14 @@ impl Conflict {
             "tube_in_other_round" => Conflict::TubeInOtherRound,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
+            "count_mismatch" => Conflict::CountMismatch,
+            "result_recorded" => Conflict::ResultRecorded,
+            "tube_open" => Conflict::TubeOpen,
+            "tube_boxed" => Conflict::TubeBoxed,
+            "box_closed" => Conflict::BoxClosed,
+            "box_status" => Conflict::BoxStatus,
+            "box_empty" => Conflict::BoxEmpty,
+            "box_in_other_round" => Conflict::BoxInOtherRound,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -119,6 +143,14 @@ impl Conflict {
             Conflict::TubeInOtherRound => "tube_in_other_round",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
+            Conflict::CountMismatch => "count_mismatch",
+            Conflict::ResultRecorded => "result_recorded",
+            Conflict::TubeOpen => "tube_open",
+            Conflict::TubeBoxed => "tube_boxed",
+            Conflict::BoxClosed => "box_closed",
+            Conflict::BoxStatus => "box_status",
+            Conflict::BoxEmpty => "box_empty",
+            Conflict::BoxInOtherRound => "box_in_other_round",
             Conflict::Other(code) => code,
         }
     }
@@ -208,6 +240,35 @@ impl Conflict {
                 "本轮检测当前状态下不能这样操作",
                 "the round cannot make that move from where it stands",
             ),
+            Conflict::TubeOpen => (
+                "该试管尚未封管，请先封管再装箱",
+                "this tube is still open; close it before boxing it",
+            ),
+            Conflict::TubeBoxed => (
+                "该试管已装入其他转运箱",
+                "this tube is in another box already",
+            ),
+            Conflict::BoxClosed => (
+                "该转运箱已封箱，不能再装入或取出",
+                "this box is sealed; nothing goes in or out",
+            ),
+            Conflict::BoxStatus => (
+                "该转运箱当前状态下不能这样操作",
+                "the box cannot make that move from where it stands",
+            ),
+            Conflict::BoxEmpty => ("空箱不能封箱", "an empty box cannot be sealed"),
+            Conflict::BoxInOtherRound => (
+                "该转运箱码已在其他轮次使用",
+                "this box code was used in another round",
+            ),
+            Conflict::CountMismatch => (
+                "接收试管数与封箱数不符，请填写差异说明",
+                "the count differs from the sealed count; write a note saying why",
+            ),
+            Conflict::ResultRecorded => (
+                "该试管已有不同的检测结果，不能覆盖",
+                "this tube has a different result already; it is not overwritten",
+            ),
             Conflict::Other(_) => ("与已有数据冲突", "this clashes with what is stored"),
         };
         lang.pick(zh, en)
@@ -251,6 +312,14 @@ mod tests {
             Conflict::TubeInOtherRound,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
+            Conflict::CountMismatch,
+            Conflict::ResultRecorded,
+            Conflict::TubeOpen,
+            Conflict::TubeBoxed,
+            Conflict::BoxClosed,
+            Conflict::BoxStatus,
+            Conflict::BoxEmpty,
+            Conflict::BoxInOtherRound,
         ];
         for c in all {
             assert_eq!(Conflict::from_code(c.code()), c);

@@ -36,4 +36,6 @@ pub use report::{Purpose, Question, ReportStatus};
 pub use role::Role;
 pub use staff::{Duty, StaffKind};
 pub use task::{Priority, Target, TaskKind, TaskStatus};
-pub use testing::{Exclusion, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode};
+pub use testing::{
+    BoxStatus, Exclusion, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode, TubeResult,
+};

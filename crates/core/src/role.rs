@@ -72,11 +72,15 @@ pub enum Action {
     /// Scan tubes and persons at a sampling point of a round covering the area (the person
     /// answered masked).
     Sample,
+    /// Box closed tubes, seal boxes and hand them over (转运); see the boxes of the area.
+    Transport,
+    /// Receive boxes at the lab and enter tube results.
+    LabResults,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -90,6 +94,8 @@ impl Action {
         Action::Configure,
         Action::ManageRounds,
         Action::Sample,
+        Action::Transport,
+        Action::LabResults,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -109,7 +115,9 @@ impl Action {
             | Action::WorkTasks
             | Action::Configure
             | Action::ManageRounds
-            | Action::Sample => false,
+            | Action::Sample
+            | Action::Transport
+            | Action::LabResults => false,
         }
     }
 
@@ -129,6 +137,8 @@ impl Action {
             Action::Configure => "configure",
             Action::ManageRounds => "manage_rounds",
             Action::Sample => "sample",
+            Action::Transport => "transport",
+            Action::LabResults => "lab_results",
         }
     }
 }
@@ -142,8 +152,8 @@ impl Action {
 #[rustfmt::skip]
 const fn granted_to(action: Action) -> &'static [Role] {
     use Role::{
-        Admin, CommunityAdmin, DistrictAdmin, GridLeader, GridWorker, Sampler, StreetAdmin,
-        Viewer, Volunteer,
+        Admin, CommunityAdmin, DistrictAdmin, GridLeader, GridWorker, Lab, Sampler, StreetAdmin,
+        Transporter, Viewer, Volunteer,
     };
     match action {
         Action::Read        => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer, Sampler, Viewer],
@@ -159,6 +169,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Configure   => &[Admin],
         Action::ManageRounds=> &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::Sample      => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Sampler],
+        Action::Transport   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Sampler, Transporter],
+        Action::LabResults  => &[Admin, DistrictAdmin, Lab],
     }
 }
 
@@ -290,18 +302,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -329,7 +341,9 @@ viewer           yes          -            -            -            -          
                 Action::WorkTasks,
                 Action::Configure,
                 Action::ManageRounds,
-                Action::Sample
+                Action::Sample,
+                Action::Transport,
+                Action::LabResults
             ]
         );
     }

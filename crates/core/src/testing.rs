@@ -276,6 +276,110 @@ impl Exclusion {
     }
 }
 
+/// Where a transport box (转运箱) stands: open (tubes going in) → sealed (封箱) → handed over
+/// (交接, on its way) → received by the lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoxStatus {
+    /// Tubes going in.
+    Open,
+    /// Sealed with its counts.
+    Sealed,
+    /// Handed to a carrier.
+    HandedOver,
+    /// Received by the lab.
+    Received,
+}
+
+impl BoxStatus {
+    /// Every status, in order.
+    pub const ALL: [BoxStatus; 4] = [
+        BoxStatus::Open,
+        BoxStatus::Sealed,
+        BoxStatus::HandedOver,
+        BoxStatus::Received,
+    ];
+
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            BoxStatus::Open => "open",
+            BoxStatus::Sealed => "sealed",
+            BoxStatus::HandedOver => "handed_over",
+            BoxStatus::Received => "received",
+        }
+    }
+
+    /// Reads a stored code.
+    pub fn from_stored(s: &str) -> Option<BoxStatus> {
+        BoxStatus::ALL.into_iter().find(|b| b.code() == s)
+    }
+
+    /// Whether the box may move on to `next`: only one step forward (a lab may receive a
+    /// sealed box brought by hand without a recorded handover).
+    pub fn may_become(self, next: BoxStatus) -> bool {
+        matches!(
+            (self, next),
+            (BoxStatus::Open, BoxStatus::Sealed)
+                | (BoxStatus::Sealed, BoxStatus::HandedOver)
+                | (BoxStatus::Sealed, BoxStatus::Received)
+                | (BoxStatus::HandedOver, BoxStatus::Received)
+        )
+    }
+
+    /// The label a person reads.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            BoxStatus::Open => lang.pick("装箱中", "open"),
+            BoxStatus::Sealed => lang.pick("已封箱", "sealed"),
+            BoxStatus::HandedOver => lang.pick("转运中", "handed over"),
+            BoxStatus::Received => lang.pick("实验室已接收", "received by the lab"),
+        }
+    }
+}
+
+/// A tube's lab result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TubeResult {
+    /// 阴性
+    Negative,
+    /// 阳性 (for a pool: every person in it is flagged and re-sampled single-tube).
+    Positive,
+    /// 无效 (re-sample).
+    Invalid,
+}
+
+impl TubeResult {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            TubeResult::Negative => "negative",
+            TubeResult::Positive => "positive",
+            TubeResult::Invalid => "invalid",
+        }
+    }
+
+    /// Reads a code, or what lab files write (阴性, 阳性, 无效, 弱阳性 counts as positive).
+    pub fn parse(s: &str) -> Option<TubeResult> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "negative" | "neg" | "阴性" | "-" => Some(TubeResult::Negative),
+            "positive" | "pos" | "阳性" | "弱阳性" | "+" => Some(TubeResult::Positive),
+            "invalid" | "无效" | "作废" => Some(TubeResult::Invalid),
+            _ => None,
+        }
+    }
+
+    /// The label a person reads.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            TubeResult::Negative => lang.pick("阴性", "negative"),
+            TubeResult::Positive => lang.pick("阳性", "positive"),
+            TubeResult::Invalid => lang.pick("无效", "invalid"),
+        }
+    }
+}
+
 /// What a tube holds after a scan, and whether it is full: a pooled tube closes itself at its
 /// pool size; a household's tube when its last member is in.
 pub fn closes_at(mode: SampleMode, pool: PoolSize, household_members: u32) -> u32 {
@@ -320,6 +424,30 @@ mod tests {
         assert!(!Open.may_become(Planned));
         assert!(!Closed.may_become(Planned));
         assert!(!Open.may_become(Open));
+    }
+
+    #[test]
+    fn boxes_move_one_step_forward() {
+        use BoxStatus::*;
+        assert!(Open.may_become(Sealed));
+        assert!(Sealed.may_become(HandedOver));
+        assert!(Sealed.may_become(Received));
+        assert!(HandedOver.may_become(Received));
+        assert!(!Open.may_become(Received));
+        assert!(!Received.may_become(Open));
+        assert!(!Sealed.may_become(Open));
+        for b in BoxStatus::ALL {
+            assert_eq!(BoxStatus::from_stored(b.code()), Some(b));
+        }
+    }
+
+    #[test]
+    fn lab_files_read_as_results() {
+        assert_eq!(TubeResult::parse("阴性"), Some(TubeResult::Negative));
+        assert_eq!(TubeResult::parse(" Positive "), Some(TubeResult::Positive));
+        assert_eq!(TubeResult::parse("弱阳性"), Some(TubeResult::Positive));
+        assert_eq!(TubeResult::parse("无效"), Some(TubeResult::Invalid));
+        assert_eq!(TubeResult::parse("maybe"), None);
     }
 
     #[test]

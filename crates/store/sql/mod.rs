@@ -10,6 +10,7 @@
 mod accounts;
 mod areas;
 mod counts;
+mod custody;
 pub(crate) mod doc_table;
 mod load;
 pub(crate) mod persons;

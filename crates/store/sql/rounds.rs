@@ -16,7 +16,7 @@ use super::util::{Conn, corrupt, db_err, subtree_bounds};
 
 const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
      r.created_by, r.created_at";
-const TUBE_COLS: &str = "t.id, t.round_id, t.code, t.area_path, t.mode, t.capacity, t.count, t.status, t.opened_by, t.opened_at, \
+pub(super) const TUBE_COLS: &str = "t.id, t.round_id, t.code, t.area_path, t.mode, t.capacity, t.count, t.status, t.opened_by, t.opened_at, \
      t.closed_by, t.closed_at";
 
 #[derive(sqlx::FromRow)]
@@ -34,7 +34,7 @@ struct RoundRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TubeRow {
+pub(super) struct TubeRow {
     id: i64,
     round_id: i64,
     code: String,
@@ -50,7 +50,7 @@ struct TubeRow {
 }
 
 impl TubeRow {
-    fn into_tube(self) -> StoreResult<Tube> {
+    pub(super) fn into_tube(self) -> StoreResult<Tube> {
         Ok(Tube {
             id: self.id,
             round_id: self.round_id,
@@ -128,7 +128,7 @@ async fn complete(conn: &mut Conn, row: RoundRow) -> StoreResult<Round> {
     })
 }
 
-async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<Option<Tube>> {
+pub(super) async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<Option<Tube>> {
     let sql = format!("SELECT {TUBE_COLS} FROM tubes t WHERE t.code = $1");
     sqlx::query_as::<_, TubeRow>(AssertSqlSafe(sql))
         .bind(code.as_str())
@@ -176,7 +176,7 @@ async fn stored_scan(conn: &mut Conn, round: Id, client_id: &str) -> StoreResult
     }))
 }
 
-fn conflict(code: &str) -> StoreError {
+pub(super) fn conflict(code: &str) -> StoreError {
     StoreError::Conflict(code.into())
 }
 

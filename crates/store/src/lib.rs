@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod custody;
 mod error;
 mod model;
 mod reports;
@@ -18,6 +19,7 @@ use doorstep_core::{AreaKind, AreaPath, DocType};
 
 pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
+pub use custody::*;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use reports::*;
@@ -79,7 +81,9 @@ impl Load for Direct<'_> {
 /// Everything Doorstep keeps, as operations a use case needs. Each method is atomic.
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
-pub trait Store: Accounts + Reports + Rounds + Staff + Tasks + Send + Sync + 'static {
+pub trait Store:
+    Accounts + Custody + Reports + Rounds + Staff + Tasks + Send + Sync + 'static
+{
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;
 

@@ -227,6 +227,34 @@ impl TestDb {
         }
     }
 
+    /// Runs one SQL statement straight on the database, outside the store, as anyone holding
+    /// the database's URL could: for tests of what the schema itself refuses. Answers the rows
+    /// changed, or the database's error.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
+        let stmt = || sqlx::AssertSqlSafe(sql.to_string());
+        match &self.pg {
+            None => {
+                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query(stmt())
+                    .execute(&mut conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Some(_) => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query(stmt())
+                    .execute(&mut conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+        }
+        .map_err(|e| e.to_string())
+    }
+
     /// The PostgreSQL schema this test runs in (`None` on SQLite).
     pub fn pg_schema(&self) -> Option<&str> {
         self.pg.as_ref().map(|p| p.name.as_str())

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod auth;
+mod custody;
 pub mod dto;
 mod registry;
 mod reports;
@@ -30,4 +31,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(staff::routes())
         .merge(tasks::routes())
         .merge(rounds::routes())
+        .merge(custody::routes())
 }

@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod common;
+mod custody;
 mod login_defences;
 mod masks;
 mod on_behalf;

@@ -1,0 +1,601 @@
+//! Boxes, the lab and results: [`doorstep_store::Custody`] over `boxes`, the tubes' result
+//! columns, `sample_flags` and the append-only `custody_events`.
+
+use async_trait::async_trait;
+use doorstep_core::{AreaPath, BoxStatus, TubeCode, TubeResult};
+use doorstep_store::*;
+use serde_json::{Value, json};
+use sqlx::AssertSqlSafe;
+use time::OffsetDateTime;
+
+use super::SqlStore;
+use super::rounds::{TUBE_COLS, TubeRow, conflict, read_tube};
+use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds};
+
+const BOX_COLS: &str = "b.id, b.round_id, b.code, b.area_path, b.status, b.tubes, b.persons, b.opened_by, b.opened_at, \
+     b.sealed_by, b.sealed_at, b.carrier, b.lab, b.handed_at, b.received_by, b.received_at, b.received_tubes, \
+     b.mismatch_note, \
+     (SELECT MIN(s.at) FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE t.box_id = b.id) AS first_sample_at, \
+     (SELECT COUNT(*) FROM tubes t WHERE t.box_id = b.id) AS live_tubes, \
+     (SELECT CAST(COALESCE(SUM(t.count), 0) AS BIGINT) FROM tubes t WHERE t.box_id = b.id) AS live_persons";
+
+#[derive(sqlx::FromRow)]
+struct BoxRow {
+    id: i64,
+    round_id: i64,
+    code: String,
+    area_path: String,
+    status: String,
+    tubes: i64,
+    persons: i64,
+    opened_by: String,
+    opened_at: OffsetDateTime,
+    sealed_by: Option<String>,
+    sealed_at: Option<OffsetDateTime>,
+    carrier: Option<String>,
+    lab: Option<String>,
+    handed_at: Option<OffsetDateTime>,
+    received_by: Option<String>,
+    received_at: Option<OffsetDateTime>,
+    received_tubes: Option<i64>,
+    mismatch_note: Option<String>,
+    first_sample_at: Option<OffsetDateTime>,
+    live_tubes: i64,
+    live_persons: i64,
+}
+
+impl BoxRow {
+    fn into_box(self) -> StoreResult<TransportBox> {
+        let status = BoxStatus::from_stored(&self.status)
+            .ok_or_else(|| corrupt("box status", &self.status))?;
+        let open = status == BoxStatus::Open;
+        Ok(TransportBox {
+            id: self.id,
+            round_id: self.round_id,
+            code: TubeCode::from_stored(self.code),
+            area_path: AreaPath::from_stored(self.area_path),
+            status,
+            tubes: if open { self.live_tubes } else { self.tubes },
+            persons: if open {
+                self.live_persons
+            } else {
+                self.persons
+            },
+            opened_by: self.opened_by,
+            opened_at: self.opened_at,
+            sealed_by: self.sealed_by,
+            sealed_at: self.sealed_at,
+            carrier: self.carrier,
+            lab: self.lab,
+            handed_at: self.handed_at,
+            received_by: self.received_by,
+            received_at: self.received_at,
+            received_tubes: self.received_tubes,
+            mismatch_note: self.mismatch_note,
+            first_sample_at: self.first_sample_at,
+        })
+    }
+}
+
+async fn read_box(conn: &mut Conn, code: &TubeCode) -> StoreResult<Option<TransportBox>> {
+    let sql = format!("SELECT {BOX_COLS} FROM boxes b WHERE b.code = $1");
+    sqlx::query_as::<_, BoxRow>(AssertSqlSafe(sql))
+        .bind(code.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .map(BoxRow::into_box)
+        .transpose()
+}
+
+/// Appends a custody event.
+async fn log(
+    conn: &mut Conn,
+    round: Id,
+    tube: Option<Id>,
+    boxed: Option<Id>,
+    action: &str,
+    by: &str,
+    details: &Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO custody_events (round_id, tube_id, box_id, action, by_user, at, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(round)
+    .bind(tube)
+    .bind(boxed)
+    .bind(action)
+    .bind(by)
+    .bind(OffsetDateTime::now_utc())
+    .bind(details.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn events(conn: &mut Conn, column: &str, id: Id) -> StoreResult<Vec<CustodyEvent>> {
+    let sql = format!(
+        "SELECT action, by_user, at, details FROM custody_events WHERE {column} = $1 ORDER BY id"
+    );
+    let rows: Vec<(String, String, OffsetDateTime, String)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    rows.into_iter()
+        .map(|(action, by, at, details)| {
+            Ok(CustodyEvent {
+                action,
+                by,
+                at,
+                details: serde_json::from_str(&details)
+                    .map_err(|_| corrupt("custody event", &details))?,
+            })
+        })
+        .collect()
+}
+
+/// Records one result in the open transaction.
+async fn record_one(conn: &mut Conn, r: &NewResult, by: &str) -> StoreResult<ResultOutcome> {
+    let Some(tube) = read_tube(conn, &r.tube).await? else {
+        return Ok(ResultOutcome::UnknownTube);
+    };
+    let (before,): (Option<String>,) = sqlx::query_as("SELECT result FROM tubes WHERE id = $1")
+        .bind(tube.id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    match before {
+        Some(b) if b == r.result.code() => return Ok(ResultOutcome::Unchanged),
+        Some(_) => return Ok(ResultOutcome::Different),
+        None => {}
+    }
+    sqlx::query("UPDATE tubes SET result = $1, result_at = $2, result_by = $3 WHERE id = $4")
+        .bind(r.result.code())
+        .bind(r.tested_at)
+        .bind(by)
+        .bind(tube.id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    log(
+        conn,
+        tube.round_id,
+        Some(tube.id),
+        None,
+        "resulted",
+        by,
+        &json!({"result": r.result.code()}),
+    )
+    .await?;
+    let persons: Vec<(i64, bool, i64, String)> = sqlx::query_as(
+        "SELECT s.person_id, s.retest, h.area_id, a.path FROM samples s JOIN persons p ON p.id = s.person_id \
+         JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id \
+         WHERE s.tube_id = $1 ORDER BY s.id",
+    )
+    .bind(tube.id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let now = OffsetDateTime::now_utc();
+    let mut flagged = Vec::new();
+    let pooled = persons.len() > 1;
+    for (person, _retest, _, _) in &persons {
+        // A flagged person's single-tube re-sample settles the flag.
+        let open_flag: Option<(i64,)> = sqlx::query_as(
+            "SELECT tube_id FROM sample_flags WHERE round_id = $1 AND person_id = $2 AND status = 'flagged'",
+        )
+        .bind(tube.round_id)
+        .bind(person)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        match open_flag {
+            Some((flag_tube,)) if flag_tube != tube.id && !pooled => {
+                let status = match r.result {
+                    TubeResult::Negative => "negative",
+                    TubeResult::Positive => "positive",
+                    TubeResult::Invalid => continue,
+                };
+                sqlx::query(
+                    "UPDATE sample_flags SET status = $1, closed_at = $2 WHERE round_id = $3 AND person_id = $4",
+                )
+                .bind(status)
+                .bind(now)
+                .bind(tube.round_id)
+                .bind(person)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Some(_) => {}
+            None if r.result == TubeResult::Positive => {
+                let done = sqlx::query(
+                    "INSERT INTO sample_flags (round_id, person_id, tube_id, status, flagged_at) \
+                     VALUES ($1, $2, $3, 'flagged', $4) ON CONFLICT (round_id, person_id) DO NOTHING",
+                )
+                .bind(tube.round_id)
+                .bind(person)
+                .bind(tube.id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if done > 0 {
+                    flagged.push(*person);
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(ResultOutcome::Recorded {
+        round_id: tube.round_id,
+        persons: persons
+            .into_iter()
+            .map(|(p, _, area, path)| (p, area, AreaPath::from_stored(path)))
+            .collect(),
+        flagged,
+    })
+}
+
+#[async_trait]
+impl Custody for SqlStore {
+    async fn open_box(
+        &self,
+        round_id: Id,
+        code: &TubeCode,
+        area: &AreaPath,
+        by: &str,
+    ) -> StoreResult<TransportBox> {
+        let code = code.clone();
+        let area = area.clone();
+        let by = by.to_string();
+        self.write(no_audit(), move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO boxes (round_id, code, area_path, status, opened_by, opened_at) \
+                     VALUES ($1, $2, $3, 'open', $4, $5) ON CONFLICT (code) DO NOTHING",
+                )
+                .bind(round_id)
+                .bind(code.as_str())
+                .bind(area.as_str())
+                .bind(&by)
+                .bind(OffsetDateTime::now_utc())
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?;
+                let b = read_box(c, &code)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("box {code}")))?;
+                if b.round_id != round_id {
+                    return Err(conflict("box_in_other_round"));
+                }
+                Ok(b)
+            })
+        })
+        .await
+    }
+
+    async fn transport_box(
+        &self,
+        round_id: Id,
+        code: &TubeCode,
+    ) -> StoreResult<Option<(TransportBox, Vec<Tube>)>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        let Some(b) = read_box(&mut c, code).await? else {
+            return Ok(None);
+        };
+        if b.round_id != round_id {
+            return Ok(None);
+        }
+        let sql = format!("SELECT {TUBE_COLS} FROM tubes t WHERE t.box_id = $1 ORDER BY t.code");
+        let tubes = sqlx::query_as::<_, TubeRow>(AssertSqlSafe(sql))
+            .bind(b.id)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(TubeRow::into_tube)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some((b, tubes)))
+    }
+
+    async fn box_by_code(&self, code: &TubeCode) -> StoreResult<Option<TransportBox>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        read_box(&mut c, code).await
+    }
+
+    async fn box_tube(
+        &self,
+        round_id: Id,
+        box_code: &TubeCode,
+        tube: &TubeCode,
+        by: &str,
+    ) -> StoreResult<TransportBox> {
+        let (box_code, tube_code, by) = (box_code.clone(), tube.clone(), by.to_string());
+        self.write(no_audit(), move |c| {
+            Box::pin(async move {
+                let b = read_box(c, &box_code)
+                    .await?
+                    .filter(|b| b.round_id == round_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("box {box_code}")))?;
+                let t = read_tube(c, &tube_code)
+                    .await?
+                    .filter(|t| t.round_id == round_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("tube {tube_code}")))?;
+                let (in_box,): (Option<i64>,) =
+                    sqlx::query_as("SELECT box_id FROM tubes WHERE id = $1")
+                        .bind(t.id)
+                        .fetch_one(&mut *c)
+                        .await
+                        .map_err(db_err)?;
+                match in_box {
+                    Some(id) if id == b.id => return Ok(b),
+                    Some(_) => return Err(conflict("tube_boxed")),
+                    None => {}
+                }
+                if b.status != BoxStatus::Open {
+                    return Err(conflict("box_closed"));
+                }
+                if !t.closed {
+                    return Err(conflict("tube_open"));
+                }
+                sqlx::query("UPDATE tubes SET box_id = $1 WHERE id = $2 AND box_id IS NULL")
+                    .bind(b.id)
+                    .bind(t.id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                log(
+                    c,
+                    round_id,
+                    Some(t.id),
+                    Some(b.id),
+                    "boxed",
+                    &by,
+                    &json!({"box": b.code.as_str(), "tube": t.code.as_str()}),
+                )
+                .await?;
+                read_box(c, &box_code)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("box {box_code}")))
+            })
+        })
+        .await
+    }
+
+    async fn unboxed_tubes(&self, round_id: Id, area: &AreaPath) -> StoreResult<Vec<Tube>> {
+        let (a, b, c) = subtree_bounds(area);
+        let sql = format!(
+            "SELECT {TUBE_COLS} FROM tubes t WHERE t.round_id = $1 AND t.box_id IS NULL \
+             AND (t.area_path = $2 OR (t.area_path >= $3 AND t.area_path < $4)) ORDER BY t.code"
+        );
+        sqlx::query_as::<_, TubeRow>(AssertSqlSafe(sql))
+            .bind(round_id)
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(TubeRow::into_tube)
+            .collect()
+    }
+
+    async fn move_box(
+        &self,
+        round_id: Id,
+        code: &TubeCode,
+        step: &BoxStep,
+        audit: Audit<TransportBox>,
+    ) -> StoreResult<TransportBox> {
+        let (code, step) = (code.clone(), step.clone());
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let b = read_box(c, &code)
+                    .await?
+                    .filter(|b| b.round_id == round_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("box {code}")))?;
+                let now = OffsetDateTime::now_utc();
+                let (to, by, details) = match &step {
+                    BoxStep::Seal { by } => {
+                        if b.tubes == 0 {
+                            return Err(conflict("box_empty"));
+                        }
+                        (BoxStatus::Sealed, by, json!({"tubes": b.tubes, "persons": b.persons}))
+                    }
+                    BoxStep::HandOver { by, carrier, lab } => (
+                        BoxStatus::HandedOver,
+                        by,
+                        json!({"carrier": carrier, "lab": lab}),
+                    ),
+                    BoxStep::Receive { by, tubes, note } => (
+                        BoxStatus::Received,
+                        by,
+                        json!({"tubes": tubes, "sealed_tubes": b.tubes, "note": note}),
+                    ),
+                };
+                if !b.status.may_become(to) {
+                    return Err(conflict("box_status"));
+                }
+                let moved = match &step {
+                    BoxStep::Seal { by } => sqlx::query(
+                        "UPDATE boxes SET status = 'sealed', tubes = $1, persons = $2, sealed_by = $3, sealed_at = $4 \
+                         WHERE id = $5 AND status = 'open'",
+                    )
+                    .bind(b.tubes)
+                    .bind(b.persons)
+                    .bind(by)
+                    .bind(now)
+                    .bind(b.id),
+                    BoxStep::HandOver { carrier, lab, .. } => sqlx::query(
+                        "UPDATE boxes SET status = 'handed_over', carrier = $1, lab = $2, handed_at = $3 \
+                         WHERE id = $4 AND status = 'sealed'",
+                    )
+                    .bind(carrier)
+                    .bind(lab)
+                    .bind(now)
+                    .bind(b.id),
+                    BoxStep::Receive { by, tubes, note } => sqlx::query(
+                        "UPDATE boxes SET status = 'received', received_by = $1, received_at = $2, \
+                         received_tubes = $3, mismatch_note = $4 WHERE id = $5 AND status IN ('sealed', 'handed_over')",
+                    )
+                    .bind(by)
+                    .bind(now)
+                    .bind(tubes)
+                    .bind(Some(note.clone()).filter(|n| !n.is_empty()))
+                    .bind(b.id),
+                }
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if moved == 0 {
+                    return Err(conflict("box_status"));
+                }
+                log(c, round_id, None, Some(b.id), to.code(), by, &details).await?;
+                read_box(c, &code)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("box {code}")))
+            })
+        })
+        .await
+    }
+
+    async fn record_results(
+        &self,
+        results: &[NewResult],
+        by: &str,
+        audit: Audit<Vec<ResultOutcome>>,
+    ) -> StoreResult<Vec<ResultOutcome>> {
+        let (results, by) = (results.to_vec(), by.to_string());
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(results.len());
+                for r in &results {
+                    out.push(record_one(c, r, &by).await?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn tube_timeline(&self, tube_id: Id) -> StoreResult<Vec<CustodyEvent>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        // Sampling and closing are the tube's own rows; the rest is the custody log.
+        let sampled: Vec<(String, OffsetDateTime, i64)> = sqlx::query_as(
+            "SELECT by_user, at, position FROM samples WHERE tube_id = $1 ORDER BY id",
+        )
+        .bind(tube_id)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+        let mut out: Vec<CustodyEvent> = sampled
+            .into_iter()
+            .map(|(by, at, position)| CustodyEvent {
+                action: "sampled".into(),
+                by,
+                at,
+                details: json!({"count": position}),
+            })
+            .collect();
+        let closed: Option<(Option<String>, Option<OffsetDateTime>, i64)> =
+            sqlx::query_as("SELECT closed_by, closed_at, count FROM tubes WHERE id = $1")
+                .bind(tube_id)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(db_err)?;
+        if let Some((Some(by), Some(at), count)) = closed {
+            out.push(CustodyEvent {
+                action: "closed".into(),
+                by,
+                at,
+                details: json!({"count": count}),
+            });
+        }
+        let (box_id,): (Option<i64>,) = sqlx::query_as("SELECT box_id FROM tubes WHERE id = $1")
+            .bind(tube_id)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(db_err)?
+            .unwrap_or((None,));
+        out.extend(events(&mut c, "tube_id", tube_id).await?);
+        if let Some(b) = box_id {
+            // The box's own steps (sealed, handed over, received) belong to its tubes too.
+            out.extend(
+                events(&mut c, "box_id", b)
+                    .await?
+                    .into_iter()
+                    .filter(|e| e.action != "boxed"),
+            );
+        }
+        out.sort_by_key(|e| e.at);
+        Ok(out)
+    }
+
+    async fn box_timeline(&self, box_id: Id) -> StoreResult<Vec<CustodyEvent>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        events(&mut c, "box_id", box_id).await
+    }
+
+    async fn flags(&self, round_id: Id) -> StoreResult<Vec<Flag>> {
+        let rows: Vec<(i64, String, String, OffsetDateTime)> = sqlx::query_as(
+            "SELECT f.person_id, t.code, f.status, f.flagged_at FROM sample_flags f JOIN tubes t ON t.id = f.tube_id \
+             WHERE f.round_id = $1 ORDER BY f.flagged_at DESC, f.person_id",
+        )
+        .bind(round_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(person_id, code, status, flagged_at)| Flag {
+                person_id,
+                tube: TubeCode::from_stored(code),
+                status,
+                flagged_at,
+            })
+            .collect())
+    }
+
+    async fn boxes(&self, round_id: Id) -> StoreResult<Vec<TransportBox>> {
+        let sql =
+            format!("SELECT {BOX_COLS} FROM boxes b WHERE b.round_id = $1 ORDER BY b.id DESC");
+        sqlx::query_as::<_, BoxRow>(AssertSqlSafe(sql))
+            .bind(round_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(BoxRow::into_box)
+            .collect()
+    }
+
+    async fn tube_rounds(&self, codes: &[TubeCode]) -> StoreResult<Vec<(TubeCode, Id, AreaPath)>> {
+        let mut out = Vec::with_capacity(codes.len());
+        for chunk in codes.chunks(MAX_PARAMS) {
+            let sql = format!(
+                "SELECT t.code, r.id, r.area_path FROM tubes t JOIN rounds r ON r.id = t.round_id WHERE t.code IN ({})",
+                list_clause(chunk.len(), 1)
+            );
+            let mut q =
+                sqlx::query_as::<_, (String, i64, String)>(AssertSqlSafe(sql)).persistent(false);
+            for c in chunk {
+                q = q.bind(c.as_str());
+            }
+            for (code, round, path) in q.fetch_all(self.pool()).await.map_err(db_err)? {
+                out.push((
+                    TubeCode::from_stored(code),
+                    round,
+                    AreaPath::from_stored(path),
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
