@@ -128,6 +128,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             return import(store, &into, file, json, rejects, who, lang).await;
         }
+        Command::Import {
+            what: ImportWhat::Results { file, json },
+        } => crate::rounds::import_results(store.as_ref(), file, json, lang).await?,
         Command::Export {
             what:
                 ExportWhat::Persons {

@@ -232,6 +232,15 @@ pub enum ImportWhat {
         #[arg(long = "as", value_name = "USERNAME")]
         as_user: Option<String>,
     },
+    /// A lab's results (CSV or XLSX: 试管码, 检测结果, 检测时间): each result reaches every
+    /// person in its tube; a positive pool flags them and makes home re-sampling tasks.
+    Results {
+        /// The results file.
+        file: PathBuf,
+        /// Print exactly one JSON object with the outcome on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What to export.

@@ -1,10 +1,12 @@
 //! `doorstep round …`: set up a mass-testing round and follow its coverage from the command
 //! line, as the office ([`Principal::office`]), through the same use cases as the API.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
 use clap::Subcommand;
 use doorstep_app::access::{Ctx, Principal};
-use doorstep_app::rounds::{RoundDesk, RoundForm};
+use doorstep_app::rounds::{LabDesk, RoundDesk, RoundForm};
 use doorstep_core::{Lang, RoundStatus};
 use doorstep_store::{Round, Store};
 use serde_json::json;
@@ -172,6 +174,65 @@ pub async fn run(store: &dyn Store, command: RoundCommand, lang: Lang) -> Result
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `doorstep import results FILE`: a lab's results through the lab's use case, as the office.
+pub async fn import_results(
+    store: &dyn Store,
+    file: PathBuf,
+    json: bool,
+    lang: Lang,
+) -> Result<()> {
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let (done, errors) = LabDesk::new(store, &office, &ctx)
+        .import_results(file, lang)
+        .await
+        .map_err(|e| explain(e, lang))?;
+    if json {
+        let errors: Vec<_> = errors
+            .iter()
+            .map(
+                |e| json!({"row": e.row, "column": e.column, "code": e.code, "message": e.message}),
+            )
+            .collect();
+        outln!(
+            "{}",
+            json!({"recorded": done.recorded, "unchanged": done.unchanged, "different": done.different,
+                   "unknown": done.unknown, "flagged": done.flagged, "tasks": done.tasks,
+                   "rejected": errors.len(), "errors": errors})
+        );
+        return Ok(());
+    }
+    match lang {
+        Lang::Zh => outln!(
+            "已登记 {} 管结果（{} 管与先前相同），{} 管有不同结果未覆盖，{} 个试管码不存在；阳性混管标记 {} 人，生成上门复采任务 {} 个",
+            done.recorded,
+            done.unchanged,
+            done.different.len(),
+            done.unknown.len(),
+            done.flagged,
+            done.tasks
+        ),
+        Lang::En => outln!(
+            "{} results recorded ({} as before), {} tubes with a different result kept, {} unknown codes; {} persons flagged by positive pools, {} home re-sampling tasks",
+            done.recorded,
+            done.unchanged,
+            done.different.len(),
+            done.unknown.len(),
+            done.flagged,
+            done.tasks
+        ),
+    }
+    for e in &errors {
+        eprintln!(
+            "{} {}, {}: {}",
+            lang.pick("第", "row"),
+            e.row,
+            e.column,
+            e.message
+        );
     }
     Ok(())
 }

@@ -380,6 +380,56 @@ impl TubeResult {
     }
 }
 
+/// A column of a lab's results file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResultColumn {
+    /// 试管码
+    Tube,
+    /// 检测结果
+    Result,
+    /// 检测时间
+    TestedAt,
+}
+
+impl ResultColumn {
+    /// The columns a results file must have.
+    pub const REQUIRED: [ResultColumn; 2] = [ResultColumn::Tube, ResultColumn::Result];
+
+    /// The column a header names, as labs write them.
+    pub fn from_header(raw: &str) -> Option<ResultColumn> {
+        let h = crate::text::compact(raw.trim_start_matches('\u{feff}'))
+            .to_lowercase()
+            .replace(['*', '＊'], "");
+        let c = match h.as_str() {
+            "试管码" | "试管编码" | "管码" | "条码" | "样本编号" | "tube" | "tube_code" => {
+                ResultColumn::Tube
+            }
+            "检测结果" | "结果" | "核酸结果" | "result" => ResultColumn::Result,
+            "检测时间" | "报告时间" | "tested_at" | "time" => ResultColumn::TestedAt,
+            _ => return None,
+        };
+        Some(c)
+    }
+
+    /// The header in Chinese.
+    pub fn header_zh(self) -> &'static str {
+        match self {
+            ResultColumn::Tube => "试管码",
+            ResultColumn::Result => "检测结果",
+            ResultColumn::TestedAt => "检测时间",
+        }
+    }
+
+    /// The header in English.
+    pub fn header_en(self) -> &'static str {
+        match self {
+            ResultColumn::Tube => "tube",
+            ResultColumn::Result => "result",
+            ResultColumn::TestedAt => "tested_at",
+        }
+    }
+}
+
 /// What a tube holds after a scan, and whether it is full: a pooled tube closes itself at its
 /// pool size; a household's tube when its last member is in.
 pub fn closes_at(mode: SampleMode, pool: PoolSize, household_members: u32) -> u32 {
@@ -439,6 +489,23 @@ mod tests {
         for b in BoxStatus::ALL {
             assert_eq!(BoxStatus::from_stored(b.code()), Some(b));
         }
+    }
+
+    #[test]
+    fn lab_headers_are_recognised() {
+        assert_eq!(
+            ResultColumn::from_header("试管码*"),
+            Some(ResultColumn::Tube)
+        );
+        assert_eq!(
+            ResultColumn::from_header(" 检测 结果"),
+            Some(ResultColumn::Result)
+        );
+        assert_eq!(
+            ResultColumn::from_header("\u{feff}tube"),
+            Some(ResultColumn::Tube)
+        );
+        assert_eq!(ResultColumn::from_header("姓名"), None);
     }
 
     #[test]

@@ -59,6 +59,18 @@ impl Column for StaffColumn {
     }
 }
 
+impl Column for doorstep_core::testing::ResultColumn {
+    fn from_header(header: &str) -> Option<Self> {
+        Self::from_header(header)
+    }
+    fn required() -> &'static [Self] {
+        &Self::REQUIRED
+    }
+    fn name(self, lang: Lang) -> &'static str {
+        lang.pick(self.header_zh(), self.header_en())
+    }
+}
+
 /// One row as the file holds it: its spreadsheet row number (header = 1) and cell texts.
 #[derive(Debug, Clone)]
 pub struct RawRow {

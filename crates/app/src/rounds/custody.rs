@@ -221,6 +221,75 @@ async fn move_audited(
         .await?)
 }
 
+/// The rows of a results file that read well, and the problems of the others.
+fn read_results(
+    path: &std::path::Path,
+    lang: doorstep_core::Lang,
+) -> Result<(Vec<ResultInput>, Vec<crate::import::RowError>), crate::import::reader::FileError> {
+    use doorstep_core::testing::ResultColumn;
+    let mut reader = crate::import::reader::RosterReader::<ResultColumn>::open(path)?;
+    let index = reader.field_index();
+    let headers: Vec<(ResultColumn, String)> = [
+        ResultColumn::Tube,
+        ResultColumn::Result,
+        ResultColumn::TestedAt,
+    ]
+    .into_iter()
+    .map(|c| (c, reader.header_of(c)))
+    .collect();
+    let header = |c: ResultColumn| {
+        headers
+            .iter()
+            .find(|(x, _)| *x == c)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_default()
+    };
+    let (mut rows, mut errors) = (Vec::new(), Vec::new());
+    while let Some(next) = reader.next_row() {
+        let (raw, _) = next?;
+        let cell = |c: ResultColumn| {
+            index
+                .get(&c)
+                .and_then(|&i| raw.cells.get(i))
+                .map(|x| x.text().trim().to_string())
+                .unwrap_or_default()
+        };
+        if raw.cells.iter().all(|c| c.text().trim().is_empty()) {
+            continue;
+        }
+        let mut problem = |c: ResultColumn, p: Problem| {
+            errors.push(crate::import::RowError {
+                row: raw.row,
+                column: header(c),
+                code: p.code().to_string(),
+                message: p.message(lang),
+            });
+        };
+        let input = ResultInput {
+            tube: cell(ResultColumn::Tube),
+            result: cell(ResultColumn::Result),
+            tested_at: cell(ResultColumn::TestedAt).replace(' ', "T"),
+        };
+        let mut ok = true;
+        if let Err(p) = TubeCode::parse(&input.tube) {
+            problem(ResultColumn::Tube, p);
+            ok = false;
+        }
+        if TubeResult::parse(&input.result).is_none() {
+            problem(ResultColumn::Result, Problem::Choice);
+            ok = false;
+        }
+        if let Err(p) = parse_due(&input.tested_at) {
+            problem(ResultColumn::TestedAt, p);
+            ok = false;
+        }
+        if ok {
+            rows.push(input);
+        }
+    }
+    Ok((rows, errors))
+}
+
 /// The lab's desk: receive boxes, record results.
 pub struct LabDesk<'a> {
     store: &'a dyn doorstep_store::Store,
@@ -370,6 +439,35 @@ impl<'a> LabDesk<'a> {
         done.flagged = flagged.len();
         done.tasks = self.resample_tasks(&flagged).await?;
         Ok(done)
+    }
+
+    /// Records a lab's results file (CSV in UTF-8 or GBK, or XLSX: 试管码, 检测结果, 检测时间),
+    /// read by the one roster reader: a row with a problem is reported with its sheet row
+    /// and column and left out, the others recorded as [`LabDesk::results`] does.
+    pub async fn import_results(
+        &self,
+        path: std::path::PathBuf,
+        lang: doorstep_core::Lang,
+    ) -> AppResult<(ResultsDone, Vec<crate::import::RowError>)> {
+        if !self.who.may(Action::LabResults) {
+            return Err(AppError::Forbidden);
+        }
+        let (rows, errors) = tokio::task::spawn_blocking(move || read_results(&path, lang))
+            .await
+            .map_err(|e| AppError::Import(crate::import::ImportError::Internal(e)))?
+            .map_err(|e| AppError::Import(crate::import::ImportError::File(e)))?;
+        if rows.len() > MAX_RESULTS {
+            return Err(AppError::Validation(vec![FieldProblem::new(
+                "results",
+                Problem::TooLong { max: MAX_RESULTS },
+            )]));
+        }
+        let done = if rows.is_empty() {
+            ResultsDone::default()
+        } else {
+            self.results(&rows).await?
+        };
+        Ok((done, errors))
     }
 
     /// An urgent home re-sampling task per flagged person (keyed by round and person, so a

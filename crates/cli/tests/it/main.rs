@@ -4,6 +4,7 @@
 
 mod cli;
 mod links;
+mod rounds;
 mod serve;
 
 use std::process::{Command, Output};

@@ -1,0 +1,129 @@
+//! `doorstep round …` and `doorstep import results`, run as the office would, on SQLite and on
+//! PostgreSQL: a round created and opened from the command line, scanned through the store's
+//! use case, and a lab's results file (GBK CSV with CRLF, a bad row) whose positive pool flags
+//! its persons.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::rounds::{PersonRef, RoundDesk, ScanInput};
+use doorstep_testkit::{TestDb, both_backends, id};
+use serde_json::Value;
+
+use crate::{doorstep, ok};
+
+both_backends!(
+    a_round_and_a_results_file_from_the_command_line,
+    async |db: &TestDb| {
+        let url = db.url.as_str();
+        let store = db.store.as_ref();
+        doorstep_testkit::demo_community(store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let roster = dir.path().join("r.csv");
+        std::fs::write(
+        &roster,
+        format!(
+            "姓名,身份证号,小区,楼栋,单元,房号\n甲,{},佳纷天地,1,1,101\n乙,{},佳纷天地,1,1,102\n",
+            id(41, true),
+            id(42, false)
+        ),
+    )
+    .unwrap();
+        let community = "二七区/京广路街道/祥云社区";
+        ok(&doorstep(&[
+            "--db",
+            url,
+            "import",
+            "persons",
+            "--into",
+            community,
+            roster.to_str().unwrap(),
+        ]));
+        let made = doorstep(&[
+            "--db",
+            url,
+            "round",
+            "create",
+            "--area",
+            community,
+            "--name",
+            "第1轮",
+            "--pool-size",
+            "5",
+            "--json",
+        ]);
+        ok(&made);
+        let round: Value = serde_json::from_slice(&made.stdout).unwrap();
+        let rid = round["id"].as_i64().unwrap();
+        assert_eq!(round["status"], "planned");
+        ok(&doorstep(&["--db", url, "round", "open", &rid.to_string()]));
+        let bad = doorstep(&[
+            "--db",
+            url,
+            "round",
+            "create",
+            "--area",
+            community,
+            "--name",
+            "x",
+            "--pool-size",
+            "7",
+        ]);
+        assert!(!bad.status.success());
+        assert!(
+            String::from_utf8_lossy(&bad.stderr).contains("1、5、10 或 20"),
+            "{}",
+            String::from_utf8_lossy(&bad.stderr)
+        );
+        let (office, ctx) = (Principal::office(), Ctx::default());
+        let desk = RoundDesk::new(store, &office, &ctx);
+        for (n, (num, male)) in [(41, true), (42, false)].into_iter().enumerate() {
+            desk.scan(
+                rid,
+                &ScanInput {
+                    client_id: format!("c{n}"),
+                    tube: "GZ-0001".into(),
+                    person: PersonRef::IdNumber(id(num, male)),
+                    retest: false,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let cov = doorstep(&["--db", url, "round", "coverage", &rid.to_string(), "--json"]);
+        ok(&cov);
+        let cov: Value = serde_json::from_slice(&cov.stdout).unwrap();
+        assert_eq!(cov["sampled"], 2, "{cov}");
+        // A lab's file as Chinese Excel saves it: GBK, CRLF; one row with an unreadable result.
+        let results = dir.path().join("results.csv");
+        let text = "试管码,检测结果,检测时间\r\nGZ-0001,阳性,2026-12-01 10:30\r\nGZ-0002,待定,\r\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        std::fs::write(&results, gbk).unwrap();
+        let out = doorstep(&[
+            "--db",
+            url,
+            "import",
+            "results",
+            results.to_str().unwrap(),
+            "--json",
+        ]);
+        ok(&out);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (
+                v["recorded"].as_u64(),
+                v["flagged"].as_u64(),
+                v["tasks"].as_u64(),
+                v["rejected"].as_u64()
+            ),
+            (Some(1), Some(2), Some(2), Some(1)),
+            "{v}"
+        );
+        assert_eq!(
+            (
+                v["errors"][0]["row"].as_u64(),
+                v["errors"][0]["column"].as_str()
+            ),
+            (Some(3), Some("检测结果"))
+        );
+    }
+);
