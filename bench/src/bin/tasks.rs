@@ -15,50 +15,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use doorstep_app::users::{By, create_user};
-use doorstep_bench::http::read_response;
+use doorstep_bench::http::{call, login as login_as};
 use doorstep_bench::{Percentiles, Rng, ms};
 use doorstep_core::staff::{StaffFields, StaffKind};
 use doorstep_core::{AreaKind, AreaPath, Duty, Phone, Priority, Role, Target, TaskKind};
 use doorstep_store::{NewTask, PageRequest, StaffChange, Store, no_audit};
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 const PASSWORD: &str = "bench-password-1";
-
-/// One HTTP request on a kept-alive connection: (status, body, time).
-async fn call(
-    stream: &mut TcpStream,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> Result<(u16, String, Duration)> {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n");
-    if let Some(t) = token {
-        req += &format!("authorization: Bearer {t}\r\n");
-    }
-    if let Some(b) = body {
-        req += &format!(
-            "content-type: application/json\r\ncontent-length: {}\r\n",
-            b.len()
-        );
-    }
-    req += "\r\n";
-    if let Some(b) = body {
-        req += b;
-    }
-    let t = Instant::now();
-    stream.write_all(req.as_bytes()).await?;
-    let mut buf = Vec::new();
-    let (status, start) = read_response(stream, &mut buf).await?;
-    let elapsed = t.elapsed();
-    Ok((
-        status,
-        String::from_utf8_lossy(&buf[start..]).to_string(),
-        elapsed,
-    ))
-}
 
 /// Times `runs` requests; fails on any status other than 200.
 async fn timed(
@@ -78,16 +43,6 @@ async fn timed(
         last = body;
     }
     Ok((Percentiles::of(&mut times), last))
-}
-
-async fn login(stream: &mut TcpStream, user: &str) -> Result<String> {
-    let body = serde_json::json!({"username": user, "password": PASSWORD}).to_string();
-    let (status, text, _) = call(stream, "POST", "/api/v1/auth/login", None, Some(&body)).await?;
-    if status != 200 {
-        bail!("login {user}: {status} {text}");
-    }
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    Ok(v["token"].as_str().context("token")?.to_string())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -301,8 +256,8 @@ async fn main() -> Result<()> {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         let (floor, _) = timed(&mut stream, "/healthz", None, 500).await?;
-        let admin = login(&mut stream, "bench-admin").await?;
-        let worker = login(&mut stream, "bench-worker").await?;
+        let admin = login_as(&mut stream, PASSWORD, "bench-admin").await?;
+        let worker = login_as(&mut stream, PASSWORD, "bench-worker").await?;
         let (mine, body) = timed(&mut stream, "/api/v1/tasks?mine=true", Some(&worker), 100).await?;
         let mine_n = serde_json::from_str::<serde_json::Value>(&body)?["total"].clone();
         let (board, body) = timed(

@@ -184,66 +184,46 @@ async fn record(conn: &mut Conn, s: &NewScan) -> StoreResult<Scan> {
     if let Some(found) = stored_scan(conn, s.round_id, &s.client_id).await? {
         return Ok(found);
     }
-    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rounds WHERE id = $1")
-        .bind(s.round_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    match status {
-        None => return Err(StoreError::NotFound(format!("round {}", s.round_id))),
-        Some((st,)) if st != RoundStatus::Open.code() => return Err(conflict("round_not_open")),
-        Some(_) => {}
-    }
-    if !s.retest {
-        let done: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM samples WHERE round_id = $1 AND person_id = $2 AND retest = FALSE",
-        )
-        .bind(s.round_id)
-        .bind(s.person_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if done.is_some() {
-            return Err(conflict("already_sampled"));
-        }
-    }
     let now = OffsetDateTime::now_utc();
-    // A new code opens a tube; a code in use keeps its own mode and capacity.
-    sqlx::query(
-        "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at) \
-         VALUES ($1, $2, $7, $3, $4, 0, 'open', $5, $6) ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(s.round_id)
-    .bind(s.tube.as_str())
-    .bind(s.mode.code())
-    .bind(i64::from(s.capacity))
-    .bind(&s.by)
-    .bind(now)
-    .bind(s.point_area.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+    // One statement fills the tube: a new code opens it (in an open round only), a code in use
+    // takes one more if it is open, not full and of this round. No row back: a refusal,
+    // diagnosed below (the job writes nothing then).
     let filled: Option<(i64, i64, i64)> = sqlx::query_as(
-        "UPDATE tubes SET count = count + 1, \
-         status = CASE WHEN count + 1 >= capacity THEN 'closed' ELSE status END, \
-         closed_by = CASE WHEN count + 1 >= capacity THEN $3 ELSE closed_by END, \
-         closed_at = CASE WHEN count + 1 >= capacity THEN $4 ELSE closed_at END \
-         WHERE code = $1 AND round_id = $2 AND status = 'open' AND count < capacity \
+        "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
+         SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
+                CASE WHEN $5 <= 1 THEN $6 END, CASE WHEN $5 <= 1 THEN $7 END \
+         FROM rounds r WHERE r.id = $1 AND r.status = 'open' \
+         ON CONFLICT (code) DO UPDATE SET count = tubes.count + 1, \
+           status = CASE WHEN tubes.count + 1 >= tubes.capacity THEN 'closed' ELSE tubes.status END, \
+           closed_by = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_by ELSE tubes.closed_by END, \
+           closed_at = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_at ELSE tubes.closed_at END \
+         WHERE tubes.round_id = excluded.round_id AND tubes.status = 'open' AND tubes.count < tubes.capacity \
          RETURNING id, count, capacity",
     )
-    .bind(s.tube.as_str())
     .bind(s.round_id)
+    .bind(s.tube.as_str())
+    .bind(s.point_area.as_str())
+    .bind(s.mode.code())
+    .bind(i64::from(s.capacity))
     .bind(&s.by)
     .bind(now)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
     let Some((tube_id, count, capacity)) = filled else {
-        let tube = read_tube(conn, &s.tube).await?;
-        return Err(match tube {
-            Some(t) if t.round_id != s.round_id => conflict("tube_in_other_round"),
-            Some(t) if t.count >= t.capacity => conflict("tube_full"),
-            _ => conflict("tube_closed"),
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rounds WHERE id = $1")
+            .bind(s.round_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        return Err(match status {
+            None => StoreError::NotFound(format!("round {}", s.round_id)),
+            Some((st,)) if st != RoundStatus::Open.code() => conflict("round_not_open"),
+            Some(_) => match read_tube(conn, &s.tube).await? {
+                Some(t) if t.round_id != s.round_id => conflict("tube_in_other_round"),
+                Some(t) if t.count >= t.capacity => conflict("tube_full"),
+                _ => conflict("tube_closed"),
+            },
         });
     };
     let closed = count >= capacity;

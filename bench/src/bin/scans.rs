@@ -1,0 +1,291 @@
+//! Sample scans through the shipped binary: over a registry already imported (bench/scans.sh
+//! imports the messy 1,000,000-row roster), it opens a round of 10-in-1 pools for the
+//! community, starts `doorstep serve` on the same database and drives
+//! `POST /api/v1/rounds/{id}/scans` from `CONNS` kept-alive connections for `SECONDS`, one scan
+//! per request, as samplers at many tables would: persons drawn at random from the whole
+//! registry, each connection filling its own tubes (a new tube when the answer says the last
+//! one closed), with 2% scans of someone sampled already (409 `already_sampled` expected) and
+//! 2% resends of the connection's previous scan with the same `client_id` (200 and the same
+//! answer expected). `GET /healthz` on the same connections first is the floor. Afterwards the
+//! round's sampled count must equal the 201s: every acknowledged scan stored once.
+//!
+//! Usage: scans DB_URL DOORSTEP_BINARY [SECONDS] [CONNS] [FLOOR_SECONDS]
+#![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::rounds::{RoundDesk, RoundForm};
+use doorstep_app::users::{By, create_user};
+use doorstep_bench::http::{call, login};
+use doorstep_bench::{Percentiles, Rng, ms};
+use doorstep_core::{AreaPath, Role, RoundStatus};
+use doorstep_store::Store;
+use tokio::net::TcpStream;
+
+const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
+const PASSWORD: &str = "bench-password-1";
+
+/// What one connection saw.
+#[derive(Default)]
+struct Seen {
+    times: Vec<Duration>,
+    created: u64,
+    resent_ok: u64,
+    refused: u64,
+    unexpected: Vec<String>,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let url = args.get(1).context("DB_URL")?.clone();
+    let binary = args.get(2).context("DOORSTEP_BINARY")?.clone();
+    let seconds: f64 = args.get(3).map_or(Ok(60.0), |s| s.parse())?;
+    let conns: usize = args.get(4).map_or(Ok(64), |s| s.parse())?;
+    let floor_seconds: f64 = args.get(5).map_or(Ok(10.0), |s| s.parse())?;
+    let store = doorstep_app::open_store(&url).await?;
+    let store: &dyn Store = store.as_ref();
+    let community = store
+        .area_by_path(&AreaPath::parse(COMMUNITY).unwrap())
+        .await?
+        .context("the community (import a roster first)")?;
+
+    // Every person's ID number, shuffled: the order samplers meet them in.
+    let t = Instant::now();
+    let mut ids: Vec<String> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.persons_after(&community.path, after, 20_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.person.id;
+        ids.extend(
+            page.iter()
+                .filter(|p| p.person.fields.doc().doc_type() == doorstep_core::DocType::ResidentId)
+                .map(|p| p.person.fields.doc().number().to_string()),
+        );
+    }
+    let mut rng = Rng::new(20261201);
+    for i in (1..ids.len()).rev() {
+        ids.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    println!(
+        "registry: {} persons with a resident ID, read in {}",
+        ids.len(),
+        ms(t.elapsed())
+    );
+
+    let _ = create_user(
+        store,
+        By::Cli,
+        "bench-sampler",
+        Role::Sampler,
+        &community.path,
+        PASSWORD,
+    )
+    .await;
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let desk = RoundDesk::new(store, &office, &ctx);
+    let round = desk
+        .create(&RoundForm {
+            area: COMMUNITY.into(),
+            name: format!("压测轮次 {}", std::process::id()),
+            pool_size: 10,
+            ..RoundForm::default()
+        })
+        .await?;
+    desk.set_status(round.id, RoundStatus::Open).await?;
+
+    let port = 18_500 + (std::process::id() % 1000) as u16;
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = std::process::Command::new(&binary)
+        .args(["--db", &url, "serve", "--addr", &addr])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let result = drive(&addr, round.id, ids, seconds, conns, floor_seconds).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let created = result?;
+    let cov = desk.coverage(round.id, None).await?;
+    println!(
+        "stored: {} persons sampled in the round, {} scans answered 201",
+        cov.sampled, created
+    );
+    if cov.sampled != created as i64 {
+        bail!("acknowledged scans and stored samples differ");
+    }
+    Ok(())
+}
+
+async fn connect(addr: &str) -> Result<TcpStream> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                s.set_nodelay(true)?;
+                return Ok(s);
+            }
+            Err(e) if Instant::now() > deadline => return Err(e.into()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The floor, then the scans; answers the number of 201s.
+async fn drive(
+    addr: &str,
+    round: i64,
+    ids: Vec<String>,
+    seconds: f64,
+    conns: usize,
+    floor_seconds: f64,
+) -> Result<u64> {
+    let mut first = connect(addr).await?;
+    let token = Arc::new(login(&mut first, PASSWORD, "bench-sampler").await?);
+    // The floor: /healthz on the same number of connections.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut floor = Vec::new();
+    for _ in 0..conns {
+        let (addr, stop) = (addr.to_string(), stop.clone());
+        floor.push(tokio::spawn(async move {
+            let mut s = connect(&addr).await?;
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let (st, _, _) = call(&mut s, "GET", "/healthz", None, None).await?;
+                if st != 200 {
+                    bail!("healthz {st}");
+                }
+                n += 1;
+            }
+            Ok::<u64, anyhow::Error>(n)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(floor_seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut healthz = 0;
+    for f in floor {
+        healthz += f.await??;
+    }
+    let floor_rate = healthz as f64 / floor_seconds;
+
+    let ids = Arc::new(ids);
+    let next = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let path = Arc::new(format!("/api/v1/rounds/{round}/scans"));
+    let mut workers = Vec::new();
+    for c in 0..conns {
+        let (addr, stop, ids, next, token, path) = (
+            addr.to_string(),
+            stop.clone(),
+            ids.clone(),
+            next.clone(),
+            token.clone(),
+            path.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut s = connect(&addr).await?;
+            let mut rng = Rng::new(c as u64 + 1);
+            let mut seen = Seen::default();
+            let (mut tube, mut tubes, mut n) = (format!("B{c:03}-00000"), 0u32, 0u64);
+            let mut last: Option<(String, i64)> = None; // (body, the answer's scan_id)
+            let mut mine: Vec<usize> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let dice = rng.below(100);
+                let resend = last.as_ref().filter(|_| dice < 2).map(|(b, _)| b.clone());
+                let (body, expect) = if let Some(b) = resend {
+                    (b, 200)
+                } else if dice < 4 && !mine.is_empty() {
+                    let who = &ids[mine[rng.below(mine.len() as u64) as usize]];
+                    n += 1;
+                    let body = serde_json::json!({"client_id": format!("{c}-{n}"), "tube": tube,
+                        "person": {"id_number": who}})
+                    .to_string();
+                    (body, 409)
+                } else {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(who) = ids.get(i) else { break };
+                    n += 1;
+                    mine.push(i);
+                    let body = serde_json::json!({"client_id": format!("{c}-{n}"), "tube": tube,
+                        "person": {"id_number": who}})
+                    .to_string();
+                    (body, 201)
+                };
+                let (st, text, t) = call(&mut s, "POST", &path, Some(&token), Some(&body)).await?;
+                seen.times.push(t);
+                match (st, expect) {
+                    (201, 201) => {
+                        seen.created += 1;
+                        let v: serde_json::Value = serde_json::from_str(&text)?;
+                        if v["tube"]["closed"] == true {
+                            tubes += 1;
+                            tube = format!("B{c:03}-{tubes:05}");
+                        }
+                        last = Some((body, v["scan_id"].as_i64().unwrap_or(-1)));
+                    }
+                    (200, 200) => {
+                        let v: serde_json::Value = serde_json::from_str(&text)?;
+                        if last
+                            .as_ref()
+                            .is_some_and(|(_, id)| Some(*id) != v["scan_id"].as_i64())
+                        {
+                            seen.unexpected
+                                .push(format!("resend answered another scan: {text}"));
+                        }
+                        seen.resent_ok += 1;
+                    }
+                    (409, 409) if text.contains("already_sampled") => seen.refused += 1,
+                    _ => seen
+                        .unexpected
+                        .push(format!("{st} (expected {expect}): {text}")),
+                }
+            }
+            Ok::<Seen, anyhow::Error>(seen)
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Seen::default();
+    for w in workers {
+        let s = w.await??;
+        all.times.extend(s.times);
+        all.created += s.created;
+        all.resent_ok += s.resent_ok;
+        all.refused += s.refused;
+        all.unexpected.extend(s.unexpected);
+    }
+    let took = started.elapsed().as_secs_f64();
+    let p = Percentiles::of(&mut all.times);
+    let rate = p.n as f64 / took;
+    println!("| what | rate /s | p50 ms | p99 ms | max ms | n |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| `GET /healthz` (floor, {conns} connections) | {floor_rate:.0} | | | | {healthz} |");
+    println!(
+        "| scans (`POST /api/v1/rounds/{{id}}/scans`, {conns} connections) | {rate:.0} | {} | {} | {} | {} |",
+        ms(p.p50),
+        ms(p.p99),
+        ms(p.max),
+        p.n
+    );
+    println!(
+        "answers: {} recorded (201), {} resends answered the first (200), {} already sampled (409), {} unexpected; scans / floor = {:.2}",
+        all.created,
+        all.resent_ok,
+        all.refused,
+        all.unexpected.len(),
+        rate / floor_rate
+    );
+    for u in all.unexpected.iter().take(5) {
+        println!("unexpected: {u}");
+    }
+    if !all.unexpected.is_empty() {
+        bail!("{} unexpected answers", all.unexpected.len());
+    }
+    Ok(all.created)
+}
