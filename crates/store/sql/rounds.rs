@@ -631,6 +631,30 @@ impl Rounds for SqlStore {
         super::persons::round_missing(self.pool(), round_id, area, limit).await
     }
 
+    async fn tube_totals(&self, round_id: Id) -> StoreResult<TubeTotals> {
+        let (tubes, closed, short, resulted, positive, samples): (i64, i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT COUNT(*), \
+                 CAST(COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN status = 'closed' AND count < capacity THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN result IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN result = 'positive' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM tubes WHERE round_id = $1",
+            )
+            .bind(round_id)
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(TubeTotals {
+            tubes,
+            closed,
+            short,
+            resulted,
+            positive,
+            samples,
+        })
+    }
+
     async fn person_code(&self, person_id: Id, fresh: PersonCode) -> StoreResult<PersonCode> {
         self.write(no_audit(), move |c| {
             Box::pin(async move {

@@ -195,6 +195,23 @@ pub struct AreaRoundCount {
     pub excluded: i64,
 }
 
+/// A round's tubes counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TubeTotals {
+    /// Tubes opened.
+    pub tubes: i64,
+    /// Of those, closed.
+    pub closed: i64,
+    /// Closed under their pool size.
+    pub short: i64,
+    /// With a result.
+    pub resulted: i64,
+    /// Positive.
+    pub positive: i64,
+    /// Samples taken (persons in tubes, retests included).
+    pub samples: i64,
+}
+
 /// Rounds and their samples.
 #[async_trait]
 pub trait Rounds: Send + Sync {
@@ -267,6 +284,9 @@ pub trait Rounds: Send + Sync {
         area: &AreaPath,
         limit: u32,
     ) -> StoreResult<Vec<PersonWithPlace>>;
+
+    /// The round's tubes counted, in one read.
+    async fn tube_totals(&self, round_id: Id) -> StoreResult<TubeTotals>;
 
     /// A person's personal code, made on first use.
     async fn person_code(&self, person_id: Id, fresh: PersonCode) -> StoreResult<PersonCode>;

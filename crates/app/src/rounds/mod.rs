@@ -7,6 +7,7 @@
 //! areas, or outside the sampler's own area, is "not found".
 
 mod custody;
+mod report;
 mod scan;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::tasks::parse_due;
 
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
+pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
 
 /// A round as a form, the API or the CLI give it.

@@ -485,6 +485,183 @@ pub async fn flags(
     }))
 }
 
+/// Which report.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// An area path inside the round (the caller's, or the round's, when left out).
+    pub area: Option<String>,
+    /// `json` (default), `xlsx` or `csv` (coverage by area with its totals).
+    pub format: Option<String>,
+}
+
+/// Coverage in a report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportCoverage {
+    /// The area.
+    pub area: String,
+    /// Persons expected, sampled, excused, missing.
+    pub expected: i64,
+    /// See `expected`.
+    pub sampled: i64,
+    /// See `expected`.
+    pub excluded: i64,
+    /// See `expected`.
+    pub missing: i64,
+}
+
+/// A box's times.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoxTimesBody {
+    /// The box code.
+    pub code: String,
+    /// Its status.
+    pub status: String,
+    /// Minutes from its first sample to sealing, handover, the lab.
+    pub to_seal: Option<i64>,
+    /// See `to_seal`.
+    pub to_handover: Option<i64>,
+    /// See `to_seal`.
+    pub to_lab: Option<i64>,
+    /// Minutes since its first sample while not at the lab.
+    pub waiting: Option<i64>,
+    /// Not at the lab within 4 hours of its first sample.
+    pub late: bool,
+}
+
+/// The round report (检测情况汇总).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportResponse {
+    /// Coverage of the area.
+    pub coverage: ReportCoverage,
+    /// Each child area's.
+    pub children: Vec<ReportCoverage>,
+    /// Tubes opened, closed, closed short, with a result, positive; samples taken.
+    pub tubes: i64,
+    /// See `tubes`.
+    pub tubes_closed: i64,
+    /// See `tubes`.
+    pub tubes_short: i64,
+    /// See `tubes`.
+    pub tubes_resulted: i64,
+    /// See `tubes`.
+    pub tubes_positive: i64,
+    /// See `tubes`.
+    pub samples: i64,
+    /// Persons flagged by positive pools: still to re-sample, released, positive.
+    pub flagged: i64,
+    /// See `flagged`.
+    pub released: i64,
+    /// See `flagged`.
+    pub positive_persons: i64,
+    /// Boxes, and of those received by the lab.
+    pub boxes: i64,
+    /// See `boxes`.
+    pub boxes_received: i64,
+    /// Median minutes from first sample to seal, to handover, to the lab.
+    pub median_to_seal: Option<i64>,
+    /// See `median_to_seal`.
+    pub median_to_handover: Option<i64>,
+    /// See `median_to_seal`.
+    pub median_to_lab: Option<i64>,
+    /// The slowest boxes, slowest first.
+    pub worst_boxes: Vec<BoxTimesBody>,
+    /// Boxes late (not at the lab within 4 hours): the community's alerts.
+    pub late_boxes: Vec<BoxTimesBody>,
+}
+
+fn cov(c: &doorstep_app::rounds::Coverage) -> ReportCoverage {
+    ReportCoverage {
+        area: c.area.as_ref().map(ToString::to_string).unwrap_or_default(),
+        expected: c.expected,
+        sampled: c.sampled,
+        excluded: c.excluded,
+        missing: c.missing,
+    }
+}
+
+fn times(t: &doorstep_app::rounds::BoxTimes) -> BoxTimesBody {
+    BoxTimesBody {
+        code: t.code.clone(),
+        status: t.status.clone(),
+        to_seal: t.to_seal,
+        to_handover: t.to_handover,
+        to_lab: t.to_lab,
+        waiting: t.waiting,
+        late: t.late,
+    }
+}
+
+/// The round report: coverage, tubes and pools, positives, timeliness (medians, the slowest
+/// and the late boxes); `format=xlsx|csv` downloads coverage by area with its totals.
+#[utoipa::path(get, path = "/rounds/{id}/report", tag = "custody",
+    params(("id" = i64, Path, description = "The round"), ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReportResponse), (status = 404, body = ErrorBody)))]
+pub async fn report(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ReportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let area = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(
+            doorstep_core::AreaPath::parse(a)
+                .map_err(|p| ApiError::bad_request("bad_area", &p.message(u.lang)))?,
+        ),
+    };
+    let d = desk(&s, &u);
+    let sheet = match q.format.as_deref() {
+        Some("xlsx") => Some((
+            doorstep_app::export::SheetFormat::Xlsx,
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )),
+        Some("csv") => Some((
+            doorstep_app::export::SheetFormat::Csv,
+            "csv",
+            "text/csv; charset=utf-8",
+        )),
+        _ => None,
+    };
+    if let Some((format, ext, mime)) = sheet {
+        let io = |e: std::io::Error| fail(u.lang)(AppError::internal(e));
+        let dir = tempfile::tempdir().map_err(io)?;
+        let path = dir.path().join(format!("report.{ext}"));
+        d.write_report(id, area, format, &path)
+            .await
+            .map_err(fail(u.lang))?;
+        let bytes = tokio::fs::read(&path).await.map_err(io)?;
+        return Ok(super::reports_download(
+            bytes,
+            &format!("检测情况汇总-{id}.{ext}"),
+            mime,
+        ));
+    }
+    let r = d.report(id, area).await.map_err(fail(u.lang))?;
+    Ok(Json(ReportResponse {
+        coverage: cov(&r.coverage),
+        children: r.coverage.children.iter().map(cov).collect(),
+        tubes: r.tubes.tubes,
+        tubes_closed: r.tubes.closed,
+        tubes_short: r.tubes.short,
+        tubes_resulted: r.tubes.resulted,
+        tubes_positive: r.tubes.positive,
+        samples: r.tubes.samples,
+        flagged: r.flagged.0 as i64,
+        released: r.flagged.1 as i64,
+        positive_persons: r.flagged.2 as i64,
+        boxes: r.boxes.0 as i64,
+        boxes_received: r.boxes.1 as i64,
+        median_to_seal: r.medians.0,
+        median_to_handover: r.medians.1,
+        median_to_lab: r.medians.2,
+        worst_boxes: r.worst.iter().map(times).collect(),
+        late_boxes: r.late.iter().map(times).collect(),
+    })
+    .into_response())
+}
+
 /// Every custody route.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use utoipa_axum::routes;
@@ -499,4 +676,5 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(tube_timeline))
         .routes(routes!(box_timeline))
         .routes(routes!(flags))
+        .routes(routes!(report))
 }

@@ -315,6 +315,32 @@ both_backends!(
                 "resulted"
             ]
         );
+        // The report: coverage, tubes, positives, timeliness; and its spreadsheet.
+        let (st, rep) = admin.get(&format!("{r}/report")).await;
+        assert_eq!(st, StatusCode::OK, "{rep}");
+        assert_eq!(
+            (
+                rep["coverage"]["sampled"].as_i64(),
+                rep["tubes"].as_i64(),
+                rep["tubes_positive"].as_i64(),
+                rep["flagged"].as_i64(),
+                rep["released"].as_i64(),
+                rep["boxes_received"].as_i64()
+            ),
+            (Some(6), Some(3), Some(1), Some(4), Some(1), Some(1)),
+            "{rep}"
+        );
+        assert!(rep["median_to_lab"].as_i64().is_some(), "{rep}");
+        assert_eq!(rep["late_boxes"], json!([]));
+        let res = admin
+            .request("GET", &format!("{r}/report?format=csv"))
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+        let text = res.text.trim_start_matches('\u{feff}');
+        assert!(
+            text.contains("区域,应采,已采,免采,未采,覆盖率") && text.contains("合计"),
+            "{text}"
+        );
         // The custody log cannot be changed, even by hand in the database.
         let refused = db
             .execute_raw("UPDATE custody_events SET by_user = 'x'")
