@@ -255,6 +255,31 @@ impl TestDb {
         .map_err(|e| e.to_string())
     }
 
+    /// One number read straight from the database with `sql` (a `SELECT` of one BIGINT).
+    pub async fn query_i64(&self, sql: &str) -> i64 {
+        let stmt = || sqlx::AssertSqlSafe(sql.to_string());
+        match &self.pg {
+            None => {
+                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.url)
+                    .await
+                    .expect("open sqlite");
+                sqlx::query_scalar::<_, i64>(stmt())
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("query")
+            }
+            Some(_) => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url)
+                    .await
+                    .expect("open postgres");
+                sqlx::query_scalar::<_, i64>(stmt())
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("query")
+            }
+        }
+    }
+
     /// The PostgreSQL schema this test runs in (`None` on SQLite).
     pub fn pg_schema(&self) -> Option<&str> {
         self.pg.as_ref().map(|p| p.name.as_str())

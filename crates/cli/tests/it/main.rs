@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod crash;
 mod links;
 mod rounds;
 mod serve;
