@@ -17,19 +17,13 @@ BULK=${BULK:-10000}
 PG_URL=${PG_URL-postgres://postgres@127.0.0.1:5432}
 OUT=bench/out
 mkdir -p "$OUT"
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    cargo build --release -p doorstep -p doorstep-bench --bin doorstep --bin gen_roster --bin tasks
-fi
-ROSTER=$OUT/roster-$ROWS.csv
-[ -f "$ROSTER" ] || target/release/gen_roster "$ROWS" "$ROSTER"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build tasks
+roster >/dev/null
 run() {
     local db=$1 label=$2
-    target/release/doorstep --db "$db" area add --kind district 二七区 >/dev/null
-    target/release/doorstep --db "$db" area add --kind street 二七区/京广路街道 >/dev/null
-    target/release/doorstep --db "$db" area add --kind community 二七区/京广路街道/祥云社区 >/dev/null
-    local t0=$SECONDS
-    target/release/doorstep --db "$db" import persons --into 二七区/京广路街道/祥云社区 "$ROSTER" --json >/dev/null
-    echo "## $label — $ROWS-row roster imported in $((SECONDS - t0)) s; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    import_roster "$db" "$label"
     target/release/tasks "$db" target/release/doorstep "$STAFF" "$TASKS" "$BULK"
     echo
 }
@@ -38,8 +32,7 @@ run() {
     rm -f "$OUT/tasks.db" "$OUT/tasks.db-wal" "$OUT/tasks.db-shm"
     run "sqlite://$OUT/tasks.db" SQLite
     if [ -n "$PG_URL" ]; then
-        psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS doorstep_tasks" 2>/dev/null
-        psql "$PG_URL/postgres" -qc "CREATE DATABASE doorstep_tasks" 2>/dev/null
+        fresh_pg doorstep_tasks
         run "$PG_URL/doorstep_tasks" PostgreSQL
     fi
 } | tee "$OUT/tasks.md"
