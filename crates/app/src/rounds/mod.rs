@@ -6,6 +6,7 @@
 //! holds it (a street's round is sampled by its communities); a person outside the round's
 //! areas, or outside the sampler's own area, is "not found".
 
+mod knock;
 mod scan;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::tasks::parse_due;
 
+pub use knock::Knocked;
 pub use scan::{PersonRef, ScanInput, Scanned};
 
 /// A round as a form, the API or the CLI give it.

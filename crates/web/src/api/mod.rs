@@ -4,7 +4,7 @@ pub mod auth;
 pub mod dto;
 mod registry;
 mod reports;
-mod rounds;
+pub(crate) mod rounds;
 mod staff;
 mod tasks;
 

@@ -15,5 +15,6 @@ mod public_limits;
 mod public_reports;
 mod reports_api;
 mod rounds;
+mod rounds_pages;
 mod staff;
 mod tasks;
