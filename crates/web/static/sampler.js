@@ -80,17 +80,22 @@
     var n = state.queue.length;
     $('queue').hidden = n === 0;
     $('queued').textContent = String(n);
-    if (state.recent.length) {
+    // Queued scans first (newest on top, 待上传), then those the server recorded.
+    var queued = state.queue.slice().reverse().map(function (q) {
+      return { name: '', id_number: q.shown, address: '', tube: q.tube, retest: q.retest, queued: true };
+    });
+    var lines = queued.concat(state.recent).slice(0, 6);
+    if (lines.length) {
       var list = $('recent');
       list.textContent = '';
-      state.recent.slice(0, 5).forEach(function (r) {
+      lines.forEach(function (r) {
         var li = el('li');
-        li.appendChild(el('strong', '', r.name));
-        li.appendChild(document.createTextNode(' '));
+        if (r.name) li.appendChild(el('strong', '', r.name + ' '));
         li.appendChild(el('span', 'mono', r.id_number));
+        if (r.queued) li.appendChild(el('span', 'tag queued', text('queued')));
         if (r.retest) li.appendChild(el('span', 'tag', text('retest')));
         li.appendChild(el('br'));
-        li.appendChild(el('span', 'muted', r.address + ' · ' + r.tube));
+        li.appendChild(el('span', 'muted', (r.address ? r.address + ' · ' : '') + r.tube));
         list.appendChild(li);
       });
     }
@@ -205,7 +210,8 @@
         again = state.queue.length > 0;
       })
       .catch(function (err) {
-        say(err && err.login ? text('login') : text('offline'));
+        if (err && err.login) say(text('login'));
+        else say(text('offline'), 'ok');
       })
       .then(function () {
         sending = null;

@@ -107,5 +107,10 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "本管已满，请扫描下一管",
         "The tube is full; scan the next tube",
     ),
+    (
+        "rd_walking",
+        "按楼栋、单元、房号排列，可按此顺序入户。",
+        "In walking order: building, unit, room.",
+    ),
     ("rd_where", "区域", "Area"),
 ];

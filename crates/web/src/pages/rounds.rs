@@ -194,17 +194,18 @@ async fn create(
             let mut summary = Vec::new();
             for p in &problems {
                 let text = p.problem.message(u.t.0);
-                let (slot, id) = match p.path.as_str() {
-                    "area" => (&mut view.err_area, "r-area"),
-                    "name" => (&mut view.err_name, "r-name"),
-                    "pool_size" => (&mut view.err_pool, "r-pool"),
-                    "starts" => (&mut view.err_starts, "r-starts"),
-                    "ends" => (&mut view.err_ends, "r-ends"),
-                    _ => (&mut view.err_areas, "r-areas"),
+                let (slot, id, label) = match p.path.as_str() {
+                    "area" => (&mut view.err_area, "r-area", "rd_area"),
+                    "name" => (&mut view.err_name, "r-name", "rd_name"),
+                    "pool_size" => (&mut view.err_pool, "r-pool", "rd_pool"),
+                    "starts" => (&mut view.err_starts, "r-starts", "rd_starts"),
+                    "ends" => (&mut view.err_ends, "r-ends", "rd_ends"),
+                    _ => (&mut view.err_areas, "r-areas", "rd_areas"),
                 };
                 if slot.is_none() {
-                    *slot = Some(text.clone());
-                    summary.push((id.to_string(), text));
+                    let line = format!("{}{}{text}", u.t.s(label), u.t.0.pick("：", ": "));
+                    *slot = Some(text);
+                    summary.push((id.to_string(), line));
                 }
             }
             Ok((
