@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod codes;
 pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/areas/{id}/households", post(registry::add_household))
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/notes", post(registry::save_notes))
+        .route("/households/{id}/codes", get(codes::household_codes))
         .route(
             "/households/{id}/persons/new",
             get(registry::new_person_form).post(registry::add_person),

@@ -366,5 +366,53 @@ both_backends!(
         let to = made.location.unwrap();
         assert!(to.contains("made=2"), "{to}");
         assert!(m.get(&to).await.text.contains("已生成入户敲门任务"));
+
+        // 乙's household prints its personal codes (names, never ID numbers); the sampler
+        // scans one instead of an ID card.
+        let (_, found) = admin
+            .get(&format!(
+                "/api/v1/persons?q={}",
+                doorstep_testkit::enc("乙一")
+            ))
+            .await;
+        let hid = found["items"][0]["household_id"].as_i64().unwrap();
+        assert!(
+            m.get(&format!("/households/{hid}"))
+                .await
+                .text
+                .contains(&format!("/households/{hid}/codes"))
+        );
+        let sheet = m.get(&format!("/households/{hid}/codes")).await;
+        assert_eq!(sheet.status, StatusCode::OK);
+        assert!(
+            sheet.text.contains("<svg")
+                && sheet.text.contains("乙一")
+                && sheet.text.contains("乙二")
+        );
+        assert!(!sheet.text.contains(&idn(4)[6..14]) && !sheet.text.contains(&idn(5)[6..14]));
+        let again = m.get(&format!("/households/{hid}/codes")).await;
+        let code_of = |html: &str| {
+            let at = html.find("class=\"mono small\">P").unwrap() + "class=\"mono small\">".len();
+            html[at..at + 21].to_string()
+        };
+        let code = code_of(&sheet.text);
+        assert_eq!(code, code_of(&again.text), "made once, the same after");
+        let (st, v) = page_json(
+            &app,
+            &b,
+            &url,
+            Some(&csrf),
+            &json!({"client_id": "k1", "tube": "t-0011", "person": {"code": code}}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert!(v["person"]["name"].as_str().unwrap().starts_with('乙'));
+        // Someone outside the area gets no codes.
+        let mut q2 = app.browser();
+        q2.login("s-qt").await;
+        assert_eq!(
+            q2.get(&format!("/households/{hid}/codes")).await.status,
+            StatusCode::NOT_FOUND
+        );
     }
 );
