@@ -18,7 +18,7 @@ async function persons(token) {
   for (const p of list.items) {
     if (out.length === 4) break;
     const full = await api(token, `/persons/${p.id}?reveal=true`);
-    if (/^\d{17}[\dX]$/.test(full.id_number)) out.push({ id: p.id, name: full.name, idNumber: full.id_number });
+    if (/^\d{17}[\dX]$/.test(full.id_number)) out.push({ id: p.id, name: full.name, idNumber: full.id_number, household: p.household_id });
   }
   assert.equal(out.length, 4, 'four persons with ID numbers');
   return out;
@@ -99,7 +99,7 @@ test('a sampler scans on a phone, offline too, and nothing doubles', T, async ()
     await scan(people[3]);
     await page.waitForFunction(() => !document.getElementById('queue').hidden && document.getElementById('queued').textContent === '2');
     assert.equal(await page.locator('#cur-count').innerText(), '4');
-    assert.match(await page.locator('#msg').innerText(), /网络中断/);
+    await page.locator('#msg', { hasText: '网络中断' }).waitFor();
     await shot(page, 'round-sample-offline.png', { fullPage: true });
     // A reload while offline would fail; the queue is in localStorage, so it survives anyway.
     const stored = await page.evaluate((r) => JSON.parse(localStorage.getItem(`doorstep.sampler.${r}`)).queue.length, rid);
@@ -141,6 +141,13 @@ test('a sampler scans on a phone, offline too, and nothing doubles', T, async ()
     await shot(page, 'round-missing.png');
     await Promise.all([page.waitForURL(/made=/), page.click('main button:has-text("生成入户敲门任务")')]);
     assert.match(await page.locator('main .note').innerText(), /已生成入户敲门任务（户） \d+/);
+    // A household's personal codes, to print: names and QR codes, no ID numbers.
+    await go(page, `/households/${people[0].household}`);
+    await Promise.all([page.waitForURL(/\/codes$/), page.locator('main a', { hasText: '打印个人码' }).click()]);
+    assert.equal(await page.locator('figure.code svg').count() > 0, true);
+    assert.ok(!(await mainText(page)).includes(people[0].idNumber.slice(6, 14)));
+    await axeCheck(page, 'the personal codes');
+    await shot(page, 'household-codes.png', { fullPage: true });
   } finally {
     await m.close();
   }

@@ -238,7 +238,8 @@
     state.queue.push({ client_id: newId(), tube: code, person: personOf(raw), retest: retestIn.checked, shown: masked(raw) });
     personIn.value = '';
     retestIn.checked = false;
-    say('');
+    if (navigator.onLine === false) say(text('offline'), 'ok');
+    else say('');
     // Full by this phone's count (offline too): on to the next tube.
     if (count(code) >= known(code).pool) nextTube();
     else personIn.focus();
