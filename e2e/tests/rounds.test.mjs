@@ -152,3 +152,33 @@ test('a sampler scans on a phone, offline too, and nothing doubles', T, async ()
     await m.close();
   }
 });
+
+test('without JavaScript the sampler page records a scan with two Enters', T, async () => {
+  const token = await apiLogin('demo-community-admin');
+  const [p] = await persons(token);
+  const r = await api(token, '/rounds', {
+    method: 'POST',
+    body: JSON.stringify({ area: COMMUNITY, name: `e2e 无脚本 ${Date.now() % 100000}`, pool_size: 5, areas: [COMPOUND] }),
+  });
+  await api(token, `/rounds/${r.id}/status`, { method: 'POST', body: JSON.stringify({ status: 'open' }) });
+  const tube = `NJS${Date.now().toString(36).toUpperCase()}`;
+  const b = await phone({ javaScript: false });
+  try {
+    const { page } = b;
+    await login(page, 'demo-sampler');
+    await go(page, `/rounds/${r.id}/sample`);
+    assert.equal(await page.locator('#camera').isVisible(), false, 'no camera button without script');
+    await page.fill('#s-tube', tube);
+    await Promise.all([page.waitForURL(/\/sample$/), page.press('#s-tube', 'Enter')]);
+    assert.equal(await page.inputValue('#s-tube'), tube, 'the tube is kept');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 's-person');
+    await page.fill('#s-person', p.idNumber);
+    await Promise.all([page.waitForURL(/\/sample$/), page.press('#s-person', 'Enter')]);
+    assert.equal(await page.locator('#cur-count').innerText(), '1');
+    assert.match(await page.locator('#recent').innerText(), new RegExp(p.name));
+  } finally {
+    await b.close();
+  }
+  const tubes = await api(token, `/rounds/${r.id}/tubes`);
+  assert.equal(tubes.items.find((x) => x.code === tube)?.count, 1);
+});
