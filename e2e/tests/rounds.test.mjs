@@ -110,16 +110,24 @@ test('a sampler scans on a phone, offline too, and nothing doubles', T, async ()
     await page.waitForFunction(() => document.getElementById('queue').hidden, null, { timeout: 20_000 });
     assert.equal(await page.locator('#cur-count').innerText(), '4');
     assert.ok((await page.locator('#recent').innerText()).includes(people[3].name));
+    // Closing the tube by hand under its pool size asks first.
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+    await page.click('#close-btn');
+    await page.locator('#msg', { hasText: '已封管' }).waitFor();
+    assert.match(asked, /4 人，不足 10 人/);
+    assert.match(await page.locator('#msg').innerText(), new RegExp(`${tube} · 4/10`));
+    assert.equal(await page.inputValue('#s-tube'), '');
+    assert.equal(await page.locator('#close-form').isVisible(), false);
   } finally {
     await s.close();
   }
 
-  // Nothing doubled: four samples, one open tube of four.
+  // Nothing doubled: four samples, one tube of four (closed short; closing again answers it).
   const cov = await api(token, `/rounds/${rid}/coverage?area=${encodeURIComponent(COMPOUND)}`);
   assert.equal(cov.sampled, 4, JSON.stringify(cov));
-  const tubes = await api(token, `/rounds/${rid}/tubes`);
-  const t = tubes.items.find((x) => x.code === tube);
-  assert.equal(t?.count, 4, JSON.stringify(tubes));
+  const t = await api(token, `/rounds/${rid}/tubes/${tube}/close`, { method: 'POST' });
+  assert.deepEqual([t.count, t.closed, t.short], [4, true, true], JSON.stringify(t));
 
   // The admin reads coverage, goes down to a building and makes its door-knock tasks.
   const m = await phone();

@@ -77,6 +77,7 @@
     $('cur-count').textContent = code ? String(count(code)) : '0';
     $('cur-pool').textContent = String(code ? known(code).pool : roundPool);
     $('close-tube').value = code;
+    $('close-form').hidden = !code;
     var n = state.queue.length;
     $('queue').hidden = n === 0;
     $('queued').textContent = String(n);

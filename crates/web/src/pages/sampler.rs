@@ -234,6 +234,14 @@ async fn close_form(
     Form(f): Form<CloseForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
+    if f.tube.trim().is_empty() {
+        let error = Some(u.t.s("rd_need_tube").to_string());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            sample_page(&s, &u, id, "", error, None, None).await?,
+        )
+            .into_response());
+    }
     let tube = desk(&s, &u)
         .close_tube(id, f.tube.trim())
         .await

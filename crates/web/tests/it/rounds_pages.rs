@@ -321,6 +321,15 @@ both_backends!(
             .await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
         assert!(refused.text.contains("本轮已采样"), "{}", refused.text);
+        // Closing with no tube asks for one.
+        let none = b
+            .post_form(
+                &format!("/rounds/{rid}/sample/close"),
+                &[("csrf", &csrf), ("tube", "")],
+            )
+            .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(none.text.contains("请先扫描试管码"));
         // Someone of 钱塘衣城 is not in this round (over 佳纷天地): not found.
         let (st, v) = page_json(&app, &b, &url, Some(&csrf), &scan("c4", "t-0009", 20)).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
@@ -330,7 +339,20 @@ both_backends!(
         let qcsrf = q.csrf().await;
         let (st, _) = page_json(&app, &q, &url, Some(&qcsrf), &scan("q1", "t-0010", 4)).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
-        // Closing the tube by hand under its pool size.
+        // Closing the tube by hand under its pool size: without script, then from the script
+        // (closing a closed tube answers it).
+        let closed = b
+            .post_form(
+                &format!("/rounds/{rid}/sample/close"),
+                &[("csrf", &csrf), ("tube", "t-0009")],
+            )
+            .await;
+        assert_eq!(closed.status, StatusCode::OK);
+        assert!(
+            closed.text.contains("已封管 T-0009 · 3/5 · 不足混采数"),
+            "{}",
+            closed.text
+        );
         let (st, t) = page_json(
             &app,
             &b,
