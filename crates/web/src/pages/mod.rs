@@ -8,6 +8,7 @@ mod codes;
 pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
+mod knock;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;

@@ -29,8 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/rounds", get(list).post(create))
         .route("/rounds/{id}", get(round))
         .route("/rounds/{id}/status", post(set_status))
-        .route("/rounds/{id}/missing", get(missing))
-        .route("/rounds/{id}/missing/tasks", post(knock))
+        .merge(super::knock::routes())
         .merge(super::sampler::routes())
 }
 
@@ -270,17 +269,17 @@ pub struct RoundPage {
 
 /// Which area a page shows.
 #[derive(Debug, Default, Deserialize)]
-struct AreaQuery {
+pub(crate) struct AreaQuery {
     #[serde(default)]
-    area: String,
+    pub(crate) area: String,
     /// After door-knock tasks were made: how many, how many without an owner.
     #[serde(default)]
-    made: Option<usize>,
+    pub(crate) made: Option<usize>,
     #[serde(default)]
-    unassigned: Option<usize>,
+    pub(crate) unassigned: Option<usize>,
 }
 
-fn area_of(raw: &str, u: &PageUser) -> Result<Option<AreaPath>, PageError> {
+pub(crate) fn area_of(raw: &str, u: &PageUser) -> Result<Option<AreaPath>, PageError> {
     match raw.trim() {
         "" => Ok(None),
         a => AreaPath::parse(a)
@@ -374,105 +373,4 @@ async fn set_status(
             .into_response()),
         Err(e) => Err(u.fail(e)),
     }
-}
-
-/// A person on the door-knock list.
-pub struct MissingLine {
-    name: String,
-    id_number: String,
-    address: String,
-}
-
-/// The door-knock list (入户敲门).
-#[derive(Template, WebTemplate)]
-#[template(path = "round_missing.html")]
-pub struct MissingPage {
-    t: T,
-    nav: Nav,
-    csrf: String,
-    round: RoundLine,
-    area: String,
-    /// The area asked for, as asked (for the button's form) and encoded (for links).
-    area_raw: String,
-    area_q: String,
-    people: Vec<MissingLine>,
-    households: usize,
-    can_knock: bool,
-    /// After the button: (tasks, without an owner).
-    made: Option<(usize, usize)>,
-}
-
-async fn missing(
-    State(s): State<AppState>,
-    u: PageUser,
-    Path(id): Path<i64>,
-    Query(q): Query<AreaQuery>,
-) -> Result<Response, PageError> {
-    let d = desk(&s, &u);
-    let r = d.round(id).await.map_err(|e| u.fail(e))?;
-    let area = area_of(&q.area, &u)?;
-    let list = d.missing(id, area.clone()).await.map_err(|e| u.fail(e))?;
-    let mut households: Vec<i64> = Vec::new();
-    for p in &list {
-        if !households.contains(&p.person.household_id) {
-            households.push(p.person.household_id);
-        }
-    }
-    let shown = area.unwrap_or_else(|| {
-        u.who
-            .area()
-            .filter(|a| r.area_path.contains(a))
-            .cloned()
-            .unwrap_or(r.area_path.clone())
-    });
-    Ok(MissingPage {
-        t: u.t,
-        nav: u.nav.clone(),
-        csrf: u.csrf.clone(),
-        area: shown.name().to_string(),
-        area_raw: q.area.trim().to_string(),
-        area_q: urlencode(q.area.trim()),
-        round: RoundLine::of(&r, u.t),
-        people: list
-            .iter()
-            .map(|p| MissingLine {
-                name: p.person.fields.name().to_string(),
-                id_number: p.person.fields.doc().masked(),
-                address: p.person.address.clone(),
-            })
-            .collect(),
-        households: households.len(),
-        can_knock: u.who.may(Action::ManageTasks),
-        made: q.made.map(|m| (m, q.unassigned.unwrap_or(0))),
-    }
-    .into_response())
-}
-
-/// The door-knock button's form.
-#[derive(Debug, Default, Deserialize)]
-struct KnockForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    area: String,
-}
-
-async fn knock(
-    State(s): State<AppState>,
-    u: PageUser,
-    Path(id): Path<i64>,
-    Form(f): Form<KnockForm>,
-) -> Result<Response, PageError> {
-    u.check_csrf(&f.csrf)?;
-    let made = desk(&s, &u)
-        .knock(id, area_of(&f.area, &u)?)
-        .await
-        .map_err(|e| u.fail(e))?;
-    Ok(Redirect::to(&format!(
-        "/rounds/{id}/missing?area={}&made={}&unassigned={}",
-        urlencode(f.area.trim()),
-        made.tasks,
-        made.unassigned
-    ))
-    .into_response())
 }
