@@ -102,7 +102,7 @@ test('a sampler scans on a phone, offline too, and nothing doubles', T, async ()
     await page.locator('#msg', { hasText: '网络中断' }).waitFor();
     await shot(page, 'round-sample-offline.png', { fullPage: true });
     // A reload while offline would fail; the queue is in localStorage, so it survives anyway.
-    const stored = await page.evaluate((r) => JSON.parse(localStorage.getItem(`doorstep.sampler.${r}`)).queue.length, rid);
+    const stored = await page.evaluate((r) => JSON.parse(localStorage.getItem(`doorstep.sampler.${r}.demo-sampler`)).queue.length, rid);
     assert.equal(stored, 2);
 
     // Back online: sent, the count is the server's.

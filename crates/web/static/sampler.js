@@ -18,7 +18,8 @@
   var personIn = $('s-person');
   var retestIn = $('s-retest');
   var csrf = $('csrf').value;
-  var KEY = 'doorstep.sampler.' + round;
+  // One queue per round and sampler: a phone passed to a colleague never sends one's scans as the other's.
+  var KEY = 'doorstep.sampler.' + round + '.' + (root.getAttribute('data-user') || '');
   var MAX_BATCH = 500;
 
   var fresh = function () { return { tube: '', tubes: {}, queue: [], recent: [], refused: [] }; };

@@ -55,6 +55,8 @@ pub struct SamplePage {
     nav: Nav,
     csrf: String,
     round: RoundLine,
+    /// Whose queue this phone keeps (a shared phone keeps each sampler's apart).
+    user: String,
     /// A fresh id for the no-script form's scan (a double post records once).
     client_id: String,
     /// The current tube (blank: scan one).
@@ -127,6 +129,7 @@ async fn sample_page(
         nav: u.nav.clone(),
         csrf: u.csrf.clone(),
         round: RoundLine::of(&r, u.t),
+        user: u.user.username.clone(),
         client_id: doorstep_app::auth::random_hex(8).map_err(|e| u.fail(e))?,
         tube,
         count,
