@@ -7,6 +7,7 @@
 //! areas, or outside the sampler's own area, is "not found".
 
 mod custody;
+mod knock;
 mod report;
 mod scan;
 
@@ -25,6 +26,7 @@ use crate::error::{AppError, AppResult};
 use crate::tasks::parse_due;
 
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
+pub use knock::Knocked;
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
 

@@ -5,7 +5,7 @@ mod custody;
 pub mod dto;
 mod registry;
 mod reports;
-mod rounds;
+pub(crate) mod rounds;
 mod staff;
 mod tasks;
 

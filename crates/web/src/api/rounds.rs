@@ -8,9 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use doorstep_app::error::AppError;
 use doorstep_app::rounds::{Coverage, PersonRef, RoundDesk, RoundForm, ScanInput, Scanned};
-use doorstep_app::tasks::{TaskDesk, TaskInput, TaskTemplate};
 use doorstep_core::problem::FieldProblem;
-use doorstep_core::{AreaPath, Lang, Problem, RoundStatus, Target};
+use doorstep_core::{AreaPath, Lang, Problem, RoundStatus};
 use doorstep_store::{Round, Tube};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -322,7 +321,8 @@ impl From<&Scanned> for ScanResponse {
     }
 }
 
-async fn scan_one(
+/// One scan as `POST /scans` answers it (the sampler page's endpoint calls it too).
+pub(crate) async fn scan_one(
     s: &AppState,
     u: &ApiUser,
     id: i64,
@@ -402,6 +402,16 @@ pub async fn scan_batch(
     Path(id): Path<i64>,
     Json(req): Json<BatchRequest>,
 ) -> Result<Json<BatchResponse>, ApiError> {
+    Ok(Json(batch(&s, &u, id, &req).await?))
+}
+
+/// A batch as `POST /scans/batch` answers it (the sampler page's endpoint calls it too).
+pub(crate) async fn batch(
+    s: &AppState,
+    u: &ApiUser,
+    id: i64,
+    req: &BatchRequest,
+) -> Result<BatchResponse, ApiError> {
     if req.scans.len() > MAX_BATCH {
         return Err(ApiError::from_app(
             AppError::Validation(vec![FieldProblem::new(
@@ -412,13 +422,13 @@ pub async fn scan_batch(
         ));
     }
     // The round first: a batch for a round the caller cannot see is one 404.
-    desk(&s, &u)
+    desk(s, u)
         .round(id)
         .await
         .map_err(|e| ApiError::from_app(e, u.lang))?;
     let mut results = Vec::with_capacity(req.scans.len());
     for scan in &req.scans {
-        results.push(match scan_one(&s, &u, id, scan).await {
+        results.push(match scan_one(s, u, id, scan).await {
             Ok((status, body)) => BatchItem {
                 client_id: scan.client_id.clone(),
                 status: status.as_u16(),
@@ -436,7 +446,7 @@ pub async fn scan_batch(
             }
         });
     }
-    Ok(Json(BatchResponse { results }))
+    Ok(BatchResponse { results })
 }
 
 /// A tube.
@@ -685,56 +695,17 @@ pub async fn knock_tasks(
     Query(q): Query<AreaQuery>,
 ) -> Result<(StatusCode, Json<KnockResponse>), ApiError> {
     let fail = |e| ApiError::from_app(e, u.lang);
-    let made = knock(&s, &u, id, area_of(&q, u.lang)?)
+    let made = desk(&s, &u)
+        .knock(id, area_of(&q, u.lang)?)
         .await
         .map_err(fail)?;
     Ok((
         StatusCode::CREATED,
         Json(KnockResponse {
-            tasks: made.0,
-            unassigned: made.1,
+            tasks: made.tasks,
+            unassigned: made.unassigned,
         }),
     ))
-}
-
-/// The door-knock tasks of an area's missing households: (tasks, unassigned).
-pub(crate) async fn knock(
-    s: &AppState,
-    u: &ApiUser,
-    id: i64,
-    area: Option<AreaPath>,
-) -> Result<(usize, usize), AppError> {
-    let d = desk(s, u);
-    let round = d.round(id).await?;
-    let list = d.missing(id, area).await?;
-    let mut households: Vec<i64> = Vec::new();
-    for p in &list {
-        if !households.contains(&p.person.household_id) {
-            households.push(p.person.household_id);
-        }
-    }
-    let template = TaskTemplate {
-        kind: "door_knock".into(),
-        due: String::new(),
-        priority: "high".into(),
-        note: format!("{}：未采样，请入户敲门", round.name),
-    };
-    let inputs: Vec<TaskInput> = households
-        .iter()
-        .map(|h| TaskInput {
-            source: "round".into(),
-            source_key: Some(format!("{}:knock:{h}", round.id)),
-            ..template.task(Target::Household(*h), None)
-        })
-        .collect();
-    if inputs.is_empty() {
-        return Ok((0, 0));
-    }
-    let made = TaskDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .create_many(&inputs)
-        .await?;
-    let unassigned = made.iter().filter(|t| t.assignee_id.is_none()).count();
-    Ok((made.len(), unassigned))
 }
 
 /// A person's personal code.

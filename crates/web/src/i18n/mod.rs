@@ -17,6 +17,7 @@ mod file_report;
 mod registry;
 mod reports;
 mod roster;
+mod rounds;
 mod staff;
 mod tasks;
 
@@ -29,6 +30,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     registry::TEXTS,
     reports::TEXTS,
     roster::TEXTS,
+    rounds::TEXTS,
     staff::TEXTS,
     tasks::TEXTS,
 ];

@@ -4,12 +4,16 @@
 
 mod audit;
 mod auth;
+mod codes;
 pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
+mod knock;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
+mod rounds;
+mod sampler;
 pub(crate) mod staff;
 pub(crate) mod tasks;
 
@@ -44,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/areas/{id}/households", post(registry::add_household))
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/notes", post(registry::save_notes))
+        .route("/households/{id}/codes", get(codes::household_codes))
         .route(
             "/households/{id}/persons/new",
             get(registry::new_person_form).post(registry::add_person),
@@ -63,10 +68,12 @@ pub fn routes() -> Router<AppState> {
         .route("/audit.csv", get(audit::audit_csv))
         .route("/static/app.css", get(css))
         .route("/static/report.js", get(report_js))
+        .route("/static/sampler.js", get(sampler_js))
         .merge(reports::routes())
         .merge(file_report::routes())
         .merge(staff::routes())
         .merge(tasks::routes())
+        .merge(rounds::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -81,6 +88,14 @@ async fn report_js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/report.js"),
+    )
+}
+
+/// The sampler page's script: the offline queue, the camera; the page works without it.
+async fn sampler_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/sampler.js"),
     )
 }
 
@@ -139,6 +154,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::ManageTasks,
         href: "/tasks",
         text: "tk_board",
+    },
+    MenuItem {
+        action: Action::Sample,
+        href: "/rounds",
+        text: "rd_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -449,6 +469,7 @@ mod menu_tests {
                 "/import",
                 "/tasks/mine",
                 "/tasks",
+                "/rounds",
                 "/staff",
                 "/audit"
             ]

@@ -16,5 +16,6 @@ mod public_limits;
 mod public_reports;
 mod reports_api;
 mod rounds;
+mod rounds_pages;
 mod staff;
 mod tasks;
