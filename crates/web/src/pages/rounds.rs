@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/rounds", get(list).post(create))
         .route("/rounds/{id}", get(round))
         .route("/rounds/{id}/status", post(set_status))
+        .route("/rounds/{id}/report", get(report_file))
         .merge(super::knock::routes())
         .merge(super::sampler::routes())
 }
@@ -264,6 +265,12 @@ pub struct RoundPage {
     area_q: String,
     /// The area above the one shown, when the user may look there: (name, link).
     up: Option<(String, String)>,
+    /// Boxes not at the lab 4 hours after their first sample (the alert).
+    late: usize,
+    /// Median minutes from first sample to the lab, once boxes arrived.
+    median_lab: Option<i64>,
+    /// Persons of positive pools still to re-sample.
+    flagged: usize,
     error: Option<String>,
 }
 
@@ -311,6 +318,10 @@ async fn round_page(
         .await
         .map_err(|e| u.fail(e))?;
     let manage = u.who.authorize(Action::ManageRounds, &r.area_path).is_ok();
+    let report = d
+        .report(id, area_of(area, u)?)
+        .await
+        .map_err(|e| u.fail(e))?;
     // Up one level while that is still inside the round and the user's area.
     let up = c
         .area
@@ -340,8 +351,38 @@ async fn round_page(
             .map(|a| urlencode(a.as_str()))
             .unwrap_or_default(),
         up,
+        late: report.late.len(),
+        median_lab: report.medians.2,
+        flagged: report.flagged.0,
         error,
     })
+}
+
+/// The round's summary as a spreadsheet (coverage by area with its totals), audited.
+async fn report_file(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<AreaQuery>,
+) -> Result<Response, PageError> {
+    let io = |e: std::io::Error| u.fail(AppError::internal(e));
+    let dir = tempfile::tempdir().map_err(io)?;
+    let path = dir.path().join("report.xlsx");
+    desk(&s, &u)
+        .write_report(
+            id,
+            area_of(&q.area, &u)?,
+            doorstep_app::export::SheetFormat::Xlsx,
+            &path,
+        )
+        .await
+        .map_err(|e| u.fail(e))?;
+    let bytes = tokio::fs::read(&path).await.map_err(io)?;
+    Ok(super::roster::download(
+        bytes,
+        &format!("检测情况汇总-{id}.xlsx"),
+        doorstep_app::export::SheetFormat::Xlsx,
+    ))
 }
 
 /// A status move as posted: `open` or `closed`.

@@ -193,6 +193,11 @@ both_backends!(
             .await;
         assert_eq!(down.status, StatusCode::OK);
         assert!(down.text.contains("1号楼") && down.text.contains("3号楼"));
+        // The summary as a workbook, from the round's page.
+        assert!(page.text.contains(&format!("{url}/report?area=")));
+        let xlsx = b.get(&format!("{url}/report")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(xlsx.bytes.starts_with(b"PK"), "an XLSX file");
 
         // A sampler sees the round, without its buttons or the create form.
         let mut s = app.browser();
