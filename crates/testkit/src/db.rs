@@ -109,6 +109,27 @@ impl Drop for PgSchema {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// `$body` with `$conn` a fresh connection of the test's backend (outside the store), its
+/// errors as text.
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match &$db.pg {
+            None => {
+                let mut $conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&$db.url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                $body.map_err(|e| e.to_string())
+            }
+            Some(_) => {
+                let mut $conn = <sqlx::PgConnection as sqlx::Connection>::connect(&$db.url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                $body.map_err(|e| e.to_string())
+            }
+        }
+    };
+}
+
 impl TestDb {
     /// A fresh store on `backend`, or `None` when PostgreSQL is not configured (outside CI).
     pub async fn new(backend: Backend) -> Option<TestDb> {
@@ -231,53 +252,22 @@ impl TestDb {
     /// the database's URL could: for tests of what the schema itself refuses. Answers the rows
     /// changed, or the database's error.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
-        let stmt = || sqlx::AssertSqlSafe(sql.to_string());
-        match &self.pg {
-            None => {
-                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                sqlx::query(stmt())
-                    .execute(&mut conn)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-            Some(_) => {
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                sqlx::query(stmt())
-                    .execute(&mut conn)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-        }
-        .map_err(|e| e.to_string())
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        with_conn!(self, |conn| sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .map(|r| r.rows_affected()))
     }
 
     /// One number read straight from the database with `sql` (a `SELECT` of one BIGINT).
     pub async fn query_i64(&self, sql: &str) -> i64 {
-        let stmt = || sqlx::AssertSqlSafe(sql.to_string());
-        match &self.pg {
-            None => {
-                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.url)
-                    .await
-                    .expect("open sqlite");
-                sqlx::query_scalar::<_, i64>(stmt())
-                    .fetch_one(&mut conn)
-                    .await
-                    .expect("query")
-            }
-            Some(_) => {
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.url)
-                    .await
-                    .expect("open postgres");
-                sqlx::query_scalar::<_, i64>(stmt())
-                    .fetch_one(&mut conn)
-                    .await
-                    .expect("query")
-            }
-        }
+        let read = async {
+            let sql = sqlx::AssertSqlSafe(sql.to_string());
+            with_conn!(self, |conn| sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut conn)
+                .await)
+        };
+        read.await.unwrap_or_else(|e| panic!("query: {e}"))
     }
 
     /// The PostgreSQL schema this test runs in (`None` on SQLite).

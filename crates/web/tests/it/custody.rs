@@ -22,21 +22,7 @@ async fn setup(app: &TestApp) -> i64 {
     }
     let f = csv_file(dir.path(), "r.csv", &rows);
     assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
-    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    user(
-        store,
-        "s-jf",
-        Role::Sampler,
-        &format!("{COMMUNITY}/佳纷天地"),
-    )
-    .await;
-    user(
-        store,
-        "s-qt",
-        Role::Sampler,
-        &format!("{COMMUNITY}/钱塘衣城"),
-    )
-    .await;
+    crate::rounds::round_users(store).await;
     user(store, "lab1", Role::Lab, "二七区").await;
     let admin = app.login_api("admin1").await;
     let (_, r, _) = admin

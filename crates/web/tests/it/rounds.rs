@@ -39,21 +39,22 @@ async fn setup(app: &TestApp) {
     rows += &format!("丁一,{},钱塘衣城,1,,101\n", id(20, true));
     let f = csv_file(dir.path(), "r.csv", &rows);
     assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
+    round_users(store).await;
+}
+
+/// The rounds tests' users: `admin1` for the community, samplers `s-jf` (佳纷天地) and `s-qt`
+/// (钱塘衣城).
+pub(crate) async fn round_users(store: &dyn doorstep_store::Store) {
     user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    user(
-        store,
-        "s-jf",
-        Role::Sampler,
-        &format!("{COMMUNITY}/佳纷天地"),
-    )
-    .await;
-    user(
-        store,
-        "s-qt",
-        Role::Sampler,
-        &format!("{COMMUNITY}/钱塘衣城"),
-    )
-    .await;
+    for (name, compound) in [("s-jf", "佳纷天地"), ("s-qt", "钱塘衣城")] {
+        user(
+            store,
+            name,
+            Role::Sampler,
+            &format!("{COMMUNITY}/{compound}"),
+        )
+        .await;
+    }
 }
 
 fn scan(client: &str, tube: &str, n: u16) -> Value {
