@@ -34,6 +34,10 @@ use crate::backend::{JobFuture, Pool, Writer};
 pub struct SqlStore {
     pool: Pool,
     writer: Writer,
+    /// Each round's areas and groups, which never change once the round is made: read once,
+    /// not on every scan.
+    round_parts:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, rounds::RoundParts>>>,
 }
 
 impl SqlStore {
@@ -41,7 +45,11 @@ impl SqlStore {
     /// call `Store::migrate` before use.
     pub async fn open(pool: Pool, group: usize) -> StoreResult<SqlStore> {
         let writer = Writer::start(&pool, group).await?;
-        Ok(SqlStore { pool, writer })
+        Ok(SqlStore {
+            pool,
+            writer,
+            round_parts: Default::default(),
+        })
     }
 
     /// The pool, for backend-specific maintenance (tests, benchmarks).

@@ -68,6 +68,13 @@ impl TubeRow {
     }
 }
 
+/// A round's areas and groups: fixed once the round is made.
+#[derive(Debug, Clone)]
+pub(super) struct RoundParts {
+    areas: Vec<AreaPath>,
+    groups: Vec<RoundGroup>,
+}
+
 async fn read_round(conn: &mut Conn, id: Id) -> StoreResult<Option<Round>> {
     let sql = format!("SELECT {ROUND_COLS} FROM rounds r WHERE r.id = $1");
     let Some(row) = sqlx::query_as::<_, RoundRow>(AssertSqlSafe(sql))
@@ -78,37 +85,25 @@ async fn read_round(conn: &mut Conn, id: Id) -> StoreResult<Option<Round>> {
     else {
         return Ok(None);
     };
-    complete(conn, row).await.map(Some)
+    let parts = read_parts(conn, row.id).await?;
+    complete(row, parts).map(Some)
 }
 
-/// A round row with its areas and groups.
-async fn complete(conn: &mut Conn, row: RoundRow) -> StoreResult<Round> {
+async fn read_parts(conn: &mut Conn, id: Id) -> StoreResult<RoundParts> {
     let areas: Vec<(String,)> =
         sqlx::query_as("SELECT area_path FROM round_areas WHERE round_id = $1 ORDER BY area_path")
-            .bind(row.id)
+            .bind(id)
             .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
     let groups: Vec<(Option<String>, Option<String>, String)> = sqlx::query_as(
         "SELECT area_path, tag, mode FROM round_groups WHERE round_id = $1 ORDER BY id",
     )
-    .bind(row.id)
+    .bind(id)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
-    Ok(Round {
-        id: row.id,
-        area_id: row.area_id,
-        area_path: AreaPath::from_stored(row.area_path),
-        name: row.name,
-        pool_size: u32::try_from(row.pool_size)
-            .ok()
-            .and_then(|n| PoolSize::parse(n).ok())
-            .ok_or_else(|| corrupt("pool size", &row.pool_size.to_string()))?,
-        status: RoundStatus::from_stored(&row.status)
-            .ok_or_else(|| corrupt("round status", &row.status))?,
-        starts_at: row.starts_at,
-        ends_at: row.ends_at,
+    Ok(RoundParts {
         areas: areas
             .into_iter()
             .map(|(p,)| AreaPath::from_stored(p))
@@ -123,6 +118,26 @@ async fn complete(conn: &mut Conn, row: RoundRow) -> StoreResult<Round> {
                 })
             })
             .collect::<StoreResult<_>>()?,
+    })
+}
+
+/// A round row with its areas and groups.
+fn complete(row: RoundRow, parts: RoundParts) -> StoreResult<Round> {
+    Ok(Round {
+        id: row.id,
+        area_id: row.area_id,
+        area_path: AreaPath::from_stored(row.area_path),
+        name: row.name,
+        pool_size: u32::try_from(row.pool_size)
+            .ok()
+            .and_then(|n| PoolSize::parse(n).ok())
+            .ok_or_else(|| corrupt("pool size", &row.pool_size.to_string()))?,
+        status: RoundStatus::from_stored(&row.status)
+            .ok_or_else(|| corrupt("round status", &row.status))?,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        areas: parts.areas,
+        groups: parts.groups,
         created_by: row.created_by,
         created_at: row.created_at,
     })
@@ -376,7 +391,31 @@ impl Rounds for SqlStore {
 
     async fn round(&self, id: Id) -> StoreResult<Option<Round>> {
         let mut c = self.pool().acquire().await.map_err(db_err)?;
-        read_round(&mut c, id).await
+        let sql = format!("SELECT {ROUND_COLS} FROM rounds r WHERE r.id = $1");
+        let Some(row) = sqlx::query_as::<_, RoundRow>(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let known = self
+            .round_parts
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).cloned());
+        let parts = match known {
+            Some(p) => p,
+            None => {
+                let p = read_parts(&mut c, id).await?;
+                if let Ok(mut m) = self.round_parts.lock() {
+                    m.insert(id, p.clone());
+                }
+                p
+            }
+        };
+        complete(row, parts).map(Some)
     }
 
     async fn rounds_near(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Round>> {
@@ -408,7 +447,8 @@ impl Rounds for SqlStore {
         };
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            out.push(complete(&mut c, row).await?);
+            let parts = read_parts(&mut c, row.id).await?;
+            out.push(complete(row, parts)?);
         }
         Ok(out)
     }
