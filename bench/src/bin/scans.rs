@@ -191,7 +191,7 @@ async fn drive(
             let mut s = connect(&addr).await?;
             let mut rng = Rng::new(c as u64 + 1);
             let mut seen = Seen::default();
-            let (mut tube, mut tubes, mut n) = (format!("B{c:03}-00000"), 0u32, 0u64);
+            let (mut tube, mut tubes, mut n) = (format!("R{round}-B{c:03}-00000"), 0u32, 0u64);
             let mut last: Option<(String, i64)> = None; // (body, the answer's scan_id)
             let mut mine: Vec<usize> = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -224,7 +224,7 @@ async fn drive(
                         let v: serde_json::Value = serde_json::from_str(&text)?;
                         if v["tube"]["closed"] == true {
                             tubes += 1;
-                            tube = format!("B{c:03}-{tubes:05}");
+                            tube = format!("R{round}-B{c:03}-{tubes:05}");
                         }
                         last = Some((body, v["scan_id"].as_i64().unwrap_or(-1)));
                     }
