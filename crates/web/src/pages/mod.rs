@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod building_map;
 pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
@@ -67,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .merge(file_report::routes())
         .merge(staff::routes())
         .merge(tasks::routes())
+        .merge(building_map::routes())
 }
 
 async fn css() -> impl IntoResponse {
