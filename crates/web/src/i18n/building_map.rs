@@ -2,7 +2,7 @@
 
 /// (key, Chinese, English), sorted by key.
 pub const TEXTS: &[(&str, &str, &str)] = &[
-    ("bm_buildings", "楼栋图", "Building maps"),
+    ("bm_buildings", "本轮楼栋", "Buildings in this round"),
     ("bm_digits", "房号规则", "Room numbering"),
     (
         "bm_digits_default",
