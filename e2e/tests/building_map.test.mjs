@@ -1,6 +1,6 @@
 // The building map (楼栋图) on a phone: the community admin opens a testing round over the demo
 // community and, through the API, samples one household of 佳纷天地/1号楼 whole, another in
-// part and excuses a third; the map shows each as a coloured cell with its symbol and the
+// part, excuses a third and has a fourth's tube found positive by the lab; the map shows each as a coloured cell with its symbol and the
 // legend with counts; tapping a cell opens the household. A unit given 33 floors of 4 rooms
 // stays readable at 390 px (no sideways scrolling). Printed, the menu is gone.
 import { test } from 'node:test';
@@ -40,6 +40,7 @@ test('the building map shows each household state, its legend, and opens the hou
   const whole = homes.find((h) => h.length >= 2);
   const part = homes.find((h) => h.length >= 2 && h !== whole);
   const single = homes.find((h) => h.length === 1) ?? homes.find((h) => h !== whole && h !== part);
+  const pooled = homes.find((h) => h !== whole && h !== part && h !== single);
   let n = 0;
   const scan = async (p) => {
     n += 1;
@@ -50,6 +51,10 @@ test('the building map shows each household state, its legend, and opens the hou
   };
   for (const p of whole) await scan(p);
   await scan(part[0]);
+  // One of another household into a tube the lab finds positive.
+  await scan(pooled[0]);
+  const lab = await apiLogin('demo-lab');
+  await api(lab, '/lab/results', { method: 'POST', body: JSON.stringify({ results: [{ tube: `M${stamp}${n}`, result: '阳性' }] }) });
   for (const p of single) {
     await api(token, `/rounds/${round.id}/exclusions`, {
       method: 'POST',
@@ -62,6 +67,7 @@ test('the building map shows each household state, its legend, and opens the hou
   assert.equal(stateOf(whole[0].household_id), 'sampled');
   assert.equal(stateOf(part[0].household_id), 'partial');
   assert.equal(stateOf(single[0].household_id), 'excused');
+  assert.equal(stateOf(pooled[0].household_id), 'positive');
   assert.ok(JSON.stringify(map).indexOf(whole[0].name) < 0, 'the map names no one');
 
   const b = await phone();
@@ -73,19 +79,22 @@ test('the building map shows each household state, its legend, and opens the hou
     assert.match(await mainText(page), /1号楼/);
     await Promise.all([page.waitForURL(new RegExp(`/rounds/${round.id}/map/${b1.id}$`)), page.locator(`main a[href="/rounds/${round.id}/map/${b1.id}"]`).click()]);
     const text = await mainText(page);
-    for (const word of ['楼栋图', '已采完', '部分未采', '全未采', '全部免采', '1单元', '2单元', '6层']) assert.ok(text.includes(word), word);
+    for (const word of ['楼栋图', '已采完', '部分未采', '全未采', '全部免采', '混管阳性', '1单元', '2单元', '6层']) assert.ok(text.includes(word), word);
     // Each state has its own colour and symbol.
     const look = async (state) =>
       page.locator(`main a.bm-cell.bm-s-${state}`).first().evaluate((a) => ({
         bg: getComputedStyle(a).backgroundColor,
         sym: a.querySelector('.bm-sym').textContent,
       }));
-    const seen = await Promise.all(['sampled', 'partial', 'excused', 'none'].map(look));
-    assert.equal(new Set(seen.map((s) => s.bg)).size, 4, JSON.stringify(seen));
-    assert.deepEqual(seen.map((s) => s.sym), ['✓', '◐', '—', '○']);
+    const seen = await Promise.all(['sampled', 'partial', 'excused', 'none', 'positive'].map(look));
+    assert.equal(new Set(seen.map((s) => s.bg)).size, 5, JSON.stringify(seen));
+    assert.deepEqual(seen.map((s) => s.sym), ['✓', '◐', '—', '○', '!']);
     const legend = await page.locator('main ul.bm-legend li').allInnerTexts();
     assert.equal(legend.length, 6);
-    assert.ok(legend.some((l) => /已采完\s*1/.test(l) || (l.includes('已采完') && l.includes(String(map.counts.find((c) => c.state === 'sampled').households)))));
+    for (const c of map.counts) {
+      const label = { positive: '混管阳性', none: '全未采', partial: '部分未采', sampled: '已采完', excused: '全部免采', empty: '空户' }[c.state];
+      assert.ok(legend.some((l) => l.includes(label) && l.trim().endsWith(String(c.households))), `${label} ${c.households}: ${legend}`);
+    }
     // Nothing wider than the phone.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
