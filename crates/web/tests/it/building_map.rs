@@ -38,6 +38,7 @@ async fn setup(app: &TestApp) -> (i64, i64) {
     ] {
         rows += &format!("人{n},{},佳纷天地,1,,{room}\n", pid(n));
     }
+    rows += &format!("丙一,{},佳纷天地,3,1,20101\n", pid(10));
     rows += &format!("丁一,{},钱塘衣城,1,,101\n", pid(20));
     let f = csv_file(dir.path(), "r.csv", &rows);
     assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
@@ -298,9 +299,41 @@ both_backends!(
             "{}",
             list.text
         );
-        assert!(list.text.contains("1号楼"));
+        assert!(list.text.contains("1号楼") && list.text.contains("3号楼"));
+        // A unit reads its rooms as its building says: 3号楼 set to 3 digits, its 1单元's 20101
+        // is on floor 20 (the usual 2 would put it on floor 201). The page is in English too.
+        let b3 = area_id(&app, "佳纷天地/3号楼").await;
+        let u1 = area_id(&app, "佳纷天地/3号楼/1单元").await;
+        let unit_url = format!("/api/v1/rounds/{rid}/map/{u1}");
+        let (_, m) = s.get(&unit_url).await;
+        assert_eq!(cells(&m)[0].1, json!(201), "{m}");
+        let done = b
+            .post_form(
+                &format!("/rounds/{rid}/map/{b3}/digits"),
+                &[("csrf", &csrf), ("room_digits", "3")],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let (_, m) = s.get(&unit_url).await;
+        assert_eq!(cells(&m)[0].1, json!(20), "{m}");
+        assert_eq!(m["room_digits"], 3);
+        b.lang = "en";
+        let page = b.get(&format!("/rounds/{rid}/map/{u1}")).await;
+        for want in ["Building map", "F20", "None sampled", "20101"] {
+            assert!(page.text.contains(want), "{want}: {}", page.text);
+        }
     }
 );
+
+/// The id of an area of the community, by its path below it.
+async fn area_id(app: &TestApp, below: &str) -> i64 {
+    app.store()
+        .area_by_path(&AreaPath::parse(&format!("{COMMUNITY}/{below}")).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
 
 fn got_household(map: &Value, room: &str) -> i64 {
     map["floors"]
