@@ -218,12 +218,25 @@ impl RoundDesk<'_> {
         let r = self.round(round_id).await?;
         let area = self.scope_in(&r, area)?;
         let buildings = self.store.areas_of_kind(&area, AreaKind::Building).await?;
+        let by_path: HashMap<&str, &Area> =
+            buildings.iter().map(|b| (b.path.as_str(), b)).collect();
         let mut out: BTreeMap<Id, MapBuilding> = BTreeMap::new();
         for row in self.store.round_counts(r.id, &area).await? {
             if !r.areas.iter().any(|a| a.contains(&row.area_path)) {
                 continue;
             }
-            let Some(b) = buildings.iter().find(|b| b.path.contains(&row.area_path)) else {
+            // The row's building: itself or its nearest ancestor that is one.
+            let mut at = Some(row.area_path.clone());
+            let b = loop {
+                match at {
+                    None => break None,
+                    Some(p) => match by_path.get(p.as_str()) {
+                        Some(b) => break Some(*b),
+                        None => at = p.parent(),
+                    },
+                }
+            };
+            let Some(b) = b else {
                 continue;
             };
             let e = out.entry(b.id).or_insert_with(|| MapBuilding {
