@@ -8,6 +8,7 @@
 pub mod age;
 pub mod area;
 pub mod backoff;
+pub mod building;
 pub mod conflict;
 pub mod idempotency;
 pub mod idnum;

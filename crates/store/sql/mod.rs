@@ -9,6 +9,7 @@
 
 mod accounts;
 mod areas;
+mod building_map;
 mod counts;
 mod custody;
 pub(crate) mod doc_table;

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod building_map;
 mod custody;
 mod error;
 mod model;
@@ -19,6 +20,7 @@ use doorstep_core::{AreaKind, AreaPath, DocType};
 
 pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
+pub use building_map::*;
 pub use custody::*;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
@@ -82,7 +84,7 @@ impl Load for Direct<'_> {
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
 pub trait Store:
-    Accounts + Custody + Reports + Rounds + Staff + Tasks + Send + Sync + 'static
+    Accounts + BuildingMaps + Custody + Reports + Rounds + Staff + Tasks + Send + Sync + 'static
 {
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;

@@ -6,6 +6,7 @@
 //! holds it (a street's round is sampled by its communities); a person outside the round's
 //! areas, or outside the sampler's own area, is "not found".
 
+mod building_map;
 mod custody;
 mod knock;
 mod report;
@@ -25,6 +26,7 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::tasks::parse_due;
 
+pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
 pub use knock::Knocked;
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod auth;
+mod building_map;
 mod custody;
 pub mod dto;
 mod registry;
@@ -32,4 +33,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(tasks::routes())
         .merge(rounds::routes())
         .merge(custody::routes())
+        .merge(building_map::routes())
 }

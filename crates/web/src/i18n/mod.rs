@@ -12,6 +12,7 @@ pub struct T(pub Lang);
 /// (key, 中文, English), sorted by key for binary search (a test keeps it sorted and complete).
 mod audit;
 mod auth;
+mod building_map;
 mod common;
 mod file_report;
 mod registry;
@@ -25,6 +26,7 @@ mod tasks;
 const TABLES: &[&[(&str, &str, &str)]] = &[
     audit::TEXTS,
     auth::TEXTS,
+    building_map::TEXTS,
     common::TEXTS,
     file_report::TEXTS,
     registry::TEXTS,

@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod building_map;
 mod codes;
 pub(crate) mod field;
 mod file_report;
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .merge(staff::routes())
         .merge(tasks::routes())
         .merge(rounds::routes())
+        .merge(building_map::routes())
 }
 
 async fn css() -> impl IntoResponse {

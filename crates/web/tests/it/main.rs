@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod building_map;
 mod common;
 mod custody;
 mod login_defences;
