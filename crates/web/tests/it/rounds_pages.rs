@@ -195,7 +195,10 @@ both_backends!(
         assert!(down.text.contains("1号楼") && down.text.contains("3号楼"));
         // The summary as a workbook, from the round's page.
         assert!(page.text.contains(&format!("{url}/report?area=")));
-        assert!(page.text.contains(&format!("{url}/maps?area=")), "a link to the building maps");
+        assert!(
+            page.text.contains(&format!("{url}/maps?area=")),
+            "a link to the building maps"
+        );
         let xlsx = b.get(&format!("{url}/report")).await;
         assert_eq!(xlsx.status, StatusCode::OK);
         assert!(xlsx.bytes.starts_with(b"PK"), "an XLSX file");
