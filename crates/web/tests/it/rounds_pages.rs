@@ -8,48 +8,13 @@
 
 use axum::http::StatusCode;
 use doorstep_core::Role;
-use doorstep_testkit::{
-    Browser, COMMUNITY, TestApp, TestDb, both_backends, csv_file, hidden, id, import_into,
-    two_compounds, user,
-};
+use doorstep_testkit::{Browser, COMMUNITY, TestApp, TestDb, both_backends, hidden, id, user};
 use serde_json::{Value, json};
 
-/// As `rounds.rs`: 佳纷天地 with six persons in three households (1号楼 101 ×3, 1号楼 102 ×2,
-/// 3号楼/1单元 201 ×1) and one in 钱塘衣城; a community admin, a sampler for each compound.
+/// As `rounds.rs`: 佳纷天地 with six persons in three households and one in 钱塘衣城; a
+/// community admin, a sampler for each compound.
 async fn setup(app: &TestApp) {
-    let store = app.store();
-    two_compounds(store).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut rows = String::from("姓名,证件号码,小区,楼栋,单元,房号\n");
-    for (n, (name, building, unit, room)) in [
-        ("甲一", "1", "", "101"),
-        ("甲二", "1", "", "101"),
-        ("甲三", "1", "", "101"),
-        ("乙一", "1", "", "102"),
-        ("乙二", "1", "", "102"),
-        ("丙一", "3", "1", "201"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        rows += &format!(
-            "{name},{},佳纷天地,{building},{unit},{room}\n",
-            id(n as u16 + 1, n.is_multiple_of(2))
-        );
-    }
-    rows += &format!("丁一,{},钱塘衣城,1,,101\n", id(20, true));
-    let f = csv_file(dir.path(), "r.csv", &rows);
-    assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
-    user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
-    let jf = format!("{COMMUNITY}/佳纷天地");
-    user(store, "s-jf", Role::Sampler, &jf).await;
-    user(
-        store,
-        "s-qt",
-        Role::Sampler,
-        &format!("{COMMUNITY}/钱塘衣城"),
-    )
-    .await;
+    crate::rounds::setup(app).await;
 }
 
 /// The ID number of the `n`th person of the setup (1-based).
