@@ -17,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 mod sql;
 
 mod fast;
+mod scan;
 mod writer;
 
 /// The PostgreSQL store.
@@ -78,6 +79,7 @@ mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
     pub use crate::fast::insert_new;
+    pub use crate::scan::record_scan;
     pub use crate::writer::{JobFuture, Lease, Writer};
 
     /// What a write keeps across the batches of one load.

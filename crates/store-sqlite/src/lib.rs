@@ -18,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 mod sql;
 
 mod fast;
+mod scan;
 mod writer;
 
 /// The SQLite store.
@@ -60,6 +61,7 @@ mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
     pub use crate::fast::insert_new;
+    pub use crate::scan::record_scan;
     pub use crate::writer::{JobFuture, Lease, Writer};
 
     pub type Db = sqlx::Sqlite;
@@ -181,7 +183,11 @@ mod backend {
     /// SQLite reports `UNIQUE constraint failed: persons.id_rev, persons.id_type`; map the
     /// columns to the constraint names PostgreSQL reports, so callers see one name.
     pub fn constraint_name(e: &dyn sqlx::error::DatabaseError) -> String {
-        let m = e.message();
+        constraint_name_of(e.message())
+    }
+
+    /// [`constraint_name`] from SQLite's message alone.
+    pub fn constraint_name_of(m: &str) -> String {
         let name = if m.contains("areas.path") {
             "area_path_unique"
         } else if m.contains("households.area_id") {

@@ -36,12 +36,30 @@ type Run = Box<
         + Send,
 >;
 
+/// A job written straight against SQLite's C API (through rusqlite, on the writer's own
+/// connection): it runs on the writer's task, each statement without a trip to sqlx's worker
+/// thread, with the statements it prepares kept for the next job.
+pub type RawJob<T> = Box<dyn FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send>;
+
+/// A raw job as the writer runs it.
+type RawRun = Box<dyn FnOnce(&rusqlite::Connection) -> (bool, Answer) + Send>;
+
+/// How a job runs.
+enum Work {
+    /// Through sqlx, in a savepoint of its own unless `single`.
+    Sqlx {
+        run: Run,
+        /// The job's only write is one statement, which SQLite rolls back by itself when it
+        /// fails: it needs no savepoint of its own.
+        single: bool,
+    },
+    /// Through rusqlite, in a savepoint of its own taken on the same thread.
+    Raw(RawRun),
+}
+
 /// What the writer runs: a job that answers its caller once told how the commit went.
 struct Step {
-    run: Run,
-    /// The job's only write is one statement, which SQLite rolls back by itself when it
-    /// fails: it needs no savepoint of its own.
-    single: bool,
+    work: Work,
     /// Answers the caller without running (the group could not start).
     fail: Answer,
 }
@@ -70,7 +88,8 @@ pub struct Lease {
 impl Writer {
     /// Starts the writer on a connection of its own, committing at most `group` jobs together.
     pub async fn start(pool: &sqlx::SqlitePool, group: usize) -> StoreResult<Writer> {
-        let conn = pool.acquire().await.map_err(db_err)?.detach();
+        let mut conn = pool.acquire().await.map_err(db_err)?.detach();
+        grow_in_chunks(&mut conn).await?;
         let (queue, rx) = mpsc::channel(QUEUE);
         tokio::spawn(serve(conn, rx, group.max(1)));
         Ok(Writer { queue })
@@ -105,36 +124,46 @@ impl Writer {
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let tx = Arc::new(Mutex::new(Some(tx)));
-        let answer_failed = {
-            let tx = tx.clone();
-            move |why: Option<String>| {
-                if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
-                    let why = why.unwrap_or_else(|| "the write did not run".into());
-                    let _ = tx.send(Err(StoreError::Other(why.into())));
-                }
-            }
-        };
+        let answer_tx = tx.clone();
         let step = Step {
-            run: Box::new(move |conn| {
-                Box::pin(async move {
-                    let out = job(conn).await;
-                    let ok = out.is_ok();
-                    let answer: Answer = Box::new(move |commit_failed: Option<String>| {
-                        let out = match (out, commit_failed) {
-                            (Ok(v), None) => Ok(v),
-                            (Ok(_), Some(why)) => Err(StoreError::Other(why.into())),
-                            (Err(e), _) => Err(e),
-                        };
-                        if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
-                            let _ = tx.send(out);
-                        }
-                    });
-                    (ok, answer)
-                })
-            }),
-            fail: Box::new(answer_failed),
-            single,
+            work: Work::Sqlx {
+                single,
+                run: Box::new(move |conn| {
+                    Box::pin(async move {
+                        let out = job(conn).await;
+                        let ok = out.is_ok();
+                        (ok, answer_after_commit(out, answer_tx))
+                    })
+                }),
+            },
+            fail: answer_failed(tx),
         };
+        self.send(step, rx).await
+    }
+
+    /// Runs `job` on the writer's own connection through rusqlite, in a savepoint of its own
+    /// inside a group's transaction, and answers once that transaction has committed. For the
+    /// busiest writes (a sample scan: five statements), where sqlx's trip to its worker thread
+    /// per statement would cost more than the statements themselves.
+    pub async fn run_raw<T>(&self, job: RawJob<T>) -> StoreResult<T>
+    where
+        T: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        let answer_tx = tx.clone();
+        let step = Step {
+            work: Work::Raw(Box::new(move |db| {
+                let out = job(db);
+                let ok = out.is_ok();
+                (ok, answer_after_commit(out, answer_tx))
+            })),
+            fail: answer_failed(tx),
+        };
+        self.send(step, rx).await
+    }
+
+    async fn send<T>(&self, step: Step, rx: oneshot::Receiver<StoreResult<T>>) -> StoreResult<T> {
         self.queue
             .send(Msg::Step(step))
             .await
@@ -158,7 +187,65 @@ impl Writer {
     }
 }
 
+/// The database file grows by this much at a time (when the writer's checkpoints copy new
+/// pages into it). Every reader maps the file into memory (`mmap_size`) and maps it again
+/// whenever its size has changed: grown page by page during a testing day, that was an
+/// unmap and a run of page faults on nearly every read.
+const CHUNK_BYTES: std::ffi::c_int = 32 << 20;
+
+async fn grow_in_chunks(conn: &mut SqliteConnection) -> StoreResult<()> {
+    let mut handle = conn.lock_handle().await.map_err(db_err)?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut bytes = CHUNK_BYTES;
+    // SAFETY: `db` is the open connection behind `conn`, held from sqlx's worker by `handle`
+    // for the call; the call reads the size from `bytes`, which outlives it.
+    #[allow(unsafe_code)]
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            db.cast(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_CHUNK_SIZE,
+            (&raw mut bytes).cast(),
+        )
+    };
+    // An in-memory database has no file to grow (SQLITE_NOTFOUND).
+    if rc != rusqlite::ffi::SQLITE_OK && rc != rusqlite::ffi::SQLITE_NOTFOUND {
+        return Err(StoreError::Other(
+            format!("cannot set the database's growth step (SQLite code {rc})").into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A caller's answer slot, taken by whichever answers first.
+type Slot<T> = Arc<Mutex<Option<oneshot::Sender<StoreResult<T>>>>>;
+
+/// Answers a job's caller once the commit is known: its own result if the group committed.
+fn answer_after_commit<T: Send + 'static>(out: StoreResult<T>, tx: Slot<T>) -> Answer {
+    Box::new(move |commit_failed: Option<String>| {
+        let out = match (out, commit_failed) {
+            (Ok(v), None) => Ok(v),
+            (Ok(_), Some(why)) => Err(StoreError::Other(why.into())),
+            (Err(e), _) => Err(e),
+        };
+        if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+            let _ = tx.send(out);
+        }
+    })
+}
+
+/// Answers a job's caller that it did not run.
+fn answer_failed<T: Send + 'static>(tx: Slot<T>) -> Answer {
+    Box::new(move |why: Option<String>| {
+        if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+            let why = why.unwrap_or_else(|| "the write did not run".into());
+            let _ = tx.send(Err(StoreError::Other(why.into())));
+        }
+    })
+}
+
 async fn serve(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>, group: usize) {
+    let mut raw: Option<rusqlite::Connection> = None;
     let mut next: Option<Msg> = None;
     loop {
         let first = match next.take() {
@@ -188,13 +275,19 @@ async fn serve(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>, group: u
                 Err(_) => break,
             }
         }
-        run_group(&mut conn, steps).await;
+        run_group(&mut conn, &mut raw, steps).await;
     }
+    // The raw view first: it finalizes its statements, then the connection closes.
+    drop(raw);
     let _ = conn.close().await;
 }
 
 /// Runs one group in one transaction and answers every job after the commit.
-async fn run_group(conn: &mut SqliteConnection, steps: Vec<Step>) {
+async fn run_group(
+    conn: &mut SqliteConnection,
+    raw: &mut Option<rusqlite::Connection>,
+    steps: Vec<Step>,
+) {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         let why = format!("cannot start a write: {e}");
         for s in steps {
@@ -204,30 +297,52 @@ async fn run_group(conn: &mut SqliteConnection, steps: Vec<Step>) {
     }
     let mut answers: Vec<Answer> = Vec::with_capacity(steps.len());
     let mut broken: Option<String> = None;
-    let mut steps = steps.into_iter();
-    for step in steps.by_ref() {
-        if step.single {
-            // Rolled back by SQLite itself if it failed; nothing to end.
-            let (_, answer) = (step.run)(conn).await;
-            answers.push(answer);
-            continue;
-        }
-        if let Err(e) = exec(conn, "SAVEPOINT job").await {
-            broken = Some(format!("cannot start a write: {e}"));
-            (step.fail)(broken.clone());
-            break;
-        }
-        let (ok, answer) = (step.run)(conn).await;
-        answers.push(answer);
-        let end = if ok {
-            exec(conn, "RELEASE job").await
-        } else {
-            match exec(conn, "ROLLBACK TO job").await {
-                Ok(()) => exec(conn, "RELEASE job").await,
-                Err(e) => Err(e),
+    let mut steps = steps.into_iter().peekable();
+    while let Some(step) = steps.next() {
+        let done = match step.work {
+            Work::Sqlx { run, single: true } => {
+                // Rolled back by SQLite itself if it failed; nothing to end.
+                let (_, answer) = run(conn).await;
+                answers.push(answer);
+                Ok(())
+            }
+            Work::Sqlx { run, single: false } => {
+                if let Err(e) = exec(conn, "SAVEPOINT job").await {
+                    broken = Some(format!("cannot start a write: {e}"));
+                    (step.fail)(broken.clone());
+                    break;
+                }
+                let (ok, answer) = run(conn).await;
+                answers.push(answer);
+                if ok {
+                    exec(conn, "RELEASE job").await
+                } else {
+                    match exec(conn, "ROLLBACK TO job").await {
+                        Ok(()) => exec(conn, "RELEASE job").await,
+                        Err(e) => Err(e),
+                    }
+                }
+                .map_err(|e| e.to_string())
+            }
+            Work::Raw(run) => {
+                // This raw job and the raw jobs right after it, on one hold of the handle.
+                let mut batch = vec![(run, step.fail)];
+                while let Some(Step {
+                    work: Work::Raw(_), ..
+                }) = steps.peek()
+                {
+                    if let Some(Step {
+                        work: Work::Raw(run),
+                        fail,
+                    }) = steps.next()
+                    {
+                        batch.push((run, fail));
+                    }
+                }
+                run_raw(conn, raw, batch, &mut answers).await
             }
         };
-        if let Err(e) = end {
+        if let Err(e) = done {
             broken = Some(format!("a write failed: {e}"));
             break;
         }
@@ -252,6 +367,67 @@ async fn run_group(conn: &mut SqliteConnection, steps: Vec<Step>) {
     for answer in answers {
         answer(outcome.clone());
     }
+}
+
+/// Runs raw jobs one after another, each in a savepoint, on the writer's connection held from
+/// sqlx's worker meanwhile. A savepoint that cannot be taken or ended breaks the group: the
+/// answers of its job and of those after it then say the group failed.
+async fn run_raw(
+    conn: &mut SqliteConnection,
+    raw: &mut Option<rusqlite::Connection>,
+    batch: Vec<(RawRun, Answer)>,
+    answers: &mut Vec<Answer>,
+) -> Result<(), String> {
+    let mut batch = batch.into_iter();
+    let broke = |why: String, rest: std::vec::IntoIter<(RawRun, Answer)>| {
+        for (_, fail) in rest {
+            fail(Some(why.clone()));
+        }
+        Err(why)
+    };
+    let mut handle = match conn.lock_handle().await {
+        Ok(h) => h,
+        Err(e) => return broke(e.to_string(), batch),
+    };
+    let db = match raw {
+        Some(db) => db,
+        None => {
+            let ptr = handle.as_raw_handle().as_ptr();
+            // SAFETY: `ptr` is the open connection behind the writer's `conn`, which lives
+            // until `serve` ends, after this view is dropped. The view does not own it
+            // (dropping it finalizes its statements, never closes the connection), and it is
+            // only used here, while `handle` keeps sqlx's worker off the connection.
+            #[allow(unsafe_code)]
+            match unsafe { rusqlite::Connection::from_handle(ptr) } {
+                Ok(db) => raw.insert(db),
+                Err(e) => return broke(e.to_string(), batch),
+            }
+        }
+    };
+    let sql = |db: &rusqlite::Connection, s: &str| -> Result<(), String> {
+        db.prepare_cached(s)
+            .and_then(|mut st| st.execute([]))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    while let Some((run, fail)) = batch.next() {
+        if let Err(why) = sql(db, "SAVEPOINT job") {
+            fail(Some(why.clone()));
+            return broke(why, batch);
+        }
+        let (ok, answer) = run(db);
+        answers.push(answer);
+        let end = if ok {
+            Ok(())
+        } else {
+            sql(db, "ROLLBACK TO job")
+        };
+        if let Err(why) = end.and_then(|()| sql(db, "RELEASE job")) {
+            return broke(why, batch);
+        }
+    }
+    drop(handle);
+    Ok(())
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {

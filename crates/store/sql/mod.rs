@@ -17,7 +17,7 @@ mod load;
 pub(crate) mod persons;
 mod registry;
 mod reports;
-mod rounds;
+pub(crate) mod rounds;
 mod rows;
 mod staff;
 mod tasks;
@@ -35,10 +35,10 @@ use crate::backend::{JobFuture, Pool, Writer};
 pub struct SqlStore {
     pool: Pool,
     writer: Writer,
-    /// Each round's areas and groups, which never change once the round is made: read once,
-    /// not on every scan.
-    round_parts:
-        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, rounds::RoundParts>>>,
+    /// Each round as last read: its areas, groups and pool size never change once it is made,
+    /// so they are read once, not on every scan.
+    rounds_made:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, doorstep_store::Round>>>,
 }
 
 impl SqlStore {
@@ -49,7 +49,7 @@ impl SqlStore {
         Ok(SqlStore {
             pool,
             writer,
-            round_parts: Default::default(),
+            rounds_made: Default::default(),
         })
     }
 
@@ -60,6 +60,11 @@ impl SqlStore {
 
     /// Runs `job` as one write, with the entries `audit` makes of its outcome written in the
     /// same transaction: the unit of work every audited change goes through.
+    /// The writer, for a backend's own ways of writing through it.
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
     pub(crate) async fn write<T, F>(&self, audit: Audit<T>, job: F) -> StoreResult<T>
     where
         T: Send + 'static,

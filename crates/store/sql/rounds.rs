@@ -12,7 +12,8 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
+use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow};
+use super::util::{Conn, corrupt, db_err, reversed, subtree_bounds};
 
 const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
      r.created_by, r.created_at";
@@ -154,150 +155,65 @@ pub(super) async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<O
         .transpose()
 }
 
+/// The tube fill, one statement: a new code opens the tube (in an open round only), a code in
+/// use takes one more if it is open, not full and of this round. No row back: a refusal,
+/// diagnosed by [`refusal`] (the scan writes nothing then). Binds: round, code, the sampling
+/// point's area, mode, capacity, who, when.
+pub(crate) const FILL_TUBE: &str = "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
+     SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
+            CASE WHEN $5 <= 1 THEN $6 END, CASE WHEN $5 <= 1 THEN $7 END \
+     FROM rounds r WHERE r.id = $1 AND r.status = 'open' \
+     ON CONFLICT (code) DO UPDATE SET count = tubes.count + 1, \
+       status = CASE WHEN tubes.count + 1 >= tubes.capacity THEN 'closed' ELSE tubes.status END, \
+       closed_by = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_by ELSE tubes.closed_by END, \
+       closed_at = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_at ELSE tubes.closed_at END \
+     WHERE tubes.round_id = excluded.round_id AND tubes.status = 'open' AND tubes.count < tubes.capacity \
+     RETURNING id, count, capacity";
+
+/// The scan stored under a client id (binds: round, client id): id, person, tube code,
+/// position, capacity, whether it closed the tube, retest, when.
+pub(crate) const STORED_SCAN: &str = "SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
+     FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $2";
+
+/// A row of [`STORED_SCAN`], its time as the backend reads it.
+pub(crate) type StoredScanRow<At> = (Id, Id, String, i64, i64, bool, bool, At);
+
 /// A stored scan as its resend answers it.
-#[derive(sqlx::FromRow)]
-struct ScanRow {
-    id: i64,
-    person_id: i64,
-    code: String,
-    position: i64,
-    capacity: i64,
-    closed_tube: bool,
-    retest: bool,
-    at: OffsetDateTime,
+pub(crate) fn replayed(row: StoredScanRow<OffsetDateTime>) -> Scan {
+    let (id, person_id, code, position, capacity, closed, retest, at) = row;
+    Scan {
+        id,
+        person_id,
+        tube: TubeCode::from_stored(code),
+        count: position as u32,
+        capacity: capacity as u32,
+        closed,
+        retest,
+        at,
+        replayed: true,
+    }
 }
 
-/// The scan stored under this client id, answered as a resend.
-async fn stored_scan(conn: &mut Conn, round: Id, client_id: &str) -> StoreResult<Option<Scan>> {
-    let row: Option<ScanRow> = sqlx::query_as(
-        "SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
-         FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $2",
-    )
-    .bind(round)
-    .bind(client_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(row.map(|r| Scan {
-        id: r.id,
-        person_id: r.person_id,
-        tube: TubeCode::from_stored(r.code),
-        count: r.position as u32,
-        capacity: r.capacity as u32,
-        closed: r.closed_tube,
-        retest: r.retest,
-        at: r.at,
-        replayed: true,
-    }))
+/// Why a tube fill wrote nothing, from the round's status and the tube's round, count and
+/// capacity as they are now.
+pub(crate) fn refusal(
+    round_id: Id,
+    round_status: Option<String>,
+    tube: Option<(Id, i64, i64)>,
+) -> StoreError {
+    match round_status {
+        None => StoreError::NotFound(format!("round {round_id}")),
+        Some(st) if st != RoundStatus::Open.code() => conflict("round_not_open"),
+        Some(_) => match tube {
+            Some((round, _, _)) if round != round_id => conflict("tube_in_other_round"),
+            Some((_, count, capacity)) if count >= capacity => conflict("tube_full"),
+            _ => conflict("tube_closed"),
+        },
+    }
 }
 
 pub(super) fn conflict(code: &str) -> StoreError {
     StoreError::Conflict(code.into())
-}
-
-async fn record(conn: &mut Conn, s: &NewScan) -> StoreResult<Scan> {
-    if let Some(found) = stored_scan(conn, s.round_id, &s.client_id).await? {
-        return Ok(found);
-    }
-    let now = OffsetDateTime::now_utc();
-    // One statement fills the tube: a new code opens it (in an open round only), a code in use
-    // takes one more if it is open, not full and of this round. No row back: a refusal,
-    // diagnosed below (the job writes nothing then).
-    let filled: Option<(i64, i64, i64)> = sqlx::query_as(
-        "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
-         SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
-                CASE WHEN $5 <= 1 THEN $6 END, CASE WHEN $5 <= 1 THEN $7 END \
-         FROM rounds r WHERE r.id = $1 AND r.status = 'open' \
-         ON CONFLICT (code) DO UPDATE SET count = tubes.count + 1, \
-           status = CASE WHEN tubes.count + 1 >= tubes.capacity THEN 'closed' ELSE tubes.status END, \
-           closed_by = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_by ELSE tubes.closed_by END, \
-           closed_at = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_at ELSE tubes.closed_at END \
-         WHERE tubes.round_id = excluded.round_id AND tubes.status = 'open' AND tubes.count < tubes.capacity \
-         RETURNING id, count, capacity",
-    )
-    .bind(s.round_id)
-    .bind(s.tube.as_str())
-    .bind(s.point_area.as_str())
-    .bind(s.mode.code())
-    .bind(i64::from(s.capacity))
-    .bind(&s.by)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let Some((tube_id, count, capacity)) = filled else {
-        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rounds WHERE id = $1")
-            .bind(s.round_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        return Err(match status {
-            None => StoreError::NotFound(format!("round {}", s.round_id)),
-            Some((st,)) if st != RoundStatus::Open.code() => conflict("round_not_open"),
-            Some(_) => match read_tube(conn, &s.tube).await? {
-                Some(t) if t.round_id != s.round_id => conflict("tube_in_other_round"),
-                Some(t) if t.count >= t.capacity => conflict("tube_full"),
-                _ => conflict("tube_closed"),
-            },
-        });
-    };
-    let closed = count >= capacity;
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(s.round_id)
-    .bind(tube_id)
-    .bind(s.person_id)
-    .bind(s.area_path.as_str())
-    .bind(&s.client_id)
-    .bind(s.retest)
-    .bind(count)
-    .bind(closed)
-    .bind(&s.by)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| match db_err(e) {
-        StoreError::Conflict(c) if c == "sample_once" => conflict("already_sampled"),
-        other => other,
-    })?;
-    if !s.retest {
-        bump(conn, s.round_id, s.area_id, 1, 0).await?;
-        // Someone excused who came after all is no longer excused.
-        let excused: Option<(String,)> = sqlx::query_as(
-            "DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $2 RETURNING area_path",
-        )
-        .bind(s.round_id)
-        .bind(s.person_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if let Some((path,)) = excused {
-            let area = area_id_of(conn, &path).await?;
-            bump(conn, s.round_id, area, 0, -1).await?;
-        }
-    }
-    Ok(Scan {
-        id,
-        person_id: s.person_id,
-        tube: s.tube.clone(),
-        count: count as u32,
-        capacity: capacity as u32,
-        closed,
-        retest: s.retest,
-        at: now,
-        replayed: false,
-    })
-}
-
-async fn area_id_of(conn: &mut Conn, path: &str) -> StoreResult<Id> {
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM areas WHERE path = $1")
-        .bind(path)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    Ok(id)
 }
 
 /// Adds to a building's sampled and excused counts in a round.
@@ -401,21 +317,75 @@ impl Rounds for SqlStore {
             return Ok(None);
         };
         let known = self
-            .round_parts
+            .rounds_made
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).map(|r| (r.areas.clone(), r.groups.clone())));
+        let parts = match known {
+            Some((areas, groups)) => RoundParts { areas, groups },
+            None => read_parts(&mut c, id).await?,
+        };
+        let round = complete(row, parts)?;
+        if let Ok(mut m) = self.rounds_made.lock() {
+            m.insert(id, round.clone());
+        }
+        Ok(Some(round))
+    }
+
+    async fn round_as_made(&self, id: Id) -> StoreResult<Option<Round>> {
+        let known = self
+            .rounds_made
             .lock()
             .ok()
             .and_then(|m| m.get(&id).cloned());
-        let parts = match known {
-            Some(p) => p,
-            None => {
-                let p = read_parts(&mut c, id).await?;
-                if let Ok(mut m) = self.round_parts.lock() {
-                    m.insert(id, p.clone());
-                }
-                p
-            }
+        match known {
+            Some(r) => Ok(Some(r)),
+            None => self.round(id).await,
+        }
+    }
+
+    async fn scan_person(&self, who: &ScanPerson) -> StoreResult<Option<(Person, Household)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            person: PersonRow,
+            h_area_id: i64,
+            h_room: String,
+            h_notes: Option<String>,
+            h_members: i64,
+        }
+        let (join, filter) = match who {
+            ScanPerson::Id(_) => ("", "p.id = $1"),
+            ScanPerson::Document(..) => ("", "p.id_rev = $1 AND p.id_type = $2"),
+            ScanPerson::Code(_) => (
+                " JOIN person_codes pc ON pc.person_id = p.id",
+                "pc.code = $1",
+            ),
         };
-        complete(row, parts).map(Some)
+        let sql = format!(
+            "SELECT {PERSON_COLS}, h.area_id AS h_area_id, h.room AS h_room, h.notes AS h_notes, \
+             (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS h_members \
+             FROM {PERSON_FROM}{join} WHERE {filter}"
+        );
+        let q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+        let q = match who {
+            ScanPerson::Id(id) => q.bind(*id),
+            ScanPerson::Document(t, number) => q.bind(reversed(number)).bind(t.code()),
+            ScanPerson::Code(code) => q.bind(code.as_str()),
+        };
+        let Some(row) = q.fetch_optional(self.pool()).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        let household = Household {
+            id: row.person.household_id,
+            area_id: row.h_area_id,
+            area_path: AreaPath::from_stored(row.person.area_path.clone()),
+            room: row.h_room,
+            address: row.person.address.clone(),
+            members: row.h_members,
+            notes: row.h_notes,
+        };
+        Ok(Some((row.person.into_person()?, household)))
     }
 
     async fn rounds_near(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Round>> {
@@ -484,24 +454,7 @@ impl Rounds for SqlStore {
     }
 
     async fn record_scan(&self, scan: &NewScan) -> StoreResult<Scan> {
-        let scan = scan.clone();
-        let client = scan.client_id.clone();
-        let round = scan.round_id;
-        let out = self
-            .write(no_audit(), move |c| {
-                Box::pin(async move { record(c, &scan).await })
-            })
-            .await;
-        match out {
-            // The same client id racing itself on PostgreSQL: the first one's answer.
-            Err(StoreError::Conflict(c)) if c == "sample_client_unique" => {
-                let mut conn = self.pool().acquire().await.map_err(db_err)?;
-                stored_scan(&mut conn, round, &client)
-                    .await?
-                    .ok_or_else(|| StoreError::Conflict(c))
-            }
-            other => other,
-        }
+        crate::backend::record_scan(self, scan.clone()).await
     }
 
     async fn close_tube(

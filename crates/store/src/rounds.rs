@@ -2,10 +2,12 @@
 //! bind persons to tubes, coverage counts and personal codes.
 
 use async_trait::async_trait;
-use doorstep_core::{AreaPath, Exclusion, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode};
+use doorstep_core::{
+    AreaPath, DocType, Exclusion, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode,
+};
 use time::OffsetDateTime;
 
-use crate::{Audit, Id, PersonWithPlace, StoreResult};
+use crate::{Audit, Household, Id, Person, PersonWithPlace, StoreResult};
 
 /// A group of persons sampled apart from the pool: under an area, or carrying a tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +214,17 @@ pub struct TubeTotals {
     pub samples: i64,
 }
 
+/// Whom a scan names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanPerson {
+    /// A person's file id.
+    Id(Id),
+    /// A document and its number (as the document reads: see `IdDocument::number`).
+    Document(DocType, String),
+    /// A personal code.
+    Code(PersonCode),
+}
+
 /// Rounds and their samples.
 #[async_trait]
 pub trait Rounds: Send + Sync {
@@ -225,6 +238,14 @@ pub trait Rounds: Send + Sync {
 
     /// Reads a round.
     async fn round(&self, id: Id) -> StoreResult<Option<Round>>;
+
+    /// A round as it was made, for the busiest reads (every scan): its areas, groups and pool
+    /// size, which never change, are kept in memory after the first read; its status may be
+    /// stale (a scan's write checks the status itself).
+    async fn round_as_made(&self, id: Id) -> StoreResult<Option<Round>>;
+
+    /// The person a scan names, with their household, in one read.
+    async fn scan_person(&self, who: &ScanPerson) -> StoreResult<Option<(Person, Household)>>;
 
     /// The rounds touching an area: run in it or below it, or run above it; newest first
     /// (all rounds when `None`).

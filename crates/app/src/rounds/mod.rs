@@ -101,6 +101,21 @@ impl<'a> RoundDesk<'a> {
     /// A round this user may see (NotFound otherwise).
     pub async fn round(&self, id: i64) -> AppResult<Round> {
         let r = self.store.round(id).await?.ok_or(AppError::NotFound)?;
+        self.visible(r)
+    }
+
+    /// [`Self::round`] as it was made, from memory after the first read (its status may be
+    /// stale): for a scan, whose write checks the status itself.
+    pub(crate) async fn round_as_made(&self, id: i64) -> AppResult<Round> {
+        let r = self
+            .store
+            .round_as_made(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.visible(r)
+    }
+
+    fn visible(&self, r: Round) -> AppResult<Round> {
         if !self.meets(&r) || !(self.who.may(Action::ManageRounds) || self.who.may(Action::Sample))
         {
             return Err(AppError::NotFound);

@@ -5,7 +5,9 @@ use doorstep_core::idnum::IdDocument;
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::testing::closes_at;
 use doorstep_core::{DocType, PersonCode, Problem, SampleMode, TubeCode};
-use doorstep_store::{Household, NewScan, Person, Round, Scan, Tube, TubeSample, audit_with};
+use doorstep_store::{
+    Household, NewScan, Person, Round, Scan, ScanPerson, Tube, TubeSample, audit_with,
+};
 use serde_json::json;
 
 use super::RoundDesk;
@@ -66,7 +68,7 @@ impl RoundDesk<'_> {
     /// `tube_in_other_round`, `round_not_open`); a person outside the round or the sampler's
     /// area is not found.
     pub async fn scan(&self, round_id: i64, input: &ScanInput) -> AppResult<Scanned> {
-        let r = self.round(round_id).await?;
+        let r = self.round_as_made(round_id).await?;
         if !self.who.may(Action::Sample) {
             return Err(AppError::Forbidden);
         }
@@ -188,35 +190,29 @@ impl RoundDesk<'_> {
         r: &Round,
         who: &PersonRef,
     ) -> AppResult<(Person, Household)> {
-        let person = match who {
-            PersonRef::PersonId(id) => self.store.person(*id).await?,
+        let key = match who {
+            PersonRef::PersonId(id) => ScanPerson::Id(*id),
             PersonRef::Code(raw) => match PersonCode::parse(raw) {
-                Some(code) => match self.store.person_by_code(&code).await? {
-                    Some(id) => self.store.person(id).await?,
-                    None => None,
-                },
-                None => None,
+                Some(code) => ScanPerson::Code(code),
+                None => return Err(AppError::NotFound),
             },
             PersonRef::IdNumber(raw) => {
                 let doc = IdDocument::parse(DocType::ResidentId, raw, today()).map_err(|p| {
                     AppError::Validation(vec![FieldProblem::new("person.id_number", p)])
                 })?;
-                self.store
-                    .person_by_document(DocType::ResidentId, doc.number())
-                    .await?
+                ScanPerson::Document(DocType::ResidentId, doc.number().to_string())
             }
         };
-        let person = person.ok_or(AppError::NotFound)?;
+        let (person, household) = self
+            .store
+            .scan_person(&key)
+            .await?
+            .ok_or(AppError::NotFound)?;
         if !r.areas.iter().any(|a| a.contains(&person.area_path))
             || !self.who.covers(&person.area_path)
         {
             return Err(AppError::NotFound);
         }
-        let household = self
-            .store
-            .household(person.household_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         Ok((person, household))
     }
 }

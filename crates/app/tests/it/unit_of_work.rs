@@ -290,3 +290,145 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    scans_share_groups_with_other_writes_and_a_refused_one_leaves_nothing,
+    async |db: &TestDb| {
+        use doorstep_core::{PoolSize, RoundStatus, SampleMode, TubeCode};
+        use doorstep_store::{NewRound, NewScan};
+        let store: Arc<dyn Store> = db.store.clone();
+        let c = demo_community(store.as_ref()).await;
+        let building = store
+            .create_area(Some(&c.path), AreaKind::Building, "1号楼")
+            .await
+            .unwrap();
+        let rows: Vec<PersonUpsert> = (1..=40u16)
+            .map(|n| PersonUpsert {
+                area_id: building.id,
+                room: format!("{}", 100 + n),
+                address: format!("1号楼{}", 100 + n),
+                fields: doorstep_core::PersonFields::parse(
+                    &doorstep_core::person::PersonInput {
+                        name: format!("居民{n}"),
+                        id_number: id(n, n % 2 == 0),
+                        ..Default::default()
+                    },
+                    doorstep_app::today(),
+                )
+                .unwrap(),
+            })
+            .collect();
+        let actor = Actor {
+            name: "test".into(),
+            source: "import".into(),
+            within: None,
+        };
+        let report = store
+            .upsert_persons(&actor, &rows, no_audit())
+            .await
+            .unwrap();
+        let ids: Vec<i64> = report
+            .outcomes
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| *id > 0)
+            .collect();
+        assert_eq!(ids.len(), 40);
+        let round = store
+            .create_round(
+                &NewRound {
+                    area_id: c.id,
+                    name: "第1轮".into(),
+                    pool_size: PoolSize::parse(10).unwrap(),
+                    starts_at: None,
+                    ends_at: None,
+                    areas: vec![],
+                    groups: vec![],
+                },
+                "test",
+                no_audit(),
+            )
+            .await
+            .unwrap();
+        store
+            .set_round_status(round.id, RoundStatus::Open, no_audit())
+            .await
+            .unwrap();
+        // 40 persons into four tubes of ten, then each again into four more tubes under other
+        // client ids (whichever of a person's two scans comes second is refused as already
+        // sampled), while grids are created: all at once, so on SQLite scans and other writes
+        // share groups.
+        let mut tasks = Vec::new();
+        for (i, person) in ids.iter().chain(ids.iter()).enumerate() {
+            let store = store.clone();
+            let scan = NewScan {
+                round_id: round.id,
+                client_id: format!("c{i}"),
+                tube: TubeCode::parse(&format!("T-00{}", i / 10)).unwrap(),
+                point_area: c.path.clone(),
+                mode: SampleMode::Pooled,
+                capacity: 10,
+                person_id: *person,
+                area_id: building.id,
+                area_path: building.path.clone(),
+                retest: false,
+                by: "sampler".into(),
+            };
+            let grid = (i % 4 == 0).then(|| (c.path.clone(), format!("网格{i}")));
+            tasks.push(tokio::spawn(async move {
+                if let Some((c, name)) = grid {
+                    store
+                        .create_area(Some(&c), AreaKind::Grid, &name)
+                        .await
+                        .unwrap();
+                }
+                store.record_scan(&scan).await
+            }));
+        }
+        let (mut ok, mut refused) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(s) => {
+                    assert!(!s.replayed);
+                    ok += 1
+                }
+                Err(StoreError::Conflict(c)) if c == "already_sampled" => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((ok, refused), (40, 40));
+        let totals = store.tube_totals(round.id).await.unwrap();
+        assert_eq!(totals.samples, 40, "refused scans left no sample");
+        let counts = store.round_counts(round.id, &c.path).await.unwrap();
+        assert_eq!(counts.iter().map(|a| a.sampled).sum::<i64>(), 40);
+        let mut places = 0;
+        for t in 0..8 {
+            let code = TubeCode::parse(&format!("T-00{t}")).unwrap();
+            // A tube whose every scan was refused was never opened.
+            if let Some((tube, samples)) = store.tube(round.id, &code).await.unwrap() {
+                assert_eq!(tube.count as usize, samples.len(), "refusals took no place");
+                places += samples.len();
+            }
+        }
+        assert_eq!(places, 40);
+        assert_eq!(store.area_tree(&c.path).await.unwrap().len(), 1 + 1 + 20);
+        // A resend answers the first scan.
+        let again = store
+            .record_scan(&NewScan {
+                round_id: round.id,
+                client_id: "c0".into(),
+                tube: TubeCode::parse("T-000").unwrap(),
+                point_area: c.path.clone(),
+                mode: SampleMode::Pooled,
+                capacity: 10,
+                person_id: ids[0],
+                area_id: building.id,
+                area_path: building.path.clone(),
+                retest: false,
+                by: "sampler".into(),
+            })
+            .await
+            .unwrap();
+        assert!(again.replayed);
+    }
+);

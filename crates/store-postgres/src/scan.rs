@@ -1,0 +1,116 @@
+//! A sample scan on PostgreSQL, the busiest write of a testing day: after the resend check,
+//! one statement, committed on its own ([`Writer::run_single`]): the tube fill (shared with
+//! SQLite's `store-sqlite/src/scan.rs`: a new code opens the tube in an open round; a code in
+//! use takes one more if open, not full and of this round), the sample (one per person and
+//! round, held by the unique index `sample_once`), the building's count, and the end of an
+//! exclusion of someone who came after all, chained as data-modifying CTEs. A refusal of any
+//! part fails the whole statement, which then has written nothing.
+
+use doorstep_store::{NewScan, Scan, StoreError, StoreResult};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use crate::sql::SqlStore;
+use crate::sql::rounds::{FILL_TUBE, STORED_SCAN, StoredScanRow, refusal, replayed};
+use crate::sql::util::db_err;
+
+/// Records a scan through the store's writer.
+pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
+    let first = scan.clone();
+    let out = store
+        .writer()
+        .run_single(move |c| Box::pin(async move { record(c, &first).await }))
+        .await;
+    match out {
+        // The same client id racing itself: the first one's answer.
+        Err(StoreError::Conflict(c)) if c == "sample_client_unique" => {
+            let mut conn = store.pool().acquire().await.map_err(db_err)?;
+            stored(&mut conn, &scan)
+                .await?
+                .ok_or(StoreError::Conflict(c))
+        }
+        other => other,
+    }
+}
+
+async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
+    if let Some(found) = stored(conn, s).await? {
+        return Ok(found);
+    }
+    let now = OffsetDateTime::now_utc();
+    // The counts of the person's building (+1 sampled) and of an exclusion's building (−1
+    // excused), summed per building: one row each, as one INSERT … ON CONFLICT needs.
+    let sql = format!(
+        "WITH fill AS ({FILL_TUBE}), \
+         sample AS (INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
+            SELECT $1, fill.id, $8, $9, $10, $11, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \
+            RETURNING id), \
+         unexcused AS (DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $8 AND NOT $11 \
+            AND EXISTS (SELECT 1 FROM sample) RETURNING area_path), \
+         counted AS (INSERT INTO round_counts (round_id, area_id, sampled, excluded) \
+            SELECT $1, area, SUM(sampled), SUM(excluded) FROM ( \
+              SELECT CAST($12 AS BIGINT) AS area, 1 AS sampled, 0 AS excluded FROM sample WHERE NOT $11 \
+              UNION ALL SELECT a.id, 0, -1 FROM unexcused u JOIN areas a ON a.path = u.area_path) d \
+            GROUP BY area \
+            ON CONFLICT (round_id, area_id) DO UPDATE SET sampled = round_counts.sampled + excluded.sampled, \
+              excluded = round_counts.excluded + excluded.excluded) \
+         SELECT sample.id, fill.count, fill.capacity FROM sample, fill"
+    );
+    let filled: Option<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(s.round_id)
+        .bind(s.tube.as_str())
+        .bind(s.point_area.as_str())
+        .bind(s.mode.code())
+        .bind(i64::from(s.capacity))
+        .bind(&s.by)
+        .bind(now)
+        .bind(s.person_id)
+        .bind(s.area_path.as_str())
+        .bind(&s.client_id)
+        .bind(s.retest)
+        .bind(s.area_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| match db_err(e) {
+            StoreError::Conflict(c) if c == "sample_once" => {
+                StoreError::Conflict("already_sampled".into())
+            }
+            other => other,
+        })?;
+    let Some((id, count, capacity)) = filled else {
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rounds WHERE id = $1")
+            .bind(s.round_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let tube: Option<(i64, i64, i64)> =
+            sqlx::query_as("SELECT round_id, count, capacity FROM tubes WHERE code = $1")
+                .bind(s.tube.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        return Err(refusal(s.round_id, status.map(|(st,)| st), tube));
+    };
+    Ok(Scan {
+        id,
+        person_id: s.person_id,
+        tube: s.tube.clone(),
+        count: count as u32,
+        capacity: capacity as u32,
+        closed: count >= capacity,
+        retest: s.retest,
+        at: now,
+        replayed: false,
+    })
+}
+
+/// The scan stored under this client id, answered as a resend.
+async fn stored(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Option<Scan>> {
+    let row: Option<StoredScanRow<OffsetDateTime>> = sqlx::query_as(STORED_SCAN)
+        .bind(s.round_id)
+        .bind(&s.client_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(row.map(replayed))
+}
