@@ -52,6 +52,11 @@ pub enum Conflict {
     TubeClosed,
     /// The tube code was used in another round.
     TubeInOtherRound,
+    /// The tube is filled another way than this person is sampled (single-tube, pooled, one
+    /// tube per household).
+    TubeMode,
+    /// The tube is another household's (one tube per household).
+    TubeOtherHousehold,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -102,6 +107,8 @@ impl Conflict {
             "tube_full" => Conflict::TubeFull,
             "tube_closed" => Conflict::TubeClosed,
             "tube_in_other_round" => Conflict::TubeInOtherRound,
+            "tube_mode" => Conflict::TubeMode,
+            "tube_other_household" => Conflict::TubeOtherHousehold,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -141,6 +148,8 @@ impl Conflict {
             Conflict::TubeFull => "tube_full",
             Conflict::TubeClosed => "tube_closed",
             Conflict::TubeInOtherRound => "tube_in_other_round",
+            Conflict::TubeMode => "tube_mode",
+            Conflict::TubeOtherHousehold => "tube_other_household",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -232,6 +241,14 @@ impl Conflict {
                 "该试管码已在其他轮次使用，请换新试管",
                 "this tube code was used in another round; take a new tube",
             ),
+            Conflict::TubeMode => (
+                "此人的采样方式与该试管不符（单采、混采或一户一管），请换对应的试管",
+                "this person is sampled another way than this tube (single, pooled or one per household); take a tube of their kind",
+            ),
+            Conflict::TubeOtherHousehold => (
+                "该试管是另一户的一户一管，请换新试管",
+                "this tube holds another household's samples (one tube per household); take a new tube",
+            ),
             Conflict::RoundNotOpen => (
                 "本轮检测未开始或已结束，不能采样",
                 "this round is not open for sampling",
@@ -310,6 +327,8 @@ mod tests {
             Conflict::TubeFull,
             Conflict::TubeClosed,
             Conflict::TubeInOtherRound,
+            Conflict::TubeMode,
+            Conflict::TubeOtherHousehold,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

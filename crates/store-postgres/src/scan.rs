@@ -11,7 +11,9 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::sql::SqlStore;
-use crate::sql::rounds::{FILL_TUBE, STORED_SCAN, StoredScanRow, refusal, replayed};
+use crate::sql::rounds::{
+    FILL_TUBE, STORED_SCAN, StoredScanRow, TUBE_STATE, TubeState, refusal, replayed,
+};
 use crate::sql::util::db_err;
 
 /// Records a scan through the store's writer.
@@ -43,13 +45,13 @@ async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
     let sql = format!(
         "WITH fill AS ({FILL_TUBE}), \
          sample AS (INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
-            SELECT $1, fill.id, $8, $9, $10, $11, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \
+            SELECT $1, fill.id, $9, $10, $11, $12, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \
             RETURNING id), \
-         unexcused AS (DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $8 AND NOT $11 \
+         unexcused AS (DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $9 AND NOT $12 \
             AND EXISTS (SELECT 1 FROM sample) RETURNING area_path), \
          counted AS (INSERT INTO round_counts (round_id, area_id, sampled, excluded) \
             SELECT $1, area, SUM(sampled), SUM(excluded) FROM ( \
-              SELECT CAST($12 AS BIGINT) AS area, 1 AS sampled, 0 AS excluded FROM sample WHERE NOT $11 \
+              SELECT CAST($13 AS BIGINT) AS area, 1 AS sampled, 0 AS excluded FROM sample WHERE NOT $12 \
               UNION ALL SELECT a.id, 0, -1 FROM unexcused u JOIN areas a ON a.path = u.area_path) d \
             GROUP BY area \
             ON CONFLICT (round_id, area_id) DO UPDATE SET sampled = round_counts.sampled + excluded.sampled, \
@@ -64,6 +66,7 @@ async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
         .bind(i64::from(s.capacity))
         .bind(&s.by)
         .bind(now)
+        .bind(s.household_id)
         .bind(s.person_id)
         .bind(s.area_path.as_str())
         .bind(&s.client_id)
@@ -83,13 +86,12 @@ async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
             .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
-        let tube: Option<(i64, i64, i64)> =
-            sqlx::query_as("SELECT round_id, count, capacity FROM tubes WHERE code = $1")
-                .bind(s.tube.as_str())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_err)?;
-        return Err(refusal(s.round_id, status.map(|(st,)| st), tube));
+        let tube: Option<TubeState> = sqlx::query_as(TUBE_STATE)
+            .bind(s.tube.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        return Err(refusal(s.round_id, s.mode, status.map(|(st,)| st), tube));
     };
     Ok(Scan {
         id,

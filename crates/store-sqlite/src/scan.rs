@@ -13,7 +13,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::backend::constraint_name_of;
 use crate::sql::SqlStore;
-use crate::sql::rounds::{FILL_TUBE, STORED_SCAN, StoredScanRow, refusal, replayed};
+use crate::sql::rounds::{
+    FILL_TUBE, STORED_SCAN, StoredScanRow, TUBE_STATE, TubeState, refusal, replayed,
+};
 
 /// Records a scan through the store's writer.
 pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
@@ -36,6 +38,7 @@ fn record(db: &rusqlite::Connection, s: &NewScan, now: OffsetDateTime) -> StoreR
                 named_params! {
                     "$1": s.round_id, "$2": s.tube.as_str(), "$3": s.point_area.as_str(),
                     "$4": s.mode.code(), "$5": i64::from(s.capacity), "$6": &s.by, "$7": &at,
+                    "$8": s.household_id,
                 },
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -47,14 +50,16 @@ fn record(db: &rusqlite::Connection, s: &NewScan, now: OffsetDateTime) -> StoreR
             .prepare_cached("SELECT status FROM rounds WHERE id = ?1")
             .and_then(|mut st| st.query_row([s.round_id], |r| r.get(0)).optional())
             .map_err(sql_err)?;
-        let tube: Option<(i64, i64, i64)> = db
-            .prepare_cached("SELECT round_id, count, capacity FROM tubes WHERE code = ?1")
+        let tube: Option<TubeState> = db
+            .prepare_cached(TUBE_STATE)
             .and_then(|mut st| {
-                st.query_row([s.tube.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                st.query_row([s.tube.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
             })
             .map_err(sql_err)?;
-        return Err(refusal(s.round_id, status, tube));
+        return Err(refusal(s.round_id, s.mode, status, tube));
     };
     let closed = count >= capacity;
     let id: i64 = db

@@ -156,9 +156,11 @@ pub(super) async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<O
 }
 
 /// The tube fill, one statement: a new code opens the tube (in an open round only), a code in
-/// use takes one more if it is open, not full and of this round. No row back: a refusal,
+/// use takes one more if it is open, not full, of this round and filled the same way (a person
+/// sampled single-tube never goes into a pool, nor a pooled person into a single tube), and a
+/// household's tube only takes its own members. No row back: a refusal,
 /// diagnosed by [`refusal`] (the scan writes nothing then). Binds: round, code, the sampling
-/// point's area, mode, capacity, who, when.
+/// point's area, mode, capacity, who, when, the person's household.
 pub(crate) const FILL_TUBE: &str = "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
      SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
             CASE WHEN $5 <= 1 THEN $6 END, CASE WHEN $5 <= 1 THEN $7 END \
@@ -168,6 +170,9 @@ pub(crate) const FILL_TUBE: &str = "INSERT INTO tubes (round_id, code, area_path
        closed_by = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_by ELSE tubes.closed_by END, \
        closed_at = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_at ELSE tubes.closed_at END \
      WHERE tubes.round_id = excluded.round_id AND tubes.status = 'open' AND tubes.count < tubes.capacity \
+       AND tubes.mode = excluded.mode \
+       AND (tubes.mode <> 'household' OR NOT EXISTS (SELECT 1 FROM samples o JOIN persons op ON op.id = o.person_id \
+            WHERE o.tube_id = tubes.id AND op.household_id <> $8)) \
      RETURNING id, count, capacity";
 
 /// The scan stored under a client id (binds: round, client id): id, person, tube code,
@@ -194,19 +199,31 @@ pub(crate) fn replayed(row: StoredScanRow<OffsetDateTime>) -> Scan {
     }
 }
 
-/// Why a tube fill wrote nothing, from the round's status and the tube's round, count and
-/// capacity as they are now.
+/// The tube as [`refusal`] needs it (bind: its code): round, count, capacity, status, mode.
+pub(crate) const TUBE_STATE: &str =
+    "SELECT round_id, count, capacity, status, mode FROM tubes WHERE code = $1";
+
+/// A row of [`TUBE_STATE`].
+pub(crate) type TubeState = (Id, i64, i64, String, String);
+
+/// Why a tube fill of a scan in `mode` wrote nothing, from the round's status and the tube as
+/// it is now.
 pub(crate) fn refusal(
     round_id: Id,
+    mode: SampleMode,
     round_status: Option<String>,
-    tube: Option<(Id, i64, i64)>,
+    tube: Option<TubeState>,
 ) -> StoreError {
     match round_status {
         None => StoreError::NotFound(format!("round {round_id}")),
         Some(st) if st != RoundStatus::Open.code() => conflict("round_not_open"),
         Some(_) => match tube {
-            Some((round, _, _)) if round != round_id => conflict("tube_in_other_round"),
-            Some((_, count, capacity)) if count >= capacity => conflict("tube_full"),
+            Some((round, ..)) if round != round_id => conflict("tube_in_other_round"),
+            Some((_, count, capacity, ..)) if count >= capacity => conflict("tube_full"),
+            Some((_, _, _, status, m)) if status == "open" && m != mode.code() => {
+                conflict("tube_mode")
+            }
+            Some((_, _, _, status, _)) if status == "open" => conflict("tube_other_household"),
             _ => conflict("tube_closed"),
         },
     }

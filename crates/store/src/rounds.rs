@@ -115,6 +115,8 @@ pub struct NewScan {
     pub capacity: u32,
     /// The person.
     pub person_id: Id,
+    /// Their household (a tube of one household takes only its members).
+    pub household_id: Id,
     /// The person's building or unit.
     pub area_id: Id,
     /// That area's path.

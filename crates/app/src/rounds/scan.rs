@@ -110,6 +110,7 @@ impl RoundDesk<'_> {
                 mode,
                 capacity: closes_at(mode, r.pool_size, members),
                 person_id: person.id,
+                household_id: household.id,
                 area_id: household.area_id,
                 area_path: household.area_path.clone(),
                 retest: input.retest,

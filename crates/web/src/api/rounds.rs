@@ -346,7 +346,8 @@ pub(crate) async fn scan_one(
 
 /// Records a scan: the person into the tube (opened by its first scan, closed by the one that
 /// fills it). 201 recorded; 200 the same `client_id` again (the first answer, nothing new);
-/// 409 `already_sampled`, `tube_full`, `tube_closed`, `tube_in_other_round` or
+/// 409 `already_sampled`, `tube_full`, `tube_closed`, `tube_in_other_round`, `tube_mode`
+/// (a person sampled single-tube into a pool, or the other way), `tube_other_household` or
 /// `round_not_open`; 404 a person outside the round (or the sampler's area).
 #[utoipa::path(post, path = "/rounds/{id}/scans", tag = "rounds", request_body = ScanRequest,
     params(("id" = i64, Path, description = "The round")), security(("bearer" = [])),

@@ -298,6 +298,29 @@ both_backends!(
         // 乙一, 乙二 live in 1号楼 102: their tube closes at two.
         let (_, v, _) = s.send("POST", &url, Some(scan("h1", "H-0001", 4))).await;
         assert_eq!(v["tube"]["pool_size"], 2, "{v}");
+        // 丙一 of 3号楼 is pooled: not into a household's tube, nor 甲二 into her pool; and a
+        // household's tube takes no one of another household.
+        let (st, v, _) = s.send("POST", &url, Some(scan("p1", "H-0001", 6))).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("tube_mode")),
+            "{v}"
+        );
+        assert!(v["message"].as_str().unwrap().contains("单采"), "{v}");
+        let (st, v, _) = s.send("POST", &url, Some(scan("p2", "H-0001", 1))).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("tube_other_household")),
+            "{v}"
+        );
+        let (st, _, _) = s.send("POST", &url, Some(scan("p3", "P-0001", 6))).await;
+        assert_eq!(st, StatusCode::CREATED);
+        let (st, v, _) = s.send("POST", &url, Some(scan("p4", "P-0001", 2))).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("tube_mode")),
+            "{v}"
+        );
         let (_, v, _) = s.send("POST", &url, Some(scan("h2", "H-0001", 5))).await;
         assert_eq!(v["tube"]["closed"], true);
     }
