@@ -9,6 +9,7 @@
 mod building_map;
 mod custody;
 mod knock;
+mod materials;
 mod report;
 mod scan;
 
@@ -29,6 +30,10 @@ use crate::tasks::parse_due;
 pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
 pub use knock::Knocked;
+pub use materials::{
+    BatchInput, CodesInput, CountInput, KindLedger, PointForm, PointMaterials, TUBE_OUTSIDE_BATCH,
+    parse_day,
+};
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
 
