@@ -69,7 +69,7 @@
     var box = $('msg');
     box.textContent = '';
     if (!message) return;
-    var p = el('p', kind === 'ok' ? 'note' : 'alert refusal', message);
+    var p = el('p', kind === 'ok' ? 'note' : kind === 'warn' ? 'warning' : 'alert refusal', message);
     if (kind !== 'ok') p.setAttribute('role', 'alert');
     box.appendChild(p);
   };
@@ -165,7 +165,7 @@
       state.recent = state.recent.slice(0, 10);
       if (t.closed && state.tube === t.code) nextTube();
       // A warning, not a refusal: the scan is recorded; the sampler checks the tube.
-      if (outside) say(text('outside-batch') + ' · ' + t.code);
+      if (outside) say('⚠ ' + text('outside-batch') + ' · ' + t.code, 'warn');
     } else if (res.status === 409 || res.status === 404 || res.status === 422) {
       state.queue.splice(i, 1);
       var code = res.error && res.error.error;
