@@ -357,9 +357,13 @@ impl Ledger {
         self.remaining() == 0
     }
 
-    /// Whether what is left is under the kind's threshold (nothing issued: not low).
+    /// Whether what is left is under the kind's threshold. Nothing issued is not low, and
+    /// neither is a day the point closed by giving back what it had left (something
+    /// returned): only a point still working runs short.
     pub fn low(&self, kind: MaterialKind) -> bool {
-        self.issued > 0 && self.remaining() < kind.low_rule().threshold(self.issued)
+        self.issued > 0
+            && self.returned == 0
+            && self.remaining() < kind.low_rule().threshold(self.issued)
     }
 }
 
@@ -462,13 +466,19 @@ mod tests {
     fn the_ledger_balances_and_warns_when_low() {
         let l = Ledger {
             issued: 500,
-            used: 420,
-            returned: 30,
+            used: 450,
+            returned: 0,
             spoiled: 5,
         };
         assert_eq!(l.remaining(), 45);
         assert!(!l.balanced());
         assert!(l.low(MaterialKind::Tube)); // under 50 (10 %)
+        let back = Ledger { returned: 30, ..l };
+        assert_eq!(back.remaining(), 15);
+        assert!(
+            !back.low(MaterialKind::Tube),
+            "returned: the day is closing"
+        );
         let boxes = Ledger {
             issued: 10,
             used: 8,
@@ -485,6 +495,19 @@ mod tests {
             spoiled: 2,
         };
         assert!(done.balanced());
+        assert!(
+            !done.low(MaterialKind::Tube),
+            "a day closed with returns is not low"
+        );
+        let out = Ledger {
+            issued: 100,
+            used: 100,
+            ..Ledger::default()
+        };
+        assert!(
+            out.balanced() && out.low(MaterialKind::Tube),
+            "all used: out of stock"
+        );
     }
 
     #[test]

@@ -98,7 +98,7 @@
         li.appendChild(el('span', 'mono', r.id_number));
         if (r.queued) li.appendChild(el('span', 'tag queued', text('queued')));
         if (r.retest) li.appendChild(el('span', 'tag', text('retest')));
-        if (r.outside) li.appendChild(el('span', 'tag', '⚠ ' + text('outside-batch')));
+        if (r.outside) li.appendChild(el('span', 'tag', '⚠ ' + text('outside-short')));
         li.appendChild(el('br'));
         li.appendChild(el('span', 'muted', (r.address ? r.address + ' · ' : '') + r.tube));
         list.appendChild(li);

@@ -85,6 +85,26 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Every problem, (field, message), for the summary.
+    pub fn list(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The id of the point page's control for `field` (the summary links to it).
+    pub fn anchor(&self, field: &str) -> &'static str {
+        match field {
+            "codes" => "b-codes",
+            "quantity" => "b-quantity",
+            "kind" => "b-kind",
+            "day" => "m-day",
+            "returned" => "c-returned",
+            "spoiled" => "c-spoiled",
+            "name" => "e-name",
+            "place" => "e-place",
+            _ => "e-staff",
+        }
+    }
 }
 
 /// A point as a line of the list.
@@ -263,6 +283,8 @@ pub struct LedgerLine {
     remaining: i64,
     balanced: bool,
     low: bool,
+    /// Nothing issued, used or counted: shown as a dash.
+    empty: bool,
 }
 
 fn ledger_lines(m: &PointMaterials, t: T) -> Vec<LedgerLine> {
@@ -277,6 +299,7 @@ fn ledger_lines(m: &PointMaterials, t: T) -> Vec<LedgerLine> {
             remaining: l.ledger.remaining(),
             balanced: l.ledger.balanced(),
             low: l.low,
+            empty: l.ledger == doorstep_core::Ledger::default(),
         })
         .collect()
 }
