@@ -9,8 +9,8 @@
 use axum::http::StatusCode;
 use doorstep_core::Role;
 use doorstep_testkit::{
-    COMMUNITY, TestApp, TestDb, both_backends, csv_file, hidden, id, import_into, two_compounds,
-    user,
+    Browser, COMMUNITY, TestApp, TestDb, both_backends, csv_file, hidden, id, import_into,
+    two_compounds, user,
 };
 use serde_json::{Value, json};
 
@@ -447,5 +447,52 @@ both_backends!(materials_pages, async |db: &TestDb| {
     s.login("s-jf").await;
     let page = s.get(&format!("/rounds/{rid}/sample")).await;
     assert!(page.text.contains("东门"), "{}", page.text);
-    assert!(hidden(&page.text, "csrf").len() > 10);
+    let point_id = href.rsplit('/').next().unwrap().to_string();
+    assert!(
+        page.text
+            .contains(&format!("<option value=\"{point_id}\" selected>")),
+        "{}",
+        page.text
+    );
+    // Without script: a tube of the batch scans silently, one outside it is recorded with
+    // the warning, in Chinese and in English.
+    let post = async |s: &mut Browser, tube: &str, n: u16, client: &str| {
+        let page = s.get(&format!("/rounds/{rid}/sample")).await;
+        let csrf = hidden(&page.text, "csrf");
+        s.post_form(
+            &format!("/rounds/{rid}/sample"),
+            &[
+                ("csrf", &csrf),
+                ("client_id", client),
+                ("tube", tube),
+                ("person", &pid(n)),
+                ("point", &point_id),
+            ],
+        )
+        .await
+    };
+    let res = post(&mut s, "T0005", 1, "n1").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        !res.text.contains("<p class=\"note\">该试管码"),
+        "{}",
+        res.text
+    );
+    let res = post(&mut s, "Q0005", 2, "n2").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.text
+            .contains("<p class=\"note\">该试管码不在本采样点领取的号段内"),
+        "{}",
+        res.text
+    );
+    s.lang = "en";
+    s.cookies.insert("lang".into(), "en".into());
+    let res = post(&mut s, "Q0006", 3, "n3").await;
+    assert!(
+        res.text
+            .contains("This tube code is not in the batches issued to this point"),
+        "{}",
+        res.text
+    );
 });
