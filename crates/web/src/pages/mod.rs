@@ -11,6 +11,7 @@ mod file_report;
 pub(crate) mod jobs;
 mod knock;
 mod materials;
+mod points;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;

@@ -135,7 +135,7 @@ async fn sample_page(
         .iter()
         .map(|t| (t.code.to_string(), t.count, t.capacity))
         .collect();
-    let (points, point) = super::materials::sampler_points(s, u, id, point).await?;
+    let (points, point) = super::points::sampler_points(s, u, id, point).await?;
     Ok(SamplePage {
         t: u.t,
         nav: u.nav.clone(),
