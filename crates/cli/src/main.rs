@@ -12,6 +12,7 @@ macro_rules! outln {
 
 mod commands;
 mod links;
+mod materials;
 mod out;
 mod rounds;
 mod serve;

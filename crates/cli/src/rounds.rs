@@ -56,6 +56,19 @@ pub enum RoundCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A round's sampling points (采样点): add, edit, list.
+    Point {
+        /// The point command.
+        #[command(subcommand)]
+        command: crate::materials::PointCommand,
+    },
+    /// Materials handed to sampling points (物资): tube and box codes, swabs; the day's
+    /// reconciliation.
+    Materials {
+        /// The materials command.
+        #[command(subcommand)]
+        command: crate::materials::MaterialsCommand,
+    },
     /// Coverage of an area in a round: expected, sampled, excused, missing, per child area.
     Coverage {
         /// The round's id.
@@ -95,6 +108,12 @@ pub async fn run(store: &dyn Store, command: RoundCommand, lang: Lang) -> Result
         ),
     };
     match command {
+        RoundCommand::Point { command } => {
+            return crate::materials::run_point(store, command, lang).await;
+        }
+        RoundCommand::Materials { command } => {
+            return crate::materials::run_materials(store, command, lang).await;
+        }
         RoundCommand::Create {
             area,
             name,

@@ -77,6 +77,8 @@ pub enum Conflict {
     CountMismatch,
     /// The tube has a different result already.
     ResultRecorded,
+    /// The round has a sampling point of this name already.
+    PointNameTaken,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -119,6 +121,7 @@ impl Conflict {
             "box_status" => Conflict::BoxStatus,
             "box_empty" => Conflict::BoxEmpty,
             "box_in_other_round" => Conflict::BoxInOtherRound,
+            "point_name_unique" => Conflict::PointNameTaken,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -160,6 +163,7 @@ impl Conflict {
             Conflict::BoxStatus => "box_status",
             Conflict::BoxEmpty => "box_empty",
             Conflict::BoxInOtherRound => "box_in_other_round",
+            Conflict::PointNameTaken => "point_name_unique",
             Conflict::Other(code) => code,
         }
     }
@@ -277,6 +281,10 @@ impl Conflict {
             Conflict::BoxInOtherRound => (
                 "该转运箱码已在其他轮次使用",
                 "this box code was used in another round",
+            ),
+            Conflict::PointNameTaken => (
+                "本轮已有同名采样点",
+                "this round has a sampling point of this name already",
             ),
             Conflict::CountMismatch => (
                 "接收试管数与封箱数不符，请填写差异说明",

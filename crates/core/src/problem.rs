@@ -71,6 +71,16 @@ pub enum Problem {
     PoolSize,
     /// A tube code that is not 4–40 letters, digits or `-`.
     TubeCode,
+    /// A range of codes whose ends do not share a prefix and a number of digits, or whose
+    /// first code comes after its last.
+    CodeRange,
+    /// More codes than one batch may hold.
+    TooManyCodes {
+        /// The most codes allowed.
+        max: usize,
+    },
+    /// A count that is not a whole number from 0 to a million.
+    Quantity,
     /// More members than one household's report may list.
     TooManyMembers {
         /// The most members allowed.
@@ -139,6 +149,9 @@ impl Problem {
             Problem::TooManyMembers { .. } => "too_many_members",
             Problem::PoolSize => "pool_size_invalid",
             Problem::TubeCode => "tube_code_invalid",
+            Problem::CodeRange => "code_range_invalid",
+            Problem::TooManyCodes { .. } => "too_many_codes",
+            Problem::Quantity => "quantity_invalid",
         }
     }
 
@@ -156,6 +169,12 @@ impl Problem {
                 return match lang {
                     Lang::Zh => format!("成员过多，一次报备最多 {max} 人"),
                     Lang::En => format!("too many members (at most {max} members)"),
+                };
+            }
+            Problem::TooManyCodes { max } => {
+                return match lang {
+                    Lang::Zh => format!("码太多，一批最多 {max} 个"),
+                    Lang::En => format!("too many codes (at most {max} in one batch)"),
                 };
             }
             Problem::UnknownDocType => lang.pick(
@@ -252,6 +271,14 @@ impl Problem {
             Problem::TubeCode => lang.pick(
                 "试管码应为 4–40 位字母、数字或“-”，请重新扫码",
                 "a tube code is 4–40 letters, digits or '-'; scan it again",
+            ),
+            Problem::CodeRange => lang.pick(
+                "号段应为两个前缀相同、数字位数相同的码，前小后大，如 T2026000001-T2026000500",
+                "a range is two codes with the same prefix and the same number of digits, the first not after the last, e.g. T2026000001-T2026000500",
+            ),
+            Problem::Quantity => lang.pick(
+                "数量应为 0 到 1000000 之间的整数",
+                "the count must be a whole number from 0 to 1,000,000",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

@@ -14,6 +14,7 @@ mod counts;
 mod custody;
 pub(crate) mod doc_table;
 mod load;
+mod materials;
 pub(crate) mod persons;
 mod registry;
 mod reports;
@@ -39,6 +40,9 @@ pub struct SqlStore {
     /// so they are read once, not on every scan.
     rounds_made:
         std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, doorstep_store::Round>>>,
+    /// Each round's sampling points with their batches, which a scan checks its tube
+    /// against: read once a while, not on every scan (see `materials.rs`).
+    points: materials::PointCache,
 }
 
 impl SqlStore {
@@ -50,6 +54,7 @@ impl SqlStore {
             pool,
             writer,
             rounds_made: Default::default(),
+            points: Default::default(),
         })
     }
 

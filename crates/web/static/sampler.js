@@ -17,6 +17,8 @@
   var tubeIn = $('s-tube');
   var personIn = $('s-person');
   var retestIn = $('s-retest');
+  // The sampling point (采样点), where the round has points: remembered per round and sampler.
+  var pointIn = $('s-point');
   var csrf = $('csrf').value;
   // One queue per round and sampler: a phone passed to a colleague never sends one's scans as the other's.
   var KEY = 'doorstep.sampler.' + round + '.' + (root.getAttribute('data-user') || '');
@@ -67,7 +69,7 @@
     var box = $('msg');
     box.textContent = '';
     if (!message) return;
-    var p = el('p', kind === 'ok' ? 'note' : 'alert refusal', message);
+    var p = el('p', kind === 'ok' ? 'note' : kind === 'warn' ? 'warning' : 'alert refusal', message);
     if (kind !== 'ok') p.setAttribute('role', 'alert');
     box.appendChild(p);
   };
@@ -96,6 +98,7 @@
         li.appendChild(el('span', 'mono', r.id_number));
         if (r.queued) li.appendChild(el('span', 'tag queued', text('queued')));
         if (r.retest) li.appendChild(el('span', 'tag', text('retest')));
+        if (r.outside) li.appendChild(el('span', 'tag', '⚠ ' + text('outside-short')));
         li.appendChild(el('br'));
         li.appendChild(el('span', 'muted', (r.address ? r.address + ' · ' : '') + r.tube));
         list.appendChild(li);
@@ -141,7 +144,9 @@
   };
 
   var wire = function (q) {
-    return { client_id: q.client_id, tube: q.tube, person: q.person, retest: q.retest };
+    var w = { client_id: q.client_id, tube: q.tube, person: q.person, retest: q.retest };
+    if (q.point) w.point = q.point;
+    return w;
   };
 
   // One answer (as the API's batch gives it) applied to the queue.
@@ -155,9 +160,12 @@
       var s = res.scan;
       var t = s.tube;
       state.tubes[t.code] = { count: t.count, pool: t.pool_size, closed: t.closed };
-      state.recent.unshift({ name: s.person.name, id_number: s.person.id_number, address: s.person.address, tube: t.code, retest: s.retest });
+      var outside = (s.warnings || []).indexOf('tube_outside_batch') >= 0;
+      state.recent.unshift({ name: s.person.name, id_number: s.person.id_number, address: s.person.address, tube: t.code, retest: s.retest, outside: outside });
       state.recent = state.recent.slice(0, 10);
       if (t.closed && state.tube === t.code) nextTube();
+      // A warning, not a refusal: the scan is recorded; the sampler checks the tube.
+      if (outside) say('⚠ ' + text('outside-batch') + ' · ' + t.code, 'warn');
     } else if (res.status === 409 || res.status === 404 || res.status === 422) {
       state.queue.splice(i, 1);
       var code = res.error && res.error.error;
@@ -237,7 +245,8 @@
     var raw = personIn.value.trim();
     if (!raw) { personIn.focus(); return; }
     var code = state.tube;
-    state.queue.push({ client_id: newId(), tube: code, person: personOf(raw), retest: retestIn.checked, shown: masked(raw) });
+    var point = pointIn && pointIn.value ? Number(pointIn.value) : null;
+    state.queue.push({ client_id: newId(), tube: code, person: personOf(raw), retest: retestIn.checked, shown: masked(raw), point: point });
     personIn.value = '';
     retestIn.checked = false;
     if (navigator.onLine === false) say(text('offline'), 'ok');
@@ -305,6 +314,15 @@
         })
         .catch(function () { stop(); say(text('no-camera')); });
     });
+  }
+
+  if (pointIn) {
+    // The phone's last choice, unless the page was asked for a point (?point=).
+    var asked = /[?&]point=/.test(window.location.search);
+    var has = function (v) { return Array.prototype.some.call(pointIn.options, function (o) { return o.value === v; }); };
+    if (!asked && state.point && has(state.point)) pointIn.value = state.point;
+    state.point = pointIn.value;
+    pointIn.addEventListener('change', function () { state.point = pointIn.value; save(); });
   }
 
   // The page's own tube (?tube= or a no-script post) wins; else the phone's last one.

@@ -9,6 +9,8 @@
 mod building_map;
 mod custody;
 mod knock;
+mod materials;
+mod points;
 mod report;
 mod scan;
 
@@ -29,6 +31,8 @@ use crate::tasks::parse_due;
 pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
 pub use knock::Knocked;
+pub use materials::{BatchInput, CodesInput, CountInput, KindLedger, PointMaterials, parse_day};
+pub use points::{MAX_STAFF, PointForm, TUBE_OUTSIDE_BATCH};
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
 

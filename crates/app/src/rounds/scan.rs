@@ -47,6 +47,9 @@ pub struct ScanInput {
     pub person: PersonRef,
     /// A second sample of someone sampled already, asked for.
     pub retest: bool,
+    /// The sampling point (its id); `None`: the sampler's own point, if they staff exactly
+    /// one of the round's.
+    pub point: Option<i64>,
 }
 
 /// A recorded scan with the person as the sampler may see them (masked).
@@ -60,6 +63,11 @@ pub struct Scanned {
     pub id_number: String,
     /// Their address.
     pub address: String,
+    /// The sampling point the scan was made at, if known.
+    pub point: Option<i64>,
+    /// What the sampler should look at, the scan being recorded all the same
+    /// (`tube_outside_batch`).
+    pub warnings: Vec<&'static str>,
 }
 
 impl RoundDesk<'_> {
@@ -87,6 +95,7 @@ impl RoundDesk<'_> {
         };
         let (person, household) = self.person_in_round(&r, &input.person).await?;
         self.who.authorize(Action::Sample, &household.area_path)?;
+        let (point, warnings) = self.scan_point(&r, input.point, &tube).await?;
         let mode = r
             .groups
             .iter()
@@ -122,6 +131,8 @@ impl RoundDesk<'_> {
             name: person.fields.name().to_string(),
             id_number: person.fields.doc().masked(),
             address: household.address,
+            point,
+            warnings,
         })
     }
 

@@ -5,6 +5,7 @@
 mod cli;
 mod crash;
 mod links;
+mod materials;
 mod rounds;
 mod serve;
 

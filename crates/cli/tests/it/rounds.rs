@@ -84,6 +84,7 @@ both_backends!(
                     tube: "GZ-0001".into(),
                     person: PersonRef::IdNumber(id(num, male)),
                     retest: false,
+                    point: None,
                 },
             )
             .await

@@ -4,6 +4,7 @@ pub mod auth;
 mod building_map;
 mod custody;
 pub mod dto;
+mod materials;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -34,4 +35,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(rounds::routes())
         .merge(custody::routes())
         .merge(building_map::routes())
+        .merge(materials::routes())
 }

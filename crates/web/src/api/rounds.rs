@@ -256,6 +256,10 @@ pub struct ScanRequest {
     /// A second sample of someone sampled in this round already.
     #[serde(default)]
     pub retest: bool,
+    /// The sampling point (`GET /rounds/{id}/points`); left out: the sampler's own point
+    /// if they are staff of exactly one of the round's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<i64>,
 }
 
 /// A tube as a scan leaves it.
@@ -297,6 +301,14 @@ pub struct ScanResponse {
     pub retest: bool,
     /// When it was recorded (RFC 3339).
     pub at: String,
+    /// The sampling point it was made at, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point: Option<i64>,
+    /// What the sampler should look at, the scan being recorded all the same:
+    /// `tube_outside_batch` (the tube code is in none of the point's tube batches). Left out
+    /// when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl From<&Scanned> for ScanResponse {
@@ -317,6 +329,8 @@ impl From<&Scanned> for ScanResponse {
             },
             retest: s.scan.retest,
             at: rfc3339(s.scan.at),
+            point: s.point,
+            warnings: s.warnings.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -334,6 +348,7 @@ pub(crate) async fn scan_one(
         tube: req.tube.clone(),
         person: req.person.read().map_err(fail)?,
         retest: req.retest,
+        point: req.point,
     };
     let done = desk(s, u).scan(id, &input).await.map_err(fail)?;
     let status = if done.scan.replayed {

@@ -10,6 +10,8 @@ pub(crate) mod field;
 mod file_report;
 pub(crate) mod jobs;
 mod knock;
+mod materials;
+mod points;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
@@ -76,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(rounds::routes())
         .merge(building_map::routes())
+        .merge(materials::routes())
 }
 
 async fn css() -> impl IntoResponse {

@@ -70,6 +70,9 @@ pub struct SamplePage {
     last: Option<LastScan>,
     /// The round's open tubes here: (code, count, capacity).
     open_tubes: Vec<(String, u32, u32)>,
+    /// The round's sampling points near the sampler: (id, name), and the one chosen.
+    points: Vec<(i64, String)>,
+    point: Option<i64>,
 }
 
 /// The tube to go on with.
@@ -77,6 +80,9 @@ pub struct SamplePage {
 struct TubeQuery {
     #[serde(default)]
     tube: String,
+    /// The sampling point chosen.
+    #[serde(default)]
+    point: String,
 }
 
 async fn page(
@@ -85,16 +91,21 @@ async fn page(
     Path(id): Path<i64>,
     Query(q): Query<TubeQuery>,
 ) -> Result<Response, PageError> {
-    Ok(sample_page(&s, &u, id, q.tube.trim(), None, None, None)
-        .await?
-        .into_response())
+    let point = q.point.trim().parse().ok();
+    Ok(
+        sample_page(&s, &u, id, q.tube.trim(), point, None, None, None)
+            .await?
+            .into_response(),
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn sample_page(
     s: &AppState,
     u: &PageUser,
     id: i64,
     tube: &str,
+    point: Option<i64>,
     error: Option<String>,
     notice: Option<String>,
     last: Option<LastScan>,
@@ -124,6 +135,7 @@ async fn sample_page(
         .iter()
         .map(|t| (t.code.to_string(), t.count, t.capacity))
         .collect();
+    let (points, point) = super::points::sampler_points(s, u, id, point).await?;
     Ok(SamplePage {
         t: u.t,
         nav: u.nav.clone(),
@@ -138,6 +150,8 @@ async fn sample_page(
         notice,
         last,
         open_tubes,
+        points,
+        point,
     })
 }
 
@@ -154,6 +168,9 @@ struct ScanForm {
     person: String,
     #[serde(default)]
     retest: Option<String>,
+    /// The sampling point chosen (its id; blank: the sampler's own, if one).
+    #[serde(default)]
+    point: String,
 }
 
 async fn scan_form(
@@ -168,7 +185,8 @@ async fn scan_form(
     if tube.is_empty() || person.is_empty() {
         // A tube alone (Enter after the tube): go on to the person.
         let error = tube.is_empty().then(|| u.t.s("rd_need_tube").to_string());
-        return Ok(sample_page(&s, &u, id, tube, error, None, None)
+        let point = f.point.trim().parse().ok();
+        return Ok(sample_page(&s, &u, id, tube, point, error, None, None)
             .await?
             .into_response());
     }
@@ -177,11 +195,19 @@ async fn scan_form(
         tube: tube.to_string(),
         person: PersonRef::from_scan(person),
         retest: f.retest.is_some(),
+        point: f.point.trim().parse().ok(),
     };
     let (status, error, notice, last, next) = match desk(&s, &u).scan(id, &input).await {
         Ok(done) => {
             let full = done.scan.closed;
-            let notice = full.then(|| u.t.s("rd_tube_full_next").to_string());
+            let mut notes: Vec<&str> = Vec::new();
+            if !done.warnings.is_empty() {
+                notes.push(u.t.s("mt_tube_outside"));
+            }
+            if full {
+                notes.push(u.t.s("rd_tube_full_next"));
+            }
+            let notice = (!notes.is_empty()).then(|| notes.join(" · "));
             let last = LastScan {
                 name: done.name,
                 id_number: done.id_number,
@@ -217,7 +243,8 @@ async fn scan_form(
         ),
         Err(e) => return Err(u.fail(e)),
     };
-    let page = sample_page(&s, &u, id, &next, error, notice, last).await?;
+    let point = f.point.trim().parse().ok();
+    let page = sample_page(&s, &u, id, &next, point, error, notice, last).await?;
     Ok((status, page).into_response())
 }
 
@@ -241,7 +268,7 @@ async fn close_form(
         let error = Some(u.t.s("rd_need_tube").to_string());
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            sample_page(&s, &u, id, "", error, None, None).await?,
+            sample_page(&s, &u, id, "", None, error, None, None).await?,
         )
             .into_response());
     }
@@ -259,7 +286,7 @@ async fn close_form(
     if tube.count < tube.capacity {
         notice = format!("{notice} · {}", u.t.s("rd_short"));
     }
-    Ok(sample_page(&s, &u, id, "", None, Some(notice), None)
+    Ok(sample_page(&s, &u, id, "", None, None, Some(notice), None)
         .await?
         .into_response())
 }

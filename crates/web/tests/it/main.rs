@@ -8,6 +8,7 @@ mod common;
 mod custody;
 mod login_defences;
 mod masks;
+mod materials;
 mod on_behalf;
 mod pages;
 mod pages_abuse;
