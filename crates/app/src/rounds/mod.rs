@@ -119,9 +119,16 @@ impl<'a> RoundDesk<'a> {
         self.visible(r)
     }
 
+    /// Whoever runs, samples in or carries for a round may see it (the transport group: its
+    /// boxes and the points' materials).
+    fn sees_rounds(&self) -> bool {
+        [Action::ManageRounds, Action::Sample, Action::Transport]
+            .into_iter()
+            .any(|a| self.who.may(a))
+    }
+
     fn visible(&self, r: Round) -> AppResult<Round> {
-        if !self.meets(&r) || !(self.who.may(Action::ManageRounds) || self.who.may(Action::Sample))
-        {
+        if !self.meets(&r) || !self.sees_rounds() {
             return Err(AppError::NotFound);
         }
         Ok(r)
@@ -129,7 +136,7 @@ impl<'a> RoundDesk<'a> {
 
     /// The rounds this user may see, newest first.
     pub async fn list(&self) -> AppResult<Vec<Round>> {
-        if !(self.who.may(Action::ManageRounds) || self.who.may(Action::Sample)) {
+        if !self.sees_rounds() {
             return Err(AppError::Forbidden);
         }
         Ok(self.store.rounds_near(self.who.area()).await?)

@@ -165,6 +165,12 @@ pub const MENU: &[MenuItem] = &[
         href: "/rounds",
         text: "rd_menu",
     },
+    // The transport group reaches the rounds' boxes and materials the same way.
+    MenuItem {
+        action: Action::Transport,
+        href: "/rounds",
+        text: "rd_menu",
+    },
     MenuItem {
         action: Action::Read,
         href: "/staff",
@@ -190,10 +196,13 @@ impl Nav {
 
     /// The menu `who` gets.
     pub fn menu_of(who: &Principal) -> Vec<(&'static str, &'static str)> {
-        MENU.iter()
-            .filter(|m| who.may(m.action))
-            .map(|m| (m.href, m.text))
-            .collect()
+        let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+        for m in MENU.iter().filter(|m| who.may(m.action)) {
+            if !out.iter().any(|(href, _)| *href == m.href) {
+                out.push((m.href, m.text));
+            }
+        }
+        out
     }
 }
 
@@ -483,6 +492,7 @@ mod menu_tests {
             hrefs(Role::Volunteer),
             ["/search", "/reports", "/tasks/mine", "/staff"]
         );
+        assert!(hrefs(Role::Transporter).contains(&"/rounds"));
         assert!(hrefs(Role::Lab).is_empty());
     }
 }
