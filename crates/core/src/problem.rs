@@ -71,6 +71,10 @@ pub enum Problem {
     PoolSize,
     /// A tube code that is not 4–40 letters, digits or `-`.
     TubeCode,
+    /// A handover's transport temperature is not a number of degrees a cold box can hold.
+    TransportTemperature,
+    /// The transport took 2 hours or more and no temperature was recorded.
+    TemperatureRequired,
     /// More members than one household's report may list.
     TooManyMembers {
         /// The most members allowed.
@@ -139,6 +143,8 @@ impl Problem {
             Problem::TooManyMembers { .. } => "too_many_members",
             Problem::PoolSize => "pool_size_invalid",
             Problem::TubeCode => "tube_code_invalid",
+            Problem::TransportTemperature => "transport_temperature_invalid",
+            Problem::TemperatureRequired => "temperature_required",
         }
     }
 
@@ -252,6 +258,14 @@ impl Problem {
             Problem::TubeCode => lang.pick(
                 "试管码应为 4–40 位字母、数字或“-”，请重新扫码",
                 "a tube code is 4–40 letters, digits or '-'; scan it again",
+            ),
+            Problem::TransportTemperature => lang.pick(
+                "转运温度应为 -40 到 40 之间的数字（摄氏度），如 4.5",
+                "the transport temperature must be a number from -40 to 40 (°C), e.g. 4.5",
+            ),
+            Problem::TemperatureRequired => lang.pick(
+                "转运已达 2 小时或以上，必须填写箱内温度（摄氏度）",
+                "the transport took 2 hours or more: the temperature in the box (°C) is required",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

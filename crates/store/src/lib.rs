@@ -9,6 +9,7 @@ mod audit;
 mod building_map;
 mod custody;
 mod error;
+mod handover;
 mod model;
 mod reports;
 mod rounds;
@@ -23,6 +24,7 @@ pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
 pub use custody::*;
 pub use error::{StoreError, StoreResult};
+pub use handover::*;
 pub use model::*;
 pub use reports::*;
 pub use rounds::*;
@@ -84,7 +86,17 @@ impl Load for Direct<'_> {
 /// The registry is here; users, sessions and the audit log are in [`Accounts`].
 #[async_trait]
 pub trait Store:
-    Accounts + BuildingMaps + Custody + Reports + Rounds + Staff + Tasks + Send + Sync + 'static
+    Accounts
+    + BuildingMaps
+    + Custody
+    + Handovers
+    + Reports
+    + Rounds
+    + Staff
+    + Tasks
+    + Send
+    + Sync
+    + 'static
 {
     /// The backend's name, `sqlite` or `postgres`, for logs and reports.
     fn backend(&self) -> &'static str;

@@ -8,6 +8,7 @@
 
 mod building_map;
 mod custody;
+mod handover;
 mod knock;
 mod report;
 mod scan;
@@ -28,6 +29,7 @@ use crate::tasks::parse_due;
 
 pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
+pub use handover::{HandoverDesk, HandoverForm, MAX_BOXES, ReceiptInput};
 pub use knock::Knocked;
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};

@@ -2,8 +2,9 @@
 
 pub mod auth;
 mod building_map;
-mod custody;
+pub(crate) mod custody;
 pub mod dto;
+mod handover;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -33,5 +34,6 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(tasks::routes())
         .merge(rounds::routes())
         .merge(custody::routes())
+        .merge(handover::routes())
         .merge(building_map::routes())
 }

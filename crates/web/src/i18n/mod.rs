@@ -15,6 +15,7 @@ mod auth;
 mod building_map;
 mod common;
 mod file_report;
+mod handover;
 mod registry;
 mod reports;
 mod roster;
@@ -29,6 +30,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     building_map::TEXTS,
     common::TEXTS,
     file_report::TEXTS,
+    handover::TEXTS,
     registry::TEXTS,
     reports::TEXTS,
     roster::TEXTS,

@@ -8,6 +8,7 @@ mod building_map;
 mod codes;
 pub(crate) mod field;
 mod file_report;
+mod handover;
 pub(crate) mod jobs;
 mod knock;
 mod registry;
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(rounds::routes())
         .merge(building_map::routes())
+        .merge(handover::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -161,6 +163,16 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Sample,
         href: "/rounds",
         text: "rd_menu",
+    },
+    MenuItem {
+        action: Action::Transport,
+        href: "/transport",
+        text: "ho_transport",
+    },
+    MenuItem {
+        action: Action::LabResults,
+        href: "/lab/receive",
+        text: "ho_lab_receive",
     },
     MenuItem {
         action: Action::Read,
@@ -472,6 +484,7 @@ mod menu_tests {
                 "/tasks/mine",
                 "/tasks",
                 "/rounds",
+                "/transport",
                 "/staff",
                 "/audit"
             ]
@@ -480,6 +493,7 @@ mod menu_tests {
             hrefs(Role::Volunteer),
             ["/search", "/reports", "/tasks/mine", "/staff"]
         );
-        assert!(hrefs(Role::Lab).is_empty());
+        assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
+        assert_eq!(hrefs(Role::Transporter), ["/transport"]);
     }
 }

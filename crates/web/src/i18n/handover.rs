@@ -1,0 +1,113 @@
+//! Texts of the handover slip (交接单), the transport group's pickup list, the lab's receiving
+//! page and the board's alerts.
+
+/// (key, Chinese, English), sorted by key.
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("ho_alerts", "紧急事项", "Urgent"),
+    (
+        "ho_board_late",
+        "超时未送达实验室的转运箱",
+        "Boxes not at the lab in time",
+    ),
+    (
+        "ho_board_positive",
+        "混管阳性户（原地等待，单管复采）",
+        "Households of positive pools (hold in place, re-sample single-tube)",
+    ),
+    ("ho_box", "转运箱码", "Box"),
+    ("ho_boxes_unit", "箱", "boxes"),
+    ("ho_carrier", "转运人", "Carrier"),
+    ("ho_carrier_sign", "转运人", "Carrier"),
+    (
+        "ho_count_needed",
+        "请填写清点的试管数",
+        "Enter the number of tubes counted",
+    ),
+    (
+        "ho_count_tubes",
+        "实验室清点试管数",
+        "Tubes counted at the lab",
+    ),
+    ("ho_counted", "接收清点", "Counted"),
+    ("ho_disinfected", "已消毒", "Disinfected"),
+    ("ho_from", "采样点", "Sampling point"),
+    ("ho_handed_at", "交接时间", "Handed over"),
+    ("ho_lab", "检测机构", "Lab"),
+    ("ho_lab_receive", "样本接收", "Receive boxes"),
+    ("ho_look", "查看", "Look up"),
+    (
+        "ho_mismatch_hint",
+        "清点数与封箱数不一致时必须说明原因。",
+        "A count that differs from the seal's needs a note.",
+    ),
+    ("ho_mismatch_note", "差异说明", "Why the count differs"),
+    ("ho_new", "填写交接单", "Handover slip"),
+    ("ho_no", "否", "No"),
+    (
+        "ho_no_box",
+        "没有找到该转运箱，或不属于本机构。",
+        "No such box, or not one for this lab.",
+    ),
+    (
+        "ho_none_waiting",
+        "本区域没有待转运的已封箱。",
+        "No sealed boxes waiting in your area.",
+    ),
+    ("ho_note", "备注", "Note"),
+    ("ho_packaging", "包装完好", "Packaging intact"),
+    ("ho_persons", "人数", "Persons"),
+    ("ho_persons_unit", "人", "persons"),
+    ("ho_receive", "确认接收并签收", "Receive and sign"),
+    ("ho_received_at", "接收时间", "Received"),
+    ("ho_received_ok", "已接收", "Received"),
+    (
+        "ho_receiver_sign",
+        "接收方签字（检测机构）",
+        "Receiver's signature (lab)",
+    ),
+    (
+        "ho_results_hint",
+        "检测结果按试管上传：",
+        "Upload results per tube:",
+    ),
+    (
+        "ho_rule",
+        "样本应在采集后 2–4 小时内送达实验室，常温最长 4 小时；转运 2 小时及以上须记录箱内温度。",
+        "Samples reach the lab within 2–4 hours of sampling, at most 4 at room temperature; a transport of 2 hours or more records the temperature in the box.",
+    ),
+    (
+        "ho_scan_box",
+        "扫描或输入转运箱码",
+        "Scan or type the box code",
+    ),
+    ("ho_sealed", "封箱", "Sealed"),
+    ("ho_sealed_count", "封箱试管数", "Tubes at sealing"),
+    (
+        "ho_sender_sign",
+        "交出方签字（采样点）",
+        "Sender's signature (sampling point)",
+    ),
+    ("ho_sign_send", "签字交接", "Sign and hand over"),
+    ("ho_slip", "交接单", "Handover slip"),
+    (
+        "ho_temperature",
+        "箱内温度（℃）",
+        "Temperature in the box (°C)",
+    ),
+    (
+        "ho_temperature_hint",
+        "转运 2 小时及以上必须填写。",
+        "Required when the transport takes 2 hours or more.",
+    ),
+    ("ho_transport", "待转运", "Pickup"),
+    (
+        "ho_transport_hint",
+        "已封箱、等待转运的转运箱。勾选要交接的箱子，填写交接单并签字。",
+        "Sealed boxes waiting for pickup. Tick the boxes to hand over, fill in the slip and sign.",
+    ),
+    ("ho_transport_time", "转运时长", "Transport time"),
+    ("ho_tubes", "试管数", "Tubes"),
+    ("ho_tubes_unit", "管", "tubes"),
+    ("ho_waiting", "待转运", "Waiting"),
+    ("ho_yes", "是", "Yes"),
+];

@@ -1,0 +1,342 @@
+//! Handover slips, on SQLite and on PostgreSQL: two sealed boxes waiting on the transport
+//! group's list, one slip signed by the carrier's side, the lab's receipt 2½ hours later
+//! refused without a temperature and with an unexplained count, then signed; a box received
+//! by scan on the lab's page.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::http::StatusCode;
+use doorstep_app::clock::FixedClock;
+use doorstep_core::Role;
+use doorstep_testkit::{
+    COMMUNITY, TestApp, TestDb, both_backends, csv_file, id, import_into, two_compounds, user,
+};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+/// Six persons in 佳纷天地 1号楼, an open round of pool 5 over the community; users `admin1`,
+/// samplers `s-jf`/`s-qt`, transporters `t1` (the community) and `t-far` (钱塘衣城, where
+/// the boxes are not), `lab1` (the district).
+async fn setup(app: &TestApp) -> i64 {
+    let store = app.store();
+    two_compounds(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::from("姓名,证件号码,小区,楼栋,单元,房号\n");
+    for n in 1..=6u16 {
+        rows += &format!("人{n},{},佳纷天地,1,,10{n}\n", id(n, n % 2 == 1));
+    }
+    let f = csv_file(dir.path(), "r.csv", &rows);
+    assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
+    crate::rounds::round_users(store).await;
+    user(store, "lab1", Role::Lab, "二七区").await;
+    user(store, "t1", Role::Transporter, COMMUNITY).await;
+    user(
+        store,
+        "t-far",
+        Role::Transporter,
+        &format!("{COMMUNITY}/钱塘衣城"),
+    )
+    .await;
+    let admin = app.login_api("admin1").await;
+    let (_, r, _) = admin
+        .send(
+            "POST",
+            "/api/v1/rounds",
+            Some(json!({"area": COMMUNITY, "name": "第6轮", "pool_size": 5})),
+        )
+        .await;
+    let rid = r["id"].as_i64().unwrap();
+    admin
+        .send(
+            "POST",
+            &format!("/api/v1/rounds/{rid}/status"),
+            Some(json!({"status": "open"})),
+        )
+        .await;
+    rid
+}
+
+/// Scans the six into TUBE-A (full at five) and TUBE-B (closed by hand), boxes them in BOX-1
+/// and BOX-2 and seals both, as `s-jf`.
+async fn two_sealed_boxes(app: &TestApp, rid: i64) {
+    let s = app.login_api("s-jf").await;
+    let r = format!("/api/v1/rounds/{rid}");
+    for n in 1..=6u16 {
+        let tube = if n <= 5 { "TUBE-A" } else { "TUBE-B" };
+        let body = json!({"client_id": format!("c{n}"), "tube": tube,
+                          "person": {"id_number": id(n, n % 2 == 1)}});
+        let (st, v, _) = s.send("POST", &format!("{r}/scans"), Some(body)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    s.send("POST", &format!("{r}/tubes/TUBE-B/close"), None)
+        .await;
+    for (b, t) in [("BOX-1", "TUBE-A"), ("BOX-2", "TUBE-B")] {
+        let (st, v, _) = s
+            .send("POST", &format!("{r}/boxes"), Some(json!({"code": b})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (st, v, _) = s
+            .send(
+                "POST",
+                &format!("{r}/boxes/{b}/tubes"),
+                Some(json!({"tube": t})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let (st, v, _) = s.send("POST", &format!("{r}/boxes/{b}/seal"), None).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+}
+
+fn codes(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+both_backends!(
+    a_slip_is_signed_by_both_sides_with_counts_reconciled,
+    async |db: &TestDb| {
+        let clock = FixedClock::at(OffsetDateTime::now_utc());
+        let app = TestApp::builder().clock(clock.clone()).build(db);
+        let rid = setup(&app).await;
+        two_sealed_boxes(&app, rid).await;
+        let t1 = app.login_api("t1").await;
+        let (st, waiting) = t1.get("/api/v1/transport/waiting").await;
+        assert_eq!(st, StatusCode::OK, "{waiting}");
+        assert_eq!(codes(&waiting), ["BOX-1", "BOX-2"]);
+        // Another community's transporter sees none of it, and may not hand it over.
+        let far = app.login_api("t-far").await;
+        let (_, none) = far.get("/api/v1/transport/waiting").await;
+        assert_eq!(none["total"], 0, "{none}");
+        let slip = json!({"boxes": ["BOX-1", "box-2"], "carrier": "李师傅", "lab": "金域检验",
+                          "packaging_intact": true, "disinfected": true});
+        let (st, _, _) = far
+            .send("POST", "/api/v1/handovers", Some(slip.clone()))
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        // A lab may not hand over (it sees the area: 403).
+        let lab = app.login_api("lab1").await;
+        let (st, _, _) = lab
+            .send("POST", "/api/v1/handovers", Some(slip.clone()))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // Carrier and lab are required; a temperature must read as °C.
+        let (st, v, _) = t1
+            .send(
+                "POST",
+                "/api/v1/handovers",
+                Some(json!({"boxes": ["BOX-1"], "carrier": " ", "lab": "",
+                            "packaging_intact": true, "disinfected": false, "temperature": "warm"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let fields: Vec<&str> = v["fields"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|x| x["path"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            v.to_string().contains("carrier")
+                && v.to_string().contains("transport_temperature_invalid"),
+            "{v} {fields:?}"
+        );
+        let (st, h, _) = t1
+            .send("POST", "/api/v1/handovers", Some(slip.clone()))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{h}");
+        assert_eq!(
+            (
+                h["sent_by"].as_str(),
+                h["tubes"].as_i64(),
+                h["received_by"].as_str()
+            ),
+            (Some("t1"), Some(2), None),
+            "{h}"
+        );
+        let hid = h["id"].as_i64().unwrap();
+        let statuses: Vec<&str> = h["boxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["handed_over", "handed_over"]);
+        // A box goes on one slip only; the waiting list is empty now.
+        let (st, v, _) = t1
+            .send("POST", "/api/v1/handovers", Some(slip.clone()))
+            .await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("box_status"))
+        );
+        let (_, waiting) = t1.get("/api/v1/transport/waiting").await;
+        assert_eq!(waiting["total"], 0);
+        // The other compound's sampler does not see the slip; the lab does.
+        let qt = app.login_api("s-qt").await;
+        let (st, _) = qt.get(&format!("/api/v1/handovers/{hid}")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _) = lab.get(&format!("/api/v1/handovers/{hid}")).await;
+        assert_eq!(st, StatusCode::OK);
+        // The transporter may not receive (it sees the round's area: 403).
+        let (st, _, _) = t1
+            .send(
+                "POST",
+                &format!("/api/v1/handovers/{hid}/receive"),
+                Some(json!({"boxes": [{"code": "BOX-1", "tubes": 1}]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // Two and a half hours on the road.
+        clock.advance(Duration::minutes(150));
+        let lab = app.login_api("lab1").await;
+        let counted = json!([{"code": "BOX-1", "tubes": 1}, {"code": "BOX-2", "tubes": 0}]);
+        let (st, v, _) = lab
+            .send(
+                "POST",
+                &format!("/api/v1/handovers/{hid}/receive"),
+                Some(json!({"boxes": counted})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v.to_string().contains("temperature_required"), "{v}");
+        // BOX-2 counted short without a note: the mismatch must be explained.
+        let (st, v, _) = lab
+            .send(
+                "POST",
+                &format!("/api/v1/handovers/{hid}/receive"),
+                Some(json!({"boxes": counted, "temperature": "4.5"})),
+            )
+            .await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("count_mismatch")),
+            "{v}"
+        );
+        let (st, h, _) = lab
+            .send(
+                "POST",
+                &format!("/api/v1/handovers/{hid}/receive"),
+                Some(json!({"boxes": [{"code": "BOX-1", "tubes": 1},
+                                      {"code": "BOX-2", "tubes": 0, "note": "箱内未见试管，已联系采样点"}],
+                            "temperature": "4.5"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{h}");
+        assert_eq!(
+            (
+                h["received_by"].as_str(),
+                h["temperature"].as_str(),
+                h["transport_minutes"].as_i64(),
+                h["received_tubes"].as_i64()
+            ),
+            (Some("lab1"), Some("4.5"), Some(150), Some(1)),
+            "{h}"
+        );
+        let b2 = &h["boxes"][1];
+        assert_eq!(
+            (b2["mismatch"].as_bool(), b2["mismatch_note"].as_str()),
+            (Some(true), Some("箱内未见试管，已联系采样点"))
+        );
+        // Both signatures are in the box's custody timeline.
+        let admin = app.login_api("admin1").await;
+        let (_, tl) = admin
+            .get(&format!("/api/v1/rounds/{rid}/boxes/BOX-1/timeline"))
+            .await;
+        let text = tl.to_string();
+        for action in ["sealed", "handed_over", "received", "receipt_signed"] {
+            assert!(text.contains(action), "{action}: {tl}");
+        }
+        assert!(text.contains("\"signed_by\":\"t1\""), "{tl}");
+        // The printable slip shows both signature lines and the counts.
+        let mut b = app.browser();
+        b.login("t1").await;
+        let page = b.get(&format!("/handovers/{hid}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        for s in [
+            "交接单",
+            "BOX-1",
+            "BOX-2",
+            "李师傅",
+            "金域检验",
+            "4.5",
+            "t1",
+            "lab1",
+            "箱内未见试管",
+        ] {
+            assert!(page.text.contains(s), "{s} missing");
+        }
+        let (st, list) = lab.get(&format!("/api/v1/rounds/{rid}/handovers")).await;
+        assert_eq!((st, list["total"].as_i64()), (StatusCode::OK, Some(1)));
+    }
+);
+
+both_backends!(
+    a_box_received_by_scan_reconciles_and_signs_its_slip,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        let rid = setup(&app).await;
+        two_sealed_boxes(&app, rid).await;
+        let t1 = app.login_api("t1").await;
+        let (st, h, _) = t1
+            .send(
+                "POST",
+                "/api/v1/handovers",
+                Some(json!({"boxes": ["BOX-1"], "carrier": "王", "lab": "金域",
+                            "packaging_intact": true, "disinfected": true})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{h}");
+        let hid = h["id"].as_i64().unwrap();
+        // The lab's scan page: the box's sealed count, then a count that differs needs a note.
+        let mut b = app.browser();
+        b.login("lab1").await;
+        let page = b.get("/lab/receive?code=box-1").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("BOX-1") && page.text.contains(&format!("/handovers/{hid}")));
+        let csrf = b.csrf().await;
+        let r = b
+            .post_form(
+                "/lab/receive",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "BOX-1"),
+                    ("tubes", "2"),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.text.contains("role=\"alert\""), "{}", r.text);
+        let r = b
+            .post_form(
+                "/lab/receive",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "BOX-1"),
+                    ("tubes", "1"),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let lab = app.login_api("lab1").await;
+        let (_, h) = lab.get(&format!("/api/v1/handovers/{hid}")).await;
+        assert_eq!(h["received_by"], "lab1", "{h}");
+        // BOX-2 had no slip: received by the API, with a note for its short count.
+        let (st, v, _) = lab
+            .send(
+                "POST",
+                "/api/v1/lab/boxes/BOX-2/receive",
+                Some(json!({"tubes": 1})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        // A sampler may not use the lab's page.
+        let mut s = app.browser();
+        s.login("s-jf").await;
+        let page = s.get("/lab/receive?code=BOX-1").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+    }
+);
