@@ -466,6 +466,10 @@ impl Custody for SqlStore {
                 let after = read_box(c, &code)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("box {code}")))?;
+                if to == BoxStatus::Sealed {
+                    // The transport group's notification, in the seal's own transaction.
+                    super::handover::queue_seal_note(c, &after).await?;
+                }
                 Ok(after)
             })
         })

@@ -100,6 +100,37 @@ async fn log_box(
     Ok(())
 }
 
+/// Queues the seal's notification in the seal's own transaction (the webhook's outbox): one
+/// row per box, keyed by it, so a retried seal cannot queue two.
+pub(super) async fn queue_seal_note(conn: &mut Conn, b: &TransportBox) -> StoreResult<()> {
+    let now = OffsetDateTime::now_utc();
+    let key = format!("box-sealed-{}", b.id);
+    let payload = json!({
+        "event": "box.sealed",
+        "idempotency_key": key,
+        "round_id": b.round_id,
+        "box": b.code.as_str(),
+        "area": b.area_path.as_str(),
+        "tubes": b.tubes,
+        "persons": b.persons,
+        "sealed_by": b.sealed_by,
+        "sealed_at": b.sealed_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+    });
+    sqlx::query(
+        "INSERT INTO seal_outbox (box_id, idem_key, payload, created_at, next_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idem_key) DO NOTHING",
+    )
+    .bind(b.id)
+    .bind(&key)
+    .bind(payload.to_string())
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 /// Signs each slip of `boxes` whose boxes are all received now, by `by` at `at`.
 async fn sign_receipts(
     conn: &mut Conn,

@@ -431,3 +431,70 @@ async fn receive(
         },
     }
 }
+
+/// One line of the board's alerts.
+pub struct AlertLine {
+    pub(crate) href: String,
+    pub(crate) label: String,
+    pub(crate) detail: String,
+}
+
+/// What the top of the community board shows: the households of positive pools (their
+/// persons' re-sampling tasks grouped by household) and the boxes late to the lab.
+#[derive(Default)]
+pub struct BoardAlerts {
+    pub(crate) households: Vec<AlertLine>,
+    pub(crate) late: Vec<AlertLine>,
+}
+
+impl BoardAlerts {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.households.is_empty() && self.late.is_empty()
+    }
+}
+
+/// The board's alerts for this user (through `doorstep_app::rounds::board_alerts`, which
+/// checks the board's own permission).
+pub(crate) async fn board_alerts(s: &AppState, u: &PageUser) -> Result<BoardAlerts, PageError> {
+    let (positive, late) = doorstep_app::rounds::board_alerts(s.store.as_ref(), &u.who)
+        .await
+        .map_err(|e| u.fail(e))?;
+    let mut households: Vec<((i64, String), AlertLine, usize)> = Vec::new();
+    for task in &positive {
+        let key = (task.area_id, task.room.clone());
+        match households.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, n)) => *n += 1,
+            None => {
+                let place = task.area_path.names().skip(3).collect::<Vec<_>>().join(" ");
+                households.push((
+                    key,
+                    AlertLine {
+                        href: format!("/tasks/{}", task.id),
+                        label: format!("{place} {}", task.room),
+                        detail: String::new(),
+                    },
+                    1,
+                ));
+            }
+        }
+    }
+    let persons = u.t.s("ho_persons_unit");
+    Ok(BoardAlerts {
+        households: households
+            .into_iter()
+            .map(|(_, mut line, n)| {
+                line.detail = format!("{n} {persons}");
+                line
+            })
+            .collect(),
+        late: late
+            .iter()
+            .map(|task| AlertLine {
+                href: format!("/tasks/{}", task.id),
+                label: task.note.clone(),
+                detail: task.status.label(u.t.0).to_string(),
+            })
+            .collect(),
+    })
+}

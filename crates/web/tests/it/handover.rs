@@ -1,17 +1,24 @@
-//! Handover slips, on SQLite and on PostgreSQL: two sealed boxes waiting on the transport
-//! group's list, one slip signed by the carrier's side, the lab's receipt 2½ hours later
-//! refused without a temperature and with an unexplained count, then signed; a box received
-//! by scan on the lab's page.
+//! Handover slips, seal notifications and the board's alerts, on SQLite and on PostgreSQL: two
+//! sealed boxes waiting on the transport group's list, one slip signed by the carrier's side,
+//! the lab's receipt 2½ hours later refused without a temperature and with an unexplained
+//! count, then signed; the webhook fed from the seal's outbox through failures to delivery
+//! with one idempotency key; a late box raising one alert however often the sweep runs, and
+//! the positive pool's household on top of the board.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::{Arc, Mutex};
+
 use axum::http::StatusCode;
+use doorstep_app::access::Ctx;
 use doorstep_app::clock::FixedClock;
+use doorstep_app::rounds::{Webhook, deliver_seal_notes, sweep_late_boxes};
 use doorstep_core::Role;
 use doorstep_testkit::{
     COMMUNITY, TestApp, TestDb, both_backends, csv_file, id, import_into, two_compounds, user,
 };
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Six persons in 佳纷天地 1号楼, an open round of pool 5 over the community; users `admin1`,
 /// samplers `s-jf`/`s-qt`, transporters `t1` (the community) and `t-far` (钱塘衣城, where
@@ -338,5 +345,201 @@ both_backends!(
         s.login("s-jf").await;
         let page = s.get("/lab/receive?code=BOX-1").await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
+    }
+);
+
+/// A local webhook receiver: answers 500 to the first `fail` requests, then 200; keeps each
+/// request's head and body.
+async fn receiver(fail: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/seal", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read the head, then as much body as Content-Length says.
+            loop {
+                let n = s.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let n = {
+                let mut seen = kept.lock().unwrap();
+                seen.push(String::from_utf8_lossy(&buf).to_string());
+                seen.len()
+            };
+            let status = if n <= fail {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = s
+                .write_all(
+                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await;
+        }
+    });
+    (url, seen)
+}
+
+both_backends!(
+    a_seal_reaches_the_webhook_at_least_once_through_failures,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        let rid = setup(&app).await;
+        two_sealed_boxes(&app, rid).await;
+        let (url, seen) = receiver(2).await;
+        let hook = Webhook::parse(&url).unwrap();
+        let store = app.store();
+        let mut now = OffsetDateTime::now_utc();
+        // Two seals, both queued; the first attempts fail and are put back with a wait.
+        assert_eq!(deliver_seal_notes(store, &hook, now).await.unwrap(), (0, 2));
+        // Not due again yet: nothing is sent.
+        assert_eq!(deliver_seal_notes(store, &hook, now).await.unwrap(), (0, 0));
+        now += Duration::seconds(6);
+        assert_eq!(deliver_seal_notes(store, &hook, now).await.unwrap(), (2, 0));
+        now += Duration::hours(1);
+        assert_eq!(deliver_seal_notes(store, &hook, now).await.unwrap(), (0, 0));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        let key = |r: &str| {
+            r.lines()
+                .find_map(|l| l.strip_prefix("Idempotency-Key: "))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut keys: Vec<String> = seen.iter().map(|r| key(r)).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        // Each box was tried twice with the same key, once failing and once delivered.
+        for r in &seen {
+            assert!(r.starts_with("POST /hooks/seal HTTP/1.1"), "{r}");
+            assert!(r.contains("\"event\":\"box.sealed\""), "{r}");
+        }
+        assert!(seen.iter().any(|r| r.contains("\"box\":\"BOX-1\"")));
+        // Two servers claiming at once: the lease gives each row to one of them.
+        let s2 = app.login_api("s-jf").await;
+        let r = format!("/api/v1/rounds/{rid}");
+        s2.send(
+            "POST",
+            &format!("{r}/boxes"),
+            Some(json!({"code": "BOX-3"})),
+        )
+        .await;
+        let body = json!({"client_id": "c7", "tube": "TUBE-C", "person": {"id_number": id(1, true)},
+                          "retest": true});
+        s2.send("POST", &format!("{r}/scans"), Some(body)).await;
+        s2.send("POST", &format!("{r}/tubes/TUBE-C/close"), None)
+            .await;
+        s2.send(
+            "POST",
+            &format!("{r}/boxes/BOX-3/tubes"),
+            Some(json!({"tube": "TUBE-C"})),
+        )
+        .await;
+        let (st, v, _) = s2
+            .send("POST", &format!("{r}/boxes/BOX-3/seal"), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let at = OffsetDateTime::now_utc() + Duration::seconds(1);
+        let since = at - Duration::days(1);
+        let (a, b) = tokio::join!(
+            store.claim_seal_notes(at, since, Duration::seconds(60), 20),
+            store.claim_seal_notes(at, since, Duration::seconds(60), 20)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.len() + b.len(), 1, "{a:?} {b:?}");
+    }
+);
+
+both_backends!(
+    late_boxes_and_positive_pools_top_the_community_board,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        let rid = setup(&app).await;
+        two_sealed_boxes(&app, rid).await;
+        let store = app.store();
+        // Within the deadline nothing is late; five hours after the first sample both are.
+        let soon = Ctx {
+            clock: FixedClock::at(OffsetDateTime::now_utc() + Duration::hours(1)),
+            ..Ctx::default()
+        };
+        assert_eq!(sweep_late_boxes(store, &soon).await.unwrap(), 0);
+        let late = Ctx {
+            clock: FixedClock::at(OffsetDateTime::now_utc() + Duration::hours(5)),
+            ..Ctx::default()
+        };
+        assert_eq!(sweep_late_boxes(store, &late).await.unwrap(), 2);
+        // Again (another server, the next minute): the same two tasks, nothing new.
+        assert_eq!(sweep_late_boxes(store, &late).await.unwrap(), 2);
+        let admin = app.login_api("admin1").await;
+        let (_, board) = admin.get("/api/v1/tasks?status=open").await;
+        let late_tasks: Vec<&Value> = board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["note"].as_str().unwrap_or("").contains("转运箱"))
+            .collect();
+        assert_eq!(late_tasks.len(), 2, "{board}");
+        assert!(
+            late_tasks
+                .iter()
+                .all(|t| t["label"].as_str().unwrap_or("").contains("祥云社区")
+                    || t["area"].as_str().unwrap_or("").ends_with("祥云社区")),
+            "{late_tasks:?}"
+        );
+        // A positive pool: its persons' re-sampling tasks, and their household on top.
+        let lab = app.login_api("lab1").await;
+        let (st, v, _) = lab
+            .send(
+                "POST",
+                "/api/v1/lab/results",
+                Some(json!({"results": [{"tube": "TUBE-A", "result": "positive"}]})),
+            )
+            .await;
+        assert_eq!(
+            (st, v["flagged"].as_i64()),
+            (StatusCode::OK, Some(5)),
+            "{v}"
+        );
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get("/tasks").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let alerts = page.text.find("class=\"alerts").expect("alerts section");
+        let end = alerts + page.text[alerts..].find("</section>").unwrap();
+        let list = page.text[end..].find("class=\"list\"").unwrap();
+        assert!(list > 0, "the board's own list comes after the alerts");
+        let top = &page.text[alerts..end];
+        assert!(top.contains("BOX-1") && top.contains("BOX-2"), "{top}");
+        assert!(top.contains("1号楼") && top.contains("101"), "{top}");
+        // A grid worker has no board.
+        let (st, _) = app
+            .login_api("s-jf")
+            .await
+            .get("/api/v1/transport/waiting")
+            .await;
+        assert_eq!(st, StatusCode::OK);
     }
 );
