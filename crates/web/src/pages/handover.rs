@@ -73,7 +73,7 @@ impl BoxLine {
     fn of(b: &TransportBox, checked: &[String]) -> BoxLine {
         BoxLine {
             code: b.code.to_string(),
-            area: b.area_path.names().skip(3).collect::<Vec<_>>().join(" "),
+            area: b.area_path.name().to_string(),
             tubes: b.tubes,
             persons: b.persons,
             sealed: b.sealed_at.map(china_minute).unwrap_or_default(),
@@ -205,6 +205,9 @@ pub struct SlipBox {
 #[template(path = "handover_slip.html")]
 pub struct SlipPage {
     t: T,
+    /// The slip prints both languages, whichever the user reads.
+    zh: T,
+    en: T,
     nav: Nav,
     id: i64,
     round: String,
@@ -241,6 +244,8 @@ async fn slip(
     let all_in = !boxes.is_empty() && boxes.iter().all(|b| b.received_tubes.is_some());
     Ok(SlipPage {
         t: u.t,
+        zh: T(doorstep_core::Lang::Zh),
+        en: T(doorstep_core::Lang::En),
         nav: u.nav.clone(),
         id: h.id,
         round,
@@ -366,7 +371,7 @@ async fn lab_page(
                     received: b.status == BoxStatus::Received,
                     tubes: b.tubes,
                     persons: b.persons,
-                    area: b.area_path.names().skip(3).collect::<Vec<_>>().join(" "),
+                    area: b.area_path.name().to_string(),
                     handover: b.handover_id,
                     carrier: b.carrier.clone().unwrap_or_default(),
                     handed_at: b.handed_at.map(china_minute).unwrap_or_default(),
