@@ -66,11 +66,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Receiver's signature (lab)",
     ),
     (
-        "ho_results_hint",
-        "检测结果按试管上传：",
-        "Upload results per tube:",
-    ),
-    (
         "ho_rule",
         "样本应在采集后 2–4 小时内送达实验室，常温最长 4 小时；转运 2 小时及以上须记录箱内温度。",
         "Samples reach the lab within 2–4 hours of sampling, at most 4 at room temperature; a transport of 2 hours or more records the temperature in the box.",
@@ -110,4 +105,36 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("ho_tubes_unit", "管", "tubes"),
     ("ho_waiting", "待转运", "Waiting"),
     ("ho_yes", "是", "Yes"),
+    (
+        "lr_choose_file",
+        "请选择检测结果文件",
+        "Choose a results file",
+    ),
+    (
+        "lr_different",
+        "已有不同结果（未覆盖）",
+        "Different result already (not overwritten)",
+    ),
+    (
+        "lr_file",
+        "检测结果文件（CSV 或 XLSX：试管码、检测结果、检测时间）",
+        "Results file (CSV or XLSX: tube code, result, tested at)",
+    ),
+    (
+        "lr_flagged",
+        "混管阳性标记人数",
+        "Persons flagged by positive pools",
+    ),
+    (
+        "lr_hint",
+        "按试管上传检测结果；同一文件重复上传不会重复记录。",
+        "Upload results per tube; uploading the same file again records nothing twice.",
+    ),
+    ("lr_recorded", "已记录", "Recorded"),
+    ("lr_row", "第", "Row"),
+    ("lr_rows_refused", "未导入的行", "Rows not recorded"),
+    ("lr_title", "上传检测结果", "Upload results"),
+    ("lr_unchanged", "与已有结果相同", "Same as recorded before"),
+    ("lr_unknown", "未知试管码", "Unknown tube codes"),
+    ("lr_upload", "上传", "Upload"),
 ];

@@ -11,6 +11,7 @@ mod file_report;
 mod handover;
 pub(crate) mod jobs;
 mod knock;
+mod lab_results;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .merge(rounds::routes())
         .merge(building_map::routes())
         .merge(handover::routes())
+        .merge(lab_results::routes())
 }
 
 async fn css() -> impl IntoResponse {

@@ -340,10 +340,37 @@ both_backends!(
             )
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
-        // A sampler may not use the lab's page.
+        // The lab's results upload: one recorded, an unknown code listed, a bad row refused.
+        let csrf = b.csrf().await;
+        let boundary = "XBOUNDARYX";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend(
+            "试管码,检测结果,检测时间\nTUBE-A,阴性,\nNOPE-1,阴性,\nTUBE-B,不知道,\n".as_bytes(),
+        );
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let page = b
+            .request(
+                "POST",
+                "/lab/results",
+                Some(format!("multipart/form-data; boundary={boundary}")),
+                body,
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let text = &page.text;
+        assert!(text.contains("<dd><strong>1</strong></dd>"), "{text}");
+        assert!(text.contains("NOPE-1") && text.contains("第 4"), "{text}");
+        // A sampler may not use the lab's pages.
         let mut s = app.browser();
         s.login("s-jf").await;
         let page = s.get("/lab/receive?code=BOX-1").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        let page = s.get("/lab/results").await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
     }
 );
