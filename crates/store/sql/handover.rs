@@ -265,6 +265,42 @@ impl Handovers for SqlStore {
             .collect())
     }
 
+    async fn recent_handovers(
+        &self,
+        area: Option<&AreaPath>,
+        limit: i64,
+    ) -> StoreResult<Vec<Handover>> {
+        let rows = match area {
+            Some(area) => {
+                let (a, lo, hi) = subtree_bounds(area);
+                let sql = format!(
+                    "SELECT {HANDOVER_COLS} FROM handovers \
+                     WHERE area_path = $1 OR (area_path >= $2 AND area_path < $3) ORDER BY id DESC LIMIT $4"
+                );
+                sqlx::query_as::<_, HandoverRow>(AssertSqlSafe(sql))
+                    .bind(a)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await
+            }
+            None => {
+                let sql =
+                    format!("SELECT {HANDOVER_COLS} FROM handovers ORDER BY id DESC LIMIT $1");
+                sqlx::query_as::<_, HandoverRow>(AssertSqlSafe(sql))
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await
+            }
+        };
+        Ok(rows
+            .map_err(db_err)?
+            .into_iter()
+            .map(HandoverRow::into_handover)
+            .collect())
+    }
+
     async fn receive_boxes(
         &self,
         receipts: &[BoxReceipt],

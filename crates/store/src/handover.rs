@@ -107,6 +107,14 @@ pub trait Handovers: Send + Sync {
     /// A round's slips, newest first.
     async fn handovers(&self, round_id: Id) -> StoreResult<Vec<Handover>>;
 
+    /// The latest `limit` slips from sampling points under `area` (everywhere for `None`),
+    /// newest first: the transport group's way back to a slip.
+    async fn recent_handovers(
+        &self,
+        area: Option<&AreaPath>,
+        limit: i64,
+    ) -> StoreResult<Vec<Handover>>;
+
     /// Receives boxes at the lab in one transaction (each `sealed`/`handed_over` →
     /// `received` with its count and note, a custody event each); then each slip whose boxes
     /// are all received is signed by `by` at `at`, keeping `temperature` when the slip had

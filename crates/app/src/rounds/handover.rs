@@ -226,6 +226,15 @@ impl<'a> HandoverDesk<'a> {
         Ok(out)
     }
 
+    /// The latest slips (at most 20) from sampling points in this user's area, newest first
+    /// (the sending side's list: `Transport` or `ManageRounds`).
+    pub async fn recent(&self) -> AppResult<Vec<Handover>> {
+        if !(self.who.may(Action::Transport) || self.who.may(Action::ManageRounds)) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self.store.recent_handovers(self.who.area(), 20).await?)
+    }
+
     /// Sealed boxes waiting for pickup in this user's area, oldest seal first.
     pub async fn waiting(&self) -> AppResult<Vec<TransportBox>> {
         if !self.who.may(Action::Transport) {

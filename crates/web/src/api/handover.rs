@@ -168,6 +168,21 @@ pub async fn list(
     }))
 }
 
+/// The latest slips (at most 20) from sampling points in the caller's area, newest first
+/// (needs `transport` or `manage_rounds`).
+#[utoipa::path(get, path = "/handovers", tag = "custody", security(("bearer" = [])),
+    responses((status = 200, body = List<HandoverResponse>), (status = 403, body = ErrorBody)))]
+pub async fn recent(
+    State(s): State<AppState>,
+    u: ApiUser,
+) -> Result<Json<List<HandoverResponse>>, ApiError> {
+    let all = desk(&s, &u).recent().await.map_err(fail(u.lang))?;
+    Ok(Json(List {
+        total: all.len() as i64,
+        items: all.iter().map(|h| HandoverResponse::of(h, None)).collect(),
+    }))
+}
+
 /// One box as the lab counted it.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BoxCount {
@@ -258,7 +273,7 @@ pub async fn lab_box(
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::new()
-        .routes(routes!(create))
+        .routes(routes!(recent, create))
         .routes(routes!(get_one))
         .routes(routes!(list))
         .routes(routes!(receive))

@@ -54,6 +54,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "No sealed boxes waiting in your area.",
     ),
     ("ho_note", "备注", "Note"),
+    ("ho_on_the_way", "转运中", "On the way"),
     ("ho_packaging", "包装完好", "Packaging intact"),
     ("ho_persons", "人数", "Persons"),
     ("ho_persons_unit", "人", "persons"),
@@ -65,6 +66,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "接收方签字（检测机构）",
         "Receiver's signature (lab)",
     ),
+    ("ho_recent", "最近的交接单", "Recent slips"),
     (
         "ho_rule",
         "样本应在采集后 2–4 小时内送达实验室，常温最长 4 小时；转运 2 小时及以上须记录箱内温度。",

@@ -93,6 +93,8 @@ pub struct TransportPage {
     nav: Nav,
     csrf: String,
     boxes: Vec<BoxLine>,
+    /// The latest slips: (id, lab, carrier, handed over, received).
+    slips: Vec<(i64, String, String, String, bool)>,
     error: Option<String>,
     carrier: String,
     lab: String,
@@ -139,7 +141,20 @@ async fn transport_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let boxes = desk(s, u).waiting().await.map_err(|e| u.fail(e))?;
+    let slips = desk(s, u).recent().await.map_err(|e| u.fail(e))?;
     Ok(TransportPage {
+        slips: slips
+            .iter()
+            .map(|h| {
+                (
+                    h.id,
+                    h.lab.clone(),
+                    h.carrier.clone(),
+                    china_minute(h.handed_at),
+                    h.received_at.is_some(),
+                )
+            })
+            .collect(),
         t: u.t,
         nav: u.nav.clone(),
         csrf: u.csrf.clone(),

@@ -180,6 +180,11 @@ both_backends!(
         );
         let (_, waiting) = t1.get("/api/v1/transport/waiting").await;
         assert_eq!(waiting["total"], 0);
+        // The slip is on the sending side's list, not on another compound's.
+        let (_, recent) = t1.get("/api/v1/handovers").await;
+        assert_eq!(recent["items"][0]["id"].as_i64(), Some(hid), "{recent}");
+        let (_, none) = far.get("/api/v1/handovers").await;
+        assert_eq!(none["total"], 0, "{none}");
         // The other compound's sampler does not see the slip; the lab does.
         let qt = app.login_api("s-qt").await;
         let (st, _) = qt.get(&format!("/api/v1/handovers/{hid}")).await;
