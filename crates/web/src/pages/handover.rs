@@ -333,6 +333,8 @@ pub struct LabReceivePage {
     found: Option<LabBox>,
     not_found: bool,
     error: Option<String>,
+    /// Which field the refusal is about: `tubes`, `note` or `temperature` (empty: none).
+    invalid: &'static str,
     done: String,
     tubes: String,
     note: String,
@@ -368,7 +370,7 @@ async fn lab_page(
     u: &PageUser,
     f: &ReceiveForm,
     done: &str,
-    error: Option<String>,
+    error: Option<(String, &'static str)>,
 ) -> Result<Response, PageError> {
     let d = desk(s, u);
     if !u.who.may(doorstep_app::access::Action::LabResults) {
@@ -405,7 +407,8 @@ async fn lab_page(
         code,
         found,
         not_found,
-        error,
+        invalid: error.as_ref().map_or("", |e| e.1),
+        error: error.map(|e| e.0),
         done: done.to_string(),
         tubes: f.tubes.clone(),
         note: f.note.clone(),
@@ -434,7 +437,7 @@ async fn receive(
     u.check_csrf(&f.csrf)?;
     let Ok(tubes) = f.tubes.trim().parse::<i64>() else {
         let message = u.t.s("ho_count_needed").to_string();
-        return lab_page(&s, &u, &f, "", Some(message)).await;
+        return lab_page(&s, &u, &f, "", Some((message, "tubes"))).await;
     };
     match desk(&s, &u)
         .receive_box(&f.code, tubes, &f.note, &f.temperature)
@@ -445,10 +448,21 @@ async fn receive(
             Redirect::to(&format!("/lab/receive?done={}", urlencode(b.code.as_str())))
                 .into_response(),
         ),
-        Err(e) => match refusal(&e, u.t) {
-            Some(message) => lab_page(&s, &u, &f, "", Some(message)).await,
-            None => Err(u.fail(e)),
-        },
+        Err(e) => {
+            // The field the refusal is about gets the focus and is marked.
+            let field = match &e {
+                AppError::Conflict(_) => "note",
+                AppError::Validation(p) if p.iter().any(|p| p.path == "temperature") => {
+                    "temperature"
+                }
+                AppError::Validation(p) if p.iter().any(|p| p.path == "note") => "note",
+                _ => "tubes",
+            };
+            match refusal(&e, u.t) {
+                Some(message) => lab_page(&s, &u, &f, "", Some((message, field))).await,
+                None => Err(u.fail(e)),
+            }
+        }
     }
 }
 

@@ -321,6 +321,12 @@ both_backends!(
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert!(r.text.contains("role=\"alert\""), "{}", r.text);
+        assert!(
+            r.text
+                .contains("name=\"note\" value=\"\" maxlength=\"200\" aria-invalid=\"true\""),
+            "the note is the field to fill: {}",
+            r.text
+        );
         let r = b
             .post_form(
                 "/lab/receive",
