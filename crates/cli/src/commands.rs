@@ -78,21 +78,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             demo,
             proxies,
             limits,
+            seal_webhook,
             ..
         } => {
+            // A bad webhook stops the server before it starts, like a bad proxy setting.
+            let hook = match seal_webhook.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(url) => {
+                    Some(doorstep_app::rounds::Webhook::parse(url).map_err(|e| anyhow!("{e}"))?)
+                }
+            };
             if demo {
                 if store.max_person_id().await? == 0 {
                     load_demo(store.as_ref(), lang).await?;
                 }
                 print_demo_users(store.as_ref(), lang, addr).await?;
             }
-            let mut app = doorstep_web::RouterBuilder::new(store)
+            let mut app = doorstep_web::RouterBuilder::new(store.clone())
                 .trusted_proxies(proxies.trusted())
                 .limits(limits.limits());
             if let Some(url) = public_url {
                 app = app.public_url(url);
             }
-            doorstep_web::serve(app, addr).await?;
+            // Seal notifications and the late-box sweep run beside the server.
+            let background = doorstep_app::rounds::run_background(
+                store.clone(),
+                hook,
+                doorstep_app::clock::system(),
+            );
+            let served = doorstep_web::serve(app, addr).await;
+            background.abort();
+            served?;
         }
         Command::User { command } => crate::users::run(store.as_ref(), command, lang).await?,
         Command::Area { command } => area(store, command, lang).await?,

@@ -77,6 +77,11 @@ pub enum Command {
         /// The public report pages' limits.
         #[command(flatten)]
         limits: serve::LimitArgs,
+        /// Where sealing a box is announced to the transport group: an http:// URL that gets
+        /// a JSON POST per sealed box, with an Idempotency-Key header, retried until it
+        /// answers 2xx (never holding up the seal). None by default.
+        #[arg(long, value_name = "URL", env = "DOORSTEP_SEAL_WEBHOOK")]
+        seal_webhook: Option<String>,
     },
     /// Bring the database schema up to date.
     Migrate,

@@ -10,6 +10,7 @@ pub mod area;
 pub mod backoff;
 pub mod building;
 pub mod conflict;
+pub mod handover;
 pub mod idempotency;
 pub mod idnum;
 pub mod lang;

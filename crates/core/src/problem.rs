@@ -81,6 +81,10 @@ pub enum Problem {
     },
     /// A count that is not a whole number from 0 to a million.
     Quantity,
+    /// A handover's transport temperature is not a number of degrees a cold box can hold.
+    TransportTemperature,
+    /// The transport took 2 hours or more and no temperature was recorded.
+    TemperatureRequired,
     /// More members than one household's report may list.
     TooManyMembers {
         /// The most members allowed.
@@ -152,6 +156,8 @@ impl Problem {
             Problem::CodeRange => "code_range_invalid",
             Problem::TooManyCodes { .. } => "too_many_codes",
             Problem::Quantity => "quantity_invalid",
+            Problem::TransportTemperature => "transport_temperature_invalid",
+            Problem::TemperatureRequired => "temperature_required",
         }
     }
 
@@ -279,6 +285,14 @@ impl Problem {
             Problem::Quantity => lang.pick(
                 "数量应为 0 到 1000000 之间的整数",
                 "the count must be a whole number from 0 to 1,000,000",
+            ),
+            Problem::TransportTemperature => lang.pick(
+                "转运温度应为 -40 到 40 之间的数字（摄氏度），如 4.5",
+                "the transport temperature must be a number from -40 to 40 (°C), e.g. 4.5",
+            ),
+            Problem::TemperatureRequired => lang.pick(
+                "转运已达 2 小时或以上，必须填写箱内温度（摄氏度）",
+                "the transport took 2 hours or more: the temperature in the box (°C) is required",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

@@ -12,15 +12,15 @@ use super::SqlStore;
 use super::rounds::{TUBE_COLS, TubeRow, conflict, read_tube};
 use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds};
 
-const BOX_COLS: &str = "b.id, b.round_id, b.code, b.area_path, b.status, b.tubes, b.persons, b.opened_by, b.opened_at, \
+pub(super) const BOX_COLS: &str = "b.id, b.round_id, b.code, b.area_path, b.status, b.tubes, b.persons, b.opened_by, b.opened_at, \
      b.sealed_by, b.sealed_at, b.carrier, b.lab, b.handed_at, b.received_by, b.received_at, b.received_tubes, \
-     b.mismatch_note, \
+     b.mismatch_note, b.handover_id, \
      (SELECT MIN(s.at) FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE t.box_id = b.id) AS first_sample_at, \
      (SELECT COUNT(*) FROM tubes t WHERE t.box_id = b.id) AS live_tubes, \
      (SELECT CAST(COALESCE(SUM(t.count), 0) AS BIGINT) FROM tubes t WHERE t.box_id = b.id) AS live_persons";
 
 #[derive(sqlx::FromRow)]
-struct BoxRow {
+pub(super) struct BoxRow {
     id: i64,
     round_id: i64,
     code: String,
@@ -39,13 +39,14 @@ struct BoxRow {
     received_at: Option<OffsetDateTime>,
     received_tubes: Option<i64>,
     mismatch_note: Option<String>,
+    handover_id: Option<i64>,
     first_sample_at: Option<OffsetDateTime>,
     live_tubes: i64,
     live_persons: i64,
 }
 
 impl BoxRow {
-    fn into_box(self) -> StoreResult<TransportBox> {
+    pub(super) fn into_box(self) -> StoreResult<TransportBox> {
         let status = BoxStatus::from_stored(&self.status)
             .ok_or_else(|| corrupt("box status", &self.status))?;
         let open = status == BoxStatus::Open;
@@ -73,11 +74,15 @@ impl BoxRow {
             received_tubes: self.received_tubes,
             mismatch_note: self.mismatch_note,
             first_sample_at: self.first_sample_at,
+            handover_id: self.handover_id,
         })
     }
 }
 
-async fn read_box(conn: &mut Conn, code: &TubeCode) -> StoreResult<Option<TransportBox>> {
+pub(super) async fn read_box(
+    conn: &mut Conn,
+    code: &TubeCode,
+) -> StoreResult<Option<TransportBox>> {
     let sql = format!("SELECT {BOX_COLS} FROM boxes b WHERE b.code = $1");
     sqlx::query_as::<_, BoxRow>(AssertSqlSafe(sql))
         .bind(code.as_str())
@@ -89,7 +94,7 @@ async fn read_box(conn: &mut Conn, code: &TubeCode) -> StoreResult<Option<Transp
 }
 
 /// Appends a custody event.
-async fn log(
+pub(super) async fn log(
     conn: &mut Conn,
     round: Id,
     tube: Option<Id>,
@@ -458,9 +463,14 @@ impl Custody for SqlStore {
                     return Err(conflict("box_status"));
                 }
                 log(c, round_id, None, Some(b.id), to.code(), by, &details).await?;
-                read_box(c, &code)
+                let after = read_box(c, &code)
                     .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("box {code}")))
+                    .ok_or_else(|| StoreError::NotFound(format!("box {code}")))?;
+                if to == BoxStatus::Sealed {
+                    // The transport group's notification, in the seal's own transaction.
+                    super::handover::queue_seal_note(c, &after).await?;
+                }
+                Ok(after)
             })
         })
         .await

@@ -48,6 +48,8 @@ pub struct TransportBox {
     pub mismatch_note: Option<String>,
     /// The earliest sample in it (for timeliness).
     pub first_sample_at: Option<OffsetDateTime>,
+    /// The handover slip it travels on, once handed over with one.
+    pub handover_id: Option<Id>,
 }
 
 /// One event of a tube's or box's custody.

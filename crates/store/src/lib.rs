@@ -9,6 +9,7 @@ mod audit;
 mod building_map;
 mod custody;
 mod error;
+mod handover;
 mod materials;
 mod model;
 mod reports;
@@ -24,6 +25,7 @@ pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
 pub use custody::*;
 pub use error::{StoreError, StoreResult};
+pub use handover::*;
 pub use materials::*;
 pub use model::*;
 pub use reports::*;
@@ -90,6 +92,7 @@ pub trait Store:
     + BuildingMaps
     + Custody
     + Materials
+    + Handovers
     + Reports
     + Rounds
     + Staff

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use doorstep_core::problem::FieldProblem;
-use doorstep_core::{AreaPath, Conflict, Problem, Target, TubeCode, TubeResult};
+use doorstep_core::{AreaPath, Problem, Target, TubeCode, TubeResult};
 use doorstep_store::{
     BoxStep, CustodyEvent, Flag, NewResult, ResultOutcome, TransportBox, Tube, audit_with,
 };
@@ -308,43 +308,13 @@ impl<'a> LabDesk<'a> {
     }
 
     /// Receives a sealed (or handed-over) box, counting its tubes: a count that differs from
-    /// the seal's needs a note (Conflict `count_mismatch`), and is kept with it.
+    /// the seal's needs a note (Conflict `count_mismatch`), and is kept with it. The same
+    /// path as the lab's scan page ([`super::HandoverDesk::receive_box`]), so receiving a
+    /// slip's last box signs the slip.
     pub async fn receive(&self, code: &str, tubes: i64, note: &str) -> AppResult<TransportBox> {
-        let code = TubeCode::parse(code).map_err(|_| AppError::NotFound)?;
-        let b = self
-            .store
-            .box_by_code(&code)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let round = self
-            .store
-            .round(b.round_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        self.who.authorize(Action::LabResults, &round.area_path)?;
-        let note = note.trim();
-        if note.chars().count() > 200 {
-            return Err(AppError::Validation(vec![FieldProblem::new(
-                "note",
-                Problem::TooLong { max: 200 },
-            )]));
-        }
-        if tubes != b.tubes && note.is_empty() {
-            return Err(AppError::Conflict(Conflict::CountMismatch));
-        }
-        move_audited(
-            self.store,
-            self.who,
-            self.ctx,
-            b.round_id,
-            &b,
-            BoxStep::Receive {
-                by: self.who.username().to_string(),
-                tubes,
-                note: note.to_string(),
-            },
-        )
-        .await
+        super::HandoverDesk::new(self.store, self.who, self.ctx)
+            .receive_box(code, tubes, note, "")
+            .await
     }
 
     /// Records results: every row checked first (its problems at `results[i].field`), then

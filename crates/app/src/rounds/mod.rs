@@ -8,11 +8,14 @@
 
 mod building_map;
 mod custody;
+mod handover;
 mod knock;
+mod late_boxes;
 mod materials;
 mod points;
 mod report;
 mod scan;
+mod seal_notify;
 
 use std::collections::BTreeMap;
 
@@ -30,11 +33,14 @@ use crate::tasks::parse_due;
 
 pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
+pub use handover::{HandoverDesk, HandoverForm, MAX_BOXES, ReceiptInput};
 pub use knock::Knocked;
+pub use late_boxes::{board_alerts, lab_deadline, sweep_late_boxes};
 pub use materials::{BatchInput, CodesInput, CountInput, KindLedger, PointMaterials, parse_day};
 pub use points::{MAX_STAFF, PointForm, TUBE_OUTSIDE_BATCH};
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
+pub use seal_notify::{Webhook, WebhookError, deliver_seal_notes, run_background};
 
 /// A round as a form, the API or the CLI give it.
 #[derive(Debug, Clone, Default)]

@@ -61,6 +61,8 @@ pub struct BoxResponse {
     pub mismatch: bool,
     /// Why.
     pub mismatch_note: Option<String>,
+    /// The handover slip it travels on (交接单), if any.
+    pub handover: Option<i64>,
     /// Minutes from its first sample to sealing, to handover, to the lab (timeliness).
     pub minutes_to_seal: Option<i64>,
     /// See `minutes_to_seal`.
@@ -94,7 +96,11 @@ fn minutes(from: Option<time::OffsetDateTime>, to: Option<time::OffsetDateTime>)
 }
 
 impl BoxResponse {
-    fn of(b: &TransportBox, tubes: Option<&[Tube]>, pending: Option<&[Tube]>) -> BoxResponse {
+    pub(crate) fn of(
+        b: &TransportBox,
+        tubes: Option<&[Tube]>,
+        pending: Option<&[Tube]>,
+    ) -> BoxResponse {
         BoxResponse {
             code: b.code.to_string(),
             status: b.status.code().to_string(),
@@ -111,6 +117,7 @@ impl BoxResponse {
             received_tubes: b.received_tubes,
             mismatch: b.received_tubes.is_some_and(|n| n != b.tubes),
             mismatch_note: b.mismatch_note.clone(),
+            handover: b.handover_id,
             minutes_to_seal: minutes(b.first_sample_at, b.sealed_at),
             minutes_to_handover: minutes(b.first_sample_at, b.handed_at),
             minutes_to_lab: minutes(b.first_sample_at, b.received_at),
@@ -281,21 +288,31 @@ pub struct ReceiveRequest {
     /// Why the count differs from the seal's (required when it does).
     #[serde(default)]
     pub note: Option<String>,
+    /// The temperature in the box (°C): required for a box on a handover slip whose
+    /// transport took 2 hours or more and that records none (422 `temperature_required`).
+    #[serde(default)]
+    pub temperature: Option<String>,
 }
 
 /// Receives a box at the lab (needs `lab_results`); a count that differs from the seal's
 /// needs a note (409 `count_mismatch`) and is kept with it.
 #[utoipa::path(post, path = "/lab/boxes/{code}/receive", tag = "custody", request_body = ReceiveRequest,
     params(("code" = String, Path, description = "The box code")), security(("bearer" = [])),
-    responses((status = 200, body = BoxResponse), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BoxResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn receive_box(
     State(s): State<AppState>,
     u: ApiUser,
     Path(code): Path<String>,
     Json(req): Json<ReceiveRequest>,
 ) -> Result<Json<BoxResponse>, ApiError> {
-    let b = LabDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .receive(&code, req.tubes, req.note.as_deref().unwrap_or(""))
+    let b = doorstep_app::rounds::HandoverDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .receive_box(
+            &code,
+            req.tubes,
+            req.note.as_deref().unwrap_or(""),
+            req.temperature.as_deref().unwrap_or(""),
+        )
         .await
         .map_err(fail(u.lang))?;
     Ok(Json(BoxResponse::of(&b, None, None)))

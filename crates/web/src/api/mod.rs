@@ -2,8 +2,9 @@
 
 pub mod auth;
 mod building_map;
-mod custody;
+pub(crate) mod custody;
 pub mod dto;
+mod handover;
 mod materials;
 mod registry;
 mod reports;
@@ -34,6 +35,7 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(tasks::routes())
         .merge(rounds::routes())
         .merge(custody::routes())
+        .merge(handover::routes())
         .merge(building_map::routes())
         .merge(materials::routes())
 }

@@ -15,6 +15,7 @@ mod auth;
 mod building_map;
 mod common;
 mod file_report;
+mod handover;
 mod materials;
 mod registry;
 mod reports;
@@ -31,6 +32,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
+    handover::TEXTS,
     registry::TEXTS,
     reports::TEXTS,
     roster::TEXTS,

@@ -8,8 +8,10 @@ mod building_map;
 mod codes;
 pub(crate) mod field;
 mod file_report;
+mod handover;
 pub(crate) mod jobs;
 mod knock;
+mod lab_results;
 mod materials;
 mod points;
 mod registry;
@@ -79,6 +81,8 @@ pub fn routes() -> Router<AppState> {
         .merge(rounds::routes())
         .merge(building_map::routes())
         .merge(materials::routes())
+        .merge(handover::routes())
+        .merge(lab_results::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -170,6 +174,16 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Transport,
         href: "/rounds",
         text: "rd_menu",
+    },
+    MenuItem {
+        action: Action::Transport,
+        href: "/transport",
+        text: "ho_transport",
+    },
+    MenuItem {
+        action: Action::LabResults,
+        href: "/lab/receive",
+        text: "ho_lab_receive",
     },
     MenuItem {
         action: Action::Read,
@@ -484,6 +498,7 @@ mod menu_tests {
                 "/tasks/mine",
                 "/tasks",
                 "/rounds",
+                "/transport",
                 "/staff",
                 "/audit"
             ]
@@ -492,7 +507,7 @@ mod menu_tests {
             hrefs(Role::Volunteer),
             ["/search", "/reports", "/tasks/mine", "/staff"]
         );
-        assert!(hrefs(Role::Transporter).contains(&"/rounds"));
-        assert!(hrefs(Role::Lab).is_empty());
+        assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
+        assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);
     }
 }

@@ -135,6 +135,8 @@ pub struct BoardPage {
     assignee: String,
     people: Vec<(String, String)>,
     xlsx: String,
+    /// Positive pools' households and late boxes, on top.
+    alerts: super::handover::BoardAlerts,
 }
 
 /// The board's filter.
@@ -258,6 +260,7 @@ async fn board(
             .map(|s| (s.code().to_string(), s.label(tr.0).to_string())),
     );
     statuses.push(("all".into(), tr.s("all").into()));
+    let alerts = super::handover::board_alerts(&s, &u).await?;
     Ok(BoardPage {
         t: tr,
         nav: u.nav.clone(),
@@ -282,6 +285,7 @@ async fn board(
         assignee: q.assignee.clone(),
         people,
         xlsx: format!("/tasks?{query}&format=xlsx"),
+        alerts,
     }
     .into_response())
 }
