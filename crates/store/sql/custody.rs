@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::rounds::{TUBE_COLS, TubeRow, conflict, read_tube};
-use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds};
+use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds, values_clause};
 
 pub(super) const BOX_COLS: &str = "b.id, b.round_id, b.code, b.area_path, b.status, b.tubes, b.persons, b.opened_by, b.opened_at, \
      b.sealed_by, b.sealed_at, b.carrier, b.lab, b.handed_at, b.received_by, b.received_at, b.received_tubes, \
@@ -175,19 +175,16 @@ async fn record_one(conn: &mut Conn, r: &NewResult, by: &str) -> StoreResult<Res
         &json!({"result": r.result.code()}),
     )
     .await?;
-    let persons: Vec<(i64, bool, i64, String)> = sqlx::query_as(
-        "SELECT s.person_id, s.retest, h.area_id, a.path FROM samples s JOIN persons p ON p.id = s.person_id \
-         JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id \
-         WHERE s.tube_id = $1 ORDER BY s.id",
-    )
-    .bind(tube.id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_err)?;
+    let persons: Vec<(i64,)> =
+        sqlx::query_as("SELECT s.person_id FROM samples s WHERE s.tube_id = $1 ORDER BY s.id")
+            .bind(tube.id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
     let now = OffsetDateTime::now_utc();
     let mut flagged = Vec::new();
     let pooled = persons.len() > 1;
-    for (person, _retest, _, _) in &persons {
+    for (person,) in &persons {
         // A flagged person's single-tube re-sample settles the flag.
         let open_flag: Option<(i64,)> = sqlx::query_as(
             "SELECT tube_id FROM sample_flags WHERE round_id = $1 AND person_id = $2 AND status = 'flagged'",
@@ -238,12 +235,104 @@ async fn record_one(conn: &mut Conn, r: &NewResult, by: &str) -> StoreResult<Res
     }
     Ok(ResultOutcome::Recorded {
         round_id: tube.round_id,
-        persons: persons
-            .into_iter()
-            .map(|(p, _, area, path)| (p, area, AreaPath::from_stored(path)))
-            .collect(),
         flagged,
     })
+}
+
+/// Results recorded with a few statements per thousand tubes: the common case (a negative or
+/// invalid result for a tube seen for the first time, none of whose persons awaits a
+/// re-sample) as one read, one `UPDATE … FROM (VALUES …)` and one multi-row insert into the
+/// custody log per chunk. A positive, a tube holding a flagged person, or a tube named twice in
+/// one batch goes through [`record_one`], in order, after the chunk.
+async fn record_all(
+    conn: &mut Conn,
+    results: &[NewResult],
+    by: &str,
+) -> StoreResult<Vec<ResultOutcome>> {
+    /// Rows per chunk: the update binds three values a row, the log six.
+    const CHUNK: usize = 2_000;
+    let mut out = vec![ResultOutcome::UnknownTube; results.len()];
+    let mut seen = std::collections::HashSet::new();
+    let mut slow = Vec::new();
+    let now = OffsetDateTime::now_utc();
+    for (c, chunk) in results.chunks(CHUNK).enumerate() {
+        let base = c * CHUNK;
+        let sql = format!(
+            "SELECT t.id, t.code, t.round_id, t.result, EXISTS (SELECT 1 FROM samples s JOIN sample_flags f \
+               ON f.round_id = s.round_id AND f.person_id = s.person_id AND f.status = 'flagged' \
+               WHERE s.tube_id = t.id) AS awaited \
+             FROM tubes t WHERE t.code IN ({})",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q =
+            sqlx::query_as::<_, (i64, String, i64, Option<String>, bool)>(AssertSqlSafe(sql))
+                .persistent(false);
+        for r in chunk {
+            q = q.bind(r.tube.as_str());
+        }
+        let tubes: std::collections::HashMap<String, (i64, i64, Option<String>, bool)> = q
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|(id, code, round, result, awaited)| (code, (id, round, result, awaited)))
+            .collect();
+        // (tube id, round, result, tested at) of the common case.
+        let mut fast: Vec<(i64, i64, &NewResult)> = Vec::new();
+        for (i, r) in chunk.iter().enumerate() {
+            let Some((id, round, before, awaited)) = tubes.get(r.tube.as_str()) else {
+                continue;
+            };
+            if !seen.insert(r.tube.as_str()) || r.result == TubeResult::Positive || *awaited {
+                slow.push(base + i);
+                continue;
+            }
+            out[base + i] = match before {
+                Some(b) if b == r.result.code() => ResultOutcome::Unchanged,
+                Some(_) => ResultOutcome::Different,
+                None => {
+                    fast.push((*id, *round, r));
+                    ResultOutcome::Recorded {
+                        round_id: *round,
+                        flagged: Vec::new(),
+                    }
+                }
+            };
+        }
+        if fast.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "UPDATE tubes SET result = v.column2, result_at = v.column3, result_by = {} \
+             FROM (VALUES {}) AS v WHERE tubes.id = v.column1",
+            list_clause(1, 1),
+            values_clause(fast.len(), 3, 2)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false).bind(by);
+        for (id, _, r) in &fast {
+            q = q.bind(*id).bind(r.result.code()).bind(r.tested_at);
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+        let sql = format!(
+            "INSERT INTO custody_events (round_id, tube_id, action, by_user, at, details) VALUES {}",
+            values_clause(fast.len(), 6, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for (id, round, r) in &fast {
+            q = q
+                .bind(*round)
+                .bind(*id)
+                .bind("resulted")
+                .bind(by)
+                .bind(now)
+                .bind(json!({"result": r.result.code()}).to_string());
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+    }
+    for i in slow {
+        out[i] = record_one(conn, &results[i], by).await?;
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -484,13 +573,7 @@ impl Custody for SqlStore {
     ) -> StoreResult<Vec<ResultOutcome>> {
         let (results, by) = (results.to_vec(), by.to_string());
         self.write(audit, move |c| {
-            Box::pin(async move {
-                let mut out = Vec::with_capacity(results.len());
-                for r in &results {
-                    out.push(record_one(c, r, &by).await?);
-                }
-                Ok(out)
-            })
+            Box::pin(async move { record_all(c, &results, &by).await })
         })
         .await
     }

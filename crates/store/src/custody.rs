@@ -79,12 +79,10 @@ pub struct NewResult {
 /// What one result did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultOutcome {
-    /// Recorded on the tube of this round, reaching these persons (id, building or unit).
+    /// Recorded on the tube of this round, reaching every person in it.
     Recorded {
         /// The tube's round.
         round_id: Id,
-        /// Its persons and where they live.
-        persons: Vec<(Id, Id, AreaPath)>,
         /// Persons newly flagged by this (positive, pooled) result.
         flagged: Vec<Id>,
     },

@@ -17,8 +17,8 @@ use crate::access::{Action, Principal};
 use crate::error::{AppError, AppResult};
 use crate::tasks::{TaskDesk, TaskInput, TaskTemplate, parse_due};
 
-/// The most results one call records.
-pub const MAX_RESULTS: usize = 100_000;
+/// The most results one call records: a district lab's day (100,000 tubes) with room to spare.
+pub const MAX_RESULTS: usize = 200_000;
 
 /// One result as the lab sends it.
 #[derive(Debug, Clone)]

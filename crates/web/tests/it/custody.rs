@@ -237,6 +237,21 @@ both_backends!(
             ),
             (Some(0), Some(2), Some(0))
         );
+        // A different result for a tube resulted already is not written over but listed, and a
+        // tube named twice in one file is taken in order.
+        let (_, v, _) = lab
+            .send(
+                "POST",
+                "/api/v1/lab/results",
+                Some(json!({"results": [{"tube": "TUBE-B", "result": "invalid"},
+                                        {"tube": "TUBE-B", "result": "negative"}]})),
+            )
+            .await;
+        assert_eq!(
+            (v["different"].clone(), v["unchanged"].as_u64()),
+            (json!(["TUBE-B"]), Some(1)),
+            "{v}"
+        );
         let admin = app.login_api("admin1").await;
         let (_, flags) = admin.get(&format!("{r}/flags")).await;
         assert_eq!(flags["total"], 5);
