@@ -18,6 +18,7 @@ pub mod materials;
 pub mod person;
 pub mod phone;
 pub mod problem;
+pub mod quarantine;
 pub mod report;
 pub mod role;
 pub mod roster;
