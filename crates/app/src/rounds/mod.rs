@@ -38,7 +38,7 @@ pub use knock::Knocked;
 pub use late_boxes::{board_alerts, lab_deadline, sweep_late_boxes};
 pub use materials::{BatchInput, CodesInput, CountInput, KindLedger, PointMaterials, parse_day};
 pub use points::{MAX_STAFF, PointForm, TUBE_OUTSIDE_BATCH};
-pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
+pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, LAB_DEADLINE_RANGE, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
 pub use seal_notify::{Webhook, WebhookError, deliver_seal_notes, run_background};
 
@@ -59,6 +59,9 @@ pub struct RoundForm {
     pub areas: Vec<String>,
     /// Groups sampled apart: (area path or blank, tag or blank, mode).
     pub groups: Vec<(String, String, String)>,
+    /// Minutes from a box's first sample to the lab before it is late, 30–1440 (`None`:
+    /// [`LAB_DEADLINE_MINUTES`]).
+    pub lab_deadline_minutes: Option<i64>,
 }
 
 /// Coverage of an area in a round, with each child's.
@@ -180,6 +183,13 @@ impl<'a> RoundDesk<'a> {
             .map_err(|p| problems.push(FieldProblem::new("ends", p)))
             .ok()
             .flatten();
+        let deadline = form.lab_deadline_minutes.unwrap_or(LAB_DEADLINE_MINUTES);
+        if !LAB_DEADLINE_RANGE.contains(&deadline) {
+            problems.push(FieldProblem::new(
+                "lab_deadline_minutes",
+                Problem::LabDeadline,
+            ));
+        }
         let mut areas = Vec::new();
         for (i, raw) in form.areas.iter().enumerate() {
             if raw.trim().is_empty() {
@@ -237,6 +247,7 @@ impl<'a> RoundDesk<'a> {
             area_id: area.id,
             name,
             pool_size,
+            lab_deadline_minutes: deadline,
             starts_at: starts,
             ends_at: ends,
             areas,
@@ -255,7 +266,8 @@ impl<'a> RoundDesk<'a> {
                         "round.create",
                         Some(("round", r.id)),
                         Some(&r.area_path),
-                        json!({"name": r.name, "pool_size": r.pool_size.get()}),
+                        json!({"name": r.name, "pool_size": r.pool_size.get(),
+                               "lab_deadline_minutes": r.lab_deadline_minutes}),
                     )]
                 }),
             )

@@ -46,6 +46,8 @@ pub struct RoundResponse {
     pub name: String,
     /// The default pool size: 1, 5, 10 or 20.
     pub pool_size: u32,
+    /// Minutes from a box's first sample to lab receipt before the box is late.
+    pub lab_deadline_minutes: i64,
     /// `planned`, `open` or `closed`.
     pub status: String,
     /// Planned start (RFC 3339).
@@ -69,6 +71,7 @@ impl From<&Round> for RoundResponse {
             area: r.area_path.to_string(),
             name: r.name.clone(),
             pool_size: r.pool_size.get(),
+            lab_deadline_minutes: r.lab_deadline_minutes,
             status: r.status.code().to_string(),
             starts_at: r.starts_at.map(rfc3339),
             ends_at: r.ends_at.map(rfc3339),
@@ -110,6 +113,11 @@ pub struct CreateRoundRequest {
     /// Groups sampled single-tube or one tube per household.
     #[serde(default)]
     pub groups: Vec<GroupBody>,
+    /// Minutes from a box's first sample to lab receipt before the box is late (a late-box
+    /// alert on the community board): 30–1440, 240 (the published 4 hours) when left out;
+    /// otherwise 422 with the field `lab_deadline_minutes` (`lab_deadline_invalid`).
+    #[serde(default)]
+    pub lab_deadline_minutes: Option<i64>,
 }
 
 fn desk<'a>(s: &'a AppState, u: &'a ApiUser) -> RoundDesk<'a> {
@@ -149,6 +157,7 @@ pub async fn create_round(
         starts: req.starts.unwrap_or_default(),
         ends: req.ends.unwrap_or_default(),
         areas: req.areas,
+        lab_deadline_minutes: req.lab_deadline_minutes,
         groups: req
             .groups
             .into_iter()
