@@ -27,6 +27,10 @@ pub enum RoundCommand {
         /// The default pool size: 1, 5, 10 or 20.
         #[arg(long, default_value_t = 10)]
         pool_size: u32,
+        /// Minutes from a box's first sample to the lab before it is late: 30–1440 (240, the
+        /// published 4 hours, when left out).
+        #[arg(long)]
+        lab_deadline_minutes: Option<i64>,
         /// An area to sample (repeatable; all of `--area` when left out).
         #[arg(long)]
         sample: Vec<String>,
@@ -84,6 +88,7 @@ pub enum RoundCommand {
 
 fn round_json(r: &Round) -> serde_json::Value {
     json!({"id": r.id, "name": r.name, "area": r.area_path.to_string(), "pool_size": r.pool_size.get(),
+           "lab_deadline_minutes": r.lab_deadline_minutes,
            "status": r.status.code(), "areas": r.areas.iter().map(ToString::to_string).collect::<Vec<_>>()})
 }
 
@@ -118,6 +123,7 @@ pub async fn run(store: &dyn Store, command: RoundCommand, lang: Lang) -> Result
             area,
             name,
             pool_size,
+            lab_deadline_minutes,
             sample,
             starts,
             ends,
@@ -132,6 +138,7 @@ pub async fn run(store: &dyn Store, command: RoundCommand, lang: Lang) -> Result
                     ends,
                     areas: sample,
                     groups: Vec::new(),
+                    lab_deadline_minutes,
                 })
                 .await
                 .map_err(|e| explain(e, lang))?;

@@ -85,6 +85,8 @@ pub enum Problem {
     TransportTemperature,
     /// The transport took 2 hours or more and no temperature was recorded.
     TemperatureRequired,
+    /// A round's lab deadline that is not a whole number of minutes from 30 to 1440.
+    LabDeadline,
     /// More members than one household's report may list.
     TooManyMembers {
         /// The most members allowed.
@@ -158,6 +160,7 @@ impl Problem {
             Problem::Quantity => "quantity_invalid",
             Problem::TransportTemperature => "transport_temperature_invalid",
             Problem::TemperatureRequired => "temperature_required",
+            Problem::LabDeadline => "lab_deadline_invalid",
         }
     }
 
@@ -293,6 +296,10 @@ impl Problem {
             Problem::TemperatureRequired => lang.pick(
                 "转运已达 2 小时或以上，必须填写箱内温度（摄氏度）",
                 "the transport took 2 hours or more: the temperature in the box (°C) is required",
+            ),
+            Problem::LabDeadline => lang.pick(
+                "送达实验室时限应为 30–1440 之间的整数（分钟）",
+                "the lab deadline must be a whole number of minutes from 30 to 1440",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

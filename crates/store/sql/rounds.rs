@@ -16,7 +16,7 @@ use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow};
 use super::util::{Conn, corrupt, db_err, reversed, subtree_bounds};
 
 const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
-     r.created_by, r.created_at";
+     r.created_by, r.created_at, r.lab_deadline_minutes";
 pub(super) const TUBE_COLS: &str = "t.id, t.round_id, t.code, t.area_path, t.mode, t.capacity, t.count, t.status, t.opened_by, t.opened_at, \
      t.closed_by, t.closed_at";
 
@@ -32,6 +32,7 @@ struct RoundRow {
     ends_at: Option<OffsetDateTime>,
     created_by: String,
     created_at: OffsetDateTime,
+    lab_deadline_minutes: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -133,6 +134,7 @@ fn complete(row: RoundRow, parts: RoundParts) -> StoreResult<Round> {
             .ok()
             .and_then(|n| PoolSize::parse(n).ok())
             .ok_or_else(|| corrupt("pool size", &row.pool_size.to_string()))?,
+        lab_deadline_minutes: row.lab_deadline_minutes,
         status: RoundStatus::from_stored(&row.status)
             .ok_or_else(|| corrupt("round status", &row.status))?,
         starts_at: row.starts_at,
@@ -271,8 +273,8 @@ impl Rounds for SqlStore {
                 let now = OffsetDateTime::now_utc();
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO rounds (area_id, area_path, name, pool_size, status, starts_at, ends_at, \
-                     created_by, created_at, updated_at) \
-                     SELECT a.id, a.path, $2, $3, 'planned', $4, $5, $6, $7, $7 FROM areas a WHERE a.id = $1 \
+                     created_by, created_at, updated_at, lab_deadline_minutes) \
+                     SELECT a.id, a.path, $2, $3, 'planned', $4, $5, $6, $7, $7, $8 FROM areas a WHERE a.id = $1 \
                      RETURNING id",
                 )
                 .bind(r.area_id)
@@ -282,6 +284,7 @@ impl Rounds for SqlStore {
                 .bind(r.ends_at)
                 .bind(&by)
                 .bind(now)
+                .bind(r.lab_deadline_minutes)
                 .fetch_optional(&mut *c)
                 .await
                 .map_err(db_err)?

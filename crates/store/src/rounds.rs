@@ -33,6 +33,8 @@ pub struct Round {
     pub name: String,
     /// The default pool size.
     pub pool_size: PoolSize,
+    /// Minutes from a box's first sample to the lab before the box is late.
+    pub lab_deadline_minutes: i64,
     /// Where it stands.
     pub status: RoundStatus,
     /// When sampling is planned to start and end.
@@ -58,6 +60,8 @@ pub struct NewRound {
     pub name: String,
     /// The default pool size.
     pub pool_size: PoolSize,
+    /// Minutes from a box's first sample to the lab before the box is late.
+    pub lab_deadline_minutes: i64,
     /// Planned start.
     pub starts_at: Option<OffsetDateTime>,
     /// Planned end.

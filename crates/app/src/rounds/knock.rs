@@ -1,12 +1,19 @@
-//! Door-knock tasks (入户敲门) from a round's door-knock list: one per household still to
-//! sample, keyed so that asking again makes nothing new. The API and the round's page call
-//! this one path.
+//! Tasks a round makes: door-knock tasks (入户敲门) from its door-knock list, one per
+//! household still to sample, and a home-sampling task (上门采样) for a person excused as
+//! bedridden — each keyed so that asking again makes nothing new. The API and the round's page
+//! call these paths.
 
 use doorstep_core::{AreaPath, Target};
+use doorstep_store::{Round, Task};
 
 use super::RoundDesk;
+use crate::access::{Action, Principal};
 use crate::error::AppResult;
 use crate::tasks::{TaskDesk, TaskInput, TaskTemplate};
+
+/// The source of home-sampling tasks made by excusing a bedridden person; keyed
+/// `{round}:{person}`.
+pub const HOME_SAMPLING_SOURCE: &str = "home_sampling";
 
 /// What one "door-knock tasks" call made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,5 +61,37 @@ impl RoundDesk<'_> {
             tasks: made.len(),
             unassigned: made.iter().filter(|t| t.assignee_id.is_none()).count(),
         })
+    }
+
+    /// The home-sampling task (上门采样) of a person excused from `round` as bedridden: one
+    /// per round and person (source [`HOME_SAMPLING_SOURCE`], key `{round}:{person}`, so
+    /// excusing them again answers the same task), on the person, routed to the owner of
+    /// their building like a door-knock task.
+    pub(crate) async fn home_sampling_task(&self, round: &Round, person: i64) -> AppResult<Task> {
+        let template = TaskTemplate {
+            kind: "home_sampling".into(),
+            due: String::new(),
+            priority: "high".into(),
+            note: format!(
+                "{}：卧床，请上门采样 / bedridden: sample at home",
+                round.name
+            ),
+        };
+        let input = TaskInput {
+            source: HOME_SAMPLING_SOURCE.into(),
+            source_key: Some(format!("{}:{person}", round.id)),
+            ..template.task(Target::Person(person), None)
+        };
+        // The excuse was authorized in the person's household's area, where the task goes;
+        // an excuser whose role manages no tasks has it made by the office.
+        let office = Principal::office();
+        let who = if self.who.may(Action::ManageTasks) {
+            self.who
+        } else {
+            &office
+        };
+        TaskDesk::new(self.store, who, self.ctx)
+            .create(&input)
+            .await
     }
 }

@@ -10,17 +10,16 @@ use doorstep_core::{AreaKind, AreaPath, Target};
 use doorstep_store::{Id, Round, Store, Task};
 use time::Duration;
 
-use super::LAB_DEADLINE_MINUTES;
 use crate::access::{Action, Ctx, Principal};
 use crate::clock::china_minute;
 use crate::error::{AppError, AppResult};
 use crate::tasks::{TaskDesk, TaskInput};
 
 /// How long a box may take from its first sample to the lab. The one place the deadline is
-/// read: the round will carry its own (`rounds.lab_deadline_minutes`); until then the
-/// published rule's [`LAB_DEADLINE_MINUTES`].
-pub fn lab_deadline(_round: &Round) -> Duration {
-    Duration::minutes(LAB_DEADLINE_MINUTES)
+/// read: the round's own (`rounds.lab_deadline_minutes`, set when it is made; the published
+/// rule's [`super::LAB_DEADLINE_MINUTES`] by default).
+pub fn lab_deadline(round: &Round) -> Duration {
+    Duration::minutes(round.lab_deadline_minutes)
 }
 
 /// The community holding `path` (the desk late boxes go to), else the round's own area.

@@ -23,7 +23,7 @@ use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaPath, Exclusion, PersonCode, PoolSize, Problem, RoundStatus};
 use doorstep_store::{
-    NewExclusion, NewRound, PersonWithPlace, Round, RoundGroup, Store, audit_with,
+    NewExclusion, NewRound, PersonWithPlace, Round, RoundGroup, Store, Task, audit_with,
 };
 use serde_json::json;
 
@@ -34,11 +34,11 @@ use crate::tasks::parse_due;
 pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
 pub use handover::{HandoverDesk, HandoverForm, MAX_BOXES, ReceiptInput};
-pub use knock::Knocked;
+pub use knock::{HOME_SAMPLING_SOURCE, Knocked};
 pub use late_boxes::{board_alerts, lab_deadline, sweep_late_boxes};
 pub use materials::{BatchInput, CodesInput, CountInput, KindLedger, PointMaterials, parse_day};
 pub use points::{MAX_STAFF, PointForm, TUBE_OUTSIDE_BATCH};
-pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, RoundReport};
+pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, LAB_DEADLINE_RANGE, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};
 pub use seal_notify::{Webhook, WebhookError, deliver_seal_notes, run_background};
 
@@ -59,6 +59,9 @@ pub struct RoundForm {
     pub areas: Vec<String>,
     /// Groups sampled apart: (area path or blank, tag or blank, mode).
     pub groups: Vec<(String, String, String)>,
+    /// Minutes from a box's first sample to the lab before it is late, 30–1440 (`None`:
+    /// [`LAB_DEADLINE_MINUTES`]).
+    pub lab_deadline_minutes: Option<i64>,
 }
 
 /// Coverage of an area in a round, with each child's.
@@ -180,6 +183,13 @@ impl<'a> RoundDesk<'a> {
             .map_err(|p| problems.push(FieldProblem::new("ends", p)))
             .ok()
             .flatten();
+        let deadline = form.lab_deadline_minutes.unwrap_or(LAB_DEADLINE_MINUTES);
+        if !LAB_DEADLINE_RANGE.contains(&deadline) {
+            problems.push(FieldProblem::new(
+                "lab_deadline_minutes",
+                Problem::LabDeadline,
+            ));
+        }
         let mut areas = Vec::new();
         for (i, raw) in form.areas.iter().enumerate() {
             if raw.trim().is_empty() {
@@ -237,6 +247,7 @@ impl<'a> RoundDesk<'a> {
             area_id: area.id,
             name,
             pool_size,
+            lab_deadline_minutes: deadline,
             starts_at: starts,
             ends_at: ends,
             areas,
@@ -255,7 +266,8 @@ impl<'a> RoundDesk<'a> {
                         "round.create",
                         Some(("round", r.id)),
                         Some(&r.area_path),
-                        json!({"name": r.name, "pool_size": r.pool_size.get()}),
+                        json!({"name": r.name, "pool_size": r.pool_size.get(),
+                               "lab_deadline_minutes": r.lab_deadline_minutes}),
                     )]
                 }),
             )
@@ -279,15 +291,16 @@ impl<'a> RoundDesk<'a> {
             .await?)
     }
 
-    /// Excuses a person from a round with a reason (a bedridden person gets a home-sampling
-    /// task from the caller), audited.
+    /// Excuses a person from a round with a reason, audited. A bedridden person gets a
+    /// home-sampling task (上门采样, [`RoundDesk::home_sampling_task`]), answered here: the
+    /// same one however often they are excused.
     pub async fn exclude(
         &self,
         id: i64,
         person: &PersonRef,
         reason: &str,
         note: &str,
-    ) -> AppResult<()> {
+    ) -> AppResult<Option<Task>> {
         let r = self.round(id).await?;
         let Some(reason) = Exclusion::parse(reason) else {
             return Err(AppError::Validation(vec![FieldProblem::new(
@@ -322,7 +335,12 @@ impl<'a> RoundDesk<'a> {
         self.store
             .exclude(&excuse, audit_with(move |_| vec![entry]))
             .await?;
-        Ok(())
+        // After the excuse's own write: should the task fail, the excuse stands and excusing
+        // again (the same key) makes the task.
+        if reason == Exclusion::Bedridden {
+            return Ok(Some(self.home_sampling_task(&r, p.id).await?));
+        }
+        Ok(None)
     }
 
     /// Coverage of `area` (the round's own area when `None`) in the round, rolled up to its

@@ -10,9 +10,13 @@ use super::{Coverage, RoundDesk};
 use crate::error::AppResult;
 use crate::export::{ExportError, SheetFormat, Sink};
 
-/// How long a box may take from its first sample to the lab before it is late (the published
-/// rule: samples at the lab within 2–4 hours, at room temperature at most 4).
+/// How long a box may take from its first sample to the lab before it is late, unless its
+/// round says otherwise (the published rule: samples at the lab within 2–4 hours, at room
+/// temperature at most 4). A new round's default; each round carries its own.
 pub const LAB_DEADLINE_MINUTES: i64 = 4 * 60;
+
+/// The fewest and most minutes a round's lab deadline may be set to.
+pub const LAB_DEADLINE_RANGE: std::ops::RangeInclusive<i64> = 30..=1440;
 
 /// A box's times, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +33,13 @@ pub struct BoxTimes {
     pub to_lab: Option<i64>,
     /// Minutes since its first sample while it is not at the lab.
     pub waiting: Option<i64>,
-    /// Not at the lab within [`LAB_DEADLINE_MINUTES`] of its first sample.
+    /// Not at the lab within its round's deadline ([`super::lab_deadline`]) of its first sample.
     pub late: bool,
 }
 
 impl BoxTimes {
-    /// The times of `b` at `now`.
-    pub fn of(b: &TransportBox, now: OffsetDateTime) -> BoxTimes {
+    /// The times of `b` at `now`, late past `deadline` (its round's [`super::lab_deadline`]).
+    pub fn of(b: &TransportBox, now: OffsetDateTime, deadline: time::Duration) -> BoxTimes {
         let since = |t: Option<OffsetDateTime>| Some((t? - b.first_sample_at?).whole_minutes());
         let to_lab = since(b.received_at);
         let waiting = match (b.received_at, b.first_sample_at) {
@@ -49,7 +53,11 @@ impl BoxTimes {
             to_handover: since(b.handed_at),
             to_lab,
             waiting,
-            late: to_lab.or(waiting).is_some_and(|m| m > LAB_DEADLINE_MINUTES),
+            // Compared whole, not in truncated minutes, so the report and the board's sweep
+            // call the same boxes late.
+            late: b
+                .first_sample_at
+                .is_some_and(|first| b.received_at.unwrap_or(now) - first >= deadline),
         }
     }
 
@@ -90,13 +98,18 @@ impl RoundDesk<'_> {
         id: i64,
         area: Option<doorstep_core::AreaPath>,
     ) -> AppResult<RoundReport> {
+        let round = self.round(id).await?;
+        let deadline = super::lab_deadline(&round);
         let coverage = self.coverage(id, area).await?;
         let tubes = self.store.tube_totals(id).await?;
         let flags = self.flags(id).await?;
         let count = |s: &str| flags.iter().filter(|(f, _)| f.status == s).count();
         let boxes = self.boxes(id).await?;
         let now = self.ctx.now();
-        let times: Vec<BoxTimes> = boxes.iter().map(|b| BoxTimes::of(b, now)).collect();
+        let times: Vec<BoxTimes> = boxes
+            .iter()
+            .map(|b| BoxTimes::of(b, now, deadline))
+            .collect();
         let mut worst = times.clone();
         worst.sort_by_key(|t| std::cmp::Reverse(t.age()));
         worst.truncate(5);

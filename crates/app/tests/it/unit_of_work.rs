@@ -340,6 +340,7 @@ both_backends!(
                     area_id: c.id,
                     name: "第1轮".into(),
                     pool_size: PoolSize::parse(10).unwrap(),
+                    lab_deadline_minutes: 240,
                     starts_at: None,
                     ends_at: None,
                     areas: vec![],

@@ -49,12 +49,15 @@ both_backends!(
             "第1轮",
             "--pool-size",
             "5",
+            "--lab-deadline-minutes",
+            "180",
             "--json",
         ]);
         ok(&made);
         let round: Value = serde_json::from_slice(&made.stdout).unwrap();
         let rid = round["id"].as_i64().unwrap();
         assert_eq!(round["status"], "planned");
+        assert_eq!(round["lab_deadline_minutes"], 180, "{round}");
         ok(&doorstep(&["--db", url, "round", "open", &rid.to_string()]));
         let bad = doorstep(&[
             "--db",
@@ -73,6 +76,24 @@ both_backends!(
             String::from_utf8_lossy(&bad.stderr).contains("1、5、10 或 20"),
             "{}",
             String::from_utf8_lossy(&bad.stderr)
+        );
+        let late = doorstep(&[
+            "--db",
+            url,
+            "round",
+            "create",
+            "--area",
+            community,
+            "--name",
+            "x",
+            "--lab-deadline-minutes",
+            "20",
+        ]);
+        assert!(!late.status.success());
+        assert!(
+            String::from_utf8_lossy(&late.stderr).contains("30–1440"),
+            "{}",
+            String::from_utf8_lossy(&late.stderr)
         );
         let (office, ctx) = (Principal::office(), Ctx::default());
         let desk = RoundDesk::new(store, &office, &ctx);

@@ -9,13 +9,14 @@ use axum::http::StatusCode;
 use doorstep_app::error::AppError;
 use doorstep_app::rounds::{Coverage, PersonRef, RoundDesk, RoundForm, ScanInput, Scanned};
 use doorstep_core::problem::FieldProblem;
-use doorstep_core::{AreaPath, Lang, Problem, RoundStatus};
+use doorstep_core::{AreaPath, Exclusion, Lang, Problem, RoundStatus};
 use doorstep_store::{Round, Tube};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
 use super::dto::{List, rfc3339};
+use super::tasks::TaskResponse;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 
@@ -46,6 +47,8 @@ pub struct RoundResponse {
     pub name: String,
     /// The default pool size: 1, 5, 10 or 20.
     pub pool_size: u32,
+    /// Minutes from a box's first sample to lab receipt before the box is late.
+    pub lab_deadline_minutes: i64,
     /// `planned`, `open` or `closed`.
     pub status: String,
     /// Planned start (RFC 3339).
@@ -69,6 +72,7 @@ impl From<&Round> for RoundResponse {
             area: r.area_path.to_string(),
             name: r.name.clone(),
             pool_size: r.pool_size.get(),
+            lab_deadline_minutes: r.lab_deadline_minutes,
             status: r.status.code().to_string(),
             starts_at: r.starts_at.map(rfc3339),
             ends_at: r.ends_at.map(rfc3339),
@@ -110,6 +114,11 @@ pub struct CreateRoundRequest {
     /// Groups sampled single-tube or one tube per household.
     #[serde(default)]
     pub groups: Vec<GroupBody>,
+    /// Minutes from a box's first sample to lab receipt before the box is late (a late-box
+    /// alert on the community board): 30–1440, 240 (the published 4 hours) when left out;
+    /// otherwise 422 with the field `lab_deadline_minutes` (`lab_deadline_invalid`).
+    #[serde(default)]
+    pub lab_deadline_minutes: Option<i64>,
 }
 
 fn desk<'a>(s: &'a AppState, u: &'a ApiUser) -> RoundDesk<'a> {
@@ -149,6 +158,7 @@ pub async fn create_round(
         starts: req.starts.unwrap_or_default(),
         ends: req.ends.unwrap_or_default(),
         areas: req.areas,
+        lab_deadline_minutes: req.lab_deadline_minutes,
         groups: req
             .groups
             .into_iter()
@@ -554,24 +564,42 @@ pub struct ExcludeRequest {
     pub note: Option<String>,
 }
 
-/// Excuses a person from the round (needs `manage_rounds`); 409 `already_sampled` for
-/// someone sampled already.
+/// What excusing someone did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExcludeResponse {
+    /// The reason's code.
+    pub reason: String,
+    /// For `bedridden`: the home-sampling task (上门采样) on the person, routed to the owner of
+    /// their building — the same task when they are excused again; `null` otherwise.
+    pub home_sampling_task: Option<TaskResponse>,
+}
+
+/// Excuses a person from the round (needs `manage_rounds`); excusing them again replaces the
+/// reason. A bedridden person gets a home-sampling task, in the answer. 409 `already_sampled`
+/// for someone sampled already.
 #[utoipa::path(post, path = "/rounds/{id}/exclusions", tag = "rounds", request_body = ExcludeRequest,
     params(("id" = i64, Path, description = "The round")), security(("bearer" = [])),
-    responses((status = 204), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ExcludeResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn exclude(
     State(s): State<AppState>,
     u: ApiUser,
     Path(id): Path<i64>,
     Json(req): Json<ExcludeRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<ExcludeResponse>, ApiError> {
     let fail = |e| ApiError::from_app(e, u.lang);
     let person = req.person.read().map_err(fail)?;
-    desk(&s, &u)
+    let task = desk(&s, &u)
         .exclude(id, &person, &req.reason, req.note.as_deref().unwrap_or(""))
         .await
         .map_err(fail)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(ExcludeResponse {
+        // Read by `exclude` already: a reason it refused never reaches here.
+        reason: Exclusion::parse(&req.reason)
+            .map(|e| e.code().to_string())
+            .unwrap_or_default(),
+        home_sampling_task: task.as_ref().map(TaskResponse::from),
+    }))
 }
 
 /// Which area.

@@ -43,10 +43,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "其中无人负责",
         "of them with no owner",
     ),
+    ("rd_lab_deadline", "送达实验室时限", "Lab deadline"),
+    (
+        "rd_lab_deadline_hint",
+        "从转运箱首管采样到实验室接收，超过即预警。30–1440 分钟，默认 240（4 小时）。",
+        "From a box's first sample to lab receipt; later boxes raise an alert. 30–1440 minutes, 240 (4 hours) by default.",
+    ),
     (
         "rd_late",
-        "个转运箱超过 4 小时未送达实验室",
-        " boxes not at the lab 4 hours after their first sample",
+        "个转运箱超过送达时限未送达实验室",
+        " boxes not at the lab within the round's deadline of their first sample",
     ),
     (
         "rd_median_lab",

@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
-use doorstep_app::rounds::{Coverage, RoundDesk, RoundForm};
+use doorstep_app::rounds::{Coverage, LAB_DEADLINE_MINUTES, RoundDesk, RoundForm};
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaKind, AreaPath, PoolSize, RoundStatus};
 use doorstep_store::Round;
@@ -44,6 +44,7 @@ pub struct RoundLine {
     pub(crate) name: String,
     pub(crate) area: String,
     pub(crate) pool: u32,
+    pub(crate) lab_deadline: i64,
     pub(crate) status: String,
     pub(crate) open: bool,
     pub(crate) starts: String,
@@ -57,6 +58,7 @@ impl RoundLine {
             name: r.name.clone(),
             area: r.area_path.to_string(),
             pool: r.pool_size.get(),
+            lab_deadline: r.lab_deadline_minutes,
             status: r.status.label(t.0).to_string(),
             open: r.status == RoundStatus::Open,
             starts: r.starts_at.map(china_minute).unwrap_or_default(),
@@ -71,11 +73,13 @@ pub struct CreateView {
     area: String,
     name: String,
     pool_size: String,
+    lab_deadline: String,
     starts: String,
     ends: String,
     err_area: Option<String>,
     err_name: Option<String>,
     err_pool: Option<String>,
+    err_deadline: Option<String>,
     err_starts: Option<String>,
     err_ends: Option<String>,
     err_areas: Option<String>,
@@ -102,6 +106,7 @@ async fn list(State(s): State<AppState>, u: PageUser) -> Result<Response, PageEr
     let mut form = CreateView {
         area: u.who.area().map(ToString::to_string).unwrap_or_default(),
         pool_size: "10".into(),
+        lab_deadline: LAB_DEADLINE_MINUTES.to_string(),
         ..CreateView::default()
     };
     form.compounds = compounds(&s, &u, &[]).await?;
@@ -178,6 +183,11 @@ async fn create(
         ends: get("ends"),
         areas: areas.clone(),
         groups: Vec::new(),
+        // Blank: the default; anything not a number is out of range (0) and refused.
+        lab_deadline_minutes: match get("lab_deadline_minutes").trim() {
+            "" => None,
+            m => Some(m.parse().unwrap_or(0)),
+        },
     };
     match desk(&s, &u).create(&form).await {
         Ok(r) => Ok(Redirect::to(&format!("/rounds/{}", r.id)).into_response()),
@@ -186,6 +196,7 @@ async fn create(
                 area: form.area.clone(),
                 name: form.name.clone(),
                 pool_size: get("pool_size"),
+                lab_deadline: get("lab_deadline_minutes"),
                 starts: form.starts.clone(),
                 ends: form.ends.clone(),
                 compounds: compounds(&s, &u, &areas).await?,
@@ -198,6 +209,9 @@ async fn create(
                     "area" => (&mut view.err_area, "r-area", "rd_area"),
                     "name" => (&mut view.err_name, "r-name", "rd_name"),
                     "pool_size" => (&mut view.err_pool, "r-pool", "rd_pool"),
+                    "lab_deadline_minutes" => {
+                        (&mut view.err_deadline, "r-deadline", "rd_lab_deadline")
+                    }
                     "starts" => (&mut view.err_starts, "r-starts", "rd_starts"),
                     "ends" => (&mut view.err_ends, "r-ends", "rd_ends"),
                     _ => (&mut view.err_areas, "r-areas", "rd_areas"),

@@ -24,6 +24,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// samplers `s-jf`/`s-qt`, transporters `t1` (the community) and `t-far` (钱塘衣城, where
 /// the boxes are not), `lab1` (the district).
 async fn setup(app: &TestApp) -> i64 {
+    setup_with(
+        app,
+        json!({"area": COMMUNITY, "name": "第6轮", "pool_size": 5}),
+    )
+    .await
+}
+
+/// [`setup`] with the round made from `round` (the create request's body).
+async fn setup_with(app: &TestApp, round: Value) -> i64 {
     let store = app.store();
     two_compounds(store).await;
     let dir = tempfile::tempdir().unwrap();
@@ -44,13 +53,8 @@ async fn setup(app: &TestApp) -> i64 {
     )
     .await;
     let admin = app.login_api("admin1").await;
-    let (_, r, _) = admin
-        .send(
-            "POST",
-            "/api/v1/rounds",
-            Some(json!({"area": COMMUNITY, "name": "第6轮", "pool_size": 5})),
-        )
-        .await;
+    let (st, r, _) = admin.send("POST", "/api/v1/rounds", Some(round)).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
     let rid = r["id"].as_i64().unwrap();
     admin
         .send(
@@ -579,5 +583,81 @@ both_backends!(
             .get("/api/v1/transport/waiting")
             .await;
         assert_eq!(st, StatusCode::OK);
+    }
+);
+
+both_backends!(
+    a_round_of_one_hour_makes_a_box_late_after_61_minutes,
+    async |db: &TestDb| {
+        let clock = FixedClock::at(OffsetDateTime::now_utc());
+        let app = TestApp::builder().clock(clock.clone()).build(db);
+        let rid = setup_with(
+            &app,
+            json!({"area": COMMUNITY, "name": "第7轮", "pool_size": 5, "lab_deadline_minutes": 60}),
+        )
+        .await;
+        let admin = app.login_api("admin1").await;
+        // Outside 30–1440 minutes: a field error, in the caller's language.
+        for bad in [29, 1441] {
+            let (st, v, _) = admin
+                .send(
+                    "POST",
+                    "/api/v1/rounds",
+                    Some(json!({"area": COMMUNITY, "name": "x", "pool_size": 5,
+                                "lab_deadline_minutes": bad})),
+                )
+                .await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert_eq!(v["fields"][0]["path"], "lab_deadline_minutes", "{v}");
+            assert!(
+                v["fields"][0]["message"].as_str().unwrap().contains("1440"),
+                "{v}"
+            );
+        }
+        let res = admin
+            .request("POST", "/api/v1/rounds")
+            .lang("en")
+            .json(
+                &json!({"area": COMMUNITY, "name": "x", "pool_size": 5, "lab_deadline_minutes": 0}),
+            )
+            .send()
+            .await;
+        let v = res.json();
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("minutes from 30 to 1440"),
+            "{v}"
+        );
+        let (_, r) = admin.get(&format!("/api/v1/rounds/{rid}")).await;
+        assert_eq!(r["lab_deadline_minutes"], 60, "{r}");
+        two_sealed_boxes(&app, rid).await;
+        let ctx = Ctx {
+            clock: clock.clone(),
+            ..Ctx::default()
+        };
+        // 59 minutes after the first sample: in time; 61: both boxes late, on the board and
+        // on the round's page.
+        clock.advance(Duration::minutes(59));
+        assert_eq!(sweep_late_boxes(app.store(), &ctx).await.unwrap(), 0);
+        clock.advance(Duration::minutes(2));
+        assert_eq!(sweep_late_boxes(app.store(), &ctx).await.unwrap(), 2);
+        let (_, board) = admin.get("/api/v1/tasks?status=open").await;
+        assert!(
+            board["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["note"].as_str().unwrap_or("").contains("超过 60 分钟")),
+            "{board}"
+        );
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get(&format!("/rounds/{rid}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("2个转运箱超过送达时限"), "{}", page.text);
+        assert!(page.text.contains("60分钟"), "{}", page.text);
     }
 );

@@ -349,7 +349,7 @@ both_backends!(
                 Some(json!({"person": {"id_number": id(6, false)}, "reason": "住院"})),
             )
             .await;
-        assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+        assert_eq!(st, StatusCode::OK, "{v}");
         // Excusing someone sampled already is refused.
         let (st, v, _) = admin
             .send(
@@ -475,3 +475,62 @@ both_backends!(a_personal_code_scans_as_its_person, async |db: &TestDb| {
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "an unknown code names no one");
 });
+
+both_backends!(
+    a_bedridden_person_gets_one_home_sampling_task_for_their_building,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        setup(&app).await;
+        let rid = open_round(&app, 5, "第2轮").await;
+        let admin = app.login_api("admin1").await;
+        // 1号楼 has a captain.
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/staff",
+                Some(json!({"name": "楼栋长乙", "phone": "13800138002", "kind": "volunteer"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/duties",
+                Some(json!({"area": format!("{COMMUNITY}/佳纷天地/1号楼"),
+                            "duty": "building_captain", "phone": "13800138002"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let url = format!("/api/v1/rounds/{rid}/exclusions");
+        // 乙一 (1号楼 102) is bedridden: excused, with a home-sampling task for the captain.
+        let bedridden = json!({"person": {"id_number": id(4, false)}, "reason": "bedridden"});
+        let (st, first, _) = admin.send("POST", &url, Some(bedridden.clone())).await;
+        assert_eq!(st, StatusCode::OK, "{first}");
+        assert_eq!(first["reason"], "bedridden");
+        let task = &first["home_sampling_task"];
+        assert_eq!(task["kind"], "home_sampling", "{first}");
+        assert_eq!(task["target"]["type"], "person", "{first}");
+        assert_eq!(task["assignee_name"], "楼栋长乙", "{first}");
+        assert!(task["note"].as_str().unwrap().contains("第2轮"), "{first}");
+        // Excused again: the same task, no second one.
+        let (st, again, _) = admin.send("POST", &url, Some(bedridden)).await;
+        assert_eq!(st, StatusCode::OK, "{again}");
+        assert_eq!(again["home_sampling_task"]["id"], task["id"]);
+        let (_, board) = admin.get("/api/v1/tasks?kind=home_sampling").await;
+        assert_eq!(board["total"], 1, "{board}");
+        // Another reason makes no task.
+        let (st, away, _) = admin
+            .send(
+                "POST",
+                &url,
+                Some(json!({"person": {"id_number": id(5, true)}, "reason": "away"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{away}");
+        assert!(away["home_sampling_task"].is_null(), "{away}");
+        let (_, board) = admin.get("/api/v1/tasks?kind=home_sampling").await;
+        assert_eq!(board["total"], 1, "{board}");
+        let (_, c) = admin.get(&format!("/api/v1/rounds/{rid}/coverage")).await;
+        assert_eq!(c["excluded"].as_i64(), Some(2), "{c}");
+    }
+);

@@ -106,6 +106,27 @@ both_backends!(
         assert!(bad.text.contains("aria-describedby=\"e-name\""));
         assert!(bad.text.contains("aria-describedby=\"e-pool\""));
         assert!(bad.text.contains("href=\"#r-name\""));
+        // A lab deadline under 30 minutes: its field says so.
+        let early = b
+            .post_form(
+                "/rounds",
+                &[
+                    ("csrf", &csrf),
+                    ("area", COMMUNITY),
+                    ("name", "x"),
+                    ("pool_size", "10"),
+                    ("lab_deadline_minutes", "20"),
+                ],
+            )
+            .await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(early.text.contains("id=\"e-deadline\""), "{}", early.text);
+        assert!(early.text.contains("30–1440"), "{}", early.text);
+        assert!(
+            early.text.contains("href=\"#r-deadline\""),
+            "{}",
+            early.text
+        );
         // A wrong CSRF token creates nothing.
         let forged = b
             .post_form(
@@ -129,6 +150,7 @@ both_backends!(
                     ("name", "第2轮"),
                     ("pool_size", "10"),
                     ("starts", "2026-12-02T08:00"),
+                    ("lab_deadline_minutes", "180"),
                     ("areas", &jf),
                 ],
             )
@@ -139,6 +161,7 @@ both_backends!(
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.text.contains("第2轮") && page.text.contains("未开始"));
         assert!(page.text.contains("value=\"open\"") && page.text.contains("2026-12-02 08:00"));
+        assert!(page.text.contains("180分钟"), "{}", page.text);
         // Coverage: six expected in 佳纷天地, its link to its own coverage.
         assert!(page.text.contains("<td>6</td>"), "{}", page.text);
         assert!(page.text.contains("?area=") && page.text.contains(">佳纷天地</a>"));
