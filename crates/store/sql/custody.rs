@@ -93,7 +93,7 @@ pub(super) async fn read_box(
         .transpose()
 }
 
-/// Appends a custody event.
+/// Appends a custody event, now.
 pub(super) async fn log(
     conn: &mut Conn,
     round: Id,
@@ -101,6 +101,22 @@ pub(super) async fn log(
     boxed: Option<Id>,
     action: &str,
     by: &str,
+    details: &Value,
+) -> StoreResult<()> {
+    let now = OffsetDateTime::now_utc();
+    log_at(conn, round, tube, boxed, action, by, now, details).await
+}
+
+/// Appends a custody event at `at` (a handover's steps carry their own time).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn log_at(
+    conn: &mut Conn,
+    round: Id,
+    tube: Option<Id>,
+    boxed: Option<Id>,
+    action: &str,
+    by: &str,
+    at: OffsetDateTime,
     details: &Value,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -112,7 +128,7 @@ pub(super) async fn log(
     .bind(boxed)
     .bind(action)
     .bind(by)
-    .bind(OffsetDateTime::now_utc())
+    .bind(at)
     .bind(details.to_string())
     .execute(&mut *conn)
     .await

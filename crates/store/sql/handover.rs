@@ -11,7 +11,7 @@ use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 
 use super::SqlStore;
-use super::custody::{BOX_COLS, BoxRow, read_box};
+use super::custody::{BOX_COLS, BoxRow, log_at, read_box};
 use super::rounds::conflict;
 use super::util::{Conn, db_err, list_clause, subtree_bounds};
 
@@ -84,20 +84,7 @@ async fn log_box(
     at: OffsetDateTime,
     details: &Value,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO custody_events (round_id, tube_id, box_id, action, by_user, at, details) \
-         VALUES ($1, NULL, $2, $3, $4, $5, $6)",
-    )
-    .bind(b.round_id)
-    .bind(b.id)
-    .bind(action)
-    .bind(by)
-    .bind(at)
-    .bind(details.to_string())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(())
+    log_at(conn, b.round_id, None, Some(b.id), action, by, at, details).await
 }
 
 /// Queues the seal's notification in the seal's own transaction (the webhook's outbox): one

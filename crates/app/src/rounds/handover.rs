@@ -84,14 +84,19 @@ impl<'a> HandoverDesk<'a> {
         HandoverDesk { store, who, ctx }
     }
 
-    /// A box this user may hand over (Transport, inside their area), else 404 / 403.
-    async fn own_box(&self, code: &str) -> AppResult<TransportBox> {
+    /// The box with `code` as typed (a code that does not parse is not found), else 404;
+    /// the callers check who may act on it.
+    async fn box_by_code(&self, code: &str) -> AppResult<TransportBox> {
         let code = TubeCode::parse(code).map_err(|_| AppError::NotFound)?;
-        let b = self
-            .store
+        self.store
             .box_by_code(&code)
             .await?
-            .ok_or(AppError::NotFound)?;
+            .ok_or(AppError::NotFound)
+    }
+
+    /// A box this user may hand over (Transport, inside their area), else 404 / 403.
+    async fn own_box(&self, code: &str) -> AppResult<TransportBox> {
+        let b = self.box_by_code(code).await?;
         self.who.authorize(Action::Transport, &b.area_path)?;
         Ok(b)
     }
@@ -370,12 +375,7 @@ impl<'a> HandoverDesk<'a> {
 
     /// A box the lab may receive (LabResults over its round's area), else 404 / 403.
     pub async fn lab_box(&self, code: &str) -> AppResult<TransportBox> {
-        let code = TubeCode::parse(code).map_err(|_| AppError::NotFound)?;
-        let b = self
-            .store
-            .box_by_code(&code)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let b = self.box_by_code(code).await?;
         let round = self
             .store
             .round(b.round_id)

@@ -110,6 +110,24 @@ impl RoundDesk<'_> {
         Ok(p)
     }
 
+    /// The kind and day of a batch or count form, each `None` with its problem pushed when it
+    /// does not parse (a blank day is today).
+    fn kind_and_day(
+        &self,
+        kind: &str,
+        day: &str,
+        problems: &mut Vec<FieldProblem>,
+    ) -> (Option<MaterialKind>, Option<Date>) {
+        let kind = MaterialKind::parse(kind);
+        if kind.is_none() {
+            problems.push(FieldProblem::new("kind", Problem::Choice));
+        }
+        let day = parse_day(day, self.ctx.today())
+            .map_err(|e| problems.push(FieldProblem::new("day", e)))
+            .ok();
+        (kind, day)
+    }
+
     /// Records a batch handed to a point (tube codes, box codes as a range or a list; swabs
     /// as a count), audited.
     pub async fn add_batch(
@@ -120,13 +138,7 @@ impl RoundDesk<'_> {
     ) -> AppResult<MaterialBatch> {
         let p = self.supply_point(round_id, point_id).await?;
         let mut problems = Vec::new();
-        let kind = MaterialKind::parse(&input.kind);
-        if kind.is_none() {
-            problems.push(FieldProblem::new("kind", Problem::Choice));
-        }
-        let day = parse_day(&input.day, self.ctx.today())
-            .map_err(|e| problems.push(FieldProblem::new("day", e)))
-            .ok();
+        let (kind, day) = self.kind_and_day(&input.kind, &input.day, &mut problems);
         let (codes, quantity) = match kind {
             Some(k) if k.coded() => {
                 let set = match &input.codes {
@@ -204,13 +216,7 @@ impl RoundDesk<'_> {
     ) -> AppResult<()> {
         let p = self.supply_point(round_id, point_id).await?;
         let mut problems = Vec::new();
-        let kind = MaterialKind::parse(&input.kind);
-        if kind.is_none() {
-            problems.push(FieldProblem::new("kind", Problem::Choice));
-        }
-        let day = parse_day(&input.day, self.ctx.today())
-            .map_err(|e| problems.push(FieldProblem::new("day", e)))
-            .ok();
+        let (kind, day) = self.kind_and_day(&input.kind, &input.day, &mut problems);
         let returned = parse_quantity(&input.returned)
             .map_err(|e| problems.push(FieldProblem::new("returned", e)))
             .ok();

@@ -24,7 +24,9 @@ fn desk<'a>(s: &'a AppState, u: &'a ApiUser) -> RoundDesk<'a> {
     RoundDesk::new(s.store.as_ref(), &u.who, &u.ctx)
 }
 
-fn fail(lang: Lang) -> impl Fn(AppError) -> ApiError {
+/// Turns a use case's error into the API's, in the caller's language (shared with
+/// `handover.rs`).
+pub(super) fn fail(lang: Lang) -> impl Fn(AppError) -> ApiError {
     move |e| ApiError::from_app(e, lang)
 }
 

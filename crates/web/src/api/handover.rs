@@ -6,25 +6,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use doorstep_app::error::AppError;
 use doorstep_app::rounds::{HandoverDesk, HandoverForm, ReceiptInput};
-use doorstep_core::Lang;
 use doorstep_store::{Handover, TransportBox};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::ApiUser;
-use super::custody::BoxResponse;
+use super::custody::{BoxResponse, fail};
 use super::dto::{List, rfc3339};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 
 fn desk<'a>(s: &'a AppState, u: &'a ApiUser) -> HandoverDesk<'a> {
     HandoverDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-}
-
-fn fail(lang: Lang) -> impl Fn(AppError) -> ApiError {
-    move |e| ApiError::from_app(e, lang)
 }
 
 /// A handover slip.

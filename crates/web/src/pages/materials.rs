@@ -12,11 +12,13 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::error::AppError;
-use doorstep_app::rounds::{BatchInput, CodesInput, CountInput, PointMaterials, RoundDesk};
+use doorstep_app::rounds::{BatchInput, CodesInput, CountInput, PointMaterials};
+use doorstep_core::problem::FieldProblem;
 use doorstep_core::{CodeSet, MaterialKind};
 use serde::Deserialize;
 
-use super::points::{Errors, PointPost, PointView, create, list, places, short_place};
+use super::points::{Errors, PointPost, PointView, create, list, places, round_of, short_place};
+use super::rounds::desk;
 use super::{Nav, PageError, PageUser};
 use crate::AppState;
 use crate::i18n::T;
@@ -29,10 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/rounds/{id}/points/{point_id}/batches", post(add_batch))
         .route("/rounds/{id}/points/{point_id}/counts", post(set_counts))
         .route("/rounds/{id}/materials", get(round_materials))
-}
-
-fn desk<'a>(s: &'a AppState, u: &'a PageUser) -> RoundDesk<'a> {
-    RoundDesk::new(s.store.as_ref(), &u.who, &u.ctx)
 }
 
 /// One kind's line of the day's reconciliation.
@@ -136,12 +134,7 @@ async fn point_page(
         .point_materials(id, point_id, day)
         .await
         .map_err(|e| u.fail(e))?;
-    let r = s
-        .store
-        .round(id)
-        .await
-        .map_err(|e| u.fail(e.into()))?
-        .ok_or_else(|| u.fail(AppError::NotFound))?;
+    let r = round_of(s, u, id).await?;
     let p = &m.point;
     let can_edit = u.who.authorize(Action::ManageRounds, &p.place).is_ok();
     let can_supply = can_edit || u.who.authorize(Action::Transport, &p.place).is_ok();
@@ -258,6 +251,22 @@ async fn edit(
     Ok((status, page).into_response())
 }
 
+/// The point's page again (422) with the problems of a batch or count form, as typed
+/// (`batch`).
+async fn refused(
+    s: &AppState,
+    u: &PageUser,
+    id: i64,
+    point_id: i64,
+    day: &str,
+    batch: BatchView,
+    problems: &[FieldProblem],
+) -> Result<Response, PageError> {
+    let errors = Errors::of(problems, u.t);
+    let page = point_page(s, u, id, point_id, day, None, batch, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 /// A batch as posted.
 #[derive(Debug, Default, Deserialize)]
 struct BatchPost {
@@ -301,9 +310,7 @@ async fn add_batch(
                 codes: f.codes,
                 quantity: f.quantity,
             };
-            let errors = Errors::of(&problems, u.t);
-            let page = point_page(&s, &u, id, point_id, &f.day, None, view, errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            refused(&s, &u, id, point_id, &f.day, view, &problems).await
         }
         Err(e) => Err(u.fail(e)),
     }
@@ -344,10 +351,7 @@ async fn set_counts(
         ))
         .into_response()),
         Err(AppError::Validation(problems)) => {
-            let errors = Errors::of(&problems, u.t);
-            let page =
-                point_page(&s, &u, id, point_id, "", None, BatchView::default(), errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            refused(&s, &u, id, point_id, "", BatchView::default(), &problems).await
         }
         Err(e) => Err(u.fail(e)),
     }
@@ -383,12 +387,7 @@ async fn round_materials(
     let d = desk(&s, &u);
     let mut all = d.round_materials(id, &q.day).await.map_err(|e| u.fail(e))?;
     all.sort_by_key(|m| !m.low());
-    let r = s
-        .store
-        .round(id)
-        .await
-        .map_err(|e| u.fail(e.into()))?
-        .ok_or_else(|| u.fail(AppError::NotFound))?;
+    let r = round_of(&s, &u, id).await?;
     let day = match all.first() {
         Some(m) => m.day.to_string(),
         None => doorstep_app::rounds::parse_day(&q.day, u.ctx.today())

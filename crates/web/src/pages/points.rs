@@ -11,19 +11,26 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use doorstep_app::access::Action;
 use doorstep_app::error::AppError;
-use doorstep_app::rounds::{PointForm, RoundDesk};
+use doorstep_app::rounds::PointForm;
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::{Round, SamplingPoint};
 use serde::Deserialize;
 
+use super::rounds::desk;
 use super::{Nav, PageError, PageUser};
 use crate::AppState;
 use crate::i18n::T;
 
-fn desk<'a>(s: &'a AppState, u: &'a PageUser) -> RoundDesk<'a> {
-    RoundDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+/// The round a points or materials page is about, read after the desk has answered for
+/// its points (which checked the caller's area): 404 when it is gone.
+pub(super) async fn round_of(s: &AppState, u: &PageUser, id: i64) -> Result<Round, PageError> {
+    s.store
+        .round(id)
+        .await
+        .map_err(|e| u.fail(e.into()))?
+        .ok_or_else(|| u.fail(AppError::NotFound))
 }
 
 /// Field problems by field, in the page's language; the first problem of a field wins.
@@ -176,12 +183,7 @@ async fn points_page(
 ) -> Result<PointsPage, PageError> {
     let d = desk(s, u);
     let points = d.points(id).await.map_err(|e| u.fail(e))?;
-    let r = s
-        .store
-        .round(id)
-        .await
-        .map_err(|e| u.fail(e.into()))?
-        .ok_or_else(|| u.fail(AppError::NotFound))?;
+    let r = round_of(s, u, id).await?;
     let can_create = u.who.authorize(Action::ManageRounds, &r.area_path).is_ok();
     Ok(PointsPage {
         t: u.t,

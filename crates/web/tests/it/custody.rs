@@ -12,8 +12,9 @@ use doorstep_testkit::{
 };
 use serde_json::{Value, json};
 
-async fn setup(app: &TestApp) -> i64 {
-    let store = app.store();
+/// Six persons in 佳纷天地 1号楼 (101–106, `id(n, n % 2 == 1)`); users `admin1`, samplers
+/// `s-jf`/`s-qt` (as `rounds.rs`) and `lab1` (the district). Shared with `handover.rs`.
+pub(crate) async fn six_persons_and_users(store: &dyn doorstep_store::Store) {
     two_compounds(store).await;
     let dir = tempfile::tempdir().unwrap();
     let mut rows = String::from("姓名,证件号码,小区,楼栋,单元,房号\n");
@@ -24,6 +25,11 @@ async fn setup(app: &TestApp) -> i64 {
     assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
     crate::rounds::round_users(store).await;
     user(store, "lab1", Role::Lab, "二七区").await;
+}
+
+async fn setup(app: &TestApp) -> i64 {
+    let store = app.store();
+    six_persons_and_users(store).await;
     let admin = app.login_api("admin1").await;
     let (_, r, _) = admin
         .send(

@@ -13,9 +13,7 @@ use doorstep_app::access::Ctx;
 use doorstep_app::clock::FixedClock;
 use doorstep_app::rounds::{Webhook, deliver_seal_notes, sweep_late_boxes};
 use doorstep_core::Role;
-use doorstep_testkit::{
-    COMMUNITY, TestApp, TestDb, both_backends, csv_file, id, import_into, two_compounds, user,
-};
+use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, id, user};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,16 +32,7 @@ async fn setup(app: &TestApp) -> i64 {
 /// [`setup`] with the round made from `round` (the create request's body).
 async fn setup_with(app: &TestApp, round: Value) -> i64 {
     let store = app.store();
-    two_compounds(store).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut rows = String::from("姓名,证件号码,小区,楼栋,单元,房号\n");
-    for n in 1..=6u16 {
-        rows += &format!("人{n},{},佳纷天地,1,,10{n}\n", id(n, n % 2 == 1));
-    }
-    let f = csv_file(dir.path(), "r.csv", &rows);
-    assert_eq!(import_into(store, &f, COMMUNITY).await.rejected, 0);
-    crate::rounds::round_users(store).await;
-    user(store, "lab1", Role::Lab, "二七区").await;
+    crate::custody::six_persons_and_users(store).await;
     user(store, "t1", Role::Transporter, COMMUNITY).await;
     user(
         store,
