@@ -256,12 +256,17 @@ impl Exclusion {
         }
     }
 
-    /// Reads a code or its Chinese name.
+    /// Reads a code or its label in either language, whole or without its note in brackets
+    /// (卧床 as 卧床（上门采样）, "bedridden" as "bedridden (sampled at home)").
     pub fn parse(s: &str) -> Option<Exclusion> {
         let s = s.trim();
-        Exclusion::ALL
-            .into_iter()
-            .find(|e| e.code() == s || e.label(Lang::Zh) == s)
+        let head = |l: &'static str| l.split(['（', '(']).next().unwrap_or(l).trim();
+        Exclusion::ALL.into_iter().find(|e| {
+            e.code() == s
+                || [Lang::Zh, Lang::En]
+                    .into_iter()
+                    .any(|lang| e.label(lang) == s || head(e.label(lang)) == s)
+        })
     }
 
     /// The label a person reads.
@@ -515,6 +520,26 @@ mod tests {
         assert_eq!(TubeResult::parse("弱阳性"), Some(TubeResult::Positive));
         assert_eq!(TubeResult::parse("无效"), Some(TubeResult::Invalid));
         assert_eq!(TubeResult::parse("maybe"), None);
+    }
+
+    #[test]
+    fn exclusions_read_as_workers_write_them() {
+        for (raw, want) in [
+            ("bedridden", Exclusion::Bedridden),
+            ("卧床", Exclusion::Bedridden),
+            ("卧床（上门采样）", Exclusion::Bedridden),
+            ("Bedridden", Exclusion::Other),
+            ("bedridden (sampled at home)", Exclusion::Bedridden),
+            (" 住院 ", Exclusion::Hospitalised),
+            ("婴幼儿免采", Exclusion::Infant),
+        ] {
+            assert_eq!(
+                Exclusion::parse(raw).unwrap_or(Exclusion::Other),
+                want,
+                "{raw}"
+            );
+        }
+        assert_eq!(Exclusion::parse("上门"), None);
     }
 
     #[test]
