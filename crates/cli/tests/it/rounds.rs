@@ -59,42 +59,18 @@ both_backends!(
         assert_eq!(round["status"], "planned");
         assert_eq!(round["lab_deadline_minutes"], 180, "{round}");
         ok(&doorstep(&["--db", url, "round", "open", &rid.to_string()]));
-        let bad = doorstep(&[
-            "--db",
-            url,
-            "round",
-            "create",
-            "--area",
-            community,
-            "--name",
-            "x",
-            "--pool-size",
-            "7",
-        ]);
-        assert!(!bad.status.success());
-        assert!(
-            String::from_utf8_lossy(&bad.stderr).contains("1、5、10 或 20"),
-            "{}",
-            String::from_utf8_lossy(&bad.stderr)
-        );
-        let late = doorstep(&[
-            "--db",
-            url,
-            "round",
-            "create",
-            "--area",
-            community,
-            "--name",
-            "x",
-            "--lab-deadline-minutes",
-            "20",
-        ]);
-        assert!(!late.status.success());
-        assert!(
-            String::from_utf8_lossy(&late.stderr).contains("30–1440"),
-            "{}",
-            String::from_utf8_lossy(&late.stderr)
-        );
+        // A bad pool size or lab deadline is refused, saying what is allowed.
+        for (flag, value, says) in [
+            ("--pool-size", "7", "1、5、10 或 20"),
+            ("--lab-deadline-minutes", "20", "30–1440"),
+        ] {
+            let bad = doorstep(&[
+                "--db", url, "round", "create", "--area", community, "--name", "x", flag, value,
+            ]);
+            assert!(!bad.status.success());
+            let err = String::from_utf8_lossy(&bad.stderr);
+            assert!(err.contains(says), "{err}");
+        }
         let (office, ctx) = (Principal::office(), Ctx::default());
         let desk = RoundDesk::new(store, &office, &ctx);
         for (n, (num, male)) in [(41, true), (42, false)].into_iter().enumerate() {
