@@ -273,6 +273,8 @@ pub struct RoundPage {
     can_open: bool,
     can_close: bool,
     can_sample: bool,
+    /// Whether to link the transport group's boxes and slips.
+    can_transport: bool,
     top: CoverageLine,
     children: Vec<CoverageLine>,
     /// The area asked for, encoded for links (blank: the default).
@@ -356,6 +358,7 @@ async fn round_page(
         can_open: manage && r.status.may_become(RoundStatus::Open),
         can_close: manage && r.status.may_become(RoundStatus::Closed),
         can_sample: r.status == RoundStatus::Open && u.who.may(Action::Sample),
+        can_transport: u.who.may(Action::Transport),
         round: RoundLine::of(&r, u.t),
         top: CoverageLine::of(&c),
         children: c.children.iter().map(CoverageLine::of).collect(),

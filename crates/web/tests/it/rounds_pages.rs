@@ -187,6 +187,10 @@ both_backends!(
             page.text.contains(&format!("{url}/maps?area=")),
             "a link to the building maps"
         );
+        assert!(
+            page.text.contains("href=\"/transport\""),
+            "a link to the boxes waiting and the handover slips"
+        );
         let xlsx = b.get(&format!("{url}/report")).await;
         assert_eq!(xlsx.status, StatusCode::OK);
         assert!(xlsx.bytes.starts_with(b"PK"), "an XLSX file");
