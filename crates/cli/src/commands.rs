@@ -119,6 +119,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Duty { command } => crate::staff::run_duty(store.as_ref(), command, lang).await?,
         Command::Task { command } => crate::staff::run_task(store.as_ref(), command, lang).await?,
         Command::Round { command } => crate::rounds::run(store.as_ref(), command, lang).await?,
+        Command::Episode { command } => crate::episodes::run(store.as_ref(), command, lang).await?,
         Command::Export {
             what:
                 ExportWhat::Reports {

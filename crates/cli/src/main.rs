@@ -11,6 +11,7 @@ macro_rules! outln {
 }
 
 mod commands;
+mod episodes;
 mod links;
 mod materials;
 mod out;
@@ -128,6 +129,12 @@ pub enum Command {
         /// The task command.
         #[command(subcommand)]
         command: staff::TaskCommand,
+    },
+    /// Home quarantine and health monitoring (居家隔离、健康监测).
+    Episode {
+        /// The episode command.
+        #[command(subcommand)]
+        command: episodes::EpisodeCommand,
     },
     /// Mass-testing rounds (全员核酸).
     Round {

@@ -57,6 +57,8 @@ pub enum Conflict {
     TubeMode,
     /// The tube is another household's (one tube per household).
     TubeOtherHousehold,
+    /// The person is already under this measure on some of those days.
+    EpisodeOverlap,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -111,6 +113,7 @@ impl Conflict {
             "tube_in_other_round" => Conflict::TubeInOtherRound,
             "tube_mode" => Conflict::TubeMode,
             "tube_other_household" => Conflict::TubeOtherHousehold,
+            "episode_overlap" => Conflict::EpisodeOverlap,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -153,6 +156,7 @@ impl Conflict {
             Conflict::TubeInOtherRound => "tube_in_other_round",
             Conflict::TubeMode => "tube_mode",
             Conflict::TubeOtherHousehold => "tube_other_household",
+            Conflict::EpisodeOverlap => "episode_overlap",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -249,6 +253,10 @@ impl Conflict {
                 "此人的采样方式与该试管不符（单采、混采或一户一管），请换对应的试管",
                 "this person is sampled another way than this tube (single, pooled or one per household); take a tube of their kind",
             ),
+            Conflict::EpisodeOverlap => (
+                "此人在这些日期已处于同一措施之下，不能重复开始",
+                "this person is already under this measure on some of those days",
+            ),
             Conflict::TubeOtherHousehold => (
                 "该试管是另一户的一户一管，请换新试管",
                 "this tube holds another household's samples (one tube per household); take a new tube",
@@ -337,6 +345,7 @@ mod tests {
             Conflict::TubeInOtherRound,
             Conflict::TubeMode,
             Conflict::TubeOtherHousehold,
+            Conflict::EpisodeOverlap,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

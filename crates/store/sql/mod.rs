@@ -13,6 +13,7 @@ mod building_map;
 mod counts;
 mod custody;
 pub(crate) mod doc_table;
+mod episodes;
 mod handover;
 mod load;
 mod materials;

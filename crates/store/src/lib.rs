@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod building_map;
 mod custody;
+mod episodes;
 mod error;
 mod handover;
 mod materials;
@@ -24,6 +25,7 @@ pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
 pub use custody::*;
+pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
 pub use materials::*;
@@ -92,6 +94,7 @@ pub trait Store:
     + BuildingMaps
     + Custody
     + Materials
+    + Episodes
     + Handovers
     + Reports
     + Rounds

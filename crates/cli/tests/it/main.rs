@@ -4,6 +4,7 @@
 
 mod cli;
 mod crash;
+mod episodes;
 mod links;
 mod materials;
 mod rounds;

@@ -4,6 +4,7 @@ pub mod auth;
 mod building_map;
 pub(crate) mod custody;
 pub mod dto;
+mod episodes;
 mod handover;
 mod materials;
 mod registry;
@@ -38,4 +39,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(handover::routes())
         .merge(building_map::routes())
         .merge(materials::routes())
+        .merge(episodes::routes())
 }

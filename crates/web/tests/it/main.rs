@@ -6,6 +6,7 @@ mod api;
 mod building_map;
 mod common;
 mod custody;
+mod episodes;
 mod handover;
 mod login_defences;
 mod masks;
