@@ -40,3 +40,24 @@ fn ok(out: &Output) -> String {
     );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
+
+/// The demo community's path.
+const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
+
+/// Imports a roster (CSV text, header first) into the demo community through the binary; the
+/// folder holding the file lives as long as the answer.
+fn import_roster(url: &str, csv: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("r.csv");
+    std::fs::write(&roster, csv).unwrap();
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "import",
+        "persons",
+        "--into",
+        COMMUNITY,
+        roster.to_str().unwrap(),
+    ]));
+    dir
+}
