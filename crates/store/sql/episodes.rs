@@ -139,6 +139,18 @@ impl Episodes for SqlStore {
         .await
     }
 
+    async fn episodes_of_person(&self, person_id: Id) -> StoreResult<Vec<Episode>> {
+        let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.person_id = $1 ORDER BY e.id DESC");
+        sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
+            .bind(person_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(Row::into_episode)
+            .collect()
+    }
+
     async fn episodes_under(
         &self,
         area: &AreaPath,

@@ -84,6 +84,9 @@ pub trait Episodes: Send + Sync {
         audit: Audit<Vec<Episode>>,
     ) -> StoreResult<Vec<Episode>>;
 
+    /// A person's episodes, newest first.
+    async fn episodes_of_person(&self, person_id: Id) -> StoreResult<Vec<Episode>>;
+
     /// The episodes of persons living under `area` (active first, then newest), a page.
     async fn episodes_under(
         &self,

@@ -146,6 +146,12 @@ impl<'a> QuarantineDesk<'a> {
             .await?)
     }
 
+    /// A person's episodes, newest first, for whoever may read their file.
+    pub async fn of_person(&self, person: &doorstep_store::Person) -> AppResult<Vec<Episode>> {
+        self.who.authorize(Action::Read, &person.area_path)?;
+        Ok(self.store.episodes_of_person(person.id).await?)
+    }
+
     /// The episodes of persons living under `area` (the user's own area when `None`).
     pub async fn list(&self, area: Option<&str>, page: PageRequest) -> AppResult<Page<Episode>> {
         let area = match area.map(str::trim).filter(|a| !a.is_empty()) {

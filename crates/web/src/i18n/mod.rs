@@ -17,6 +17,7 @@ mod common;
 mod file_report;
 mod handover;
 mod materials;
+mod quarantine;
 mod registry;
 mod reports;
 mod roster;
@@ -33,6 +34,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     file_report::TEXTS,
     materials::TEXTS,
     handover::TEXTS,
+    quarantine::TEXTS,
     registry::TEXTS,
     reports::TEXTS,
     roster::TEXTS,

@@ -461,6 +461,8 @@ pub struct PersonPage {
     can_write: bool,
     created: String,
     history: Vec<HistoryLine>,
+    /// Quarantine and monitoring episodes: (measure, first day, last day, planned end, active, reason).
+    episodes: Vec<(String, String, String, String, bool, String)>,
     csrf: String,
 }
 
@@ -569,7 +571,26 @@ async fn person_page(
                 .unwrap_or_default(),
         })
         .collect();
+    let episodes = doorstep_app::quarantine::QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .of_person(&v.person)
+        .await
+        .map_err(|e| u.fail(e))?
+        .into_iter()
+        .map(|e| {
+            (
+                u.t.0
+                    .pick(e.measure.name_zh(), e.measure.name_en())
+                    .to_string(),
+                e.starts_on.to_string(),
+                e.last_day.to_string(),
+                china_minute(e.ends_at),
+                e.status == "active",
+                e.reason,
+            )
+        })
+        .collect();
     Ok(PersonPage {
+        episodes,
         crumbs: crumbs(&reg, &u, &v.person.area_path).await,
         id,
         name: f.name().to_string(),

@@ -1,7 +1,7 @@
 //! Quarantine episodes through the API, on SQLite and on PostgreSQL: a household placed in home
 //! quarantine at once under the 9th edition (co-residents included), its days across the year
 //! end and its planned end at midnight China's time, a second start refused as overlapping,
-//! the November 2022 variant for one person, field errors, the list by area, and users who
+//! the episode on the person's page, the November 2022 variant for one person, field errors, the list by area, and users who
 //! may not (a sampler) or live elsewhere (404).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -41,6 +41,17 @@ both_backends!(
                 Some("ninth_edition@1")
             ),
             "seven days from day 1, ending at midnight China's time: {v}"
+        );
+        // 甲一's page shows it.
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get(&format!("/persons/{}", first["person_id"])).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text.contains("居家隔离医学观察")
+                && page.text.contains("进行中")
+                && page.text.contains("2027-01-05"),
+            "the person page shows the episode"
         );
         // The same days again: refused, nothing started.
         let (st, v, _) = admin.send("POST", "/api/v1/episodes", Some(body)).await;
