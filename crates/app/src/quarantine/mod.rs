@@ -125,6 +125,7 @@ impl<'a> QuarantineDesk<'a> {
                 by: by.clone(),
             })
             .collect();
+        let policy_used = format!("{key}@1");
         let entry = self.who.audit_entry(
             self.ctx,
             "episode.start",
@@ -138,8 +139,8 @@ impl<'a> QuarantineDesk<'a> {
                 &new,
                 audit_with(move |done: &Vec<Episode>| {
                     let mut e = entry;
-                    e.details = json!({"measure": measure.code(), "episodes": done.iter().map(|x| x.id).collect::<Vec<_>>(),
-                                       "policy": key_owned(&done[..])});
+                    e.details = json!({"measure": measure.code(), "policy": policy_used,
+                                       "episodes": done.iter().map(|x| x.id).collect::<Vec<_>>()});
                     vec![e]
                 }),
             )
@@ -164,10 +165,4 @@ impl<'a> QuarantineDesk<'a> {
         self.who.authorize(Action::Read, &area)?;
         Ok(self.store.episodes_under(&area, page).await?)
     }
-}
-
-/// The policy key of a started batch (for its audit entry).
-fn key_owned(done: &[Episode]) -> Option<String> {
-    done.first()
-        .map(|e| format!("{}@{}", e.policy_key, e.policy_version))
 }

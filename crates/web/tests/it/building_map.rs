@@ -68,22 +68,11 @@ async fn setup(app: &TestApp) -> (i64, i64) {
     .await;
     user(store, "lab1", Role::Lab, "二七区").await;
     let admin = app.login_api("admin1").await;
-    let (st, r, _) = admin
-        .send(
-            "POST",
-            "/api/v1/rounds",
-            Some(json!({"area": COMMUNITY, "name": "第7轮", "pool_size": 1})),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{r}");
-    let rid = r["id"].as_i64().unwrap();
-    admin
-        .send(
-            "POST",
-            &format!("/api/v1/rounds/{rid}/status"),
-            Some(json!({"status": "open"})),
-        )
-        .await;
+    let rid = crate::rounds::create_open_round(
+        app,
+        json!({"area": COMMUNITY, "name": "第7轮", "pool_size": 1}),
+    )
+    .await;
     // 1201 both sampled, 1202 one of two, 601 sampled into a tube found positive; 301 excused.
     let s = app.login_api("s-jf").await;
     for n in [1u16, 2, 3, 7] {

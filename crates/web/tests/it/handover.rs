@@ -41,18 +41,7 @@ async fn setup_with(app: &TestApp, round: Value) -> i64 {
         &format!("{COMMUNITY}/钱塘衣城"),
     )
     .await;
-    let admin = app.login_api("admin1").await;
-    let (st, r, _) = admin.send("POST", "/api/v1/rounds", Some(round)).await;
-    assert_eq!(st, StatusCode::CREATED, "{r}");
-    let rid = r["id"].as_i64().unwrap();
-    admin
-        .send(
-            "POST",
-            &format!("/api/v1/rounds/{rid}/status"),
-            Some(json!({"status": "open"})),
-        )
-        .await;
-    rid
+    crate::rounds::create_open_round(app, round).await
 }
 
 /// Scans the six into TUBE-A (full at five) and TUBE-B (closed by hand), boxes them in BOX-1

@@ -62,6 +62,22 @@ fn scan(client: &str, tube: &str, n: u16) -> Value {
 }
 
 /// Creates and opens a round over 佳纷天地 with pool size `pool`; returns its id.
+/// Creates a round as `admin1` from `body` (the create request) and opens it; its id.
+pub(crate) async fn create_open_round(app: &TestApp, body: Value) -> i64 {
+    let admin = app.login_api("admin1").await;
+    let (st, r, _) = admin.send("POST", "/api/v1/rounds", Some(body)).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let rid = r["id"].as_i64().unwrap();
+    admin
+        .send(
+            "POST",
+            &format!("/api/v1/rounds/{rid}/status"),
+            Some(json!({"status": "open"})),
+        )
+        .await;
+    rid
+}
+
 async fn open_round(app: &TestApp, pool: u32, name: &str) -> i64 {
     let admin = app.login_api("admin1").await;
     let (st, r, _) = admin
@@ -275,24 +291,12 @@ both_backends!(
     async |db: &TestDb| {
         let app = TestApp::new(db);
         setup(&app).await;
-        let admin = app.login_api("admin1").await;
-        let (st, r, _) = admin
-        .send(
-            "POST",
-            "/api/v1/rounds",
-            Some(json!({"area": COMMUNITY, "name": "封控楼", "pool_size": 10,
-                        "groups": [{"area": format!("{COMMUNITY}/佳纷天地/1号楼"), "mode": "household"}]})),
+        let rid = create_open_round(
+            &app,
+            json!({"area": COMMUNITY, "name": "封控楼", "pool_size": 10,
+                   "groups": [{"area": format!("{COMMUNITY}/佳纷天地/1号楼"), "mode": "household"}]}),
         )
         .await;
-        assert_eq!(st, StatusCode::CREATED, "{r}");
-        let rid = r["id"].as_i64().unwrap();
-        admin
-            .send(
-                "POST",
-                &format!("/api/v1/rounds/{rid}/status"),
-                Some(json!({"status": "open"})),
-            )
-            .await;
         let s = app.login_api("s-jf").await;
         let url = format!("/api/v1/rounds/{rid}/scans");
         // 乙一, 乙二 live in 1号楼 102: their tube closes at two.
