@@ -9,6 +9,7 @@ pub mod age;
 pub mod area;
 pub mod backoff;
 pub mod building;
+pub mod checkin;
 pub mod conflict;
 pub mod handover;
 pub mod idempotency;

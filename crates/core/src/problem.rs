@@ -56,6 +56,8 @@ pub enum Problem {
     NoBuilding,
     /// A body temperature that is not a number between 34 and 43 °C.
     Temperature,
+    /// A check-in's body temperature is not a reading from 35.0 to 42.0 °C.
+    CheckinTemperature,
     /// The same document twice in one household's report.
     DuplicateMember,
     /// A value that is not one of the offered choices.
@@ -147,6 +149,7 @@ impl Problem {
             Problem::OutsideArea => "address_outside_area",
             Problem::NoBuilding => "building_required",
             Problem::Temperature => "temperature_invalid",
+            Problem::CheckinTemperature => "checkin_temperature_invalid",
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
             Problem::RegisteredElsewhere => "person_registered_elsewhere",
@@ -259,6 +262,10 @@ impl Problem {
             Problem::Temperature => lang.pick(
                 "体温应为 34–43 之间的数字（摄氏度），如 36.5",
                 "the temperature must be a number from 34 to 43 (°C), e.g. 36.5",
+            ),
+            Problem::CheckinTemperature => lang.pick(
+                "体温应为 35.0–42.0 之间的读数（摄氏度），如 36.5",
+                "the temperature must be a reading from 35.0 to 42.0 °C, e.g. 36.5",
             ),
             Problem::DuplicateMember => lang.pick(
                 "同一证件号码在本次报备中重复填写",

@@ -76,11 +76,18 @@ pub enum Action {
     Transport,
     /// Receive boxes at the lab and enter tube results.
     LabResults,
+    /// Start, change, transfer and release home-quarantine and monitoring episodes of persons
+    /// in the area, and see their check-ins.
+    Quarantine,
+    /// Record a check-in for a resident in an episode who cannot (by phone or at the door).
+    RecordCheckins,
+    /// Edit the quarantine policies (a new version each time; episodes keep theirs).
+    EditPolicies,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -96,6 +103,9 @@ impl Action {
         Action::Sample,
         Action::Transport,
         Action::LabResults,
+        Action::Quarantine,
+        Action::RecordCheckins,
+        Action::EditPolicies,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -105,9 +115,13 @@ impl Action {
     /// for samplers, transporters and labs will be `false`.
     pub const fn needs_registry(self) -> bool {
         match self {
-            Action::Read | Action::Write | Action::Reveal | Action::Export | Action::FileReport => {
-                true
-            }
+            Action::Read
+            | Action::Write
+            | Action::Reveal
+            | Action::Export
+            | Action::FileReport
+            | Action::Quarantine
+            | Action::RecordCheckins => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -117,7 +131,8 @@ impl Action {
             | Action::ManageRounds
             | Action::Sample
             | Action::Transport
-            | Action::LabResults => false,
+            | Action::LabResults
+            | Action::EditPolicies => false,
         }
     }
 
@@ -139,6 +154,9 @@ impl Action {
             Action::Sample => "sample",
             Action::Transport => "transport",
             Action::LabResults => "lab_results",
+            Action::Quarantine => "quarantine",
+            Action::RecordCheckins => "record_checkins",
+            Action::EditPolicies => "edit_policies",
         }
     }
 }
@@ -171,6 +189,9 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Sample      => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Sampler],
         Action::Transport   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Sampler, Transporter],
         Action::LabResults  => &[Admin, DistrictAdmin, Lab],
+        Action::Quarantine  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
+        Action::RecordCheckins => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
+        Action::EditPolicies => &[Admin, DistrictAdmin],
     }
 }
 
@@ -302,18 +323,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -343,7 +364,8 @@ viewer           yes          -            -            -            -          
                 Action::ManageRounds,
                 Action::Sample,
                 Action::Transport,
-                Action::LabResults
+                Action::LabResults,
+                Action::EditPolicies
             ]
         );
     }

@@ -1,16 +1,18 @@
 //! Home quarantine and health monitoring: starting episodes from a policy version and listing
-//! them by area. Starting one writes to the registry's people (`Action::Write` where they
-//! live); reading them is `Action::Read`.
+//! them by area. Starting one is `Action::Quarantine` where the person lives; reading them is
+//! `Action::Read`.
 
 use doorstep_core::idnum::IdDocument;
 use doorstep_core::problem::FieldProblem;
-use doorstep_core::quarantine::{Measure, Policy};
+use doorstep_core::quarantine::Measure;
 use doorstep_core::{AreaPath, DocType, Problem};
 use doorstep_store::{Episode, NewEpisode, Page, PageRequest, audit_with};
 use serde_json::json;
 
 use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
+
+pub mod policies;
 
 /// The policy an episode follows when none is named.
 pub const DEFAULT_POLICY: &str = "ninth_edition";
@@ -51,7 +53,7 @@ impl<'a> QuarantineDesk<'a> {
     /// when the policy includes co-residents; the planned end and days come from the policy
     /// (day 1 is the start day). A person outside the user's area is not found.
     pub async fn start(&self, form: &EpisodeForm) -> AppResult<Vec<Episode>> {
-        if !self.who.may(Action::Write) {
+        if !self.who.may(Action::Quarantine) {
             return Err(AppError::Forbidden);
         }
         let mut problems = Vec::new();
@@ -72,19 +74,19 @@ impl<'a> QuarantineDesk<'a> {
             "" => DEFAULT_POLICY,
             k => k,
         };
-        let policy = Policy::defaults().into_iter().find(|p| p.key == key);
+        let policy = policies::policy(self.store, key, None).await.ok();
         if policy.is_none() {
             problems.push(FieldProblem::new("policy", Problem::Choice));
         }
         let rules = match (&policy, measure) {
-            (Some(p), Some(m)) => p.rules(m).cloned(),
+            (Some((p, _)), Some(m)) => p.rules(m).cloned(),
             _ => None,
         };
         if rules.is_none() && policy.is_some() && measure.is_some() {
             problems.push(FieldProblem::new("measure", Problem::Choice));
         }
-        let (Some(rules), Some(start), Some(measure), true) =
-            (rules, start, measure, problems.is_empty())
+        let (Some(rules), Some(start), Some(measure), Some((_, version)), true) =
+            (rules, start, measure, policy, problems.is_empty())
         else {
             return Err(AppError::Validation(problems));
         };
@@ -101,7 +103,7 @@ impl<'a> QuarantineDesk<'a> {
         let person = person
             .filter(|p| self.who.covers(&p.area_path))
             .ok_or(AppError::NotFound)?;
-        self.who.authorize(Action::Write, &person.area_path)?;
+        self.who.authorize(Action::Quarantine, &person.area_path)?;
         let members = if form.household || rules.co_residents {
             self.store.household_members(person.household_id).await?
         } else {
@@ -118,14 +120,14 @@ impl<'a> QuarantineDesk<'a> {
                 measure,
                 reason: reason.clone(),
                 policy_key: key.to_string(),
-                policy_version: 1,
+                policy_version: version,
                 starts_on: schedule.start,
                 last_day: schedule.last_day,
                 ends_at: schedule.ends_at,
                 by: by.clone(),
             })
             .collect();
-        let policy_used = format!("{key}@1");
+        let policy_used = format!("{key}@{version}");
         let entry = self.who.audit_entry(
             self.ctx,
             "episode.start",
