@@ -59,6 +59,16 @@ pub enum Conflict {
     TubeOtherHousehold,
     /// The person is already under this measure on some of those days.
     EpisodeOverlap,
+    /// The episode was transferred or released: it changes no more.
+    EpisodeNotActive,
+    /// A last day before the episode's start day.
+    EpisodeBeforeStart,
+    /// Shortened to a last day before today.
+    EpisodeShortenPast,
+    /// The new last day is the last day already.
+    EpisodeUnchanged,
+    /// The release checklist has unmet items (or the end is not reached) and no reason.
+    ReleaseUnmet,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -114,6 +124,11 @@ impl Conflict {
             "tube_mode" => Conflict::TubeMode,
             "tube_other_household" => Conflict::TubeOtherHousehold,
             "episode_overlap" => Conflict::EpisodeOverlap,
+            "episode_not_active" => Conflict::EpisodeNotActive,
+            "episode_before_start" => Conflict::EpisodeBeforeStart,
+            "episode_shorten_past" => Conflict::EpisodeShortenPast,
+            "episode_unchanged" => Conflict::EpisodeUnchanged,
+            "release_checklist_unmet" => Conflict::ReleaseUnmet,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -157,6 +172,11 @@ impl Conflict {
             Conflict::TubeMode => "tube_mode",
             Conflict::TubeOtherHousehold => "tube_other_household",
             Conflict::EpisodeOverlap => "episode_overlap",
+            Conflict::EpisodeNotActive => "episode_not_active",
+            Conflict::EpisodeBeforeStart => "episode_before_start",
+            Conflict::EpisodeShortenPast => "episode_shorten_past",
+            Conflict::EpisodeUnchanged => "episode_unchanged",
+            Conflict::ReleaseUnmet => "release_checklist_unmet",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -257,6 +277,26 @@ impl Conflict {
                 "此人在这些日期已处于同一措施之下，不能重复开始",
                 "this person is already under this measure on some of those days",
             ),
+            Conflict::EpisodeNotActive => (
+                "该隔离（监测）已转出或已解除，不能再更改",
+                "this episode was transferred or released and changes no more",
+            ),
+            Conflict::EpisodeBeforeStart => (
+                "最后一天不能早于开始日期",
+                "the last day cannot be before the start day",
+            ),
+            Conflict::EpisodeShortenPast => (
+                "不能缩短到今天以前",
+                "an episode cannot be shortened to before today",
+            ),
+            Conflict::EpisodeUnchanged => (
+                "新的最后一天与原来相同",
+                "the new last day is the last day already",
+            ),
+            Conflict::ReleaseUnmet => (
+                "解除条件未全部满足（或未到期），请填写原因",
+                "the release checklist is not all met (or the end is not reached); give a reason",
+            ),
             Conflict::TubeOtherHousehold => (
                 "该试管是另一户的一户一管，请换新试管",
                 "this tube holds another household's samples (one tube per household); take a new tube",
@@ -346,6 +386,11 @@ mod tests {
             Conflict::TubeMode,
             Conflict::TubeOtherHousehold,
             Conflict::EpisodeOverlap,
+            Conflict::EpisodeNotActive,
+            Conflict::EpisodeBeforeStart,
+            Conflict::EpisodeShortenPast,
+            Conflict::EpisodeUnchanged,
+            Conflict::ReleaseUnmet,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

@@ -1,8 +1,10 @@
 //! [`doorstep_store::Episodes`] over `episodes`.
 
 use async_trait::async_trait;
-use doorstep_core::AreaPath;
+use doorstep_core::episode::{ChangeKind, EpisodeStatus, new_last_day};
 use doorstep_core::quarantine::Measure;
+use doorstep_core::testing::TubeResult;
+use doorstep_core::{AreaPath, Conflict};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
@@ -11,7 +13,7 @@ use super::SqlStore;
 use super::util::{Conn, corrupt, db_err, subtree_bounds};
 
 const COLS: &str = "e.id, e.person_id, p.name, e.household_id, h.address, e.area_path, e.measure, e.reason, \
-     e.policy_key, e.policy_version, e.starts_on, e.last_day, e.ends_at, e.status, e.created_by, e.created_at";
+     e.policy_key, e.policy_version, e.starts_on, e.last_day, e.ends_at, e.status, e.created_by, e.created_at, e.ended_at, e.ended_by";
 const FROM: &str =
     "episodes e JOIN persons p ON p.id = e.person_id JOIN households h ON h.id = e.household_id";
 
@@ -33,6 +35,8 @@ struct Row {
     status: String,
     created_by: String,
     created_at: OffsetDateTime,
+    ended_at: Option<OffsetDateTime>,
+    ended_by: Option<String>,
 }
 
 fn day(raw: &str) -> StoreResult<Date> {
@@ -65,29 +69,119 @@ impl Row {
             starts_on: day(&self.starts_on)?,
             last_day: day(&self.last_day)?,
             ends_at: self.ends_at,
-            status: self.status,
+            status: EpisodeStatus::from_stored(&self.status)
+                .ok_or_else(|| corrupt("episode status", &self.status))?,
             created_by: self.created_by,
             created_at: self.created_at,
+            ended_at: self.ended_at,
+            ended_by: self.ended_by,
         })
     }
 }
 
-async fn start_one(conn: &mut Conn, e: &NewEpisode, now: OffsetDateTime) -> StoreResult<Episode> {
-    let (first, last) = (ymd(e.starts_on), ymd(e.last_day));
+/// Refuses days from `first` to `last` meeting another active episode of the person under
+/// the measure (`except` itself, when its days change).
+async fn refuse_overlap(
+    conn: &mut Conn,
+    person_id: Id,
+    measure: Measure,
+    (first, last): (&str, &str),
+    except: Id,
+) -> StoreResult<()> {
     let overlap: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM episodes WHERE person_id = $1 AND measure = $2 AND status = 'active' \
-         AND starts_on <= $3 AND last_day >= $4",
+         AND starts_on <= $3 AND last_day >= $4 AND id <> $5",
     )
-    .bind(e.person_id)
-    .bind(e.measure.code())
-    .bind(&last)
-    .bind(&first)
+    .bind(person_id)
+    .bind(measure.code())
+    .bind(last)
+    .bind(first)
+    .bind(except)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
     if overlap.is_some() {
         return Err(StoreError::Conflict("episode_overlap".into()));
     }
+    Ok(())
+}
+
+async fn one(conn: &mut Conn, id: Id) -> StoreResult<Option<Episode>> {
+    let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.id = $1");
+    sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .map(Row::into_episode)
+        .transpose()
+}
+
+async fn must(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
+    one(conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("episode".into()))
+}
+
+fn refused(c: Conflict) -> StoreError {
+    StoreError::Conflict(c.code().to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_change(
+    conn: &mut Conn,
+    episode_id: Id,
+    what: ChangeKind,
+    before: &str,
+    after: &str,
+    reason: &str,
+    by: &str,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO episode_changes (episode_id, what, before, after, reason, by_user, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(episode_id)
+    .bind(what.code())
+    .bind(before)
+    .bind(after)
+    .bind(reason)
+    .bind(by)
+    .bind(at.to_offset(time::UtcOffset::UTC))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Ends an active episode (transferred or released) at `at`, by `by`.
+async fn end(
+    conn: &mut Conn,
+    id: Id,
+    status: EpisodeStatus,
+    at: OffsetDateTime,
+    by: &str,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE episodes SET status = $1, ended_at = $2, ended_by = $3 WHERE id = $4 AND status = 'active'",
+    )
+    .bind(status.code())
+    .bind(at.to_offset(time::UtcOffset::UTC))
+    .bind(by)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() != 1 {
+        return Err(refused(Conflict::EpisodeNotActive));
+    }
+    Ok(())
+}
+
+async fn start_one(conn: &mut Conn, e: &NewEpisode, now: OffsetDateTime) -> StoreResult<Episode> {
+    let (first, last) = (ymd(e.starts_on), ymd(e.last_day));
+    refuse_overlap(conn, e.person_id, e.measure, (&first, &last), 0).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO episodes (person_id, household_id, area_path, measure, reason, policy_key, policy_version, \
          starts_on, last_day, ends_at, status, created_by, created_at) \
@@ -109,13 +203,7 @@ async fn start_one(conn: &mut Conn, e: &NewEpisode, now: OffsetDateTime) -> Stor
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.id = $1");
-    sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .into_episode()
+    must(conn, id).await
 }
 
 #[async_trait]
@@ -154,27 +242,44 @@ impl Episodes for SqlStore {
     async fn episodes_under(
         &self,
         area: &AreaPath,
+        filter: &EpisodeFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Episode>> {
         let (a, b, c) = subtree_bounds(area);
-        let under = "(e.area_path = $1 OR (e.area_path >= $2 AND e.area_path < $3))";
+        // Every condition is always there, an empty value meaning "any": one text per query.
+        let under = "(e.area_path = $1 OR (e.area_path >= $2 AND e.area_path < $3)) \
+             AND ($4 = '' OR e.measure = $4) AND ($5 = '' OR e.status = $5) \
+             AND ($6 = '' OR (e.status = 'active' AND e.last_day <= $6)) \
+             AND ($7 = '' OR (e.status = 'active' AND e.last_day >= $7))";
+        let measure = filter.measure.map_or("", Measure::code);
+        let status = filter.status.map_or("", EpisodeStatus::code);
+        let by = filter.last_day_by.map(ymd).unwrap_or_default();
+        let from = filter.last_day_from.map(ymd).unwrap_or_default();
         let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM episodes e WHERE {under}"
         )))
         .bind(&a)
         .bind(&b)
         .bind(&c)
+        .bind(measure)
+        .bind(status)
+        .bind(&by)
+        .bind(&from)
         .fetch_one(self.pool())
         .await
         .map_err(db_err)?;
         let sql = format!(
             "SELECT {COLS} FROM {FROM} WHERE {under} \
-             ORDER BY CASE WHEN e.status = 'active' THEN 0 ELSE 1 END, e.id DESC LIMIT $4 OFFSET $5"
+             ORDER BY CASE WHEN e.status = 'active' THEN 0 ELSE 1 END, e.id DESC LIMIT $8 OFFSET $9"
         );
         let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(&a)
             .bind(&b)
             .bind(&c)
+            .bind(measure)
+            .bind(status)
+            .bind(&by)
+            .bind(&from)
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
             .fetch_all(self.pool())
@@ -187,5 +292,182 @@ impl Episodes for SqlStore {
                 .collect::<StoreResult<_>>()?,
             total,
         })
+    }
+
+    async fn episode(&self, id: Id) -> StoreResult<Option<Episode>> {
+        let mut c = self.pool().acquire().await.map_err(db_err)?;
+        one(&mut c, id).await
+    }
+
+    async fn episodes_of_household(&self, household_id: Id) -> StoreResult<Vec<Episode>> {
+        let sql =
+            format!("SELECT {COLS} FROM {FROM} WHERE e.household_id = $1 ORDER BY e.id DESC");
+        sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
+            .bind(household_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(Row::into_episode)
+            .collect()
+    }
+
+    async fn change_last_day(
+        &self,
+        change: &DayChange,
+        audit: Audit<Episode>,
+    ) -> StoreResult<Episode> {
+        let change = change.clone();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let before = must(c, change.episode_id).await?;
+                before.status.change_days().map_err(refused)?;
+                let what = new_last_day(
+                    before.starts_on,
+                    before.last_day,
+                    change.last_day,
+                    change.today,
+                )
+                .map_err(refused)?;
+                let (first, last) = (ymd(before.starts_on), ymd(change.last_day));
+                refuse_overlap(c, before.person_id, before.measure, (&first, &last), before.id)
+                    .await?;
+                sqlx::query("UPDATE episodes SET last_day = $1, ends_at = $2 WHERE id = $3")
+                    .bind(&last)
+                    .bind(change.ends_at.to_offset(time::UtcOffset::UTC))
+                    .bind(before.id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?;
+                record_change(
+                    c,
+                    before.id,
+                    what,
+                    &ymd(before.last_day),
+                    &last,
+                    &change.reason,
+                    &change.by,
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+                must(c, before.id).await
+            })
+        })
+        .await
+    }
+
+    async fn transfer_episode(
+        &self,
+        transfer: &Transfer,
+        then: Option<NewEpisode>,
+        audit: Audit<(Episode, Option<Episode>)>,
+    ) -> StoreResult<(Episode, Option<Episode>)> {
+        let t = transfer.clone();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let before = must(c, t.episode_id).await?;
+                let to = before.status.transfer().map_err(refused)?;
+                end(c, before.id, to, t.at, &t.by).await?;
+                record_change(
+                    c,
+                    before.id,
+                    ChangeKind::Transfer,
+                    before.status.code(),
+                    &t.to,
+                    &t.reason,
+                    &t.by,
+                    t.at,
+                )
+                .await?;
+                let next = match then {
+                    Some(n) => Some(start_one(c, &n, OffsetDateTime::now_utc()).await?),
+                    None => None,
+                };
+                Ok((must(c, before.id).await?, next))
+            })
+        })
+        .await
+    }
+
+    async fn release_episodes(
+        &self,
+        releases: &[Release],
+        audit: Audit<Vec<Episode>>,
+    ) -> StoreResult<Vec<Episode>> {
+        let releases = releases.to_vec();
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(releases.len());
+                for r in &releases {
+                    let before = must(c, r.episode_id).await?;
+                    let to = before.status.release().map_err(refused)?;
+                    end(c, before.id, to, r.at, &r.by).await?;
+                    record_change(
+                        c,
+                        before.id,
+                        ChangeKind::Release,
+                        &r.unmet,
+                        to.code(),
+                        &r.reason,
+                        &r.by,
+                        r.at,
+                    )
+                    .await?;
+                    out.push(must(c, before.id).await?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn episode_changes(&self, episode_id: Id) -> StoreResult<Vec<EpisodeChange>> {
+        let rows: Vec<(i64, String, String, String, String, String, OffsetDateTime)> =
+            sqlx::query_as(
+                "SELECT id, what, before, after, reason, by_user, at FROM episode_changes \
+                 WHERE episode_id = $1 ORDER BY id",
+            )
+            .bind(episode_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(id, what, before, after, reason, by, at)| {
+                Ok(EpisodeChange {
+                    id,
+                    what: ChangeKind::from_stored(&what)
+                        .ok_or_else(|| corrupt("episode change", &what))?,
+                    before,
+                    after,
+                    reason,
+                    by,
+                    at,
+                })
+            })
+            .collect()
+    }
+
+    async fn person_samples(
+        &self,
+        person_id: Id,
+        since: OffsetDateTime,
+    ) -> StoreResult<Vec<(OffsetDateTime, Option<TubeResult>)>> {
+        // A person has a few samples; the times are compared here, not as stored text (a
+        // scan on SQLite writes RFC 3339, sqlx another form).
+        let rows: Vec<(OffsetDateTime, Option<String>)> = sqlx::query_as(
+            "SELECT s.at, t.result FROM samples s JOIN tubes t ON t.id = s.tube_id \
+             WHERE s.person_id = $1 ORDER BY s.id",
+        )
+        .bind(person_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        let mut out: Vec<_> = rows
+            .into_iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(at, r)| (at, r.as_deref().and_then(TubeResult::parse)))
+            .collect();
+        out.sort_by_key(|(at, _)| *at);
+        Ok(out)
     }
 }

@@ -12,7 +12,10 @@ use serde_json::json;
 use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 
+pub mod lifecycle;
 pub mod policies;
+
+pub use lifecycle::{ChangeForm, EpisodeView, ListFilter, Notice, ReleaseForm, TransferForm};
 
 /// The policy an episode follows when none is named.
 pub const DEFAULT_POLICY: &str = "ninth_edition";
@@ -165,6 +168,9 @@ impl<'a> QuarantineDesk<'a> {
             return Err(AppError::NotFound);
         }
         self.who.authorize(Action::Read, &area)?;
-        Ok(self.store.episodes_under(&area, page).await?)
+        Ok(self
+            .store
+            .episodes_under(&area, &doorstep_store::EpisodeFilter::default(), page)
+            .await?)
     }
 }

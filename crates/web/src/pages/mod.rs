@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod building_map;
 mod codes;
+pub(crate) mod episodes;
 pub(crate) mod field;
 mod file_report;
 mod handover;
@@ -83,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .merge(materials::routes())
         .merge(handover::routes())
         .merge(lab_results::routes())
+        .merge(episodes::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -184,6 +186,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::LabResults,
         href: "/lab/receive",
         text: "ho_lab_receive",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/episodes",
+        text: "qt_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -499,6 +506,7 @@ mod menu_tests {
                 "/tasks",
                 "/rounds",
                 "/transport",
+                "/episodes",
                 "/staff",
                 "/audit"
             ]

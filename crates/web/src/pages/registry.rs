@@ -315,6 +315,8 @@ pub struct HouseholdPage {
     can_write: bool,
     /// May file the household's report on its behalf (代报).
     can_file: bool,
+    /// Its members' quarantine and monitoring episodes, and the form to start them.
+    episodes: super::episodes::EpisodeSection,
     csrf: String,
 }
 
@@ -340,7 +342,19 @@ pub async fn household(
             }
         }
     }
+    let episodes = doorstep_app::quarantine::QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .of_household(&h)
+        .await
+        .map_err(|e| u.fail(e))?;
+    let episodes = super::episodes::EpisodeSection::new(
+        &u,
+        &episodes,
+        members.first().map(|m| m.person.id),
+        true,
+        format!("/households/{id}"),
+    );
     Ok(HouseholdPage {
+        episodes,
         crumbs: crumbs(&reg, &u, &h.area_path).await,
         id,
         address: h.address.clone(),
@@ -461,8 +475,8 @@ pub struct PersonPage {
     can_write: bool,
     created: String,
     history: Vec<HistoryLine>,
-    /// Quarantine and monitoring episodes: (measure, first day, last day, planned end, active, reason).
-    episodes: Vec<(String, String, String, String, bool, String)>,
+    /// Quarantine and monitoring episodes, and the form to start one.
+    episodes: super::episodes::EpisodeSection,
     csrf: String,
 }
 
@@ -574,21 +588,14 @@ async fn person_page(
     let episodes = doorstep_app::quarantine::QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .of_person(&v.person)
         .await
-        .map_err(|e| u.fail(e))?
-        .into_iter()
-        .map(|e| {
-            (
-                u.t.0
-                    .pick(e.measure.name_zh(), e.measure.name_en())
-                    .to_string(),
-                e.starts_on.to_string(),
-                e.last_day.to_string(),
-                china_minute(e.ends_at),
-                e.status == "active",
-                e.reason,
-            )
-        })
-        .collect();
+        .map_err(|e| u.fail(e))?;
+    let episodes = super::episodes::EpisodeSection::new(
+        &u,
+        &episodes,
+        Some(id),
+        false,
+        format!("/persons/{id}"),
+    );
     Ok(PersonPage {
         episodes,
         crumbs: crumbs(&reg, &u, &v.person.area_path).await,
