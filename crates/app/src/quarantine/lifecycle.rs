@@ -128,6 +128,16 @@ fn parse_moment(raw: &str) -> Option<OffsetDateTime> {
         .or_else(|| Date::parse(&s, day).ok().map(day_start))
 }
 
+/// Whether `other` is released with `e` when the household goes together: another member's
+/// active episode of the same measure, begun by `today` (a later episode of the same person,
+/// or one not begun, stays).
+fn released_with(e: &Episode, other: &Episode, today: Date) -> bool {
+    other.person_id != e.person_id
+        && other.status == EpisodeStatus::Active
+        && other.measure == e.measure
+        && other.starts_on <= today
+}
+
 impl QuarantineDesk<'_> {
     /// An episode this user may read (not found outside their area).
     async fn visible(&self, id: i64) -> AppResult<Episode> {
@@ -214,7 +224,7 @@ impl QuarantineDesk<'_> {
             .episodes_of_household(e.household_id)
             .await?
             .into_iter()
-            .filter(|x| x.id != e.id && x.status.is_active() && x.measure == e.measure)
+            .filter(|x| released_with(&e, x, today))
             .collect();
         Ok(EpisodeView {
             policy_name: self.policy_name(&e).await,
@@ -378,9 +388,7 @@ impl QuarantineDesk<'_> {
         let mut all = vec![e.clone()];
         if form.household {
             for x in self.store.episodes_of_household(e.household_id).await? {
-                if x.id != e.id
-                    && x.status == EpisodeStatus::Active
-                    && x.measure == e.measure
+                if released_with(&e, &x, self.ctx.today())
                     && self.who.authorize(Action::Quarantine, &x.area_path).is_ok()
                 {
                     all.push(x);

@@ -6,6 +6,7 @@ mod api;
 mod building_map;
 mod common;
 mod custody;
+mod episode_lifecycle;
 mod episodes;
 mod handover;
 mod login_defences;
