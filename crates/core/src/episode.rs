@@ -369,7 +369,11 @@ mod tests {
 
     #[test]
     fn a_new_last_day_is_checked() {
-        let (start, old, today) = (date!(2026 - 12 - 01), date!(2026 - 12 - 07), date!(2026 - 12 - 04));
+        let (start, old, today) = (
+            date!(2026 - 12 - 01),
+            date!(2026 - 12 - 07),
+            date!(2026 - 12 - 04),
+        );
         assert_eq!(
             new_last_day(start, old, date!(2026 - 12 - 10), today),
             Ok(ChangeKind::Extend)
@@ -404,7 +408,10 @@ mod tests {
         assert_eq!(TestState::of(&[None]), TestState::Pending);
         assert_eq!(TestState::of(&[Some(Invalid)]), TestState::Pending);
         assert_eq!(TestState::of(&[None, Some(Negative)]), TestState::Negative);
-        assert_eq!(TestState::of(&[Some(Negative), Some(Positive)]), TestState::Positive);
+        assert_eq!(
+            TestState::of(&[Some(Negative), Some(Positive)]),
+            TestState::Positive
+        );
         let day = |day, state| TestDayCheck {
             day,
             date: date!(2026 - 12 - 01),

@@ -300,8 +300,7 @@ impl Episodes for SqlStore {
     }
 
     async fn episodes_of_household(&self, household_id: Id) -> StoreResult<Vec<Episode>> {
-        let sql =
-            format!("SELECT {COLS} FROM {FROM} WHERE e.household_id = $1 ORDER BY e.id DESC");
+        let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.household_id = $1 ORDER BY e.id DESC");
         sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
             .bind(household_id)
             .fetch_all(self.pool())
@@ -330,8 +329,14 @@ impl Episodes for SqlStore {
                 )
                 .map_err(refused)?;
                 let (first, last) = (ymd(before.starts_on), ymd(change.last_day));
-                refuse_overlap(c, before.person_id, before.measure, (&first, &last), before.id)
-                    .await?;
+                refuse_overlap(
+                    c,
+                    before.person_id,
+                    before.measure,
+                    (&first, &last),
+                    before.id,
+                )
+                .await?;
                 sqlx::query("UPDATE episodes SET last_day = $1, ends_at = $2 WHERE id = $3")
                     .bind(&last)
                     .bind(change.ends_at.to_offset(time::UtcOffset::UTC))

@@ -317,10 +317,7 @@ impl QuarantineDesk<'_> {
                 .rules(Measure::CentralQuarantine)
                 .cloned()
                 .ok_or_else(|| {
-                    AppError::Validation(vec![FieldProblem::new(
-                        "start_central",
-                        Problem::Choice,
-                    )])
+                    AppError::Validation(vec![FieldProblem::new("start_central", Problem::Choice)])
                 })?;
             let schedule = rules.schedule(china_date(at));
             Some(NewEpisode {
@@ -427,7 +424,10 @@ impl QuarantineDesk<'_> {
     }
 
     /// A household's episodes (its members'), newest first, for whoever may read it.
-    pub async fn of_household(&self, household: &doorstep_store::Household) -> AppResult<Vec<Episode>> {
+    pub async fn of_household(
+        &self,
+        household: &doorstep_store::Household,
+    ) -> AppResult<Vec<Episode>> {
         self.who.authorize(Action::Read, &household.area_path)?;
         Ok(self.store.episodes_of_household(household.id).await?)
     }

@@ -281,7 +281,9 @@ pub async fn list(
                     .path
                     .as_str()
                     .strip_prefix(own.as_str())
-                    .map_or(a.path.to_string(), |r| r.trim_start_matches('/').to_string());
+                    .map_or(a.path.to_string(), |r| {
+                        r.trim_start_matches('/').to_string()
+                    });
                 areas.push((a.path.to_string(), shown));
             }
         }
@@ -315,7 +317,11 @@ pub async fn list(
             ("tomorrow", u.t.s("qt_due_tomorrow")),
         ],
         due: q.due.clone(),
-        items: page.items.iter().map(|e| EpisodeLine::new(e, u.t)).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|e| EpisodeLine::new(e, u.t))
+            .collect(),
         total: page.total,
         prev: (page_no > 1).then(|| link(page_no - 1)),
         next: (shown < page.total).then(|| link(page_no + 1)),
@@ -391,12 +397,15 @@ fn episode_page(u: &PageUser, v: &EpisodeView, error: Option<String>) -> Episode
     let (e, l) = (&v.episode, u.t.0);
     let total = (e.last_day - e.starts_on).whole_days() + 1;
     let day_line = match v.day_today {
-        Some(n) => u
-            .t
-            .s("qt_day_of")
-            .replace("{n}", &n.to_string())
-            .replace("{total}", &total.to_string()),
-        None => u.t.s("qt_days_total").replace("{total}", &total.to_string()),
+        Some(n) => {
+            u.t.s("qt_day_of")
+                .replace("{n}", &n.to_string())
+                .replace("{total}", &total.to_string())
+        }
+        None => {
+            u.t.s("qt_days_total")
+                .replace("{total}", &total.to_string())
+        }
     };
     let changes = v
         .changes
@@ -599,7 +608,12 @@ pub struct ReleasePage {
     error: Option<String>,
 }
 
-fn release_page(u: &PageUser, v: &EpisodeView, reason: String, error: Option<String>) -> ReleasePage {
+fn release_page(
+    u: &PageUser,
+    v: &EpisodeView,
+    reason: String,
+    error: Option<String>,
+) -> ReleasePage {
     let (e, c, l) = (&v.episode, &v.checklist, u.t.0);
     ReleasePage {
         csrf: u.csrf.clone(),
@@ -612,9 +626,12 @@ fn release_page(u: &PageUser, v: &EpisodeView, reason: String, error: Option<Str
         tests_met: c.tests_met(),
         tests_required: c.tests_required,
         any_positive: c.any_positive(),
-        checkins: c
-            .checkins
-            .map(|k| (k.met(), format!("{} / {} (+{})", k.done, k.due, k.explained))),
+        checkins: c.checkins.map(|k| {
+            (
+                k.met(),
+                format!("{} / {} (+{})", k.done, k.due, k.explained),
+            )
+        }),
         needs_reason: c.needs_reason(),
         household: v.household_active.iter().map(|x| x.name.clone()).collect(),
         reason,
@@ -715,9 +732,15 @@ pub async fn notice(
         .map_err(|e| u.fail(e))?;
     let e = &n.episode;
     let (title_zh, title_en) = match e.measure {
-        Measure::HomeHealthMonitoring => ("解除居家健康监测告知书", "Notice of release from home health monitoring"),
+        Measure::HomeHealthMonitoring => (
+            "解除居家健康监测告知书",
+            "Notice of release from home health monitoring",
+        ),
         Measure::HomeQuarantine => ("解除隔离告知书", "Notice of release from home quarantine"),
-        Measure::CentralQuarantine => ("解除隔离告知书", "Notice of release from central quarantine"),
+        Measure::CentralQuarantine => (
+            "解除隔离告知书",
+            "Notice of release from central quarantine",
+        ),
     };
     let d = n.released_on;
     Ok(NoticePage {

@@ -84,8 +84,10 @@ both_backends!(
             .send(
                 "POST",
                 "/api/v1/episodes",
-                Some(json!({"id_number": id(1, true), "measure": "home_quarantine",
-                            "reason": "密接", "start": day(-3)})),
+                Some(
+                    json!({"id_number": id(1, true), "measure": "home_quarantine",
+                            "reason": "密接", "start": day(-3)}),
+                ),
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -102,7 +104,11 @@ both_backends!(
         let change = |last: String, reason: &str| json!({"last_day": last, "reason": reason});
         // Extended by three days: the planned end follows, midnight after it, China's time.
         let (st, v, _) = admin
-            .send("POST", &format!("{ep}/change"), Some(change(day(6), "复核阳性密接")))
+            .send(
+                "POST",
+                &format!("{ep}/change"),
+                Some(change(day(6), "复核阳性密接")),
+            )
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         let end = (today() + Duration::days(6)).to_string();
@@ -124,21 +130,38 @@ both_backends!(
         }
         // Shortened to today.
         let (st, v, _) = admin
-            .send("POST", &format!("{ep}/change"), Some(change(day(0), "提前评估")))
+            .send(
+                "POST",
+                &format!("{ep}/change"),
+                Some(change(day(0), "提前评估")),
+            )
             .await;
-        assert_eq!((st, v["last_day"].as_str()), (StatusCode::OK, Some(day(0).as_str())));
+        assert_eq!(
+            (st, v["last_day"].as_str()),
+            (StatusCode::OK, Some(day(0).as_str()))
+        );
         // Another home quarantine of 甲一 later on: extending into it is refused.
         let (st, v, _) = admin
             .send(
                 "POST",
                 "/api/v1/episodes",
-                Some(json!({"id_number": id(1, true), "measure": "home_quarantine",
-                            "reason": "再次密接", "start": day(10), "policy": "nov_2022"})),
+                Some(
+                    json!({"id_number": id(1, true), "measure": "home_quarantine",
+                            "reason": "再次密接", "start": day(10), "policy": "nov_2022"}),
+                ),
             )
             .await;
-        assert_eq!((st, v["total"].as_i64()), (StatusCode::CREATED, Some(1)), "{v}");
+        assert_eq!(
+            (st, v["total"].as_i64()),
+            (StatusCode::CREATED, Some(1)),
+            "{v}"
+        );
         let (st, v, _) = admin
-            .send("POST", &format!("{ep}/change"), Some(change(day(11), "延长")))
+            .send(
+                "POST",
+                &format!("{ep}/change"),
+                Some(change(day(11), "延长")),
+            )
             .await;
         assert_eq!(
             (st, code(&v)),
@@ -205,7 +228,11 @@ both_backends!(
         let vol = app.login_api("vol1").await;
         assert_eq!(vol.get(&ep).await.0, StatusCode::OK);
         let (st, _, _) = vol
-            .send("POST", &format!("{ep}/release"), Some(json!({"reason": "x"})))
+            .send(
+                "POST",
+                &format!("{ep}/release"),
+                Some(json!({"reason": "x"})),
+            )
             .await;
         assert_eq!(st, StatusCode::FORBIDDEN);
         user(
@@ -252,14 +279,19 @@ both_backends!(
         );
         let (_, v) = admin.get(&ep).await;
         assert_eq!(v["changes"][2]["what"], "release");
-        assert_eq!(v["changes"][2]["before"], "end,tests", "the overridden items: {v}");
+        assert_eq!(
+            v["changes"][2]["before"], "end,tests",
+            "the overridden items: {v}"
+        );
         // 乙一 in home quarantine today, transferred to central quarantine, which starts.
         let (_, v, _) = admin
             .send(
                 "POST",
                 "/api/v1/episodes",
-                Some(json!({"id_number": id(4, false), "measure": "home_quarantine",
-                            "reason": "密接", "policy": "nov_2022"})),
+                Some(
+                    json!({"id_number": id(4, false), "measure": "home_quarantine",
+                            "reason": "密接", "policy": "nov_2022"}),
+                ),
             )
             .await;
         let e2 = v["items"][0]["id"].as_i64().unwrap();
@@ -276,15 +308,20 @@ both_backends!(
             .send(
                 "POST",
                 &format!("/api/v1/episodes/{e2}/transfer"),
-                Some(json!({"to": "central", "place": "金水宾馆", "reason": "转为密接",
-                            "start_central": true})),
+                Some(
+                    json!({"to": "central", "place": "金水宾馆", "reason": "转为密接",
+                            "start_central": true}),
+                ),
             )
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["episode"]["status"], "transferred");
         assert_eq!(v["central_episode"]["measure"], "central_quarantine");
         assert_eq!(v["central_episode"]["status"], "active");
-        assert_eq!(v["central_episode"]["starts_on"].as_str(), Some(day(0).as_str()));
+        assert_eq!(
+            v["central_episode"]["starts_on"].as_str(),
+            Some(day(0).as_str())
+        );
         let (st, v, _) = admin
             .send(
                 "POST",
@@ -367,7 +404,11 @@ both_backends!(
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
         let page = b.get(&format!("/households/{household}")).await;
-        assert!(page.text.contains("乙一") && page.text.contains("乙二") && page.text.contains("居家健康监测"));
+        assert!(
+            page.text.contains("乙一")
+                && page.text.contains("乙二")
+                && page.text.contains("居家健康监测")
+        );
         let (_, l) = admin.get("/api/v1/episodes").await;
         assert_eq!(l["total"], 2, "{l}");
         let e = l["items"]
@@ -381,7 +422,11 @@ both_backends!(
         // The episode's page: day 1 of 3, the test day, the forms.
         let page = b.get(&format!("/episodes/{e}")).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.text.contains("今天是第 1 天（共 3 天）"), "{}", page.text);
+        assert!(
+            page.text.contains("今天是第 1 天（共 3 天）"),
+            "{}",
+            page.text
+        );
         assert!(page.text.contains("未采样") && page.text.contains("/release"));
         // Shortened to before today: refused on the page, which says why.
         let refused = b
@@ -391,11 +436,19 @@ both_backends!(
             )
             .await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
-        assert!(refused.text.contains("不能早于开始日期"), "{}", refused.text);
+        assert!(
+            refused.text.contains("不能早于开始日期"),
+            "{}",
+            refused.text
+        );
         let changed = b
             .post_form(
                 &format!("/episodes/{e}/change"),
-                &[("csrf", &csrf), ("last_day", &day(4)), ("reason", "延长观察")],
+                &[
+                    ("csrf", &csrf),
+                    ("last_day", &day(4)),
+                    ("reason", "延长观察"),
+                ],
             )
             .await;
         assert_eq!(changed.status, StatusCode::SEE_OTHER);
@@ -409,14 +462,21 @@ both_backends!(
         // The release confirmation shows the checklist; an early release needs a reason.
         let page = b.get(&format!("/episodes/{e}/release")).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.text.contains("已到计划解除时间") && page.text.contains("乙二"), "{}", page.text);
+        assert!(
+            page.text.contains("已到计划解除时间") && page.text.contains("乙二"),
+            "{}",
+            page.text
+        );
         let refused = b
             .post_form(&format!("/episodes/{e}/release"), &[("csrf", &csrf)])
             .await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
         assert!(refused.text.contains("请填写原因"));
         // No notice before the release.
-        assert_eq!(b.get(&format!("/episodes/{e}/notice")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            b.get(&format!("/episodes/{e}/notice")).await.status,
+            StatusCode::NOT_FOUND
+        );
         let done = b
             .post_form(
                 &format!("/episodes/{e}/release"),
@@ -445,7 +505,11 @@ both_backends!(
         // The list page filters by status and measure.
         let list = b.get("/episodes?status=released").await;
         assert_eq!(list.status, StatusCode::OK);
-        assert!(list.text.contains("乙一") && !list.text.contains("乙二"), "{}", list.text);
+        assert!(
+            list.text.contains("乙一") && !list.text.contains("乙二"),
+            "{}",
+            list.text
+        );
         // Someone of 钱塘衣城 finds none of it.
         user(
             app.store(),
@@ -456,7 +520,13 @@ both_backends!(
         .await;
         let mut other = app.browser();
         other.login("gw-qt").await;
-        assert_eq!(other.get(&format!("/episodes/{e}")).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(other.get(&format!("/episodes/{e}/notice")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            other.get(&format!("/episodes/{e}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            other.get(&format!("/episodes/{e}/notice")).await.status,
+            StatusCode::NOT_FOUND
+        );
     }
 );
