@@ -67,6 +67,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("qt_n_id", "证件号码", "ID number"),
     ("qt_n_measure", "管控措施", "Measure"),
     ("qt_n_name", "姓名", "Name"),
+    ("qt_n_seal", "（盖章）", "(seal)"),
     ("qt_n_sign", "经办人签字", "Signed"),
     ("qt_new_last_day", "新的最后一天", "New last day"),
     ("qt_next", "下一页", "next"),
