@@ -63,20 +63,20 @@ impl EpisodeStatus {
 
     /// The status after a transfer: only an active episode is transferred.
     pub fn transfer(self) -> Result<EpisodeStatus, Conflict> {
-        self.from_active(EpisodeStatus::Transferred)
+        self.only_active(EpisodeStatus::Transferred)
     }
 
     /// The status after a release: only an active episode is released.
     pub fn release(self) -> Result<EpisodeStatus, Conflict> {
-        self.from_active(EpisodeStatus::Released)
+        self.only_active(EpisodeStatus::Released)
     }
 
     /// Whether the days may change: only while active (a released episode is not extended).
     pub fn change_days(self) -> Result<EpisodeStatus, Conflict> {
-        self.from_active(EpisodeStatus::Active)
+        self.only_active(EpisodeStatus::Active)
     }
 
-    fn from_active(self, to: EpisodeStatus) -> Result<EpisodeStatus, Conflict> {
+    fn only_active(self, to: EpisodeStatus) -> Result<EpisodeStatus, Conflict> {
         if self.is_active() {
             Ok(to)
         } else {
