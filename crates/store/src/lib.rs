@@ -14,6 +14,7 @@ mod error;
 mod handover;
 mod materials;
 mod model;
+mod monitoring;
 mod reports;
 mod rounds;
 mod staff;
@@ -32,6 +33,7 @@ pub use error::{StoreError, StoreResult};
 pub use handover::*;
 pub use materials::*;
 pub use model::*;
+pub use monitoring::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
@@ -97,6 +99,7 @@ pub trait Store:
     + Checkins
     + Custody
     + Materials
+    + Monitoring
     + Episodes
     + Handovers
     + Reports

@@ -8,6 +8,7 @@ pub mod dto;
 mod episodes;
 mod handover;
 mod materials;
+mod monitoring;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -44,4 +45,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(materials::routes())
         .merge(episodes::routes())
         .merge(checkins::routes())
+        .merge(monitoring::routes())
 }

@@ -18,6 +18,7 @@ mod common;
 mod file_report;
 mod handover;
 mod materials;
+mod monitoring;
 mod quarantine;
 mod registry;
 mod reports;
@@ -35,6 +36,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
+    monitoring::TEXTS,
     handover::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,

@@ -22,6 +22,7 @@ mod rounds;
 mod sampler;
 pub(crate) mod staff;
 pub(crate) mod tasks;
+pub(crate) mod today;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -85,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .merge(handover::routes())
         .merge(lab_results::routes())
         .merge(checkins::routes())
+        .merge(today::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -165,6 +167,16 @@ pub const MENU: &[MenuItem] = &[
         action: Action::ManageTasks,
         href: "/tasks",
         text: "tk_board",
+    },
+    MenuItem {
+        action: Action::RecordCheckins,
+        href: "/today",
+        text: "qd_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/quarantine",
+        text: "qd_overview_menu",
     },
     MenuItem {
         action: Action::Sample,
