@@ -10,6 +10,7 @@
 mod accounts;
 mod areas;
 mod building_map;
+mod checkins;
 mod counts;
 mod custody;
 pub(crate) mod doc_table;
@@ -17,6 +18,7 @@ mod episodes;
 mod handover;
 mod load;
 mod materials;
+mod monitoring;
 pub(crate) mod persons;
 mod registry;
 mod reports;

@@ -35,6 +35,8 @@ pub struct NewEpisode {
     pub ends_at: OffsetDateTime,
     /// Who starts it.
     pub by: String,
+    /// When (the request's clock).
+    pub at: OffsetDateTime,
 }
 
 /// An episode as stored.
@@ -175,6 +177,8 @@ pub struct DayChange {
     pub today: Date,
     /// Who.
     pub by: String,
+    /// When (the request's clock).
+    pub at: OffsetDateTime,
 }
 
 /// A transfer.

@@ -7,12 +7,14 @@
 mod accounts;
 mod audit;
 mod building_map;
+mod checkins;
 mod custody;
 mod episodes;
 mod error;
 mod handover;
 mod materials;
 mod model;
+mod monitoring;
 mod reports;
 mod rounds;
 mod staff;
@@ -24,12 +26,14 @@ use doorstep_core::{AreaKind, AreaPath, DocType};
 pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
+pub use checkins::*;
 pub use custody::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
 pub use materials::*;
 pub use model::*;
+pub use monitoring::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
@@ -92,8 +96,10 @@ impl Load for Direct<'_> {
 pub trait Store:
     Accounts
     + BuildingMaps
+    + Checkins
     + Custody
     + Materials
+    + Monitoring
     + Episodes
     + Handovers
     + Reports

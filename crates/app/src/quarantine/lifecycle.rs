@@ -268,6 +268,7 @@ impl QuarantineDesk<'_> {
                     reason,
                     today: self.ctx.today(),
                     by: self.who.username().to_string(),
+                    at: self.ctx.now(),
                 },
                 audit_with(move |_| vec![entry]),
             )
@@ -332,6 +333,7 @@ impl QuarantineDesk<'_> {
                 last_day: schedule.last_day,
                 ends_at: schedule.ends_at,
                 by: self.who.username().to_string(),
+                at: now,
             })
         } else {
             None

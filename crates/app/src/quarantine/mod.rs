@@ -12,8 +12,11 @@ use serde_json::json;
 use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 
+pub mod checkins;
 pub mod lifecycle;
 pub mod policies;
+pub mod test_days;
+pub mod today;
 
 pub use lifecycle::{ChangeForm, EpisodeView, ListFilter, Notice, ReleaseForm, TransferForm};
 
@@ -112,6 +115,14 @@ impl<'a> QuarantineDesk<'a> {
         } else {
             vec![person.clone()]
         };
+        if measure.at_home() {
+            // The household's check-in link (its QR on the door slip): the one it has while
+            // in an episode, else a new one.
+            let fresh = crate::auth::random_hex(16)?;
+            self.store
+                .ensure_checkin_link(person.household_id, &fresh, self.ctx.now())
+                .await?;
+        }
         let schedule = rules.schedule(start);
         let by = self.who.username().to_string();
         let new: Vec<NewEpisode> = members
@@ -128,6 +139,7 @@ impl<'a> QuarantineDesk<'a> {
                 last_day: schedule.last_day,
                 ends_at: schedule.ends_at,
                 by: by.clone(),
+                at: self.ctx.now(),
             })
             .collect();
         let policy_used = format!("{key}@{version}");
@@ -138,7 +150,7 @@ impl<'a> QuarantineDesk<'a> {
             Some(&person.area_path),
             serde_json::Value::Null,
         );
-        Ok(self
+        let started = self
             .store
             .start_episodes(
                 &new,
@@ -149,7 +161,11 @@ impl<'a> QuarantineDesk<'a> {
                     vec![e]
                 }),
             )
-            .await?)
+            .await?;
+        // Started on a test day (day 1 is one under the shipped policies): its home sampling
+        // is today's work already.
+        test_days::test_day_tasks(self.store, self.ctx, &started, self.ctx.today()).await?;
+        Ok(started)
     }
 
     /// A person's episodes, newest first, for whoever may read their file.

@@ -2,11 +2,13 @@
 
 pub mod auth;
 mod building_map;
+mod checkins;
 pub(crate) mod custody;
 pub mod dto;
 mod episodes;
 mod handover;
 mod materials;
+mod monitoring;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -26,10 +28,12 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(auth::routes())
         .merge(registry::routes())
         .merge(
-            crate::public::api::routes().route_layer(axum::middleware::from_fn_with_state(
-                limiter,
-                crate::public::limits::limit,
-            )),
+            crate::public::api::routes()
+                .merge(checkins::public_routes())
+                .route_layer(axum::middleware::from_fn_with_state(
+                    limiter,
+                    crate::public::limits::limit,
+                )),
         )
         .merge(reports::routes())
         .merge(staff::routes())
@@ -40,4 +44,6 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(building_map::routes())
         .merge(materials::routes())
         .merge(episodes::routes())
+        .merge(checkins::routes())
+        .merge(monitoring::routes())
 }

@@ -13,10 +13,12 @@ pub struct T(pub Lang);
 mod audit;
 mod auth;
 mod building_map;
+mod checkins;
 mod common;
 mod file_report;
 mod handover;
 mod materials;
+mod monitoring;
 mod quarantine;
 mod registry;
 mod reports;
@@ -30,9 +32,11 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     audit::TEXTS,
     auth::TEXTS,
     building_map::TEXTS,
+    checkins::TEXTS,
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
+    monitoring::TEXTS,
     handover::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod building_map;
+pub(crate) mod checkins;
 mod codes;
 pub(crate) mod episodes;
 pub(crate) mod field;
@@ -22,6 +23,7 @@ mod rounds;
 mod sampler;
 pub(crate) mod staff;
 pub(crate) mod tasks;
+pub(crate) mod today;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -84,6 +86,8 @@ pub fn routes() -> Router<AppState> {
         .merge(materials::routes())
         .merge(handover::routes())
         .merge(lab_results::routes())
+        .merge(checkins::routes())
+        .merge(today::routes())
         .merge(episodes::routes())
 }
 
@@ -167,6 +171,21 @@ pub const MENU: &[MenuItem] = &[
         text: "tk_board",
     },
     MenuItem {
+        action: Action::RecordCheckins,
+        href: "/today",
+        text: "qd_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/quarantine",
+        text: "qd_overview_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/episodes",
+        text: "qt_menu",
+    },
+    MenuItem {
         action: Action::Sample,
         href: "/rounds",
         text: "rd_menu",
@@ -186,11 +205,6 @@ pub const MENU: &[MenuItem] = &[
         action: Action::LabResults,
         href: "/lab/receive",
         text: "ho_lab_receive",
-    },
-    MenuItem {
-        action: Action::Quarantine,
-        href: "/episodes",
-        text: "qt_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -504,16 +518,18 @@ mod menu_tests {
                 "/import",
                 "/tasks/mine",
                 "/tasks",
+                "/today",
+                "/quarantine",
+                "/episodes",
                 "/rounds",
                 "/transport",
-                "/episodes",
                 "/staff",
                 "/audit"
             ]
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/staff"]
+            ["/search", "/reports", "/tasks/mine", "/today", "/staff"]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);
