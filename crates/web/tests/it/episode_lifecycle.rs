@@ -1,7 +1,7 @@
 //! An episode's life after its start, on SQLite and on PostgreSQL, through the API and the
 //! pages: extend, shorten (not to before today, not before the start, not into another
 //! episode of the measure), the release checklist read from the testing tables (a negative
-//! sample on a test day, the others missing), a release refused without a reason and then
+//! sample on a test day, the others missing; a positive one red), a release refused without a reason and then
 //! overridden for the whole household, the notice with the name and the masked ID number, a
 //! transfer to central quarantine starting the central episode, field errors, the audit
 //! entries, 404 outside the area and 403 for a volunteer.
@@ -27,8 +27,9 @@ fn day(n: i64) -> String {
     (today() + Duration::days(n)).to_string()
 }
 
-/// 甲一 (`id(1, true)`) sampled today into a single tube, which the lab finds negative.
-async fn negative_sample_today(app: &TestApp) {
+/// 甲一 (`id(1, true)`) and 甲二 (`id(2, false)`) sampled today into single tubes, which the
+/// lab finds negative and positive.
+async fn samples_today(app: &TestApp) {
     user(app.store(), "lab1", Role::Lab, "二七区").await;
     let admin = app.login_api("admin1").await;
     let (st, r, _) = admin
@@ -48,21 +49,26 @@ async fn negative_sample_today(app: &TestApp) {
         )
         .await;
     let sampler = app.login_api("s-jf").await;
-    let (st, v, _) = sampler
-        .send(
-            "POST",
-            &format!("/api/v1/rounds/{rid}/scans"),
-            Some(json!({"client_id": "c1", "tube": "HOME-1",
-                        "person": {"id_number": id(1, true)}, "retest": false})),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for (n, male) in [(1, true), (2, false)] {
+        let (st, v, _) = sampler
+            .send(
+                "POST",
+                &format!("/api/v1/rounds/{rid}/scans"),
+                Some(
+                    json!({"client_id": format!("c{n}"), "tube": format!("HOME-{n}"),
+                            "person": {"id_number": id(n, male)}, "retest": false}),
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
     let lab = app.login_api("lab1").await;
     let (st, v, _) = lab
         .send(
             "POST",
             "/api/v1/lab/results",
-            Some(json!({"results": [{"tube": "HOME-1", "result": "negative"}]})),
+            Some(json!({"results": [{"tube": "HOME-1", "result": "negative"},
+                                    {"tube": "HOME-2", "result": "positive"}]})),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -77,7 +83,7 @@ both_backends!(
     async |db: &TestDb| {
         let app = TestApp::new(db);
         setup(&app).await;
-        negative_sample_today(&app).await;
+        samples_today(&app).await;
         let admin = app.login_api("admin1").await;
         // 甲一's household into home quarantine from three days ago: today is day 4, a test day.
         let (st, v, _) = admin
@@ -92,14 +98,29 @@ both_backends!(
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         assert_eq!(v["total"], 3);
-        let e1 = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"] == "甲一")
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let of = |name: &str| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        };
+        let (e1, e2) = (of("甲一"), of("甲二"));
+        // 甲二's day 4 is positive: unmet, and shown red on the page.
+        let (_, v) = admin.get(&format!("/api/v1/episodes/{e2}")).await;
+        assert_eq!(v["checklist"]["tests"][1]["state"], "positive", "{v}");
+        assert_eq!(v["checklist"]["unmet"], json!(["end", "tests"]));
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get(&format!("/episodes/{e2}")).await;
+        assert!(
+            page.text.contains("ep-t-positive") && page.text.contains("⚠ 阳性"),
+            "{}",
+            page.text
+        );
         let ep = format!("/api/v1/episodes/{e1}");
         let change = |last: String, reason: &str| json!({"last_day": last, "reason": reason});
         // Extended by three days: the planned end follows, midnight after it, China's time.
@@ -294,11 +315,11 @@ both_backends!(
                 ),
             )
             .await;
-        let e2 = v["items"][0]["id"].as_i64().unwrap();
+        let e3 = v["items"][0]["id"].as_i64().unwrap();
         let (st, v, _) = admin
             .send(
                 "POST",
-                &format!("/api/v1/episodes/{e2}/transfer"),
+                &format!("/api/v1/episodes/{e3}/transfer"),
                 Some(json!({"to": "moon", "reason": ""})),
             )
             .await;
@@ -307,7 +328,7 @@ both_backends!(
         let (st, v, _) = admin
             .send(
                 "POST",
-                &format!("/api/v1/episodes/{e2}/transfer"),
+                &format!("/api/v1/episodes/{e3}/transfer"),
                 Some(
                     json!({"to": "central", "place": "金水宾馆", "reason": "转为密接",
                             "start_central": true}),
@@ -325,7 +346,7 @@ both_backends!(
         let (st, v, _) = admin
             .send(
                 "POST",
-                &format!("/api/v1/episodes/{e2}/transfer"),
+                &format!("/api/v1/episodes/{e3}/transfer"),
                 Some(json!({"to": "hospital", "reason": "again"})),
             )
             .await;
