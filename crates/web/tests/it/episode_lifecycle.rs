@@ -161,6 +161,14 @@ both_backends!(
             (st, v["last_day"].as_str()),
             (StatusCode::OK, Some(day(0).as_str()))
         );
+        // Release due tomorrow: today is 甲一's last day; none is due today (甲二 and 甲三 end
+        // in three days).
+        for (q, n) in [("due=tomorrow", 1), ("due=today", 0)] {
+            let (_, l) = admin.get(&format!("/api/v1/episodes?{q}")).await;
+            assert_eq!(l["total"].as_i64(), Some(n), "{q}: {l}");
+        }
+        let (_, l) = admin.get("/api/v1/episodes?due=tomorrow").await;
+        assert_eq!(l["items"][0]["id"].as_i64(), Some(e1));
         // Another home quarantine of 甲一 later on: extending into it is refused.
         let (st, v, _) = admin
             .send(
@@ -369,6 +377,24 @@ both_backends!(
         assert_eq!(count("status=active").await, 2);
         let (st, _) = admin.get("/api/v1/episodes?due=yesterday").await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        // 丙一's monitoring ended a week ago and was never released: due today (overdue).
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/episodes",
+                Some(
+                    json!({"id_number": id(6, false), "measure": "home_health_monitoring",
+                            "reason": "返乡", "start": day(-10), "policy": "nov_2022"}),
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (_, l) = admin.get("/api/v1/episodes?due=today").await;
+        assert_eq!(
+            (l["total"].as_i64(), l["items"][0]["name"].as_str()),
+            (Some(1), Some("丙一")),
+            "{l}"
+        );
         // Every change audited.
         for (action, n) in [
             ("episode.change", 2),
