@@ -5,17 +5,23 @@
 //! `Action::Read` where the person lives, every change `Action::Quarantine`; outside the
 //! user's area an episode is not found.
 
+use doorstep_core::Problem;
 use doorstep_core::episode::{
     Checklist, Destination, EpisodeStatus, TestDayCheck, TestState, china_date, planned_end,
 };
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::quarantine::{CHINA, Measure, Rules};
-use doorstep_core::{AreaKind, AreaPath, Problem};
 use doorstep_store::{
-    DayChange, Episode, EpisodeChange, EpisodeFilter, NewEpisode, Release, Transfer, audit_with,
+    DayChange, Episode, EpisodeChange, NewEpisode, Release, Transfer, audit_with,
 };
 use serde_json::json;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+mod list;
+mod notice;
+
+pub use list::ListFilter;
+pub use notice::Notice;
 
 use super::{QuarantineDesk, policies};
 use crate::access::Action;
@@ -72,33 +78,6 @@ pub struct ReleaseForm {
     pub reason: String,
     /// Release the household's other active episodes of the same measure too.
     pub household: bool,
-}
-
-/// A list's filters, as a query gives them (empty: any).
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    /// A measure's code.
-    pub measure: String,
-    /// A status's code.
-    pub status: String,
-    /// `today`: active, planned end reached by today (overdue included); `tomorrow`: active,
-    /// planned end at the start of tomorrow (today is the last day).
-    pub due: String,
-}
-
-/// What a release notice (解除隔离告知书) prints.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    /// The episode (released).
-    pub episode: Episode,
-    /// The person's document number, masked (never the birth date's digits).
-    pub id_number: String,
-    /// The community's name.
-    pub community: String,
-    /// The policy's name.
-    pub policy_name: String,
-    /// The day of release (China's date).
-    pub released_on: Date,
 }
 
 fn reason_of(raw: &str, required: bool, problems: &mut Vec<FieldProblem>) -> String {
@@ -432,79 +411,5 @@ impl QuarantineDesk<'_> {
     ) -> AppResult<Vec<Episode>> {
         self.who.authorize(Action::Read, &household.area_path)?;
         Ok(self.store.episodes_of_household(household.id).await?)
-    }
-
-    /// The release notice of a released episode (not found before its release).
-    pub async fn notice(&self, id: i64) -> AppResult<Notice> {
-        let e = self.visible(id).await?;
-        if e.status != EpisodeStatus::Released {
-            return Err(AppError::NotFound);
-        }
-        let person = self
-            .store
-            .person(e.person_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let mut community = String::new();
-        let mut cur = Some(e.area_path.clone());
-        while let Some(p) = cur {
-            if let Some(a) = self.store.area_by_path(&p).await?
-                && a.kind == AreaKind::Community
-            {
-                community = a.name;
-                break;
-            }
-            cur = p.parent();
-        }
-        Ok(Notice {
-            id_number: person.fields.doc().masked(),
-            community,
-            policy_name: self.policy_name(&e).await,
-            released_on: china_date(e.ended_at.unwrap_or_else(|| self.ctx.now())),
-            episode: e,
-        })
-    }
-
-    /// The episodes of persons living under `area` (the user's own area when `None`) that
-    /// pass the filters; an unknown filter value is a field problem.
-    pub async fn list_filtered(
-        &self,
-        area: Option<&str>,
-        filter: &ListFilter,
-        page: doorstep_store::PageRequest,
-    ) -> AppResult<doorstep_store::Page<Episode>> {
-        let area = match area.map(str::trim).filter(|a| !a.is_empty()) {
-            Some(a) => AreaPath::parse(a).map_err(|_| AppError::NotFound)?,
-            None => self.who.area().cloned().ok_or(AppError::Forbidden)?,
-        };
-        if !self.who.covers(&area) {
-            return Err(AppError::NotFound);
-        }
-        self.who.authorize(Action::Read, &area)?;
-        let mut problems = Vec::new();
-        let mut f = EpisodeFilter::default();
-        if !filter.measure.trim().is_empty() {
-            f.measure = Measure::parse(&filter.measure);
-            if f.measure.is_none() {
-                problems.push(FieldProblem::new("measure", Problem::Choice));
-            }
-        }
-        if !filter.status.trim().is_empty() {
-            f.status = EpisodeStatus::from_stored(filter.status.trim());
-            if f.status.is_none() {
-                problems.push(FieldProblem::new("status", Problem::Choice));
-            }
-        }
-        let today = self.ctx.today();
-        match filter.due.trim() {
-            "" => {}
-            "today" => f.last_day_by = today.previous_day(),
-            "tomorrow" => (f.last_day_from, f.last_day_by) = (Some(today), Some(today)),
-            _ => problems.push(FieldProblem::new("due", Problem::Choice)),
-        }
-        if !problems.is_empty() {
-            return Err(AppError::Validation(problems));
-        }
-        Ok(self.store.episodes_under(&area, &f, page).await?)
     }
 }
