@@ -13,6 +13,7 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 
 pub mod checkins;
+pub mod from_report;
 pub mod policies;
 pub mod test_days;
 pub mod today;
