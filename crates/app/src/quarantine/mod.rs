@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 
 pub mod checkins;
 pub mod from_report;
+pub mod map;
 pub mod policies;
 pub mod test_days;
 pub mod today;

@@ -43,6 +43,18 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("qd_transferred", "已转运", "transferred"),
     (
+        "qm_buildings",
+        "隔离户楼栋图",
+        "Buildings with households in quarantine",
+    ),
+    (
+        "qm_frac",
+        "每户：在管人数/户内人数",
+        "each household: persons in an episode / registered",
+    ),
+    ("qm_households_in", "在管户数", "households in an episode"),
+    ("qm_title", "隔离监测楼栋图", "quarantine map"),
+    (
         "qo_active",
         "这户已在居家隔离或健康监测中",
         "This household is already in home quarantine or monitoring",
