@@ -18,6 +18,7 @@ mod handover;
 mod load;
 mod materials;
 pub(crate) mod persons;
+pub(crate) mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -45,6 +46,8 @@ pub struct SqlStore {
     /// Each round's sampling points with their batches, which a scan checks its tube
     /// against: read once a while, not on every scan (see `materials.rs`).
     points: materials::PointCache,
+    /// Each policy version as read or saved (see `policies.rs`).
+    policies: policies::PolicyCache,
 }
 
 impl SqlStore {
@@ -57,6 +60,7 @@ impl SqlStore {
             writer,
             rounds_made: Default::default(),
             points: Default::default(),
+            policies: Default::default(),
         })
     }
 

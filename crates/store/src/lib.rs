@@ -13,6 +13,7 @@ mod error;
 mod handover;
 mod materials;
 mod model;
+mod policies;
 mod reports;
 mod rounds;
 mod staff;
@@ -30,6 +31,7 @@ pub use error::{StoreError, StoreResult};
 pub use handover::*;
 pub use materials::*;
 pub use model::*;
+pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
@@ -94,6 +96,7 @@ pub trait Store:
     + BuildingMaps
     + Custody
     + Materials
+    + Policies
     + Episodes
     + Handovers
     + Reports

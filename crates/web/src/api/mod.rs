@@ -7,6 +7,7 @@ pub mod dto;
 mod episodes;
 mod handover;
 mod materials;
+mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -40,4 +41,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(building_map::routes())
         .merge(materials::routes())
         .merge(episodes::routes())
+        .merge(policies::routes())
 }

@@ -17,6 +17,7 @@ mod common;
 mod file_report;
 mod handover;
 mod materials;
+mod policies;
 mod quarantine;
 mod registry;
 mod reports;
@@ -34,6 +35,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     file_report::TEXTS,
     materials::TEXTS,
     handover::TEXTS,
+    policies::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,
     reports::TEXTS,

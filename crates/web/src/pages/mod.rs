@@ -14,6 +14,7 @@ mod knock;
 mod lab_results;
 mod materials;
 mod points;
+mod policies;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
@@ -83,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .merge(materials::routes())
         .merge(handover::routes())
         .merge(lab_results::routes())
+        .merge(policies::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -189,6 +191,17 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/staff",
         text: "st_menu",
+    },
+    // Reading policies is for whoever reads the registry or starts episodes.
+    MenuItem {
+        action: Action::Read,
+        href: "/policies",
+        text: "pl_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/policies",
+        text: "pl_menu",
     },
     MenuItem {
         action: Action::Audit,
@@ -500,12 +513,13 @@ mod menu_tests {
                 "/rounds",
                 "/transport",
                 "/staff",
+                "/policies",
                 "/audit"
             ]
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/staff"]
+            ["/search", "/reports", "/tasks/mine", "/staff", "/policies"]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);
