@@ -2,12 +2,15 @@
 
 /// (key, Chinese, English), sorted by key.
 pub const TEXTS: &[(&str, &str, &str)] = &[
-    ("pl_co_residents", "同住人员", "Co-residents"),
     (
         "pl_co_residents_long",
         "同住人员一并纳入（开始时为全户开始）",
         "Co-residents included (started for the whole household)",
     ),
+    ("pl_col_co", "同住", "Household"),
+    ("pl_col_days", "天数", "Days"),
+    ("pl_col_per_day", "打卡/日", "Check-ins/day"),
+    ("pl_col_tests", "检测日", "Test days"),
     ("pl_current", "现行版本", "current version"),
     ("pl_days", "天数", "Days"),
     (

@@ -44,6 +44,8 @@ fn measure_name(m: Measure, t: T) -> &'static str {
 /// One measure's rules as a line of a table.
 pub struct MeasureLine {
     name: &'static str,
+    /// The short name, for the table on a phone.
+    short: &'static str,
     days: u16,
     per_day: usize,
     windows: String,
@@ -62,6 +64,7 @@ fn line(r: &Rules, t: T) -> MeasureLine {
     }
     MeasureLine {
         name: measure_name(r.measure, t),
+        short: t.0.pick(r.measure.short_zh(), r.measure.name_en()),
         days: r.days,
         per_day: r.windows.len(),
         windows: r
