@@ -362,3 +362,66 @@ both_backends!(
         assert!(res.text.contains("刷新后重新编辑"), "{}", res.text);
     }
 );
+
+both_backends!(
+    saves_at_once_never_share_a_version_number,
+    async |db: &TestDb| {
+        use doorstep_store::{NewPolicyVersion, StoreError, no_audit};
+        // Eight saves of the same policy at once, none naming the version it started from:
+        // every one that succeeds has its own number, and any that loses the race is refused
+        // as `policy_changed`, never stored twice under one number.
+        let mut handles = Vec::new();
+        for n in 0..8u16 {
+            let store = db.store.clone();
+            handles.push(tokio::spawn(async move {
+                let mut p = doorstep_core::quarantine::Policy::nov_2022();
+                p.name = format!("variant {n}");
+                store
+                    .save_policy(
+                        &NewPolicyVersion {
+                            policy: p,
+                            based_on: None,
+                            by: "test".into(),
+                        },
+                        no_audit(),
+                    )
+                    .await
+            }));
+        }
+        let mut numbers = Vec::new();
+        for h in handles {
+            match h.await.unwrap() {
+                Ok(v) => numbers.push(v.version),
+                Err(StoreError::Conflict(c)) => assert_eq!(c, "policy_changed"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(!numbers.is_empty());
+        let mut distinct = numbers.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), numbers.len(), "{numbers:?}");
+        let key = doorstep_core::policy::PolicyKey::parse("nov_2022").unwrap();
+        let stored = db.store.policy_versions(&key).await.unwrap();
+        assert_eq!(stored.len(), numbers.len() + 1, "version 1 and each save");
+        assert_eq!(
+            stored.first().map(|v| v.version),
+            distinct.last().copied(),
+            "the highest saved is the current one"
+        );
+        // Two saves from the same version: the second is refused.
+        let from = |name: &str| NewPolicyVersion {
+            policy: doorstep_core::quarantine::Policy {
+                name: name.into(),
+                ..doorstep_core::quarantine::Policy::nov_2022()
+            },
+            based_on: stored.first().map(|v| v.version),
+            by: "test".into(),
+        };
+        assert!(db.store.save_policy(&from("a"), no_audit()).await.is_ok());
+        assert!(matches!(
+            db.store.save_policy(&from("b"), no_audit()).await,
+            Err(StoreError::Conflict(c)) if c == "policy_changed"
+        ));
+    }
+);
