@@ -9,6 +9,25 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::Problem;
+
+/// A client's idempotency key: 1–64 of `A-Za-z0-9_-`, trimmed.
+pub fn key(raw: &str) -> Result<String, Problem> {
+    let k = raw.trim();
+    if k.is_empty() {
+        Err(Problem::Required)
+    } else if k.len() > 64 {
+        Err(Problem::TooLong { max: 64 })
+    } else if !k
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Err(Problem::Choice)
+    } else {
+        Ok(k.to_string())
+    }
+}
+
 /// The SHA-256 of a request body in canonical form, as 64 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BodyHash(String);

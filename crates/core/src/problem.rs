@@ -58,6 +58,8 @@ pub enum Problem {
     Temperature,
     /// A check-in's body temperature is not a reading from 35.0 to 42.0 °C.
     CheckinTemperature,
+    /// A check-in for someone whose episode starts on a later day.
+    NotDueYet,
     /// The same document twice in one household's report.
     DuplicateMember,
     /// A value that is not one of the offered choices.
@@ -161,6 +163,7 @@ impl Problem {
             Problem::NoBuilding => "building_required",
             Problem::Temperature => "temperature_invalid",
             Problem::CheckinTemperature => "checkin_temperature_invalid",
+            Problem::NotDueYet => "checkin_not_due_yet",
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
             Problem::RegisteredElsewhere => "person_registered_elsewhere",
@@ -282,6 +285,10 @@ impl Problem {
             Problem::CheckinTemperature => lang.pick(
                 "体温应为 35.0–42.0 之间的读数（摄氏度），如 36.5",
                 "the temperature must be a reading from 35.0 to 42.0 °C, e.g. 36.5",
+            ),
+            Problem::NotDueYet => lang.pick(
+                "隔离或监测尚未开始，开始当天再打卡",
+                "their quarantine or monitoring has not started yet; check in from its first day",
             ),
             Problem::DuplicateMember => lang.pick(
                 "同一证件号码在本次报备中重复填写",

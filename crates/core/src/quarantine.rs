@@ -168,6 +168,34 @@ impl Rules {
         Ok(self)
     }
 
+    /// The schedule of an episode under these rules from `start` to `last_day` (an episode
+    /// extended or shortened keeps its windows every day; test days after the new last day
+    /// fall away).
+    pub fn schedule_until(&self, start: Date, last_day: Date) -> Schedule {
+        let days = (last_day - start).whole_days() + 1;
+        let days = u16::try_from(days.clamp(1, 366)).unwrap_or(1);
+        let mut r = self.clone();
+        r.days = days;
+        r.test_days.retain(|&d| d <= days);
+        r.schedule(start)
+    }
+
+    /// The check-in windows of one day (China's date): (number, opens, closes).
+    pub fn windows_on(&self, date: Date) -> Vec<(u8, OffsetDateTime, OffsetDateTime)> {
+        self.windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let next = if w.end <= w.start {
+                    add_days(date, 1)
+                } else {
+                    date
+                };
+                (i as u8 + 1, at(date, w.start), at(next, w.end))
+            })
+            .collect()
+    }
+
     /// The schedule of an episode under these rules starting on `start` (China's date).
     pub fn schedule(&self, start: Date) -> Schedule {
         let last = add_days(start, i64::from(self.days) - 1);

@@ -135,3 +135,39 @@ mod tests {
         assert_eq!(to_half_width("＋８６"), "+86");
     }
 }
+
+/// A name as a slip on a door may show it: the first and last characters of a Chinese name
+/// with `*` between (`张*`, `张*丰`, `欧**娜`), the first letter of each word of a Latin name
+/// (`J*** S***`).
+pub fn mask_name(name: &str) -> String {
+    let name = tidy(name);
+    if name.chars().any(|c| c.is_ascii_alphabetic()) {
+        return name
+            .split(' ')
+            .filter_map(|w| w.chars().next())
+            .map(|c| format!("{c}***"))
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let chars: Vec<char> = name.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_name;
+
+    #[test]
+    fn names_keep_their_first_and_last_character() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("张三丰"), "张*丰");
+        assert_eq!(mask_name("欧阳娜娜"), "欧**娜");
+        assert_eq!(mask_name("John Smith"), "J*** S***");
+        assert_eq!(mask_name("王"), "*");
+    }
+}

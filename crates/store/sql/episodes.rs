@@ -10,13 +10,13 @@ use time::{Date, OffsetDateTime};
 use super::SqlStore;
 use super::util::{Conn, corrupt, db_err, subtree_bounds};
 
-const COLS: &str = "e.id, e.person_id, p.name, e.household_id, h.address, e.area_path, e.measure, e.reason, \
+pub(super) const COLS: &str = "e.id, e.person_id, p.name, e.household_id, h.address, e.area_path, e.measure, e.reason, \
      e.policy_key, e.policy_version, e.starts_on, e.last_day, e.ends_at, e.status, e.created_by, e.created_at";
-const FROM: &str =
+pub(super) const FROM: &str =
     "episodes e JOIN persons p ON p.id = e.person_id JOIN households h ON h.id = e.household_id";
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: i64,
     person_id: i64,
     name: String,
@@ -35,7 +35,7 @@ struct Row {
     created_at: OffsetDateTime,
 }
 
-fn day(raw: &str) -> StoreResult<Date> {
+pub(super) fn day(raw: &str) -> StoreResult<Date> {
     Date::parse(
         raw,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -43,12 +43,12 @@ fn day(raw: &str) -> StoreResult<Date> {
     .map_err(|_| corrupt("episode day", raw))
 }
 
-fn ymd(d: Date) -> String {
+pub(super) fn ymd(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 impl Row {
-    fn into_episode(self) -> StoreResult<Episode> {
+    pub(super) fn into_episode(self) -> StoreResult<Episode> {
         Ok(Episode {
             id: self.id,
             person_id: self.person_id,
@@ -72,7 +72,7 @@ impl Row {
     }
 }
 
-async fn start_one(conn: &mut Conn, e: &NewEpisode, now: OffsetDateTime) -> StoreResult<Episode> {
+async fn start_one(conn: &mut Conn, e: &NewEpisode) -> StoreResult<Episode> {
     let (first, last) = (ymd(e.starts_on), ymd(e.last_day));
     let overlap: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM episodes WHERE person_id = $1 AND measure = $2 AND status = 'active' \
@@ -105,7 +105,7 @@ async fn start_one(conn: &mut Conn, e: &NewEpisode, now: OffsetDateTime) -> Stor
     // Stored in UTC like every other time (SQLite keeps the offset it is given).
     .bind(e.ends_at.to_offset(time::UtcOffset::UTC))
     .bind(&e.by)
-    .bind(now)
+    .bind(e.at.to_offset(time::UtcOffset::UTC))
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -128,10 +128,9 @@ impl Episodes for SqlStore {
         let episodes = episodes.to_vec();
         self.write(audit, move |c| {
             Box::pin(async move {
-                let now = OffsetDateTime::now_utc();
                 let mut out = Vec::with_capacity(episodes.len());
                 for e in &episodes {
-                    out.push(start_one(c, e, now).await?);
+                    out.push(start_one(c, e).await?);
                 }
                 Ok(out)
             })

@@ -10,6 +10,7 @@
 mod accounts;
 mod areas;
 mod building_map;
+mod checkins;
 mod counts;
 mod custody;
 pub(crate) mod doc_table;

@@ -33,6 +33,8 @@ pub struct NewEpisode {
     pub ends_at: OffsetDateTime,
     /// Who starts it.
     pub by: String,
+    /// When (the request's clock).
+    pub at: OffsetDateTime,
 }
 
 /// An episode as stored.

@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod building_map;
+mod checkins;
 mod custody;
 mod episodes;
 mod error;
@@ -25,6 +26,7 @@ use doorstep_core::{AreaKind, AreaPath, DocType};
 pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
+pub use checkins::*;
 pub use custody::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
@@ -94,6 +96,7 @@ impl Load for Direct<'_> {
 pub trait Store:
     Accounts
     + BuildingMaps
+    + Checkins
     + Custody
     + Materials
     + Policies

@@ -53,6 +53,11 @@ impl PublicUrl {
     pub fn report_link(&self, token: &str) -> String {
         format!("{}/r/{token}", self.0)
     }
+
+    /// A household's check-in page.
+    pub fn checkin_link(&self, token: &str) -> String {
+        format!("{}/c/{token}", self.0)
+    }
 }
 
 impl Default for PublicUrl {

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 
+pub mod checkins;
 pub mod policies;
 
 /// The policy an episode follows when none is named.
@@ -121,6 +122,14 @@ impl<'a> QuarantineDesk<'a> {
         } else {
             vec![person.clone()]
         };
+        if measure.at_home() {
+            // The household's check-in link (its QR on the door slip): the one it has while
+            // in an episode, else a new one.
+            let fresh = crate::auth::random_hex(16)?;
+            self.store
+                .ensure_checkin_link(person.household_id, &fresh, self.ctx.now())
+                .await?;
+        }
         let schedule = rules.schedule(start);
         let by = self.who.username().to_string();
         let new: Vec<NewEpisode> = members
@@ -137,6 +146,7 @@ impl<'a> QuarantineDesk<'a> {
                 last_day: schedule.last_day,
                 ends_at: schedule.ends_at,
                 by: by.clone(),
+                at: self.ctx.now(),
             })
             .collect();
         let policy_used = format!("{key}@{version}");

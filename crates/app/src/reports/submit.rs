@@ -350,26 +350,8 @@ pub async fn correct_with(
 }
 
 pub(super) fn idempotency_key(raw: &str) -> Result<String, PublicError> {
-    let k = raw.trim();
-    let problem = if k.is_empty() {
-        Some(Problem::Required)
-    } else if k.len() > 64 {
-        Some(Problem::TooLong { max: 64 })
-    } else if !k
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        Some(Problem::Choice)
-    } else {
-        None
-    };
-    match problem {
-        Some(p) => Err(PublicError::Invalid(vec![FieldProblem::new(
-            "idempotency_key",
-            p,
-        )])),
-        None => Ok(k.to_string()),
-    }
+    doorstep_core::idempotency::key(raw)
+        .map_err(|p| PublicError::Invalid(vec![FieldProblem::new("idempotency_key", p)]))
 }
 
 /// A receipt code: 16 hex digits (64 random bits), the secret of the view-and-correct link.

@@ -165,8 +165,8 @@ pub async fn deliver_seal_notes(
     Ok((delivered, failed))
 }
 
-/// The server's custody work in the background: every few seconds the seal notifications
-/// (when a webhook is set), every minute the late-box sweep. Both are safe on several
+/// The server's work in the background: every few seconds the seal notifications
+/// (when a webhook is set), every minute the late-box and missed-check-in sweeps. All are safe on several
 /// servers at once; an error is logged and tried again next time, never ends the task.
 pub fn run_background(
     store: Arc<dyn Store>,
@@ -192,6 +192,12 @@ pub fn run_background(
                 && let Err(e) = super::sweep_late_boxes(store.as_ref(), &ctx).await
             {
                 tracing::warn!(error = %e, "late-box sweep");
+            }
+            if n.is_multiple_of(12)
+                && let Err(e) =
+                    crate::quarantine::checkins::sweep_missed_checkins(store.as_ref(), &ctx).await
+            {
+                tracing::warn!(error = %e, "missed check-in sweep");
             }
             n = n.wrapping_add(1);
         }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod building_map;
+mod checkins;
 pub(crate) mod custody;
 pub mod dto;
 mod episodes;
@@ -27,10 +28,12 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(auth::routes())
         .merge(registry::routes())
         .merge(
-            crate::public::api::routes().route_layer(axum::middleware::from_fn_with_state(
-                limiter,
-                crate::public::limits::limit,
-            )),
+            crate::public::api::routes()
+                .merge(checkins::public_routes())
+                .route_layer(axum::middleware::from_fn_with_state(
+                    limiter,
+                    crate::public::limits::limit,
+                )),
         )
         .merge(reports::routes())
         .merge(staff::routes())
@@ -41,5 +44,6 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(building_map::routes())
         .merge(materials::routes())
         .merge(episodes::routes())
+        .merge(checkins::routes())
         .merge(policies::routes())
 }

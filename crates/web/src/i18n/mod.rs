@@ -13,6 +13,7 @@ pub struct T(pub Lang);
 mod audit;
 mod auth;
 mod building_map;
+mod checkins;
 mod common;
 mod file_report;
 mod handover;
@@ -31,6 +32,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     audit::TEXTS,
     auth::TEXTS,
     building_map::TEXTS,
+    checkins::TEXTS,
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod building_map;
+pub(crate) mod checkins;
 mod codes;
 pub(crate) mod field;
 mod file_report;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .merge(materials::routes())
         .merge(handover::routes())
         .merge(lab_results::routes())
+        .merge(checkins::routes())
         .merge(policies::routes())
 }
 

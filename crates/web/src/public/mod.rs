@@ -1,10 +1,11 @@
 //! What residents reach without logging in: the self-report form behind a QR code
-//! (`/r/{token}`), its receipt, and the same submission as JSON
+//! (`/r/{token}`), its receipt, the household's daily check-in (`/c/{token}`), and the same submission as JSON
 //! (`/api/v1/public/reports/{token}`, registered with the API for its OpenAPI description).
 //! Only a valid, open link's token opens them, and they show nothing but the resident's own
 //! report; [`limits`] keeps abuse and overload at the door.
 
 pub mod api;
+mod checkin;
 mod form;
 mod form_view;
 pub mod limits;
@@ -24,6 +25,7 @@ pub fn routes(limiter: Arc<limits::Limiter>) -> Router<AppState> {
     Router::new()
         .route("/r/{token}", get(form::show).post(form::submit))
         .route("/r/{token}/receipt/{receipt}", get(receipt::receipt))
+        .route("/c/{token}", get(checkin::show).post(checkin::submit))
         .route(
             "/r/{token}/receipt/{receipt}/edit",
             get(form::edit).post(form::save_edit),

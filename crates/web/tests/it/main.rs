@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod building_map;
+mod checkins;
 mod common;
 mod custody;
 mod episodes;

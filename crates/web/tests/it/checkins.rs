@@ -1,0 +1,259 @@
+//! Daily check-ins on SQLite and on PostgreSQL: a household placed in home quarantine checks
+//! in through its link (JSON and the page), a resend stores nothing new, a fever becomes a
+//! follow-up task, a missed window becomes one task for the household however often the
+//! sweep runs, a worker records the missed check-in late by phone (audited), and the link
+//! closes with the episode; roles without the right get 403, other areas 404.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::http::StatusCode;
+use doorstep_app::access::Ctx;
+use doorstep_app::clock::FixedClock;
+use doorstep_app::quarantine::checkins::sweep_missed_checkins;
+use doorstep_core::Role;
+use doorstep_store::TaskQuery;
+use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, id, user};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::rounds::setup;
+
+/// The open follow-up tasks of one source.
+async fn followups(app: &TestApp, source: &str) -> Vec<doorstep_store::Task> {
+    let page = app
+        .store()
+        .tasks(&TaskQuery {
+            area: None,
+            assignee_id: None,
+            unassigned: false,
+            statuses: Vec::new(),
+            kind: None,
+            due_before: None,
+            page: doorstep_store::PageRequest {
+                limit: 100,
+                offset: 0,
+            },
+        })
+        .await
+        .unwrap();
+    page.items
+        .into_iter()
+        .filter(|t| t.source == source)
+        .collect()
+}
+
+fn member(v: &Value, i: usize) -> i64 {
+    v["members"][i]["person_id"].as_i64().unwrap()
+}
+
+both_backends!(
+    a_household_checks_in_misses_a_window_and_a_worker_follows_up,
+    async |db: &TestDb| {
+        // 06:00 on 1 March 2027, China's time: before the morning window.
+        let clock = FixedClock::at(datetime!(2027-02-28 22:00 UTC));
+        let app = TestApp::builder().clock(clock.clone()).build(db);
+        setup(&app).await;
+        let store = app.store();
+        user(store, "gw", Role::GridWorker, COMMUNITY).await;
+        user(store, "vol", Role::Volunteer, COMMUNITY).await;
+        user(
+            store,
+            "gw-qt",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let admin = app.login_api("admin1").await;
+        // 甲一's household (甲一, 甲二, 甲三) into home quarantine from today.
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/episodes",
+                Some(
+                    json!({"id_number": id(1, true), "measure": "home_quarantine",
+                            "reason": "密接", "start": "2027-03-01"}),
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let household = v["items"][0]["household_id"].as_i64().unwrap();
+        // 08:00: the morning window is open.
+        clock.set(datetime!(2027-03-01 00:00 UTC));
+        let path = format!("/api/v1/households/{household}/checkins");
+        let (st, v, _) = admin.send("GET", &path, None).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let url = v["checkin_url"].as_str().unwrap().to_string();
+        let token = url.rsplit('/').next().unwrap().to_string();
+        assert!(token.len() >= 32 && !url.contains(&id(1, true)), "{url}");
+
+        // The household sees its three members, masked, the morning window open.
+        let r = app.get(&format!("/api/v1/public/checkins/{token}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let due: Value = serde_json::from_str(&r.text).unwrap();
+        assert_eq!(due["members"].as_array().unwrap().len(), 3, "{due}");
+        assert_eq!(due["members"][0]["name"], "甲*");
+        assert_eq!(due["members"][0]["window_now"], 1);
+        assert!(!r.text.contains("甲一"), "names are masked: {}", r.text);
+        let (a, b, c) = (member(&due, 0), member(&due, 1), member(&due, 2));
+
+        // Two check in, one with a fever and a cough.
+        let body = json!({"idempotency_key": "k-morning-1", "members": [
+            {"person_id": a, "temperature": 36.5},
+            {"person_id": b, "temperature": "37.8", "symptoms": ["cough"], "antigen": "negative"}]});
+        let post = format!("/api/v1/public/checkins/{token}");
+        let r = app.post(&post).json(&body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let first: Value = serde_json::from_str(&r.text).unwrap();
+        assert_eq!(first["checkins"].as_array().unwrap().len(), 2, "{first}");
+        assert_eq!(
+            (
+                first["checkins"][1]["abnormal"].as_bool(),
+                first["checkins"][1]["window"].as_i64(),
+                first["checkins"][1]["timing"].as_str(),
+                first["checkins"][1]["temperature"].as_f64()
+            ),
+            (Some(true), Some(1), Some("on_time"), Some(37.8))
+        );
+        // The resend stores nothing and answers the same.
+        let r = app.post(&post).json(&body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let again: Value = serde_json::from_str(&r.text).unwrap();
+        assert_eq!(again["replayed"], true);
+        assert_eq!(again["checkins"], first["checkins"]);
+        // The fever is one follow-up task, on 甲二, routed to the building.
+        let tasks = followups(&app, "checkin_abnormal").await;
+        assert_eq!(tasks.len(), 1, "{tasks:?}");
+        assert!(tasks[0].note.contains("37.8") && tasks[0].note.contains("咳嗽"));
+        assert_eq!(tasks[0].kind.code(), "checkin_followup");
+        // A wrong reading is refused at its field, nothing stored.
+        let r = app
+            .post(&post)
+            .json(&json!({"idempotency_key": "k-bad", "members": [
+                {"person_id": c, "temperature": "43"}]}))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(r.text.contains("members[0].temperature"), "{}", r.text);
+        // A person of another household is not one of this link's.
+        let r = app
+            .post(&post)
+            .json(&json!({"idempotency_key": "k-other", "members": [
+                {"person_id": c + 100, "temperature": "36.6"}]}))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+
+        // 11:30: the morning window closed without 甲三. One task for the household, once.
+        clock.set(datetime!(2027-03-01 03:30 UTC));
+        let ctx = Ctx {
+            clock: clock.clone(),
+            ..Ctx::default()
+        };
+        assert_eq!(sweep_missed_checkins(store, &ctx).await.unwrap(), 1);
+        assert_eq!(sweep_missed_checkins(store, &ctx).await.unwrap(), 0);
+        let missed = followups(&app, "checkin_missed").await;
+        assert_eq!(missed.len(), 1, "{missed:?}");
+        assert!(
+            missed[0].note.contains("甲*") && missed[0].note.contains("07:00–11:00"),
+            "{}",
+            missed[0].note
+        );
+
+        // A worker records 甲三's by phone: it fills the morning window, late; audited.
+        let gw = app.login_api("gw").await;
+        let (st, v, _) = gw
+            .send(
+                "POST",
+                &path,
+                Some(json!({"idempotency_key": "w-1", "method": "phone",
+                            "members": [{"person_id": c, "temperature": "36.4"}]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert_eq!(
+            (
+                v["checkins"][0]["window"].as_i64(),
+                v["checkins"][0]["timing"].as_str(),
+                v["checkins"][0]["method"].as_str(),
+                v["checkins"][0]["name"].as_str()
+            ),
+            (Some(1), Some("late"), Some("phone"), Some("甲三"))
+        );
+        let (st, v, _) = admin.send("GET", &path, None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(v["checkins"].as_array().unwrap().len(), 3, "{v}");
+        let audit = store
+            .audit_entries(&doorstep_store::AuditQuery {
+                action: Some("checkin.record".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit.items.len(), 1, "the worker's check-in is audited");
+        // Who may: a volunteer records; a sampler may not (403); elsewhere is not found.
+        let vol = app.login_api("vol").await;
+        let (st, v, _) = vol
+            .send(
+                "POST",
+                &path,
+                Some(json!({"idempotency_key": "v-1", "method": "door",
+                            "members": [{"person_id": a, "temperature": "36.6"}]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let sampler = app.login_api("s-jf").await;
+        let (st, _, _) = sampler
+            .send(
+                "POST",
+                &path,
+                Some(json!({"idempotency_key": "s-1", "method": "door",
+                            "members": [{"person_id": a, "temperature": "36.6"}]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let other = app.login_api("gw-qt").await;
+        let (st, _, _) = other.send("GET", &path, None).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // The page: masked names, a check-in by form, the banner after it.
+        let page = app.get(&format!("/c/{token}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("甲*") && !page.text.contains("甲一"));
+        let key = page
+            .text
+            .split("name=\"idempotency_key\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_string();
+        clock.set(datetime!(2027-03-01 07:30 UTC));
+        let r = app
+            .post(&format!("/c/{token}"))
+            .form(&[
+                ("idempotency_key", key.as_str()),
+                ("m0_temperature", "36.7"),
+                ("m0_antigen", ""),
+            ])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert_eq!(
+            r.location.as_deref(),
+            Some(format!("/c/{token}?saved=ok").as_str())
+        );
+        let page = app.get(&format!("/c/{token}?saved=ok")).await;
+        assert!(page.text.contains("已提交"), "{}", page.text);
+        // A form with a bad reading comes back with the error at the field.
+        let r = app
+            .post(&format!("/c/{token}"))
+            .form(&[("idempotency_key", "k-form-2"), ("m1_temperature", "3x")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains("f-m1_temperature") && r.text.contains("35.0"));
+
+        // After the planned end the link opens nothing.
+        clock.set(OffsetDateTime::new_utc(
+            time::macros::date!(2027 - 03 - 08),
+            time::Time::MIDNIGHT,
+        ));
+        let r = app.get(&format!("/api/v1/public/checkins/{token}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    }
+);
