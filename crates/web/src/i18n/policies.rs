@@ -11,6 +11,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pl_col_days", "天数", "Days"),
     ("pl_col_per_day", "打卡/日", "Check-ins/day"),
     ("pl_col_tests", "检测日", "Test days"),
+    ("pl_colon", "：", ": "),
     ("pl_current", "现行版本", "current version"),
     ("pl_days", "天数", "Days"),
     (
@@ -36,6 +37,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pl_measure", "措施", "Measure"),
     ("pl_menu", "防控政策", "Policies"),
     ("pl_name", "名称", "Name"),
+    ("pl_new_key", "新政策代码", "New policy's key"),
+    (
+        "pl_new_key_hint",
+        "填写后另存为一项新政策的第 1 版（如本市版本），原政策不变；2–40 位小写字母、数字或下划线",
+        "Filled in, the form is saved as version 1 of a new policy (a city's own variant) and this one is left as it is; 2–40 lowercase letters, digits or _",
+    ),
     ("pl_no", "否", "no"),
     (
         "pl_no_measure",
@@ -55,6 +62,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "every test day's test negative",
     ),
     ("pl_save", "保存为新版本", "Save as a new version"),
+    (
+        "pl_save_as_new",
+        "另存为新政策（可选）",
+        "Save as a new policy instead (optional)",
+    ),
     ("pl_saved_by", "保存人", "Saved by"),
     ("pl_see_current", "查看现行版本", "see the current version"),
     (

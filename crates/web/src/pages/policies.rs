@@ -216,6 +216,9 @@ pub struct PolicyFormPage {
     based_on: u32,
     name: String,
     name_error: Option<String>,
+    /// A new key to save the form under instead (a local variant), as typed.
+    new_key: String,
+    new_key_error: Option<String>,
     /// A problem for the whole form (another version saved meanwhile).
     summary: Vec<String>,
     measures: Vec<MeasureForm>,
@@ -281,6 +284,8 @@ async fn edit_form(
         based_on: v.version,
         name: v.policy.name.clone(),
         name_error: None,
+        new_key: String::new(),
+        new_key_error: None,
         summary: Vec::new(),
         measures: prefilled(&v, u.t),
         has_errors: false,
@@ -341,10 +346,14 @@ async fn save(
         name: field("name"),
         rules,
     };
-    let outcome = if problems.is_empty() {
+    // A new key saves the form as version 1 of a new policy (a city's own variant).
+    let new_key = field("new_key").trim().to_string();
+    let outcome = if !problems.is_empty() {
+        Err(AppError::Validation(problems))
+    } else if new_key.is_empty() {
         desk(&s, &u).save(&key, &doc, based_on).await
     } else {
-        Err(AppError::Validation(problems))
+        desk(&s, &u).save(&new_key, &doc, Some(0)).await
     };
     let (status, problems, summary) = match outcome {
         Ok(v) => {
@@ -371,7 +380,14 @@ async fn save(
     if errors.at("rules").is_some() {
         summary.push(u.t.s("pl_no_measure").to_string());
     }
+    // A new key's problem (its form, or taken) is shown at its box.
+    let new_key_error = match (errors.at("key"), new_key.is_empty()) {
+        (Some(e), _) => Some(e.to_string()),
+        (None, false) if status == StatusCode::CONFLICT => summary.pop(),
+        _ => None,
+    };
     let has_errors = !summary.is_empty()
+        || new_key_error.is_some()
         || errors.at("name").is_some()
         || measures.iter().any(|m| !m.errors.is_empty());
     let page = PolicyFormPage {
@@ -383,6 +399,8 @@ async fn save(
         based_on: based_on.unwrap_or_default(),
         name: doc.name,
         name_error: errors.at("name").map(str::to_string),
+        new_key,
+        new_key_error,
         summary,
         measures,
     };

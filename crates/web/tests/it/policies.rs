@@ -425,3 +425,58 @@ both_backends!(
         ));
     }
 );
+
+both_backends!(
+    the_edit_form_saves_a_local_variant_as_a_new_policy,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        setup(&app).await;
+        user(app.store(), "da", Role::DistrictAdmin, district()).await;
+        let mut d = app.browser();
+        d.login("da").await;
+        let form = d.get("/policies/nov_2022/edit").await;
+        let csrf = hidden(&form.text, "csrf");
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("based_on", "1"),
+            ("name", "郑州本地版"),
+            ("home_health_monitoring.days", "5"),
+            ("home_health_monitoring.windows", "08:00-10:00"),
+            ("home_health_monitoring.test_days", "1, 5"),
+            ("home_health_monitoring.negative_tests", "1"),
+            ("new_key", "Zheng-Zhou"),
+        ];
+        // A key that is not one: the problem at its box, nothing saved.
+        let res = d.post_form("/policies/nov_2022/edit", &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text.contains("href=\"#pl-new_key\"") && res.text.contains("政策代码应为"),
+            "{}",
+            res.text
+        );
+        // A taken key: refused at its box.
+        fields[7] = ("new_key", "ninth_edition");
+        let res = d.post_form("/policies/nov_2022/edit", &fields).await;
+        assert_eq!(res.status, StatusCode::CONFLICT);
+        assert!(res.text.contains("href=\"#pl-new_key\""), "{}", res.text);
+        fields[7] = ("new_key", "zhengzhou");
+        let res = d.post_form("/policies/nov_2022/edit", &fields).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        assert_eq!(
+            res.headers["location"].to_str().unwrap(),
+            "/policies/zhengzhou/versions/1"
+        );
+        // The list has it; nov_2022 is untouched at version 1.
+        let (_, l) = app.login_api("da").await.get("/api/v1/policies").await;
+        let keys: Vec<(&str, i64)> = l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["key"].as_str().unwrap(), p["version"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            keys,
+            [("ninth_edition", 1), ("nov_2022", 1), ("zhengzhou", 1)]
+        );
+    }
+);
