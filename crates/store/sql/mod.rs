@@ -18,6 +18,7 @@ mod episodes;
 mod handover;
 mod load;
 mod materials;
+mod monitoring;
 pub(crate) mod persons;
 pub(crate) mod policies;
 mod registry;

@@ -14,6 +14,7 @@ mod error;
 mod handover;
 mod materials;
 mod model;
+mod monitoring;
 mod policies;
 mod reports;
 mod rounds;
@@ -33,6 +34,7 @@ pub use error::{StoreError, StoreResult};
 pub use handover::*;
 pub use materials::*;
 pub use model::*;
+pub use monitoring::*;
 pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
@@ -99,6 +101,7 @@ pub trait Store:
     + Checkins
     + Custody
     + Materials
+    + Monitoring
     + Policies
     + Episodes
     + Handovers

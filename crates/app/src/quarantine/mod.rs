@@ -15,6 +15,8 @@ use crate::error::{AppError, AppResult};
 
 pub mod checkins;
 pub mod policies;
+pub mod test_days;
+pub mod today;
 
 /// The policy an episode follows when none is named.
 pub const DEFAULT_POLICY: &str = "ninth_edition";
@@ -157,7 +159,7 @@ impl<'a> QuarantineDesk<'a> {
             Some(&person.area_path),
             serde_json::Value::Null,
         );
-        Ok(self
+        let started = self
             .store
             .start_episodes(
                 &new,
@@ -168,7 +170,11 @@ impl<'a> QuarantineDesk<'a> {
                     vec![e]
                 }),
             )
-            .await?)
+            .await?;
+        // Started on a test day (day 1 is one under the shipped policies): its home sampling
+        // is today's work already.
+        test_days::test_day_tasks(self.store, self.ctx, &started, self.ctx.today()).await?;
+        Ok(started)
     }
 
     /// A person's episodes, newest first, for whoever may read their file.

@@ -8,6 +8,7 @@ pub mod dto;
 mod episodes;
 mod handover;
 mod materials;
+mod monitoring;
 mod policies;
 mod registry;
 mod reports;
@@ -45,5 +46,6 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(materials::routes())
         .merge(episodes::routes())
         .merge(checkins::routes())
+        .merge(monitoring::routes())
         .merge(policies::routes())
 }

@@ -18,6 +18,7 @@ mod common;
 mod file_report;
 mod handover;
 mod materials;
+mod monitoring;
 mod policies;
 mod quarantine;
 mod registry;
@@ -36,6 +37,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
+    monitoring::TEXTS,
     handover::TEXTS,
     policies::TEXTS,
     quarantine::TEXTS,

@@ -23,6 +23,7 @@ mod rounds;
 mod sampler;
 pub(crate) mod staff;
 pub(crate) mod tasks;
+pub(crate) mod today;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -86,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .merge(handover::routes())
         .merge(lab_results::routes())
         .merge(checkins::routes())
+        .merge(today::routes())
         .merge(policies::routes())
 }
 
@@ -167,6 +169,16 @@ pub const MENU: &[MenuItem] = &[
         action: Action::ManageTasks,
         href: "/tasks",
         text: "tk_board",
+    },
+    MenuItem {
+        action: Action::RecordCheckins,
+        href: "/today",
+        text: "qd_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/quarantine",
+        text: "qd_overview_menu",
     },
     MenuItem {
         action: Action::Sample,
@@ -512,6 +524,8 @@ mod menu_tests {
                 "/import",
                 "/tasks/mine",
                 "/tasks",
+                "/today",
+                "/quarantine",
                 "/rounds",
                 "/transport",
                 "/staff",
@@ -521,7 +535,14 @@ mod menu_tests {
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/staff", "/policies"]
+            [
+                "/search",
+                "/reports",
+                "/tasks/mine",
+                "/today",
+                "/staff",
+                "/policies"
+            ]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use doorstep_app::access::Ctx;
 use doorstep_app::clock::FixedClock;
 use doorstep_app::quarantine::checkins::sweep_missed_checkins;
+use doorstep_app::quarantine::test_days::sweep_test_days;
 use doorstep_core::Role;
 use doorstep_store::TaskQuery;
 use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, id, user};
@@ -255,5 +256,121 @@ both_backends!(
         ));
         let r = app.get(&format!("/api/v1/public/checkins/{token}")).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    }
+);
+
+both_backends!(
+    test_days_become_home_sampling_and_the_worker_sees_the_day,
+    async |db: &TestDb| {
+        // 06:30 on 1 March 2027, China's time.
+        let clock = FixedClock::at(datetime!(2027-02-28 22:30 UTC));
+        let app = TestApp::builder().clock(clock.clone()).build(db);
+        setup(&app).await;
+        let store = app.store();
+        user(store, "gw", Role::GridWorker, COMMUNITY).await;
+        let admin = app.login_api("admin1").await;
+        let jf = format!("{COMMUNITY}/佳纷天地");
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/staff",
+                Some(json!({"name": "网格员甲", "phone": "13800138001", "kind": "grid", "username": "gw"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/duties",
+                Some(json!({"area": jf, "duty": "grid_worker", "phone": "13800138001"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        // 甲一's household from today: day 1 is a test day, so its home sampling is made now,
+        // one task for the household.
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/episodes",
+                Some(
+                    json!({"id_number": id(1, true), "measure": "home_quarantine",
+                            "reason": "密接", "start": "2027-03-01"}),
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let sampling = followups(&app, "episode_test").await;
+        assert_eq!(sampling.len(), 1, "{sampling:?}");
+        assert_eq!(sampling[0].kind.code(), "home_sampling");
+        assert!(sampling[0].note.contains("第1天"), "{}", sampling[0].note);
+        let ctx = || Ctx {
+            clock: clock.clone(),
+            ..Ctx::default()
+        };
+        // The day's sweep makes nothing twice, and runs once a day.
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (1, 0));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 0));
+        assert_eq!(followups(&app, "episode_test").await.len(), 1);
+
+        // The worker's day lists it, and the releases due are none yet.
+        let gw = app.login_api("gw").await;
+        let (st, day, _) = gw.send("GET", "/api/v1/quarantine/today", None).await;
+        assert_eq!(st, StatusCode::OK, "{day}");
+        assert_eq!(day["sampling"].as_array().unwrap().len(), 1, "{day}");
+        assert_eq!(day["releases"].as_array().unwrap().len(), 0, "{day}");
+        let mut b = app.browser();
+        b.login("gw").await;
+        let page = b.get("/today").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("上门采样") && page.text.contains("第1天"));
+
+        // Nobody was sampled on day 1: after midnight, one urgent follow-up each, once.
+        clock.set(datetime!(2027-03-01 16:30 UTC));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 3));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 0));
+        let missed = followups(&app, "episode_test_missed").await;
+        assert_eq!(missed.len(), 3, "{missed:?}");
+        // Day 2 (07:00, after the morning's tasks ran) has no test; the overview counts three in
+        // their days, one window opened each, none done, three alerts open.
+        clock.set(datetime!(2027-03-01 23:00 UTC));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 0));
+        // (Sessions end after hours idle: log in again.)
+        let admin = app.login_api("admin1").await;
+        let (st, o, _) = admin.send("GET", "/api/v1/quarantine/overview", None).await;
+        assert_eq!(st, StatusCode::OK, "{o}");
+        assert_eq!(o["measures"][0]["in_days"], 3, "{o}");
+        assert_eq!(
+            (o["windows_due"].as_i64(), o["windows_done"].as_i64()),
+            (Some(3), Some(0)),
+            "{o}"
+        );
+        assert_eq!(o["alerts_open"], 3, "{o}");
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get("/quarantine").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("0 / 3"), "{}", page.text);
+        // Day 7: the worker's day lists the three releases due.
+        clock.set(datetime!(2027-03-06 23:00 UTC));
+        let gw = app.login_api("gw").await;
+        let (_, day, _) = gw.send("GET", "/api/v1/quarantine/today", None).await;
+        assert_eq!(day["releases"].as_array().unwrap().len(), 3, "{day}");
+        // Elsewhere: not found.
+        user(
+            store,
+            "gw-qt",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let other = app.login_api("gw-qt").await;
+        let (st, _, _) = other
+            .send(
+                "GET",
+                &format!("/api/v1/quarantine/overview?area={jf}"),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
     }
 );
