@@ -15,6 +15,7 @@ mod knock;
 mod lab_results;
 mod materials;
 mod points;
+mod policies;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
@@ -87,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .merge(lab_results::routes())
         .merge(checkins::routes())
         .merge(today::routes())
+        .merge(policies::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -203,6 +205,17 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/staff",
         text: "st_menu",
+    },
+    // Reading policies is for whoever reads the registry or starts episodes.
+    MenuItem {
+        action: Action::Read,
+        href: "/policies",
+        text: "pl_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/policies",
+        text: "pl_menu",
     },
     MenuItem {
         action: Action::Audit,
@@ -511,15 +524,25 @@ mod menu_tests {
                 "/import",
                 "/tasks/mine",
                 "/tasks",
+                "/today",
+                "/quarantine",
                 "/rounds",
                 "/transport",
                 "/staff",
+                "/policies",
                 "/audit"
             ]
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/staff"]
+            [
+                "/search",
+                "/reports",
+                "/tasks/mine",
+                "/today",
+                "/staff",
+                "/policies"
+            ]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);
