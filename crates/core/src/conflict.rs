@@ -69,6 +69,9 @@ pub enum Conflict {
     EpisodeUnchanged,
     /// The release checklist has unmet items (or the end is not reached) and no reason.
     ReleaseUnmet,
+    /// A new version of the policy was saved since the one edited was read (or a new
+    /// policy's key is taken): read it again.
+    PolicyChanged,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -129,6 +132,7 @@ impl Conflict {
             "episode_shorten_past" => Conflict::EpisodeShortenPast,
             "episode_unchanged" => Conflict::EpisodeUnchanged,
             "release_checklist_unmet" => Conflict::ReleaseUnmet,
+            "policy_changed" => Conflict::PolicyChanged,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -177,6 +181,7 @@ impl Conflict {
             Conflict::EpisodeShortenPast => "episode_shorten_past",
             Conflict::EpisodeUnchanged => "episode_unchanged",
             Conflict::ReleaseUnmet => "release_checklist_unmet",
+            Conflict::PolicyChanged => "policy_changed",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -297,6 +302,10 @@ impl Conflict {
                 "解除条件未全部满足（或未到期），请填写原因",
                 "the release checklist is not all met (or the end is not reached); give a reason",
             ),
+            Conflict::PolicyChanged => (
+                "该政策刚有人保存了新版本（或代码已被占用），请刷新后重新编辑",
+                "someone saved a new version of this policy meanwhile (or the key is taken); reload and edit again",
+            ),
             Conflict::TubeOtherHousehold => (
                 "该试管是另一户的一户一管，请换新试管",
                 "this tube holds another household's samples (one tube per household); take a new tube",
@@ -391,6 +400,7 @@ mod tests {
             Conflict::EpisodeShortenPast,
             Conflict::EpisodeUnchanged,
             Conflict::ReleaseUnmet,
+            Conflict::PolicyChanged,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

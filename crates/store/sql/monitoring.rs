@@ -135,6 +135,31 @@ impl Monitoring for SqlStore {
         rows_to_episodes(rows)
     }
 
+    async fn episode_areas(
+        &self,
+        area: &AreaPath,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(AreaPath, i64)>> {
+        let (a, b, c) = subtree_bounds(area);
+        let rows: Vec<(String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT e.area_path, COUNT(DISTINCT e.household_id) FROM episodes e \
+             WHERE (e.area_path = $1 OR (e.area_path >= $2 AND e.area_path < $3)) \
+             AND e.status = 'active' AND e.measure IN {AT_HOME} AND e.ends_at > $4 \
+             GROUP BY e.area_path ORDER BY e.area_path"
+        )))
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .bind(utc(now))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, n)| (AreaPath::from_stored(p), n))
+            .collect())
+    }
+
     async fn episode_counts(&self, area: &AreaPath, day: Date) -> StoreResult<EpisodeCounts> {
         let (a, b, c) = subtree_bounds(area);
         let under = "(e.area_path = $1 OR (e.area_path >= $2 AND e.area_path < $3))";

@@ -15,6 +15,7 @@ mod handover;
 mod materials;
 mod model;
 mod monitoring;
+mod policies;
 mod reports;
 mod rounds;
 mod staff;
@@ -34,6 +35,7 @@ pub use handover::*;
 pub use materials::*;
 pub use model::*;
 pub use monitoring::*;
+pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
@@ -100,6 +102,7 @@ pub trait Store:
     + Custody
     + Materials
     + Monitoring
+    + Policies
     + Episodes
     + Handovers
     + Reports

@@ -52,6 +52,14 @@ pub trait Monitoring: Send + Sync {
         to: Date,
     ) -> StoreResult<Vec<Episode>>;
 
+    /// The building or unit paths under `area` with households in an active at-home episode
+    /// whose planned end is after `now`: (path, households).
+    async fn episode_areas(
+        &self,
+        area: &AreaPath,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(AreaPath, i64)>>;
+
     /// The episodes under `area` counted by measure and status, and for `day`: the active
     /// at-home ones in their days, their check-in windows filled, and those ending.
     async fn episode_counts(&self, area: &AreaPath, day: Date) -> StoreResult<EpisodeCounts>;

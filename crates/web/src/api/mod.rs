@@ -9,6 +9,7 @@ mod episodes;
 mod handover;
 mod materials;
 mod monitoring;
+mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -46,4 +47,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(episodes::routes())
         .merge(checkins::routes())
         .merge(monitoring::routes())
+        .merge(policies::routes())
 }

@@ -19,6 +19,7 @@ mod file_report;
 mod handover;
 mod materials;
 mod monitoring;
+mod policies;
 mod quarantine;
 mod registry;
 mod reports;
@@ -38,6 +39,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     materials::TEXTS,
     monitoring::TEXTS,
     handover::TEXTS,
+    policies::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,
     reports::TEXTS,

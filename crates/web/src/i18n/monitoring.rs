@@ -42,4 +42,34 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "My follow-ups, home sampling and deliveries, and the people of my area whose measure ends soon.",
     ),
     ("qd_transferred", "已转运", "transferred"),
+    (
+        "qm_buildings",
+        "隔离户楼栋图",
+        "Buildings with households in quarantine",
+    ),
+    (
+        "qm_frac",
+        "每户：在管人数/户内人数",
+        "each household: persons in an episode / registered",
+    ),
+    ("qm_households_in", "在管户数", "households in an episode"),
+    ("qm_title", "隔离监测楼栋图", "quarantine map"),
+    (
+        "qo_active",
+        "这户已在居家隔离或健康监测中",
+        "This household is already in home quarantine or monitoring",
+    ),
+    (
+        "qo_help",
+        "按所选政策为这户在册的全部成员开始，自动生成打卡二维码和检测日任务。",
+        "Starts for every registered member of the household under the current policy, with its check-in QR code and test-day tasks.",
+    ),
+    ("qo_reason", "原因", "Reason"),
+    ("qo_start", "开始居家隔离", "Start home quarantine"),
+    ("qo_start_day", "开始日期（第 1 天）", "Start day (day 1)"),
+    (
+        "qo_title",
+        "为这户开始居家隔离",
+        "Start this household's home quarantine",
+    ),
 ];

@@ -16,6 +16,7 @@ mod knock;
 mod lab_results;
 mod materials;
 mod points;
+mod policies;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
@@ -89,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         .merge(checkins::routes())
         .merge(today::routes())
         .merge(episodes::routes())
+        .merge(policies::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -210,6 +212,17 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/staff",
         text: "st_menu",
+    },
+    // Reading policies is for whoever reads the registry or starts episodes.
+    MenuItem {
+        action: Action::Read,
+        href: "/policies",
+        text: "pl_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/policies",
+        text: "pl_menu",
     },
     MenuItem {
         action: Action::Audit,
@@ -524,12 +537,20 @@ mod menu_tests {
                 "/rounds",
                 "/transport",
                 "/staff",
+                "/policies",
                 "/audit"
             ]
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/today", "/staff"]
+            [
+                "/search",
+                "/reports",
+                "/tasks/mine",
+                "/today",
+                "/staff",
+                "/policies"
+            ]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);

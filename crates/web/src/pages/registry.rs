@@ -347,12 +347,14 @@ pub async fn household(
         .await
         .map_err(|e| u.fail(e))?;
     let episodes = super::episodes::EpisodeSection::new(
+        s.store.as_ref(),
         &u,
         &episodes,
         members.first().map(|m| m.person.id),
         true,
         format!("/households/{id}"),
-    );
+    )
+    .await;
     Ok(HouseholdPage {
         episodes,
         crumbs: crumbs(&reg, &u, &h.area_path).await,
@@ -590,12 +592,14 @@ async fn person_page(
         .await
         .map_err(|e| u.fail(e))?;
     let episodes = super::episodes::EpisodeSection::new(
+        s.store.as_ref(),
         &u,
         &episodes,
         Some(id),
         false,
         format!("/persons/{id}"),
-    );
+    )
+    .await;
     Ok(PersonPage {
         episodes,
         crumbs: crumbs(&reg, &u, &v.person.area_path).await,

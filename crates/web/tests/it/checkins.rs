@@ -374,3 +374,70 @@ both_backends!(
         assert_eq!(st, StatusCode::NOT_FOUND);
     }
 );
+
+both_backends!(
+    an_accepted_home_quarantine_report_starts_the_household_in_one_step,
+    async |db: &TestDb| {
+        // The report's date is checked against the real today: the test runs on it.
+        let today = OffsetDateTime::now_utc()
+            .to_offset(doorstep_core::quarantine::CHINA)
+            .date()
+            .to_string();
+        let app = TestApp::new(db);
+        let store = app.store();
+        doorstep_testkit::two_compounds(store).await;
+        user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let admin = app.login_api("admin1").await;
+        let (st, link, _) = admin
+            .send(
+                "POST",
+                "/api/v1/report-links",
+                Some(json!({"area": COMMUNITY, "purpose": "home_quarantine", "expires_in_hours": 48})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{link}");
+        let token = link["token"].as_str().unwrap();
+        let r = app
+            .post(&format!("/api/v1/public/reports/{token}"))
+            .json(&json!({"idempotency_key": "hq-1",
+                "address": {"compound": "佳纷天地", "building": "1", "room": "101"},
+                "members": [{"name": "居民甲", "id_number": id(1, true), "phone": "13800000001"},
+                            {"name": "居民乙", "id_number": id(2, false)}],
+                "answers": {"notified_by": "疾控", "date": today}}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let (_, q) = admin.get("/api/v1/reports?status=pending").await;
+        let rid = q["items"][0]["id"].as_i64().unwrap();
+        let (st, v, _) = admin
+            .send("POST", &format!("/api/v1/reports/{rid}/accept"), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        // The report's page offers the start, prefilled from the report.
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get(&format!("/reports/{rid}")).await;
+        assert!(page.text.contains("为这户开始居家隔离"), "{}", page.text);
+        assert!(page.text.contains(&format!("value=\"{today}\"")) && page.text.contains("疾控"));
+        let csrf = b.csrf().await;
+        let done = b
+            .post_form(
+                &format!("/reports/{rid}/episodes"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("measure", "home_quarantine"),
+                    ("start", today.as_str()),
+                    ("reason", "居家隔离报备（疾控通知）"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert!(done.location.as_deref().unwrap().ends_with("/checkins"));
+        let (_, list) = admin.get("/api/v1/episodes").await;
+        assert_eq!(list["total"], 2, "{list}");
+        // Offered once: the page now says the household is in it.
+        let page = b.get(&format!("/reports/{rid}")).await;
+        assert!(
+            page.text.contains("这户已在居家隔离") && !page.text.contains("为这户开始居家隔离")
+        );
+    }
+);

@@ -79,7 +79,8 @@ pub struct EpisodeSection {
 
 impl EpisodeSection {
     /// The section for `episodes`; `start_person` when the user may start one there.
-    pub fn new(
+    pub async fn new(
+        store: &dyn doorstep_store::Store,
         u: &PageUser,
         episodes: &[Episode],
         start_person: Option<i64>,
@@ -87,6 +88,18 @@ impl EpisodeSection {
         back: String,
     ) -> EpisodeSection {
         let l = u.t.0;
+        // The current version of every stored policy (the shipped ones if they cannot be read:
+        // the form still works, and the start checks the key again).
+        let policies = match store.current_policies().await {
+            Ok(all) if !all.is_empty() => all
+                .into_iter()
+                .map(|v| (v.policy.key, format!("{} (v{})", v.policy.name, v.version)))
+                .collect(),
+            _ => Policy::defaults()
+                .into_iter()
+                .map(|p| (p.key, p.name))
+                .collect(),
+        };
         EpisodeSection {
             items: episodes.iter().map(|e| EpisodeLine::new(e, u.t)).collect(),
             start_person: start_person.filter(|_| u.who.may(Action::Quarantine)),
@@ -100,10 +113,7 @@ impl EpisodeSection {
                 .iter()
                 .map(|(zh, en)| (*zh, l.pick(zh, en)))
                 .collect(),
-            policies: Policy::defaults()
-                .into_iter()
-                .map(|p| (p.key, p.name))
-                .collect(),
+            policies,
             today: u.ctx.today().to_string(),
         }
     }
