@@ -101,3 +101,47 @@ pub async fn login(stream: &mut TcpStream, password: &str, user: &str) -> Result
     let v: serde_json::Value = serde_json::from_str(&text)?;
     Ok(v["token"].as_str().context("token")?.to_string())
 }
+
+/// Connects to the server under test, waiting up to 30 s for it to listen.
+pub async fn connect(addr: &str) -> Result<TcpStream> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                s.set_nodelay(true)?;
+                return Ok(s);
+            }
+            Err(e) if Instant::now() > deadline => return Err(e.into()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The floor a run is compared with: `GET /healthz` from `conns` kept-alive connections for
+/// `seconds`; answers (requests, requests per second).
+pub async fn healthz_floor(addr: &str, conns: usize, seconds: f64) -> Result<(u64, f64)> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut floor = Vec::new();
+    for _ in 0..conns {
+        let (addr, stop) = (addr.to_string(), stop.clone());
+        floor.push(tokio::spawn(async move {
+            let mut s = connect(&addr).await?;
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (st, _, _) = call(&mut s, "GET", "/healthz", None, None).await?;
+                if st != 200 {
+                    bail!("healthz {st}");
+                }
+                n += 1;
+            }
+            Ok::<u64, anyhow::Error>(n)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut healthz = 0;
+    for f in floor {
+        healthz += f.await??;
+    }
+    Ok((healthz, healthz as f64 / seconds))
+}

@@ -76,6 +76,11 @@ test('a household checks in from its link and the grid worker follows up', T, as
     await go(page, '/quarantine');
     assert.match(await mainText(page), /今日打卡完成率/);
     await shot(page, 'quarantine-overview.png');
+    await page.locator('main a', { hasText: '隔离户楼栋图' }).click();
+    await page.waitForURL(/\/quarantine\/map/);
+    await Promise.all([page.waitForURL(/\/quarantine\/map\/\d+$/), page.locator('main ul.list a').first().click()]);
+    assert.match(await mainText(page), /监测异常/);
+    await shot(page, 'quarantine-map.png', { fullPage: true });
   } finally {
     await a.close();
   }

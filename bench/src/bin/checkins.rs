@@ -33,13 +33,12 @@ use doorstep_app::quarantine::checkins::sweep_missed_checkins;
 use doorstep_app::quarantine::{EpisodeForm, QuarantineDesk};
 use doorstep_app::staff::{StaffDesk, StaffForm};
 use doorstep_app::users::{By, create_user};
-use doorstep_bench::http::{call, call_with, login};
+use doorstep_bench::http::{call, call_with, connect, healthz_floor, login};
 use doorstep_bench::{Percentiles, Rng, ms};
 use doorstep_core::quarantine::CHINA;
 use doorstep_core::staff::StaffInput;
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::Store;
-use tokio::net::TcpStream;
 
 const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 const PASSWORD: &str = "bench-password-1";
@@ -239,20 +238,6 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-async fn connect(addr: &str) -> Result<TcpStream> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match TcpStream::connect(addr).await {
-            Ok(s) => {
-                s.set_nodelay(true)?;
-                return Ok(s);
-            }
-            Err(e) if Instant::now() > deadline => return Err(e.into()),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
 /// The floor, the check-ins, the worker's day and the overview; answers the members
 /// acknowledged by 201s.
 async fn drive(
@@ -262,30 +247,7 @@ async fn drive(
     conns: usize,
 ) -> Result<u64> {
     let floor_seconds = 10.0;
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut floor = Vec::new();
-    for _ in 0..conns {
-        let (addr, stop) = (addr.to_string(), stop.clone());
-        floor.push(tokio::spawn(async move {
-            let mut s = connect(&addr).await?;
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let (st, _, _) = call(&mut s, "GET", "/healthz", None, None).await?;
-                if st != 200 {
-                    bail!("healthz {st}");
-                }
-                n += 1;
-            }
-            Ok::<u64, anyhow::Error>(n)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs_f64(floor_seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut healthz = 0;
-    for f in floor {
-        healthz += f.await??;
-    }
-    let floor_rate = healthz as f64 / floor_seconds;
+    let (healthz, floor_rate) = healthz_floor(addr, conns, floor_seconds).await?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();

@@ -21,11 +21,10 @@ use anyhow::{Context, Result, bail};
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::rounds::{RoundDesk, RoundForm};
 use doorstep_app::users::{By, create_user};
-use doorstep_bench::http::{call, login};
+use doorstep_bench::http::{call, connect, healthz_floor, login};
 use doorstep_bench::{Percentiles, Rng, ms};
 use doorstep_core::{AreaPath, Role, RoundStatus};
 use doorstep_store::Store;
-use tokio::net::TcpStream;
 
 const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 const PASSWORD: &str = "bench-password-1";
@@ -122,20 +121,6 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-async fn connect(addr: &str) -> Result<TcpStream> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match TcpStream::connect(addr).await {
-            Ok(s) => {
-                s.set_nodelay(true)?;
-                return Ok(s);
-            }
-            Err(e) if Instant::now() > deadline => return Err(e.into()),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
 /// The floor, then the scans; answers the number of 201s.
 async fn drive(
     addr: &str,
@@ -148,30 +133,7 @@ async fn drive(
     let mut first = connect(addr).await?;
     let token = Arc::new(login(&mut first, PASSWORD, "bench-sampler").await?);
     // The floor: /healthz on the same number of connections.
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut floor = Vec::new();
-    for _ in 0..conns {
-        let (addr, stop) = (addr.to_string(), stop.clone());
-        floor.push(tokio::spawn(async move {
-            let mut s = connect(&addr).await?;
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let (st, _, _) = call(&mut s, "GET", "/healthz", None, None).await?;
-                if st != 200 {
-                    bail!("healthz {st}");
-                }
-                n += 1;
-            }
-            Ok::<u64, anyhow::Error>(n)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs_f64(floor_seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut healthz = 0;
-    for f in floor {
-        healthz += f.await??;
-    }
-    let floor_rate = healthz as f64 / floor_seconds;
+    let (healthz, floor_rate) = healthz_floor(addr, conns, floor_seconds).await?;
 
     let ids = Arc::new(ids);
     let next = Arc::new(AtomicUsize::new(0));

@@ -160,6 +160,30 @@ impl Monitoring for SqlStore {
             .collect())
     }
 
+    async fn task_states(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(5_000) {
+            let mut p = String::new();
+            crate::backend::placeholder(&mut p, 1);
+            let sql = format!(
+                "SELECT source_key, status FROM tasks WHERE source = {p} AND source_key IN ({})",
+                list_clause(chunk.len(), 2)
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(source.to_string());
+            for k in chunk {
+                q = q.bind(k.clone());
+            }
+            out.extend(q.fetch_all(self.pool()).await.map_err(db_err)?);
+        }
+        Ok(out)
+    }
+
     async fn episode_counts(&self, area: &AreaPath, day: Date) -> StoreResult<EpisodeCounts> {
         let (a, b, c) = subtree_bounds(area);
         let under = "(e.area_path = $1 OR (e.area_path >= $2 AND e.area_path < $3))";

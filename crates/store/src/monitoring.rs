@@ -60,6 +60,13 @@ pub trait Monitoring: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<Vec<(AreaPath, i64)>>;
 
+    /// The tasks a feature made under these keys: (key, status code).
+    async fn task_states(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
+
     /// The episodes under `area` counted by measure and status, and for `day`: the active
     /// at-home ones in their days, their check-in windows filled, and those ending.
     async fn episode_counts(&self, area: &AreaPath, day: Date) -> StoreResult<EpisodeCounts>;

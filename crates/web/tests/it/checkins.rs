@@ -189,6 +189,49 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(audit.items.len(), 1, "the worker's check-in is audited");
+        // The building's quarantine map: 甲一's household shows its open abnormal check-in.
+        let building = store
+            .area_by_path(
+                &doorstep_core::AreaPath::parse(&format!("{COMMUNITY}/佳纷天地/1号楼")).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let list = b.get("/quarantine/map").await;
+        assert!(
+            list.text
+                .contains(&format!("/quarantine/map/{}", building.id)),
+            "{}",
+            list.text
+        );
+        let map = b.get(&format!("/quarantine/map/{}", building.id)).await;
+        assert_eq!(map.status, StatusCode::OK);
+        assert!(
+            map.text.contains("bm-s-positive")
+                && map
+                    .text
+                    .contains(&format!("/households/{household}/checkins")),
+            "{}",
+            map.text
+        );
+        user(
+            store,
+            "gw-qt-map",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let mut other = app.browser();
+        other.login("gw-qt-map").await;
+        assert_eq!(
+            other
+                .get(&format!("/quarantine/map/{}", building.id))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
         // Who may: a volunteer records; a sampler may not (403); elsewhere is not found.
         let vol = app.login_api("vol").await;
         let (st, v, _) = vol
