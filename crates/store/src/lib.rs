@@ -17,6 +17,7 @@ mod model;
 mod reports;
 mod rounds;
 mod staff;
+mod supplies;
 mod tasks;
 
 use async_trait::async_trait;
@@ -35,6 +36,7 @@ pub use model::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
+pub use supplies::*;
 pub use tasks::*;
 
 /// Where an import writes its areas, households and persons: straight into the store
@@ -95,6 +97,7 @@ pub trait Store:
     Accounts
     + BuildingMaps
     + Checkins
+    + Supplies
     + Custody
     + Materials
     + Episodes
