@@ -12,6 +12,7 @@ mod registry;
 mod reports;
 pub(crate) mod rounds;
 mod staff;
+pub(crate) mod supplies;
 mod tasks;
 
 pub use reports::{download as reports_download, export_file as reports_export_file};
@@ -29,6 +30,7 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(
             crate::public::api::routes()
                 .merge(checkins::public_routes())
+                .merge(supplies::public_routes())
                 .route_layer(axum::middleware::from_fn_with_state(
                     limiter,
                     crate::public::limits::limit,
@@ -44,4 +46,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(materials::routes())
         .merge(episodes::routes())
         .merge(checkins::routes())
+        .merge(supplies::routes())
 }

@@ -21,6 +21,7 @@ pub(crate) mod roster;
 mod rounds;
 mod sampler;
 pub(crate) mod staff;
+pub(crate) mod supplies;
 pub(crate) mod tasks;
 
 use askama::Template;
@@ -85,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .merge(handover::routes())
         .merge(lab_results::routes())
         .merge(checkins::routes())
+        .merge(supplies::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -186,6 +188,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::LabResults,
         href: "/lab/receive",
         text: "ho_lab_receive",
+    },
+    MenuItem {
+        action: Action::Read,
+        href: "/supplies",
+        text: "su_menu",
     },
     MenuItem {
         action: Action::Read,
