@@ -18,6 +18,7 @@ mod out;
 mod rounds;
 mod serve;
 mod staff;
+mod supplies;
 mod users;
 
 use std::net::SocketAddr;
@@ -135,6 +136,12 @@ pub enum Command {
         /// The episode command.
         #[command(subcommand)]
         command: episodes::EpisodeCommand,
+    },
+    /// Supplies and services requests of households at home (后勤供给).
+    Supplies {
+        /// The supplies command.
+        #[command(subcommand)]
+        command: supplies::SuppliesCommand,
     },
     /// Mass-testing rounds (全员核酸).
     Round {

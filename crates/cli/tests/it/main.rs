@@ -9,6 +9,7 @@ mod links;
 mod materials;
 mod rounds;
 mod serve;
+mod supplies;
 
 use std::process::{Command, Output};
 

@@ -508,13 +508,14 @@ mod menu_tests {
                 "/tasks",
                 "/rounds",
                 "/transport",
+                "/supplies",
                 "/staff",
                 "/audit"
             ]
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/staff"]
+            ["/search", "/reports", "/tasks/mine", "/supplies", "/staff"]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);
