@@ -395,6 +395,18 @@ both_backends!(
             .send("GET", &format!("/api/v1/tasks/{}", v["task_id"]), None)
             .await;
         assert_eq!(task["status"], "cancelled", "{task}");
+        let audit = store
+            .audit_entries(&doorstep_store::AuditQuery {
+                action: Some("task.cancel".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (audit.items.len(), audit.items[0].username.as_str()),
+            (1, "admin1"),
+            "the cancel is audited"
+        );
         let (_, open, _) = admin.send("GET", "/api/v1/supplies", None).await;
         assert_eq!(open["total"], 0, "{open}");
 
