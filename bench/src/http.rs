@@ -52,7 +52,20 @@ pub async fn call(
     token: Option<&str>,
     body: Option<&str>,
 ) -> Result<(u16, String, Duration)> {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+    call_with(stream, method, path, token, body, "").await
+}
+
+/// [`call`] with more header lines (each ending in `\r\n`), e.g. the client's address as a
+/// trusted proxy forwards it.
+pub async fn call_with(
+    stream: &mut TcpStream,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    headers: &str,
+) -> Result<(u16, String, Duration)> {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{headers}");
     if let Some(t) = token {
         req += &format!("authorization: Bearer {t}\r\n");
     }

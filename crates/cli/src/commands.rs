@@ -120,6 +120,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Task { command } => crate::staff::run_task(store.as_ref(), command, lang).await?,
         Command::Round { command } => crate::rounds::run(store.as_ref(), command, lang).await?,
         Command::Episode { command } => crate::episodes::run(store.as_ref(), command, lang).await?,
+        Command::Policy { command } => crate::policies::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {
             crate::supplies::run(store.as_ref(), command, lang).await?
         }

@@ -15,6 +15,7 @@ mod episodes;
 mod links;
 mod materials;
 mod out;
+mod policies;
 mod rounds;
 mod serve;
 mod staff;
@@ -136,6 +137,12 @@ pub enum Command {
         /// The episode command.
         #[command(subcommand)]
         command: episodes::EpisodeCommand,
+    },
+    /// Quarantine policies and their versions (防控政策).
+    Policy {
+        /// The policy command.
+        #[command(subcommand)]
+        command: policies::PolicyCommand,
     },
     /// Supplies and services requests of households at home (后勤供给).
     Supplies {

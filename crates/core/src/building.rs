@@ -201,6 +201,83 @@ impl TestState {
     }
 }
 
+/// A household's state on the quarantine layer of the map, the most pressing first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuarantineState {
+    /// An abnormal check-in not yet followed up.
+    Abnormal,
+    /// A missed check-in or test day not yet followed up.
+    Overdue,
+    /// A supply request (delivery) open.
+    Supply,
+    /// In an episode, nothing open.
+    InEpisode,
+    /// Not in an episode.
+    None,
+}
+
+impl QuarantineState {
+    /// Every state, in the legend's order.
+    pub const ALL: [QuarantineState; 5] = [
+        QuarantineState::Abnormal,
+        QuarantineState::Overdue,
+        QuarantineState::Supply,
+        QuarantineState::InEpisode,
+        QuarantineState::None,
+    ];
+
+    /// The state of a household with `in_episode` members in an at-home episode and these
+    /// open follow-ups.
+    pub fn of(in_episode: i64, abnormal: i64, overdue: i64, supply: i64) -> QuarantineState {
+        if abnormal > 0 {
+            QuarantineState::Abnormal
+        } else if overdue > 0 {
+            QuarantineState::Overdue
+        } else if supply > 0 {
+            QuarantineState::Supply
+        } else if in_episode > 0 {
+            QuarantineState::InEpisode
+        } else {
+            QuarantineState::None
+        }
+    }
+
+    /// The code (a CSS class too: the colours are the testing layer's, most pressing red).
+    pub fn code(self) -> &'static str {
+        match self {
+            QuarantineState::Abnormal => "positive",
+            QuarantineState::Overdue => "none",
+            QuarantineState::Supply => "partial",
+            QuarantineState::InEpisode => "sampled",
+            QuarantineState::None => "empty",
+        }
+    }
+
+    /// A symbol that reads without colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            QuarantineState::Abnormal => "!",
+            QuarantineState::Overdue => "⏰",
+            QuarantineState::Supply => "▲",
+            QuarantineState::InEpisode => "●",
+            QuarantineState::None => "·",
+        }
+    }
+
+    /// Its name.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            QuarantineState::Abnormal => lang.pick("监测异常", "Abnormal check-in"),
+            QuarantineState::Overdue => lang.pick("未打卡或未采样", "Missed check-in or test"),
+            QuarantineState::Supply => lang.pick("物资待送", "Supplies requested"),
+            QuarantineState::InEpisode => {
+                lang.pick("居家隔离或监测中", "In quarantine or monitoring")
+            }
+            QuarantineState::None => lang.pick("无", "None"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -209,6 +286,15 @@ mod tests {
 
     fn f(s: &str) -> Option<i32> {
         floor_of(s, RoomDigits::DEFAULT)
+    }
+
+    #[test]
+    fn the_most_pressing_quarantine_state_shows() {
+        assert_eq!(QuarantineState::of(2, 1, 1, 1), QuarantineState::Abnormal);
+        assert_eq!(QuarantineState::of(2, 0, 1, 1), QuarantineState::Overdue);
+        assert_eq!(QuarantineState::of(2, 0, 0, 1), QuarantineState::Supply);
+        assert_eq!(QuarantineState::of(2, 0, 0, 0), QuarantineState::InEpisode);
+        assert_eq!(QuarantineState::of(0, 0, 0, 0), QuarantineState::None);
     }
 
     #[test]

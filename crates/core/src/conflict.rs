@@ -59,6 +59,9 @@ pub enum Conflict {
     TubeOtherHousehold,
     /// The person is already under this measure on some of those days.
     EpisodeOverlap,
+    /// A new version of the policy was saved since the one edited was read (or a new
+    /// policy's key is taken): read it again.
+    PolicyChanged,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -114,6 +117,7 @@ impl Conflict {
             "tube_mode" => Conflict::TubeMode,
             "tube_other_household" => Conflict::TubeOtherHousehold,
             "episode_overlap" => Conflict::EpisodeOverlap,
+            "policy_changed" => Conflict::PolicyChanged,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -157,6 +161,7 @@ impl Conflict {
             Conflict::TubeMode => "tube_mode",
             Conflict::TubeOtherHousehold => "tube_other_household",
             Conflict::EpisodeOverlap => "episode_overlap",
+            Conflict::PolicyChanged => "policy_changed",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -257,6 +262,10 @@ impl Conflict {
                 "此人在这些日期已处于同一措施之下，不能重复开始",
                 "this person is already under this measure on some of those days",
             ),
+            Conflict::PolicyChanged => (
+                "该政策刚有人保存了新版本（或代码已被占用），请刷新后重新编辑",
+                "someone saved a new version of this policy meanwhile (or the key is taken); reload and edit again",
+            ),
             Conflict::TubeOtherHousehold => (
                 "该试管是另一户的一户一管，请换新试管",
                 "this tube holds another household's samples (one tube per household); take a new tube",
@@ -346,6 +355,7 @@ mod tests {
             Conflict::TubeMode,
             Conflict::TubeOtherHousehold,
             Conflict::EpisodeOverlap,
+            Conflict::PolicyChanged,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

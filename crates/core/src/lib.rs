@@ -18,6 +18,7 @@ pub mod lang;
 pub mod materials;
 pub mod person;
 pub mod phone;
+pub mod policy;
 pub mod problem;
 pub mod quarantine;
 pub mod report;

@@ -95,6 +95,17 @@ pub enum Problem {
     TemperatureRequired,
     /// A round's lab deadline that is not a whole number of minutes from 30 to 1440.
     LabDeadline,
+    /// A policy key that is not 2–40 lowercase letters, digits or `_` starting with a letter.
+    PolicyKey,
+    /// A policy's number of days that is not a whole number from 1 to 366.
+    PolicyDays,
+    /// A policy's test days that are not days of the measure, or one given twice.
+    PolicyTestDays,
+    /// A policy's check-in windows that are not `HH:MM-HH:MM`, at most six, in order, apart.
+    PolicyWindows,
+    /// A release rule that asks for what the rules do not have (negative tests without test
+    /// days, check-ins without windows).
+    PolicyRelease,
     /// More members than one household's report may list.
     TooManyMembers {
         /// The most members allowed.
@@ -173,6 +184,11 @@ impl Problem {
             Problem::TransportTemperature => "transport_temperature_invalid",
             Problem::TemperatureRequired => "temperature_required",
             Problem::LabDeadline => "lab_deadline_invalid",
+            Problem::PolicyKey => "policy_key_invalid",
+            Problem::PolicyDays => "policy_days_invalid",
+            Problem::PolicyTestDays => "policy_test_days_invalid",
+            Problem::PolicyWindows => "policy_windows_invalid",
+            Problem::PolicyRelease => "policy_release_invalid",
         }
     }
 
@@ -328,6 +344,26 @@ impl Problem {
             Problem::LabDeadline => lang.pick(
                 "送达实验室时限应为 30–1440 之间的整数（分钟）",
                 "the lab deadline must be a whole number of minutes from 30 to 1440",
+            ),
+            Problem::PolicyKey => lang.pick(
+                "政策代码应为 2–40 位小写字母、数字或下划线，以字母开头，如 ninth_edition",
+                "a policy key is 2–40 lowercase letters, digits or _, starting with a letter, e.g. ninth_edition",
+            ),
+            Problem::PolicyDays => lang.pick(
+                "天数应为 1–366 之间的整数",
+                "the number of days must be a whole number from 1 to 366",
+            ),
+            Problem::PolicyTestDays => lang.pick(
+                "检测日应为期间内的第几天（1 至天数），用逗号分隔、不重复，如 1,4,7",
+                "test days are days of the measure (1 to its number of days), separated by commas, each once, e.g. 1,4,7",
+            ),
+            Problem::PolicyWindows => lang.pick(
+                "打卡时段应写成 HH:MM-HH:MM，每天最多 6 段，按先后顺序、互不重叠，如 07:00-11:00, 15:00-19:00",
+                "check-in windows are HH:MM-HH:MM, at most six a day, in order and not overlapping, e.g. 07:00-11:00, 15:00-19:00",
+            ),
+            Problem::PolicyRelease => lang.pick(
+                "解除条件与规则不符：要求检测阴性须设检测日，要求完成打卡须设打卡时段",
+                "the release rule does not fit the rules: negative tests need test days, check-ins need check-in windows",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

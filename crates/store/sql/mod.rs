@@ -18,7 +18,9 @@ mod episodes;
 mod handover;
 mod load;
 mod materials;
+mod monitoring;
 pub(crate) mod persons;
+pub(crate) mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -47,6 +49,8 @@ pub struct SqlStore {
     /// Each round's sampling points with their batches, which a scan checks its tube
     /// against: read once a while, not on every scan (see `materials.rs`).
     points: materials::PointCache,
+    /// Each policy version as read or saved (see `policies.rs`).
+    policies: policies::PolicyCache,
 }
 
 impl SqlStore {
@@ -59,6 +63,7 @@ impl SqlStore {
             writer,
             rounds_made: Default::default(),
             points: Default::default(),
+            policies: Default::default(),
         })
     }
 

@@ -13,7 +13,8 @@ impl Store for SqlStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        crate::backend::migrate(&self.pool).await
+        crate::backend::migrate(&self.pool).await?;
+        super::policies::ensure_defaults(self).await
     }
 
     async fn create_area(

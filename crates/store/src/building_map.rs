@@ -27,6 +27,30 @@ pub struct MapHousehold {
     pub flagged: i64,
 }
 
+/// A household on the quarantine layer: its place, its members in an at-home episode, and its
+/// open follow-ups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineHousehold {
+    /// The household.
+    pub household_id: Id,
+    /// Its building or unit.
+    pub area_id: Id,
+    /// That area's path.
+    pub area_path: AreaPath,
+    /// Its room as written.
+    pub room: String,
+    /// Persons registered there.
+    pub members: i64,
+    /// Of those, in an active at-home episode.
+    pub in_episode: i64,
+    /// Open follow-ups of abnormal check-ins.
+    pub abnormal: i64,
+    /// Open follow-ups of missed check-ins or test days.
+    pub overdue: i64,
+    /// Open deliveries.
+    pub supply: i64,
+}
+
 /// The building map's reads and its one setting.
 #[async_trait]
 pub trait BuildingMaps: Send + Sync {
@@ -36,6 +60,13 @@ pub trait BuildingMaps: Send + Sync {
         round_id: Id,
         area: &AreaPath,
     ) -> StoreResult<Vec<MapHousehold>>;
+
+    /// Every household under `area` on the quarantine layer at `now`, in two reads.
+    async fn quarantine_map_households(
+        &self,
+        area: &AreaPath,
+        now: time::OffsetDateTime,
+    ) -> StoreResult<Vec<QuarantineHousehold>>;
 
     /// The room digits set for the areas under `area` (itself included): (area id, digits).
     async fn room_digits_under(&self, area: &AreaPath) -> StoreResult<Vec<(Id, u8)>>;

@@ -14,6 +14,8 @@ mod error;
 mod handover;
 mod materials;
 mod model;
+mod monitoring;
+mod policies;
 mod reports;
 mod rounds;
 mod staff;
@@ -33,6 +35,8 @@ pub use error::{StoreError, StoreResult};
 pub use handover::*;
 pub use materials::*;
 pub use model::*;
+pub use monitoring::*;
+pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
@@ -100,6 +104,8 @@ pub trait Store:
     + Supplies
     + Custody
     + Materials
+    + Monitoring
+    + Policies
     + Episodes
     + Handovers
     + Reports

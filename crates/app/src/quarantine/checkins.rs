@@ -508,3 +508,72 @@ async fn missed_followups(
     }
     Ok(())
 }
+
+/// How an episode's check-ins stand: for the release checklist and the episode's page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckinRecord {
+    /// Windows closed so far (or all of them, once the episode is over).
+    pub due: usize,
+    /// Of those, filled by a check-in (on time, early or late).
+    pub done: usize,
+    /// The windows closed with no check-in: (China date, window number, explained — its
+    /// follow-up task is done).
+    pub missed: Vec<(time::Date, u8, bool)>,
+}
+
+impl CheckinRecord {
+    /// Whether every window is checked in or its miss explained.
+    pub fn complete(&self) -> bool {
+        self.missed.iter().all(|m| m.2)
+    }
+}
+
+/// An episode's check-in record at `now`. At home only; a central site's episode has none.
+pub async fn checkin_record(
+    store: &dyn Store,
+    e: &Episode,
+    now: OffsetDateTime,
+) -> AppResult<CheckinRecord> {
+    if !e.measure.at_home() {
+        return Ok(CheckinRecord::default());
+    }
+    let s = schedule_of(store, e).await?;
+    let filled: HashSet<(time::Date, u8)> = store
+        .checkins_of_episode(e.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.window_n > 0)
+        .map(|c| (c.on_day, c.window_n))
+        .collect();
+    // Windows the episode owed: closed by now, opened after it was started.
+    let owed: Vec<(time::Date, u8)> = s
+        .closed_by(now)
+        .filter(|w| w.opens > e.created_at)
+        .map(|w| (w.opens.to_offset(CHINA).date(), w.n))
+        .collect();
+    let missing: Vec<(time::Date, u8)> = owed
+        .iter()
+        .copied()
+        .filter(|w| !filled.contains(w))
+        .collect();
+    let keys: Vec<String> = missing
+        .iter()
+        .map(|(d, n)| format!("{}:{d}:{n}", e.household_id))
+        .collect();
+    let done: HashSet<String> = store
+        .task_states(MISSED_SOURCE, &keys)
+        .await?
+        .into_iter()
+        .filter(|(_, status)| status == "done")
+        .map(|(k, _)| k)
+        .collect();
+    Ok(CheckinRecord {
+        due: owed.len(),
+        done: owed.len() - missing.len(),
+        missed: missing
+            .iter()
+            .zip(&keys)
+            .map(|((d, n), k)| (*d, *n, done.contains(k)))
+            .collect(),
+    })
+}

@@ -3,6 +3,7 @@
 //! `Action::Read`.
 
 use doorstep_core::idnum::IdDocument;
+use doorstep_core::policy::PolicyRef;
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::quarantine::Measure;
 use doorstep_core::{AreaPath, DocType, Problem};
@@ -13,7 +14,11 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 
 pub mod checkins;
+pub mod from_report;
+pub mod map;
 pub mod policies;
+pub mod test_days;
+pub mod today;
 
 /// The policy an episode follows when none is named.
 pub const DEFAULT_POLICY: &str = "ninth_edition";
@@ -33,7 +38,8 @@ pub struct EpisodeForm {
     pub reason: String,
     /// Day 1 (YYYY-MM-DD, China's date); today when empty.
     pub start: String,
-    /// The policy's key; [`DEFAULT_POLICY`] when empty.
+    /// The policy: its key (the current version) or `key@N` (that version);
+    /// [`DEFAULT_POLICY`] when empty.
     pub policy: String,
 }
 
@@ -71,11 +77,21 @@ impl<'a> QuarantineDesk<'a> {
         let start = crate::rounds::parse_day(&form.start, self.ctx.today())
             .map_err(|p| problems.push(FieldProblem::new("start", p)))
             .ok();
-        let key = match form.policy.trim() {
-            "" => DEFAULT_POLICY,
-            k => k,
+        // `key` names the current version, `key@N` that version.
+        let wanted = match form.policy.trim() {
+            "" => PolicyRef::parse(DEFAULT_POLICY).ok(),
+            k => PolicyRef::parse(k).ok(),
         };
-        let policy = policies::policy(self.store, key, None).await.ok();
+        let policy = match &wanted {
+            Some(w) => policies::policy(self.store, w.key.as_str(), w.version)
+                .await
+                .ok(),
+            None => None,
+        };
+        let key = policy
+            .as_ref()
+            .map(|(p, _)| p.key.clone())
+            .unwrap_or_default();
         if policy.is_none() {
             problems.push(FieldProblem::new("policy", Problem::Choice));
         }
@@ -128,7 +144,7 @@ impl<'a> QuarantineDesk<'a> {
                 area_path: m.area_path.clone(),
                 measure,
                 reason: reason.clone(),
-                policy_key: key.to_string(),
+                policy_key: key.clone(),
                 policy_version: version,
                 starts_on: schedule.start,
                 last_day: schedule.last_day,
@@ -145,7 +161,7 @@ impl<'a> QuarantineDesk<'a> {
             Some(&person.area_path),
             serde_json::Value::Null,
         );
-        Ok(self
+        let started = self
             .store
             .start_episodes(
                 &new,
@@ -156,7 +172,11 @@ impl<'a> QuarantineDesk<'a> {
                     vec![e]
                 }),
             )
-            .await?)
+            .await?;
+        // Started on a test day (day 1 is one under the shipped policies): its home sampling
+        // is today's work already.
+        test_days::test_day_tasks(self.store, self.ctx, &started, self.ctx.today()).await?;
+        Ok(started)
     }
 
     /// A person's episodes, newest first, for whoever may read their file.

@@ -12,7 +12,7 @@ use doorstep_core::building::{RoomDigits, TestState, floor_of};
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaKind, AreaPath, Problem};
-use doorstep_store::{Area, Id, MapHousehold, Round, audit_with};
+use doorstep_store::{Area, Id, Round, audit_with};
 use serde_json::json;
 
 use super::RoundDesk;
@@ -38,24 +38,25 @@ pub struct MapCell {
     pub excused: i64,
 }
 
-/// One floor of a section (`floor` `None`: rooms whose floor the number does not tell).
+/// One floor of a section (`floor` `None`: rooms whose floor the number does not tell), its
+/// cells a layer's (the testing round's by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MapFloor {
+pub struct MapFloor<C = MapCell> {
     /// The floor.
     pub floor: Option<i32>,
     /// Its rooms in natural order.
-    pub cells: Vec<MapCell>,
+    pub cells: Vec<C>,
 }
 
 /// A unit of the building (or the building itself, for households registered on it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MapSection {
+pub struct MapSection<C = MapCell> {
     /// The unit's (or building's) area.
     pub area_id: Id,
     /// Its name.
     pub name: String,
     /// Its floors, top to bottom, the unknown floor last.
-    pub floors: Vec<MapFloor>,
+    pub floors: Vec<MapFloor<C>>,
 }
 
 /// A building's map in a round.
@@ -93,39 +94,39 @@ pub struct MapBuilding {
 }
 
 /// Lays households out as sections (per unit) × floors (top to bottom) × rooms (natural
-/// order), each household's floor read with its area's digits (`digits_of`).
-pub fn lay_out(
-    households: &[MapHousehold],
+/// order), each household's floor read with its area's digits (`digits_of`): `place` gives a
+/// household's area and room, `cell` its cell on the layer.
+pub fn lay_out<H, C>(
+    households: &[H],
     names: &HashMap<Id, String>,
     digits_of: impl Fn(Id) -> RoomDigits,
-) -> Vec<MapSection> {
-    let mut by_area: BTreeMap<Id, Vec<&MapHousehold>> = BTreeMap::new();
+    place: impl Fn(&H) -> (Id, &str),
+    cell: impl Fn(&H, Option<i32>) -> C,
+) -> Vec<MapSection<C>> {
+    let mut by_area: BTreeMap<Id, Vec<&H>> = BTreeMap::new();
     for h in households {
-        by_area.entry(h.area_id).or_default().push(h);
+        by_area.entry(place(h).0).or_default().push(h);
     }
-    let mut sections: Vec<MapSection> = by_area
+    let mut sections: Vec<MapSection<C>> = by_area
         .into_iter()
         .map(|(area_id, hs)| {
             let digits = digits_of(area_id);
-            let mut floors: BTreeMap<Option<i32>, Vec<MapCell>> = BTreeMap::new();
+            let mut floors: BTreeMap<Option<i32>, Vec<&H>> = BTreeMap::new();
             for h in hs {
-                let floor = floor_of(&h.room, digits);
-                floors.entry(floor).or_default().push(MapCell {
-                    household_id: h.household_id,
-                    room: h.room.clone(),
-                    floor,
-                    state: TestState::of(h.members, h.sampled, h.excused, h.flagged),
-                    members: h.members,
-                    sampled: h.sampled,
-                    excused: h.excused,
-                });
+                floors
+                    .entry(floor_of(place(h).1, digits))
+                    .or_default()
+                    .push(h);
             }
             // Top to bottom; the rooms whose floor is unknown (None sorts first) go last.
-            let mut floors: Vec<MapFloor> = floors
+            let mut floors: Vec<MapFloor<C>> = floors
                 .into_iter()
-                .map(|(floor, mut cells)| {
-                    cells.sort_by(|a, b| natural_cmp(&a.room, &b.room));
-                    MapFloor { floor, cells }
+                .map(|(floor, mut hs)| {
+                    hs.sort_by(|a, b| natural_cmp(place(a).1, place(b).1));
+                    MapFloor {
+                        floor,
+                        cells: hs.into_iter().map(|h| cell(h, floor)).collect(),
+                    }
                 })
                 .collect();
             floors.sort_by_key(|f| (f.floor.is_none(), std::cmp::Reverse(f.floor)));
@@ -138,6 +139,44 @@ pub fn lay_out(
         .collect();
     sections.sort_by(|a, b| natural_cmp(&a.name, &b.name));
     sections
+}
+
+/// How the rooms of a building and its units give their floors: what each area set, the
+/// building's own for units that set nothing.
+pub struct Digits {
+    set: HashMap<Id, u8>,
+    base: Option<RoomDigits>,
+}
+
+impl Digits {
+    /// The digits set under the building of `area` (a building or a unit).
+    pub async fn read(store: &dyn doorstep_store::Store, area: &Area) -> AppResult<Digits> {
+        // A unit reads its floors as its building does unless it says otherwise.
+        let building = match (area.kind, area.parent_id) {
+            (AreaKind::Unit, Some(p)) => store.area_by_id(p).await?.unwrap_or(area.clone()),
+            _ => area.clone(),
+        };
+        let set: HashMap<Id, u8> = store
+            .room_digits_under(&building.path)
+            .await?
+            .into_iter()
+            .collect();
+        let base = set.get(&building.id).and_then(|d| RoomDigits::new(*d));
+        Ok(Digits { set, base })
+    }
+
+    /// What `id` set, else its building's; `None` when neither did.
+    pub fn here(&self, id: Id) -> Option<RoomDigits> {
+        self.set
+            .get(&id)
+            .and_then(|d| RoomDigits::new(*d))
+            .or(self.base)
+    }
+
+    /// The digits `id` reads its rooms with.
+    pub fn of(&self, id: Id) -> RoomDigits {
+        self.here(id).unwrap_or_default()
+    }
 }
 
 impl RoundDesk<'_> {
@@ -162,19 +201,7 @@ impl RoundDesk<'_> {
     pub async fn building_map(&self, round_id: Id, area_id: Id) -> AppResult<BuildingMap> {
         let r = self.round(round_id).await?;
         let area = self.map_area(&r, area_id).await?;
-        // A unit reads its floors as its building does unless it says otherwise.
-        let building = match (area.kind, area.parent_id) {
-            (AreaKind::Unit, Some(p)) => self.store.area_by_id(p).await?.unwrap_or(area.clone()),
-            _ => area.clone(),
-        };
-        let set: HashMap<Id, u8> = self
-            .store
-            .room_digits_under(&building.path)
-            .await?
-            .into_iter()
-            .collect();
-        let own = |id: Id| set.get(&id).and_then(|d| RoomDigits::new(*d));
-        let base = own(building.id);
+        let digits = Digits::read(self.store, &area).await?;
         let households = self.store.round_map_households(r.id, &area.path).await?;
         let mut names: HashMap<Id, String> = HashMap::new();
         for h in &households {
@@ -182,9 +209,21 @@ impl RoundDesk<'_> {
                 .entry(h.area_id)
                 .or_insert_with(|| h.area_path.name().to_string());
         }
-        let sections = lay_out(&households, &names, |id| {
-            own(id).or(base).unwrap_or_default()
-        });
+        let sections = lay_out(
+            &households,
+            &names,
+            |id| digits.of(id),
+            |h| (h.area_id, h.room.as_str()),
+            |h, floor| MapCell {
+                household_id: h.household_id,
+                room: h.room.clone(),
+                floor,
+                state: TestState::of(h.members, h.sampled, h.excused, h.flagged),
+                members: h.members,
+                sampled: h.sampled,
+                excused: h.excused,
+            },
+        );
         let mut counts: Vec<(TestState, i64)> = TestState::ALL.iter().map(|s| (*s, 0)).collect();
         for c in sections
             .iter()
@@ -195,7 +234,7 @@ impl RoundDesk<'_> {
                 n.1 += 1;
             }
         }
-        let digits_here = own(area.id).or(base);
+        let digits_here = digits.here(area.id);
         let may_set_digits = self.who.authorize(Action::Write, &area.path).is_ok();
         Ok(BuildingMap {
             round: r,

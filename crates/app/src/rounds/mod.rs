@@ -31,7 +31,7 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::tasks::parse_due;
 
-pub use building_map::{BuildingMap, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
+pub use building_map::{BuildingMap, Digits, MapBuilding, MapCell, MapFloor, MapSection, lay_out};
 pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
 pub use handover::{HandoverDesk, HandoverForm, MAX_BOXES, ReceiptInput};
 pub use knock::{HOME_SAMPLING_SOURCE, Knocked};

@@ -166,7 +166,7 @@ pub async fn deliver_seal_notes(
 }
 
 /// The server's work in the background: every few seconds the seal notifications
-/// (when a webhook is set), every minute the late-box and missed-check-in sweeps. All are safe on several
+/// (when a webhook is set), every minute the late-box, missed-check-in and test-day sweeps. All are safe on several
 /// servers at once; an error is logged and tried again next time, never ends the task.
 pub fn run_background(
     store: Arc<dyn Store>,
@@ -198,6 +198,12 @@ pub fn run_background(
                     crate::quarantine::checkins::sweep_missed_checkins(store.as_ref(), &ctx).await
             {
                 tracing::warn!(error = %e, "missed check-in sweep");
+            }
+            if n.is_multiple_of(12)
+                && let Err(e) =
+                    crate::quarantine::test_days::sweep_test_days(store.as_ref(), &ctx).await
+            {
+                tracing::warn!(error = %e, "test-day sweep");
             }
             n = n.wrapping_add(1);
         }

@@ -7,6 +7,7 @@ mod crash;
 mod episodes;
 mod links;
 mod materials;
+mod policies;
 mod rounds;
 mod serve;
 mod supplies;

@@ -8,6 +8,8 @@ pub mod dto;
 mod episodes;
 mod handover;
 mod materials;
+mod monitoring;
+mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
@@ -46,5 +48,7 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(materials::routes())
         .merge(episodes::routes())
         .merge(checkins::routes())
+        .merge(monitoring::routes())
+        .merge(policies::routes())
         .merge(supplies::routes())
 }

@@ -54,9 +54,10 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "ci_slip_steps",
-        "请用手机扫描二维码，每天按时为家中每位成员测体温并打卡（上午 7–11 时、下午 3–7 时）。无需登录。如有发热、咳嗽等不适，请在打卡时勾选，社区会联系您。",
-        "Scan the code with a phone and check in every member's temperature each day on time (7–11 am and 3–7 pm). No login needed. Tick any symptom when you check in and the community will contact you.",
+        "请用手机扫描二维码，每天按时为家中每位成员测体温并打卡。无需登录。如有发热、咳嗽等不适，请在打卡时勾选，社区会联系您。",
+        "Scan the code with a phone and check in every member's temperature each day on time. No login needed. Tick any symptom when you check in and the community will contact you.",
     ),
+    ("ci_slip_times", "每天打卡时间", "Check-in times each day"),
     ("ci_slip_title", "居家健康监测打卡", "Home health check-in"),
     ("ci_submit", "提交打卡", "Check in"),
     (

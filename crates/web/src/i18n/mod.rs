@@ -18,6 +18,8 @@ mod common;
 mod file_report;
 mod handover;
 mod materials;
+mod monitoring;
+mod policies;
 mod quarantine;
 mod registry;
 mod reports;
@@ -36,7 +38,9 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
+    monitoring::TEXTS,
     handover::TEXTS,
+    policies::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,
     reports::TEXTS,

@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use doorstep_app::error::AppError;
-use doorstep_app::rounds::{BuildingMap, RoundDesk};
-use doorstep_core::building::{RoomDigits, TestState};
+use doorstep_app::quarantine::QuarantineDesk;
+use doorstep_app::rounds::{BuildingMap, MapSection, RoundDesk};
+use doorstep_core::building::{QuarantineState, RoomDigits, TestState};
 use doorstep_core::{AreaPath, Lang};
 use serde::Deserialize;
 
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/rounds/{id}/maps", get(buildings))
         .route("/rounds/{id}/map/{area_id}", get(map))
         .route("/rounds/{id}/map/{area_id}/digits", post(set_digits))
+        .route("/quarantine/map", get(quarantine_buildings))
+        .route("/quarantine/map/{area_id}", get(quarantine_map))
         .route("/static/building_map.css", get(css))
 }
 
@@ -52,6 +55,37 @@ fn state_view(s: TestState, lang: Lang, count: i64) -> StateView {
         label: s.label(lang),
         count,
     }
+}
+
+fn quarantine_state_view(s: QuarantineState, lang: Lang, count: i64) -> StateView {
+    StateView {
+        code: s.code(),
+        symbol: s.symbol(),
+        label: s.label(lang),
+        count,
+    }
+}
+
+/// A layer's sections as the grid shows them, each cell by `cell`.
+fn sections_view<C>(
+    sections: &[MapSection<C>],
+    t: T,
+    cell: impl Fn(&C) -> CellView,
+) -> Vec<SectionView> {
+    sections
+        .iter()
+        .map(|s| SectionView {
+            name: s.name.clone(),
+            floors: s
+                .floors
+                .iter()
+                .map(|f| FloorView {
+                    label: floor_label(f.floor, t),
+                    cells: f.cells.iter().map(&cell).collect(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// One room's cell.
@@ -116,31 +150,13 @@ pub struct BuildingMapPage {
 
 fn page(u: &PageUser, m: &BuildingMap, error: Option<String>) -> BuildingMapPage {
     let lang = u.t.0;
-    let sections = m
-        .sections
-        .iter()
-        .map(|s| SectionView {
-            name: s.name.clone(),
-            floors: s
-                .floors
-                .iter()
-                .map(|f| FloorView {
-                    label: floor_label(f.floor, u.t),
-                    cells: f
-                        .cells
-                        .iter()
-                        .map(|c| CellView {
-                            href: format!("/households/{}", c.household_id),
-                            room: c.room.clone(),
-                            state: state_view(c.state, lang, 0),
-                            sampled: c.sampled,
-                            members: c.members,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-        .collect();
+    let sections = sections_view(&m.sections, u.t, |c| CellView {
+        href: format!("/households/{}", c.household_id),
+        room: c.room.clone(),
+        state: state_view(c.state, lang, 0),
+        sampled: c.sampled,
+        members: c.members,
+    });
     let parent = maps_link(
         m.round.id,
         &m.area.path.parent().unwrap_or_else(|| m.area.path.clone()),
@@ -278,4 +294,85 @@ async fn buildings(
 /// The list of maps of a round under an area, as a link.
 pub fn maps_link(round_id: i64, area: &AreaPath) -> String {
     format!("/rounds/{round_id}/maps?area={}", urlencode(area.as_str()))
+}
+
+/// A building's quarantine layer.
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine_map.html")]
+pub struct QuarantineMapPage {
+    t: T,
+    nav: super::Nav,
+    title: String,
+    parent: String,
+    legend: Vec<StateView>,
+    households: usize,
+    sections: Vec<SectionView>,
+}
+
+async fn quarantine_map(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(area_id): Path<i64>,
+) -> Result<QuarantineMapPage, PageError> {
+    let m = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .building_map(area_id)
+        .await
+        .map_err(|e| u.fail(e))?;
+    let lang = u.t.0;
+    let sections = sections_view(&m.sections, u.t, |c| CellView {
+        href: if c.in_episode > 0 {
+            format!("/households/{}/checkins", c.household_id)
+        } else {
+            format!("/households/{}", c.household_id)
+        },
+        room: c.room.clone(),
+        state: quarantine_state_view(c.state, lang, 0),
+        sampled: c.in_episode,
+        members: c.members,
+    });
+    let parent = m.area.path.parent().unwrap_or_else(|| m.area.path.clone());
+    Ok(QuarantineMapPage {
+        t: u.t,
+        nav: u.nav.clone(),
+        title: tail(&m.area.path, 2),
+        parent: format!("/quarantine/map?area={}", urlencode(parent.as_str())),
+        legend: m
+            .counts
+            .iter()
+            .map(|(s, n)| quarantine_state_view(*s, lang, *n))
+            .collect(),
+        households: m.counts.iter().map(|(_, n)| *n as usize).sum(),
+        sections,
+    })
+}
+
+/// The buildings of an area with households in an episode.
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine_maps.html")]
+pub struct QuarantineBuildingsPage {
+    t: T,
+    nav: super::Nav,
+    area: String,
+    /// (href, name, households in an episode).
+    rows: Vec<(String, String, i64)>,
+}
+
+async fn quarantine_buildings(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(q): Query<AreaQuery>,
+) -> Result<QuarantineBuildingsPage, PageError> {
+    let rows = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .map_buildings(Some(q.area.as_str()))
+        .await
+        .map_err(|e| u.fail(e))?;
+    Ok(QuarantineBuildingsPage {
+        t: u.t,
+        nav: u.nav.clone(),
+        area: q.area.trim().to_string(),
+        rows: rows
+            .into_iter()
+            .map(|(b, n)| (format!("/quarantine/map/{}", b.id), tail(&b.path, 2), n))
+            .collect(),
+    })
 }

@@ -435,6 +435,8 @@ pub struct SlipPage {
     url: String,
     qr: String,
     until: String,
+    /// The check-in windows: `07:00–11:00、15:00–19:00`.
+    hours: String,
 }
 
 /// The household's door slip: its check-in QR code and how to use it, on A4 or A5.
@@ -463,8 +465,20 @@ async fn slip(
         .max()
         .map(|d| d.to_string())
         .unwrap_or_default();
+    let hours = due
+        .members
+        .first()
+        .map(|m| {
+            m.today
+                .iter()
+                .map(|(_, o, c, _)| format!("{}–{}", hm(*o), hm(*c)))
+                .collect::<Vec<_>>()
+                .join(u.t.0.pick("、", ", "))
+        })
+        .unwrap_or_default();
     Ok(SlipPage {
         t: u.t,
+        hours,
         nav: u.nav.clone(),
         id,
         address: due.household.address,

@@ -15,6 +15,7 @@ mod knock;
 mod lab_results;
 mod materials;
 mod points;
+mod policies;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod roster;
@@ -23,6 +24,7 @@ mod sampler;
 pub(crate) mod staff;
 pub(crate) mod supplies;
 pub(crate) mod tasks;
+pub(crate) mod today;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -86,6 +88,8 @@ pub fn routes() -> Router<AppState> {
         .merge(handover::routes())
         .merge(lab_results::routes())
         .merge(checkins::routes())
+        .merge(today::routes())
+        .merge(policies::routes())
         .merge(supplies::routes())
 }
 
@@ -169,6 +173,16 @@ pub const MENU: &[MenuItem] = &[
         text: "tk_board",
     },
     MenuItem {
+        action: Action::RecordCheckins,
+        href: "/today",
+        text: "qd_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/quarantine",
+        text: "qd_overview_menu",
+    },
+    MenuItem {
         action: Action::Sample,
         href: "/rounds",
         text: "rd_menu",
@@ -198,6 +212,17 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/staff",
         text: "st_menu",
+    },
+    // Reading policies is for whoever reads the registry or starts episodes.
+    MenuItem {
+        action: Action::Read,
+        href: "/policies",
+        text: "pl_menu",
+    },
+    MenuItem {
+        action: Action::Quarantine,
+        href: "/policies",
+        text: "pl_menu",
     },
     MenuItem {
         action: Action::Audit,
@@ -506,16 +531,27 @@ mod menu_tests {
                 "/import",
                 "/tasks/mine",
                 "/tasks",
+                "/today",
+                "/quarantine",
                 "/rounds",
                 "/transport",
                 "/supplies",
                 "/staff",
+                "/policies",
                 "/audit"
             ]
         );
         assert_eq!(
             hrefs(Role::Volunteer),
-            ["/search", "/reports", "/tasks/mine", "/supplies", "/staff"]
+            [
+                "/search",
+                "/reports",
+                "/tasks/mine",
+                "/today",
+                "/supplies",
+                "/staff",
+                "/policies"
+            ]
         );
         assert_eq!(hrefs(Role::Lab), ["/lab/receive"]);
         assert_eq!(hrefs(Role::Transporter), ["/rounds", "/transport"]);

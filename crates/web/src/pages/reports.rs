@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
+use doorstep_app::quarantine::QuarantineDesk;
 use doorstep_app::reports::{LinkInput, Purpose, ReportDesk, ReportReview};
 use doorstep_core::{AreaPath, Question};
 use doorstep_store::{Id, PageRequest, Report, ReportLink, ReportStatus};
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/export", post(export))
         .route("/reports/{id}", get(report))
         .route("/reports/{id}/accept", post(accept))
+        .route("/reports/{id}/episodes", post(start_episodes))
         .route("/reports/{id}/reject", post(reject))
         .route("/reports/{id}/merge", post(merge))
         .route("/static/poster.css", get(poster_css))
@@ -458,6 +460,8 @@ pub struct ReportPage {
     conflict: bool,
     can_write: bool,
     reviewed: String,
+    /// An accepted home-quarantine report's offer to start the household's episodes.
+    offer: Option<doorstep_app::quarantine::from_report::ReportOffer>,
 }
 
 fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
@@ -517,6 +521,7 @@ fn report_page(rv: &ReportReview, u: &PageUser) -> ReportPage {
             ),
             _ => String::new(),
         },
+        offer: None,
     }
 }
 
@@ -529,7 +534,51 @@ async fn report(
         .review(id)
         .await
         .map_err(|e| u.fail(e))?;
-    Ok(report_page(&rv, &u).into_response())
+    let offer = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .offer_for_report(&rv.report)
+        .await
+        .map_err(|e| u.fail(e))?;
+    Ok(ReportPage {
+        offer,
+        ..report_page(&rv, &u)
+    }
+    .into_response())
+}
+
+/// The offer's form: start the household's episodes.
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    csrf: String,
+    #[serde(default)]
+    measure: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Starts the episodes an accepted home-quarantine report offers, then shows the household's
+/// check-ins (where its door slip is printed).
+async fn start_episodes(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<Id>,
+    Form(f): Form<StartForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let report = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .report(id)
+        .await
+        .map_err(|e| u.fail(e))?;
+    let started = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .start_from_report(&report, &f.measure, &f.start, &f.reason)
+        .await
+        .map_err(|e| u.fail(e))?;
+    let to = match started.first() {
+        Some(e) if e.measure.at_home() => format!("/households/{}/checkins", e.household_id),
+        _ => format!("/reports/{id}"),
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 async fn accept(

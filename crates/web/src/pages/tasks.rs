@@ -38,24 +38,24 @@ pub fn routes() -> Router<AppState> {
 
 /// A task as a card.
 pub struct TaskCard {
-    id: Id,
-    kind: String,
-    label: String,
-    note: String,
-    due: String,
-    overdue: bool,
-    status: String,
-    active: bool,
-    started: bool,
-    priority: String,
-    urgent: bool,
-    assignee: String,
-    assignee_phone: String,
-    outcomes: Vec<(String, String)>,
-    outcome: String,
+    pub(crate) id: Id,
+    pub(crate) kind: String,
+    pub(crate) label: String,
+    pub(crate) note: String,
+    pub(crate) due: String,
+    pub(crate) overdue: bool,
+    pub(crate) status: String,
+    pub(crate) active: bool,
+    pub(crate) started: bool,
+    pub(crate) priority: String,
+    pub(crate) urgent: bool,
+    pub(crate) assignee: String,
+    pub(crate) assignee_phone: String,
+    pub(crate) outcomes: Vec<(String, String)>,
+    pub(crate) outcome: String,
 }
 
-fn card(t: &Task, tr: T, now: time::OffsetDateTime) -> TaskCard {
+pub(crate) fn card(t: &Task, tr: T, now: time::OffsetDateTime) -> TaskCard {
     TaskCard {
         id: t.id,
         kind: t.kind.label(tr.0).to_string(),
@@ -371,7 +371,7 @@ struct MoveForm {
     note: String,
     #[serde(default)]
     staff: String,
-    /// Where to go after (`mine` back to my tasks).
+    /// Where to go after (`mine` back to my tasks, `today` to the day's monitoring).
     #[serde(default)]
     back: String,
 }
@@ -380,6 +380,8 @@ impl MoveForm {
     fn back(&self, id: Id) -> String {
         if self.back == "mine" {
             "/tasks/mine".to_string()
+        } else if self.back == "today" {
+            "/today".to_string()
         } else {
             format!("/tasks/{id}")
         }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use doorstep_app::access::Ctx;
 use doorstep_app::clock::FixedClock;
 use doorstep_app::quarantine::checkins::sweep_missed_checkins;
+use doorstep_app::quarantine::test_days::sweep_test_days;
 use doorstep_core::Role;
 use doorstep_store::TaskQuery;
 use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, id, user};
@@ -188,6 +189,49 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(audit.items.len(), 1, "the worker's check-in is audited");
+        // The building's quarantine map: 甲一's household shows its open abnormal check-in.
+        let building = store
+            .area_by_path(
+                &doorstep_core::AreaPath::parse(&format!("{COMMUNITY}/佳纷天地/1号楼")).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let list = b.get("/quarantine/map").await;
+        assert!(
+            list.text
+                .contains(&format!("/quarantine/map/{}", building.id)),
+            "{}",
+            list.text
+        );
+        let map = b.get(&format!("/quarantine/map/{}", building.id)).await;
+        assert_eq!(map.status, StatusCode::OK);
+        assert!(
+            map.text.contains("bm-s-positive")
+                && map
+                    .text
+                    .contains(&format!("/households/{household}/checkins")),
+            "{}",
+            map.text
+        );
+        user(
+            store,
+            "gw-qt-map",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let mut other = app.browser();
+        other.login("gw-qt-map").await;
+        assert_eq!(
+            other
+                .get(&format!("/quarantine/map/{}", building.id))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
         // Who may: a volunteer records; a sampler may not (403); elsewhere is not found.
         let vol = app.login_api("vol").await;
         let (st, v, _) = vol
@@ -255,5 +299,188 @@ both_backends!(
         ));
         let r = app.get(&format!("/api/v1/public/checkins/{token}")).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    }
+);
+
+both_backends!(
+    test_days_become_home_sampling_and_the_worker_sees_the_day,
+    async |db: &TestDb| {
+        // 06:30 on 1 March 2027, China's time.
+        let clock = FixedClock::at(datetime!(2027-02-28 22:30 UTC));
+        let app = TestApp::builder().clock(clock.clone()).build(db);
+        setup(&app).await;
+        let store = app.store();
+        user(store, "gw", Role::GridWorker, COMMUNITY).await;
+        let admin = app.login_api("admin1").await;
+        let jf = format!("{COMMUNITY}/佳纷天地");
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/staff",
+                Some(json!({"name": "网格员甲", "phone": "13800138001", "kind": "grid", "username": "gw"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/duties",
+                Some(json!({"area": jf, "duty": "grid_worker", "phone": "13800138001"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        // 甲一's household from today: day 1 is a test day, so its home sampling is made now,
+        // one task for the household.
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/episodes",
+                Some(
+                    json!({"id_number": id(1, true), "measure": "home_quarantine",
+                            "reason": "密接", "start": "2027-03-01"}),
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let sampling = followups(&app, "episode_test").await;
+        assert_eq!(sampling.len(), 1, "{sampling:?}");
+        assert_eq!(sampling[0].kind.code(), "home_sampling");
+        assert!(sampling[0].note.contains("第1天"), "{}", sampling[0].note);
+        let ctx = || Ctx {
+            clock: clock.clone(),
+            ..Ctx::default()
+        };
+        // The day's sweep makes nothing twice, and runs once a day.
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (1, 0));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 0));
+        assert_eq!(followups(&app, "episode_test").await.len(), 1);
+
+        // The worker's day lists it, and the releases due are none yet.
+        let gw = app.login_api("gw").await;
+        let (st, day, _) = gw.send("GET", "/api/v1/quarantine/today", None).await;
+        assert_eq!(st, StatusCode::OK, "{day}");
+        assert_eq!(day["sampling"].as_array().unwrap().len(), 1, "{day}");
+        assert_eq!(day["releases"].as_array().unwrap().len(), 0, "{day}");
+        let mut b = app.browser();
+        b.login("gw").await;
+        let page = b.get("/today").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("上门采样") && page.text.contains("第1天"));
+
+        // Nobody was sampled on day 1: after midnight, one urgent follow-up each, once.
+        clock.set(datetime!(2027-03-01 16:30 UTC));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 3));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 0));
+        let missed = followups(&app, "episode_test_missed").await;
+        assert_eq!(missed.len(), 3, "{missed:?}");
+        // Day 2 (07:00, after the morning's tasks ran) has no test; the overview counts three in
+        // their days, one window opened each, none done, three alerts open.
+        clock.set(datetime!(2027-03-01 23:00 UTC));
+        assert_eq!(sweep_test_days(store, &ctx()).await.unwrap(), (0, 0));
+        // (Sessions end after hours idle: log in again.)
+        let admin = app.login_api("admin1").await;
+        let (st, o, _) = admin.send("GET", "/api/v1/quarantine/overview", None).await;
+        assert_eq!(st, StatusCode::OK, "{o}");
+        assert_eq!(o["measures"][0]["in_days"], 3, "{o}");
+        assert_eq!(
+            (o["windows_due"].as_i64(), o["windows_done"].as_i64()),
+            (Some(3), Some(0)),
+            "{o}"
+        );
+        assert_eq!(o["alerts_open"], 3, "{o}");
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get("/quarantine").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("0 / 3"), "{}", page.text);
+        // Day 7: the worker's day lists the three releases due.
+        clock.set(datetime!(2027-03-06 23:00 UTC));
+        let gw = app.login_api("gw").await;
+        let (_, day, _) = gw.send("GET", "/api/v1/quarantine/today", None).await;
+        assert_eq!(day["releases"].as_array().unwrap().len(), 3, "{day}");
+        // Elsewhere: not found.
+        user(
+            store,
+            "gw-qt",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        let other = app.login_api("gw-qt").await;
+        let (st, _, _) = other
+            .send(
+                "GET",
+                &format!("/api/v1/quarantine/overview?area={jf}"),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+    }
+);
+
+both_backends!(
+    an_accepted_home_quarantine_report_starts_the_household_in_one_step,
+    async |db: &TestDb| {
+        // The report's date is checked against the real today: the test runs on it.
+        let today = OffsetDateTime::now_utc()
+            .to_offset(doorstep_core::quarantine::CHINA)
+            .date()
+            .to_string();
+        let app = TestApp::new(db);
+        let store = app.store();
+        doorstep_testkit::two_compounds(store).await;
+        user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        let admin = app.login_api("admin1").await;
+        let (st, link, _) = admin
+            .send(
+                "POST",
+                "/api/v1/report-links",
+                Some(json!({"area": COMMUNITY, "purpose": "home_quarantine", "expires_in_hours": 48})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{link}");
+        let token = link["token"].as_str().unwrap();
+        let r = app
+            .post(&format!("/api/v1/public/reports/{token}"))
+            .json(&json!({"idempotency_key": "hq-1",
+                "address": {"compound": "佳纷天地", "building": "1", "room": "101"},
+                "members": [{"name": "居民甲", "id_number": id(1, true), "phone": "13800000001"},
+                            {"name": "居民乙", "id_number": id(2, false)}],
+                "answers": {"notified_by": "疾控", "date": today}}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let (_, q) = admin.get("/api/v1/reports?status=pending").await;
+        let rid = q["items"][0]["id"].as_i64().unwrap();
+        let (st, v, _) = admin
+            .send("POST", &format!("/api/v1/reports/{rid}/accept"), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        // The report's page offers the start, prefilled from the report.
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get(&format!("/reports/{rid}")).await;
+        assert!(page.text.contains("为这户开始居家隔离"), "{}", page.text);
+        assert!(page.text.contains(&format!("value=\"{today}\"")) && page.text.contains("疾控"));
+        let csrf = b.csrf().await;
+        let done = b
+            .post_form(
+                &format!("/reports/{rid}/episodes"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("measure", "home_quarantine"),
+                    ("start", today.as_str()),
+                    ("reason", "居家隔离报备（疾控通知）"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert!(done.location.as_deref().unwrap().ends_with("/checkins"));
+        let (_, list) = admin.get("/api/v1/episodes").await;
+        assert_eq!(list["total"], 2, "{list}");
+        // Offered once: the page now says the household is in it.
+        let page = b.get(&format!("/reports/{rid}")).await;
+        assert!(
+            page.text.contains("这户已在居家隔离") && !page.text.contains("为这户开始居家隔离")
+        );
     }
 );

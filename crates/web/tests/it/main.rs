@@ -15,6 +15,7 @@ mod materials;
 mod on_behalf;
 mod pages;
 mod pages_abuse;
+mod policies;
 mod public_abuse;
 mod public_form;
 mod public_limits;
