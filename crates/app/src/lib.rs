@@ -16,6 +16,7 @@ pub mod registry;
 pub mod reports;
 pub mod rounds;
 pub mod staff;
+pub mod supplies;
 pub mod tasks;
 pub mod users;
 

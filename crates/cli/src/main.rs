@@ -19,6 +19,7 @@ mod policies;
 mod rounds;
 mod serve;
 mod staff;
+mod supplies;
 mod users;
 
 use std::net::SocketAddr;
@@ -142,6 +143,12 @@ pub enum Command {
         /// The policy command.
         #[command(subcommand)]
         command: policies::PolicyCommand,
+    },
+    /// Supplies and services requests of households at home (后勤供给).
+    Supplies {
+        /// The supplies command.
+        #[command(subcommand)]
+        command: supplies::SuppliesCommand,
     },
     /// Mass-testing rounds (全员核酸).
     Round {

@@ -26,6 +26,7 @@ pub mod report;
 pub mod role;
 pub mod roster;
 pub mod staff;
+pub mod supplies;
 pub mod task;
 pub mod testing;
 pub mod text;

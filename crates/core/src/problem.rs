@@ -60,6 +60,10 @@ pub enum Problem {
     CheckinTemperature,
     /// A check-in for someone whose episode starts on a later day.
     NotDueYet,
+    /// A medicine request without the medicine's name.
+    MedicineName,
+    /// An "other" supply request that does not say what.
+    SupplyDetail,
     /// The same document twice in one household's report.
     DuplicateMember,
     /// A value that is not one of the offered choices.
@@ -164,6 +168,8 @@ impl Problem {
             Problem::Temperature => "temperature_invalid",
             Problem::CheckinTemperature => "checkin_temperature_invalid",
             Problem::NotDueYet => "checkin_not_due_yet",
+            Problem::MedicineName => "medicine_name_required",
+            Problem::SupplyDetail => "supply_detail_required",
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
             Problem::RegisteredElsewhere => "person_registered_elsewhere",
@@ -285,6 +291,14 @@ impl Problem {
             Problem::CheckinTemperature => lang.pick(
                 "体温应为 35.0–42.0 之间的读数（摄氏度），如 36.5",
                 "the temperature must be a reading from 35.0 to 42.0 °C, e.g. 36.5",
+            ),
+            Problem::MedicineName => lang.pick(
+                "请写明药品名称和数量",
+                "name the medicine and how much",
+            ),
+            Problem::SupplyDetail => lang.pick(
+                "请写明需要什么",
+                "say what is needed",
             ),
             Problem::NotDueYet => lang.pick(
                 "隔离或监测尚未开始，开始当天再打卡",

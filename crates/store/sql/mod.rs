@@ -26,6 +26,7 @@ mod reports;
 pub(crate) mod rounds;
 mod rows;
 mod staff;
+mod supplies;
 mod tasks;
 pub(crate) mod util;
 

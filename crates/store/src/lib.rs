@@ -19,6 +19,7 @@ mod policies;
 mod reports;
 mod rounds;
 mod staff;
+mod supplies;
 mod tasks;
 
 use async_trait::async_trait;
@@ -39,6 +40,7 @@ pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
 pub use staff::*;
+pub use supplies::*;
 pub use tasks::*;
 
 /// Where an import writes its areas, households and persons: straight into the store
@@ -99,6 +101,7 @@ pub trait Store:
     Accounts
     + BuildingMaps
     + Checkins
+    + Supplies
     + Custody
     + Materials
     + Monitoring

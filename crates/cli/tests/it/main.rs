@@ -10,6 +10,7 @@ mod materials;
 mod policies;
 mod rounds;
 mod serve;
+mod supplies;
 
 use std::process::{Command, Output};
 

@@ -14,6 +14,7 @@ mod registry;
 mod reports;
 pub(crate) mod rounds;
 mod staff;
+pub(crate) mod supplies;
 mod tasks;
 
 pub use reports::{download as reports_download, export_file as reports_export_file};
@@ -31,6 +32,7 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(
             crate::public::api::routes()
                 .merge(checkins::public_routes())
+                .merge(supplies::public_routes())
                 .route_layer(axum::middleware::from_fn_with_state(
                     limiter,
                     crate::public::limits::limit,
@@ -48,4 +50,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(checkins::routes())
         .merge(monitoring::routes())
         .merge(policies::routes())
+        .merge(supplies::routes())
 }

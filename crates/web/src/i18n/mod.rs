@@ -26,6 +26,7 @@ mod reports;
 mod roster;
 mod rounds;
 mod staff;
+mod supplies;
 mod tasks;
 
 /// Every feature's table: a feature adds its file and one line here.
@@ -46,6 +47,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     roster::TEXTS,
     rounds::TEXTS,
     staff::TEXTS,
+    supplies::TEXTS,
     tasks::TEXTS,
 ];
 

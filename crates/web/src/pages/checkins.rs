@@ -96,6 +96,8 @@ pub struct WorkerParts {
     /// `phone` or `door`.
     pub method: String,
     pub recent: Vec<RecentLine>,
+    /// The household's supplies requests and the form to file one.
+    pub supplies: super::supplies::WorkerSupplies,
 }
 
 /// What a posted form said, by field name (`m0_temperature`, `m0_symptoms` repeated, …).
@@ -369,6 +371,7 @@ async fn worker_page(
             household_id: id,
             method,
             recent: recent(u.t, &list),
+            supplies: super::supplies::worker_section(s, u, id).await?,
         }),
         members,
         summary,

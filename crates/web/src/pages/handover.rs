@@ -479,12 +479,14 @@ pub struct AlertLine {
 pub struct BoardAlerts {
     pub(crate) households: Vec<AlertLine>,
     pub(crate) late: Vec<AlertLine>,
+    /// Supplies requests past their deadline (`pages::supplies::board_lines`).
+    pub(crate) supplies: Vec<AlertLine>,
 }
 
 impl BoardAlerts {
     /// Whether there is nothing to show.
     pub fn is_empty(&self) -> bool {
-        self.households.is_empty() && self.late.is_empty()
+        self.households.is_empty() && self.late.is_empty() && self.supplies.is_empty()
     }
 }
 
@@ -514,7 +516,9 @@ pub(crate) async fn board_alerts(s: &AppState, u: &PageUser) -> Result<BoardAler
         }
     }
     let persons = u.t.s("ho_persons_unit");
+    let supplies = super::supplies::board_lines(s, u).await?;
     Ok(BoardAlerts {
+        supplies,
         households: households
             .into_iter()
             .map(|(_, mut line, n)| {

@@ -23,6 +23,7 @@ pub(crate) mod roster;
 mod rounds;
 mod sampler;
 pub(crate) mod staff;
+pub(crate) mod supplies;
 pub(crate) mod tasks;
 pub(crate) mod today;
 
@@ -91,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .merge(today::routes())
         .merge(episodes::routes())
         .merge(policies::routes())
+        .merge(supplies::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -207,6 +209,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::LabResults,
         href: "/lab/receive",
         text: "ho_lab_receive",
+    },
+    MenuItem {
+        action: Action::Read,
+        href: "/supplies",
+        text: "su_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -536,6 +543,7 @@ mod menu_tests {
                 "/episodes",
                 "/rounds",
                 "/transport",
+                "/supplies",
                 "/staff",
                 "/policies",
                 "/audit"
@@ -548,6 +556,7 @@ mod menu_tests {
                 "/reports",
                 "/tasks/mine",
                 "/today",
+                "/supplies",
                 "/staff",
                 "/policies"
             ]

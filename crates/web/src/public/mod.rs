@@ -1,5 +1,5 @@
 //! What residents reach without logging in: the self-report form behind a QR code
-//! (`/r/{token}`), its receipt, the household's daily check-in (`/c/{token}`), and the same submission as JSON
+//! (`/r/{token}`), its receipt, the household's daily check-in (`/c/{token}`) and its supplies requests (`/c/{token}/supplies`), and the same submission as JSON
 //! (`/api/v1/public/reports/{token}`, registered with the API for its OpenAPI description).
 //! Only a valid, open link's token opens them, and they show nothing but the resident's own
 //! report; [`limits`] keeps abuse and overload at the door.
@@ -11,6 +11,7 @@ mod form_view;
 pub mod limits;
 mod receipt;
 mod refusal;
+mod supplies;
 
 use std::sync::Arc;
 
@@ -26,6 +27,10 @@ pub fn routes(limiter: Arc<limits::Limiter>) -> Router<AppState> {
         .route("/r/{token}", get(form::show).post(form::submit))
         .route("/r/{token}/receipt/{receipt}", get(receipt::receipt))
         .route("/c/{token}", get(checkin::show).post(checkin::submit))
+        .route(
+            "/c/{token}/supplies",
+            get(supplies::show).post(supplies::submit),
+        )
         .route(
             "/r/{token}/receipt/{receipt}/edit",
             get(form::edit).post(form::save_edit),

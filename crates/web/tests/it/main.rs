@@ -25,4 +25,5 @@ mod reports_api;
 mod rounds;
 mod rounds_pages;
 mod staff;
+mod supplies;
 mod tasks;
