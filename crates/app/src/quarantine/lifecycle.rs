@@ -7,7 +7,8 @@
 
 use doorstep_core::Problem;
 use doorstep_core::episode::{
-    Checklist, Destination, EpisodeStatus, TestDayCheck, TestState, china_date, planned_end,
+    CheckinsCheck, Checklist, Destination, EpisodeStatus, TestDayCheck, TestState, china_date,
+    planned_end,
 };
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::quarantine::{CHINA, Measure, Rules};
@@ -155,8 +156,9 @@ impl QuarantineDesk<'_> {
     }
 
     /// The release checklist of an episode, as of now: the planned end reached; each test day
-    /// (of its rules, up to its last day) negative by a sample of that China date; the
-    /// check-ins item (`None` until check-ins count it).
+    /// (of its rules, up to its last day) negative by a sample of that China date; every
+    /// check-in window closed so far checked in or its miss followed up (`None` where the
+    /// policy does not ask, or away from home).
     pub async fn checklist(&self, e: &Episode) -> AppResult<Checklist> {
         let rules = self.rules_of(e).await;
         let samples = self
@@ -182,11 +184,25 @@ impl QuarantineDesk<'_> {
                 }
             })
             .collect();
+        // Check-ins, where the policy asks for them and the person is at home: every window
+        // closed so far checked in, or its miss followed up by a worker.
+        let checkins = match &rules {
+            Some(r) if r.release.checkins && e.measure.at_home() => {
+                let record = super::checkins::checkin_record(self.store, e, self.ctx.now()).await?;
+                let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                Some(CheckinsCheck {
+                    due: count(record.due),
+                    done: count(record.done),
+                    explained: count(record.missed.iter().filter(|m| m.2).count()),
+                })
+            }
+            _ => None,
+        };
         Ok(Checklist {
             end_reached: self.ctx.now() >= e.ends_at,
             tests,
             tests_required: rules.as_ref().is_none_or(|r| r.release.negative_tests),
-            checkins: None,
+            checkins,
         })
     }
 

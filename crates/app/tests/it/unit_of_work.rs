@@ -388,10 +388,13 @@ both_backends!(
             }));
         }
         let (mut ok, mut refused) = (0, 0);
-        for t in tasks {
+        // A scan that was recorded (which of a person's two is a race), to resend below.
+        let mut recorded = None;
+        for (i, t) in tasks.into_iter().enumerate() {
             match t.await.unwrap() {
                 Ok(s) => {
                     assert!(!s.replayed);
+                    recorded.get_or_insert(i);
                     ok += 1
                 }
                 Err(StoreError::Conflict(c)) if c == "already_sampled" => refused += 1,
@@ -415,15 +418,16 @@ both_backends!(
         assert_eq!(places, 40);
         assert_eq!(store.area_tree(&c.path).await.unwrap().len(), 1 + 1 + 20);
         // A resend answers the first scan.
+        let i = recorded.unwrap();
         let again = store
             .record_scan(&NewScan {
                 round_id: round.id,
-                client_id: "c0".into(),
-                tube: TubeCode::parse("T-000").unwrap(),
+                client_id: format!("c{i}"),
+                tube: TubeCode::parse(&format!("T-00{}", i / 10)).unwrap(),
                 point_area: c.path.clone(),
                 mode: SampleMode::Pooled,
                 capacity: 10,
-                person_id: ids[0],
+                person_id: ids[i % ids.len()],
                 household_id: 0,
                 area_id: building.id,
                 area_path: building.path.clone(),
