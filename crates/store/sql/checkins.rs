@@ -160,10 +160,11 @@ async fn record(conn: &mut Conn, rows: &[NewCheckin]) -> StoreResult<Recorded> {
     let sql = format!(
         "INSERT INTO checkins (episode_id, household_id, day, on_day, window_n, timing, at, temperature, \
          symptoms, antigen, note, abnormal, method, recorded_by, client_key) VALUES {} \
-         ON CONFLICT (episode_id, client_key) DO NOTHING",
+         ON CONFLICT (episode_id, client_key) DO NOTHING RETURNING id",
         values_clause(rows.len(), COLUMNS, 1)
     );
-    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+    // A household's few rows: the statement is prepared once per member count and kept.
+    let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
     for r in rows {
         q = q
             .bind(r.episode_id)
@@ -182,7 +183,37 @@ async fn record(conn: &mut Conn, rows: &[NewCheckin]) -> StoreResult<Recorded> {
             .bind(r.recorded_by.clone())
             .bind(r.client_key.clone());
     }
-    let inserted = q.execute(&mut *conn).await.map_err(db_err)?.rows_affected();
+    let ids: Vec<(i64,)> = q.fetch_all(&mut *conn).await.map_err(db_err)?;
+    if ids.len() == rows.len() {
+        // All new (the common case): the answer is what was written, no read back.
+        return Ok(Recorded {
+            checkins: rows
+                .iter()
+                .zip(ids)
+                .map(|(r, (id,))| Checkin {
+                    id,
+                    episode_id: r.episode_id,
+                    person_id: r.person_id,
+                    name: r.name.clone(),
+                    household_id: r.household_id,
+                    day: r.day,
+                    on_day: r.on_day,
+                    window_n: r.window_n,
+                    timing: r.timing.clone(),
+                    at: utc(r.at),
+                    temperature: r.temperature,
+                    symptoms: r.symptoms.clone(),
+                    antigen: r.antigen.clone(),
+                    note: r.note.clone(),
+                    abnormal: r.abnormal,
+                    method: r.method.clone(),
+                    recorded_by: r.recorded_by.clone(),
+                })
+                .collect(),
+            replayed: false,
+        });
+    }
+    let inserted = ids.len();
     let mut key = String::new();
     crate::backend::placeholder(&mut key, 1);
     let sql = format!(

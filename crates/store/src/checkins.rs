@@ -27,6 +27,10 @@ pub struct CheckinHousehold {
 pub struct NewCheckin {
     /// The episode.
     pub episode_id: Id,
+    /// Its person (not stored: the episode names them; for the answer).
+    pub person_id: Id,
+    /// Their name (likewise).
+    pub name: String,
     /// The household.
     pub household_id: Id,
     /// The episode's day (1 is the start day).

@@ -183,7 +183,11 @@ async fn record(
     if input.members.is_empty() {
         problems.push(FieldProblem::new("members", Problem::Required));
     }
+    // To the microsecond, as PostgreSQL keeps it: a resend's answer (read back) is the same.
     let now = ctx.now();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now);
     let today = now.to_offset(CHINA).date();
     let ids: Vec<i64> = hh.episodes.iter().map(|e| e.id).collect();
     let filled: HashSet<(i64, u8)> = store
@@ -238,6 +242,8 @@ async fn record(
             any = true;
             rows.push(NewCheckin {
                 episode_id: e.id,
+                person_id: e.person_id,
+                name: e.name.clone(),
                 household_id: hh.household_id,
                 day,
                 on_day,
