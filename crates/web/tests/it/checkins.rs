@@ -484,3 +484,178 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_whole_flow_from_report_to_release_notice,
+    async |db: &TestDb| {
+        // Day 1 is today (the report's date is checked against the real day); the clock runs
+        // from 06:00 China's time of that day.
+        let today = OffsetDateTime::now_utc()
+            .to_offset(doorstep_core::quarantine::CHINA)
+            .date();
+        let at = |day: i64, h: u8, m: u8| {
+            (today + time::Duration::days(day - 1))
+                .with_hms(h, m, 0)
+                .unwrap()
+                .assume_offset(doorstep_core::quarantine::CHINA)
+        };
+        let clock = FixedClock::at(at(1, 6, 0));
+        let app = TestApp::builder().clock(clock.clone()).build(db);
+        let store = app.store();
+        doorstep_testkit::two_compounds(store).await;
+        user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
+        user(store, "gw", Role::GridWorker, COMMUNITY).await;
+        let ctx = || Ctx {
+            clock: clock.clone(),
+            ..Ctx::default()
+        };
+        let login = async |name: &str| app.login_api(name).await;
+        // A household reports home quarantine; staff accept it and start it from the report.
+        let admin = login("admin1").await;
+        let (_, link, _) = admin
+            .send(
+                "POST",
+                "/api/v1/report-links",
+                Some(json!({"area": COMMUNITY, "purpose": "home_quarantine", "expires_in_hours": 48})),
+            )
+            .await;
+        let r = app
+            .post(&format!(
+                "/api/v1/public/reports/{}",
+                link["token"].as_str().unwrap()
+            ))
+            .json(&json!({"idempotency_key": "flow-1",
+                "address": {"compound": "佳纷天地", "building": "1", "room": "101"},
+                "members": [{"name": "居民甲", "id_number": id(1, true), "phone": "13800000001"},
+                            {"name": "居民乙", "id_number": id(2, false)}],
+                "answers": {"notified_by": "疾控", "date": today.to_string()}}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let (_, q) = admin.get("/api/v1/reports?status=pending").await;
+        let rid = q["items"][0]["id"].as_i64().unwrap();
+        admin
+            .send("POST", &format!("/api/v1/reports/{rid}/accept"), None)
+            .await;
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let csrf = b.csrf().await;
+        let done = b
+            .post_form(
+                &format!("/reports/{rid}/episodes"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("measure", "home_quarantine"),
+                    ("start", today.to_string().as_str()),
+                    ("reason", "居家隔离报备"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let household: i64 = done
+            .location
+            .as_deref()
+            .unwrap()
+            .trim_start_matches("/households/")
+            .trim_end_matches("/checkins")
+            .parse()
+            .unwrap();
+        // Day 1 is a test day: its home sampling is on the board already.
+        assert_eq!(followups(&app, "episode_test").await.len(), 1);
+        let (_, state, _) = admin
+            .send(
+                "GET",
+                &format!("/api/v1/households/{household}/checkins"),
+                None,
+            )
+            .await;
+        let token = state["checkin_url"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let members: Vec<i64> = state["due"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["person_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(members.len(), 2);
+        // The household checks in twice on day 1, morning and afternoon.
+        let checkin = async |key: &str| {
+            let body = json!({"idempotency_key": key, "members": members.iter()
+                .map(|p| json!({"person_id": p, "temperature": "36.5"})).collect::<Vec<_>>()});
+            app.post(&format!("/api/v1/public/checkins/{token}"))
+                .json(&body)
+                .await
+        };
+        clock.set(at(1, 8, 0));
+        assert_eq!(checkin("d1-am").await.status, StatusCode::CREATED);
+        clock.set(at(1, 16, 0));
+        assert_eq!(checkin("d1-pm").await.status, StatusCode::CREATED);
+        // Day 2's morning window is missed: one alert task for the household.
+        clock.set(at(2, 11, 5));
+        assert_eq!(sweep_missed_checkins(store, &ctx()).await.unwrap(), 2);
+        let missed = followups(&app, "checkin_missed").await;
+        assert_eq!(missed.len(), 1);
+        // The worker calls, records the check-ins late by phone, and closes the alert.
+        let gw = login("gw").await;
+        let (st, v, _) = gw
+            .send(
+                "POST",
+                &format!("/api/v1/households/{household}/checkins"),
+                Some(
+                    json!({"idempotency_key": "w-d2", "method": "phone", "members": members.iter()
+                    .map(|p| json!({"person_id": p, "temperature": "36.6"})).collect::<Vec<_>>()}),
+                ),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert_eq!(v["checkins"][0]["timing"], "late");
+        let admin = login("admin1").await;
+        let (st, v, _) = admin
+            .send(
+                "PATCH",
+                &format!("/api/v1/tasks/{}", missed[0].id),
+                Some(
+                    json!({"status": "done", "outcome": "called_ok", "note": "电话随访，补录体温"}),
+                ),
+            )
+            .await;
+        assert!(st.is_success(), "{v}");
+        // The last day is over: release with the notice. The test days have no sample here
+        // (the testing model's own tests cover that path), so the release needs a reason.
+        clock.set(at(8, 9, 0));
+        let admin = login("admin1").await;
+        let (_, list) = admin.get("/api/v1/episodes").await;
+        let episode = list["items"][0]["id"].as_i64().unwrap();
+        let (_, ep) = admin.get(&format!("/api/v1/episodes/{episode}")).await;
+        assert_eq!(ep["checklist"]["end_reached"], true, "{ep}");
+        assert_eq!(
+            ep["checklist"]["checkins"]["met"], false,
+            "days 3–7 were never checked in: {ep}"
+        );
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                &format!("/api/v1/episodes/{episode}/release"),
+                Some(json!({"reason": "核酸结果由疾控另行核验", "household": true})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["total"], 2, "{v}");
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let notice = b.get(&format!("/episodes/{episode}/notice")).await;
+        assert_eq!(notice.status, StatusCode::OK);
+        assert!(notice.text.contains("解除"), "{}", notice.text);
+        assert!(
+            !notice.text.contains(&id(1, true)),
+            "the ID number is masked"
+        );
+        // The household's link opens nothing now.
+        let r = app.get(&format!("/api/v1/public/checkins/{token}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+);
