@@ -257,7 +257,7 @@ impl QuarantineState {
     pub fn symbol(self) -> &'static str {
         match self {
             QuarantineState::Abnormal => "!",
-            QuarantineState::Overdue => "⏰",
+            QuarantineState::Overdue => "×",
             QuarantineState::Supply => "▲",
             QuarantineState::InEpisode => "●",
             QuarantineState::None => "·",
