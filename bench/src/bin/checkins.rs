@@ -1,8 +1,8 @@
 //! Daily check-ins through the shipped binary (issue 15): over a registry already imported
 //! (bench/checkins.sh imports the messy 1,000,000-row roster), it places whole households in
 //! home quarantine through the same use case staff use until EPISODES episodes are active
-//! (households drawn at random), gives one grid worker the compound holding the first of them,
-//! then starts `doorstep serve --trusted-proxy 127.0.0.1/32` and:
+//! (households drawn at random; one grid worker has the compound holding the first of them, so
+//! its test-day tasks go to them), then starts `doorstep serve --trusted-proxy 127.0.0.1/32` and:
 //!
 //! 1. `GET /healthz` from `CONNS` kept-alive connections for the floor;
 //! 2. check-ins: each request is one household checking in every member through
@@ -103,45 +103,11 @@ async fn main() -> Result<()> {
         ms(t.elapsed())
     );
 
-    // Whole households into home quarantine until `target` episodes, as staff start them.
     let (office, ctx) = (Principal::office(), Ctx::default());
-    let desk = QuarantineDesk::new(store, &office, &ctx);
-    let t = Instant::now();
-    let mut started: Vec<Household> = Vec::new();
-    let mut episodes = 0;
-    for (h, person, _) in &households {
-        if episodes >= target {
-            break;
-        }
-        let done = desk
-            .start(&EpisodeForm {
-                person_id: Some(*person),
-                household: true,
-                measure: "home_quarantine".into(),
-                reason: "压测".into(),
-                ..EpisodeForm::default()
-            })
-            .await;
-        let Ok(done) = done else { continue };
-        episodes += done.len();
-        let token = store.checkin_token(*h).await?.context("a check-in token")?;
-        started.push(Household {
-            id: *h,
-            token,
-            members: done.iter().map(|e| e.person_id).collect(),
-        });
-    }
-    println!(
-        "episodes: {episodes} in {} households, started in {} ({:.0}/s, with their test-day tasks)",
-        started.len(),
-        ms(t.elapsed()),
-        started.len() as f64 / t.elapsed().as_secs_f64()
-    );
-
-    // One grid worker with the compound of the first household, and a community admin.
+    // One grid worker with the compound of the first household drawn (before any episode, so
+    // that its tasks are routed to them), and a community admin.
     let compound = households
-        .iter()
-        .find(|h| h.0 == started[0].id)
+        .first()
         .map(|h| {
             let mut a = h.2.clone();
             while a.as_str().matches('/').count() > 3 {
@@ -190,6 +156,40 @@ async fn main() -> Result<()> {
     staff
         .assign(compound.as_str(), "grid_worker", member.id)
         .await?;
+
+    // Whole households into home quarantine until `target` episodes, as staff start them.
+    let desk = QuarantineDesk::new(store, &office, &ctx);
+    let t = Instant::now();
+    let mut started: Vec<Household> = Vec::new();
+    let mut episodes = 0;
+    for (h, person, _) in &households {
+        if episodes >= target {
+            break;
+        }
+        let done = desk
+            .start(&EpisodeForm {
+                person_id: Some(*person),
+                household: true,
+                measure: "home_quarantine".into(),
+                reason: "压测".into(),
+                ..EpisodeForm::default()
+            })
+            .await;
+        let Ok(done) = done else { continue };
+        episodes += done.len();
+        let token = store.checkin_token(*h).await?.context("a check-in token")?;
+        started.push(Household {
+            id: *h,
+            token,
+            members: done.iter().map(|e| e.person_id).collect(),
+        });
+    }
+    println!(
+        "episodes: {episodes} in {} households, started in {} ({:.0}/s, with their test-day tasks)",
+        started.len(),
+        ms(t.elapsed()),
+        started.len() as f64 / t.elapsed().as_secs_f64()
+    );
 
     let port = 18_500 + (std::process::id() % 1000) as u16;
     let addr = format!("127.0.0.1:{port}");
