@@ -49,6 +49,5 @@ CREATE TABLE checkin_sweeps (
     PRIMARY KEY (policy_key, policy_version, measure, on_day, window_n)
 );
 
--- The sweep reads active episodes by status and days; a check-in reads a household's.
+-- The sweep reads active episodes by status and days (a household's: episodes_household, 0025).
 CREATE INDEX episodes_active ON episodes(status, measure, policy_key, policy_version, starts_on);
-CREATE INDEX episodes_household ON episodes(household_id, status);
