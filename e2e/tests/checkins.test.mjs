@@ -12,7 +12,8 @@ const T = { timeout: 90_000 };
 test('a household checks in from its link and the grid worker follows up', T, async () => {
   const token = await apiLogin('demo-community-admin');
   const list = await api(token, `/households?area=${encodeURIComponent(`${COMMUNITY}/佳纷天地`)}&per_page=200`);
-  const household = list.items.find((h) => h.members >= 2 && h.members <= 4);
+  // Not in 10号楼: the tasks test works there and finds its cards by address.
+  const household = list.items.find((h) => h.members >= 2 && h.members <= 4 && !h.address.includes('10号楼'));
   assert.ok(household, 'a household of two to four');
   const detail = await api(token, `/households/${household.id}`);
   await api(token, '/episodes', {
