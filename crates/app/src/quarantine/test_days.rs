@@ -51,7 +51,7 @@ async fn testing_on(
 }
 
 /// Makes the home-sampling tasks of `day` for these episodes: one per household, naming its
-/// members due (masked) and the episode day, due by the day's end.
+/// members due (masked) and the episode day, due by the day's end. Returns how many were new.
 pub async fn test_day_tasks(
     store: &dyn Store,
     ctx: &Ctx,
@@ -86,6 +86,19 @@ pub async fn test_day_tasks(
                 source_key: Some(format!("{h}:{day}")),
             }
         })
+        .collect();
+    // Only the households whose task is not made yet (the daily job meets the ones made at the
+    // start): one read instead of offering every task again.
+    let keys: Vec<String> = inputs.iter().filter_map(|i| i.source_key.clone()).collect();
+    let made: std::collections::HashSet<String> = store
+        .task_states(TEST_DAY_SOURCE, &keys)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let inputs: Vec<TaskInput> = inputs
+        .into_iter()
+        .filter(|i| i.source_key.as_ref().is_none_or(|k| !made.contains(k)))
         .collect();
     let office = Principal::office();
     for chunk in inputs.chunks(crate::tasks::MAX_BULK) {
