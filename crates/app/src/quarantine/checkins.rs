@@ -165,6 +165,17 @@ pub async fn submit_by_token(
     record(store, ctx, &hh, input, Method::SelfReport, None).await
 }
 
+/// Stores a household's own check-in for the household its link's page has just read
+/// ([`household_for_token`]), without reading it again.
+pub async fn submit_for(
+    store: &dyn Store,
+    ctx: &Ctx,
+    due: &HouseholdDue,
+    input: &CheckinInput,
+) -> AppResult<Recorded> {
+    record(store, ctx, &due.household, input, Method::SelfReport, None).await
+}
+
 /// Reads and stores one submission: every member's answers checked first (problems named
 /// `members[i].field`), then one row per member and episode, then the follow-up tasks of the
 /// abnormal ones.

@@ -248,8 +248,9 @@ fn household_due(d: &HouseholdDue) -> HouseholdDueResponse {
     }
 }
 
-/// A public refusal: an unknown token, or a household whose episodes are over, is one answer.
-fn public_error(e: AppError, lang: Lang) -> ApiError {
+/// A refusal through a check-in link (check-ins, supplies): an unknown token, or a household
+/// whose episodes are over, is one answer.
+pub(crate) fn public_error(e: AppError, lang: Lang) -> ApiError {
     match e {
         AppError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,

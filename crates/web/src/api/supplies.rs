@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use doorstep_app::error::AppError;
 use doorstep_app::supplies::{self, Filed, SupplyDesk, SupplyInput};
 use doorstep_core::Lang;
 use doorstep_store::SupplyRequest;
@@ -146,21 +145,6 @@ fn filed(f: &Filed, now: OffsetDateTime, public: bool, lang: Lang) -> Response {
         .into_response()
 }
 
-/// A public refusal: an unknown token, or a household whose episodes are over, is one answer.
-fn public_error(e: AppError, lang: Lang) -> ApiError {
-    match e {
-        AppError::NotFound => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "checkin_link_not_found",
-            lang.pick(
-                "打卡二维码无效，或隔离、监测已经结束",
-                "this check-in code is not valid, or the quarantine or monitoring is over",
-            ),
-        ),
-        e => ApiError::from_app(e, lang),
-    }
-}
-
 /// The household's requests through its check-in link, newest first. `404` for an unknown
 /// token or when every episode of the household is over.
 #[utoipa::path(get, path = "/public/checkins/{token}/supplies", tag = "quarantine",
@@ -175,7 +159,7 @@ pub async fn public_list(
 ) -> Result<Json<List<SupplyResponse>>, ApiError> {
     let (_, list) = supplies::of_token(s.store.as_ref(), &ctx, &token)
         .await
-        .map_err(|e| public_error(e, lang))?;
+        .map_err(|e| super::checkins::public_error(e, lang))?;
     Ok(Json(List {
         total: list.len() as i64,
         items: list
@@ -204,7 +188,7 @@ pub async fn public_ask(
     let Json(body) = body.map_err(|e| ApiError::from_json_rejection(e, lang))?;
     let done = supplies::ask_by_token(s.store.as_ref(), &ctx, &token, &body.into())
         .await
-        .map_err(|e| public_error(e, lang))?;
+        .map_err(|e| super::checkins::public_error(e, lang))?;
     Ok(filed(&done, ctx.now(), true, lang))
 }
 

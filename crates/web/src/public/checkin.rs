@@ -25,7 +25,9 @@ pub struct SavedQuery {
     pub saved: Option<String>,
 }
 
-fn refused(e: AppError, t: T, ctx: &doorstep_app::access::Ctx) -> PageError {
+/// A refusal through a check-in link as a page (check-in and supplies): an unknown token, or a
+/// household whose episodes are over, is one answer.
+pub(super) fn refused(e: AppError, t: T, ctx: &doorstep_app::access::Ctx) -> PageError {
     match e {
         AppError::NotFound => PageError::new(
             StatusCode::NOT_FOUND,
@@ -122,7 +124,7 @@ pub async fn submit(
         .map_err(|e| refused(e, t, &ctx))?;
     let posted = Posted::of(form);
     let (input, index) = posted.input(&due);
-    match checkins::submit_by_token(s.store.as_ref(), &ctx, &token, &input).await {
+    match checkins::submit_for(s.store.as_ref(), &ctx, &due, &input).await {
         Ok(done) => {
             let flag = if done.checkins.iter().any(|c| c.abnormal) {
                 "abnormal"

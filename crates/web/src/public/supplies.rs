@@ -61,22 +61,6 @@ pub struct SupplyForm {
     urgency: String,
 }
 
-fn refused(e: AppError, t: T, ctx: &doorstep_app::access::Ctx) -> PageError {
-    match e {
-        AppError::NotFound => PageError::new(
-            StatusCode::NOT_FOUND,
-            t,
-            t.0.pick(
-                "二维码无效，或隔离、监测已经结束。如有需要请联系社区。",
-                "this code is not valid, or the quarantine or monitoring is over; ask your community if you need anything",
-            ),
-            ctx,
-        )
-        .with_nav(&Nav::resident("", "")),
-        e => PageError::from_app(e, t, ctx),
-    }
-}
-
 async fn page(
     s: &AppState,
     t: T,
@@ -88,7 +72,7 @@ async fn page(
 ) -> Result<Response, PageError> {
     let (hh, list) = supplies::of_token(s.store.as_ref(), ctx, token)
         .await
-        .map_err(|e| refused(e, t, ctx))?;
+        .map_err(|e| super::checkin::refused(e, t, ctx))?;
     let key = if form.idempotency_key.is_empty() || saved {
         doorstep_app::auth::random_hex(16).map_err(|e| PageError::from_app(e, t, ctx))?
     } else {
@@ -168,6 +152,6 @@ pub async fn submit(
         Err(AppError::Validation(problems)) => {
             page(&s, t, &ctx, &token, form, &problems, false).await
         }
-        Err(e) => Err(refused(e, t, &ctx)),
+        Err(e) => Err(super::checkin::refused(e, t, &ctx)),
     }
 }

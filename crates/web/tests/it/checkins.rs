@@ -12,7 +12,7 @@ use doorstep_app::quarantine::checkins::sweep_missed_checkins;
 use doorstep_app::quarantine::test_days::sweep_test_days;
 use doorstep_core::Role;
 use doorstep_store::TaskQuery;
-use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, id, user};
+use doorstep_testkit::{ApiClient, COMMUNITY, TestApp, TestDb, both_backends, id, user};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -43,6 +43,23 @@ async fn followups(app: &TestApp, source: &str) -> Vec<doorstep_store::Task> {
         .collect()
 }
 
+/// Places 甲一's household (`rounds::setup`: 甲一, 甲二, 甲三) in home quarantine from
+/// 1 March 2027 under the default policy; the API's answer (its episodes).
+pub(crate) async fn quarantine_jia_household(admin: &ApiClient) -> Value {
+    let (st, v, _) = admin
+        .send(
+            "POST",
+            "/api/v1/episodes",
+            Some(
+                json!({"id_number": id(1, true), "measure": "home_quarantine",
+                        "reason": "密接", "start": "2027-03-01"}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v
+}
+
 fn member(v: &Value, i: usize) -> i64 {
     v["members"][i]["person_id"].as_i64().unwrap()
 }
@@ -66,17 +83,7 @@ both_backends!(
         .await;
         let admin = app.login_api("admin1").await;
         // 甲一's household (甲一, 甲二, 甲三) into home quarantine from today.
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/episodes",
-                Some(
-                    json!({"id_number": id(1, true), "measure": "home_quarantine",
-                            "reason": "密接", "start": "2027-03-01"}),
-                ),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let v = quarantine_jia_household(&admin).await;
         let household = v["items"][0]["household_id"].as_i64().unwrap();
         // 08:00: the morning window is open.
         clock.set(datetime!(2027-03-01 00:00 UTC));
@@ -331,17 +338,7 @@ both_backends!(
         assert_eq!(st, StatusCode::CREATED, "{v}");
         // 甲一's household from today: day 1 is a test day, so its home sampling is made now,
         // one task for the household.
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/episodes",
-                Some(
-                    json!({"id_number": id(1, true), "measure": "home_quarantine",
-                            "reason": "密接", "start": "2027-03-01"}),
-                ),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        quarantine_jia_household(&admin).await;
         let sampling = followups(&app, "episode_test").await;
         assert_eq!(sampling.len(), 1, "{sampling:?}");
         assert_eq!(sampling[0].kind.code(), "home_sampling");

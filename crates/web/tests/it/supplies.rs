@@ -9,7 +9,7 @@
 use axum::http::StatusCode;
 use doorstep_app::clock::FixedClock;
 use doorstep_core::Role;
-use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, enc, hidden, id, user};
+use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, enc, hidden, user};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -52,17 +52,7 @@ both_backends!(
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         // 甲一's household into home quarantine from today.
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/episodes",
-                Some(
-                    json!({"id_number": id(1, true), "measure": "home_quarantine",
-                            "reason": "密接", "start": "2027-03-01"}),
-                ),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let v = crate::checkins::quarantine_jia_household(&admin).await;
         let household = v["items"][0]["household_id"].as_i64().unwrap();
         let (st, v, _) = admin
             .send(
