@@ -458,6 +458,36 @@ both_backends!(
         let page = b.get(&format!("/reports/{rid}")).await;
         assert!(page.text.contains("为这户开始居家隔离"), "{}", page.text);
         assert!(page.text.contains(&format!("value=\"{today}\"")) && page.text.contains("疾控"));
+        // Nobody else may start it: a volunteer (no quarantine right) and another area's worker.
+        user(store, "vol", Role::Volunteer, COMMUNITY).await;
+        user(
+            store,
+            "gw-qt",
+            Role::GridWorker,
+            &format!("{COMMUNITY}/钱塘衣城"),
+        )
+        .await;
+        for (name, status) in [
+            ("vol", StatusCode::FORBIDDEN),
+            ("gw-qt", StatusCode::NOT_FOUND),
+        ] {
+            let mut other = app.browser();
+            other.login(name).await;
+            let csrf = other.csrf().await;
+            let r = other
+                .post_form(
+                    &format!("/reports/{rid}/episodes"),
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("measure", "home_quarantine"),
+                        ("reason", "x"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, status, "{name}: {}", r.text);
+        }
+        let (_, none) = admin.get("/api/v1/episodes").await;
+        assert_eq!(none["total"], 0, "{none}");
         let csrf = b.csrf().await;
         let done = b
             .post_form(
