@@ -158,3 +158,12 @@ export async function apiLogin(username) {
   });
   return token;
 }
+
+/** Follows the menu entry `text` the way a person would: from the header's bar, or from "全部功能"
+ * (opened first) when the menu is long and the entry is not in the bar. */
+export async function menu(page, text) {
+  const inBar = page.locator('nav.menu > a', { hasText: text });
+  if (await inBar.count()) return inBar.first().click();
+  await page.locator('nav.menu details.all > summary').click();
+  return page.locator('nav.menu .groups a', { hasText: text }).first().click();
+}

@@ -5,7 +5,7 @@
 // household's check-in page and sees the fever's follow-up on 今日监测.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMUNITY, api, apiLogin, axeCheck, go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, axeCheck, go, login, mainText, menu, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
@@ -62,7 +62,7 @@ test('a household checks in from its link and the grid worker follows up', T, as
     await go(page, `/households/${household.id}/checkin-slip`);
     assert.match(await mainText(page), /每天打卡时间/);
     await shot(page, 'checkin-slip.png');
-    await page.locator('nav.menu a', { hasText: '今日监测' }).click();
+    await menu(page, '今日监测');
     await page.waitForURL(/\/today$/);
     assert.match(await mainText(page), /监测异常/);
     await shot(page, 'quarantine-today.png', { fullPage: true });

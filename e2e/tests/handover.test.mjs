@@ -5,7 +5,7 @@
 // on one A4 page. The round is this test's own, so no counts other tests read change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMUNITY, api, apiLogin, axeCheck, go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, axeCheck, go, login, mainText, menu, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 120_000 };
 const COMPOUND = `${COMMUNITY}/佳纷天地`;
@@ -42,7 +42,7 @@ test('boxes go from the sampling point to the lab on a signed slip', T, async ()
   try {
     const { page } = t;
     await login(page, 'demo-transporter');
-    await page.locator('nav.menu a', { hasText: '待转运' }).click();
+    await menu(page, '待转运');
     await page.waitForURL(/\/transport$/);
     const text = await mainText(page);
     assert.match(text, new RegExp(boxA));
@@ -70,7 +70,7 @@ test('boxes go from the sampling point to the lab on a signed slip', T, async ()
   try {
     const { page } = l;
     await login(page, 'demo-lab');
-    await page.locator('nav.menu a', { hasText: '样本接收' }).click();
+    await menu(page, '样本接收');
     await page.waitForURL(/\/lab\/receive$/);
     await page.fill('#f-code', boxA.toLowerCase());
     await Promise.all([page.waitForURL(/code=/), page.keyboard.press('Enter')]);

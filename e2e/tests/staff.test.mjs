@@ -4,7 +4,7 @@
 // sees the owners of that building on its area page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMUNITY, api, apiLogin, go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, go, login, mainText, menu, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
@@ -20,7 +20,7 @@ test('a building without a captain gets one, and everyone sees who owns it', T, 
   try {
     const { page } = b;
     await login(page, 'demo-community-admin');
-    await page.locator('nav.menu a', { hasText: '工作力量' }).click();
+    await menu(page, '工作力量');
     await page.waitForURL(/\/staff$/);
     const roster = await mainText(page);
     assert.match(roster, /赵建国/);

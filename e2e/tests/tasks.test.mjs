@@ -4,7 +4,7 @@
 // owner, starts one and finishes it with an outcome; the community sees it done on the board.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMUNITY, api, apiLogin, go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, go, login, mainText, menu, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 90_000 };
 
@@ -22,7 +22,7 @@ test('a grid worker finishes a door-knock from 我的任务 and the board shows 
   try {
     const { page } = b;
     await login(page, 'demo-grid-worker');
-    await page.locator('nav.menu a', { hasText: '我的任务' }).click();
+    await menu(page, '我的任务');
     await page.waitForURL(/\/tasks\/mine$/);
     const cards = page.locator('main section.task');
     assert.ok((await cards.count()) >= made.created);

@@ -15,6 +15,7 @@ pub mod quarantine;
 pub mod registry;
 pub mod reports;
 pub mod rounds;
+pub mod seals;
 pub mod staff;
 pub mod supplies;
 pub mod tasks;

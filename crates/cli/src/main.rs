@@ -17,6 +17,7 @@ mod materials;
 mod out;
 mod policies;
 mod rounds;
+mod seals;
 mod serve;
 mod staff;
 mod supplies;
@@ -143,6 +144,12 @@ pub enum Command {
         /// The policy command.
         #[command(subcommand)]
         command: policies::PolicyCommand,
+    },
+    /// Sealed areas (封控): seal a compound, building or unit, lift it, list them.
+    Seal {
+        /// The seal command.
+        #[command(subcommand)]
+        command: seals::SealCommand,
     },
     /// Supplies and services requests of households at home (后勤供给).
     Supplies {

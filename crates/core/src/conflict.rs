@@ -72,6 +72,8 @@ pub enum Conflict {
     /// A new version of the policy was saved since the one edited was read (or a new
     /// policy's key is taken): read it again.
     PolicyChanged,
+    /// The area is sealed already (one active seal per area).
+    AreaSealed,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -133,6 +135,7 @@ impl Conflict {
             "episode_unchanged" => Conflict::EpisodeUnchanged,
             "release_checklist_unmet" => Conflict::ReleaseUnmet,
             "policy_changed" => Conflict::PolicyChanged,
+            "area_sealed" => Conflict::AreaSealed,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -182,6 +185,7 @@ impl Conflict {
             Conflict::EpisodeUnchanged => "episode_unchanged",
             Conflict::ReleaseUnmet => "release_checklist_unmet",
             Conflict::PolicyChanged => "policy_changed",
+            Conflict::AreaSealed => "area_sealed",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -310,6 +314,7 @@ impl Conflict {
                 "该试管是另一户的一户一管，请换新试管",
                 "this tube holds another household's samples (one tube per household); take a new tube",
             ),
+            Conflict::AreaSealed => ("该区域已在封控中", "this area is sealed already"),
             Conflict::RoundNotOpen => (
                 "本轮检测未开始或已结束，不能采样",
                 "this round is not open for sampling",
@@ -401,6 +406,7 @@ mod tests {
             Conflict::EpisodeUnchanged,
             Conflict::ReleaseUnmet,
             Conflict::PolicyChanged,
+            Conflict::AreaSealed,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

@@ -83,11 +83,13 @@ pub enum Action {
     RecordCheckins,
     /// Edit the quarantine policies (a new version each time; episodes keep theirs).
     EditPolicies,
+    /// Seal an area (封控: a building, unit or compound) and lift the seal.
+    Seal,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -106,6 +108,7 @@ impl Action {
         Action::Quarantine,
         Action::RecordCheckins,
         Action::EditPolicies,
+        Action::Seal,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -132,7 +135,8 @@ impl Action {
             | Action::Sample
             | Action::Transport
             | Action::LabResults
-            | Action::EditPolicies => false,
+            | Action::EditPolicies
+            | Action::Seal => false,
         }
     }
 
@@ -157,6 +161,7 @@ impl Action {
             Action::Quarantine => "quarantine",
             Action::RecordCheckins => "record_checkins",
             Action::EditPolicies => "edit_policies",
+            Action::Seal => "seal",
         }
     }
 }
@@ -192,6 +197,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Quarantine  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
         Action::RecordCheckins => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::EditPolicies => &[Admin, DistrictAdmin],
+        Action::Seal        => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -323,18 +329,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies seal         idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -365,7 +371,8 @@ viewer           yes          -            -            -            -          
                 Action::Sample,
                 Action::Transport,
                 Action::LabResults,
-                Action::EditPolicies
+                Action::EditPolicies,
+                Action::Seal
             ]
         );
     }

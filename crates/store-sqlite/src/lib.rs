@@ -210,6 +210,8 @@ mod backend {
             "tube_code_unique"
         } else if m.contains("person_codes.code") {
             "person_code_unique"
+        } else if m.contains("area_seals.area_id") {
+            "area_sealed"
         } else if m.contains("FOREIGN KEY") {
             "foreign_key"
         } else {

@@ -25,6 +25,7 @@ mod registry;
 mod reports;
 pub(crate) mod rounds;
 mod rows;
+mod seals;
 mod staff;
 mod supplies;
 mod tasks;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use doorstep_core::{AreaPath, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
 use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow};
@@ -364,7 +364,7 @@ impl Rounds for SqlStore {
         }
     }
 
-    async fn scan_person(&self, who: &ScanPerson) -> StoreResult<Option<(Person, Household)>> {
+    async fn scan_person(&self, who: &ScanPerson, day: Date) -> StoreResult<Option<ScanTarget>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -373,21 +373,25 @@ impl Rounds for SqlStore {
             h_room: String,
             h_notes: Option<String>,
             h_members: i64,
+            at_home: bool,
         }
         let (join, filter) = match who {
-            ScanPerson::Id(_) => ("", "p.id = $1"),
-            ScanPerson::Document(..) => ("", "p.id_rev = $1 AND p.id_type = $2"),
+            ScanPerson::Id(_) => ("", "p.id = $2"),
+            ScanPerson::Document(..) => ("", "p.id_rev = $2 AND p.id_type = $3"),
             ScanPerson::Code(_) => (
                 " JOIN person_codes pc ON pc.person_id = p.id",
-                "pc.code = $1",
+                "pc.code = $2",
             ),
         };
         let sql = format!(
             "SELECT {PERSON_COLS}, h.area_id AS h_area_id, h.room AS h_room, h.notes AS h_notes, \
-             (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS h_members \
+             (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS h_members, \
+             EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = p.id \
+               AND e.measure IN ('home_quarantine', 'home_health_monitoring') \
+               AND e.status = 'active' AND e.starts_on <= $1) AS at_home \
              FROM {PERSON_FROM}{join} WHERE {filter}"
         );
-        let q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+        let q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(super::episodes::ymd(day));
         let q = match who {
             ScanPerson::Id(id) => q.bind(*id),
             ScanPerson::Document(t, number) => q.bind(reversed(number)).bind(t.code()),
@@ -405,7 +409,11 @@ impl Rounds for SqlStore {
             members: row.h_members,
             notes: row.h_notes,
         };
-        Ok(Some((row.person.into_person()?, household)))
+        Ok(Some(ScanTarget {
+            person: row.person.into_person()?,
+            household,
+            at_home: row.at_home,
+        }))
     }
 
     async fn rounds_near(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Round>> {

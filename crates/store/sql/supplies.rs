@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 use time::{OffsetDateTime, UtcOffset};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
+use super::util::{Conn, corrupt, db_err, within};
 
 const COLS: &str = "r.id, r.household_id, h.address, r.area_path, r.kind, r.detail, r.urgency, r.asked_by, \
      r.due_at, r.created_at, t.id AS task_id, t.status AS task_status, s.name AS assignee, t.outcome, \
@@ -188,15 +188,7 @@ impl Supplies for SqlStore {
         } else {
             ""
         };
-        let under = if q.area.is_some() {
-            "(r.area_path = $2 OR (r.area_path >= $3 AND r.area_path < $4))"
-        } else {
-            "$2 = $3 AND $3 = $4"
-        };
-        let (a, b, c) = q
-            .area
-            .as_ref()
-            .map_or_else(Default::default, subtree_bounds);
+        let (under, (a, b, c)) = within("r.area_path", 2, q.area.as_ref());
         let sql = format!(
             "SELECT {COLS} FROM {FROM} WHERE {under}{open} ORDER BY r.due_at, r.id LIMIT $1"
         );

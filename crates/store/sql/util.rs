@@ -56,6 +56,18 @@ pub fn subtree_bounds(path: &AreaPath) -> (String, String, String) {
     (p.to_string(), format!("{p}/"), format!("{p}0"))
 }
 
+/// The clause keeping the rows whose `col` lies in `area`'s subtree, on the binds `$n`, `$n+1`,
+/// `$n+2` ([`subtree_bounds`]), or every row when there is no area (the three binds are then
+/// empty and the clause is true); with the three values to bind.
+pub fn within(col: &str, n: usize, area: Option<&AreaPath>) -> (String, (String, String, String)) {
+    let (b, c) = (n + 1, n + 2);
+    let clause = match area {
+        Some(_) => format!("({col} = ${n} OR ({col} >= ${b} AND {col} < ${c}))"),
+        None => format!("${n} = ${b} AND ${b} = ${c}"),
+    };
+    (clause, area.map_or_else(Default::default, subtree_bounds))
+}
+
 /// The exclusive upper bound of a prefix range: every string starting with `prefix` sorts below it
 /// in byte order (SQLite's BINARY collation, PostgreSQL's `C` collation).
 pub fn prefix_upper(prefix: &str) -> String {

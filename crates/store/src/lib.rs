@@ -18,6 +18,7 @@ mod monitoring;
 mod policies;
 mod reports;
 mod rounds;
+mod seals;
 mod staff;
 mod supplies;
 mod tasks;
@@ -39,6 +40,7 @@ pub use monitoring::*;
 pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
+pub use seals::*;
 pub use staff::*;
 pub use supplies::*;
 pub use tasks::*;
@@ -101,6 +103,7 @@ pub trait Store:
     Accounts
     + BuildingMaps
     + Checkins
+    + Seals
     + Supplies
     + Custody
     + Materials

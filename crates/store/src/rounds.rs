@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use doorstep_core::{
     AreaPath, DocType, Exclusion, PersonCode, PoolSize, RoundStatus, SampleMode, TubeCode,
 };
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::{Audit, Household, Id, Person, PersonWithPlace, StoreResult};
 
@@ -231,6 +231,17 @@ pub enum ScanPerson {
     Code(PersonCode),
 }
 
+/// The person a scan names, as the scan needs them.
+#[derive(Debug, Clone)]
+pub struct ScanTarget {
+    /// The person.
+    pub person: Person,
+    /// Their household.
+    pub household: Household,
+    /// An at-home episode is active for them on the scan's day.
+    pub at_home: bool,
+}
+
 /// Rounds and their samples.
 #[async_trait]
 pub trait Rounds: Send + Sync {
@@ -250,8 +261,10 @@ pub trait Rounds: Send + Sync {
     /// stale (a scan's write checks the status itself).
     async fn round_as_made(&self, id: Id) -> StoreResult<Option<Round>>;
 
-    /// The person a scan names, with their household, in one read.
-    async fn scan_person(&self, who: &ScanPerson) -> StoreResult<Option<(Person, Household)>>;
+    /// The person a scan names, with their household, in one read; and whether an at-home
+    /// episode (home quarantine or home health monitoring) is active for them on `day`
+    /// (sampled single-tube whatever the round's groups say).
+    async fn scan_person(&self, who: &ScanPerson, day: Date) -> StoreResult<Option<ScanTarget>>;
 
     /// The rounds touching an area: run in it or below it, or run above it; newest first
     /// (all rounds when `None`).

@@ -242,11 +242,15 @@
     if (!state.tube || norm(tubeIn.value) !== state.tube) {
       if (!takeTube(false)) return;
     }
+    // A household member picked from the list (sampling at the door), else the scanned field.
+    var picked = e.submitter && e.submitter.name === 'person_id' ? e.submitter : null;
     var raw = personIn.value.trim();
-    if (!raw) { personIn.focus(); return; }
+    if (!picked && !raw) { personIn.focus(); return; }
     var code = state.tube;
     var point = pointIn && pointIn.value ? Number(pointIn.value) : null;
-    state.queue.push({ client_id: newId(), tube: code, person: personOf(raw), retest: retestIn.checked, shown: masked(raw), point: point });
+    var person = picked ? { person_id: Number(picked.value) } : personOf(raw);
+    var shown = picked ? picked.getAttribute('data-shown') : masked(raw);
+    state.queue.push({ client_id: newId(), tube: code, person: person, retest: retestIn.checked, shown: shown, point: point });
     personIn.value = '';
     retestIn.checked = false;
     if (navigator.onLine === false) say(text('offline'), 'ok');

@@ -3,12 +3,12 @@
 //! bedridden — each keyed so that asking again makes nothing new. The API and the round's page
 //! call these paths.
 
-use doorstep_core::{AreaPath, Target};
-use doorstep_store::{Round, Task};
+use doorstep_core::{AreaPath, RoundStatus, Target, TaskKind};
+use doorstep_store::{Household, Round, Task};
 
 use super::RoundDesk;
 use crate::access::{Action, Principal};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::tasks::{TaskDesk, TaskInput, TaskTemplate};
 
 /// The source of home-sampling tasks made by excusing a bedridden person; keyed
@@ -93,5 +93,67 @@ impl RoundDesk<'_> {
         TaskDesk::new(self.store, who, self.ctx)
             .create(&input)
             .await
+    }
+
+    /// A household to sample at its door: its members as the sampler picks them (file id,
+    /// name, ID number masked), if it lives in one of the round's areas and this user's.
+    pub async fn household_to_sample(
+        &self,
+        round_id: i64,
+        household: i64,
+    ) -> AppResult<(Household, Vec<(i64, String, String)>)> {
+        let r = self.round(round_id).await?;
+        if !self.who.may(Action::Sample) {
+            return Err(AppError::Forbidden);
+        }
+        let h = self
+            .store
+            .household(household)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !r.areas.iter().any(|a| a.contains(&h.area_path)) || !self.who.covers(&h.area_path) {
+            return Err(AppError::NotFound);
+        }
+        let members = self.store.household_members(h.id).await?;
+        let members = members
+            .into_iter()
+            .map(|p| (p.id, p.fields.name().to_string(), p.fields.doc().masked()))
+            .collect();
+        Ok((h, members))
+    }
+
+    /// Where a home-sampling task (上门采样) is done: (open round, household) — the round
+    /// that excused the bedridden person, or for a test day of home quarantine every open
+    /// round covering the household (empty: none open, the community opens one).
+    pub async fn rounds_for_task(&self, task: &Task) -> AppResult<Vec<(Round, i64)>> {
+        if task.kind != TaskKind::HomeSampling || !self.who.may(Action::Sample) {
+            return Ok(Vec::new());
+        }
+        let household = match task.target {
+            Target::Household(h) => h,
+            Target::Person(p) => match self.store.person(p).await? {
+                Some(p) => p.household_id,
+                None => return Ok(Vec::new()),
+            },
+            Target::Area(_) => return Ok(Vec::new()),
+        };
+        let excused_in = (task.source == HOME_SAMPLING_SOURCE)
+            .then(|| {
+                task.source_key
+                    .as_deref()?
+                    .split(':')
+                    .next()?
+                    .parse::<i64>()
+                    .ok()
+            })
+            .flatten();
+        let rounds = self.store.rounds_near(Some(&task.area_path)).await?;
+        Ok(rounds
+            .into_iter()
+            .filter(|r| r.status == RoundStatus::Open)
+            .filter(|r| r.areas.iter().any(|a| a.contains(&task.area_path)))
+            .filter(|r| excused_in.is_none_or(|id| id == r.id))
+            .map(|r| (r, household))
+            .collect())
     }
 }

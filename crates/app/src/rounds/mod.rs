@@ -23,7 +23,7 @@ use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaPath, Exclusion, PersonCode, PoolSize, Problem, RoundStatus};
 use doorstep_store::{
-    NewExclusion, NewRound, PersonWithPlace, Round, RoundGroup, Store, Task, audit_with,
+    NewExclusion, NewRound, PersonWithPlace, Round, RoundGroup, ScanTarget, Store, Task, audit_with,
 };
 use serde_json::json;
 
@@ -314,7 +314,11 @@ impl<'a> RoundDesk<'a> {
                 Problem::TooLong { max: 200 },
             )]));
         }
-        let (p, h) = self.person_in_round(&r, person).await?;
+        let ScanTarget {
+            person: p,
+            household: h,
+            ..
+        } = self.person_in_round(&r, person).await?;
         self.who.authorize(Action::ManageRounds, &h.area_path)?;
         let entry = self.who.audit_entry(
             self.ctx,

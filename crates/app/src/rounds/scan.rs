@@ -5,9 +5,7 @@ use doorstep_core::idnum::IdDocument;
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::testing::closes_at;
 use doorstep_core::{DocType, PersonCode, Problem, SampleMode, TubeCode};
-use doorstep_store::{
-    Household, NewScan, Person, Round, Scan, ScanPerson, Tube, TubeSample, audit_with,
-};
+use doorstep_store::{NewScan, Round, Scan, ScanPerson, ScanTarget, Tube, TubeSample, audit_with};
 use serde_json::json;
 
 use super::RoundDesk;
@@ -93,12 +91,18 @@ impl RoundDesk<'_> {
         let Some(tube) = tube.filter(|_| problems.is_empty()) else {
             return Err(AppError::Validation(problems));
         };
-        let (person, household) = self.person_in_round(&r, &input.person).await?;
+        let ScanTarget {
+            person,
+            household,
+            at_home,
+        } = self.person_in_round(&r, &input.person).await?;
         self.who.authorize(Action::Sample, &household.area_path)?;
         let (point, warnings) = self.scan_point(&r, input.point, &tube).await?;
+        // A person in an at-home episode is sampled single-tube, whatever the groups say.
         let mode = r
             .groups
             .iter()
+            .filter(|_| !at_home)
             .find(|g| {
                 g.area_path
                     .as_ref()
@@ -107,7 +111,14 @@ impl RoundDesk<'_> {
                         .as_ref()
                         .is_some_and(|t| person.fields.tags().as_slice().contains(t))
             })
-            .map_or(SampleMode::Pooled, |g| g.mode);
+            .map_or(
+                if at_home {
+                    SampleMode::Single
+                } else {
+                    SampleMode::Pooled
+                },
+                |g| g.mode,
+            );
         let members = u32::try_from(household.members).unwrap_or(1);
         let scan = self
             .store
@@ -201,7 +212,7 @@ impl RoundDesk<'_> {
         &self,
         r: &Round,
         who: &PersonRef,
-    ) -> AppResult<(Person, Household)> {
+    ) -> AppResult<ScanTarget> {
         let key = match who {
             PersonRef::PersonId(id) => ScanPerson::Id(*id),
             PersonRef::Code(raw) => match PersonCode::parse(raw) {
@@ -215,16 +226,15 @@ impl RoundDesk<'_> {
                 ScanPerson::Document(DocType::ResidentId, doc.number().to_string())
             }
         };
-        let (person, household) = self
+        let target = self
             .store
-            .scan_person(&key)
+            .scan_person(&key, self.ctx.today())
             .await?
             .ok_or(AppError::NotFound)?;
-        if !r.areas.iter().any(|a| a.contains(&person.area_path))
-            || !self.who.covers(&person.area_path)
-        {
+        let path = &target.person.area_path;
+        if !r.areas.iter().any(|a| a.contains(path)) || !self.who.covers(path) {
             return Err(AppError::NotFound);
         }
-        Ok((person, household))
+        Ok(target)
     }
 }

@@ -215,20 +215,48 @@ impl<'a> SupplyDesk<'a> {
         SupplyDesk { store, who, ctx }
     }
 
-    /// A worker files a request for a household in an at-home episode (audited); not found
-    /// outside the user's area or for a household with none.
+    /// A worker files a request for a household in an at-home episode or a sealed area
+    /// (audited); not found outside the user's area or for a household with neither.
     pub async fn file(&self, household_id: i64, input: &SupplyInput) -> AppResult<Filed> {
         if !self.who.may(Action::RecordCheckins) {
             return Err(AppError::Forbidden);
         }
-        let hh = self
+        let hh = match self
             .store
             .checkin_household(household_id, self.ctx.now())
             .await?
-            .filter(|h| self.who.covers(&h.area_path))
-            .ok_or(AppError::NotFound)?;
+        {
+            Some(hh) => hh,
+            // No one at home under a measure: a household in a sealed area is served too.
+            None => self.sealed_household(household_id).await?,
+        };
+        if !self.who.covers(&hh.area_path) {
+            return Err(AppError::NotFound);
+        }
         self.who.authorize(Action::RecordCheckins, &hh.area_path)?;
         file(self.store, self.ctx, &hh, input, Some(self.who)).await
+    }
+
+    /// A household under an active seal, as a request needs it (no episodes); not found when
+    /// it is not sealed.
+    async fn sealed_household(&self, household_id: i64) -> AppResult<CheckinHousehold> {
+        let h = self
+            .store
+            .household(household_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if crate::seals::seal_over(self.store, &h.area_path)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound);
+        }
+        Ok(CheckinHousehold {
+            household_id: h.id,
+            address: h.address,
+            area_path: h.area_path,
+            episodes: Vec::new(),
+        })
     }
 
     /// A household's requests, newest first.

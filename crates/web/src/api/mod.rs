@@ -13,6 +13,7 @@ mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
+pub(crate) mod seals;
 mod staff;
 pub(crate) mod supplies;
 mod tasks;
@@ -50,5 +51,6 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(checkins::routes())
         .merge(monitoring::routes())
         .merge(policies::routes())
+        .merge(seals::routes())
         .merge(supplies::routes())
 }

@@ -25,6 +25,7 @@ mod registry;
 mod reports;
 mod roster;
 mod rounds;
+mod seals;
 mod staff;
 mod supplies;
 mod tasks;
@@ -47,6 +48,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     roster::TEXTS,
     rounds::TEXTS,
     staff::TEXTS,
+    seals::TEXTS,
     supplies::TEXTS,
     tasks::TEXTS,
 ];

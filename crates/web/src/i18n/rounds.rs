@@ -10,6 +10,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "不选则为整个区域。",
         "None ticked: the whole area.",
     ),
+    (
+        "rd_at_door",
+        "上门采样：点选住户成员",
+        "Sampling at the door: tap a member",
+    ),
     ("rd_camera", "摄像头扫码", "Scan with camera"),
     ("rd_close", "结束本轮", "Close the round"),
     ("rd_close_tube", "手动封管", "Close this tube by hand"),

@@ -23,6 +23,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tk_history", "处理记录", "History"),
     ("tk_kind", "任务类型", "Kind"),
     ("tk_mine", "我的任务", "My tasks"),
+    (
+        "tk_no_round",
+        "没有覆盖此户的进行中采样轮次：请社区先开一轮（如“居家人员单管采样”），再从这里去采样。",
+        "No open round covers this household: ask the community to open one (e.g. home sampling, one tube each), then sample from here.",
+    ),
     ("tk_none", "今天没有待办任务。", "Nothing to do today."),
     (
         "tk_not_linked",
@@ -45,6 +50,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "新任务未指定负责人时，按顺序交给目标所在最小区域中第一个有人担任的职责（本区域或沿用上级）。",
         "A new task without an assignee goes to the first of these duties that someone holds for the target's area (its own or inherited).",
     ),
+    ("tk_sample_in", "去采样", "Sample in"),
     (
         "tk_show_phones",
         "查看住户电话",

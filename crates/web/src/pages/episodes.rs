@@ -23,7 +23,7 @@ use serde::Deserialize;
 mod list;
 mod release;
 
-pub use list::EpisodeSection;
+pub use list::{EpisodeSection, Refused};
 
 use super::{Nav, PageError, PageUser};
 use crate::AppState;

@@ -22,6 +22,7 @@ pub(crate) mod reports;
 pub(crate) mod roster;
 mod rounds;
 mod sampler;
+pub(crate) mod seals;
 pub(crate) mod staff;
 pub(crate) mod supplies;
 pub(crate) mod tasks;
@@ -92,6 +93,7 @@ pub fn routes() -> Router<AppState> {
         .merge(today::routes())
         .merge(episodes::routes())
         .merge(policies::routes())
+        .merge(seals::routes())
         .merge(supplies::routes())
 }
 
@@ -127,8 +129,8 @@ pub struct Nav {
     pub role: String,
     /// The CSRF token of their session (for the logout form).
     pub csrf: String,
-    /// The menu entries they get: (link, text key).
-    pub menu: Vec<(&'static str, &'static str)>,
+    /// The menu entries they get: (link, text key, group's text key).
+    pub menu: Vec<(&'static str, &'static str, &'static str)>,
     /// The current path, for the language switch to come back to.
     pub path: String,
     /// On a resident's page, where the header's name leads (their form; empty: nowhere), so
@@ -145,7 +147,21 @@ pub struct MenuItem {
     pub href: &'static str,
     /// The text's key.
     pub text: &'static str,
+    /// The group it is listed under (a text key: `mg_…`).
+    pub group: &'static str,
 }
+
+/// The menu's groups, in order.
+pub const MENU_GROUPS: [&str; 5] = [
+    "mg_registry",
+    "mg_work",
+    "mg_quarantine",
+    "mg_testing",
+    "mg_admin",
+];
+
+/// The entries shown in the bar itself (a phone's first row), the first three a role has.
+const QUICK: [&str; 5] = ["/search", "/today", "/tasks/mine", "/rounds", "/reports"];
 
 /// The menu, in order: a feature with a page of its own adds a line.
 pub const MENU: &[MenuItem] = &[
@@ -153,88 +169,111 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/search",
         text: "search",
+        group: "mg_registry",
     },
     MenuItem {
         action: Action::Read,
         href: "/reports",
         text: "rp_queue",
+        group: "mg_registry",
     },
     MenuItem {
         action: Action::Write,
         href: "/import",
         text: "import",
+        group: "mg_registry",
     },
     MenuItem {
         action: Action::WorkTasks,
         href: "/tasks/mine",
         text: "tk_mine",
+        group: "mg_work",
     },
     MenuItem {
         action: Action::ManageTasks,
         href: "/tasks",
         text: "tk_board",
+        group: "mg_work",
     },
     MenuItem {
         action: Action::RecordCheckins,
         href: "/today",
         text: "qd_menu",
+        group: "mg_quarantine",
     },
     MenuItem {
         action: Action::Quarantine,
         href: "/quarantine",
         text: "qd_overview_menu",
+        group: "mg_quarantine",
     },
     MenuItem {
         action: Action::Quarantine,
         href: "/episodes",
         text: "qt_menu",
+        group: "mg_quarantine",
     },
     MenuItem {
         action: Action::Sample,
         href: "/rounds",
         text: "rd_menu",
+        group: "mg_testing",
     },
     // The transport group reaches the rounds' boxes and materials the same way.
     MenuItem {
         action: Action::Transport,
         href: "/rounds",
         text: "rd_menu",
+        group: "mg_testing",
     },
     MenuItem {
         action: Action::Transport,
         href: "/transport",
         text: "ho_transport",
+        group: "mg_testing",
     },
     MenuItem {
         action: Action::LabResults,
         href: "/lab/receive",
         text: "ho_lab_receive",
+        group: "mg_testing",
+    },
+    MenuItem {
+        action: Action::Seal,
+        href: "/seals",
+        text: "se_menu",
+        group: "mg_quarantine",
     },
     MenuItem {
         action: Action::Read,
         href: "/supplies",
         text: "su_menu",
+        group: "mg_work",
     },
     MenuItem {
         action: Action::Read,
         href: "/staff",
         text: "st_menu",
+        group: "mg_work",
     },
     // Reading policies is for whoever reads the registry or starts episodes.
     MenuItem {
         action: Action::Read,
         href: "/policies",
         text: "pl_menu",
+        group: "mg_quarantine",
     },
     MenuItem {
         action: Action::Quarantine,
         href: "/policies",
         text: "pl_menu",
+        group: "mg_quarantine",
     },
     MenuItem {
         action: Action::Audit,
         href: "/audit",
         text: "audit",
+        group: "mg_admin",
     },
 ];
 
@@ -250,14 +289,50 @@ impl Nav {
     }
 
     /// The menu `who` gets.
-    pub fn menu_of(who: &Principal) -> Vec<(&'static str, &'static str)> {
-        let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    pub fn menu_of(who: &Principal) -> Vec<(&'static str, &'static str, &'static str)> {
+        let mut out: Vec<(&'static str, &'static str, &'static str)> = Vec::new();
         for m in MENU.iter().filter(|m| who.may(m.action)) {
-            if !out.iter().any(|(href, _)| *href == m.href) {
-                out.push((m.href, m.text));
+            if !out.iter().any(|(href, ..)| *href == m.href) {
+                out.push((m.href, m.text, m.group));
             }
         }
         out
+    }
+
+    /// The entries in the bar: all of them when they are few, else the first three of
+    /// [`QUICK`] the user has (the rest behind "all").
+    pub fn quick(&self) -> Vec<(&'static str, &'static str)> {
+        if !self.grouped() {
+            return self.menu.iter().map(|(h, t, _)| (*h, *t)).collect();
+        }
+        QUICK
+            .iter()
+            .filter_map(|q| self.menu.iter().find(|(h, ..)| h == q))
+            .take(3)
+            .map(|(h, t, _)| (*h, *t))
+            .collect()
+    }
+
+    /// Whether the menu is long enough to be grouped behind "all" (a phone's bar holds five).
+    pub fn grouped(&self) -> bool {
+        self.menu.len() > 5
+    }
+
+    /// The menu by group: (group's text key, its entries), groups in [`MENU_GROUPS`] order.
+    pub fn groups(&self) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+        MENU_GROUPS
+            .iter()
+            .map(|g| {
+                let items = self
+                    .menu
+                    .iter()
+                    .filter(|(.., group)| group == g)
+                    .map(|(h, t, _)| (*h, *t))
+                    .collect();
+                (*g, items)
+            })
+            .filter(|(_, items): &(_, Vec<_>)| !items.is_empty())
+            .collect()
     }
 }
 
@@ -510,6 +585,11 @@ mod menu_tests {
         for m in MENU {
             assert_ne!(T(Lang::Zh).s(m.text), "?", "{}", m.text);
             assert_ne!(T(Lang::En).s(m.text), "?", "{}", m.text);
+            assert!(MENU_GROUPS.contains(&m.group), "{}", m.group);
+        }
+        for g in MENU_GROUPS {
+            assert_ne!(T(Lang::Zh).s(g), "?", "{g}");
+            assert_ne!(T(Lang::En).s(g), "?", "{g}");
         }
         let who = |role| {
             Principal::user(doorstep_store::User {
@@ -526,7 +606,7 @@ mod menu_tests {
         let hrefs = |role| -> Vec<&str> {
             Nav::menu_of(&who(role))
                 .into_iter()
-                .map(|(h, _)| h)
+                .map(|(h, ..)| h)
                 .collect()
         };
         use doorstep_core::Role;
@@ -543,6 +623,7 @@ mod menu_tests {
                 "/episodes",
                 "/rounds",
                 "/transport",
+                "/seals",
                 "/supplies",
                 "/staff",
                 "/policies",

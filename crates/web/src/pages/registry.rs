@@ -317,6 +317,10 @@ pub struct HouseholdPage {
     can_file: bool,
     /// Its members' quarantine and monitoring episodes, and the form to start them.
     episodes: super::episodes::EpisodeSection,
+    /// The active seal over it, with the supplies section (封控: served at home).
+    sealed: Option<super::supplies::SealedHousehold>,
+    /// Whether the user may file supplies requests (and record check-ins).
+    can_supply: bool,
     csrf: String,
 }
 
@@ -325,6 +329,16 @@ pub async fn household(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    household_page(&s, u, id, None).await
+}
+
+/// A household's page; with the episode start form as refused, when it was.
+pub(crate) async fn household_page(
+    s: &AppState,
+    u: PageUser,
+    id: i64,
+    refused: Option<super::episodes::Refused>,
 ) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let (h, members) = reg.household(id).await.map_err(|e| u.fail(e))?;
@@ -354,9 +368,13 @@ pub async fn household(
         true,
         format!("/households/{id}"),
     )
-    .await;
+    .await
+    .with_refusal(refused);
+    let sealed = super::supplies::sealed_section(s, &u, id, &h.area_path).await?;
     Ok(HouseholdPage {
         episodes,
+        sealed,
+        can_supply: u.who.may(Action::RecordCheckins),
         crumbs: crumbs(&reg, &u, &h.area_path).await,
         id,
         address: h.address.clone(),
@@ -493,11 +511,13 @@ fn field_label(key: &str, t: T) -> String {
     }
 }
 
-async fn person_page(
+/// A person's page; with the episode start form as refused, when it was.
+pub(crate) async fn person_page(
     s: &AppState,
     u: PageUser,
     id: i64,
     reveal: bool,
+    refused: Option<super::episodes::Refused>,
 ) -> Result<Response, PageError> {
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
     let v = reg.person(id, reveal).await.map_err(|e| u.fail(e))?;
@@ -599,7 +619,8 @@ async fn person_page(
         false,
         format!("/persons/{id}"),
     )
-    .await;
+    .await
+    .with_refusal(refused);
     Ok(PersonPage {
         episodes,
         crumbs: crumbs(&reg, &u, &v.person.area_path).await,
@@ -626,7 +647,7 @@ pub async fn person(
     u: PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    person_page(&s, u, id, false).await
+    person_page(&s, u, id, false, None).await
 }
 
 /// Shows a person file with full numbers (audited; a POST so it is never a cached link).
@@ -637,7 +658,7 @@ pub async fn reveal_person(
     Form(f): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
-    person_page(&s, u, id, true).await
+    person_page(&s, u, id, true, None).await
 }
 
 /// One field of a form.

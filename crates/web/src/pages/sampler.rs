@@ -47,6 +47,10 @@ pub struct LastScan {
     address: String,
 }
 
+/// A household sampled at its door: its file id, address and members (file id, name, ID
+/// number masked).
+type AtDoor = (i64, String, Vec<(i64, String, String)>);
+
 /// The sampler's page.
 #[derive(Template, WebTemplate)]
 #[template(path = "round_sample.html")]
@@ -73,39 +77,57 @@ pub struct SamplePage {
     /// The round's sampling points near the sampler: (id, name), and the one chosen.
     points: Vec<(i64, String)>,
     point: Option<i64>,
+    /// A household sampled at its door (a home-sampling task's).
+    household: Option<AtDoor>,
 }
 
-/// The tube to go on with.
+/// Where the sampler is: the tube to go on with, the sampling point chosen, the household
+/// sampled at its door; as the page's address or its forms give them.
 #[derive(Debug, Default, Deserialize)]
-struct TubeQuery {
+struct At {
     #[serde(default)]
     tube: String,
-    /// The sampling point chosen.
     #[serde(default)]
     point: String,
+    #[serde(default)]
+    household: String,
+}
+
+impl At {
+    fn point(&self) -> Option<i64> {
+        self.point.trim().parse().ok()
+    }
+
+    fn household(&self) -> Option<i64> {
+        self.household.trim().parse().ok()
+    }
+
+    /// The same place with another tube (blank: scan one).
+    fn with_tube(&self, tube: &str) -> At {
+        At {
+            tube: tube.to_string(),
+            point: self.point.clone(),
+            household: self.household.clone(),
+        }
+    }
 }
 
 async fn page(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<i64>,
-    Query(q): Query<TubeQuery>,
+    Query(at): Query<At>,
 ) -> Result<Response, PageError> {
-    let point = q.point.trim().parse().ok();
-    Ok(
-        sample_page(&s, &u, id, q.tube.trim(), point, None, None, None)
-            .await?
-            .into_response(),
-    )
+    Ok(sample_page(&s, &u, id, &at, None, None, None)
+        .await?
+        .into_response())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn sample_page(
     s: &AppState,
     u: &PageUser,
     id: i64,
-    tube: &str,
-    point: Option<i64>,
+    at: &At,
     error: Option<String>,
     notice: Option<String>,
     last: Option<LastScan>,
@@ -115,7 +137,7 @@ async fn sample_page(
     if !u.who.may(doorstep_app::access::Action::Sample) {
         return Err(u.fail(AppError::Forbidden));
     }
-    let mut tube = tube.to_string();
+    let mut tube = at.tube.trim().to_string();
     let (mut count, mut pool) = (0, r.pool_size.get());
     if !tube.is_empty() {
         match d.tube(id, &tube).await {
@@ -135,7 +157,14 @@ async fn sample_page(
         .iter()
         .map(|t| (t.code.to_string(), t.count, t.capacity))
         .collect();
-    let (points, point) = super::points::sampler_points(s, u, id, point).await?;
+    let (points, point) = super::points::sampler_points(s, u, id, at.point()).await?;
+    let household = match at.household() {
+        Some(h) => {
+            let (h, members) = d.household_to_sample(id, h).await.map_err(|e| u.fail(e))?;
+            Some((h.id, h.address, members))
+        }
+        None => None,
+    };
     Ok(SamplePage {
         t: u.t,
         nav: u.nav.clone(),
@@ -152,6 +181,7 @@ async fn sample_page(
         open_tubes,
         points,
         point,
+        household,
     })
 }
 
@@ -163,14 +193,15 @@ struct ScanForm {
     #[serde(default)]
     client_id: String,
     #[serde(default)]
-    tube: String,
-    #[serde(default)]
     person: String,
+    /// A household member picked from the list (their file id), instead of `person`.
+    #[serde(default)]
+    person_id: String,
     #[serde(default)]
     retest: Option<String>,
-    /// The sampling point chosen (its id; blank: the sampler's own, if one).
-    #[serde(default)]
-    point: String,
+    /// The tube, sampling point and household.
+    #[serde(flatten)]
+    at: At,
 }
 
 async fn scan_form(
@@ -180,22 +211,26 @@ async fn scan_form(
     Form(f): Form<ScanForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f.csrf)?;
-    let tube = f.tube.trim();
-    let person = f.person.trim();
-    if tube.is_empty() || person.is_empty() {
+    let tube = f.at.tube.trim();
+    let person = match f.person_id.trim().parse() {
+        Ok(id) => Some(PersonRef::PersonId(id)),
+        Err(_) => Some(f.person.trim())
+            .filter(|p| !p.is_empty())
+            .map(PersonRef::from_scan),
+    };
+    let (Some(person), false) = (person, tube.is_empty()) else {
         // A tube alone (Enter after the tube): go on to the person.
         let error = tube.is_empty().then(|| u.t.s("rd_need_tube").to_string());
-        let point = f.point.trim().parse().ok();
-        return Ok(sample_page(&s, &u, id, tube, point, error, None, None)
+        return Ok(sample_page(&s, &u, id, &f.at, error, None, None)
             .await?
             .into_response());
-    }
+    };
     let input = ScanInput {
         client_id: f.client_id.clone(),
         tube: tube.to_string(),
-        person: PersonRef::from_scan(person),
+        person,
         retest: f.retest.is_some(),
-        point: f.point.trim().parse().ok(),
+        point: f.at.point(),
     };
     let (status, error, notice, last, next) = match desk(&s, &u).scan(id, &input).await {
         Ok(done) => {
@@ -243,8 +278,7 @@ async fn scan_form(
         ),
         Err(e) => return Err(u.fail(e)),
     };
-    let point = f.point.trim().parse().ok();
-    let page = sample_page(&s, &u, id, &next, point, error, notice, last).await?;
+    let page = sample_page(&s, &u, id, &f.at.with_tube(&next), error, notice, last).await?;
     Ok((status, page).into_response())
 }
 
@@ -255,6 +289,9 @@ struct CloseForm {
     csrf: String,
     #[serde(default)]
     tube: String,
+    /// The household sampled at its door, to stay with.
+    #[serde(default)]
+    household: String,
 }
 
 async fn close_form(
@@ -268,7 +305,7 @@ async fn close_form(
         let error = Some(u.t.s("rd_need_tube").to_string());
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            sample_page(&s, &u, id, "", None, error, None, None).await?,
+            sample_page(&s, &u, id, &At::default(), error, None, None).await?,
         )
             .into_response());
     }
@@ -286,7 +323,11 @@ async fn close_form(
     if tube.count < tube.capacity {
         notice = format!("{notice} · {}", u.t.s("rd_short"));
     }
-    Ok(sample_page(&s, &u, id, "", None, None, Some(notice), None)
+    let at = At {
+        household: f.household.clone(),
+        ..At::default()
+    };
+    Ok(sample_page(&s, &u, id, &at, None, Some(notice), None)
         .await?
         .into_response())
 }

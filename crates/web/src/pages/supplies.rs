@@ -229,10 +229,13 @@ struct FileForm {
     kind: String,
     detail: String,
     urgency: String,
+    /// The page to come back to: the check-in page (blank) or the household's own (`household`:
+    /// a household in a sealed area, with no episode).
+    back: String,
 }
 
-/// `POST /households/{id}/supplies`: a worker files a request from the check-in page and
-/// comes back to it.
+/// `POST /households/{id}/supplies`: a worker files a request from the check-in page or the
+/// page of a household in a sealed area, and comes back to it.
 async fn file(
     State(s): State<AppState>,
     u: PageUser,
@@ -250,6 +253,9 @@ async fn file(
         .file(id, &input)
         .await
     {
+        Ok(_) if f.back == "household" => {
+            Ok(Redirect::to(&format!("/households/{id}#supplies")).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/households/{id}/checkins#supplies")).into_response()),
         Err(AppError::Validation(problems)) => Err(PageError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -282,6 +288,8 @@ pub struct WorkerSupplies {
     pub kinds: Vec<(&'static str, &'static str)>,
     pub normal_label: &'static str,
     pub urgent_label: &'static str,
+    /// Where the form comes back to (`FileForm::back`).
+    pub back: &'static str,
 }
 
 /// The section for household `id` (its requests read as the user may).
@@ -296,5 +304,44 @@ pub async fn worker_section(
         kinds: kind_choices(u.t),
         normal_label: Urgency::Normal.label(u.t.0),
         urgent_label: Urgency::Urgent.label(u.t.0),
+        back: "",
     })
+}
+
+/// The parts of a sealed household's page: the seal, and the supplies section as the worker's
+/// check-in page has it (`w` in `supplies_worker.html`).
+pub struct SealedHousehold {
+    pub household_id: i64,
+    pub csrf: String,
+    /// Since when and why, in words.
+    pub seal: String,
+    pub supplies: WorkerSupplies,
+}
+
+/// The sealed parts of household `id`'s page when an active seal covers `path`.
+pub async fn sealed_section(
+    s: &AppState,
+    u: &PageUser,
+    id: i64,
+    path: &doorstep_core::AreaPath,
+) -> Result<Option<SealedHousehold>, PageError> {
+    let Some(seal) = doorstep_app::seals::seal_over(s.store.as_ref(), path)
+        .await
+        .map_err(|e| u.fail(e))?
+    else {
+        return Ok(None);
+    };
+    let mut supplies = worker_section(s, u, id).await?;
+    supplies.back = "household";
+    Ok(Some(SealedHousehold {
+        household_id: id,
+        csrf: u.csrf.clone(),
+        seal: format!(
+            "{} · {} · {}",
+            seal.area_path.names().last().unwrap_or_default(),
+            china_minute(seal.sealed_at),
+            seal.reason
+        ),
+        supplies,
+    }))
 }

@@ -307,6 +307,9 @@ pub struct TaskPage {
     phones: Vec<(String, String)>,
     /// Whether the target has a household whose phones may be revealed.
     has_household: bool,
+    /// A home-sampling task's sampler pages: (address, round name); `None`: not such a task
+    /// or not a sampler.
+    sample_in: Option<Vec<(String, String)>>,
 }
 
 async fn task_page(
@@ -323,7 +326,21 @@ async fn task_page(
     } else {
         Vec::new()
     };
+    let sample_in = if t.kind == TaskKind::HomeSampling && u.who.may(Action::Sample) {
+        let rounds = super::rounds::desk(s, u)
+            .rounds_for_task(&t)
+            .await
+            .map_err(|e| u.fail(e))?;
+        let links = rounds
+            .into_iter()
+            .map(|(r, h)| (format!("/rounds/{}/sample?household={h}", r.id), r.name))
+            .collect();
+        Some(links)
+    } else {
+        None
+    };
     Ok(TaskPage {
+        sample_in,
         phones: Vec::new(),
         has_household: !matches!(t.target, Target::Area(_)),
         t: u.t,

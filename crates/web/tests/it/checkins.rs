@@ -18,9 +18,15 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::rounds::setup;
+use crate::staff::on_duty;
 
-/// The open follow-up tasks of one source.
-async fn followups(app: &TestApp, source: &str) -> Vec<doorstep_store::Task> {
+/// The grid worker `gw` as the staff API adds them.
+pub(crate) fn grid_worker_gw() -> Value {
+    json!({"name": "网格员甲", "phone": "13800138001", "kind": "grid", "username": "gw"})
+}
+
+/// The tasks of one source (the first 100 of every task).
+pub(crate) async fn followups(app: &TestApp, source: &str) -> Vec<doorstep_store::Task> {
     let page = app
         .store()
         .tasks(&TaskQuery {
@@ -320,22 +326,7 @@ both_backends!(
         user(store, "gw", Role::GridWorker, COMMUNITY).await;
         let admin = app.login_api("admin1").await;
         let jf = format!("{COMMUNITY}/佳纷天地");
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/staff",
-                Some(json!({"name": "网格员甲", "phone": "13800138001", "kind": "grid", "username": "gw"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/duties",
-                Some(json!({"area": jf, "duty": "grid_worker", "phone": "13800138001"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        on_duty(&admin, grid_worker_gw(), &jf, "grid_worker").await;
         // 甲一's household from today: day 1 is a test day, so its home sampling is made now,
         // one task for the household.
         quarantine_jia_household(&admin).await;

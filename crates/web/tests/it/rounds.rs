@@ -488,23 +488,13 @@ both_backends!(
         let rid = open_round(&app, 5, "第2轮").await;
         let admin = app.login_api("admin1").await;
         // 1号楼 has a captain.
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/staff",
-                Some(json!({"name": "楼栋长乙", "phone": "13800138002", "kind": "volunteer"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/duties",
-                Some(json!({"area": format!("{COMMUNITY}/佳纷天地/1号楼"),
-                            "duty": "building_captain", "phone": "13800138002"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        crate::staff::on_duty(
+            &admin,
+            json!({"name": "楼栋长乙", "phone": "13800138002", "kind": "volunteer"}),
+            &format!("{COMMUNITY}/佳纷天地/1号楼"),
+            "building_captain",
+        )
+        .await;
         let url = format!("/api/v1/rounds/{rid}/exclusions");
         // 乙一 (1号楼 102) is bedridden: excused, with a home-sampling task for the captain.
         let bedridden = json!({"person": {"id_number": id(4, false)}, "reason": "bedridden"});

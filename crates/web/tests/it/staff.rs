@@ -7,8 +7,22 @@ use axum::http::StatusCode;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::staff::StaffDesk;
 use doorstep_core::{AreaKind, AreaPath, Duty, Lang, Role};
-use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, enc, two_compounds, user};
-use serde_json::json;
+use doorstep_testkit::{
+    ApiClient, COMMUNITY, TestApp, TestDb, both_backends, enc, two_compounds, user,
+};
+use serde_json::{Value, json};
+
+/// Adds `staff` (the staff API's body: name, phone, kind, username if they log in) through the
+/// API as `admin` and puts them on `duty` in `area`.
+pub(crate) async fn on_duty(admin: &ApiClient, staff: Value, area: &str, duty: &str) {
+    let (st, v, _) = admin
+        .send("POST", "/api/v1/staff", Some(staff.clone()))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let duty = json!({"area": area, "duty": duty, "phone": staff["phone"]});
+    let (st, v, _) = admin.send("POST", "/api/v1/duties", Some(duty)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+}
 
 async fn staff_setup(app: &TestApp) {
     let store = app.store();

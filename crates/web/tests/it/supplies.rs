@@ -34,23 +34,13 @@ both_backends!(
         .await;
         let admin = app.login_api("admin1").await;
         // 1号楼 has a volunteer, who delivers.
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/staff",
-                Some(json!({"name": "志愿者丙", "phone": "13800138003", "kind": "volunteer"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/duties",
-                Some(json!({"area": format!("{COMMUNITY}/佳纷天地/1号楼"),
-                            "duty": "volunteer", "phone": "13800138003"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        crate::staff::on_duty(
+            &admin,
+            json!({"name": "志愿者丙", "phone": "13800138003", "kind": "volunteer"}),
+            &format!("{COMMUNITY}/佳纷天地/1号楼"),
+            "volunteer",
+        )
+        .await;
         // 甲一's household into home quarantine from today.
         let v = crate::checkins::quarantine_jia_household(&admin).await;
         let household = v["items"][0]["household_id"].as_i64().unwrap();

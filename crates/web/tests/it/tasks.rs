@@ -48,34 +48,35 @@ async fn setup(app: &TestApp) -> (i64, i64) {
     )
     .await;
     let admin = app.login_api("admin1").await;
-    for (name, phone, kind, username) in [
-        ("网格员甲", "13800138001", "grid", "w-jf"),
-        ("楼栋长乙", "13800138002", "volunteer", ""),
-        ("志愿者丙", "13800138003", "volunteer", "vol"),
-    ] {
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/staff",
-                Some(json!({"name": name, "phone": phone, "kind": kind, "username": username})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-    }
     let jf = format!("{COMMUNITY}/佳纷天地");
-    for (area, duty, phone) in [
-        (jf.clone(), "grid_worker", "13800138001"),
-        (format!("{jf}/1号楼"), "building_captain", "13800138002"),
-        (jf.clone(), "volunteer", "13800138003"),
+    for (name, phone, kind, username, area, duty) in [
+        (
+            "网格员甲",
+            "13800138001",
+            "grid",
+            "w-jf",
+            jf.clone(),
+            "grid_worker",
+        ),
+        (
+            "楼栋长乙",
+            "13800138002",
+            "volunteer",
+            "",
+            format!("{jf}/1号楼"),
+            "building_captain",
+        ),
+        (
+            "志愿者丙",
+            "13800138003",
+            "volunteer",
+            "vol",
+            jf.clone(),
+            "volunteer",
+        ),
     ] {
-        let (st, v, _) = admin
-            .send(
-                "POST",
-                "/api/v1/duties",
-                Some(json!({"area": area, "duty": duty, "phone": phone})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let staff = json!({"name": name, "phone": phone, "kind": kind, "username": username});
+        crate::staff::on_duty(&admin, staff, &area, duty).await;
     }
     let household = async |n: u16, male: bool| {
         store

@@ -75,6 +75,19 @@ pub struct EpisodeSection {
     pub(crate) reasons: Vec<(&'static str, &'static str)>,
     pub(crate) policies: Vec<(String, String)>,
     pub(crate) today: String,
+    /// The form as last posted, when it was refused (shown again with the message).
+    pub(crate) refused: Option<Refused>,
+}
+
+/// A start form refused: what went wrong, in the user's words, and what was chosen.
+#[derive(Debug, Clone, Default)]
+pub struct Refused {
+    pub(crate) error: String,
+    pub(crate) measure: String,
+    pub(crate) reason: String,
+    pub(crate) start: String,
+    pub(crate) policy: String,
+    pub(crate) household: bool,
 }
 
 impl EpisodeSection {
@@ -115,7 +128,30 @@ impl EpisodeSection {
                 .collect(),
             policies,
             today: u.ctx.today().to_string(),
+            refused: None,
         }
+    }
+
+    /// The section with a refused form shown again.
+    pub fn with_refusal(mut self, refused: Option<Refused>) -> EpisodeSection {
+        if let Some(r) = &refused
+            && !r.start.is_empty()
+        {
+            self.today = r.start.clone();
+        }
+        self.refused = refused;
+        self
+    }
+
+    /// Whether a choice was the one last posted.
+    pub(crate) fn chose(&self, field: &str, value: &str) -> bool {
+        self.refused.as_ref().is_some_and(|r| match field {
+            "measure" => r.measure == value,
+            "reason" => r.reason == value,
+            "policy" => r.policy == value,
+            "household" => r.household,
+            _ => false,
+        })
     }
 }
 
@@ -150,10 +186,10 @@ pub async fn start(
         person_id: Some(f.person_id),
         id_number: String::new(),
         household: f.household.is_some(),
-        measure: f.measure,
-        reason: f.reason,
-        start: f.start,
-        policy: f.policy,
+        measure: f.measure.clone(),
+        reason: f.reason.clone(),
+        start: f.start.clone(),
+        policy: f.policy.clone(),
     };
     let done = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .start(&form)
@@ -167,6 +203,31 @@ pub async fn start(
                 "/episodes".to_string()
             };
             Ok(Redirect::to(&back).into_response())
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            // Shown again on the page it came from, with what was chosen.
+            let (status, error) = match &e {
+                AppError::Validation(p) => (StatusCode::UNPROCESSABLE_ENTITY, u.problems_text(p)),
+                AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(u.t.0).to_string()),
+                _ => unreachable!("matched above"),
+            };
+            let refused = Refused {
+                error,
+                measure: f.measure,
+                reason: f.reason,
+                start: f.start,
+                policy: f.policy,
+                household: f.household.is_some(),
+            };
+            let number = |prefix: &str| f.back.strip_prefix(prefix)?.parse::<i64>().ok();
+            let page = if let Some(id) = number("/households/") {
+                super::super::registry::household_page(&s, u, id, Some(refused)).await?
+            } else if let Some(id) = number("/persons/") {
+                super::super::registry::person_page(&s, u, id, false, Some(refused)).await?
+            } else {
+                return Err(refusal(&u, e));
+            };
+            Ok((status, page).into_response())
         }
         Err(e) => Err(refusal(&u, e)),
     }
