@@ -300,6 +300,12 @@ pub(crate) struct AreaQuery {
     pub(crate) made: Option<usize>,
     #[serde(default)]
     pub(crate) unassigned: Option<usize>,
+    /// After a person was excused.
+    #[serde(default)]
+    pub(crate) excused: bool,
+    /// After a bedridden person was excused: their home-sampling task.
+    #[serde(default)]
+    pub(crate) home_task: Option<i64>,
 }
 
 pub(crate) fn area_of(raw: &str, u: &PageUser) -> Result<Option<AreaPath>, PageError> {

@@ -390,6 +390,49 @@ both_backends!(
         assert!(to.contains("made=2"), "{to}");
         assert!(m.get(&to).await.text.contains("已生成入户敲门任务"));
 
+        // 丙一 is excused from the list as bedridden: off the list, with a home-sampling task;
+        // a reason that is none is refused on the list itself.
+        let (_, found) = admin
+            .get(&format!(
+                "/api/v1/persons?q={}",
+                doorstep_testkit::enc("丙一")
+            ))
+            .await;
+        let bing = found["items"][0]["id"].as_i64().unwrap().to_string();
+        assert!(
+            list.text
+                .contains(&format!("name=\"person_id\" value=\"{bing}\""))
+        );
+        let excuse = |reason: &'static str| {
+            [
+                ("csrf", mcsrf.clone()),
+                ("area", String::new()),
+                ("person_id", bing.clone()),
+                ("reason", reason.to_string()),
+                ("note", String::new()),
+            ]
+        };
+        let form = excuse("asleep");
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = m
+            .post_form(&format!("/rounds/{rid}/missing/exclude"), &form)
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text.contains("role=\"alert\""), "{}", refused.text);
+        let form = excuse("bedridden");
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = m
+            .post_form(&format!("/rounds/{rid}/missing/exclude"), &form)
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let to = done.location.unwrap();
+        assert!(to.contains("home_task="), "{to}");
+        let after = m.get(&to).await.text;
+        assert!(
+            after.contains("已派上门采样任务") && !after.contains("丙一"),
+            "{after}"
+        );
+
         // 乙's household prints its personal codes (names, never ID numbers); the sampler
         // scans one instead of an ID card.
         let (_, found) = admin
