@@ -106,9 +106,15 @@ test('a sampler scans on a phone, offline too, and nothing doubles', T, async ()
     assert.equal(await page.locator('#cur-count').innerText(), '4');
     await page.locator('#msg', { hasText: '网络中断' }).waitFor();
     await shot(page, 'round-sample-offline.png', { fullPage: true });
-    // A reload while offline would fail; the queue is in localStorage, so it survives anyway.
+    // The queue is in localStorage; a reload with no network opens the page from the service
+    // worker's copy, with the two scans still waiting.
     const stored = await page.evaluate((r) => JSON.parse(localStorage.getItem(`doorstep.sampler.${r}.demo-sampler`)).queue.length, rid);
     assert.equal(stored, 2);
+    await page.waitForFunction(() => caches.match(location.pathname).then((r) => !!r));
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('queued')?.textContent === '2');
+    assert.equal(await page.locator('#cur-tube').innerText(), tube);
+    await shot(page, 'round-sample-offline-reload.png', { fullPage: true });
 
     // Back online: sent, the count is the server's.
     await ctx.setOffline(false);

@@ -341,6 +341,18 @@
   save();
   render();
   (state.tube ? personIn : tubeIn).focus();
+  // Reloaded with no network, the page still opens (static/sampler-sw.js keeps a copy).
+  // The first load came before the worker: keep this page now (the worker's cache, by path;
+  // never the household variant, which lists persons).
+  if ('serviceWorker' in navigator && window.caches) {
+    navigator.serviceWorker.register('/sampler-sw.js', { scope: '/rounds/' }).then(function () {
+      if (/[?&]household=/.test(window.location.search)) return;
+      var path = window.location.pathname;
+      return fetch(path, { credentials: 'same-origin' }).then(function (res) {
+        if (res.ok && !res.redirected) return caches.open('doorstep-sampler-v1').then(function (c) { return c.put(path, res); });
+      });
+    }).catch(function () {});
+  }
   window.addEventListener('online', flush);
   setInterval(function () { if (state.queue.length) flush(); }, 8000);
   flush();

@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/report.js", get(report_js))
         .route("/static/sampler.js", get(sampler_js))
+        .route("/sampler-sw.js", get(sampler_sw))
         .merge(reports::routes())
         .merge(file_report::routes())
         .merge(staff::routes())
@@ -117,6 +118,16 @@ async fn sampler_js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/sampler.js"),
+    )
+}
+
+/// The sampler page's service worker: the page opens again with no network. Served from the
+/// root so that its scope may be `/rounds/`; never cached by the HTTP cache (`no-store`), so a
+/// new version reaches phones at once.
+async fn sampler_sw() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/sampler-sw.js"),
     )
 }
 
