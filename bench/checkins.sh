@@ -9,6 +9,7 @@
 #
 #   bench/checkins.sh                                          # 1,000,000 rows, 50,000 episodes, 60 s
 #   ROWS=100000 EPISODES=5000 SECONDS_=10 PG_URL= bench/checkins.sh   # a quick look, SQLite only
+#   SQLITE=0 bench/checkins.sh                                 # PostgreSQL only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
@@ -16,6 +17,7 @@ SECONDS_=${SECONDS_:-60}
 CONNS=${CONNS:-64}
 EPISODES=${EPISODES:-50000}
 PG_URL=${PG_URL-postgres://postgres@127.0.0.1:5432}
+SQLITE=${SQLITE:-1}
 OUT=bench/out
 mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
@@ -30,8 +32,10 @@ run() {
 }
 {
     echo "# Check-ins through the binary, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
-    rm -f "$OUT/checkins.db" "$OUT/checkins.db-wal" "$OUT/checkins.db-shm"
-    run "sqlite://$OUT/checkins.db" SQLite
+    if [ "$SQLITE" != 0 ]; then
+        rm -f "$OUT/checkins.db" "$OUT/checkins.db-wal" "$OUT/checkins.db-shm"
+        run "sqlite://$OUT/checkins.db" SQLite
+    fi
     if [ -n "$PG_URL" ]; then
         fresh_pg doorstep_checkins
         run "$PG_URL/doorstep_checkins" PostgreSQL
