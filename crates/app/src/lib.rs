@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod checkpoints;
 pub mod clock;
 pub mod csv_export;
 pub mod demo;

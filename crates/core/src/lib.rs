@@ -10,6 +10,7 @@ pub mod area;
 pub mod backoff;
 pub mod building;
 pub mod checkin;
+pub mod checkpoints;
 pub mod conflict;
 pub mod episode;
 pub mod handover;

@@ -83,11 +83,18 @@ pub enum Action {
     RecordCheckins,
     /// Edit the quarantine policies (a new version each time; episodes keep theirs).
     EditPolicies,
+    /// Keep a checkpoint's register (卡口值守): record who goes in and out at a gate of the
+    /// area, see its register and counts.
+    GuardGate,
+    /// Set up the area's checkpoints and their duty shifts.
+    ManageCheckpoints,
+    /// Publish and withdraw notices to the area's residents and keep the files from above.
+    PublishNotices,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -106,6 +113,9 @@ impl Action {
         Action::Quarantine,
         Action::RecordCheckins,
         Action::EditPolicies,
+        Action::GuardGate,
+        Action::ManageCheckpoints,
+        Action::PublishNotices,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -121,7 +131,8 @@ impl Action {
             | Action::Export
             | Action::FileReport
             | Action::Quarantine
-            | Action::RecordCheckins => true,
+            | Action::RecordCheckins
+            | Action::GuardGate => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -132,7 +143,9 @@ impl Action {
             | Action::Sample
             | Action::Transport
             | Action::LabResults
-            | Action::EditPolicies => false,
+            | Action::EditPolicies
+            | Action::ManageCheckpoints
+            | Action::PublishNotices => false,
         }
     }
 
@@ -157,6 +170,9 @@ impl Action {
             Action::Quarantine => "quarantine",
             Action::RecordCheckins => "record_checkins",
             Action::EditPolicies => "edit_policies",
+            Action::GuardGate => "guard_gate",
+            Action::ManageCheckpoints => "manage_checkpoints",
+            Action::PublishNotices => "publish_notices",
         }
     }
 }
@@ -192,6 +208,9 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Quarantine  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
         Action::RecordCheckins => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::EditPolicies => &[Admin, DistrictAdmin],
+        Action::GuardGate   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
+        Action::ManageCheckpoints => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
+        Action::PublishNotices => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -323,18 +342,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -365,7 +384,9 @@ viewer           yes          -            -            -            -          
                 Action::Sample,
                 Action::Transport,
                 Action::LabResults,
-                Action::EditPolicies
+                Action::EditPolicies,
+                Action::ManageCheckpoints,
+                Action::PublishNotices
             ]
         );
     }

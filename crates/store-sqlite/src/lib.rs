@@ -210,6 +210,8 @@ mod backend {
             "tube_code_unique"
         } else if m.contains("person_codes.code") {
             "person_code_unique"
+        } else if m.contains("checkpoints.area_id, checkpoints.name") {
+            "checkpoint_name_unique"
         } else if m.contains("FOREIGN KEY") {
             "foreign_key"
         } else {

@@ -11,6 +11,7 @@ mod accounts;
 mod areas;
 mod building_map;
 mod checkins;
+mod checkpoints;
 mod counts;
 mod custody;
 pub(crate) mod doc_table;

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod building_map;
 mod checkins;
+mod checkpoints;
 mod custody;
 mod episodes;
 mod error;
@@ -29,6 +30,7 @@ pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
 pub use checkins::*;
+pub use checkpoints::*;
 pub use custody::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
@@ -101,6 +103,7 @@ pub trait Store:
     Accounts
     + BuildingMaps
     + Checkins
+    + Checkpoints
     + Supplies
     + Custody
     + Materials

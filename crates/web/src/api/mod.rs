@@ -3,6 +3,7 @@
 pub mod auth;
 mod building_map;
 mod checkins;
+mod checkpoints;
 pub(crate) mod custody;
 pub mod dto;
 mod episodes;
@@ -51,4 +52,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(monitoring::routes())
         .merge(policies::routes())
         .merge(supplies::routes())
+        .merge(checkpoints::routes())
 }

@@ -14,6 +14,7 @@ mod audit;
 mod auth;
 mod building_map;
 mod checkins;
+mod checkpoints;
 mod common;
 mod file_report;
 mod handover;
@@ -35,6 +36,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     auth::TEXTS,
     building_map::TEXTS,
     checkins::TEXTS,
+    checkpoints::TEXTS,
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod building_map;
 pub(crate) mod checkins;
+mod checkpoints;
 mod codes;
 pub(crate) mod episodes;
 pub(crate) mod field;
@@ -93,6 +94,7 @@ pub fn routes() -> Router<AppState> {
         .merge(episodes::routes())
         .merge(policies::routes())
         .merge(supplies::routes())
+        .merge(checkpoints::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -214,6 +216,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/supplies",
         text: "su_menu",
+    },
+    MenuItem {
+        action: Action::GuardGate,
+        href: "/checkpoints",
+        text: "cp_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -544,6 +551,7 @@ mod menu_tests {
                 "/rounds",
                 "/transport",
                 "/supplies",
+                "/checkpoints",
                 "/staff",
                 "/policies",
                 "/audit"
@@ -557,6 +565,7 @@ mod menu_tests {
                 "/tasks/mine",
                 "/today",
                 "/supplies",
+                "/checkpoints",
                 "/staff",
                 "/policies"
             ]

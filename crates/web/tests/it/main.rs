@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod building_map;
 mod checkins;
+mod checkpoints;
 mod common;
 mod custody;
 mod episode_lifecycle;
