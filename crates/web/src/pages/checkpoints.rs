@@ -187,8 +187,10 @@ pub struct CheckpointPage {
     csrf: String,
     gate: Checkpoint,
     client_id: String,
-    /// The form as sent (kept after a problem or a refusal).
+    /// The form as sent (kept after a problem).
     form: RegisterForm,
+    /// What a refusal's exception form carries again (the refused scan).
+    held: RegisterForm,
     directions: Vec<(&'static str, &'static str)>,
     error: Option<String>,
     outcome: Option<Outcome>,
@@ -286,6 +288,7 @@ async fn gate_page(
         csrf: u.csrf.clone(),
         gate,
         client_id: doorstep_app::auth::random_hex(16).map_err(|e| u.fail(e))?,
+        held: RegisterForm::default(),
         form,
         directions: Direction::ALL
             .iter()
@@ -369,12 +372,14 @@ async fn register(
                 line: line(u.t, &done.view),
                 refused: true,
             };
-            let mut form = f;
-            form.allowed_by.clear();
-            form.exception_reason.clear();
-            Ok(gate_page(&s, &u, id, form, None, Some(outcome))
-                .await?
-                .into_response())
+            // The register is clear for the next person; the exception form holds the scan.
+            let next = RegisterForm {
+                direction: f.direction.clone(),
+                ..RegisterForm::default()
+            };
+            let mut page = gate_page(&s, &u, id, next, None, Some(outcome)).await?;
+            page.held = f;
+            Ok(page.into_response())
         }
         Ok(done) => Ok(Redirect::to(&format!(
             "/checkpoints/{id}?last={}#outcome",
