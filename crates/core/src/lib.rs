@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod idnum;
 pub mod lang;
 pub mod materials;
+pub mod notices;
 pub mod person;
 pub mod phone;
 pub mod policy;

@@ -20,6 +20,7 @@ mod handover;
 mod load;
 mod materials;
 mod monitoring;
+mod notices;
 pub(crate) mod persons;
 pub(crate) mod policies;
 mod registry;

@@ -16,6 +16,7 @@ mod handover;
 mod materials;
 mod model;
 mod monitoring;
+mod notices;
 mod policies;
 mod reports;
 mod rounds;
@@ -38,6 +39,7 @@ pub use handover::*;
 pub use materials::*;
 pub use model::*;
 pub use monitoring::*;
+pub use notices::*;
 pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
@@ -108,6 +110,7 @@ pub trait Store:
     + Custody
     + Materials
     + Monitoring
+    + Notices
     + Policies
     + Episodes
     + Handovers

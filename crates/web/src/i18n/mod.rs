@@ -20,6 +20,7 @@ mod file_report;
 mod handover;
 mod materials;
 mod monitoring;
+mod notices;
 mod policies;
 mod quarantine;
 mod registry;
@@ -41,6 +42,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     file_report::TEXTS,
     materials::TEXTS,
     monitoring::TEXTS,
+    notices::TEXTS,
     handover::TEXTS,
     policies::TEXTS,
     quarantine::TEXTS,

@@ -16,6 +16,7 @@ pub(crate) mod jobs;
 mod knock;
 mod lab_results;
 mod materials;
+pub(crate) mod notices;
 mod points;
 mod policies;
 mod registry;
@@ -95,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .merge(policies::routes())
         .merge(supplies::routes())
         .merge(checkpoints::routes())
+        .merge(notices::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -221,6 +223,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::GuardGate,
         href: "/checkpoints",
         text: "cp_menu",
+    },
+    MenuItem {
+        action: Action::Read,
+        href: "/notices",
+        text: "nt_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -552,6 +559,7 @@ mod menu_tests {
                 "/transport",
                 "/supplies",
                 "/checkpoints",
+                "/notices",
                 "/staff",
                 "/policies",
                 "/audit"
@@ -566,6 +574,7 @@ mod menu_tests {
                 "/today",
                 "/supplies",
                 "/checkpoints",
+                "/notices",
                 "/staff",
                 "/policies"
             ]

@@ -14,6 +14,7 @@ mod handover;
 mod login_defences;
 mod masks;
 mod materials;
+mod notices;
 mod on_behalf;
 mod pages;
 mod pages_abuse;
