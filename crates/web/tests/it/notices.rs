@@ -317,6 +317,24 @@ both_backends!(
         let public = app.get(n["public_url"].as_str().unwrap()).await;
         assert_eq!(public.status, StatusCode::OK);
         assert!(public.text.contains("核酸检测安排"));
+        // The building notice of 1号楼 prints it too.
+        let (_, v) = admin
+            .get(&format!(
+                "/api/v1/areas?path={}",
+                enc(&format!("{COMMUNITY}/佳纷天地"))
+            ))
+            .await;
+        let b1 = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == format!("{COMMUNITY}/佳纷天地/1号楼").as_str())
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let board = b.get(&format!("/areas/{b1}/notice")).await;
+        assert_eq!(board.status, StatusCode::OK);
+        assert!(board.text.contains("核酸检测安排"), "{}", board.text);
         // The staff list and the withdraw form.
         let list = b.get("/notices").await;
         assert!(
