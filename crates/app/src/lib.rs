@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod checkpoints;
 pub mod clock;
 pub mod csv_export;
 pub mod demo;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod hashing;
 pub mod import;
+pub mod notices;
 pub mod quarantine;
 pub mod registry;
 pub mod reports;

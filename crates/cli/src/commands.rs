@@ -125,6 +125,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Supplies { command } => {
             crate::supplies::run(store.as_ref(), command, lang).await?
         }
+        Command::Checkpoint { command } => {
+            crate::checkpoints::run(store.as_ref(), command, lang).await?
+        }
         Command::Export {
             what:
                 ExportWhat::Reports {

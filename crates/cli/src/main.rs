@@ -10,6 +10,7 @@ macro_rules! outln {
     };
 }
 
+mod checkpoints;
 mod commands;
 mod episodes;
 mod links;
@@ -156,6 +157,12 @@ pub enum Command {
         /// The supplies command.
         #[command(subcommand)]
         command: supplies::SuppliesCommand,
+    },
+    /// Checkpoints at compound gates and their counts per hour (卡口值守).
+    Checkpoint {
+        /// The checkpoint command.
+        #[command(subcommand)]
+        command: checkpoints::CheckpointCommand,
     },
     /// Mass-testing rounds (全员核酸).
     Round {

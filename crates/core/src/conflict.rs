@@ -96,6 +96,8 @@ pub enum Conflict {
     ResultRecorded,
     /// The round has a sampling point of this name already.
     PointNameTaken,
+    /// The area has a checkpoint of this name already.
+    CheckpointNameTaken,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -147,6 +149,7 @@ impl Conflict {
             "box_empty" => Conflict::BoxEmpty,
             "box_in_other_round" => Conflict::BoxInOtherRound,
             "point_name_unique" => Conflict::PointNameTaken,
+            "checkpoint_name_unique" => Conflict::CheckpointNameTaken,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -197,6 +200,7 @@ impl Conflict {
             Conflict::BoxEmpty => "box_empty",
             Conflict::BoxInOtherRound => "box_in_other_round",
             Conflict::PointNameTaken => "point_name_unique",
+            Conflict::CheckpointNameTaken => "checkpoint_name_unique",
             Conflict::Other(code) => code,
         }
     }
@@ -347,6 +351,10 @@ impl Conflict {
             Conflict::PointNameTaken => (
                 "本轮已有同名采样点",
                 "this round has a sampling point of this name already",
+            ),
+            Conflict::CheckpointNameTaken => (
+                "该小区已有同名卡口",
+                "this area has a checkpoint of this name already",
             ),
             Conflict::CountMismatch => (
                 "接收试管数与封箱数不符，请填写差异说明",

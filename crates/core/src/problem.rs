@@ -97,6 +97,19 @@ pub enum Problem {
     LabDeadline,
     /// A policy key that is not 2–40 lowercase letters, digits or `_` starting with a letter.
     PolicyKey,
+    /// A vehicle plate that does not read as a Chinese plate.
+    Plate,
+    /// A scanned ID number or personal code that is no resident's file in the user's area.
+    NotOnFile,
+    /// A time span whose end is not after its start (a shift, a notice's validity).
+    TimeSpan,
+    /// An attached file larger than allowed.
+    FileTooLarge {
+        /// The largest allowed size in MiB.
+        max_mib: usize,
+    },
+    /// An attached file that is not a PDF, an image or a document.
+    FileType,
     /// A policy's number of days that is not a whole number from 1 to 366.
     PolicyDays,
     /// A policy's test days that are not days of the measure, or one given twice.
@@ -189,6 +202,11 @@ impl Problem {
             Problem::PolicyTestDays => "policy_test_days_invalid",
             Problem::PolicyWindows => "policy_windows_invalid",
             Problem::PolicyRelease => "policy_release_invalid",
+            Problem::Plate => "plate_invalid",
+            Problem::NotOnFile => "person_not_on_file",
+            Problem::TimeSpan => "time_span_invalid",
+            Problem::FileTooLarge { .. } => "file_too_large",
+            Problem::FileType => "file_type_invalid",
         }
     }
 
@@ -364,6 +382,28 @@ impl Problem {
             Problem::PolicyRelease => lang.pick(
                 "解除条件与规则不符：要求检测阴性须设检测日，要求完成打卡须设打卡时段",
                 "the release rule does not fit the rules: negative tests need test days, check-ins need check-in windows",
+            ),
+            Problem::Plate => lang.pick(
+                "车牌号应为省份简称、字母和 5–6 位字母或数字，如 豫A12345",
+                "a plate is a province's character, a letter and 5–6 letters or digits, e.g. 豫A12345",
+            ),
+            Problem::NotOnFile => lang.pick(
+                "本辖区没有此证件号码或个人码的居民档案，请按访客登记",
+                "no resident in your area has this ID number or personal code; note them as a visitor",
+            ),
+            Problem::TimeSpan => lang.pick(
+                "结束时间应晚于开始时间",
+                "the end must come after the start",
+            ),
+            Problem::FileTooLarge { max_mib } => {
+                return match lang {
+                    Lang::Zh => format!("文件不能超过 {max_mib} MB"),
+                    Lang::En => format!("the file must not be larger than {max_mib} MB"),
+                };
+            }
+            Problem::FileType => lang.pick(
+                "只接受 PDF、图片（JPG、PNG）或 Word、Excel 文件",
+                "only PDF, images (JPG, PNG) or Word and Excel files are accepted",
             ),
             Problem::NameChars => lang.pick(
                 "姓名不能含控制字符或不可见字符，也不能以 =、+、-、@ 开头",

@@ -85,11 +85,18 @@ pub enum Action {
     EditPolicies,
     /// Seal an area (封控: a building, unit or compound) and lift the seal.
     Seal,
+    /// Keep a checkpoint's register (卡口值守): record who goes in and out at a gate of the
+    /// area, see its register and counts.
+    GuardGate,
+    /// Set up the area's checkpoints and their duty shifts.
+    ManageCheckpoints,
+    /// Publish and withdraw notices to the area's residents and keep the files from above.
+    PublishNotices,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -108,6 +115,9 @@ impl Action {
         Action::Quarantine,
         Action::RecordCheckins,
         Action::EditPolicies,
+        Action::GuardGate,
+        Action::ManageCheckpoints,
+        Action::PublishNotices,
         Action::Seal,
     ];
 
@@ -124,7 +134,8 @@ impl Action {
             | Action::Export
             | Action::FileReport
             | Action::Quarantine
-            | Action::RecordCheckins => true,
+            | Action::RecordCheckins
+            | Action::GuardGate => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -136,7 +147,9 @@ impl Action {
             | Action::Transport
             | Action::LabResults
             | Action::EditPolicies
-            | Action::Seal => false,
+            | Action::Seal
+            | Action::ManageCheckpoints
+            | Action::PublishNotices => false,
         }
     }
 
@@ -162,6 +175,9 @@ impl Action {
             Action::RecordCheckins => "record_checkins",
             Action::EditPolicies => "edit_policies",
             Action::Seal => "seal",
+            Action::GuardGate => "guard_gate",
+            Action::ManageCheckpoints => "manage_checkpoints",
+            Action::PublishNotices => "publish_notices",
         }
     }
 }
@@ -198,6 +214,9 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::RecordCheckins => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::EditPolicies => &[Admin, DistrictAdmin],
         Action::Seal        => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::GuardGate   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
+        Action::ManageCheckpoints => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
+        Action::PublishNotices => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -329,18 +348,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies seal         idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -372,6 +391,8 @@ viewer           yes          -            -            -            -          
                 Action::Transport,
                 Action::LabResults,
                 Action::EditPolicies,
+                Action::ManageCheckpoints,
+                Action::PublishNotices,
                 Action::Seal
             ]
         );

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod building_map;
 mod checkins;
+mod checkpoints;
 mod custody;
 mod episodes;
 mod error;
@@ -15,6 +16,7 @@ mod handover;
 mod materials;
 mod model;
 mod monitoring;
+mod notices;
 mod policies;
 mod reports;
 mod rounds;
@@ -30,6 +32,7 @@ pub use accounts::*;
 pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
 pub use checkins::*;
+pub use checkpoints::*;
 pub use custody::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
@@ -37,6 +40,7 @@ pub use handover::*;
 pub use materials::*;
 pub use model::*;
 pub use monitoring::*;
+pub use notices::*;
 pub use policies::*;
 pub use reports::*;
 pub use rounds::*;
@@ -104,10 +108,12 @@ pub trait Store:
     + BuildingMaps
     + Checkins
     + Seals
+    + Checkpoints
     + Supplies
     + Custody
     + Materials
     + Monitoring
+    + Notices
     + Policies
     + Episodes
     + Handovers

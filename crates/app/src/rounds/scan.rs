@@ -32,6 +32,23 @@ impl PersonRef {
             None => PersonRef::IdNumber(raw.to_string()),
         }
     }
+
+    /// The store's key for this person (the sampler's and the gate's one lookup); an ID
+    /// number that does not read is a problem at `field`, a code that does not is not found.
+    pub fn lookup(&self, field: &str) -> Result<ScanPerson, AppError> {
+        Ok(match self {
+            PersonRef::PersonId(id) => ScanPerson::Id(*id),
+            PersonRef::Code(raw) => match PersonCode::parse(raw) {
+                Some(code) => ScanPerson::Code(code),
+                None => return Err(AppError::NotFound),
+            },
+            PersonRef::IdNumber(raw) => {
+                let doc = IdDocument::parse(DocType::ResidentId, raw, today())
+                    .map_err(|p| AppError::Validation(vec![FieldProblem::new(field, p)]))?;
+                ScanPerson::Document(DocType::ResidentId, doc.number().to_string())
+            }
+        })
+    }
 }
 
 /// One scan as the sampler's page or the API sends it.
@@ -213,19 +230,7 @@ impl RoundDesk<'_> {
         r: &Round,
         who: &PersonRef,
     ) -> AppResult<ScanTarget> {
-        let key = match who {
-            PersonRef::PersonId(id) => ScanPerson::Id(*id),
-            PersonRef::Code(raw) => match PersonCode::parse(raw) {
-                Some(code) => ScanPerson::Code(code),
-                None => return Err(AppError::NotFound),
-            },
-            PersonRef::IdNumber(raw) => {
-                let doc = IdDocument::parse(DocType::ResidentId, raw, today()).map_err(|p| {
-                    AppError::Validation(vec![FieldProblem::new("person.id_number", p)])
-                })?;
-                ScanPerson::Document(DocType::ResidentId, doc.number().to_string())
-            }
-        };
+        let key = who.lookup("person.id_number")?;
         let target = self
             .store
             .scan_person(&key, self.ctx.today())

@@ -3,12 +3,14 @@
 pub mod auth;
 mod building_map;
 mod checkins;
+mod checkpoints;
 pub(crate) mod custody;
 pub mod dto;
 mod episodes;
 mod handover;
 mod materials;
 mod monitoring;
+pub(crate) mod notices;
 mod policies;
 mod registry;
 mod reports;
@@ -34,6 +36,7 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
             crate::public::api::routes()
                 .merge(checkins::public_routes())
                 .merge(supplies::public_routes())
+                .merge(notices::public_routes())
                 .route_layer(axum::middleware::from_fn_with_state(
                     limiter,
                     crate::public::limits::limit,
@@ -53,4 +56,6 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(policies::routes())
         .merge(seals::routes())
         .merge(supplies::routes())
+        .merge(checkpoints::routes())
+        .merge(notices::routes())
 }

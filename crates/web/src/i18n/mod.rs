@@ -14,11 +14,13 @@ mod audit;
 mod auth;
 mod building_map;
 mod checkins;
+mod checkpoints;
 mod common;
 mod file_report;
 mod handover;
 mod materials;
 mod monitoring;
+mod notices;
 mod policies;
 mod quarantine;
 mod registry;
@@ -36,10 +38,12 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     auth::TEXTS,
     building_map::TEXTS,
     checkins::TEXTS,
+    checkpoints::TEXTS,
     common::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
     monitoring::TEXTS,
+    notices::TEXTS,
     handover::TEXTS,
     policies::TEXTS,
     quarantine::TEXTS,

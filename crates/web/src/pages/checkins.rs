@@ -87,6 +87,8 @@ pub struct CheckinPage {
     pub summary: Vec<(Option<String>, String)>,
     /// Just saved: the banner's text.
     pub saved: Option<&'static str>,
+    /// Notices for the household's area (its own page only).
+    pub notices: Vec<super::notices::NoticeLine>,
 }
 
 /// What only a worker's form has.
@@ -376,6 +378,7 @@ async fn worker_page(
         members,
         summary,
         saved,
+        notices: Vec::new(),
     };
     Ok((status, page).into_response())
 }

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod building_map;
 pub(crate) mod checkins;
+mod checkpoints;
 mod codes;
 pub(crate) mod episodes;
 pub(crate) mod field;
@@ -15,6 +16,7 @@ pub(crate) mod jobs;
 mod knock;
 mod lab_results;
 mod materials;
+pub(crate) mod notices;
 mod points;
 mod policies;
 mod registry;
@@ -96,6 +98,8 @@ pub fn routes() -> Router<AppState> {
         .merge(policies::routes())
         .merge(seals::routes())
         .merge(supplies::routes())
+        .merge(checkpoints::routes())
+        .merge(notices::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -163,11 +167,12 @@ pub struct MenuItem {
 }
 
 /// The menu's groups, in order.
-pub const MENU_GROUPS: [&str; 5] = [
+pub const MENU_GROUPS: [&str; 6] = [
     "mg_registry",
     "mg_work",
     "mg_quarantine",
     "mg_testing",
+    "mg_reports",
     "mg_admin",
 ];
 
@@ -260,6 +265,18 @@ pub const MENU: &[MenuItem] = &[
         href: "/supplies",
         text: "su_menu",
         group: "mg_work",
+    },
+    MenuItem {
+        action: Action::GuardGate,
+        href: "/checkpoints",
+        text: "cp_menu",
+        group: "mg_quarantine",
+    },
+    MenuItem {
+        action: Action::Read,
+        href: "/notices",
+        text: "nt_menu",
+        group: "mg_reports",
     },
     MenuItem {
         action: Action::Read,
@@ -636,6 +653,8 @@ mod menu_tests {
                 "/transport",
                 "/seals",
                 "/supplies",
+                "/checkpoints",
+                "/notices",
                 "/staff",
                 "/policies",
                 "/audit"
@@ -649,6 +668,8 @@ mod menu_tests {
                 "/tasks/mine",
                 "/today",
                 "/supplies",
+                "/checkpoints",
+                "/notices",
                 "/staff",
                 "/policies"
             ]

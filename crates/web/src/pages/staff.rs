@@ -843,6 +843,8 @@ pub struct Notice {
     name: String,
     owners: Vec<OwnerLine>,
     codes: Vec<(String, String)>,
+    /// The notices to residents showing today for the building (`pages::notices`).
+    reminders: Vec<super::notices::NoticeLine>,
 }
 
 /// The building notices (楼栋公示牌) of an area: one A4 per building.
@@ -917,6 +919,7 @@ async fn notice(
                 .filter(|(l, _)| l.area_path.contains(&b.path))
                 .map(|(l, svg)| (l.purpose.label(u.t.0).to_string(), svg.clone()))
                 .collect(),
+            reminders: super::notices::showing(&s, &u.ctx, &b.path).await,
         });
     }
     Ok(NoticePage {

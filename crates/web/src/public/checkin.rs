@@ -54,6 +54,7 @@ fn page(
     index: &[usize],
     key: String,
     saved: Option<&'static str>,
+    notices: Vec<crate::pages::notices::NoticeLine>,
 ) -> Response {
     let (members, summary) = blocks(t, due, now, posted, problems, index);
     let status = if problems.is_empty() {
@@ -74,6 +75,7 @@ fn page(
             members,
             summary,
             saved,
+            notices,
         },
     )
         .into_response()
@@ -97,6 +99,7 @@ pub async fn show(
         Some(_) => Some(t.s("ci_saved")),
         None => None,
     };
+    let notices = crate::pages::notices::showing(&s, &ctx, &due.household.area_path).await;
     Ok(page(
         t,
         &token,
@@ -107,6 +110,7 @@ pub async fn show(
         &[],
         key,
         saved,
+        notices,
     ))
 }
 
@@ -145,6 +149,7 @@ pub async fn submit(
                 &index,
                 key,
                 None,
+                Vec::new(),
             ))
         }
         Err(e) => Err(refused(e, t, &ctx)),

@@ -330,7 +330,8 @@ impl<'a> FormPage<'a> {
             return Ok((status, page).into_response());
         }
         let get = |k: &str| posted.get(k);
-        let page = view.form_page(&pick, &choices, &get, n, problems);
+        let mut page = view.form_page(&pick, &choices, &get, n, problems);
+        page.notices = crate::pages::notices::showing(s, ctx, &self.link.area_path).await;
         Ok((status, page).into_response())
     }
 }

@@ -71,6 +71,8 @@ pub struct ReportFormPage {
     pub(super) n: usize,
     pub(super) answers: Vec<Field>,
     pub(super) summary: Vec<SummaryLine>,
+    /// Notices for the link's area (`pages::notices`).
+    pub(super) notices: Vec<crate::pages::notices::NoticeLine>,
 }
 
 /// A step of the address: the compounds, a compound's buildings or a building's units.
@@ -307,6 +309,7 @@ impl View<'_> {
             n,
             answers,
             summary,
+            notices: Vec::new(),
         }
     }
 }

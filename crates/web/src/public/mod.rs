@@ -27,6 +27,7 @@ pub fn routes(limiter: Arc<limits::Limiter>) -> Router<AppState> {
         .route("/r/{token}", get(form::show).post(form::submit))
         .route("/r/{token}/receipt/{receipt}", get(receipt::receipt))
         .route("/c/{token}", get(checkin::show).post(checkin::submit))
+        .route("/n/{token}", get(crate::pages::notices::public))
         .route(
             "/c/{token}/supplies",
             get(supplies::show).post(supplies::submit),
