@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod hashing;
 pub mod import;
+pub mod lists;
 pub mod quarantine;
 pub mod registry;
 pub mod reports;

@@ -83,11 +83,14 @@ pub enum Action {
     RecordCheckins,
     /// Edit the quarantine policies (a new version each time; episodes keep theirs).
     EditPolicies,
+    /// Import investigation lists from above (流调协查), see their progress and write their
+    /// return files.
+    InvestigationLists,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -106,6 +109,7 @@ impl Action {
         Action::Quarantine,
         Action::RecordCheckins,
         Action::EditPolicies,
+        Action::InvestigationLists,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -121,7 +125,8 @@ impl Action {
             | Action::Export
             | Action::FileReport
             | Action::Quarantine
-            | Action::RecordCheckins => true,
+            | Action::RecordCheckins
+            | Action::InvestigationLists => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -157,6 +162,7 @@ impl Action {
             Action::Quarantine => "quarantine",
             Action::RecordCheckins => "record_checkins",
             Action::EditPolicies => "edit_policies",
+            Action::InvestigationLists => "lists",
         }
     }
 }
@@ -192,6 +198,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Quarantine  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
         Action::RecordCheckins => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::EditPolicies => &[Admin, DistrictAdmin],
+        Action::InvestigationLists => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -323,18 +330,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies lists        idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {

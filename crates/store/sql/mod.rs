@@ -16,6 +16,7 @@ mod custody;
 pub(crate) mod doc_table;
 mod episodes;
 mod handover;
+mod lists;
 mod load;
 mod materials;
 mod monitoring;

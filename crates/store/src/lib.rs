@@ -12,6 +12,7 @@ mod custody;
 mod episodes;
 mod error;
 mod handover;
+mod lists;
 mod materials;
 mod model;
 mod monitoring;
@@ -33,6 +34,7 @@ pub use custody::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
+pub use lists::*;
 pub use materials::*;
 pub use model::*;
 pub use monitoring::*;
@@ -108,6 +110,7 @@ pub trait Store:
     + Policies
     + Episodes
     + Handovers
+    + Lists
     + Reports
     + Rounds
     + Staff

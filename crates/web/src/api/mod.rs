@@ -7,6 +7,7 @@ pub(crate) mod custody;
 pub mod dto;
 mod episodes;
 mod handover;
+pub mod lists;
 mod materials;
 mod monitoring;
 mod policies;
@@ -51,4 +52,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(monitoring::routes())
         .merge(policies::routes())
         .merge(supplies::routes())
+        .merge(lists::routes())
 }
