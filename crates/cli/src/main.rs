@@ -13,6 +13,7 @@ macro_rules! outln {
 mod commands;
 mod episodes;
 mod links;
+mod lists;
 mod materials;
 mod out;
 mod policies;
@@ -143,6 +144,12 @@ pub enum Command {
         /// The policy command.
         #[command(subcommand)]
         command: policies::PolicyCommand,
+    },
+    /// Investigation lists from above (流调协查): import, return file.
+    List {
+        /// The list command.
+        #[command(subcommand)]
+        command: lists::ListCommand,
     },
     /// Supplies and services requests of households at home (后勤供给).
     Supplies {

@@ -85,7 +85,7 @@ impl ListField {
             return None;
         }
         let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
-        if has(&["身份证", "证件", "idnumber", "idno", "id_number", "idcard"]) || h == "id" {
+        if has(&["身份", "证件", "idnumber", "idno", "id_number", "idcard"]) || h == "id" {
             Some(ListField::IdNumber)
         } else if has(&["手机", "电话", "联系方式", "phone", "mobile", "tel"]) {
             Some(ListField::Phone)

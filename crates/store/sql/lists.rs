@@ -488,8 +488,9 @@ impl Lists for SqlStore {
         for (column, keys) in [("id_rev", ids), ("phone_rev", phones)] {
             for chunk in keys.chunks(MAX_PARAMS.min(5000)) {
                 let sql = format!(
-                    "SELECT p.id, p.household_id, h.area_path, p.name, p.id_number, p.phone FROM persons p \
-                     JOIN households h ON h.id = p.household_id WHERE p.{column} IN ({})",
+                    "SELECT p.id, p.household_id, a.path, p.name, p.id_number, p.phone FROM persons p \
+                     JOIN households h ON h.id = p.household_id JOIN areas a ON a.id = h.area_id \
+                     WHERE p.{column} IN ({})",
                     list_clause(chunk.len(), 1)
                 );
                 let mut q =

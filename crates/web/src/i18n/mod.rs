@@ -17,6 +17,7 @@ mod checkins;
 mod common;
 mod file_report;
 mod handover;
+mod lists;
 mod materials;
 mod monitoring;
 mod policies;
@@ -40,6 +41,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     materials::TEXTS,
     monitoring::TEXTS,
     handover::TEXTS,
+    lists::TEXTS,
     policies::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,

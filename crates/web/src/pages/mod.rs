@@ -14,6 +14,7 @@ mod handover;
 pub(crate) mod jobs;
 mod knock;
 mod lab_results;
+pub mod lists;
 mod materials;
 mod points;
 mod policies;
@@ -93,6 +94,7 @@ pub fn routes() -> Router<AppState> {
         .merge(episodes::routes())
         .merge(policies::routes())
         .merge(supplies::routes())
+        .merge(lists::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -214,6 +216,16 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/supplies",
         text: "su_menu",
+    },
+    MenuItem {
+        action: Action::InvestigationLists,
+        href: "/lists",
+        text: "li_menu",
+    },
+    MenuItem {
+        action: Action::WorkTasks,
+        href: "/lists/calls",
+        text: "li_calls",
     },
     MenuItem {
         action: Action::Read,

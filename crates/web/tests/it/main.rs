@@ -10,6 +10,7 @@ mod custody;
 mod episode_lifecycle;
 mod episodes;
 mod handover;
+mod lists;
 mod login_defences;
 mod masks;
 mod materials;
