@@ -508,3 +508,114 @@ both_backends!(lists_stay_in_their_area, async |db: &TestDb| {
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 });
+
+both_backends!(
+    the_pages_take_a_list_from_upload_to_outcome,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        setup(&app).await;
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get("/lists").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("流调协查名单"), "{}", page.text);
+        let csrf = b.csrf().await;
+        // Uploaded: new headers, so the mapping step, pre-filled by the guess.
+        let (ct, body) = multipart(
+            &[("csrf", &csrf), ("area", COMMUNITY), ("name", "页面协查")],
+            first_list().as_bytes(),
+            "list.csv",
+        );
+        let r = b.request("POST", "/lists", Some(ct), body).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let map = r.location.unwrap();
+        assert!(map.ends_with("/map"), "{map}");
+        let page = b.get(&map).await;
+        assert!(
+            page.text.contains("<option value=\"身份证件号\" selected>"),
+            "the guess: {}",
+            page.text
+        );
+        // Neither ID number nor phone: the step again, saying what is missing.
+        let r = b
+            .post_form(&map, &[("csrf", &csrf), ("f_name", "人员姓名")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains("列对应"), "{}", r.text);
+        let r = b
+            .post_form(
+                &map,
+                &[
+                    ("csrf", &csrf),
+                    ("f_name", "人员姓名"),
+                    ("f_id_number", "身份证件号"),
+                    ("f_phone", "手机号码"),
+                    ("f_risk_place", "到访场所"),
+                    ("f_time", "到访时间"),
+                    ("f_source", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let list = r.location.unwrap();
+        let page = b.get(&list).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text.contains("陌生人"),
+            "the row not found: {}",
+            page.text
+        );
+        assert!(page.text.contains("重复人员 (2)"), "{}", page.text);
+        assert!(!page.text.contains(&id(30, true)), "ID numbers masked");
+        let file = b.get(&format!("{list}/return?format=csv")).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(String::from_utf8_lossy(&file.bytes).contains("匹配结果"));
+
+        // The grid worker's calls: show the number (audited), record an outcome.
+        let mut w = app.browser();
+        w.login("gw").await;
+        let page = w.get("/lists/calls").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text.contains("甲一") && page.text.contains("丙一"),
+            "{}",
+            page.text
+        );
+        let wcsrf = w.csrf().await;
+        let task = page
+            .text
+            .split("action=\"/lists/calls/")
+            .nth(1)
+            .map(|s| {
+                s.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+            .unwrap();
+        let shown = w
+            .post_form(&format!("/lists/calls/{task}/phone"), &[("csrf", &wcsrf)])
+            .await;
+        assert_eq!(shown.status, StatusCode::OK, "{task}: {}", shown.text);
+        assert!(shown.text.contains("href=\"tel:"), "{}", shown.text);
+        let r = w
+            .post_form(
+                &format!("/lists/calls/{task}"),
+                &[("csrf", &wcsrf), ("outcome", "reached_away"), ("place", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains("现在何处"), "{}", r.text);
+        let r = w
+            .post_form(
+                &format!("/lists/calls/{task}"),
+                &[("csrf", &wcsrf), ("outcome", "reached_home")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let page = b.get(&list).await;
+        assert!(page.text.contains("已联系，人在家"), "{}", page.text);
+        // The worker has no lists page.
+        let r = w.get("/lists").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+);
