@@ -26,6 +26,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "People not found in this community's registry are called by the community's desk (its area lead).",
     ),
     ("li_duplicates", "重复人员", "Repeats"),
+    ("li_list", "名单", "list"),
     (
         "li_map_help",
         "请为每一项选择名单中对应的列。至少需要证件号码或手机号。相同表头的下一份名单将自动使用此对应关系。",

@@ -556,6 +556,8 @@ mod menu_tests {
                 "/rounds",
                 "/transport",
                 "/supplies",
+                "/lists",
+                "/lists/calls",
                 "/staff",
                 "/policies",
                 "/audit"
@@ -569,6 +571,7 @@ mod menu_tests {
                 "/tasks/mine",
                 "/today",
                 "/supplies",
+                "/lists/calls",
                 "/staff",
                 "/policies"
             ]
