@@ -25,6 +25,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "未匹配到本社区居民的人员，由社区值班台（社区负责人）电话核实。",
         "People not found in this community's registry are called by the community's desk (its area lead).",
     ),
+    ("li_dial", "拨打", "Call"),
     ("li_duplicates", "重复人员", "Repeats"),
     ("li_list", "名单", "list"),
     (
