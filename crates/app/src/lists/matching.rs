@@ -128,3 +128,66 @@ pub fn match_rows(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(id: Id, name: &str, number: &str, phone: Option<&str>, area: &str) -> PersonHit {
+        PersonHit {
+            person_id: id,
+            household_id: id * 10,
+            area_path: AreaPath::from_stored(area.to_string()),
+            name: name.into(),
+            id_number: number.into(),
+            phone: phone.map(str::to_string),
+        }
+    }
+
+    fn row(seq: u32, name: &str, id_key: Option<&str>, phone: Option<&str>) -> NewListRow {
+        NewListRow {
+            seq,
+            name: name.into(),
+            id_key: id_key.map(str::to_string),
+            phone_key: phone.map(str::to_string),
+            ..NewListRow::default()
+        }
+    }
+
+    #[test]
+    fn id_then_phone_then_not_found_and_repeats() {
+        let area = AreaPath::from_stored("区/街/社区".into());
+        let hits = [
+            hit(1, "甲", "A1", Some("13800000001"), "区/街/社区/1号楼"),
+            // A family on one phone: the row's name decides.
+            hit(2, "乙父", "B1", Some("13800000002"), "区/街/社区/2号楼"),
+            hit(3, "乙子", "B2", Some("13800000002"), "区/街/社区/2号楼"),
+            // Outside the list's area: not found here.
+            hit(4, "丁", "D1", None, "区/街/别的社区/1号楼"),
+        ];
+        let open = [OpenListKey {
+            list_id: 9,
+            seq: 5,
+            id_key: Some("E1".into()),
+            phone_key: None,
+            person_id: None,
+        }];
+        let mut rows = vec![
+            row(1, "甲", Some("A1"), None),
+            row(2, "乙子", None, Some("13800000002")),
+            row(3, "丁", Some("D1"), None),
+            row(4, "甲", None, Some("13800000001")),
+            row(5, "戊", Some("E1"), None),
+        ];
+        match_rows(&mut rows, &hits, &area, &open);
+        assert_eq!(rows[0].match_kind, Some(MatchKind::IdNumber));
+        assert_eq!(
+            (rows[1].match_kind, rows[1].person_id),
+            (Some(MatchKind::Phone), Some(3))
+        );
+        assert_eq!(rows[2].match_kind, Some(MatchKind::NotFound));
+        assert_eq!((rows[3].dup_in_list, rows[3].calls), (Some(1), 0));
+        assert_eq!((rows[4].dup_of, rows[4].calls), (Some((9, 5)), 0));
+        assert_eq!(rows.iter().map(|r| r.calls).sum::<u32>(), 3);
+    }
+}
