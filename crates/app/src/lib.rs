@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod hashing;
 pub mod import;
+pub mod lists;
 pub mod notices;
 pub mod quarantine;
 pub mod registry;

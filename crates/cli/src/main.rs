@@ -14,6 +14,7 @@ mod checkpoints;
 mod commands;
 mod episodes;
 mod links;
+mod lists;
 mod materials;
 mod out;
 mod policies;
@@ -151,6 +152,12 @@ pub enum Command {
         /// The seal command.
         #[command(subcommand)]
         command: seals::SealCommand,
+    },
+    /// Investigation lists from above (流调协查): import, return file.
+    List {
+        /// The list command.
+        #[command(subcommand)]
+        command: lists::ListCommand,
     },
     /// Supplies and services requests of households at home (后勤供给).
     Supplies {

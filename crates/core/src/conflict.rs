@@ -98,6 +98,9 @@ pub enum Conflict {
     PointNameTaken,
     /// The area has a checkpoint of this name already.
     CheckpointNameTaken,
+    /// An investigation list is not in the state this needs (mapped already, not yet mapped,
+    /// or closed).
+    ListStatus,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -150,6 +153,7 @@ impl Conflict {
             "box_in_other_round" => Conflict::BoxInOtherRound,
             "point_name_unique" => Conflict::PointNameTaken,
             "checkpoint_name_unique" => Conflict::CheckpointNameTaken,
+            "list_status" => Conflict::ListStatus,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -201,6 +205,7 @@ impl Conflict {
             Conflict::BoxInOtherRound => "box_in_other_round",
             Conflict::PointNameTaken => "point_name_unique",
             Conflict::CheckpointNameTaken => "checkpoint_name_unique",
+            Conflict::ListStatus => "list_status",
             Conflict::Other(code) => code,
         }
     }
@@ -356,6 +361,10 @@ impl Conflict {
                 "该小区已有同名卡口",
                 "this area has a checkpoint of this name already",
             ),
+            Conflict::ListStatus => (
+                "名单当前状态不允许此操作（已对应列、尚未对应列或已关闭）",
+                "the list's state does not allow this (already mapped, not mapped yet, or closed)",
+            ),
             Conflict::CountMismatch => (
                 "接收试管数与封箱数不符，请填写差异说明",
                 "the count differs from the sealed count; write a note saying why",
@@ -425,6 +434,7 @@ mod tests {
             Conflict::BoxStatus,
             Conflict::BoxEmpty,
             Conflict::BoxInOtherRound,
+            Conflict::ListStatus,
         ];
         for c in all {
             assert_eq!(Conflict::from_code(c.code()), c);

@@ -17,6 +17,7 @@ pub mod handover;
 pub mod idempotency;
 pub mod idnum;
 pub mod lang;
+pub mod lists;
 pub mod materials;
 pub mod notices;
 pub mod person;

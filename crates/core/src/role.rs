@@ -92,11 +92,14 @@ pub enum Action {
     ManageCheckpoints,
     /// Publish and withdraw notices to the area's residents and keep the files from above.
     PublishNotices,
+    /// Import investigation lists from above (流调协查), see their progress and write their
+    /// return files.
+    InvestigationLists,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -119,6 +122,7 @@ impl Action {
         Action::ManageCheckpoints,
         Action::PublishNotices,
         Action::Seal,
+        Action::InvestigationLists,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -135,7 +139,8 @@ impl Action {
             | Action::FileReport
             | Action::Quarantine
             | Action::RecordCheckins
-            | Action::GuardGate => true,
+            | Action::GuardGate
+            | Action::InvestigationLists => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -178,6 +183,7 @@ impl Action {
             Action::GuardGate => "guard_gate",
             Action::ManageCheckpoints => "manage_checkpoints",
             Action::PublishNotices => "publish_notices",
+            Action::InvestigationLists => "lists",
         }
     }
 }
@@ -217,6 +223,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::GuardGate   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::ManageCheckpoints => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::PublishNotices => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::InvestigationLists => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -348,18 +355,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
 ";
         let got = table();
         if got != expected {

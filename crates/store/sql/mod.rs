@@ -17,6 +17,7 @@ mod custody;
 pub(crate) mod doc_table;
 mod episodes;
 mod handover;
+mod lists;
 mod load;
 mod materials;
 mod monitoring;

@@ -13,6 +13,7 @@ mod custody;
 mod episodes;
 mod error;
 mod handover;
+mod lists;
 mod materials;
 mod model;
 mod monitoring;
@@ -37,6 +38,7 @@ pub use custody::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
+pub use lists::*;
 pub use materials::*;
 pub use model::*;
 pub use monitoring::*;
@@ -117,6 +119,7 @@ pub trait Store:
     + Policies
     + Episodes
     + Handovers
+    + Lists
     + Reports
     + Rounds
     + Staff

@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod episodes;
 mod links;
+mod lists;
 mod materials;
 mod policies;
 mod rounds;

@@ -8,6 +8,7 @@ pub(crate) mod custody;
 pub mod dto;
 mod episodes;
 mod handover;
+pub mod lists;
 mod materials;
 mod monitoring;
 pub(crate) mod notices;
@@ -58,4 +59,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(supplies::routes())
         .merge(checkpoints::routes())
         .merge(notices::routes())
+        .merge(lists::routes())
 }

@@ -18,6 +18,7 @@ mod checkpoints;
 mod common;
 mod file_report;
 mod handover;
+mod lists;
 mod materials;
 mod monitoring;
 mod notices;
@@ -45,6 +46,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     monitoring::TEXTS,
     notices::TEXTS,
     handover::TEXTS,
+    lists::TEXTS,
     policies::TEXTS,
     quarantine::TEXTS,
     registry::TEXTS,

@@ -15,6 +15,7 @@ mod handover;
 pub(crate) mod jobs;
 mod knock;
 mod lab_results;
+pub mod lists;
 mod materials;
 pub(crate) mod notices;
 mod points;
@@ -100,6 +101,7 @@ pub fn routes() -> Router<AppState> {
         .merge(supplies::routes())
         .merge(checkpoints::routes())
         .merge(notices::routes())
+        .merge(lists::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -277,6 +279,18 @@ pub const MENU: &[MenuItem] = &[
         href: "/notices",
         text: "nt_menu",
         group: "mg_reports",
+    },
+    MenuItem {
+        action: Action::InvestigationLists,
+        href: "/lists",
+        text: "li_menu",
+        group: "mg_quarantine",
+    },
+    MenuItem {
+        action: Action::WorkTasks,
+        href: "/lists/calls",
+        text: "li_calls",
+        group: "mg_work",
     },
     MenuItem {
         action: Action::Read,
@@ -655,6 +669,8 @@ mod menu_tests {
                 "/supplies",
                 "/checkpoints",
                 "/notices",
+                "/lists",
+                "/lists/calls",
                 "/staff",
                 "/policies",
                 "/audit"
@@ -670,6 +686,7 @@ mod menu_tests {
                 "/supplies",
                 "/checkpoints",
                 "/notices",
+                "/lists/calls",
                 "/staff",
                 "/policies"
             ]

@@ -12,6 +12,7 @@ mod episode_lifecycle;
 mod episodes;
 mod handover;
 mod home_sampling;
+mod lists;
 mod login_defences;
 mod masks;
 mod materials;
