@@ -6,6 +6,7 @@ pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod csv_export;
+pub mod daily;
 pub mod demo;
 pub mod error;
 pub mod export;

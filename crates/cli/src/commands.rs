@@ -121,6 +121,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Round { command } => crate::rounds::run(store.as_ref(), command, lang).await?,
         Command::Episode { command } => crate::episodes::run(store.as_ref(), command, lang).await?,
         Command::Policy { command } => crate::policies::run(store.as_ref(), command, lang).await?,
+        Command::Report { command } => crate::daily::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {
             crate::supplies::run(store.as_ref(), command, lang).await?
         }

@@ -11,6 +11,7 @@ macro_rules! outln {
 }
 
 mod commands;
+mod daily;
 mod episodes;
 mod links;
 mod materials;
@@ -149,6 +150,12 @@ pub enum Command {
         /// The supplies command.
         #[command(subcommand)]
         command: supplies::SuppliesCommand,
+    },
+    /// Reports: the daily report (日报).
+    Report {
+        /// The report command.
+        #[command(subcommand)]
+        command: daily::ReportCommand,
     },
     /// Mass-testing rounds (全员核酸).
     Round {

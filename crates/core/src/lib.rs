@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod building;
 pub mod checkin;
 pub mod conflict;
+pub mod daily;
 pub mod episode;
 pub mod handover;
 pub mod idempotency;

@@ -83,11 +83,15 @@ pub enum Action {
     RecordCheckins,
     /// Edit the quarantine policies (a new version each time; episodes keep theirs).
     EditPolicies,
+    /// See the daily report (日报) of an area and export it.
+    DailyReport,
+    /// Sign off a community's daily report.
+    SignDaily,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -106,6 +110,8 @@ impl Action {
         Action::Quarantine,
         Action::RecordCheckins,
         Action::EditPolicies,
+        Action::DailyReport,
+        Action::SignDaily,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -121,7 +127,9 @@ impl Action {
             | Action::Export
             | Action::FileReport
             | Action::Quarantine
-            | Action::RecordCheckins => true,
+            | Action::RecordCheckins
+            | Action::DailyReport
+            | Action::SignDaily => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -157,6 +165,8 @@ impl Action {
             Action::Quarantine => "quarantine",
             Action::RecordCheckins => "record_checkins",
             Action::EditPolicies => "edit_policies",
+            Action::DailyReport => "daily_report",
+            Action::SignDaily => "sign_daily",
         }
     }
 }
@@ -192,6 +202,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::Quarantine  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker],
         Action::RecordCheckins => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, GridWorker, Volunteer],
         Action::EditPolicies => &[Admin, DistrictAdmin],
+        Action::DailyReport => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, Viewer],
+        Action::SignDaily   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -323,18 +335,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies daily_report sign_daily   idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            240
 ";
         let got = table();
         if got != expected {

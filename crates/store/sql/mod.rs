@@ -13,6 +13,7 @@ mod building_map;
 mod checkins;
 mod counts;
 mod custody;
+mod daily;
 pub(crate) mod doc_table;
 mod episodes;
 mod handover;

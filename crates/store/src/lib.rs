@@ -9,6 +9,7 @@ mod audit;
 mod building_map;
 mod checkins;
 mod custody;
+mod daily;
 mod episodes;
 mod error;
 mod handover;
@@ -30,6 +31,7 @@ pub use audit::{Audit, audit_entry, audit_with, no_audit};
 pub use building_map::*;
 pub use checkins::*;
 pub use custody::*;
+pub use daily::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
@@ -103,6 +105,7 @@ pub trait Store:
     + Checkins
     + Supplies
     + Custody
+    + DailyReports
     + Materials
     + Monitoring
     + Policies

@@ -138,7 +138,8 @@ impl RouterBuilder {
          (name = "rounds", description = "Mass-testing rounds: scans into pooled tubes, coverage, the door-knock list (全员核酸)"),
          (name = "custody", description = "Boxes, handover, the lab's receipt and results, positive pools (采样转运)"),
          (name = "materials", description = "Sampling points and their materials: tube and box code batches, swabs, the day's reconciliation (采样点、物资)"),
-         (name = "quarantine", description = "Home quarantine and health monitoring episodes (居家隔离、健康监测)"))
+         (name = "quarantine", description = "Home quarantine and health monitoring episodes (居家隔离、健康监测)"),
+         (name = "daily", description = "The daily report (日报): figures per community, rolled up, signed off"))
 )]
 struct ApiDoc;
 

@@ -4,6 +4,7 @@ pub mod auth;
 mod building_map;
 mod checkins;
 pub(crate) mod custody;
+pub(crate) mod daily;
 pub mod dto;
 mod episodes;
 mod handover;
@@ -51,4 +52,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(monitoring::routes())
         .merge(policies::routes())
         .merge(supplies::routes())
+        .merge(daily::routes())
 }

@@ -15,6 +15,7 @@ mod auth;
 mod building_map;
 mod checkins;
 mod common;
+mod daily;
 mod file_report;
 mod handover;
 mod materials;
@@ -36,6 +37,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     building_map::TEXTS,
     checkins::TEXTS,
     common::TEXTS,
+    daily::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
     monitoring::TEXTS,

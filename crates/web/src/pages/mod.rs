@@ -7,6 +7,7 @@ mod auth;
 mod building_map;
 pub(crate) mod checkins;
 mod codes;
+mod daily;
 pub(crate) mod episodes;
 pub(crate) mod field;
 mod file_report;
@@ -93,6 +94,7 @@ pub fn routes() -> Router<AppState> {
         .merge(episodes::routes())
         .merge(policies::routes())
         .merge(supplies::routes())
+        .merge(daily::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -214,6 +216,11 @@ pub const MENU: &[MenuItem] = &[
         action: Action::Read,
         href: "/supplies",
         text: "su_menu",
+    },
+    MenuItem {
+        action: Action::DailyReport,
+        href: "/daily",
+        text: "dr_menu",
     },
     MenuItem {
         action: Action::Read,
@@ -544,6 +551,7 @@ mod menu_tests {
                 "/rounds",
                 "/transport",
                 "/supplies",
+                "/daily",
                 "/staff",
                 "/policies",
                 "/audit"

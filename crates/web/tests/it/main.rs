@@ -7,6 +7,7 @@ mod building_map;
 mod checkins;
 mod common;
 mod custody;
+mod daily;
 mod episode_lifecycle;
 mod episodes;
 mod handover;
