@@ -473,5 +473,14 @@ both_backends!(
         assert_eq!(audit["total"], 2, "{audit}");
         let (_, rep) = sa.get(&street_q).await;
         assert_eq!(row(&rep, COMMUNITY)["signed"]["changed"], json!([]));
+        // The API's description lists the report.
+        let (_, doc) = sa.get("/api/openapi.json").await;
+        for p in [
+            "/api/v1/daily-report",
+            "/api/v1/daily-report/xlsx",
+            "/api/v1/daily-report/sign",
+        ] {
+            assert!(doc["paths"][p].is_object(), "{p}");
+        }
     }
 );
