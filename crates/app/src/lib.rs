@@ -7,6 +7,7 @@ pub mod auth;
 pub mod checkpoints;
 pub mod clock;
 pub mod csv_export;
+pub mod daily;
 pub mod demo;
 pub mod error;
 pub mod export;

@@ -123,6 +123,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy { command } => crate::policies::run(store.as_ref(), command, lang).await?,
         Command::Seal { command } => crate::seals::run(store.as_ref(), command, lang).await?,
         Command::List { command } => crate::lists::run(store.as_ref(), command, lang).await?,
+        Command::Report { command } => crate::daily::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {
             crate::supplies::run(store.as_ref(), command, lang).await?
         }

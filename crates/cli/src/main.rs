@@ -12,6 +12,7 @@ macro_rules! outln {
 
 mod checkpoints;
 mod commands;
+mod daily;
 mod episodes;
 mod links;
 mod lists;
@@ -170,6 +171,12 @@ pub enum Command {
         /// The checkpoint command.
         #[command(subcommand)]
         command: checkpoints::CheckpointCommand,
+    },
+    /// Reports: the daily report (日报).
+    Report {
+        /// The report command.
+        #[command(subcommand)]
+        command: daily::ReportCommand,
     },
     /// Mass-testing rounds (全员核酸).
     Round {

@@ -12,6 +12,7 @@ pub mod building;
 pub mod checkin;
 pub mod checkpoints;
 pub mod conflict;
+pub mod daily;
 pub mod episode;
 pub mod handover;
 pub mod idempotency;

@@ -68,6 +68,8 @@ pub enum Problem {
     DuplicateMember,
     /// A value that is not one of the offered choices.
     Choice,
+    /// A daily report signed off for an area that is not a community.
+    SignCommunityOnly,
     /// The document is on file outside the user's area: the row may not move or change that
     /// file (and the message names no one).
     RegisteredElsewhere,
@@ -185,6 +187,7 @@ impl Problem {
             Problem::SupplyDetail => "supply_detail_required",
             Problem::DuplicateMember => "duplicate_member",
             Problem::Choice => "choice_invalid",
+            Problem::SignCommunityOnly => "sign_community_only",
             Problem::RegisteredElsewhere => "person_registered_elsewhere",
             Problem::Hours => "hours_invalid",
             Problem::NameChars => "name_invalid_characters",
@@ -327,6 +330,10 @@ impl Problem {
                 "this document number is already given for another member",
             ),
             Problem::Choice => lang.pick("请从列出的选项中选择", "choose one of the listed options"),
+            Problem::SignCommunityOnly => lang.pick(
+                "日报由社区签收，请选择一个社区",
+                "a daily report is signed off by a community: choose a community",
+            ),
             Problem::Hours => lang.pick(
                 "有效小时数应为大于 0 的整数",
                 "the number of hours must be a whole number above 0",

@@ -95,11 +95,15 @@ pub enum Action {
     /// Import investigation lists from above (流调协查), see their progress and write their
     /// return files.
     InvestigationLists,
+    /// See the daily report (日报) of an area and export it.
+    DailyReport,
+    /// Sign off a community's daily report.
+    SignDaily,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 25] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -123,6 +127,8 @@ impl Action {
         Action::PublishNotices,
         Action::Seal,
         Action::InvestigationLists,
+        Action::DailyReport,
+        Action::SignDaily,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -140,7 +146,9 @@ impl Action {
             | Action::Quarantine
             | Action::RecordCheckins
             | Action::GuardGate
-            | Action::InvestigationLists => true,
+            | Action::InvestigationLists
+            | Action::DailyReport
+            | Action::SignDaily => true,
             Action::ManageUsers
             | Action::Audit
             | Action::ManageStaff
@@ -184,6 +192,8 @@ impl Action {
             Action::ManageCheckpoints => "manage_checkpoints",
             Action::PublishNotices => "publish_notices",
             Action::InvestigationLists => "lists",
+            Action::DailyReport => "daily_report",
+            Action::SignDaily => "sign_daily",
         }
     }
 }
@@ -224,6 +234,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::ManageCheckpoints => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader],
         Action::PublishNotices => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::InvestigationLists => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::DailyReport => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, Viewer],
+        Action::SignDaily   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -355,18 +367,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            240
 ";
         let got = table();
         if got != expected {

@@ -14,6 +14,7 @@ mod checkins;
 mod checkpoints;
 mod counts;
 mod custody;
+mod daily;
 pub(crate) mod doc_table;
 mod episodes;
 mod handover;

@@ -10,6 +10,7 @@ mod building_map;
 mod checkins;
 mod checkpoints;
 mod custody;
+mod daily;
 mod episodes;
 mod error;
 mod handover;
@@ -35,6 +36,7 @@ pub use building_map::*;
 pub use checkins::*;
 pub use checkpoints::*;
 pub use custody::*;
+pub use daily::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
@@ -113,6 +115,7 @@ pub trait Store:
     + Checkpoints
     + Supplies
     + Custody
+    + DailyReports
     + Materials
     + Monitoring
     + Notices

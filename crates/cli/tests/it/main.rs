@@ -4,6 +4,7 @@
 
 mod cli;
 mod crash;
+mod daily;
 mod episodes;
 mod links;
 mod lists;

@@ -5,6 +5,7 @@ mod building_map;
 mod checkins;
 mod checkpoints;
 pub(crate) mod custody;
+pub(crate) mod daily;
 pub mod dto;
 mod episodes;
 mod handover;
@@ -60,4 +61,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(checkpoints::routes())
         .merge(notices::routes())
         .merge(lists::routes())
+        .merge(daily::routes())
 }

@@ -16,6 +16,7 @@ mod building_map;
 mod checkins;
 mod checkpoints;
 mod common;
+mod daily;
 mod file_report;
 mod handover;
 mod lists;
@@ -41,6 +42,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     checkins::TEXTS,
     checkpoints::TEXTS,
     common::TEXTS,
+    daily::TEXTS,
     file_report::TEXTS,
     materials::TEXTS,
     monitoring::TEXTS,

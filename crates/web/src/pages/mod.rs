@@ -8,6 +8,7 @@ mod building_map;
 pub(crate) mod checkins;
 mod checkpoints;
 mod codes;
+mod daily;
 pub(crate) mod episodes;
 pub(crate) mod field;
 mod file_report;
@@ -102,6 +103,7 @@ pub fn routes() -> Router<AppState> {
         .merge(checkpoints::routes())
         .merge(notices::routes())
         .merge(lists::routes())
+        .merge(daily::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -291,6 +293,12 @@ pub const MENU: &[MenuItem] = &[
         href: "/lists/calls",
         text: "li_calls",
         group: "mg_work",
+    },
+    MenuItem {
+        action: Action::DailyReport,
+        href: "/daily",
+        text: "dr_menu",
+        group: "mg_reports",
     },
     MenuItem {
         action: Action::Read,
@@ -671,6 +679,7 @@ mod menu_tests {
                 "/notices",
                 "/lists",
                 "/lists/calls",
+                "/daily",
                 "/staff",
                 "/policies",
                 "/audit"

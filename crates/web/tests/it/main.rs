@@ -8,6 +8,7 @@ mod checkins;
 mod checkpoints;
 mod common;
 mod custody;
+mod daily;
 mod episode_lifecycle;
 mod episodes;
 mod handover;
