@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { COMMUNITY, api, apiLogin, go, login, mainText, phone, shot } from '../lib.mjs';
+import { COMMUNITY, api, apiLogin, go, login, mainText, menu, phone, shot } from '../lib.mjs';
 
 const T = { timeout: 120_000 };
 
@@ -36,7 +36,7 @@ test('a list is uploaded and mapped, and a grid worker records a call', T, async
   try {
     const { page } = a;
     await login(page, 'demo-community-admin');
-    await page.locator('nav.menu a', { hasText: '流调协查名单' }).click();
+    await menu(page, '流调协查名单');
     await page.waitForURL(/\/lists$/);
     await page.fill('#l-area', COMMUNITY);
     await page.setInputFiles('#l-file', file);
@@ -60,7 +60,7 @@ test('a list is uploaded and mapped, and a grid worker records a call', T, async
   try {
     const { page } = w;
     await login(page, 'demo-grid-worker');
-    await page.locator('nav.menu a', { hasText: '流调电话' }).click();
+    await menu(page, '流调电话');
     await page.waitForURL(/\/lists\/calls$/);
     const card = page.locator('main section.call', { hasText: name }).first();
     assert.match(await card.innerText(), /陇海市场/);
