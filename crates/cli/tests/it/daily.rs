@@ -5,34 +5,22 @@
 use doorstep_testkit::{TestDb, both_backends, id};
 use serde_json::Value;
 
-use crate::{doorstep, ok};
+use crate::{COMMUNITY, doorstep, import_roster, ok};
 
 both_backends!(
     the_daily_report_from_the_command_line,
     async |db: &TestDb| {
         let url = db.url.as_str();
         doorstep_testkit::demo_community(db.store.as_ref()).await;
-        let dir = tempfile::tempdir().unwrap();
-        let roster = dir.path().join("r.csv");
-        std::fs::write(
-        &roster,
-        format!(
-            "姓名,身份证号,小区,楼栋,单元,房号\n甲,{},佳纷天地,1,1,101\n乙,{},佳纷天地,1,1,102\n",
-            id(71, true),
-            id(72, false)
-        ),
-    )
-    .unwrap();
-        let community = "二七区/京广路街道/祥云社区";
-        ok(&doorstep(&[
-            "--db",
+        let dir = import_roster(
             url,
-            "import",
-            "persons",
-            "--into",
-            community,
-            roster.to_str().unwrap(),
-        ]));
+            &format!(
+                "姓名,身份证号,小区,楼栋,单元,房号\n甲,{},佳纷天地,1,1,101\n乙,{},佳纷天地,1,1,102\n",
+                id(71, true),
+                id(72, false)
+            ),
+        );
+        let community = COMMUNITY;
         ok(&doorstep(&[
             "--db",
             url,

@@ -7,32 +7,20 @@
 use doorstep_testkit::{TestDb, both_backends, id};
 use serde_json::Value;
 
-use crate::{doorstep, ok};
+use crate::{COMMUNITY, doorstep, import_roster, ok};
 
 both_backends!(a_list_from_the_command_line, async |db: &TestDb| {
     let url = db.url.as_str();
     doorstep_testkit::demo_community(db.store.as_ref()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let roster = dir.path().join("r.csv");
-    std::fs::write(
-        &roster,
-        format!(
+    let dir = import_roster(
+        url,
+        &format!(
             "姓名,身份证号,联系电话,小区,楼栋,单元,房号\n甲,{},13800000071,佳纷天地,1,1,101\n乙,{},13800000072,佳纷天地,1,1,102\n",
             id(71, true),
             id(72, false)
         ),
-    )
-    .unwrap();
-    let community = "二七区/京广路街道/祥云社区";
-    ok(&doorstep(&[
-        "--db",
-        url,
-        "import",
-        "persons",
-        "--into",
-        community,
-        roster.to_str().unwrap(),
-    ]));
+    );
+    let community = COMMUNITY;
     let text = format!(
         "序号,姓名,公民身份号码,联系电话,场所名称\r\n1,甲,{},,陇海市场\r\n2,乙,,13800000072,陇海市场\r\n3,丙,{},13900000000,陇海市场\r\n4,甲,{},,高寨市场\r\n",
         id(71, true),
