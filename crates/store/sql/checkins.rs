@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use doorstep_core::quarantine::Measure;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
 use super::episodes::{self, day, ymd};
-use super::util::{Conn, corrupt, db_err, list_clause, values_clause};
+use super::util::{Conn, corrupt, db_err, list_clause, utc, values_clause};
 
 /// The measures a person is at home under (check-ins, door tests, supplies).
 const AT_HOME: &str = "('home_quarantine', 'home_health_monitoring')";
@@ -64,10 +64,6 @@ impl Row {
             recorded_by: self.recorded_by,
         })
     }
-}
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
 }
 
 /// Which household: by its check-in token or by its id.

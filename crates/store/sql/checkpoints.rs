@@ -7,14 +7,10 @@ use doorstep_core::checkpoints::{Direction, Hold, SubjectKind, Verdict};
 use doorstep_core::task::TaskStatus;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
-}
+use super::util::{Conn, corrupt, db_err, subtree_bounds, utc};
 
 /// `path = $a OR path in the subtree`, or true for everywhere (binding three empty strings).
 fn under(

@@ -13,11 +13,11 @@ use doorstep_core::daily::{FIGURES, Figures};
 use doorstep_core::{AreaKind, AreaPath};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
 use super::episodes::{day, ymd};
-use super::util::{corrupt, db_err, subtree_bounds};
+use super::util::{corrupt, db_err, subtree_bounds, utc};
 
 /// A value a counting statement binds after the subtree's three (`$1..$3`), in order.
 #[derive(Debug, Clone, Copy)]
@@ -261,10 +261,6 @@ fn statement(c: &Count) -> String {
             &format!("({col} = $1 OR ({col} >= $2 AND {col} < $3))"),
         )
         .replace("{m}", measure)
-}
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
 }
 
 /// The communities a path belongs to, found by walking up its parts.

@@ -47,9 +47,7 @@ pub(super) fn day(raw: &str) -> StoreResult<Date> {
     .map_err(|_| corrupt("episode day", raw))
 }
 
-pub(super) fn ymd(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
+pub(super) use super::util::ymd;
 
 impl Row {
     pub(super) fn into_episode(self) -> StoreResult<Episode> {

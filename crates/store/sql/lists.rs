@@ -7,11 +7,11 @@ use doorstep_core::lists::{ListStatus, MatchKind};
 use doorstep_core::task::{TaskKind, TaskStatus};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::util::{
-    Conn, MAX_PARAMS, corrupt, db_err, list_clause, reversed, subtree_bounds, values_clause,
+    Conn, MAX_PARAMS, corrupt, db_err, list_clause, reversed, subtree_bounds, utc, values_clause,
 };
 
 /// The latest task of row `r`.
@@ -33,10 +33,6 @@ const LIST_COLS: &str = "l.id, l.area_id, l.area_path, l.name, l.headers, l.head
 const INSERT_COLS: &str = "list_id, seq, row_no, cells, name, id_number, phone, risk_place, seen_at, \
      source, id_key, phone_key, problem, match_kind, person_id, household_id, dup_list_id, dup_seq, calls";
 const INSERT_WIDTH: usize = 19;
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
-}
 
 #[derive(sqlx::FromRow)]
 struct ListRowRow {

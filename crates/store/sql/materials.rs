@@ -17,7 +17,7 @@ use doorstep_store::*;
 use time::{Date, Month, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err};
+use super::util::{Conn, corrupt, db_err, ymd};
 
 /// How long a round's points are believed without reading them again.
 const FRESH: Duration = Duration::from_secs(30);
@@ -26,9 +26,6 @@ const FRESH: Duration = Duration::from_secs(30);
 pub(super) type PointCache = Arc<Mutex<HashMap<i64, (Instant, Arc<Vec<SamplingPoint>>)>>>;
 
 /// A day as stored: `YYYY-MM-DD`.
-fn day_text(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
 
 fn day_of(s: &str) -> StoreResult<Date> {
     let mut parts = s.splitn(3, '-').map(str::parse::<i64>);
@@ -344,7 +341,7 @@ impl Materials for SqlStore {
                          RETURNING id",
                     )
                     .bind(b.point_id)
-                    .bind(day_text(b.day))
+                    .bind(ymd(b.day))
                     .bind(b.kind.code())
                     .bind(prefix)
                     .bind(first)
@@ -394,7 +391,7 @@ impl Materials for SqlStore {
                      spoiled = excluded.spoiled, by_user = excluded.by_user, at = excluded.at",
                 )
                 .bind(point_id)
-                .bind(day_text(day))
+                .bind(ymd(day))
                 .bind(kind.code())
                 .bind(count.returned)
                 .bind(count.spoiled)
@@ -450,7 +447,7 @@ impl Materials for SqlStore {
             "SELECT kind, returned, spoiled FROM material_counts WHERE point_id = $1 AND day = $2 ORDER BY kind",
         )
         .bind(point.id)
-        .bind(day_text(day))
+        .bind(ymd(day))
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
@@ -473,7 +470,7 @@ mod tests {
     #[test]
     fn days_read_back() {
         let d = Date::from_calendar_date(2026, Month::March, 7).unwrap();
-        assert_eq!(day_text(d), "2026-03-07");
+        assert_eq!(ymd(d), "2026-03-07");
         assert_eq!(day_of("2026-03-07").unwrap(), d);
         assert!(day_of("2026-13-07").is_err());
     }

@@ -4,18 +4,14 @@ use async_trait::async_trait;
 use doorstep_core::AreaPath;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
 use super::episodes::{self, ymd};
-use super::util::{db_err, list_clause, subtree_bounds};
+use super::util::{db_err, list_clause, subtree_bounds, utc};
 
 /// The measures a person is at home under.
 const AT_HOME: &str = "('home_quarantine', 'home_health_monitoring')";
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
-}
 
 fn rows_to_episodes(rows: Vec<episodes::Row>) -> StoreResult<Vec<Episode>> {
     rows.into_iter().map(episodes::Row::into_episode).collect()

@@ -5,18 +5,10 @@ use async_trait::async_trait;
 use doorstep_core::AreaPath;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
-}
-
-fn day_text(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
-}
+use super::util::{Conn, corrupt, db_err, subtree_bounds, utc, ymd};
 
 fn day_of(s: &str) -> StoreResult<Date> {
     doorstep_core::notices::parse_day(s).map_err(|_| corrupt("day", s))
@@ -134,8 +126,8 @@ impl Notices for SqlStore {
                 .bind(&n.title)
                 .bind(&n.body)
                 .bind(&n.english)
-                .bind(day_text(n.valid_from))
-                .bind(day_text(n.valid_to))
+                .bind(ymd(n.valid_from))
+                .bind(ymd(n.valid_to))
                 .bind(&n.token)
                 .bind(&n.by)
                 .bind(utc(n.at))
@@ -221,7 +213,7 @@ impl Notices for SqlStore {
         );
         sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
             .bind(path.as_str())
-            .bind(day_text(day))
+            .bind(ymd(day))
             .fetch_all(self.pool())
             .await
             .map_err(db_err)?
@@ -245,7 +237,7 @@ impl Notices for SqlStore {
                 )
                 .bind(n.area_id)
                 .bind(n.area_path.as_str())
-                .bind(day_text(n.day))
+                .bind(ymd(n.day))
                 .bind(&n.title)
                 .bind(&n.file_name)
                 .bind(&n.content_type)
@@ -280,7 +272,7 @@ impl Notices for SqlStore {
              ORDER BY day DESC, id DESC LIMIT 200"
         );
         sqlx::query_as::<_, FileRow>(AssertSqlSafe(sql))
-            .bind(day.map(day_text).unwrap_or_default())
+            .bind(day.map(ymd).unwrap_or_default())
             .bind(a)
             .bind(b)
             .bind(c)

@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use doorstep_core::AreaPath;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, db_err, within};
+use super::util::{Conn, db_err, utc, within};
 
 const COLS: &str =
     "id, area_id, area_path, reason, sealed_by, sealed_at, lifted_by, lifted_at FROM area_seals";
@@ -36,10 +36,6 @@ impl From<Row> for Seal {
             lifted: r.lifted_by.zip(r.lifted_at),
         }
     }
-}
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
 }
 
 async fn read(conn: &mut Conn, id: Id) -> StoreResult<Option<Seal>> {

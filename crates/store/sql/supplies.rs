@@ -6,10 +6,10 @@ use doorstep_core::supplies::{SupplyKind, Urgency};
 use doorstep_core::task::TaskStatus;
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, within};
+use super::util::{Conn, corrupt, db_err, utc, within};
 
 const COLS: &str = "r.id, r.household_id, h.address, r.area_path, r.kind, r.detail, r.urgency, r.asked_by, \
      r.due_at, r.created_at, t.id AS task_id, t.status AS task_status, s.name AS assignee, t.outcome, \
@@ -71,10 +71,6 @@ impl Row {
             task,
         })
     }
-}
-
-fn utc(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::UTC)
 }
 
 async fn read(conn: &mut Conn, id: Id) -> StoreResult<Option<SupplyRequest>> {

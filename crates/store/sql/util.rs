@@ -98,3 +98,14 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
 pub fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Other(format!("stored {what} {value:?} is not valid").into())
 }
+
+/// A time as stored: in UTC (PostgreSQL keeps the offset out; SQLite's text sorts only when
+/// every value has the same one).
+pub fn utc(t: time::OffsetDateTime) -> time::OffsetDateTime {
+    t.to_offset(time::UtcOffset::UTC)
+}
+
+/// A day as stored: `YYYY-MM-DD`.
+pub fn ymd(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
