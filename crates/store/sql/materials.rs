@@ -25,8 +25,6 @@ const FRESH: Duration = Duration::from_secs(30);
 /// Each round's points with their batches, and when they were read.
 pub(super) type PointCache = Arc<Mutex<HashMap<i64, (Instant, Arc<Vec<SamplingPoint>>)>>>;
 
-/// A day as stored: `YYYY-MM-DD`.
-
 fn day_of(s: &str) -> StoreResult<Date> {
     let mut parts = s.splitn(3, '-').map(str::parse::<i64>);
     let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
