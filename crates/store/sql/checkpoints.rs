@@ -10,23 +10,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds, utc};
-
-/// `path = $a OR path in the subtree`, or true for everywhere (binding three empty strings).
-fn under(
-    column: &str,
-    area: Option<&AreaPath>,
-    first: usize,
-) -> (String, (String, String, String)) {
-    let (a, b, c) = (first, first + 1, first + 2);
-    match area {
-        Some(p) => (
-            format!("({column} = ${a} OR ({column} >= ${b} AND {column} < ${c}))"),
-            subtree_bounds(p),
-        ),
-        None => (format!("(${a} = ${b} AND ${b} = ${c})"), Default::default()),
-    }
-}
+use super::util::{Conn, corrupt, db_err, utc, within};
 
 #[derive(sqlx::FromRow)]
 struct CheckpointRow {
@@ -226,7 +210,7 @@ impl Checkpoints for SqlStore {
     }
 
     async fn checkpoints(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Checkpoint>> {
-        let (cond, (a, b, c)) = under("area_path", area, 1);
+        let (cond, (a, b, c)) = within("area_path", 1, area);
         let sql = format!(
             "SELECT {CP_COLS} FROM checkpoints WHERE {cond} ORDER BY area_path, name, id LIMIT 1000"
         );
@@ -339,7 +323,7 @@ impl Checkpoints for SqlStore {
         from_hour: &str,
         to_hour: &str,
     ) -> StoreResult<Vec<HourCount>> {
-        let (cond, (a, b, c)) = under("area_path", area, 3);
+        let (cond, (a, b, c)) = within("area_path", 3, area);
         let sql = format!(
             "SELECT checkpoint_id, china_hour, direction, verdict, COUNT(*) AS n \
              FROM checkpoint_passages WHERE china_hour >= $1 AND china_hour <= $2 AND {cond} \

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::util::{
-    Conn, MAX_PARAMS, corrupt, db_err, list_clause, reversed, subtree_bounds, utc, values_clause,
+    Conn, MAX_PARAMS, corrupt, db_err, list_clause, reversed, utc, values_clause, within,
 };
 
 /// The latest task of row `r`.
@@ -347,12 +347,7 @@ impl Lists for SqlStore {
         area: Option<&AreaPath>,
         limit: u32,
     ) -> StoreResult<Vec<InvestigationList>> {
-        let under = if area.is_some() {
-            "(l.area_path = $2 OR (l.area_path >= $3 AND l.area_path < $4))"
-        } else {
-            "$2 = $3 AND $3 = $4"
-        };
-        let (a, b, c) = area.map_or_else(Default::default, subtree_bounds);
+        let (under, (a, b, c)) = within("l.area_path", 2, area);
         let sql =
             format!("SELECT {LIST_COLS} FROM lists l WHERE {under} ORDER BY l.id DESC LIMIT $1");
         sqlx::query_as::<_, ListInfoRow>(AssertSqlSafe(sql))

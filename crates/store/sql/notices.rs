@@ -8,7 +8,7 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds, utc, ymd};
+use super::util::{Conn, corrupt, db_err, utc, within, ymd};
 
 fn day_of(s: &str) -> StoreResult<Date> {
     doorstep_core::notices::parse_day(s).map_err(|_| corrupt("day", s))
@@ -98,18 +98,6 @@ impl FileRow {
     }
 }
 
-/// `area_path` in the subtree of `area` (binding `$first..$first+2`), or true everywhere.
-fn under(area: Option<&AreaPath>, first: usize) -> (String, (String, String, String)) {
-    let (a, b, c) = (first, first + 1, first + 2);
-    match area {
-        Some(p) => (
-            format!("(area_path = ${a} OR (area_path >= ${b} AND area_path < ${c}))"),
-            subtree_bounds(p),
-        ),
-        None => (format!("(${a} = ${b} AND ${b} = ${c})"), Default::default()),
-    }
-}
-
 #[async_trait]
 impl Notices for SqlStore {
     async fn publish_notice(&self, new: &NewNotice, audit: Audit<Notice>) -> StoreResult<Notice> {
@@ -189,7 +177,7 @@ impl Notices for SqlStore {
     }
 
     async fn notices_under(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Notice>> {
-        let (cond, (a, b, c)) = under(area, 1);
+        let (cond, (a, b, c)) = within("area_path", 1, area);
         let sql = format!("SELECT {COLS} FROM notices WHERE {cond} ORDER BY id DESC LIMIT 200");
         sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
             .bind(a)
@@ -265,7 +253,7 @@ impl Notices for SqlStore {
         area: Option<&AreaPath>,
         day: Option<Date>,
     ) -> StoreResult<Vec<NoticeFile>> {
-        let (cond, (a, b, c)) = under(area, 2);
+        let (cond, (a, b, c)) = within("area_path", 2, area);
         let on_day = if day.is_some() { "day = $1" } else { "$1 = ''" };
         let sql = format!(
             "SELECT {FILE_COLS} FROM notice_files WHERE {on_day} AND {cond} \
