@@ -201,7 +201,7 @@ impl<'a> CallDesk<'a> {
             .collect::<Vec<_>>()
             .join(" · ");
         TaskDesk::new(self.store, self.who, self.ctx)
-            .finish(
+            .finish_task(
                 task_id,
                 &Finish {
                     outcome: outcome.code().into(),
@@ -213,6 +213,32 @@ impl<'a> CallDesk<'a> {
             self.follow_up(&call).await?;
         }
         self.call(task_id).await
+    }
+
+    /// An outcome chosen on the generic task board (one note field): the note is the place of
+    /// a `reached_away`, and a missing place is the note's problem.
+    pub async fn record_from_board(&self, task_id: Id, f: &Finish) -> AppResult<Call> {
+        let away = f.outcome.trim() == CallOutcome::ReachedAway.code();
+        let input = CallInput {
+            outcome: f.outcome.trim().to_string(),
+            place: if away { f.note.clone() } else { String::new() },
+            note: if away { String::new() } else { f.note.clone() },
+        };
+        self.record(task_id, &input).await.map_err(|e| match e {
+            AppError::Validation(problems) => AppError::Validation(
+                problems
+                    .into_iter()
+                    .map(|p| {
+                        if p.path == "place" {
+                            FieldProblem::new("note", p.problem)
+                        } else {
+                            p
+                        }
+                    })
+                    .collect(),
+            ),
+            e => e,
+        })
     }
 
     /// After a not-reached call: the next call, or — the calls used up — a door-knock at the

@@ -676,8 +676,29 @@ impl<'a> TaskDesk<'a> {
     }
 
     /// Finishes a task with one of its kind's outcomes.
+    ///
+    /// A feature's task whose outcome has consequences goes through that feature's desk, so
+    /// the board and the feature's own page do the same: an investigation list's call
+    /// (`list_call`) is recorded by [`crate::lists::calls::CallDesk::record`] (the next call, the
+    /// door-knock, the episode), the note standing for the place of a `reached_away`.
     pub async fn finish(&self, id: Id, f: &Finish) -> AppResult<Task> {
         let t = self.visible(id).await?;
+        if t.source == doorstep_store::LIST_CALL_SOURCE {
+            return crate::lists::calls::CallDesk::new(self.store, self.who, self.ctx)
+                .record_from_board(id, f)
+                .await
+                .map(|call| call.task);
+        }
+        self.finish_plain(t, f).await
+    }
+
+    /// Records the outcome on the task alone (the feature's desk calls this after its checks).
+    pub(crate) async fn finish_task(&self, id: Id, f: &Finish) -> AppResult<Task> {
+        let t = self.visible(id).await?;
+        self.finish_plain(t, f).await
+    }
+
+    async fn finish_plain(&self, t: Task, f: &Finish) -> AppResult<Task> {
         if !t.kind.has_outcome(f.outcome.trim()) {
             return Err(AppError::Validation(vec![FieldProblem::new(
                 "outcome",

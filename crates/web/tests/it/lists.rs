@@ -306,7 +306,16 @@ both_backends!(
             (StatusCode::OK, Some("13700000000"))
         );
 
-        // Reached elsewhere needs where.
+        // Reached elsewhere needs where; from the board, its note is the place.
+        let (st, v, _) = gw
+            .send(
+                "PATCH",
+                &format!("/api/v1/tasks/{t1}"),
+                Some(json!({"status": "done", "outcome": "reached_away"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v.to_string().contains("note"), "{v}");
         let (st, v) = record(&gw, t1, json!({"outcome": "reached_away"})).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert!(v.to_string().contains("place"), "{v}");
@@ -322,10 +331,23 @@ both_backends!(
         assert_eq!(st, StatusCode::CONFLICT, "recorded already");
 
         // Not reached three times: a second call, a third, then a door-knock at the household.
+        // The second is closed from the generic task board: the same follow-up.
         let mut task = r2["task_id"].as_i64().unwrap();
         for n in 1..=3 {
-            let (st, v) = record(&gw, task, json!({"outcome": "not_reached"})).await;
-            assert_eq!(st, StatusCode::OK, "{v}");
+            if n == 2 {
+                let (st, v, _) = gw
+                    .send(
+                        "PATCH",
+                        &format!("/api/v1/tasks/{task}"),
+                        Some(json!({"status": "done", "outcome": "not_reached"})),
+                    )
+                    .await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+                assert_eq!(v["status"], "done", "{v}");
+            } else {
+                let (st, v) = record(&gw, task, json!({"outcome": "not_reached"})).await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+            }
             let row = call_of(&admin, list, 2).await;
             if n < 3 {
                 assert_eq!(
