@@ -122,6 +122,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Episode { command } => crate::episodes::run(store.as_ref(), command, lang).await?,
         Command::Policy { command } => crate::policies::run(store.as_ref(), command, lang).await?,
         Command::Seal { command } => crate::seals::run(store.as_ref(), command, lang).await?,
+        Command::Notice { command } => crate::notices::run(store.as_ref(), command, lang).await?,
         Command::List { command } => crate::lists::run(store.as_ref(), command, lang).await?,
         Command::Report { command } => crate::daily::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {

@@ -17,6 +17,7 @@ mod episodes;
 mod links;
 mod lists;
 mod materials;
+mod notices;
 mod out;
 mod policies;
 mod rounds;
@@ -153,6 +154,12 @@ pub enum Command {
         /// The seal command.
         #[command(subcommand)]
         command: seals::SealCommand,
+    },
+    /// Notices to residents (温馨提示) and files from above (上级文件).
+    Notice {
+        /// The notice command.
+        #[command(subcommand)]
+        command: notices::NoticeCommand,
     },
     /// Investigation lists from above (流调协查): import, return file.
     List {

@@ -9,6 +9,7 @@ mod episodes;
 mod links;
 mod lists;
 mod materials;
+mod notices;
 mod policies;
 mod rounds;
 mod serve;
