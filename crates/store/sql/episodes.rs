@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
+use super::util::{Conn, corrupt, db_err, subtree_bounds, utc};
 
 pub(super) const COLS: &str = "e.id, e.person_id, p.name, e.household_id, h.address, e.area_path, e.measure, e.reason, \
      e.policy_key, e.policy_version, e.starts_on, e.last_day, e.ends_at, e.status, e.created_by, e.created_at, e.ended_at, e.ended_by";
@@ -247,11 +247,24 @@ impl Episodes for SqlStore {
         let under = "(e.area_path = $1 OR (e.area_path >= $2 AND e.area_path < $3)) \
              AND ($4 = '' OR e.measure = $4) AND ($5 = '' OR e.status = $5) \
              AND ($6 = '' OR (e.status = 'active' AND e.last_day <= $6)) \
-             AND ($7 = '' OR (e.status = 'active' AND e.last_day >= $7))";
+             AND ($7 = '' OR (e.status = 'active' AND e.last_day >= $7)) \
+             AND ($8 = '' OR e.starts_on = $8) \
+             AND ($9 = '' OR (e.starts_on <= $9 AND e.last_day >= $9 \
+                  AND (e.ended_at IS NULL OR e.ended_at >= $10))) \
+             AND ($11 = 0 OR (e.ended_at >= $12 AND e.ended_at < $13))";
         let measure = filter.measure.map_or("", Measure::code);
         let status = filter.status.map_or("", EpisodeStatus::code);
         let by = filter.last_day_by.map(ymd).unwrap_or_default();
         let from = filter.last_day_from.map(ymd).unwrap_or_default();
+        let started = filter.started_on.map(ymd).unwrap_or_default();
+        // Unused times are bound all the same (one text per query); their flag is off.
+        let epoch = OffsetDateTime::UNIX_EPOCH;
+        let (during, during_end) = filter
+            .during
+            .map_or((String::new(), epoch), |(d, end)| (ymd(d), utc(end)));
+        let (ended, (ended_from, ended_to)) = filter
+            .ended_between
+            .map_or((0_i64, (epoch, epoch)), |(a, b)| (1, (utc(a), utc(b))));
         let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM episodes e WHERE {under}"
         )))
@@ -262,12 +275,18 @@ impl Episodes for SqlStore {
         .bind(status)
         .bind(&by)
         .bind(&from)
+        .bind(&started)
+        .bind(&during)
+        .bind(during_end)
+        .bind(ended)
+        .bind(ended_from)
+        .bind(ended_to)
         .fetch_one(self.pool())
         .await
         .map_err(db_err)?;
         let sql = format!(
             "SELECT {COLS} FROM {FROM} WHERE {under} \
-             ORDER BY CASE WHEN e.status = 'active' THEN 0 ELSE 1 END, e.id DESC LIMIT $8 OFFSET $9"
+             ORDER BY CASE WHEN e.status = 'active' THEN 0 ELSE 1 END, e.id DESC LIMIT $14 OFFSET $15"
         );
         let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(&a)
@@ -277,6 +296,12 @@ impl Episodes for SqlStore {
             .bind(status)
             .bind(&by)
             .bind(&from)
+            .bind(&started)
+            .bind(&during)
+            .bind(during_end)
+            .bind(ended)
+            .bind(ended_from)
+            .bind(ended_to)
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
             .fetch_all(self.pool())

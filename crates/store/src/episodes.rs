@@ -160,6 +160,13 @@ pub struct EpisodeFilter {
     pub last_day_by: Option<Date>,
     /// Active with a last day on or after this day (with `last_day_by`: a range).
     pub last_day_from: Option<Date>,
+    /// Started on this day (the daily report's "new").
+    pub started_on: Option<Date>,
+    /// Under the measure during this day and not ended before its end, which is given too
+    /// (the daily report's "ongoing").
+    pub during: Option<(Date, OffsetDateTime)>,
+    /// Ended from the first time up to the second (the daily report's "released").
+    pub ended_between: Option<(OffsetDateTime, OffsetDateTime)>,
 }
 
 /// A new last day.

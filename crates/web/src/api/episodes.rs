@@ -106,6 +106,13 @@ pub struct EpisodeQuery {
     /// today the last day.
     #[serde(default)]
     pub due: String,
+    /// A China day, `YYYY-MM-DD`, read with `on`.
+    #[serde(default)]
+    pub day: String,
+    /// With `day`: `new` (started that day), `ongoing` (under the measure that day) or
+    /// `released` (released that day) — as the daily report counts them.
+    #[serde(default)]
+    pub on: String,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Rows per page, 1–200 (default 20).
@@ -163,6 +170,8 @@ pub async fn list_episodes(
         measure: q.measure,
         status: q.status,
         due: q.due,
+        day: q.day,
+        on: q.on,
     };
     let page = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .list_filtered(q.area.as_deref(), &filter, paging.request())

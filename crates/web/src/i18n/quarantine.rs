@@ -24,6 +24,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Every test day's test negative",
     ),
     ("qt_checklist", "解除条件核对", "Release checklist"),
+    ("qt_day_clear", "取消日期筛选", "Any day"),
     ("qt_day_n", "第 {n} 天", "day {n}"),
     (
         "qt_day_of",
@@ -82,6 +83,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "not required by this policy",
     ),
     ("qt_notice", "打印解除告知书", "Print the release notice"),
+    ("qt_on_new", "当日新增", "new that day"),
+    ("qt_on_ongoing", "当日在管", "under the measure that day"),
+    ("qt_on_released", "当日解除", "released that day"),
     (
         "qt_override_note",
         "有未满足的条件或未到期：请填写解除原因（将被记录）。",

@@ -518,12 +518,23 @@ both_backends!(
         assert!(page.text.contains("⚠"), "changed since the sign-off");
         assert!(
             page.text.contains("/episodes?area=%E4%BA%8C")
-                && page
-                    .text
-                    .contains("measure=home_quarantine&#38;status=active"),
+                && page.text.contains(&format!(
+                    "measure=home_quarantine&#38;day={today}&#38;on=new"
+                )),
             "each figure links to its list: {}",
             page.text
         );
+        // The list behind a figure holds as many as the figure says.
+        for (on, n) in [("new", hq_new), ("ongoing", hq_new - 1), ("released", 1)] {
+            let (st, l) = sa
+                .get(&format!(
+                    "/api/v1/episodes?area={}&measure=home_quarantine&day={today}&on={on}",
+                    enc(COMMUNITY)
+                ))
+                .await;
+            assert_eq!(st, StatusCode::OK, "{l}");
+            assert_eq!(l["total"].as_i64(), Some(n), "{on}: {l}");
+        }
         let print = b.get(&format!("/daily/print?day={today}")).await;
         assert!(print.text.contains("<table"), "{}", print.text);
         let trend = b.get("/daily/trend").await;

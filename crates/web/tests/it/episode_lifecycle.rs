@@ -400,6 +400,36 @@ both_backends!(
             (Some(1), Some("丙一")),
             "{l}"
         );
+        // A day as the daily report counts it (its figures link here).
+        let on_day = |d: String, on: &'static str| {
+            let admin = &admin;
+            async move {
+                let (st, l) = admin
+                    .get(&format!("/api/v1/episodes?day={d}&on={on}"))
+                    .await;
+                (st, l)
+            }
+        };
+        let (_, l) = on_day(day(-10), "new").await;
+        assert_eq!(
+            (l["total"].as_i64(), l["items"][0]["name"].as_str()),
+            (Some(1), Some("丙一")),
+            "{l}"
+        );
+        let (_, l) = on_day(day(-10), "ongoing").await;
+        assert!(l.to_string().contains("丙一"), "{l}");
+        let (_, l) = on_day(day(-11), "ongoing").await;
+        assert!(!l.to_string().contains("丙一"), "not yet: {l}");
+        let (_, l) = on_day(day(0), "released").await;
+        assert_eq!(l["total"].as_i64(), Some(3), "released today: {l}");
+        let (_, l) = on_day(day(1), "released").await;
+        assert_eq!(l["total"].as_i64(), Some(0), "{l}");
+        let (st, l) = on_day("2026-13-01".into(), "new").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert_eq!(l["fields"][0]["path"], "day", "{l}");
+        let (st, l) = on_day(day(0), "bogus").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert_eq!(l["fields"][0]["path"], "on", "{l}");
         // Every change audited.
         for (action, n) in [
             ("episode.change", 2),

@@ -1,4 +1,5 @@
-//! The episodes of an area, filtered (measure, status, release due).
+//! The episodes of an area, filtered (measure, status, release due, and a day as the daily
+//! report counts it).
 
 use doorstep_core::episode::EpisodeStatus;
 use doorstep_core::problem::FieldProblem;
@@ -20,6 +21,11 @@ pub struct ListFilter {
     /// `today`: active, planned end reached by today (overdue included); `tomorrow`: active,
     /// planned end at the start of tomorrow (today is the last day).
     pub due: String,
+    /// A China day, `YYYY-MM-DD`, read with `on` (the daily report's figures link here).
+    pub day: String,
+    /// With `day`: `new` (started that day), `ongoing` (under the measure that day, not ended
+    /// before its end) or `released` (released that day).
+    pub on: String,
 }
 
 impl QuarantineDesk<'_> {
@@ -59,6 +65,24 @@ impl QuarantineDesk<'_> {
             "today" => f.last_day_by = today.previous_day(),
             "tomorrow" => (f.last_day_from, f.last_day_by) = (Some(today), Some(today)),
             _ => problems.push(FieldProblem::new("due", Problem::Choice)),
+        }
+        match (filter.day.trim(), filter.on.trim()) {
+            ("", "") => {}
+            (d, on) => match doorstep_core::notices::parse_day(d) {
+                Err(p) => problems.push(FieldProblem::new("day", p)),
+                Ok(day) => {
+                    let (from, to) = doorstep_core::daily::day_bounds(day);
+                    match on {
+                        "new" => f.started_on = Some(day),
+                        "ongoing" => f.during = Some((day, to)),
+                        "released" => {
+                            f.status = Some(EpisodeStatus::Released);
+                            f.ended_between = Some((from, to));
+                        }
+                        _ => problems.push(FieldProblem::new("on", Problem::Choice)),
+                    }
+                }
+            },
         }
         if !problems.is_empty() {
             return Err(AppError::Validation(problems));

@@ -253,6 +253,10 @@ pub struct ListQuery {
     #[serde(default)]
     area: String,
     #[serde(default)]
+    day: String,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
     measure: String,
     #[serde(default)]
     status: String,
@@ -276,6 +280,8 @@ pub struct EpisodeListPage {
     status: String,
     dues: Vec<(&'static str, &'static str)>,
     due: String,
+    /// The day filter (hidden fields) and what it says, with the link that drops it.
+    day_filter: Option<DayFilter>,
     items: Vec<EpisodeLine>,
     total: i64,
     prev: Option<String>,
@@ -283,6 +289,35 @@ pub struct EpisodeListPage {
 }
 
 const PER_PAGE: u32 = 50;
+
+/// A day filter as the list shows it (the daily report's figures link with one).
+pub struct DayFilter {
+    day: String,
+    on: String,
+    shown: String,
+    clear: String,
+}
+
+fn day_filter(q: &ListQuery, t: T) -> Option<DayFilter> {
+    let on_key = match q.on.trim() {
+        "new" => "qt_on_new",
+        "ongoing" => "qt_on_ongoing",
+        "released" => "qt_on_released",
+        _ => return None,
+    };
+    Some(DayFilter {
+        day: q.day.trim().to_string(),
+        on: q.on.trim().to_string(),
+        shown: format!("{} · {}", q.day.trim(), t.s(on_key)),
+        clear: format!(
+            "/episodes?area={}&measure={}&status={}&due={}",
+            crate::pages::urlencode(&q.area),
+            crate::pages::urlencode(&q.measure),
+            crate::pages::urlencode(&q.status),
+            crate::pages::urlencode(&q.due)
+        ),
+    })
+}
 
 /// Lists the episodes under an area (the user's own by default) with the filters.
 pub async fn list(
@@ -295,6 +330,8 @@ pub async fn list(
         measure: q.measure.clone(),
         status: q.status.clone(),
         due: q.due.clone(),
+        day: q.day.clone(),
+        on: q.on.clone(),
     };
     let page = QuarantineDesk::new(s.store.as_ref(), &u.who, &u.ctx)
         .list_filtered(
@@ -332,11 +369,13 @@ pub async fn list(
     let l = u.t.0;
     let link = |n: u32| {
         format!(
-            "/episodes?area={}&measure={}&status={}&due={}&page={n}",
+            "/episodes?area={}&measure={}&status={}&due={}&day={}&on={}&page={n}",
             crate::pages::urlencode(&q.area),
             crate::pages::urlencode(&q.measure),
             crate::pages::urlencode(&q.status),
-            crate::pages::urlencode(&q.due)
+            crate::pages::urlencode(&q.due),
+            crate::pages::urlencode(&q.day),
+            crate::pages::urlencode(&q.on)
         )
     };
     let shown = i64::from(page_no * PER_PAGE);
@@ -358,6 +397,7 @@ pub async fn list(
             ("tomorrow", u.t.s("qt_due_tomorrow")),
         ],
         due: q.due.clone(),
+        day_filter: day_filter(&q, u.t),
         items: page
             .items
             .iter()
