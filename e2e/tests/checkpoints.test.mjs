@@ -79,6 +79,20 @@ test('a guard records, is refused for a quarantined resident, and lets them out 
     await Promise.all([page.waitForURL(/\?last=\d+/), page.click('#register-form button[type=submit]')]);
     assert.match(await mainText(page), /豫A12345/);
 
+    // With no network the entry is not sent into an error page: the guard is told, and what
+    // was typed stays for the next try (nothing is recorded: the counts below are unchanged).
+    await page.context().setOffline(true);
+    await page.locator('label:has(input[name="direction"][value="out"])').click();
+    await page.fill('#r-scan', fId);
+    await page.click('#register-form button[type=submit]');
+    await page.locator('#cam-say').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#cam-say').innerText(), /没有网络/);
+    assert.equal(await page.inputValue('#r-scan'), fId);
+    await shot(page, 'checkpoint-offline.png');
+    await page.context().setOffline(false);
+    await page.locator('#cam-say').waitFor({ state: 'hidden' });
+    await page.fill('#r-scan', '');
+
     // Nothing wider than the phone.
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 390, `the register is ${wide}px wide`);

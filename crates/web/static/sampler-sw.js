@@ -2,12 +2,12 @@
 // reloaded still opens the sampler's page, from the copy kept the last time it loaded, and its
 // queue (sampler.js, in localStorage) sends what was scanned when the network is back.
 // It keeps only the page as a GET without a household (no person is on it: the household
-// variant lists members and is never kept) and the two static files the page needs; a copy
+// variant lists members and is never kept) and the static files the page needs; a copy
 // the server redirected (to the login) is not kept. Nothing else goes through it.
 'use strict';
 // sampler.js puts the page's first load here too, by this name.
-var CACHE = 'doorstep-sampler-v1';
-var SHELL = ['/static/app.css', '/static/sampler.js'];
+var CACHE = 'doorstep-sampler-v2';
+var SHELL = ['/static/app.css', '/static/camera.js', '/static/sampler.js'];
 var PAGE = /^\/rounds\/\d+\/sample$/;
 
 self.addEventListener('install', function (e) {

@@ -4,7 +4,8 @@
 // is back online and every few seconds. The server answers a scan it has seen with the first
 // answer, so a resend never doubles. Refusals are listed for the sampler to read. A scanner
 // gun types the code and presses Enter: Enter in the tube field goes on to the person field,
-// Enter in the person field records. Where the browser has BarcodeDetector, a camera button.
+// Enter in the person field records. Where the browser has BarcodeDetector, a camera button
+// (static/camera.js, loaded before this script).
 (function () {
   'use strict';
   var root = document.getElementById('sampler');
@@ -284,40 +285,13 @@
     }).catch(function () { say(text('closing-offline')); });
   });
 
-  // The camera, where the browser can read codes itself.
-  var camBtn = $('camera');
-  var video = $('cam');
-  var stream = null;
-  var last = { v: '', at: 0 };
-  var stop = function () {
-    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-    stream = null;
-    video.hidden = true;
-  };
-  var got = function (v) {
-    var now = Date.now();
-    if (v === last.v && now - last.at < 3000) return;
-    last = { v: v, at: now };
-    if (!state.tube) { tubeIn.value = v; takeTube(true); return; }
-    personIn.value = v;
-    if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event('submit', { cancelable: true }));
-  };
-  if ('BarcodeDetector' in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    camBtn.hidden = false;
-    camBtn.addEventListener('click', function () {
-      if (stream) { stop(); return; }
-      var detector = new window.BarcodeDetector();
-      navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false })
-        .then(function (s) { stream = s; video.srcObject = s; video.hidden = false; return video.play(); })
-        .then(function tick() {
-          if (!stream) return;
-          detector.detect(video).then(function (codes) {
-            if (codes.length) got(codes[0].rawValue);
-            setTimeout(tick, 300);
-          }, function () { setTimeout(tick, 600); });
-        })
-        .catch(function () { stop(); say(text('no-camera')); });
-    });
+  // The camera, where the browser can read codes itself (static/camera.js).
+  if (window.doorstepCamera) {
+    window.doorstepCamera($('camera'), $('cam'), function (v) {
+      if (!state.tube) { tubeIn.value = v; takeTube(true); return; }
+      personIn.value = v;
+      if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event('submit', { cancelable: true }));
+    }, function () { say(text('no-camera')); });
   }
 
   if (pointIn) {
@@ -349,7 +323,7 @@
       if (/[?&]household=/.test(window.location.search)) return;
       var path = window.location.pathname;
       return fetch(path, { credentials: 'same-origin' }).then(function (res) {
-        if (res.ok && !res.redirected) return caches.open('doorstep-sampler-v1').then(function (c) { return c.put(path, res); });
+        if (res.ok && !res.redirected) return caches.open('doorstep-sampler-v2').then(function (c) { return c.put(path, res); });
       });
     }).catch(function () {});
   }

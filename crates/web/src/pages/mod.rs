@@ -84,6 +84,8 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/report.js", get(report_js))
         .route("/static/sampler.js", get(sampler_js))
+        .route("/static/camera.js", get(camera_js))
+        .route("/static/checkpoint.js", get(checkpoint_js))
         .route("/sampler-sw.js", get(sampler_sw))
         .merge(reports::routes())
         .merge(file_report::routes())
@@ -126,6 +128,22 @@ async fn sampler_js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/sampler.js"),
+    )
+}
+
+/// Scanning with the camera, for every page that scans (BarcodeDetector where the browser has it).
+async fn camera_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/camera.js"),
+    )
+}
+
+/// The checkpoint register's script: the camera, and no lost entry without a network.
+async fn checkpoint_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/checkpoint.js"),
     )
 }
 
