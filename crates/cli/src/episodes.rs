@@ -104,6 +104,12 @@ pub enum EpisodeCommand {
         /// today (planned end reached, overdue included) or tomorrow.
         #[arg(long, default_value = "")]
         due: String,
+        /// A day, YYYY-MM-DD, read with --on (as the daily report counts it).
+        #[arg(long, default_value = "")]
+        day: String,
+        /// With --day: new (started that day), ongoing or released (that day).
+        #[arg(long, default_value = "")]
+        on: String,
         /// Print the episodes as JSON.
         #[arg(long)]
         json: bool,
@@ -243,12 +249,16 @@ pub async fn run(
             measure,
             status,
             due,
+            day,
+            on,
             json,
         } => {
             let filter = ListFilter {
                 measure,
                 status,
                 due,
+                day,
+                on,
             };
             let page = desk
                 .list_filtered(
