@@ -12,6 +12,7 @@ macro_rules! outln {
 
 mod checkpoints;
 mod commands;
+mod custody;
 mod daily;
 mod episodes;
 mod links;

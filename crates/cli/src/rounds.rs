@@ -73,6 +73,9 @@ pub enum RoundCommand {
         #[command(subcommand)]
         command: crate::materials::MaterialsCommand,
     },
+    /// A round's report, handover slips (交接单) and chains of custody.
+    #[command(flatten)]
+    Custody(crate::custody::CustodyCommand),
     /// Coverage of an area in a round: expected, sampled, excused, missing, per child area.
     Coverage {
         /// The round's id.
@@ -118,6 +121,9 @@ pub async fn run(store: &dyn Store, command: RoundCommand, lang: Lang) -> Result
         }
         RoundCommand::Materials { command } => {
             return crate::materials::run_materials(store, command, lang).await;
+        }
+        RoundCommand::Custody(command) => {
+            return crate::custody::run(store, command, lang).await;
         }
         RoundCommand::Create {
             area,

@@ -1,6 +1,7 @@
 //! `doorstep round …` and `doorstep import results`, run as the office would, on SQLite and on
 //! PostgreSQL: a round created and opened from the command line, scanned through the store's
-//! use case, and a lab's results file (GBK CSV with CRLF, a bad row) whose positive pool flags
+//! use case, boxed, sealed and handed over (the report, the slip and the timelines read back
+//! from the command line), and a lab's results file (GBK CSV with CRLF, a bad row) whose positive pool flags
 //! its persons.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -75,6 +76,81 @@ both_backends!(
             .await
             .unwrap();
         }
+        // The tube into a box, sealed, on a handover slip: the report, the slip and both
+        // timelines from the command line.
+        desk.close_tube(rid, "GZ-0001").await.unwrap();
+        desk.open_box(rid, "BX-01").await.unwrap();
+        desk.box_tube(rid, "BX-01", "GZ-0001").await.unwrap();
+        desk.move_box(
+            rid,
+            "BX-01",
+            doorstep_store::BoxStep::Seal {
+                by: "office".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let slip = doorstep_app::rounds::HandoverDesk::new(store, &office, &ctx)
+            .create(&doorstep_app::rounds::HandoverForm {
+                boxes: vec!["BX-01".into()],
+                carrier: "王师傅".into(),
+                lab: "金域检验".into(),
+                packaging_intact: true,
+                disinfected: true,
+                temperature: String::new(),
+            })
+            .await
+            .unwrap();
+        let r = rid.to_string();
+        let out = doorstep(&["--db", url, "round", "handovers", &r, "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (v["total"].as_u64(), v["items"][0]["id"].as_i64()),
+            (Some(1), Some(slip.id)),
+            "{v}"
+        );
+        assert_eq!(v["items"][0]["page"], format!("/handovers/{}", slip.id));
+        let out = doorstep(&[
+            "--db", url, "round", "timeline", &r, "--box", "BX-01", "--json",
+        ]);
+        let v: Value = serde_json::from_slice(&ok(&out).into_bytes()).unwrap();
+        let actions: Vec<&str> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["boxed", "sealed", "handed_over"], "{v}");
+        let out = doorstep(&[
+            "--db", url, "round", "timeline", &r, "--tube", "GZ-0001", "--json",
+        ]);
+        let v: Value = serde_json::from_slice(&ok(&out).into_bytes()).unwrap();
+        assert_eq!(v["count"], 2, "{v}");
+        assert!(v["events"].as_array().unwrap().len() >= 3, "{v}");
+        let out = doorstep(&["--db", url, "round", "timeline", &r, "--tube", "NOPE-1"]);
+        assert!(!out.status.success(), "an unknown tube: {out:?}");
+        let xlsx = dir.path().join("report.xlsx");
+        let out = doorstep(&[
+            "--db",
+            url,
+            "round",
+            "report",
+            &r,
+            "--out",
+            xlsx.to_str().unwrap(),
+            "--json",
+        ]);
+        let v: Value = serde_json::from_slice(&ok(&out).into_bytes()).unwrap();
+        assert_eq!(
+            (
+                v["sampled"].as_i64(),
+                v["tubes"].as_i64(),
+                v["boxes"].as_i64()
+            ),
+            (Some(2), Some(1), Some(1)),
+            "{v}"
+        );
+        assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
         let cov = doorstep(&["--db", url, "round", "coverage", &rid.to_string(), "--json"]);
         ok(&cov);
         let cov: Value = serde_json::from_slice(&cov.stdout).unwrap();
