@@ -43,6 +43,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => serve_url(*addr, public_url.as_deref())?,
         _ => None,
     };
+    // Backup and restore work on the database file or server itself, not through the store.
+    match &cli.command {
+        Command::Backup { file, json } => {
+            crate::backup::backup(&cli.db, file, *json, lang).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Restore { file, json } => {
+            crate::backup::restore(&cli.db, file, *json, lang).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let store = match open_store(&cli.db).await {
         Ok(store) => store,
         // `migrate` is the setup step: it creates a missing database where the server allows.
@@ -66,6 +78,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
     };
     match cli.command {
+        // Answered above, before the store opens.
+        Command::Backup { .. } | Command::Restore { .. } => {}
         Command::Migrate => {
             outln!(
                 "{}",

@@ -10,6 +10,7 @@ macro_rules! outln {
     };
 }
 
+mod backup;
 mod checkpoints;
 mod commands;
 mod custody;
@@ -94,6 +95,24 @@ pub enum Command {
     },
     /// Bring the database schema up to date.
     Migrate,
+    /// Write a consistent copy of the database to FILE while it is in use (SQLite: `VACUUM
+    /// INTO`; PostgreSQL: `pg_dump --format=custom`).
+    Backup {
+        /// The file to write (must not exist).
+        file: std::path::PathBuf,
+        /// Print what was copied as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the database with a backup from `doorstep backup` (stop the server first), then
+    /// migrate it to this version.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// Print what was restored as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Load the demo community (二七区/京广路街道/祥云社区).
     Demo,
     /// Manage the area tree.

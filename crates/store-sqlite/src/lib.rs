@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 #[allow(missing_docs)]
 mod sql;
 
+pub mod backup;
 mod fast;
 mod scan;
 mod writer;

@@ -2,6 +2,7 @@
 //! test file.
 #![allow(clippy::unwrap_used)]
 
+mod backup;
 mod cli;
 mod crash;
 mod daily;
