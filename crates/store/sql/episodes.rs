@@ -265,22 +265,27 @@ impl Episodes for SqlStore {
         let (ended, (ended_from, ended_to)) = filter
             .ended_between
             .map_or((0_i64, (epoch, epoch)), |(a, b)| (1, (utc(a), utc(b))));
-        let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
+        // The filter's thirteen values, in the order of `under`, for both statements.
+        macro_rules! filtered {
+            ($q:expr) => {
+                $q.bind(&a)
+                    .bind(&b)
+                    .bind(&c)
+                    .bind(measure)
+                    .bind(status)
+                    .bind(&by)
+                    .bind(&from)
+                    .bind(&started)
+                    .bind(&during)
+                    .bind(during_end)
+                    .bind(ended)
+                    .bind(ended_from)
+                    .bind(ended_to)
+            };
+        }
+        let (total,): (i64,) = filtered!(sqlx::query_as(AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM episodes e WHERE {under}"
-        )))
-        .bind(&a)
-        .bind(&b)
-        .bind(&c)
-        .bind(measure)
-        .bind(status)
-        .bind(&by)
-        .bind(&from)
-        .bind(&started)
-        .bind(&during)
-        .bind(during_end)
-        .bind(ended)
-        .bind(ended_from)
-        .bind(ended_to)
+        ))))
         .fetch_one(self.pool())
         .await
         .map_err(db_err)?;
@@ -288,20 +293,7 @@ impl Episodes for SqlStore {
             "SELECT {COLS} FROM {FROM} WHERE {under} \
              ORDER BY CASE WHEN e.status = 'active' THEN 0 ELSE 1 END, e.id DESC LIMIT $14 OFFSET $15"
         );
-        let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(&a)
-            .bind(&b)
-            .bind(&c)
-            .bind(measure)
-            .bind(status)
-            .bind(&by)
-            .bind(&from)
-            .bind(&started)
-            .bind(&during)
-            .bind(during_end)
-            .bind(ended)
-            .bind(ended_from)
-            .bind(ended_to)
+        let rows: Vec<Row> = filtered!(sqlx::query_as(AssertSqlSafe(sql)))
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
             .fetch_all(self.pool())
