@@ -241,19 +241,46 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Middleware of `/api`: a body over the limit, refused by an extractor before the handler
-/// runs, answers 413 as JSON like every other API error rather than as plain text.
-pub async fn json_body_limit(req: Request, next: Next) -> Response {
+/// Middleware of `/api`: what an extractor refuses before the handler runs (a body over the
+/// limit, a body that is not JSON or not of the request's shape, a path parameter of the wrong
+/// kind) answers as JSON like every other API error, in the caller's language, rather than
+/// as axum's plain text.
+pub async fn json_errors(req: Request, next: Next) -> Response {
     let lang = crate::context::lang_of(req.headers());
     let res = next.run(req).await;
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return ApiError::too_large(lang).into_response();
+    let status = res.status();
+    if is_json || !status.is_client_error() {
+        return res;
     }
-    res
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(lang).into_response(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            lang.pick(
+                "请以 JSON 发送（Content-Type: application/json）",
+                "send JSON (Content-Type: application/json)",
+            ),
+        )
+        .into_response(),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            // The extractor's own words say where (a line and column, a field's name).
+            let said = axum::body::to_bytes(res.into_body(), 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let message = format!(
+                "{}{said}",
+                lang.pick("请求内容无法读取：", "the request cannot be read: ")
+            );
+            ApiError::new(status, "bad_request", &message).into_response()
+        }
+        _ => res,
+    }
 }
 
 #[cfg(test)]

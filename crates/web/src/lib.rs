@@ -178,7 +178,7 @@ fn build(settings: RouterBuilder) -> Router {
     let uploads = Router::new()
         .route("/import", axum::routing::post(pages::roster::start_import))
         .layer(DefaultBodyLimit::max(64 << 20));
-    api.layer(axum::middleware::from_fn(error::json_body_limit))
+    api.layer(axum::middleware::from_fn(error::json_errors))
         .merge(pages::routes())
         .merge(public::routes(limiter))
         .merge(uploads)

@@ -575,11 +575,14 @@ pub async fn reveal_phone(
     Ok(Json(PhoneResponse { phone }))
 }
 
-/// The routes.
+/// The routes (a list's upload may be up to [`MAX_UPLOAD`], every other body 2 MiB).
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     use utoipa_axum::routes;
-    utoipa_axum::router::OpenApiRouter::new()
+    let uploads = utoipa_axum::router::OpenApiRouter::new()
         .routes(routes!(lists, import))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD));
+    utoipa_axum::router::OpenApiRouter::new()
+        .merge(uploads)
         .routes(routes!(my_calls))
         .routes(routes!(get_list))
         .routes(routes!(map_list))
@@ -588,5 +591,4 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(return_file))
         .routes(routes!(record_call))
         .routes(routes!(reveal_phone))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD))
 }

@@ -30,6 +30,7 @@ mod reports_api;
 mod rounds;
 mod rounds_pages;
 mod seals;
+mod security;
 mod staff;
 mod supplies;
 mod tasks;
