@@ -33,3 +33,4 @@ mod seals;
 mod staff;
 mod supplies;
 mod tasks;
+mod templates;
