@@ -13,6 +13,7 @@ mod policies;
 mod rounds;
 mod serve;
 mod supplies;
+mod templates;
 
 use std::process::{Command, Output};
 

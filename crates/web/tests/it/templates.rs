@@ -289,3 +289,76 @@ both_backends!(
         );
     }
 );
+
+both_backends!(the_templates_page_makes_and_exports, async |db: &TestDb| {
+    let app = TestApp::new(db);
+    let store = app.store();
+    doorstep_testkit::demo_community(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roster = csv_file(
+        dir.path(),
+        "r.csv",
+        &format!(
+            "姓名,证件号码,小区,楼栋,单元,房号\n张三,{},佳纷天地,1号楼,,101\n",
+            id(1, true)
+        ),
+    );
+    assert_eq!(import(store, &roster).await.rejected, 0);
+    app.user("ca", Role::CommunityAdmin, COMMUNITY).await;
+    let mut b = app.browser();
+    b.login("ca").await;
+    let page = b.get("/templates").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("上级直报"), "{}", page.text);
+    let form = b.get("/templates/new?kind=persons").await;
+    assert!(form.text.contains("name=\"field_5\""), "{}", form.text);
+    let csrf = b.csrf().await;
+    // A bad mapping comes back with the form and the reason.
+    let refused = b
+        .post_form(
+            "/templates/new",
+            &[
+                ("csrf", &csrf),
+                ("area", COMMUNITY),
+                ("kind", "persons"),
+                ("name", "民政"),
+                ("header_1", "性别代码"),
+                ("field_1", "sex"),
+                ("map_1", "男"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("值对照应写成"), "{}", refused.text);
+    let made = b
+        .post_form(
+            "/templates/new",
+            &[
+                ("csrf", &csrf),
+                ("area", COMMUNITY),
+                ("kind", "persons"),
+                ("name", "民政"),
+                ("header_1", "性别代码"),
+                ("field_1", "sex"),
+                ("map_1", "男=M;女=F"),
+                ("header_2", ""),
+                ("field_2", "name"),
+                ("map_2", ""),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let (_, list) = app.login_api("ca").await.get("/api/v1/templates").await;
+    let tid = list["items"][1]["id"].as_i64().unwrap();
+    let csv = b
+        .get(&format!(
+            "/templates/{tid}/export?area={}&format=csv",
+            enc(COMMUNITY)
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(
+        csv_rows(&csv.text),
+        [vec!["性别代码", "姓名"], vec!["M", "张三"]]
+    );
+});
