@@ -23,6 +23,7 @@ pub mod seals;
 pub mod staff;
 pub mod supplies;
 pub mod tasks;
+pub mod templates;
 pub mod users;
 
 use std::sync::Arc;

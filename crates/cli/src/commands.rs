@@ -137,6 +137,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy { command } => crate::policies::run(store.as_ref(), command, lang).await?,
         Command::Seal { command } => crate::seals::run(store.as_ref(), command, lang).await?,
         Command::Notice { command } => crate::notices::run(store.as_ref(), command, lang).await?,
+        Command::Template { command } => {
+            crate::templates::run(store.as_ref(), command, lang).await?
+        }
+        Command::Export {
+            what: ExportWhat::Template(args),
+        } => crate::templates::export(store.as_ref(), args, lang).await?,
         Command::List { command } => crate::lists::run(store.as_ref(), command, lang).await?,
         Command::Report { command } => crate::daily::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {

@@ -27,6 +27,7 @@ mod seals;
 mod serve;
 mod staff;
 mod supplies;
+mod templates;
 mod users;
 
 use std::net::SocketAddr;
@@ -169,6 +170,12 @@ pub enum Command {
         #[command(subcommand)]
         command: policies::PolicyCommand,
     },
+    /// Export templates (报表模板): list them, import and export template files.
+    Template {
+        /// The template command.
+        #[command(subcommand)]
+        command: templates::TemplateCommand,
+    },
     /// Sealed areas (封控): seal a compound, building or unit, lift it, list them.
     Seal {
         /// The seal command.
@@ -211,7 +218,8 @@ pub enum Command {
         #[command(subcommand)]
         command: rounds::RoundCommand,
     },
-    /// Export a roster.
+    /// Export a roster, the direct report, or an area's rows with a template
+    /// (`doorstep export TEMPLATE --area PATH [--format xlsx|csv] -o FILE`).
     Export {
         /// What to export.
         #[command(subcommand)]
@@ -355,6 +363,10 @@ pub enum ExportWhat {
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
     },
+    /// Any other word is a template's id or name: `TEMPLATE --area PATH [--format xlsx|csv]
+    /// -o FILE`.
+    #[command(external_subcommand)]
+    Template(Vec<String>),
 }
 
 /// A spreadsheet format on the command line.

@@ -101,6 +101,10 @@ pub enum Conflict {
     /// An investigation list is not in the state this needs (mapped already, not yet mapped,
     /// or closed).
     ListStatus,
+    /// The area has a template of this name already.
+    TemplateNameTaken,
+    /// A built-in template is not changed or deleted (save a copy instead).
+    TemplateBuiltIn,
     /// A rule of the stored data this list does not name (its code is the rule's name).
     Other(String),
 }
@@ -154,6 +158,8 @@ impl Conflict {
             "point_name_unique" => Conflict::PointNameTaken,
             "checkpoint_name_unique" => Conflict::CheckpointNameTaken,
             "list_status" => Conflict::ListStatus,
+            "template_name_unique" => Conflict::TemplateNameTaken,
+            "template_built_in" => Conflict::TemplateBuiltIn,
             other => Conflict::Other(other.to_string()),
         }
     }
@@ -206,6 +212,8 @@ impl Conflict {
             Conflict::PointNameTaken => "point_name_unique",
             Conflict::CheckpointNameTaken => "checkpoint_name_unique",
             Conflict::ListStatus => "list_status",
+            Conflict::TemplateNameTaken => "template_name_unique",
+            Conflict::TemplateBuiltIn => "template_built_in",
             Conflict::Other(code) => code,
         }
     }
@@ -361,6 +369,14 @@ impl Conflict {
                 "该小区已有同名卡口",
                 "this area has a checkpoint of this name already",
             ),
+            Conflict::TemplateNameTaken => (
+                "本区域已有同名模板",
+                "this area has a template of that name already",
+            ),
+            Conflict::TemplateBuiltIn => (
+                "内置模板不能修改或删除，可另存一份再改",
+                "a built-in template is not changed or deleted; save a copy and change that",
+            ),
             Conflict::ListStatus => (
                 "名单当前状态不允许此操作（已对应列、尚未对应列或已关闭）",
                 "the list's state does not allow this (already mapped, not mapped yet, or closed)",
@@ -435,6 +451,8 @@ mod tests {
             Conflict::BoxEmpty,
             Conflict::BoxInOtherRound,
             Conflict::ListStatus,
+            Conflict::TemplateNameTaken,
+            Conflict::TemplateBuiltIn,
         ];
         for c in all {
             assert_eq!(Conflict::from_code(c.code()), c);

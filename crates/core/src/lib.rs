@@ -32,6 +32,7 @@ pub mod roster;
 pub mod staff;
 pub mod supplies;
 pub mod task;
+pub mod templates;
 pub mod testing;
 pub mod text;
 

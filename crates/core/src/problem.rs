@@ -126,6 +126,20 @@ pub enum Problem {
         /// The most members allowed.
         max: usize,
     },
+    /// A template column names a field its kind of rows does not have.
+    TemplateField,
+    /// A template column's value mapping is not pairs `from=to` separated by `;`, each `from`
+    /// once.
+    TemplateMapping,
+    /// A date format on a field that holds no day, or a day with a format we do not write.
+    TemplateDateFormat,
+    /// A file that is not a template file.
+    TemplateFile,
+    /// More columns than a template may have.
+    TooManyColumns {
+        /// The most columns allowed.
+        max: usize,
+    },
 }
 
 /// One problem with the field it concerns, by path: `id_number` on a person form,
@@ -210,6 +224,11 @@ impl Problem {
             Problem::TimeSpan => "time_span_invalid",
             Problem::FileTooLarge { .. } => "file_too_large",
             Problem::FileType => "file_type_invalid",
+            Problem::TemplateField => "template_field",
+            Problem::TemplateMapping => "template_mapping",
+            Problem::TemplateDateFormat => "template_date_format",
+            Problem::TemplateFile => "template_file",
+            Problem::TooManyColumns { .. } => "too_many_columns",
         }
     }
 
@@ -223,6 +242,28 @@ impl Problem {
                     Lang::En => format!("is too long (at most {max} characters)"),
                 };
             }
+            Problem::TooManyColumns { max } => {
+                return match lang {
+                    Lang::Zh => format!("列过多，一个模板最多 {max} 列"),
+                    Lang::En => format!("too many columns (at most {max} in a template)"),
+                };
+            }
+            Problem::TemplateField => lang.pick(
+                "此类数据没有这个字段，请从列表中选择",
+                "this kind of rows has no such field; pick one from the list",
+            ),
+            Problem::TemplateMapping => lang.pick(
+                "值对照应写成 原值=新值，用分号分隔，每个原值只写一次，如 男=1; 女=2",
+                "a value mapping is from=to pairs separated by ;, each from once, e.g. 男=1; 女=2",
+            ),
+            Problem::TemplateDateFormat => lang.pick(
+                "日期格式只用于日期字段，可选 YYYY-MM-DD、YYYY/MM/DD、YYYYMMDD 或 YYYY年MM月DD日",
+                "a date format applies to a date field only, and is YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年MM月DD日",
+            ),
+            Problem::TemplateFile => lang.pick(
+                "不是报表模板文件（应为导出的 JSON 模板文件）",
+                "not a template file (a JSON template file as exported)",
+            ),
             Problem::TooManyMembers { max } => {
                 return match lang {
                     Lang::Zh => format!("成员过多，一次报备最多 {max} 人"),

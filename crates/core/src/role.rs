@@ -99,11 +99,13 @@ pub enum Action {
     DailyReport,
     /// Sign off a community's daily report.
     SignDaily,
+    /// Make, change and delete the area's export templates (报表模板); using one is `Export`.
+    ManageTemplates,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -129,6 +131,7 @@ impl Action {
         Action::InvestigationLists,
         Action::DailyReport,
         Action::SignDaily,
+        Action::ManageTemplates,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -162,7 +165,8 @@ impl Action {
             | Action::EditPolicies
             | Action::Seal
             | Action::ManageCheckpoints
-            | Action::PublishNotices => false,
+            | Action::PublishNotices
+            | Action::ManageTemplates => false,
         }
     }
 
@@ -194,6 +198,7 @@ impl Action {
             Action::InvestigationLists => "lists",
             Action::DailyReport => "daily_report",
             Action::SignDaily => "sign_daily",
+            Action::ManageTemplates => "templates",
         }
     }
 }
@@ -236,6 +241,7 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::InvestigationLists => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::DailyReport => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, Viewer],
         Action::SignDaily   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::ManageTemplates => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -367,18 +373,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   templates    idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            240
 ";
         let got = table();
         if got != expected {
@@ -412,7 +418,8 @@ viewer           yes          -            -            -            -          
                 Action::EditPolicies,
                 Action::ManageCheckpoints,
                 Action::PublishNotices,
-                Action::Seal
+                Action::Seal,
+                Action::ManageTemplates
             ]
         );
     }

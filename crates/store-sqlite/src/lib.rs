@@ -215,6 +215,8 @@ mod backend {
             "area_sealed"
         } else if m.contains("checkpoints.area_id, checkpoints.name") {
             "checkpoint_name_unique"
+        } else if m.contains("export_templates.area_path, export_templates.name") {
+            "template_name_unique"
         } else if m.contains("FOREIGN KEY") {
             "foreign_key"
         } else {

@@ -33,6 +33,7 @@ mod seals;
 mod staff;
 mod supplies;
 mod tasks;
+mod templates;
 pub(crate) mod util;
 
 use doorstep_store::{Audit, StoreResult};

@@ -26,6 +26,7 @@ mod seals;
 mod staff;
 mod supplies;
 mod tasks;
+mod templates;
 
 use async_trait::async_trait;
 use doorstep_core::{AreaKind, AreaPath, DocType};
@@ -52,6 +53,7 @@ pub use seals::*;
 pub use staff::*;
 pub use supplies::*;
 pub use tasks::*;
+pub use templates::*;
 
 /// Where an import writes its areas, households and persons: straight into the store
 /// ([`Direct`], each call its own transaction) or into a bulk load ([`Store::begin_bulk_load`]),
@@ -127,6 +129,7 @@ pub trait Store:
     + Rounds
     + Staff
     + Tasks
+    + Templates
     + Send
     + Sync
     + 'static

@@ -15,6 +15,7 @@ use crate::access::{Action, Ctx, Principal};
 use crate::error::{AppError, AppResult};
 use crate::export::{ExportError, SheetFormat, Sink};
 use crate::today;
+use doorstep_core::templates::Template;
 
 /// The upper-level template's columns, in order.
 pub const REPORT_COLUMNS: [&str; 18] = [
@@ -90,21 +91,15 @@ async fn export_reports(
     audit: impl FnOnce(&ReportExport) -> doorstep_store::NewAudit,
 ) -> Result<ReportExport, ExportError> {
     let reports = store.reports_for_export(area, since_last).await?;
-    let mut places = Places::default();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let today = today();
-    for r in &reports {
-        let place = places.of(store, r).await?;
-        for m in stored_members(r).into_iter().flatten() {
-            rows.push(row(rows.len() + 1, r, &m, &place, today));
-        }
-    }
+    let rows = report_rows(store, &reports, false).await?;
     let path_buf = path.to_path_buf();
     let written = rows.len() as u64;
+    // The layout is the built-in template's: one machinery for every export with a template.
+    let template = Template::direct_report();
     tokio::task::spawn_blocking(move || -> Result<(), ExportError> {
-        let mut sink = Sink::create(format, &path_buf, &REPORT_COLUMNS)?;
+        let mut sink = Sink::create(format, &path_buf, &template.headers())?;
         for r in &rows {
-            sink.row(r)?;
+            sink.row(&template.cells(r))?;
         }
         sink.finish()
     })
@@ -118,6 +113,26 @@ async fn export_reports(
         .mark_reports_exported(area, &ids, by, doorstep_store::audit_entry(audit(&done)))
         .await?;
     Ok(done)
+}
+
+/// The rows of `reports`, one per reported person, each holding the fields of
+/// [`doorstep_core::templates::SELF_REPORT_FIELDS`] in order; `masked` hides the middle of the
+/// ID number and phone (for roles that may export but not reveal).
+pub(crate) async fn report_rows(
+    store: &dyn Store,
+    reports: &[Report],
+    masked: bool,
+) -> Result<Vec<Vec<String>>, ExportError> {
+    let mut places = Places::default();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let today = today();
+    for r in reports {
+        let place = places.of(store, r).await?;
+        for m in stored_members(r).into_iter().flatten() {
+            rows.push(row(rows.len() + 1, r, &m, &place, today, masked));
+        }
+    }
+    Ok(rows)
 }
 
 /// What the template says about where a report's address lies.
@@ -229,6 +244,7 @@ fn row(
     m: &doorstep_core::PersonFields,
     place: &Place,
     today: Date,
+    masked: bool,
 ) -> Vec<String> {
     let purpose = r.purpose;
     let a = |k: &str| -> String {
@@ -268,9 +284,19 @@ fn row(
             .map(|b| doorstep_core::age::years(b, today).max(0).to_string())
             .unwrap_or_default(),
         m.doc().doc_type().label_zh().to_string(),
-        m.doc().number().to_string(),
+        if masked {
+            m.doc().masked()
+        } else {
+            m.doc().number().to_string()
+        },
         m.phone()
-            .map(|p| p.as_str().to_string())
+            .map(|p| {
+                if masked {
+                    p.masked()
+                } else {
+                    p.as_str().to_string()
+                }
+            })
             .unwrap_or_default(),
         format!("{}{}", place.above, r.address),
         purpose.label(Lang::Zh).to_string(),
@@ -283,5 +309,20 @@ fn row(
         place.workers.clone(),
         place.worker_phones.clone(),
         notes.join("；"),
+        r.submitted_at
+            .to_offset(crate::clock::CHINA)
+            .date()
+            .to_string(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in template is the upper level's layout, column for column.
+    #[test]
+    fn the_built_in_template_is_the_direct_report() {
+        assert_eq!(Template::direct_report().headers(), REPORT_COLUMNS);
+    }
 }

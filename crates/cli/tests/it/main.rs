@@ -15,6 +15,7 @@ mod policies;
 mod rounds;
 mod serve;
 mod supplies;
+mod templates;
 
 use std::process::{Command, Output};
 

@@ -21,6 +21,7 @@ pub(crate) mod seals;
 mod staff;
 pub(crate) mod supplies;
 mod tasks;
+pub(crate) mod templates;
 
 pub use reports::{download as reports_download, export_file as reports_export_file};
 
@@ -62,4 +63,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(notices::routes())
         .merge(lists::routes())
         .merge(daily::routes())
+        .merge(templates::routes())
 }

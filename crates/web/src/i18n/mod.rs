@@ -33,6 +33,7 @@ mod seals;
 mod staff;
 mod supplies;
 mod tasks;
+mod templates;
 
 /// Every feature's table: a feature adds its file and one line here.
 const TABLES: &[&[(&str, &str, &str)]] = &[
@@ -57,6 +58,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     rounds::TEXTS,
     staff::TEXTS,
     seals::TEXTS,
+    templates::TEXTS,
     supplies::TEXTS,
     tasks::TEXTS,
 ];

@@ -30,6 +30,7 @@ pub(crate) mod seals;
 pub(crate) mod staff;
 pub(crate) mod supplies;
 pub(crate) mod tasks;
+pub(crate) mod templates;
 pub(crate) mod today;
 
 use askama::Template;
@@ -101,6 +102,7 @@ pub fn routes() -> Router<AppState> {
         .merge(episodes::routes())
         .merge(policies::routes())
         .merge(seals::routes())
+        .merge(templates::routes())
         .merge(supplies::routes())
         .merge(checkpoints::routes())
         .merge(notices::routes())
@@ -316,6 +318,12 @@ pub const MENU: &[MenuItem] = &[
         action: Action::DailyReport,
         href: "/daily",
         text: "dr_menu",
+        group: "mg_reports",
+    },
+    MenuItem {
+        action: Action::Export,
+        href: "/templates",
+        text: "tp_menu",
         group: "mg_reports",
     },
     MenuItem {
@@ -698,6 +706,7 @@ mod menu_tests {
                 "/lists",
                 "/lists/calls",
                 "/daily",
+                "/templates",
                 "/staff",
                 "/policies",
                 "/audit"

@@ -34,3 +34,4 @@ mod security;
 mod staff;
 mod supplies;
 mod tasks;
+mod templates;

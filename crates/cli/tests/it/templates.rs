@@ -1,0 +1,115 @@
+//! `doorstep template import|export|list` and `doorstep export TEMPLATE`, run as the office
+//! would, on SQLite and on PostgreSQL: a template file imported for a street exports its
+//! community's persons with the mapped values; the file written back is the same template;
+//! an unknown template or area is refused with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use doorstep_testkit::{TestDb, both_backends, id};
+use serde_json::{Value, json};
+
+use crate::{COMMUNITY, doorstep, import_roster, ok};
+
+both_backends!(a_template_from_the_command_line, async |db: &TestDb| {
+    let url = db.url.as_str();
+    doorstep_testkit::demo_community(db.store.as_ref()).await;
+    let dir = import_roster(
+        url,
+        &format!(
+            "姓名,身份证号,联系电话,小区,楼栋,单元,房号\n甲,{},13800000071,佳纷天地,1,1,101\n乙,{},,佳纷天地,1,1,102\n",
+            id(71, true),
+            id(72, false)
+        ),
+    );
+    let file = dir.path().join("卫健委.json");
+    let template = json!({"format": "doorstep-template", "name": "卫健委", "kind": "persons",
+        "columns": [{"header": "XM", "field": "name"},
+                    {"header": "XB", "field": "sex", "map": "男=1; 女=2"},
+                    {"header": "CSRQ", "field": "birth_date", "map": "YYYY/MM/DD"}]});
+    std::fs::write(&file, template.to_string()).unwrap();
+    let out = ok(&doorstep(&[
+        "--db",
+        url,
+        "template",
+        "import",
+        file.to_str().unwrap(),
+        "--area",
+        "二七区/京广路街道",
+    ]));
+    let made: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(made["headers"], json!(["XM", "XB", "CSRQ"]), "{made}");
+
+    let csv = dir.path().join("out.csv");
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "export",
+        "卫健委",
+        "--area",
+        COMMUNITY,
+        "--format",
+        "csv",
+        "-o",
+        csv.to_str().unwrap(),
+    ]));
+    let written = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = written.trim_start_matches('\u{feff}').lines().collect();
+    let day = |n: &str| format!("{}/{}/{}", &n[6..10], &n[10..12], &n[12..14]);
+    assert_eq!(
+        lines,
+        [
+            "XM,XB,CSRQ".to_string(),
+            format!("甲,1,{}", day(&id(71, true))),
+            format!("乙,2,{}", day(&id(72, false)))
+        ]
+    );
+    let xlsx = dir.path().join("out.xlsx");
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "export",
+        made["id"].to_string().as_str(),
+        "--area",
+        COMMUNITY,
+        "-o",
+        xlsx.to_str().unwrap(),
+    ]));
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+
+    // The file written back reads as the same template.
+    let back = dir.path().join("back.json");
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "template",
+        "export",
+        "卫健委",
+        "-o",
+        back.to_str().unwrap(),
+    ]));
+    let back: Value = serde_json::from_slice(&std::fs::read(&back).unwrap()).unwrap();
+    assert_eq!(back["columns"][1]["map"], "男=1; 女=2");
+    assert_eq!(
+        back["columns"],
+        json!([{"header": "XM", "field": "name", "map": ""},
+               {"header": "XB", "field": "sex", "map": "男=1; 女=2"},
+               {"header": "CSRQ", "field": "birth_date", "map": "YYYY/MM/DD"}])
+    );
+    let list = ok(&doorstep(&["--db", url, "template", "list", "--json"]));
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list["total"], 2, "the built-in one and the import: {list}");
+
+    // An unknown template is refused with the reason.
+    let bad = doorstep(&[
+        "--db",
+        url,
+        "--lang",
+        "en",
+        "export",
+        "nope",
+        "--area",
+        COMMUNITY,
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+});

@@ -1,0 +1,364 @@
+//! Export templates (报表模板), on SQLite and on PostgreSQL: a street admin makes a template
+//! (unknown fields and bad mappings refused per column), its communities export with it as CSV
+//! and XLSX with the mapped values cell by cell; a grid worker may not export (403), another
+//! community finds nothing of this one's (404); the built-in 18-column direct report; a
+//! template file round trip; the audit entries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::http::StatusCode;
+use doorstep_core::{AreaKind, AreaPath, Role};
+use doorstep_store::AuditQuery;
+use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, csv_file, enc, id, import};
+use serde_json::{Value, json};
+
+const STREET: &str = "二七区/京广路街道";
+const OTHER: &str = "二七区/京广路街道/幸福社区";
+
+/// The rows of a CSV answer, BOM and header included.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// The rows of an XLSX answer, header included, through the roster reader.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let mut back =
+        doorstep_app::import::reader::RosterReader::<doorstep_core::lists::ListField>::open(&path)
+            .unwrap();
+    let mut rows = vec![back.headers.clone()];
+    while let Some(row) = back.next_row() {
+        rows.push(row.unwrap().0.cells.iter().map(|c| c.text()).collect());
+    }
+    rows
+}
+
+fn street_template() -> Value {
+    json!({"area": STREET, "name": "卫健委格式", "kind": "persons", "columns": [
+        {"header": "XM", "field": "name"},
+        {"header": "XB", "field": "sex", "map": "男=1; 女=2"},
+        {"header": "SFZH", "field": "id_number"},
+        {"header": "CSRQ", "field": "birth_date", "map": "YYYYMMDD"},
+        {"header": "", "field": "community"},
+        {"header": "是否本小区", "field": "compound", "map": "佳纷天地=是"}
+    ]})
+}
+
+both_backends!(
+    templates_export_any_area_in_any_format,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        let store = app.store();
+        doorstep_testkit::demo_community(store).await;
+        store
+            .create_area(
+                Some(&AreaPath::parse(STREET).unwrap()),
+                AreaKind::Community,
+                "幸福社区",
+            )
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (zhang, li) = (id(1, true), id(2, false));
+        let roster = csv_file(
+            dir.path(),
+            "r.csv",
+            &format!(
+                "姓名,证件号码,联系电话,小区,楼栋,单元,房号\n张三,{zhang},13800138000,佳纷天地,1号楼,,101\n\
+             李四,{li},,钱塘衣城,1号楼,,102\n"
+            ),
+        );
+        assert_eq!(import(store, &roster).await.rejected, 0);
+        app.user("sa", Role::StreetAdmin, STREET).await;
+        app.user("ca", Role::CommunityAdmin, COMMUNITY).await;
+        app.user("gw", Role::GridWorker, COMMUNITY).await;
+        app.user("xf", Role::CommunityAdmin, OTHER).await;
+        let (sa, ca) = (app.login_api("sa").await, app.login_api("ca").await);
+
+        // Unknown fields and bad mappings are refused at their column, in the caller's words.
+        let mut bad = street_template();
+        bad["columns"][0]["field"] = json!("shoe_size");
+        bad["columns"][1]["map"] = json!("男1");
+        bad["columns"][2]["map"] = json!("YYYYMMDD");
+        let (st, v, _) = sa.send("POST", "/api/v1/templates", Some(bad)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let fields: Vec<(&str, &str)> = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap(), f["code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("columns[1].field", "template_field"),
+                ("columns[2].map", "template_mapping"),
+                ("columns[3].map", "template_date_format")
+            ]
+        );
+
+        // The street keeps the template; its community uses it but may not change it.
+        let (st, made, _) = sa
+            .send("POST", "/api/v1/templates", Some(street_template()))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{made}");
+        let tid = made["id"].as_i64().unwrap();
+        let (st, v, _) = sa
+            .send("POST", "/api/v1/templates", Some(street_template()))
+            .await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("template_name_unique"))
+        );
+        let (st, list) = ca.get("/api/v1/templates").await;
+        assert_eq!(st, StatusCode::OK);
+        let names: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["上级直报", "卫健委格式"]);
+        assert_eq!(list["items"][1]["editable"], false);
+        let (st, _, _) = ca
+            .send(
+                "PUT",
+                &format!("/api/v1/templates/{tid}"),
+                Some(street_template()),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // CSV, cell by cell: mapped sex, whole ID number, compact birth date, the community.
+        let uri = |format: &str| {
+            format!(
+                "/api/v1/exports/{tid}?area={}&format={format}",
+                enc(COMMUNITY)
+            )
+        };
+        let csv = ca.request("GET", &uri("csv")).await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+        let birth = |n: &str| n[6..14].to_string();
+        let expected = vec![
+            vec!["XM", "XB", "SFZH", "CSRQ", "所属社区", "是否本小区"]
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+            vec![
+                "张三".into(),
+                "1".into(),
+                zhang.clone(),
+                birth(&zhang),
+                "祥云社区".into(),
+                "是".into(),
+            ],
+            vec![
+                "李四".into(),
+                "2".into(),
+                li.clone(),
+                birth(&li),
+                "祥云社区".into(),
+                "钱塘衣城".into(),
+            ],
+        ];
+        assert_eq!(csv_rows(&csv.text), expected);
+        // XLSX: the same cells, the ID numbers as text.
+        let xlsx = ca.request("GET", &uri("xlsx")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert_eq!(xlsx_rows(&xlsx.bytes), expected);
+
+        // A grid worker may not export (403); another community's admin reaches neither this
+        // community (404) nor a template kept for it (404).
+        let gw = app.login_api("gw").await;
+        assert_eq!(
+            gw.request("GET", &uri("csv")).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let xf = app.login_api("xf").await;
+        assert_eq!(
+            xf.request("GET", &uri("csv")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let mut own = street_template();
+        own["area"] = json!(COMMUNITY);
+        own["name"] = json!("社区自用");
+        let (st, own, _) = ca.send("POST", "/api/v1/templates", Some(own)).await;
+        assert_eq!(st, StatusCode::CREATED, "{own}");
+        let (st, _) = xf.get(&format!("/api/v1/templates/{}", own["id"])).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // The built-in template: the direct report's 18 columns, exportable anywhere.
+        let (_, builtin) = ca.get("/api/v1/templates/0").await;
+        assert_eq!(builtin["columns"].as_array().unwrap().len(), 18);
+        let r = ca
+            .request(
+                "GET",
+                &format!(
+                    "/api/v1/exports/上级直报?area={}&format=csv",
+                    enc(COMMUNITY)
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            csv_rows(&r.text)[0].join(","),
+            "序号,姓名,性别,年龄,证件类型,证件号码,联系电话,现居住地址,报备类型,报备原因,\
+         来源地/风险场所,到达或接触日期,报备时间,所属社区,所属网格,网格员,网格员电话,备注"
+        );
+        let (st, v, _) = sa.send("DELETE", "/api/v1/templates/0", None).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::CONFLICT, Some("template_built_in"))
+        );
+
+        // Round trip: the street's file, imported by the community, is the same template.
+        let file = sa
+            .request("GET", &format!("/api/v1/templates/{tid}/file"))
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        let imported = ca
+            .request(
+                "POST",
+                &format!("/api/v1/templates/import?area={}", enc(COMMUNITY)),
+            )
+            .body("application/json", file.bytes.clone())
+            .send()
+            .await;
+        assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.text);
+        let imported = imported.json();
+        assert_eq!(imported["columns"], made["columns"]);
+        assert_eq!(imported["area"], COMMUNITY);
+        let again = ca
+            .request(
+                "POST",
+                &format!("/api/v1/templates/import?area={}", enc(COMMUNITY)),
+            )
+            .body("application/json", b"{\"name\": \"x\"}".to_vec())
+            .send()
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.text.contains("template_file"), "{}", again.text);
+        // The community's copy exports what the street's does.
+        let copy = ca
+            .request(
+                "GET",
+                &format!(
+                    "/api/v1/exports/{}?area={}&format=csv",
+                    imported["id"],
+                    enc(COMMUNITY)
+                ),
+            )
+            .await;
+        assert_eq!(csv_rows(&copy.text), expected);
+
+        // Audited: the making, the import, each export with its count.
+        for (action, n) in [
+            ("template.create", 2),
+            ("template.import", 1),
+            ("template.export", 4),
+        ] {
+            let entries = store
+                .audit_entries(&AuditQuery {
+                    action: Some(action.into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(entries.items.len(), n, "{action}");
+        }
+        let exports = store
+            .audit_entries(&AuditQuery {
+                action: Some("template.export".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            exports
+                .items
+                .iter()
+                .any(|e| e.details["rows"] == 2 && e.details["template"] == "卫健委格式"),
+            "{:?}",
+            exports.items.iter().map(|e| &e.details).collect::<Vec<_>>()
+        );
+    }
+);
+
+both_backends!(the_templates_page_makes_and_exports, async |db: &TestDb| {
+    let app = TestApp::new(db);
+    let store = app.store();
+    doorstep_testkit::demo_community(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roster = csv_file(
+        dir.path(),
+        "r.csv",
+        &format!(
+            "姓名,证件号码,小区,楼栋,单元,房号\n张三,{},佳纷天地,1号楼,,101\n",
+            id(1, true)
+        ),
+    );
+    assert_eq!(import(store, &roster).await.rejected, 0);
+    app.user("ca", Role::CommunityAdmin, COMMUNITY).await;
+    let mut b = app.browser();
+    b.login("ca").await;
+    let page = b.get("/templates").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("上级直报"), "{}", page.text);
+    let form = b.get("/templates/new?kind=persons").await;
+    assert!(form.text.contains("name=\"field_5\""), "{}", form.text);
+    let csrf = b.csrf().await;
+    // A bad mapping comes back with the form and the reason.
+    let refused = b
+        .post_form(
+            "/templates/new",
+            &[
+                ("csrf", &csrf),
+                ("area", COMMUNITY),
+                ("kind", "persons"),
+                ("name", "民政"),
+                ("header_1", "性别代码"),
+                ("field_1", "sex"),
+                ("map_1", "男"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("值对照应写成"), "{}", refused.text);
+    let made = b
+        .post_form(
+            "/templates/new",
+            &[
+                ("csrf", &csrf),
+                ("area", COMMUNITY),
+                ("kind", "persons"),
+                ("name", "民政"),
+                ("header_1", "性别代码"),
+                ("field_1", "sex"),
+                ("map_1", "男=M;女=F"),
+                ("header_2", ""),
+                ("field_2", "name"),
+                ("map_2", ""),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let (_, list) = app.login_api("ca").await.get("/api/v1/templates").await;
+    let tid = list["items"][1]["id"].as_i64().unwrap();
+    let csv = b
+        .get(&format!(
+            "/templates/{tid}/export?area={}&format=csv",
+            enc(COMMUNITY)
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(
+        csv_rows(&csv.text),
+        [vec!["性别代码", "姓名"], vec!["M", "张三"]]
+    );
+});
