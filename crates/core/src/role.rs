@@ -99,11 +99,15 @@ pub enum Action {
     DailyReport,
     /// Sign off a community's daily report.
     SignDaily,
+    /// Switch a community into emergency mode (平急转换) with its task forces, and back.
+    SwitchMode,
+    /// Preview and run the retention of an ended emergency's personal data.
+    Retention,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -129,6 +133,8 @@ impl Action {
         Action::InvestigationLists,
         Action::DailyReport,
         Action::SignDaily,
+        Action::SwitchMode,
+        Action::Retention,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -162,7 +168,9 @@ impl Action {
             | Action::EditPolicies
             | Action::Seal
             | Action::ManageCheckpoints
-            | Action::PublishNotices => false,
+            | Action::PublishNotices
+            | Action::SwitchMode
+            | Action::Retention => false,
         }
     }
 
@@ -194,6 +202,8 @@ impl Action {
             Action::InvestigationLists => "lists",
             Action::DailyReport => "daily_report",
             Action::SignDaily => "sign_daily",
+            Action::SwitchMode => "emergency",
+            Action::Retention => "retention",
         }
     }
 }
@@ -236,6 +246,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::InvestigationLists => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::DailyReport => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, Viewer],
         Action::SignDaily   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::SwitchMode  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::Retention   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -367,18 +379,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   emergency    retention    idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -412,7 +424,9 @@ viewer           yes          -            -            -            -          
                 Action::EditPolicies,
                 Action::ManageCheckpoints,
                 Action::PublishNotices,
-                Action::Seal
+                Action::Seal,
+                Action::SwitchMode,
+                Action::Retention
             ]
         );
     }

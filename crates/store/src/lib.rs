@@ -11,6 +11,7 @@ mod checkins;
 mod checkpoints;
 mod custody;
 mod daily;
+mod emergency;
 mod episodes;
 mod error;
 mod handover;
@@ -37,6 +38,7 @@ pub use checkins::*;
 pub use checkpoints::*;
 pub use custody::*;
 pub use daily::*;
+pub use emergency::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
@@ -116,6 +118,7 @@ pub trait Store:
     + Supplies
     + Custody
     + DailyReports
+    + Emergencies
     + Materials
     + Monitoring
     + Notices
