@@ -122,6 +122,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Episode { command } => crate::episodes::run(store.as_ref(), command, lang).await?,
         Command::Policy { command } => crate::policies::run(store.as_ref(), command, lang).await?,
         Command::Seal { command } => crate::seals::run(store.as_ref(), command, lang).await?,
+        Command::Emergency { command } => {
+            crate::emergency::run(store.as_ref(), command, lang).await?
+        }
+        Command::Retention { command } => {
+            crate::emergency::run_retention(store.as_ref(), command, lang).await?
+        }
         Command::List { command } => crate::lists::run(store.as_ref(), command, lang).await?,
         Command::Report { command } => crate::daily::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {

@@ -13,6 +13,7 @@ macro_rules! outln {
 mod checkpoints;
 mod commands;
 mod daily;
+mod emergency;
 mod episodes;
 mod links;
 mod lists;
@@ -183,6 +184,18 @@ pub enum Command {
         /// The round command.
         #[command(subcommand)]
         command: rounds::RoundCommand,
+    },
+    /// Peacetime ↔ emergency (平急转换): switch a community in and back, list them.
+    Emergency {
+        /// The emergency command.
+        #[command(subcommand)]
+        command: emergency::EmergencyCommand,
+    },
+    /// Retention of an ended emergency's personal data: `retention run [--dry-run] --json`.
+    Retention {
+        /// The retention command.
+        #[command(subcommand)]
+        command: emergency::RetentionCommand,
     },
     /// Export a roster.
     Export {

@@ -15,7 +15,7 @@ CREATE TABLE emergencies (
     end_note       TEXT NOT NULL DEFAULT '',
     ended_by       TEXT,
     ended_at       TIMESTAMPTZ,
-    retention_days INTEGER NOT NULL DEFAULT 30
+    retention_days BIGINT NOT NULL DEFAULT 30
 );
 CREATE UNIQUE INDEX emergency_running ON emergencies(area_id) WHERE ended_on IS NULL;
 CREATE INDEX emergencies_path ON emergencies(area_path, id);

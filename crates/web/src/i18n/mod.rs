@@ -17,6 +17,7 @@ mod checkins;
 mod checkpoints;
 mod common;
 mod daily;
+mod emergency;
 mod file_report;
 mod handover;
 mod lists;
@@ -57,6 +58,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     rounds::TEXTS,
     staff::TEXTS,
     seals::TEXTS,
+    emergency::TEXTS,
     supplies::TEXTS,
     tasks::TEXTS,
 ];
