@@ -5,6 +5,7 @@
 mod cli;
 mod crash;
 mod daily;
+mod emergency;
 mod episodes;
 mod links;
 mod lists;

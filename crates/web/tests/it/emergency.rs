@@ -261,8 +261,8 @@ both_backends!(
 both_backends!(
     retention_removes_exactly_what_is_past_its_period,
     async |db: &TestDb| {
-        // 08:00 on 1 March 2030 in China: the morning check-in window is open. Test scans are
-        // stamped with the wall clock, so 祥云社区's emergency runs from 1 January 2026.
+        // 08:00 on 1 March 2030 in China: the morning check-in window is open. Test scans and
+        // reports are stamped with the wall clock, so both emergencies run from 1 January 2026.
         let clock = FixedClock::at(datetime!(2030-03-01 00:00 UTC));
         let app = TestApp::builder().clock(clock.clone()).build(db);
         setup(&app).await;
@@ -287,7 +287,7 @@ both_backends!(
             .send(
                 "POST",
                 "/api/v1/emergencies",
-                Some(json!({"area": OTHER, "reason": "B"})),
+                Some(json!({"area": OTHER, "reason": "B", "started_on": "2026-01-01"})),
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{b}");
@@ -468,7 +468,7 @@ both_backends!(
             1
         );
         assert_eq!(
-            db.query_i64("SELECT COALESCE(SUM(sampled), 0) FROM round_counts")
+            db.query_i64("SELECT COUNT(*) FROM round_counts WHERE sampled = 1")
                 .await,
             1
         );
