@@ -9,6 +9,7 @@ pub mod clock;
 pub mod csv_export;
 pub mod daily;
 pub mod demo;
+pub mod emergency;
 pub mod error;
 pub mod export;
 pub mod hashing;

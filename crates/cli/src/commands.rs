@@ -143,6 +143,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export {
             what: ExportWhat::Template(args),
         } => crate::templates::export(store.as_ref(), args, lang).await?,
+        Command::Emergency { command } => {
+            crate::emergency::run(store.as_ref(), command, lang).await?
+        }
+        Command::Retention { command } => {
+            crate::emergency::run_retention(store.as_ref(), command, lang).await?
+        }
         Command::List { command } => crate::lists::run(store.as_ref(), command, lang).await?,
         Command::Report { command } => crate::daily::run(store.as_ref(), command, lang).await?,
         Command::Supplies { command } => {

@@ -15,6 +15,7 @@ mod checkpoints;
 mod commands;
 mod custody;
 mod daily;
+mod emergency;
 mod episodes;
 mod links;
 mod lists;
@@ -220,6 +221,19 @@ pub enum Command {
     },
     /// Export a roster, the direct report, or an area's rows with a template
     /// (`doorstep export TEMPLATE --area PATH [--format xlsx|csv] -o FILE`).
+    /// Peacetime ↔ emergency (平急转换): switch a community in and back, list them.
+    Emergency {
+        /// The emergency command.
+        #[command(subcommand)]
+        command: emergency::EmergencyCommand,
+    },
+    /// Retention of an ended emergency's personal data: `retention run [--dry-run] --json`.
+    Retention {
+        /// The retention command.
+        #[command(subcommand)]
+        command: emergency::RetentionCommand,
+    },
+    /// Export a roster.
     Export {
         /// What to export.
         #[command(subcommand)]

@@ -74,6 +74,8 @@ pub enum Conflict {
     PolicyChanged,
     /// The area is sealed already (one active seal per area).
     AreaSealed,
+    /// The community is in emergency mode already (one running emergency per community).
+    EmergencyRunning,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -145,6 +147,7 @@ impl Conflict {
             "release_checklist_unmet" => Conflict::ReleaseUnmet,
             "policy_changed" => Conflict::PolicyChanged,
             "area_sealed" => Conflict::AreaSealed,
+            "emergency_running" => Conflict::EmergencyRunning,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -199,6 +202,7 @@ impl Conflict {
             Conflict::ReleaseUnmet => "release_checklist_unmet",
             Conflict::PolicyChanged => "policy_changed",
             Conflict::AreaSealed => "area_sealed",
+            Conflict::EmergencyRunning => "emergency_running",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -332,6 +336,10 @@ impl Conflict {
                 "this tube holds another household's samples (one tube per household); take a new tube",
             ),
             Conflict::AreaSealed => ("该区域已在封控中", "this area is sealed already"),
+            Conflict::EmergencyRunning => (
+                "该社区已处于应急状态",
+                "this community is in emergency mode already",
+            ),
             Conflict::RoundNotOpen => (
                 "本轮检测未开始或已结束，不能采样",
                 "this round is not open for sampling",
@@ -440,6 +448,7 @@ mod tests {
             Conflict::ReleaseUnmet,
             Conflict::PolicyChanged,
             Conflict::AreaSealed,
+            Conflict::EmergencyRunning,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

@@ -13,6 +13,7 @@ pub mod checkin;
 pub mod checkpoints;
 pub mod conflict;
 pub mod daily;
+pub mod emergency;
 pub mod episode;
 pub mod handover;
 pub mod idempotency;

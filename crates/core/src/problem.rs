@@ -140,6 +140,8 @@ pub enum Problem {
         /// The most columns allowed.
         max: usize,
     },
+    /// A retention period outside 1 to 3,650 days.
+    RetentionDays,
 }
 
 /// One problem with the field it concerns, by path: `id_number` on a person form,
@@ -206,6 +208,7 @@ impl Problem {
             Problem::Hours => "hours_invalid",
             Problem::NameChars => "name_invalid_characters",
             Problem::TooManyMembers { .. } => "too_many_members",
+            Problem::RetentionDays => "retention_days_invalid",
             Problem::PoolSize => "pool_size_invalid",
             Problem::TubeCode => "tube_code_invalid",
             Problem::CodeRange => "code_range_invalid",
@@ -438,6 +441,10 @@ impl Problem {
             Problem::NotOnFile => lang.pick(
                 "本辖区没有此证件号码或个人码的居民档案，请按访客登记",
                 "no resident in your area has this ID number or personal code; note them as a visitor",
+            ),
+            Problem::RetentionDays => lang.pick(
+                "保存期限应为 1 到 3650 之间的天数",
+                "the retention period must be 1 to 3,650 days",
             ),
             Problem::TimeSpan => lang.pick(
                 "结束时间应晚于开始时间",

@@ -101,11 +101,15 @@ pub enum Action {
     SignDaily,
     /// Make, change and delete the area's export templates (报表模板); using one is `Export`.
     ManageTemplates,
+    /// Switch a community into emergency mode (平急转换) with its task forces, and back.
+    SwitchMode,
+    /// Preview and run the retention of an ended emergency's personal data.
+    Retention,
 }
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::Read,
         Action::Write,
         Action::Reveal,
@@ -132,6 +136,8 @@ impl Action {
         Action::DailyReport,
         Action::SignDaily,
         Action::ManageTemplates,
+        Action::SwitchMode,
+        Action::Retention,
     ];
 
     /// Whether the action is about registry objects (persons, households, reports of them):
@@ -166,7 +172,9 @@ impl Action {
             | Action::Seal
             | Action::ManageCheckpoints
             | Action::PublishNotices
-            | Action::ManageTemplates => false,
+            | Action::ManageTemplates
+            | Action::SwitchMode
+            | Action::Retention => false,
         }
     }
 
@@ -199,6 +207,8 @@ impl Action {
             Action::DailyReport => "daily_report",
             Action::SignDaily => "sign_daily",
             Action::ManageTemplates => "templates",
+            Action::SwitchMode => "emergency",
+            Action::Retention => "retention",
         }
     }
 }
@@ -242,6 +252,8 @@ const fn granted_to(action: Action) -> &'static [Role] {
         Action::DailyReport => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridLeader, Viewer],
         Action::SignDaily   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
         Action::ManageTemplates => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::SwitchMode  => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
+        Action::Retention   => &[Admin, DistrictAdmin, StreetAdmin, CommunityAdmin],
     }
 }
 
@@ -373,18 +385,18 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let expected = "\
-role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   templates    idle
-admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
-street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
-community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          240
-grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            -            30
-grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            -            30
-volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            -            30
-sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            -            30
-transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            -            30
-lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            30
-viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            240
+role             read         write        reveal       export       manage_users audit        file_report  manage_staff manage_tasks work_tasks   configure    manage_rounds sample       transport    lab_results  quarantine   record_checkins edit_policies guard_gate   manage_checkpoints publish_notices seal         lists        daily_report sign_daily   templates    emergency    retention    idle
+admin            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+district_admin   yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+street_admin     yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+community_admin  yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          yes          yes          yes          yes          yes          yes          yes          yes          240
+grid_leader      yes          yes          yes          yes          -            -            yes          yes          yes          yes          -            yes          yes          yes          -            yes          yes          -            yes          yes          -            -            -            yes          -            -            -            -            30
+grid_worker      yes          yes          yes          -            -            -            yes          -            -            yes          -            -            yes          yes          -            yes          yes          -            yes          -            -            -            -            -            -            -            -            -            30
+volunteer        yes          -            -            -            -            -            yes          -            -            yes          -            -            -            -            -            -            yes          -            yes          -            -            -            -            -            -            -            -            -            30
+sampler          yes          -            -            -            -            -            -            -            -            yes          -            -            yes          yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            30
+transporter      -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            30
+lab              -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            -            -            -            -            -            -            -            -            -            30
+viewer           yes          -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            -            yes          -            -            -            -            240
 ";
         let got = table();
         if got != expected {
@@ -419,7 +431,9 @@ viewer           yes          -            -            -            -          
                 Action::ManageCheckpoints,
                 Action::PublishNotices,
                 Action::Seal,
-                Action::ManageTemplates
+                Action::ManageTemplates,
+                Action::SwitchMode,
+                Action::Retention
             ]
         );
     }

@@ -213,6 +213,8 @@ mod backend {
             "person_code_unique"
         } else if m.contains("area_seals.area_id") {
             "area_sealed"
+        } else if m.contains("emergencies.area_id") {
+            "emergency_running"
         } else if m.contains("checkpoints.area_id, checkpoints.name") {
             "checkpoint_name_unique"
         } else if m.contains("export_templates.area_path, export_templates.name") {

@@ -16,6 +16,7 @@ mod counts;
 mod custody;
 mod daily;
 pub(crate) mod doc_table;
+mod emergency;
 mod episodes;
 mod handover;
 mod lists;

@@ -11,6 +11,7 @@ mod checkins;
 mod checkpoints;
 mod custody;
 mod daily;
+mod emergency;
 mod episodes;
 mod error;
 mod handover;
@@ -38,6 +39,7 @@ pub use checkins::*;
 pub use checkpoints::*;
 pub use custody::*;
 pub use daily::*;
+pub use emergency::*;
 pub use episodes::*;
 pub use error::{StoreError, StoreResult};
 pub use handover::*;
@@ -118,6 +120,7 @@ pub trait Store:
     + Supplies
     + Custody
     + DailyReports
+    + Emergencies
     + Materials
     + Monitoring
     + Notices

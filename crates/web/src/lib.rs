@@ -143,7 +143,8 @@ impl RouterBuilder {
          (name = "notices", description = "Notices to residents and files from above (文件和温馨提示单)"),
          (name = "lists", description = "Investigation lists from above: import, matching, calls and the return file (流调协查)"),
          (name = "daily", description = "The daily report (日报): figures per community, rolled up, signed off"),
-         (name = "templates", description = "Export templates (报表模板): one entry, every format"))
+         (name = "templates", description = "Export templates (报表模板): one entry, every format"),
+         (name = "emergency", description = "Peacetime ↔ emergency mode (平急转换) with task forces, and the retention of an emergency's personal data"))
 )]
 struct ApiDoc;
 

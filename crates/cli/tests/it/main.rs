@@ -6,6 +6,7 @@ mod backup;
 mod cli;
 mod crash;
 mod daily;
+mod emergency;
 mod episodes;
 mod links;
 mod lists;

@@ -7,6 +7,7 @@ mod checkpoints;
 pub(crate) mod custody;
 pub(crate) mod daily;
 pub mod dto;
+pub(crate) mod emergency;
 mod episodes;
 mod handover;
 pub mod lists;
@@ -64,4 +65,5 @@ pub fn routes(limiter: std::sync::Arc<crate::public::limits::Limiter>) -> OpenAp
         .merge(lists::routes())
         .merge(daily::routes())
         .merge(templates::routes())
+        .merge(emergency::routes())
 }

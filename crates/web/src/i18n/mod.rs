@@ -17,6 +17,7 @@ mod checkins;
 mod checkpoints;
 mod common;
 mod daily;
+mod emergency;
 mod file_report;
 mod handover;
 mod lists;
@@ -59,6 +60,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     staff::TEXTS,
     seals::TEXTS,
     templates::TEXTS,
+    emergency::TEXTS,
     supplies::TEXTS,
     tasks::TEXTS,
 ];

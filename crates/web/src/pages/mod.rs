@@ -9,6 +9,7 @@ pub(crate) mod checkins;
 mod checkpoints;
 mod codes;
 mod daily;
+pub(crate) mod emergency;
 pub(crate) mod episodes;
 pub(crate) mod field;
 mod file_report;
@@ -108,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notices::routes())
         .merge(lists::routes())
         .merge(daily::routes())
+        .merge(emergency::routes())
 }
 
 async fn css() -> impl IntoResponse {
@@ -175,6 +177,9 @@ pub struct Nav {
     /// On a resident's page, where the header's name leads (their form; empty: nowhere), so
     /// it never sends a resident to the staff login.
     pub resident_home: Option<String>,
+    /// In emergency mode (an emergency runs on the user's area, above or below it): the day
+    /// count of the longest running one. `None`: peacetime.
+    pub emergency_day: Option<i64>,
 }
 
 /// One entry of the menu: shown to users whose role may do `action`.
@@ -202,6 +207,19 @@ pub const MENU_GROUPS: [&str; 6] = [
 
 /// The entries shown in the bar itself (a phone's first row), the first three a role has.
 const QUICK: [&str; 5] = ["/search", "/today", "/tasks/mine", "/rounds", "/reports"];
+
+/// Entries only an emergency needs: in peacetime they leave the bar (they stay under "all").
+const EMERGENCY_ONLY: [&str; 4] = ["/today", "/rounds", "/checkpoints", "/quarantine"];
+
+/// The bar in emergency mode: the emergency's work first.
+const EMERGENCY_QUICK: [&str; 6] = [
+    "/today",
+    "/checkpoints",
+    "/rounds",
+    "/quarantine",
+    "/search",
+    "/tasks/mine",
+];
 
 /// The menu, in order: a feature with a page of its own adds a line.
 pub const MENU: &[MenuItem] = &[
@@ -351,6 +369,12 @@ pub const MENU: &[MenuItem] = &[
         text: "audit",
         group: "mg_admin",
     },
+    MenuItem {
+        action: Action::SwitchMode,
+        href: "/emergency",
+        text: "em_menu",
+        group: "mg_admin",
+    },
 ];
 
 impl Nav {
@@ -375,13 +399,22 @@ impl Nav {
         out
     }
 
-    /// The entries in the bar: all of them when they are few, else the first three of
-    /// [`QUICK`] the user has (the rest behind "all").
+    /// The entries in the bar: all of them when they are few, else the first three the user
+    /// has of [`EMERGENCY_QUICK`] in emergency mode, of [`QUICK`] without the
+    /// [`EMERGENCY_ONLY`] ones in peacetime (the rest behind "all", where every entry stays).
     pub fn quick(&self) -> Vec<(&'static str, &'static str)> {
         if !self.grouped() {
             return self.menu.iter().map(|(h, t, _)| (*h, *t)).collect();
         }
-        QUICK
+        let order: Vec<&str> = if self.emergency_day.is_some() {
+            EMERGENCY_QUICK.to_vec()
+        } else {
+            QUICK
+                .into_iter()
+                .filter(|q| !EMERGENCY_ONLY.contains(q))
+                .collect()
+        };
+        order
             .iter()
             .filter_map(|q| self.menu.iter().find(|(h, ..)| h == q))
             .take(3)
@@ -528,6 +561,7 @@ impl FromRequestParts<AppState> for PageUser {
             menu: Nav::menu_of(&who),
             path: path.clone(),
             resident_home: None,
+            emergency_day: emergency::day_of(state, &who, &ctx_of(parts)).await,
         };
         Ok(PageUser {
             who,
@@ -709,7 +743,8 @@ mod menu_tests {
                 "/templates",
                 "/staff",
                 "/policies",
-                "/audit"
+                "/audit",
+                "/emergency"
             ]
         );
         assert_eq!(

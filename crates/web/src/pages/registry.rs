@@ -104,6 +104,8 @@ pub struct HomePage {
     stats: Vec<Stat>,
     areas: Vec<(String, String)>,
     can_read: bool,
+    /// The emergencies running near the user (empty: the peacetime view).
+    banners: Vec<super::emergency::Banner>,
 }
 
 /// Shows the home page.
@@ -149,6 +151,7 @@ pub async fn home(State(s): State<AppState>, u: PageUser) -> Result<Response, Pa
         stats,
         areas,
         can_read: u.who.may(Action::Read),
+        banners: super::emergency::banners(&s, &u).await,
         nav: u.nav,
     }
     .into_response())

@@ -9,6 +9,7 @@ mod checkpoints;
 mod common;
 mod custody;
 mod daily;
+mod emergency;
 mod episode_lifecycle;
 mod episodes;
 mod handover;
