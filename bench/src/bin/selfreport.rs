@@ -33,9 +33,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use doorstep_bench::cpu::Cpu;
 use doorstep_bench::households::{COMMUNITY, household_bodies, stored_reports};
 use doorstep_bench::http::read_response;
-use doorstep_bench::cpu::Cpu;
 use doorstep_bench::{Percentiles, Rng};
 use doorstep_core::AreaPath;
 use tokio::io::AsyncWriteExt;
@@ -504,4 +504,3 @@ async fn drive(
     all.elapsed = start.elapsed();
     Ok(all)
 }
-
