@@ -1,6 +1,7 @@
 //! Shared helpers of the Doorstep benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod cpu;
 pub mod households;
 pub mod http;
 pub mod roster;

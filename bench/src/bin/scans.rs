@@ -21,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::rounds::{RoundDesk, RoundForm};
 use doorstep_app::users::{By, create_user};
+use doorstep_bench::cpu::Cpu;
 use doorstep_bench::http::{call, connect, healthz_floor, login};
 use doorstep_bench::{Percentiles, Rng, ms};
 use doorstep_core::{AreaPath, Role, RoundStatus};
@@ -106,7 +107,12 @@ async fn main() -> Result<()> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;
-    let result = drive(&addr, round.id, ids, seconds, conns, floor_seconds).await;
+    let database = url.rsplit('/').next().unwrap_or("").to_string();
+    let watch = Watch {
+        server: server.id(),
+        database,
+    };
+    let result = drive(&addr, round.id, ids, seconds, conns, floor_seconds, &watch).await;
     let _ = server.kill();
     let _ = server.wait();
     let created = result?;
@@ -121,6 +127,13 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
+/// Whose CPU time the run reports: the server's process and PostgreSQL's backends of its
+/// database.
+struct Watch {
+    server: u32,
+    database: String,
+}
+
 /// The floor, then the scans; answers the number of 201s.
 async fn drive(
     addr: &str,
@@ -129,6 +142,7 @@ async fn drive(
     seconds: f64,
     conns: usize,
     floor_seconds: f64,
+    watch: &Watch,
 ) -> Result<u64> {
     let mut first = connect(addr).await?;
     let token = Arc::new(login(&mut first, PASSWORD, "bench-sampler").await?);
@@ -211,7 +225,9 @@ async fn drive(
         }));
     }
     let started = Instant::now();
+    let cpu0 = Cpu::now(watch.server, &watch.database);
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    let cpu = Cpu::now(watch.server, &watch.database).since(&cpu0);
     stop.store(true, Ordering::Relaxed);
     let mut all = Seen::default();
     for w in workers {
@@ -242,6 +258,28 @@ async fn drive(
         all.refused,
         all.unexpected.len(),
         rate / floor_rate
+    );
+    let per = |secs: f64| 1e6 * secs / p.n.max(1) as f64;
+    println!(
+        "CPU over the scans ({:.1} core-seconds on {} cores): server {:.1} s ({:.0} µs a scan), generator {:.1} s ({:.0} µs), PostgreSQL backends {:.1} s ({:.0} µs) and background {:.1} s, machine busy {:.1} s ({:.0}%, others {:.1} s); load average at the end: {}",
+        cpu.wall * cpu.cores as f64,
+        cpu.cores,
+        cpu.server,
+        per(cpu.server),
+        cpu.generator,
+        per(cpu.generator),
+        cpu.postgres,
+        per(cpu.postgres),
+        cpu.postgres_shared,
+        cpu.busy,
+        100.0 * cpu.busy / (cpu.wall * cpu.cores as f64),
+        cpu.busy - cpu.server - cpu.generator - cpu.postgres - cpu.postgres_shared,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     for u in all.unexpected.iter().take(5) {
         println!("unexpected: {u}");

@@ -80,7 +80,20 @@ mod backend {
 
     pub use crate::fast::insert_new;
     pub use crate::scan::record_scan;
+    pub use crate::sql::scan_person::read as scan_person;
     pub use crate::writer::{JobFuture, Lease, Writer};
+
+    /// Reads of the busiest path that SQLite runs on connections of its own; PostgreSQL's go
+    /// through the pool like every other.
+    #[derive(Debug, Clone)]
+    pub struct Reads;
+
+    impl Reads {
+        /// Nothing to open.
+        pub fn of(_pool: &Pool) -> Reads {
+            Reads
+        }
+    }
 
     /// What a write keeps across the batches of one load.
     #[derive(Debug, Default)]

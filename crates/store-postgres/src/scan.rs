@@ -1,18 +1,19 @@
-//! A sample scan on PostgreSQL, the busiest write of a testing day: after the resend check,
-//! one statement, committed on its own ([`Writer::run_single`]): the tube fill (shared with
+//! A sample scan on PostgreSQL, the busiest write of a testing day: one statement, one round
+//! trip, committed on its own ([`Writer::run_single`]): the resend check (a scan stored under
+//! the client id is the answer, and nothing else runs), the tube fill (shared with
 //! SQLite's `store-sqlite/src/scan.rs`: a new code opens the tube in an open round; a code in
 //! use takes one more if open, not full and of this round), the sample (one per person and
 //! round, held by the unique index `sample_once`), the building's count, and the end of an
 //! exclusion of someone who came after all, chained as data-modifying CTEs. A refusal of any
 //! part fails the whole statement, which then has written nothing.
 
-use doorstep_store::{NewScan, Scan, StoreError, StoreResult};
+use doorstep_store::{Id, NewScan, Scan, StoreError, StoreResult};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::sql::SqlStore;
 use crate::sql::rounds::{
-    FILL_TUBE, STORED_SCAN, StoredScanRow, TUBE_STATE, TubeState, refusal, replayed,
+    FILL_TUBE_UNLESS_PRIOR, STORED_SCAN, StoredScanRow, TUBE_STATE, TubeState, refusal, replayed,
 };
 use crate::sql::util::db_err;
 
@@ -36,14 +37,15 @@ pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
 }
 
 async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
-    if let Some(found) = stored(conn, s).await? {
-        return Ok(found);
-    }
     let now = OffsetDateTime::now_utc();
-    // The counts of the person's building (+1 sampled) and of an exclusion's building (−1
-    // excused), summed per building: one row each, as one INSERT … ON CONFLICT needs.
+    // The scan stored under this client id, if any (`prior`: then nothing is filled and it is
+    // the answer), so that a scan is one round trip. The counts of the person's building (+1
+    // sampled) and of an exclusion's building (−1 excused), summed per building: one row
+    // each, as one INSERT … ON CONFLICT needs.
     let sql = format!(
-        "WITH fill AS ({FILL_TUBE}), \
+        "WITH prior AS (SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
+            FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $11), \
+         fill AS ({FILL_TUBE_UNLESS_PRIOR}), \
          sample AS (INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
             SELECT $1, fill.id, $9, $10, $11, $12, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \
             RETURNING id), \
@@ -56,30 +58,42 @@ async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
             GROUP BY area \
             ON CONFLICT (round_id, area_id) DO UPDATE SET sampled = round_counts.sampled + excluded.sampled, \
               excluded = round_counts.excluded + excluded.excluded) \
-         SELECT sample.id, fill.count, fill.capacity FROM sample, fill"
+         SELECT FALSE, sample.id, CAST($9 AS BIGINT), CAST($2 AS TEXT), fill.count, fill.capacity, \
+            fill.count >= fill.capacity, CAST($12 AS BOOLEAN), CAST($7 AS TIMESTAMPTZ) FROM sample, fill \
+         UNION ALL SELECT TRUE, prior.* FROM prior"
     );
-    let filled: Option<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(s.round_id)
-        .bind(s.tube.as_str())
-        .bind(s.point_area.as_str())
-        .bind(s.mode.code())
-        .bind(i64::from(s.capacity))
-        .bind(&s.by)
-        .bind(now)
-        .bind(s.household_id)
-        .bind(s.person_id)
-        .bind(s.area_path.as_str())
-        .bind(&s.client_id)
-        .bind(s.retest)
-        .bind(s.area_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(|e| match db_err(e) {
-            StoreError::Conflict(c) if c == "sample_once" => {
-                StoreError::Conflict("already_sampled".into())
-            }
-            other => other,
-        })?;
+    let answered: Option<(bool, Id, Id, String, i64, i64, bool, bool, OffsetDateTime)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(s.round_id)
+            .bind(s.tube.as_str())
+            .bind(s.point_area.as_str())
+            .bind(s.mode.code())
+            .bind(i64::from(s.capacity))
+            .bind(&s.by)
+            .bind(now)
+            .bind(s.household_id)
+            .bind(s.person_id)
+            .bind(s.area_path.as_str())
+            .bind(&s.client_id)
+            .bind(s.retest)
+            .bind(s.area_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| match db_err(e) {
+                StoreError::Conflict(c) if c == "sample_once" => {
+                    StoreError::Conflict("already_sampled".into())
+                }
+                other => other,
+            })?;
+    let filled = match answered {
+        Some((true, id, person, code, position, capacity, closed, retest, at)) => {
+            return Ok(replayed((
+                id, person, code, position, capacity, closed, retest, at,
+            )));
+        }
+        Some((false, id, _, _, count, capacity, ..)) => Some((id, count, capacity)),
+        None => None,
+    };
     let Some((id, count, capacity)) = filled else {
         let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rounds WHERE id = $1")
             .bind(s.round_id)

@@ -18,12 +18,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 mod sql;
 
 pub mod backup;
+mod checkpoint;
 mod fast;
+mod read;
 mod scan;
 mod writer;
 
 /// The SQLite store.
 pub use sql::SqlStore as SqliteStore;
+
+/// How long a statement waits for another connection's lock (every connection of ours).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens (creating if needed) the database at a `sqlite://` URL. Does not migrate.
 pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
@@ -39,7 +44,7 @@ pub async fn connect_grouped(url: &str, group: usize) -> StoreResult<SqliteStore
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         // 32 MiB of page cache per connection: eight connections stay within 256 MiB.
         .pragma("cache_size", "-32768")
         .pragma("temp_store", "memory")
@@ -62,6 +67,7 @@ mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
     pub use crate::fast::insert_new;
+    pub use crate::read::{Reads, scan_person};
     pub use crate::scan::record_scan;
     pub use crate::writer::{JobFuture, Lease, Writer};
 

@@ -17,6 +17,7 @@ use doorstep_store::{StoreError, StoreResult};
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::checkpoint::{self, Checkpointer};
 use crate::sql::util::db_err;
 
 /// Jobs waiting for the writer; callers wait when it is full.
@@ -90,8 +91,10 @@ impl Writer {
     pub async fn start(pool: &sqlx::SqlitePool, group: usize) -> StoreResult<Writer> {
         let mut conn = pool.acquire().await.map_err(db_err)?.detach();
         grow_in_chunks(&mut conn).await?;
+        let checkpoints = Checkpointer::new(crate::read::target_of(pool));
+        checkpoint_elsewhere(&mut conn, Some(&checkpoints)).await?;
         let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(serve(conn, rx, group.max(1)));
+        tokio::spawn(serve(conn, rx, group.max(1), checkpoints));
         Ok(Writer { queue })
     }
 
@@ -217,6 +220,31 @@ async fn grow_in_chunks(conn: &mut SqliteConnection) -> StoreResult<()> {
     Ok(())
 }
 
+/// Hands the checkpoints after this connection's commits to `to` (SQLite's WAL hook; see
+/// `checkpoint.rs`), or with `None` takes the hook off again (before `to` is dropped).
+async fn checkpoint_elsewhere(
+    conn: &mut SqliteConnection,
+    to: Option<&Arc<Checkpointer>>,
+) -> StoreResult<()> {
+    let mut handle = conn.lock_handle().await.map_err(db_err)?;
+    let db = handle.as_raw_handle().as_ptr();
+    let (hook, arg) = match to {
+        Some(c) => (
+            Some(checkpoint::wal_hook as checkpoint::WalHook),
+            Arc::as_ptr(c).cast_mut().cast(),
+        ),
+        None => (None, std::ptr::null_mut()),
+    };
+    // SAFETY: `db` is the open connection behind `conn`, held from sqlx's worker by `handle`
+    // for the call. `arg` points to the `Checkpointer`, which the writer keeps (`serve`) until
+    // it has called this again with `None`, so the hook never sees it dropped.
+    #[allow(unsafe_code)]
+    unsafe {
+        rusqlite::ffi::sqlite3_wal_hook(db.cast(), hook, arg);
+    }
+    Ok(())
+}
+
 /// A caller's answer slot, taken by whichever answers first.
 type Slot<T> = Arc<Mutex<Option<oneshot::Sender<StoreResult<T>>>>>;
 
@@ -244,7 +272,12 @@ fn answer_failed<T: Send + 'static>(tx: Slot<T>) -> Answer {
     })
 }
 
-async fn serve(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>, group: usize) {
+async fn serve(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Msg>,
+    group: usize,
+    checkpoints: Arc<Checkpointer>,
+) {
     let mut raw: Option<rusqlite::Connection> = None;
     let mut next: Option<Msg> = None;
     loop {
@@ -276,9 +309,12 @@ async fn serve(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>, group: u
             }
         }
         run_group(&mut conn, &mut raw, steps).await;
+        checkpoints.after_commit();
     }
     // The raw view first: it finalizes its statements, then the connection closes.
     drop(raw);
+    let _ = checkpoint_elsewhere(&mut conn, None).await;
+    drop(checkpoints);
     let _ = conn.close().await;
 }
 
@@ -288,6 +324,9 @@ async fn run_group(
     raw: &mut Option<rusqlite::Connection>,
     steps: Vec<Step>,
 ) {
+    if steps.iter().all(|s| matches!(s.work, Work::Raw(_))) {
+        return run_raw_group(conn, raw, steps).await;
+    }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         let why = format!("cannot start a write: {e}");
         for s in steps {
@@ -378,7 +417,7 @@ async fn run_raw(
     batch: Vec<(RawRun, Answer)>,
     answers: &mut Vec<Answer>,
 ) -> Result<(), String> {
-    let mut batch = batch.into_iter();
+    let batch = batch.into_iter();
     let broke = |why: String, rest: std::vec::IntoIter<(RawRun, Answer)>| {
         for (_, fail) in rest {
             fail(Some(why.clone()));
@@ -389,26 +428,139 @@ async fn run_raw(
         Ok(h) => h,
         Err(e) => return broke(e.to_string(), batch),
     };
-    let db = match raw {
-        Some(db) => db,
+    let db = match view(&mut handle, raw) {
+        Ok(db) => db,
+        Err(why) => return broke(why, batch),
+    };
+    jobs(db, batch, answers)?;
+    drop(handle);
+    Ok(())
+}
+
+/// A group of raw jobs alone (a run of scans): its `BEGIN IMMEDIATE`, jobs and `COMMIT` on one
+/// hold of the handle, one trip to sqlx's worker thread for the group instead of three. The
+/// begin waits for no lock on this thread: if another connection holds the write lock (a
+/// command on the same file), it is taken again through sqlx, which waits on its own thread.
+async fn run_raw_group(
+    conn: &mut SqliteConnection,
+    raw: &mut Option<rusqlite::Connection>,
+    steps: Vec<Step>,
+) {
+    let mut batch = Vec::with_capacity(steps.len());
+    for s in steps {
+        match s.work {
+            Work::Raw(run) => batch.push((run, s.fail)),
+            Work::Sqlx { .. } => (s.fail)(Some("not a raw job".into())),
+        }
+    }
+    let fail_all = |why: String, batch: Vec<(RawRun, Answer)>| {
+        for (_, fail) in batch {
+            fail(Some(why.clone()));
+        }
+    };
+    let mut handle = match conn.lock_handle().await {
+        Ok(h) => h,
+        Err(e) => return fail_all(format!("cannot start a write: {e}"), batch),
+    };
+    let began = match view(&mut handle, raw) {
+        Ok(db) => begin_now(db),
+        Err(why) => return fail_all(format!("cannot start a write: {why}"), batch),
+    };
+    if let Err(busy) = began {
+        drop(handle);
+        if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+            return fail_all(format!("cannot start a write: {busy}; {e}"), batch);
+        }
+        // Only a connection whose worker has stopped cannot be locked: nothing to roll back.
+        handle = match conn.lock_handle().await {
+            Ok(h) => h,
+            Err(e) => return fail_all(format!("cannot start a write: {e}"), batch),
+        };
+    }
+    let Ok(db) = view(&mut handle, raw) else {
+        // The view was made above and is kept: this does not happen.
+        return fail_all("the writer lost its connection".into(), batch);
+    };
+    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    let outcome = match jobs(db, batch.into_iter(), &mut answers) {
+        Err(why) => {
+            let _ = sql(db, "ROLLBACK");
+            Some(format!("a write failed: {why}"))
+        }
+        Ok(()) => match sql(db, "COMMIT") {
+            Ok(()) => None,
+            Err(e) => {
+                let _ = sql(db, "ROLLBACK");
+                Some(format!("the write could not be committed: {e}"))
+            }
+        },
+    };
+    drop(handle);
+    for answer in answers {
+        answer(outcome.clone());
+    }
+}
+
+/// `BEGIN IMMEDIATE` without waiting: an error if another connection holds the write lock.
+fn begin_now(db: &rusqlite::Connection) -> Result<(), String> {
+    let zero = db.busy_timeout(std::time::Duration::ZERO);
+    let began = zero
+        .map_err(|e| e.to_string())
+        .and_then(|()| sql(db, "BEGIN IMMEDIATE"));
+    let restored = db
+        .busy_timeout(crate::BUSY_TIMEOUT)
+        .map_err(|e| e.to_string());
+    match (began, restored) {
+        (Ok(()), Err(why)) => {
+            let _ = sql(db, "ROLLBACK");
+            Err(why)
+        }
+        (began, _) => began,
+    }
+}
+
+/// The rusqlite view of the writer's connection, made on first use and kept.
+fn view<'r>(
+    handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>,
+    raw: &'r mut Option<rusqlite::Connection>,
+) -> Result<&'r rusqlite::Connection, String> {
+    match raw {
+        Some(db) => Ok(db),
         None => {
             let ptr = handle.as_raw_handle().as_ptr();
             // SAFETY: `ptr` is the open connection behind the writer's `conn`, which lives
             // until `serve` ends, after this view is dropped. The view does not own it
             // (dropping it finalizes its statements, never closes the connection), and it is
-            // only used here, while `handle` keeps sqlx's worker off the connection.
+            // only used while a `handle` keeps sqlx's worker off the connection.
             #[allow(unsafe_code)]
             match unsafe { rusqlite::Connection::from_handle(ptr) } {
-                Ok(db) => raw.insert(db),
-                Err(e) => return broke(e.to_string(), batch),
+                Ok(db) => Ok(raw.insert(db)),
+                Err(e) => Err(e.to_string()),
             }
         }
-    };
-    let sql = |db: &rusqlite::Connection, s: &str| -> Result<(), String> {
-        db.prepare_cached(s)
-            .and_then(|mut st| st.execute([]))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    }
+}
+
+/// One statement without parameters, prepared once.
+fn sql(db: &rusqlite::Connection, s: &str) -> Result<(), String> {
+    db.prepare_cached(s)
+        .and_then(|mut st| st.execute([]))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Runs raw jobs one after another, each in a savepoint. A savepoint that cannot be taken or
+/// ended breaks the group: the answers of its job and of those after it say why.
+fn jobs(
+    db: &rusqlite::Connection,
+    mut batch: std::vec::IntoIter<(RawRun, Answer)>,
+    answers: &mut Vec<Answer>,
+) -> Result<(), String> {
+    let broke = |why: String, rest: std::vec::IntoIter<(RawRun, Answer)>| {
+        for (_, fail) in rest {
+            fail(Some(why.clone()));
+        }
+        Err(why)
     };
     while let Some((run, fail)) = batch.next() {
         if let Err(why) = sql(db, "SAVEPOINT job") {
@@ -426,7 +578,6 @@ async fn run_raw(
             return broke(why, batch);
         }
     }
-    drop(handle);
     Ok(())
 }
 

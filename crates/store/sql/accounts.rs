@@ -1,5 +1,7 @@
 //! Users, sessions, login throttling and the audit log.
 
+use std::time::Instant;
+
 use async_trait::async_trait;
 use doorstep_core::{AreaPath, Role};
 use doorstep_store::*;
@@ -498,10 +500,13 @@ impl Accounts for SqlStore {
         audit: Audit<()>,
     ) -> StoreResult<()> {
         let username = username.to_string();
-        self.write(audit, move |c| {
-            Box::pin(async move { set_user_disabled(c, &username, disabled).await })
-        })
-        .await
+        let out = self
+            .write(audit, move |c| {
+                Box::pin(async move { set_user_disabled(c, &username, disabled).await })
+            })
+            .await;
+        self.sessions.clear();
+        out
     }
 
     async fn set_user_phone(
@@ -511,10 +516,13 @@ impl Accounts for SqlStore {
         audit: Audit<()>,
     ) -> StoreResult<()> {
         let (username, phone) = (username.to_string(), phone.map(str::to_string));
-        self.write(audit, move |c| {
-            Box::pin(async move { set_user_phone(c, &username, phone.as_deref()).await })
-        })
-        .await
+        let out = self
+            .write(audit, move |c| {
+                Box::pin(async move { set_user_phone(c, &username, phone.as_deref()).await })
+            })
+            .await;
+        self.sessions.clear();
+        out
     }
 
     async fn set_password(
@@ -524,10 +532,13 @@ impl Accounts for SqlStore {
         audit: Audit<()>,
     ) -> StoreResult<()> {
         let (username, hash) = (username.to_string(), password_hash.to_string());
-        self.write(audit, move |c| {
-            Box::pin(async move { set_password(c, &username, &hash).await })
-        })
-        .await
+        let out = self
+            .write(audit, move |c| {
+                Box::pin(async move { set_password(c, &username, &hash).await })
+            })
+            .await;
+        self.sessions.clear();
+        out
     }
 
     async fn create_session(&self, session: &NewSession, audit: Audit<()>) -> StoreResult<()> {
@@ -539,7 +550,15 @@ impl Accounts for SqlStore {
     }
 
     async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
-        session(&self.pool, token_hash, now).await
+        if let Some(s) = self.sessions.get(token_hash, now) {
+            return Ok(Some(s));
+        }
+        let (generation, read_at) = (self.sessions.generation(), Instant::now());
+        let found = session(&self.pool, token_hash, now).await?;
+        if let Some(s) = &found {
+            self.sessions.keep(token_hash, generation, read_at, s);
+        }
+        Ok(found)
     }
 
     async fn touch_session(
@@ -551,15 +570,20 @@ impl Accounts for SqlStore {
         self.write(no_audit(), move |c| {
             Box::pin(async move { touch_session(c, id, now, expires_at).await })
         })
-        .await
+        .await?;
+        self.sessions.touched(id, now, expires_at);
+        Ok(())
     }
 
     async fn delete_session(&self, token_hash: &str, audit: Audit<()>) -> StoreResult<()> {
         let token_hash = token_hash.to_string();
-        self.write(audit, move |c| {
-            Box::pin(async move { delete_session(c, &token_hash).await })
-        })
-        .await
+        let out = self
+            .write(audit, move |c| {
+                Box::pin(async move { delete_session(c, &token_hash).await })
+            })
+            .await;
+        self.sessions.clear();
+        out
     }
 
     async fn login_attempt(

@@ -29,8 +29,10 @@ pub(crate) mod policies;
 mod registry;
 mod reports;
 pub(crate) mod rounds;
-mod rows;
+pub(crate) mod rows;
+pub(crate) mod scan_person;
 mod seals;
+mod session_cache;
 mod staff;
 mod supplies;
 mod tasks;
@@ -40,7 +42,7 @@ pub(crate) mod util;
 use doorstep_store::{Audit, StoreResult};
 
 use self::util::Conn;
-use crate::backend::{JobFuture, Pool, Writer};
+use crate::backend::{JobFuture, Pool, Reads, Writer};
 
 /// The store: reads from a pool of connections, every write through the backend's
 /// [`Writer`]. Each feature's trait is implemented in the feature's own file
@@ -49,6 +51,9 @@ use crate::backend::{JobFuture, Pool, Writer};
 pub struct SqlStore {
     pool: Pool,
     writer: Writer,
+    /// What the backend reads on the busiest path without the pool (SQLite: its own
+    /// connections; nothing on PostgreSQL).
+    reads: Reads,
     /// Each round as last read: its areas, groups and pool size never change once it is made,
     /// so they are read once, not on every scan.
     rounds_made:
@@ -58,6 +63,8 @@ pub struct SqlStore {
     points: materials::PointCache,
     /// Each policy version as read or saved (see `policies.rs`).
     policies: policies::PolicyCache,
+    /// Live sessions as last read, for a couple of seconds (see `session_cache.rs`).
+    sessions: session_cache::SessionCache,
 }
 
 impl SqlStore {
@@ -66,11 +73,13 @@ impl SqlStore {
     pub async fn open(pool: Pool, group: usize) -> StoreResult<SqlStore> {
         let writer = Writer::start(&pool, group).await?;
         Ok(SqlStore {
+            reads: Reads::of(&pool),
             pool,
             writer,
             rounds_made: Default::default(),
             points: Default::default(),
             policies: Default::default(),
+            sessions: Default::default(),
         })
     }
 
@@ -79,13 +88,19 @@ impl SqlStore {
         &self.pool
     }
 
-    /// Runs `job` as one write, with the entries `audit` makes of its outcome written in the
-    /// same transaction: the unit of work every audited change goes through.
     /// The writer, for a backend's own ways of writing through it.
     pub(crate) fn writer(&self) -> &Writer {
         &self.writer
     }
 
+    /// The backend's own readers, for its own ways of reading.
+    #[allow(dead_code)] // PostgreSQL reads through the pool.
+    pub(crate) fn reads(&self) -> &Reads {
+        &self.reads
+    }
+
+    /// Runs `job` as one write, with the entries `audit` makes of its outcome written in the
+    /// same transaction: the unit of work every audited change goes through.
     pub(crate) async fn write<T, F>(&self, audit: Audit<T>, job: F) -> StoreResult<T>
     where
         T: Send + 'static,

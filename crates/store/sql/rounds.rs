@@ -12,8 +12,7 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow};
-use super::util::{Conn, corrupt, db_err, reversed, subtree_bounds};
+use super::util::{Conn, corrupt, db_err, subtree_bounds};
 
 const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
      r.created_by, r.created_at, r.lab_deadline_minutes";
@@ -157,17 +156,16 @@ pub(super) async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<O
         .transpose()
 }
 
-/// The tube fill, one statement: a new code opens the tube (in an open round only), a code in
-/// use takes one more if it is open, not full, of this round and filled the same way (a person
-/// sampled single-tube never goes into a pool, nor a pooled person into a single tube), and a
-/// household's tube only takes its own members. No row back: a refusal,
-/// diagnosed by [`refusal`] (the scan writes nothing then). Binds: round, code, the sampling
-/// point's area, mode, capacity, who, when, the person's household.
-pub(crate) const FILL_TUBE: &str = "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
+// The text of [`FILL_TUBE`], with more conditions on the row it inserts (`$guard`).
+macro_rules! fill_tube {
+    ($guard:literal) => {
+        concat!(
+            "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
      SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
             CASE WHEN $5 <= 1 THEN $6 END, CASE WHEN $5 <= 1 THEN $7 END \
-     FROM rounds r WHERE r.id = $1 AND r.status = 'open' \
-     ON CONFLICT (code) DO UPDATE SET count = tubes.count + 1, \
+     FROM rounds r WHERE r.id = $1 AND r.status = 'open'",
+            $guard,
+            " ON CONFLICT (code) DO UPDATE SET count = tubes.count + 1, \
        status = CASE WHEN tubes.count + 1 >= tubes.capacity THEN 'closed' ELSE tubes.status END, \
        closed_by = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_by ELSE tubes.closed_by END, \
        closed_at = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_at ELSE tubes.closed_at END \
@@ -175,7 +173,24 @@ pub(crate) const FILL_TUBE: &str = "INSERT INTO tubes (round_id, code, area_path
        AND tubes.mode = excluded.mode \
        AND (tubes.mode <> 'household' OR NOT EXISTS (SELECT 1 FROM samples o JOIN persons op ON op.id = o.person_id \
             WHERE o.tube_id = tubes.id AND op.household_id <> $8)) \
-     RETURNING id, count, capacity";
+     RETURNING id, count, capacity"
+        )
+    };
+}
+/// The tube fill, one statement: a new code opens the tube (in an open round only), a code in
+/// use takes one more if it is open, not full, of this round and filled the same way (a person
+/// sampled single-tube never goes into a pool, nor a pooled person into a single tube), and a
+/// household's tube only takes its own members. No row back: a refusal,
+/// diagnosed by [`refusal`] (the scan writes nothing then). Binds: round, code, the sampling
+/// point's area, mode, capacity, who, when, the person's household.
+#[allow(dead_code)] // PostgreSQL fills with its resend check.
+pub(crate) const FILL_TUBE: &str = fill_tube!("");
+
+/// [`FILL_TUBE`] inside a statement whose CTE `prior` holds the scan already stored under the
+/// client id: with one there, nothing is filled (PostgreSQL's scan, one round trip with its
+/// resend check).
+#[allow(dead_code)] // SQLite checks for a resend first, in the same raw job.
+pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str = fill_tube!(" AND NOT EXISTS (SELECT 1 FROM prior)");
 
 /// The scan stored under a client id (binds: round, client id): id, person, tube code,
 /// position, capacity, whether it closed the tube, retest, when.
@@ -365,55 +380,7 @@ impl Rounds for SqlStore {
     }
 
     async fn scan_person(&self, who: &ScanPerson, day: Date) -> StoreResult<Option<ScanTarget>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            person: PersonRow,
-            h_area_id: i64,
-            h_room: String,
-            h_notes: Option<String>,
-            h_members: i64,
-            at_home: bool,
-        }
-        let (join, filter) = match who {
-            ScanPerson::Id(_) => ("", "p.id = $2"),
-            ScanPerson::Document(..) => ("", "p.id_rev = $2 AND p.id_type = $3"),
-            ScanPerson::Code(_) => (
-                " JOIN person_codes pc ON pc.person_id = p.id",
-                "pc.code = $2",
-            ),
-        };
-        let sql = format!(
-            "SELECT {PERSON_COLS}, h.area_id AS h_area_id, h.room AS h_room, h.notes AS h_notes, \
-             (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS h_members, \
-             EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = p.id \
-               AND e.measure IN ('home_quarantine', 'home_health_monitoring') \
-               AND e.status = 'active' AND e.starts_on <= $1) AS at_home \
-             FROM {PERSON_FROM}{join} WHERE {filter}"
-        );
-        let q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(super::episodes::ymd(day));
-        let q = match who {
-            ScanPerson::Id(id) => q.bind(*id),
-            ScanPerson::Document(t, number) => q.bind(reversed(number)).bind(t.code()),
-            ScanPerson::Code(code) => q.bind(code.as_str()),
-        };
-        let Some(row) = q.fetch_optional(self.pool()).await.map_err(db_err)? else {
-            return Ok(None);
-        };
-        let household = Household {
-            id: row.person.household_id,
-            area_id: row.h_area_id,
-            area_path: AreaPath::from_stored(row.person.area_path.clone()),
-            room: row.h_room,
-            address: row.person.address.clone(),
-            members: row.h_members,
-            notes: row.h_notes,
-        };
-        Ok(Some(ScanTarget {
-            person: row.person.into_person()?,
-            household,
-            at_home: row.at_home,
-        }))
+        crate::backend::scan_person(self, who, day).await
     }
 
     async fn rounds_near(&self, area: Option<&AreaPath>) -> StoreResult<Vec<Round>> {
