@@ -17,6 +17,10 @@ use crate::sql::rounds::{
 };
 use crate::sql::util::db_err;
 
+/// A scan's answer as the statement returns it: (a resend, the sample, the tube, its code,
+/// count, capacity, full, retest, when).
+type Answered = (bool, Id, Id, String, i64, i64, bool, bool, OffsetDateTime);
+
 /// Records a scan through the store's writer.
 pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
     let first = scan.clone();
@@ -62,29 +66,28 @@ async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
             fill.count >= fill.capacity, CAST($12 AS BOOLEAN), CAST($7 AS TIMESTAMPTZ) FROM sample, fill \
          UNION ALL SELECT TRUE, prior.* FROM prior"
     );
-    let answered: Option<(bool, Id, Id, String, i64, i64, bool, bool, OffsetDateTime)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(s.round_id)
-            .bind(s.tube.as_str())
-            .bind(s.point_area.as_str())
-            .bind(s.mode.code())
-            .bind(i64::from(s.capacity))
-            .bind(&s.by)
-            .bind(now)
-            .bind(s.household_id)
-            .bind(s.person_id)
-            .bind(s.area_path.as_str())
-            .bind(&s.client_id)
-            .bind(s.retest)
-            .bind(s.area_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(|e| match db_err(e) {
-                StoreError::Conflict(c) if c == "sample_once" => {
-                    StoreError::Conflict("already_sampled".into())
-                }
-                other => other,
-            })?;
+    let answered: Option<Answered> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(s.round_id)
+        .bind(s.tube.as_str())
+        .bind(s.point_area.as_str())
+        .bind(s.mode.code())
+        .bind(i64::from(s.capacity))
+        .bind(&s.by)
+        .bind(now)
+        .bind(s.household_id)
+        .bind(s.person_id)
+        .bind(s.area_path.as_str())
+        .bind(&s.client_id)
+        .bind(s.retest)
+        .bind(s.area_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| match db_err(e) {
+            StoreError::Conflict(c) if c == "sample_once" => {
+                StoreError::Conflict("already_sampled".into())
+            }
+            other => other,
+        })?;
     let filled = match answered {
         Some((true, id, person, code, position, capacity, closed, retest, at)) => {
             return Ok(replayed((

@@ -53,12 +53,11 @@ impl Reads {
         };
         let out = f(&db);
         // A connection left inside a transaction (it never should be) is not used again.
-        if db.is_autocommit() {
-            if let Ok(mut idle) = self.0.idle.lock() {
-                if idle.len() < IDLE {
-                    idle.push(db);
-                }
-            }
+        if db.is_autocommit()
+            && let Ok(mut idle) = self.0.idle.lock()
+            && idle.len() < IDLE
+        {
+            idle.push(db);
         }
         out
     }
