@@ -644,13 +644,11 @@ pub async fn report(
         _ => None,
     };
     if let Some((format, ext, mime)) = sheet {
-        let io = |e: std::io::Error| fail(u.lang)(AppError::internal(e));
-        let dir = tempfile::tempdir().map_err(io)?;
-        let path = dir.path().join(format!("report.{ext}"));
-        d.write_report(id, area, format, &path)
-            .await
-            .map_err(fail(u.lang))?;
-        let bytes = tokio::fs::read(&path).await.map_err(io)?;
+        let (_, bytes) = super::reports::written(ext, |path| async move {
+            d.write_report(id, area, format, &path).await
+        })
+        .await
+        .map_err(fail(u.lang))?;
         return Ok(super::reports_download(
             bytes,
             &format!("检测情况汇总-{id}.{ext}"),

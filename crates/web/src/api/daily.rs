@@ -211,10 +211,11 @@ pub async fn workbook(
 ) -> Result<(Vec<u8>, String), AppError> {
     let desk = DailyDesk::new(s.store.as_ref(), who, ctx);
     let r = desk.report(area, day).await?;
-    let dir = tempfile::tempdir().map_err(AppError::internal)?;
-    let path = dir.path().join("daily.xlsx");
-    desk.write(&r, SheetFormat::Xlsx, &path, lang).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(AppError::internal)?;
+    let report = &r;
+    let (_, bytes) = super::reports::written("xlsx", |path| async move {
+        desk.write(report, SheetFormat::Xlsx, &path, lang).await
+    })
+    .await?;
     Ok((bytes, format!("{}-日报-{}.xlsx", r.area.name, r.day)))
 }
 

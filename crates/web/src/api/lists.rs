@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use doorstep_app::clock::china_minute;
 use doorstep_app::error::AppError;
-use doorstep_app::export::SheetFormat;
 use doorstep_app::lists::calls::{Call, CallDesk, CallInput};
 use doorstep_app::lists::{ListDesk, Progress, row_state, row_state_text};
 use doorstep_core::Lang;
@@ -414,21 +413,13 @@ pub async fn return_download(
     id: i64,
     format: &str,
 ) -> Result<Response, AppError> {
-    let (format, ext, mime) = if format.trim() == "csv" {
-        (SheetFormat::Csv, "csv", "text/csv; charset=utf-8")
-    } else {
-        (
-            SheetFormat::Xlsx,
-            "xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    };
+    let (format, ext, mime) = super::reports::sheet(format);
     let desk = ListDesk::new(s.store.as_ref(), who, ctx);
     let l = desk.get(id).await?;
-    let dir = tempfile::tempdir().map_err(AppError::internal)?;
-    let path = dir.path().join(format!("return.{ext}"));
-    desk.write_return(id, format, &path).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(AppError::internal)?;
+    let (_, bytes) = super::reports::written(ext, |path| async move {
+        desk.write_return(id, format, &path).await
+    })
+    .await?;
     Ok(super::reports::download(
         bytes,
         &format!("{}-核查结果.{ext}", l.name),

@@ -485,8 +485,18 @@ pub async fn export_file(
     format: Option<&str>,
     since_last: bool,
 ) -> Result<(Vec<u8>, String, &'static str), doorstep_app::error::AppError> {
-    let io = doorstep_app::error::AppError::internal;
-    let (format, ext, mime) = if format == Some("csv") {
+    let (format, ext, mime) = sheet(format.unwrap_or_default());
+    let (_, bytes) = written(ext, |path| async move {
+        export_reports_as(s.store.as_ref(), who, ctx, area, since_last, format, &path).await
+    })
+    .await?;
+    Ok((bytes, format!("{}-上级直报.{ext}", area.name()), mime))
+}
+
+/// A spreadsheet format as a query names it (`csv`: CSV, anything else: XLSX), with its file
+/// extension and MIME type.
+pub fn sheet(raw: &str) -> (SheetFormat, &'static str, &'static str) {
+    if raw.trim() == "csv" {
         (SheetFormat::Csv, "csv", "text/csv; charset=utf-8")
     } else {
         (
@@ -494,12 +504,25 @@ pub async fn export_file(
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    };
-    let dir = tempfile::tempdir().map_err(io)?;
-    let path = dir.path().join(format!("reports.{ext}"));
-    export_reports_as(s.store.as_ref(), who, ctx, area, since_last, format, &path).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(io)?;
-    Ok((bytes, format!("{}-上级直报.{ext}", area.name()), mime))
+    }
+}
+
+/// Runs `write` on a file (`export.EXT`) in a fresh temporary folder and reads the file back:
+/// every export is written by the app's file writers, then answered as bytes.
+pub async fn written<T, F, Fut>(
+    ext: &str,
+    write: F,
+) -> Result<(T, Vec<u8>), doorstep_app::error::AppError>
+where
+    F: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Result<T, doorstep_app::error::AppError>>,
+{
+    use doorstep_app::error::AppError;
+    let dir = tempfile::tempdir().map_err(AppError::internal)?;
+    let path = dir.path().join(format!("export.{ext}"));
+    let out = write(path.clone()).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(AppError::internal)?;
+    Ok((out, bytes))
 }
 
 /// A file download with a UTF-8 file name.

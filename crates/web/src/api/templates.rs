@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use doorstep_app::error::AppError;
-use doorstep_app::export::SheetFormat;
 use doorstep_app::templates::{TemplateDesk, TemplateInput, TemplateView};
 use doorstep_core::templates::ColumnInput;
 use serde::{Deserialize, Serialize};
@@ -312,21 +311,13 @@ pub async fn export_download(
     area: &str,
     format: &str,
 ) -> Result<Response, AppError> {
-    let (format, ext, mime) = if format.trim() == "csv" {
-        (SheetFormat::Csv, "csv", "text/csv; charset=utf-8")
-    } else {
-        (
-            SheetFormat::Xlsx,
-            "xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    };
-    let dir = tempfile::tempdir().map_err(AppError::internal)?;
-    let path = dir.path().join(format!("export.{ext}"));
-    let (view, _) = TemplateDesk::new(s.store.as_ref(), who, ctx)
-        .export(template, area, format, &path)
-        .await?;
-    let bytes = tokio::fs::read(&path).await.map_err(AppError::internal)?;
+    let (format, ext, mime) = super::reports::sheet(format);
+    let ((view, _), bytes) = super::reports::written(ext, |path| async move {
+        TemplateDesk::new(s.store.as_ref(), who, ctx)
+            .export(template, area, format, &path)
+            .await
+    })
+    .await?;
     let place = area.trim().rsplit('/').next().unwrap_or("");
     Ok(super::reports::download(
         bytes,
