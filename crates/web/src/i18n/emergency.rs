@@ -17,6 +17,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("em_none", "尚无应急记录。", "No emergency yet."),
     ("em_note", "说明", "Note"),
     ("em_peacetime", "平时状态", "Peacetime"),
+    ("em_pick", "选择成员", "Choose members"),
     ("em_reason", "原因", "Reason"),
     (
         "em_retention",
