@@ -1,5 +1,14 @@
 //! [`doorstep_store::Emergencies`] over `emergencies` and `emergency_members`, and retention
 //! over the tables an emergency fills (see `core::emergency::RetentionKind::treatment`).
+//!
+//! Every staff page's bar asks whether an emergency runs near its user, so the running
+//! emergencies (one per community at most) are kept in memory ([`RunningCache`]): starting
+//! or ending one through this store empties it after the commit, a read that began before
+//! such a change is not kept, and a copy older than [`FRESH`] is read again (a switch made
+//! by another process on the same database shows within that time).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use doorstep_core::AreaPath;
@@ -10,10 +19,24 @@ use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::episodes::day;
-use super::util::{Conn, corrupt, db_err, list_clause, subtree_bounds, utc, within, ymd};
+use super::util::{Conn, corrupt, db_err, list_clause, utc, within, ymd};
 
 const COLS: &str = "id, area_id, area_path, started_on, reason, started_by, started_at, \
      ended_on, end_note, ended_by, ended_at, retention_days FROM emergencies";
+
+/// How long the running emergencies are believed without reading them again.
+const FRESH: Duration = Duration::from_secs(2);
+
+/// The running emergencies as last read: (generation, when read and what).
+pub(super) type RunningCache = Arc<Mutex<(u64, Option<(Instant, Arc<Vec<Emergency>>)>)>>;
+
+/// Forgets the running emergencies: one started or ended.
+fn forget_running(cache: &RunningCache) {
+    if let Ok(mut c) = cache.lock() {
+        c.0 += 1;
+        c.1 = None;
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -245,42 +268,45 @@ impl Emergencies for SqlStore {
         audit: Audit<Emergency>,
     ) -> StoreResult<Emergency> {
         let new = new.clone();
-        self.write(audit, move |c| {
-            Box::pin(async move {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO emergencies (area_id, area_path, started_on, reason, \
+        let started = self
+            .write(audit, move |c| {
+                Box::pin(async move {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO emergencies (area_id, area_path, started_on, reason, \
                      started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(new.area_id)
-                .bind(new.area_path.as_str())
-                .bind(ymd(new.started_on))
-                .bind(&new.reason)
-                .bind(&new.by)
-                .bind(utc(new.at))
-                .fetch_one(&mut *c)
-                .await
-                .map_err(db_err)?;
-                let mut members = new.members.clone();
-                members.sort();
-                members.dedup();
-                for (force, staff) in members {
-                    sqlx::query(
-                        "INSERT INTO emergency_members (emergency_id, task_force, staff_id) \
-                         VALUES ($1, $2, $3)",
                     )
-                    .bind(id)
-                    .bind(force.code())
-                    .bind(staff)
-                    .execute(&mut *c)
+                    .bind(new.area_id)
+                    .bind(new.area_path.as_str())
+                    .bind(ymd(new.started_on))
+                    .bind(&new.reason)
+                    .bind(&new.by)
+                    .bind(utc(new.at))
+                    .fetch_one(&mut *c)
                     .await
                     .map_err(db_err)?;
-                }
-                read(c, id)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("emergency {id}")))
+                    let mut members = new.members.clone();
+                    members.sort();
+                    members.dedup();
+                    for (force, staff) in members {
+                        sqlx::query(
+                            "INSERT INTO emergency_members (emergency_id, task_force, staff_id) \
+                         VALUES ($1, $2, $3)",
+                        )
+                        .bind(id)
+                        .bind(force.code())
+                        .bind(staff)
+                        .execute(&mut *c)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    read(c, id)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("emergency {id}")))
+                })
             })
-        })
-        .await
+            .await;
+        forget_running(&self.running);
+        started
     }
 
     async fn end_emergency(
@@ -316,8 +342,9 @@ impl Emergencies for SqlStore {
                         .ok_or_else(|| StoreError::NotFound(format!("emergency {id}")))
                 })
             })
-            .await?;
-        Ok(Some(ended))
+            .await;
+        forget_running(&self.running);
+        Ok(Some(ended?))
     }
 
     async fn emergency(&self, id: Id) -> StoreResult<Option<Emergency>> {
@@ -347,35 +374,32 @@ impl Emergencies for SqlStore {
         &self,
         path: Option<&AreaPath>,
     ) -> StoreResult<Vec<Emergency>> {
-        // Below (the subtree's range) or above (the path's ancestors: at most eight levels).
-        let (a, b, c) = path.map_or_else(Default::default, subtree_bounds);
-        let mut above: Vec<String> = path
-            .map(|p| {
-                std::iter::successors(p.parent(), AreaPath::parent)
-                    .map(|p| p.as_str().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        above.resize(8, String::new());
-        let below = if path.is_some() {
-            "(area_path = $1 OR (area_path >= $2 AND area_path < $3))"
-        } else {
-            "$1 = $2 AND $2 = $3"
+        let near = |e: &&Emergency| {
+            path.is_none_or(|p| p.contains(&e.area_path) || e.area_path.contains(p))
         };
-        let sql = format!(
-            "SELECT {COLS} WHERE ended_on IS NULL AND ({below} \
-             OR area_path IN ($4, $5, $6, $7, $8, $9, $10, $11)) ORDER BY area_path, id LIMIT 50"
-        );
-        let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
-            .bind(a)
-            .bind(b)
-            .bind(c);
-        for p in above {
-            q = q.bind(p);
-        }
+        let generation = match self.running.lock() {
+            Ok(c) => match &c.1 {
+                Some((at, all)) if at.elapsed() < FRESH => {
+                    return Ok(all.iter().filter(near).take(50).cloned().collect());
+                }
+                _ => c.0,
+            },
+            Err(_) => u64::MAX,
+        };
+        let read_at = Instant::now();
+        let sql = format!("SELECT {COLS} WHERE ended_on IS NULL ORDER BY area_path, id");
         let mut conn = self.pool().acquire().await.map_err(db_err)?;
-        let rows = q.fetch_all(&mut *conn).await.map_err(db_err)?;
-        with_members(&mut conn, rows).await
+        let rows = sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let all = Arc::new(with_members(&mut conn, rows).await?);
+        if let Ok(mut c) = self.running.lock()
+            && c.0 == generation
+        {
+            c.1 = Some((read_at, all.clone()));
+        }
+        Ok(all.iter().filter(near).take(50).cloned().collect())
     }
 
     async fn retention_count(

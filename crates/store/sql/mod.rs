@@ -65,6 +65,8 @@ pub struct SqlStore {
     policies: policies::PolicyCache,
     /// Live sessions as last read, for a couple of seconds (see `session_cache.rs`).
     sessions: session_cache::SessionCache,
+    /// The running emergencies as last read, for a couple of seconds (see `emergency.rs`).
+    running: emergency::RunningCache,
 }
 
 impl SqlStore {
@@ -80,6 +82,7 @@ impl SqlStore {
             points: Default::default(),
             policies: Default::default(),
             sessions: Default::default(),
+            running: Default::default(),
         })
     }
 
