@@ -183,6 +183,22 @@ impl Principal {
         Ok(())
     }
 
+    /// The area a list or a run covers, as a form or query gives it (blank: the user's own; for
+    /// a user of the whole system, everything), checked for `action`: NotFound for text that
+    /// names no area or an area outside the user's, Forbidden for a role without the action.
+    pub fn area_for(&self, raw: &str, action: Action) -> AppResult<Option<AreaPath>> {
+        let area = match raw.trim() {
+            "" => self.area().cloned(),
+            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
+        };
+        match &area {
+            Some(a) => self.authorize(action, a)?,
+            None if !self.may(action) => return Err(AppError::Forbidden),
+            None => {}
+        }
+        Ok(area)
+    }
+
     /// This principal as the author of changes made through `source` (`import`, `form`,
     /// `report`): files on record outside the area are refused by the store, not moved.
     pub fn actor(&self, source: &str) -> Actor {

@@ -162,16 +162,7 @@ impl<'a> NoticeDesk<'a> {
 
     /// The notices for areas under `area` (the user's own when blank), newest first.
     pub async fn list(&self, area: &str) -> AppResult<Vec<Notice>> {
-        let asked = match area.trim() {
-            "" => None,
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        let area = self.who.scope(asked).ok_or(AppError::NotFound)?;
-        match &area {
-            Some(a) => self.who.authorize(Action::Read, a)?,
-            None if !self.who.may(Action::Read) => return Err(AppError::Forbidden),
-            None => {}
-        }
+        let area = self.who.area_for(area, Action::Read)?;
         Ok(self.store.notices_under(area.as_ref()).await?)
     }
 
@@ -263,16 +254,7 @@ impl<'a> NoticeDesk<'a> {
 
     /// The files under `area` (the user's own when blank), of `day` when given.
     pub async fn files(&self, area: &str, day: &str) -> AppResult<Vec<NoticeFile>> {
-        let asked = match area.trim() {
-            "" => None,
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        let area = self.who.scope(asked).ok_or(AppError::NotFound)?;
-        match &area {
-            Some(a) => self.who.authorize(Action::Read, a)?,
-            None if !self.who.may(Action::Read) => return Err(AppError::Forbidden),
-            None => {}
-        }
+        let area = self.who.area_for(area, Action::Read)?;
         let day = match day.trim() {
             "" => None,
             d => Some(

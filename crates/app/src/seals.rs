@@ -134,18 +134,7 @@ impl<'a> SealDesk<'a> {
 
     /// The seals of `area` (the user's own when blank), active first.
     pub async fn list(&self, area: &str, active_only: bool) -> AppResult<Vec<Seal>> {
-        let area = match area.trim() {
-            "" => self.who.area().cloned(),
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        if let Some(a) = &area {
-            if !self.who.covers(a) {
-                return Err(AppError::NotFound);
-            }
-            self.who.authorize(Action::Read, a)?;
-        } else if !self.who.may(Action::Read) {
-            return Err(AppError::Forbidden);
-        }
+        let area = self.who.area_for(area, Action::Read)?;
         Ok(self.store.seals(area.as_ref(), active_only).await?)
     }
 }

@@ -101,17 +101,7 @@ impl<'a> CheckpointDesk<'a> {
 
     /// The area a list reads (`area` or the user's own), authorized for `GuardGate`.
     fn scope(&self, area: &str) -> AppResult<Option<AreaPath>> {
-        let asked = match area.trim() {
-            "" => None,
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        let area = self.who.scope(asked).ok_or(AppError::NotFound)?;
-        match &area {
-            Some(a) => self.who.authorize(Action::GuardGate, a)?,
-            None if !self.who.may(Action::GuardGate) => return Err(AppError::Forbidden),
-            None => {}
-        }
-        Ok(area)
+        self.who.area_for(area, Action::GuardGate)
     }
 
     /// One gate (not found outside the user's area).

@@ -245,18 +245,7 @@ impl<'a> EmergencyDesk<'a> {
     /// The emergencies of `area` (the user's own when blank) and below, running first: the
     /// history.
     pub async fn list(&self, area: &str) -> AppResult<Vec<Emergency>> {
-        let area = match area.trim() {
-            "" => self.who.area().cloned(),
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        if let Some(a) = &area {
-            if !self.who.covers(a) {
-                return Err(AppError::NotFound);
-            }
-            self.who.authorize(Action::Read, a)?;
-        } else if !self.who.may(Action::Read) {
-            return Err(AppError::Forbidden);
-        }
+        let area = self.who.area_for(area, Action::Read)?;
         Ok(self.store.emergencies(area.as_ref()).await?)
     }
 

@@ -20,7 +20,7 @@ use serde_json::json;
 use time::Date;
 
 use crate::access::{Action, Ctx, Principal};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// The most rows one transaction treats.
 pub const BATCH: i64 = 2_000;
@@ -94,16 +94,7 @@ impl<'a> RetentionDesk<'a> {
     }
 
     fn area(&self, raw: &str) -> AppResult<Option<AreaPath>> {
-        let area = match raw.trim() {
-            "" => self.who.area().cloned(),
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        match &area {
-            Some(a) => self.who.authorize(Action::Retention, a)?,
-            None if !self.who.may(Action::Retention) => return Err(AppError::Forbidden),
-            None => {}
-        }
-        Ok(area)
+        self.who.area_for(raw, Action::Retention)
     }
 
     /// What a run over `area` (the user's own when blank) would treat, per emergency and

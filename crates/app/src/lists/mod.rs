@@ -136,18 +136,7 @@ impl<'a> ListDesk<'a> {
 
     /// The lists under `area` (the user's own when blank), newest first.
     pub async fn lists(&self, area: &str) -> AppResult<Vec<InvestigationList>> {
-        let asked = match area.trim() {
-            "" => None,
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        let area = self.who.scope(asked).ok_or(AppError::NotFound)?;
-        match &area {
-            Some(a) => self.who.authorize(Action::InvestigationLists, a)?,
-            None if !self.who.may(Action::InvestigationLists) => {
-                return Err(AppError::Forbidden);
-            }
-            None => {}
-        }
+        let area = self.who.area_for(area, Action::InvestigationLists)?;
         Ok(self
             .store
             .investigation_lists(area.as_ref(), LIST_MAX)

@@ -13,7 +13,7 @@ use doorstep_core::Target;
 use doorstep_core::idempotency::BodyHash;
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::supplies::{SupplyAsk, SupplyStatus, is_overdue};
-use doorstep_core::{AreaPath, Conflict, Problem};
+use doorstep_core::{Conflict, Problem};
 use doorstep_store::{
     CheckinHousehold, Idempotent, NewSupplyRequest, Store, SupplyQuery, SupplyRequest, audit_with,
     no_audit,
@@ -277,16 +277,7 @@ impl<'a> SupplyDesk<'a> {
     /// Requests under `area` (the user's own when blank), the soonest due first; `status`
     /// `open` (blank: requested or assigned), `overdue`, `all`, or one status's code.
     pub async fn list(&self, area: &str, status: &str) -> AppResult<Vec<SupplyRequest>> {
-        let asked = match area.trim() {
-            "" => None,
-            a => Some(AreaPath::parse(a).map_err(|_| AppError::NotFound)?),
-        };
-        let area = self.who.scope(asked).ok_or(AppError::NotFound)?;
-        match &area {
-            Some(a) => self.who.authorize(Action::Read, a)?,
-            None if !self.who.may(Action::Read) => return Err(AppError::Forbidden),
-            None => {}
-        }
+        let area = self.who.area_for(area, Action::Read)?;
         let status = status.trim();
         let one = SupplyStatus::parse(status);
         if one.is_none() && !matches!(status, "" | "open" | "overdue" | "all") {
