@@ -398,6 +398,19 @@ both_backends!(
             )
             .await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+        // Running it, too: a grid leader may not; another community's admin finds nothing.
+        let (st, _, _) = gl
+            .send("POST", "/api/v1/retention/run", Some(json!({})))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _, _) = hp
+            .send(
+                "POST",
+                "/api/v1/retention/run",
+                Some(json!({"area": COMMUNITY})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
 
         let (st, dry, _) = admin
             .send(
