@@ -244,6 +244,28 @@ both_backends!(
             .await;
         assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(again.text.contains("template_file"), "{}", again.text);
+        // Writes outside the area (404) or without the permission (403) change nothing.
+        let into_community = format!("/api/v1/templates/import?area={}", enc(COMMUNITY));
+        for (who, want) in [(&xf, StatusCode::NOT_FOUND), (&gw, StatusCode::FORBIDDEN)] {
+            let r = who
+                .request("POST", &into_community)
+                .body("application/json", file.bytes.clone())
+                .send()
+                .await;
+            assert_eq!(r.status, want, "import: {}", r.text);
+            let mut t = street_template();
+            t["area"] = json!(COMMUNITY);
+            let (st, v, _) = who.send("POST", "/api/v1/templates", Some(t)).await;
+            assert_eq!(st, want, "create: {v}");
+            let (st, v, _) = who
+                .send(
+                    "DELETE",
+                    &format!("/api/v1/templates/{}", imported["id"]),
+                    None,
+                )
+                .await;
+            assert_eq!(st, want, "delete: {v}");
+        }
         // The community's copy exports what the street's does.
         let copy = ca
             .request(
