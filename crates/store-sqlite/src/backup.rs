@@ -46,7 +46,7 @@ pub fn file_of(url: &str) -> StoreResult<PathBuf> {
 
 /// The latest migration this binary knows.
 fn known_schema() -> i64 {
-    sqlx::migrate!("./migrations")
+    crate::MIGRATIONS
         .iter()
         .map(|m| m.version)
         .max()

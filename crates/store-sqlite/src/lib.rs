@@ -24,6 +24,10 @@ mod read;
 mod scan;
 mod writer;
 
+/// This binary's migrations (the schema `migrate` brings a database to, and the newest a
+/// restore accepts).
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// The SQLite store.
 pub use sql::SqlStore as SqliteStore;
 
@@ -181,7 +185,7 @@ mod backend {
     }
 
     pub async fn migrate(pool: &Pool) -> StoreResult<()> {
-        sqlx::migrate!("./migrations")
+        crate::MIGRATIONS
             .run(pool)
             .await
             .map_err(|e| StoreError::Other(Box::new(e)))
