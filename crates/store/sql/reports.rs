@@ -205,7 +205,7 @@ pub async fn revoke_report_link(conn: &mut Conn, id: Id, at: OffsetDateTime) -> 
 }
 
 pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempotent<Report>> {
-    let now = OffsetDateTime::now_utc();
+    let now = r.at;
     // The retry of a stored report finds it without writing; a concurrent duplicate waits on
     // the unique rule (PostgreSQL) or the write lock (SQLite) and then finds it too.
     let sql = format!(
@@ -268,7 +268,7 @@ pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempo
 }
 
 pub async fn correct_report(conn: &mut Conn, id: Id, r: &NewReport) -> StoreResult<bool> {
-    let now = OffsetDateTime::now_utc();
+    let now = r.at;
     let found: Option<(String, OffsetDateTime)> =
         sqlx::query_as("SELECT status, edit_until FROM reports WHERE id = $1")
             .bind(id)

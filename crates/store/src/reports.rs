@@ -135,6 +135,9 @@ pub struct NewReport {
     pub answers: serde_json::Value,
     /// How long the resident may correct it, in seconds.
     pub edit_secs: i64,
+    /// When it is written, by the app's clock: the submission time and the start of the edit
+    /// window; for a correction, the moment checked against the window.
+    pub at: OffsetDateTime,
     /// The user filling it in on the household's behalf (代报), if not the resident.
     pub filed_by: Option<String>,
 }

@@ -148,6 +148,7 @@ impl ReportDesk<'_> {
                 body_hash: input.body_hash(household.id),
                 edit_secs: 0,
                 filed_by: Some(by),
+                at: self.ctx.now(),
             },
             Checked {
                 area_id: household.area_id,

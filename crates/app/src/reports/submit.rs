@@ -211,6 +211,7 @@ pub async fn submit_with(
             body_hash,
             edit_secs: EDIT_WINDOW_SECS,
             filed_by: None,
+            at: now,
         },
         c,
         no_audit(),
@@ -225,6 +226,8 @@ pub(super) struct Stored {
     pub body_hash: BodyHash,
     pub edit_secs: i64,
     pub filed_by: Option<String>,
+    /// The request's time.
+    pub at: OffsetDateTime,
 }
 
 /// Stores a checked report through `link` once (the key finds a retry), auditing with `audit`.
@@ -251,6 +254,7 @@ pub(super) async fn store_checked(
                 answers: c.answers,
                 edit_secs: how.edit_secs,
                 filed_by: how.filed_by,
+                at: how.at,
             },
             audit,
         )
@@ -340,6 +344,7 @@ pub async fn correct_with(
                 answers: c.answers,
                 edit_secs: EDIT_WINDOW_SECS,
                 filed_by: report.filed_by.clone(),
+                at: now,
             },
         )
         .await?;

@@ -78,6 +78,7 @@ fn new_report(link: i64, key: &str, receipt: &str, area_id: i64) -> doorstep_sto
         answers: serde_json::json!({}),
         edit_secs: 60,
         filed_by: None,
+        at: time::OffsetDateTime::now_utc(),
     }
 }
 

@@ -102,6 +102,7 @@ async fn a_report_stored_before_body_hashes_answers_no_replay() {
         answers: serde_json::json!({}),
         edit_secs: 3600,
         filed_by: None,
+        at: time::OffsetDateTime::now_utc(),
     };
     assert_eq!(
         store

@@ -5,9 +5,12 @@
 
 use crate::common::{report, setup, unit_id};
 use axum::http::{StatusCode, header};
+use doorstep_app::clock::FixedClock;
 use doorstep_testkit::{TestApp, TestDb, both_backends, hidden, id, revoke_link};
 use doorstep_web::{PublicLimits, Rate};
 use serde_json::json;
+use time::Duration;
+use time::macros::datetime;
 
 both_backends!(public_json_submit, async |db: &TestDb| {
     let token = setup(db.store.as_ref()).await;
@@ -383,6 +386,47 @@ both_backends!(
             StatusCode::CONFLICT,
             "{}",
             correction.text
+        );
+    }
+);
+
+both_backends!(
+    a_correction_window_follows_the_app_clock,
+    async |db: &TestDb| {
+        // A day far from the machine's: the window is the app's 24 hours, not the wall clock's.
+        let clock = FixedClock::at(datetime!(2027-03-01 02:00 UTC));
+        let token = setup(db.store.as_ref()).await;
+        let app = TestApp::builder()
+            .peer("10.0.0.2")
+            .clock(clock.clone())
+            .build(db);
+        let good = report(
+            "win-1",
+            "1301",
+            json!([{"name": "王芳", "id_number": id(7, true), "phone": "13800000007"}]),
+        );
+        let first = app
+            .post(&format!("/api/v1/public/reports/{token}"))
+            .json(&good)
+            .await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+        let receipt = first.json()["receipt"].as_str().unwrap().to_string();
+        let put = format!("/api/v1/public/reports/{token}/{receipt}");
+        let mut fixed = good.clone();
+
+        clock.advance(Duration::hours(23));
+        fixed["members"][0]["phone"] = json!("13900000007");
+        let res = app.put(&put).json(&fixed).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+        clock.advance(Duration::hours(2));
+        fixed["members"][0]["phone"] = json!("13700000007");
+        let res = app.put(&put).json(&fixed).await;
+        assert_eq!(
+            (res.status, res.json()["error"].as_str()),
+            (StatusCode::CONFLICT, Some("report_locked")),
+            "{}",
+            res.text
         );
     }
 );
