@@ -6,7 +6,8 @@
 //! above are kept with their day (`notice.file`), listed and downloaded by whoever reads the
 //! area.
 
-use doorstep_core::notices::{FileKind, NoticeDraft, file_name, parse_day};
+use doorstep_core::daily::parse_day;
+use doorstep_core::notices::{FileKind, NoticeDraft, file_name};
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::{AreaPath, Problem};
 use doorstep_store::{NewNotice, NewNoticeFile, Notice, NoticeFile, Store, audit_with};

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
+use crate::Problem;
 use crate::lang::Lang;
 use crate::quarantine::CHINA;
 
@@ -316,6 +317,24 @@ impl Figures {
         let persons = self.get("persons");
         (persons > 0).then(|| self.get("testing.sampled") * 1000 / persons)
     }
+}
+
+/// A day as people type it, `YYYY-MM-DD`; blank is [`Problem::Required`].
+pub fn parse_day(raw: &str) -> Result<Date, Problem> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Problem::Required);
+    }
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw, f).map_err(|_| Problem::DateValue)
+}
+
+/// A day as [`parse_day`] reads it, blank being `today`.
+pub fn day_or(raw: &str, today: Date) -> Result<Date, Problem> {
+    if raw.trim().is_empty() {
+        return Ok(today);
+    }
+    parse_day(raw)
 }
 
 /// A China day's bounds in UTC: `[midnight, next midnight)`.

@@ -4,6 +4,7 @@
 use time::Date;
 
 use crate::Problem;
+use crate::daily::parse_day;
 use crate::text::tidy;
 
 /// The longest title.
@@ -28,16 +29,6 @@ pub struct NoticeDraft {
     pub valid_from: Date,
     /// The last day it shows.
     pub valid_to: Date,
-}
-
-/// A day as `YYYY-MM-DD`.
-pub fn parse_day(raw: &str) -> Result<Date, Problem> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Problem::Required);
-    }
-    let f = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(raw, f).map_err(|_| Problem::DateValue)
 }
 
 fn text(raw: &str, max: usize, required: bool) -> Result<String, Problem> {

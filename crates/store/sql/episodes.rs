@@ -7,7 +7,7 @@ use doorstep_core::testing::TubeResult;
 use doorstep_core::{AreaPath, Conflict};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::util::{Conn, corrupt, db_err, subtree_bounds, utc};
@@ -39,15 +39,7 @@ pub(super) struct Row {
     ended_by: Option<String>,
 }
 
-pub(super) fn day(raw: &str) -> StoreResult<Date> {
-    Date::parse(
-        raw,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| corrupt("episode day", raw))
-}
-
-pub(super) use super::util::ymd;
+pub(super) use super::util::{day, ymd};
 
 impl Row {
     pub(super) fn into_episode(self) -> StoreResult<Episode> {

@@ -14,31 +14,16 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use doorstep_core::{AreaPath, CodeSet, MaterialKind, TubeCode};
 use doorstep_store::*;
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, ymd};
+use super::util::{Conn, corrupt, day, db_err, ymd};
 
 /// How long a round's points are believed without reading them again.
 const FRESH: Duration = Duration::from_secs(30);
 
 /// Each round's points with their batches, and when they were read.
 pub(super) type PointCache = Arc<Mutex<HashMap<i64, (Instant, Arc<Vec<SamplingPoint>>)>>>;
-
-fn day_of(s: &str) -> StoreResult<Date> {
-    let mut parts = s.splitn(3, '-').map(str::parse::<i64>);
-    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(corrupt("day", s));
-    };
-    let month = u8::try_from(m)
-        .ok()
-        .and_then(|m| Month::try_from(m).ok())
-        .ok_or_else(|| corrupt("day", s))?;
-    let (Ok(y), Ok(d)) = (i32::try_from(y), u8::try_from(d)) else {
-        return Err(corrupt("day", s));
-    };
-    Date::from_calendar_date(y, month, d).map_err(|_| corrupt("day", s))
-}
 
 #[derive(sqlx::FromRow)]
 struct PointRow {
@@ -97,7 +82,7 @@ impl BatchRow {
         Ok(MaterialBatch {
             id: self.id,
             point_id: self.point_id,
-            day: day_of(&self.day)?,
+            day: day(&self.day)?,
             kind,
             codes,
             quantity: self.quantity,
@@ -467,9 +452,9 @@ mod tests {
 
     #[test]
     fn days_read_back() {
-        let d = Date::from_calendar_date(2026, Month::March, 7).unwrap();
+        let d = Date::from_calendar_date(2026, time::Month::March, 7).unwrap();
         assert_eq!(ymd(d), "2026-03-07");
-        assert_eq!(day_of("2026-03-07").unwrap(), d);
-        assert!(day_of("2026-13-07").is_err());
+        assert_eq!(day("2026-03-07").unwrap(), d);
+        assert!(day("2026-13-07").is_err());
     }
 }

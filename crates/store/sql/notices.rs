@@ -8,11 +8,7 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, utc, within, ymd};
-
-fn day_of(s: &str) -> StoreResult<Date> {
-    doorstep_core::notices::parse_day(s).map_err(|_| corrupt("day", s))
-}
+use super::util::{Conn, day, db_err, utc, within, ymd};
 
 const COLS: &str = "id, area_path, title, body, english, valid_from, valid_to, token, \
      published_by, published_at, withdrawn_by, withdrawn_at, withdraw_reason";
@@ -42,8 +38,8 @@ impl Row {
             title: self.title,
             body: self.body,
             english: self.english,
-            valid_from: day_of(&self.valid_from)?,
-            valid_to: day_of(&self.valid_to)?,
+            valid_from: day(&self.valid_from)?,
+            valid_to: day(&self.valid_to)?,
             token: self.token,
             published_by: self.published_by,
             published_at: self.published_at,
@@ -87,7 +83,7 @@ impl FileRow {
         Ok(NoticeFile {
             id: self.id,
             area_path: AreaPath::from_stored(self.area_path),
-            day: day_of(&self.day)?,
+            day: day(&self.day)?,
             title: self.title,
             file_name: self.file_name,
             content_type: self.content_type,

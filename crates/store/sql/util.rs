@@ -90,6 +90,15 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
         if d.is_foreign_key_violation() {
             return StoreError::NotFound(crate::backend::constraint_name(d.as_ref()));
         }
+        if crate::backend::unavailable(d.as_ref()) {
+            return StoreError::Unavailable(d.message().to_string());
+        }
+    }
+    if matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+    ) {
+        return StoreError::Unavailable(e.to_string());
     }
     StoreError::Other(Box::new(e))
 }
@@ -105,7 +114,12 @@ pub fn utc(t: time::OffsetDateTime) -> time::OffsetDateTime {
     t.to_offset(time::UtcOffset::UTC)
 }
 
-/// A day as stored: `YYYY-MM-DD`.
+/// A stored day (`YYYY-MM-DD`) read back; anything else is corrupt data.
+pub fn day(raw: &str) -> doorstep_store::StoreResult<time::Date> {
+    doorstep_core::daily::parse_day(raw).map_err(|_| corrupt("day", raw))
+}
+
+/// A day as stored, `YYYY-MM-DD`.
 pub fn ymd(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }

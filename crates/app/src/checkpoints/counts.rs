@@ -2,8 +2,8 @@
 //! the API and the daily report: in, out (both counting exceptions let through) and refused.
 
 use doorstep_core::checkpoints::Direction;
+use doorstep_core::checkpoints::Verdict;
 use doorstep_core::problem::FieldProblem;
-use doorstep_core::{Problem, checkpoints::Verdict};
 use doorstep_store::Checkpoint;
 use time::Date;
 
@@ -51,13 +51,8 @@ pub struct GateCounts {
 
 /// A day as `YYYY-MM-DD` (blank: today), or a problem at `date`.
 pub fn parse_day(raw: &str, today: Date) -> AppResult<Date> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(today);
-    }
-    let f = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(raw, f)
-        .map_err(|_| AppError::Validation(vec![FieldProblem::new("date", Problem::DateValue)]))
+    doorstep_core::daily::day_or(raw, today)
+        .map_err(|p| AppError::Validation(vec![FieldProblem::new("date", p)]))
 }
 
 impl CheckpointDesk<'_> {

@@ -124,7 +124,7 @@ impl<'a> DailyDesk<'a> {
     /// The day asked for (today when blank), never after today.
     fn day(&self, raw: &str) -> AppResult<Date> {
         let today = self.ctx.today();
-        let day = crate::rounds::parse_day(raw, today)
+        let day = doorstep_core::daily::day_or(raw, today)
             .map_err(|p| AppError::Validation(vec![FieldProblem::new("day", p)]))?;
         if day > today {
             return Err(AppError::Validation(vec![FieldProblem::new(

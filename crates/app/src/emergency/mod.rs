@@ -54,10 +54,7 @@ pub struct EmergencyDesk<'a> {
 }
 
 fn day_or_today(raw: &str, today: Date) -> Result<Date, Problem> {
-    if raw.trim().is_empty() {
-        return Ok(today);
-    }
-    let d = doorstep_core::notices::parse_day(raw)?;
+    let d = doorstep_core::daily::day_or(raw, today)?;
     if d > today {
         return Err(Problem::FutureDate);
     }

@@ -77,7 +77,7 @@ impl<'a> QuarantineDesk<'a> {
         } else if reason.chars().count() > 100 {
             problems.push(FieldProblem::new("reason", Problem::TooLong { max: 100 }));
         }
-        let start = crate::rounds::parse_day(&form.start, self.ctx.today())
+        let start = doorstep_core::daily::day_or(&form.start, self.ctx.today())
             .map_err(|p| problems.push(FieldProblem::new("start", p)))
             .ok();
         // `key` names the current version, `key@N` that version.

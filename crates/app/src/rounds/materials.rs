@@ -6,6 +6,7 @@
 //! Access: handing out materials and recording returns is `Action::Transport` or
 //! `ManageRounds` at the point's place; reading them is reading the point.
 
+use doorstep_core::daily::day_or;
 use doorstep_core::materials::{Ledger, MaterialKind, parse_quantity};
 use doorstep_core::problem::FieldProblem;
 use doorstep_core::{CodeSet, Problem};
@@ -90,16 +91,6 @@ impl PointMaterials {
     }
 }
 
-/// Reads a day, `YYYY-MM-DD`; blank is `today`.
-pub fn parse_day(raw: &str, today: Date) -> Result<Date, Problem> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Ok(today);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, fmt).map_err(|_| Problem::DateValue)
-}
-
 impl RoundDesk<'_> {
     /// A point this user may hand materials to: `Transport` or `ManageRounds` at its place.
     async fn supply_point(&self, round_id: i64, point_id: i64) -> AppResult<SamplingPoint> {
@@ -122,7 +113,7 @@ impl RoundDesk<'_> {
         if kind.is_none() {
             problems.push(FieldProblem::new("kind", Problem::Choice));
         }
-        let day = parse_day(day, self.ctx.today())
+        let day = day_or(day, self.ctx.today())
             .map_err(|e| problems.push(FieldProblem::new("day", e)))
             .ok();
         (kind, day)
@@ -256,7 +247,7 @@ impl RoundDesk<'_> {
         day: &str,
     ) -> AppResult<PointMaterials> {
         let p = self.point(round_id, point_id).await?;
-        let day = parse_day(day, self.ctx.today())
+        let day = day_or(day, self.ctx.today())
             .map_err(|e| AppError::Validation(vec![FieldProblem::new("day", e)]))?;
         self.account(p, day).await
     }
@@ -269,7 +260,7 @@ impl RoundDesk<'_> {
         day: &str,
     ) -> AppResult<Vec<PointMaterials>> {
         let points = self.points(round_id).await?;
-        let day = parse_day(day, self.ctx.today())
+        let day = day_or(day, self.ctx.today())
             .map_err(|e| AppError::Validation(vec![FieldProblem::new("day", e)]))?;
         let mut out = Vec::with_capacity(points.len());
         for p in points {

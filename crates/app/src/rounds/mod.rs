@@ -36,7 +36,7 @@ pub use custody::{LabDesk, MAX_RESULTS, ResultInput, ResultsDone};
 pub use handover::{HandoverDesk, HandoverForm, MAX_BOXES, ReceiptInput};
 pub use knock::{HOME_SAMPLING_SOURCE, Knocked};
 pub use late_boxes::{board_alerts, lab_deadline, sweep_late_boxes};
-pub use materials::{BatchInput, CodesInput, CountInput, KindLedger, PointMaterials, parse_day};
+pub use materials::{BatchInput, CodesInput, CountInput, KindLedger, PointMaterials};
 pub use points::{MAX_STAFF, PointForm, TUBE_OUTSIDE_BATCH};
 pub use report::{BoxTimes, LAB_DEADLINE_MINUTES, LAB_DEADLINE_RANGE, RoundReport};
 pub use scan::{PersonRef, ScanInput, Scanned};

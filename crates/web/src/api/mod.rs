@@ -16,7 +16,7 @@ mod monitoring;
 pub(crate) mod notices;
 mod policies;
 mod registry;
-mod reports;
+pub(crate) mod reports;
 pub(crate) mod rounds;
 pub(crate) mod seals;
 mod staff;

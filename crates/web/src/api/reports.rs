@@ -496,14 +496,23 @@ pub async fn export_file(
 /// A spreadsheet format as a query names it (`csv`: CSV, anything else: XLSX), with its file
 /// extension and MIME type.
 pub fn sheet(raw: &str) -> (SheetFormat, &'static str, &'static str) {
-    if raw.trim() == "csv" {
-        (SheetFormat::Csv, "csv", "text/csv; charset=utf-8")
+    let format = if raw.trim() == "csv" {
+        SheetFormat::Csv
     } else {
-        (
-            SheetFormat::Xlsx,
-            "xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        SheetFormat::Xlsx
+    };
+    let ext = match format {
+        SheetFormat::Csv => "csv",
+        SheetFormat::Xlsx => "xlsx",
+    };
+    (format, ext, sheet_mime(format))
+}
+
+/// A spreadsheet format's media type.
+pub fn sheet_mime(format: SheetFormat) -> &'static str {
+    match format {
+        SheetFormat::Csv => "text/csv; charset=utf-8",
+        SheetFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
 }
 

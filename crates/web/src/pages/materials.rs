@@ -390,7 +390,7 @@ async fn round_materials(
     let r = round_of(&s, &u, id).await?;
     let day = match all.first() {
         Some(m) => m.day.to_string(),
-        None => doorstep_app::rounds::parse_day(&q.day, u.ctx.today())
+        None => doorstep_core::daily::day_or(&q.day, u.ctx.today())
             .unwrap_or_else(|_| u.ctx.today())
             .to_string(),
     };

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,8 +20,9 @@ use doorstep_core::{AreaKind, AreaPath};
 use serde::Deserialize;
 
 use super::jobs::ImportJob;
-use super::{Nav, PageError, PageUser, urlencode};
+use super::{Nav, PageError, PageUser};
 use crate::AppState;
+use crate::api::reports::{sheet, written};
 use crate::i18n::T;
 
 /// Seconds a turned-away upload is told to wait: about what a large import takes.
@@ -300,23 +300,9 @@ pub async fn import_rejects(
     Ok(download(bytes, "rejected-rows.xlsx", SheetFormat::Xlsx))
 }
 
+/// A spreadsheet download with a UTF-8 file name.
 pub(crate) fn download(bytes: Vec<u8>, name: &str, format: SheetFormat) -> Response {
-    let mime = match format {
-        SheetFormat::Csv => "text/csv; charset=utf-8",
-        SheetFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    };
-    let disposition = format!(
-        "attachment; filename=\"export\"; filename*=UTF-8''{}",
-        urlencode(name)
-    );
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from(bytes),
-    )
-        .into_response()
+    crate::api::reports::download(bytes, name, crate::api::reports::sheet_mime(format))
 }
 
 /// What to export.
@@ -334,25 +320,14 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let area = AreaPath::parse(&q.area)
         .map_err(|p| PageError::new(StatusCode::BAD_REQUEST, u.t, &p.message(u.t.0), &u.ctx))?;
-    let format = if q.format.as_deref() == Some("csv") {
-        SheetFormat::Csv
-    } else {
-        SheetFormat::Xlsx
-    };
-    let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
-    let ext = if format == SheetFormat::Csv {
-        "csv"
-    } else {
-        "xlsx"
-    };
-    let path = dir.path().join(format!("export.{ext}"));
+    let (format, ext, _) = sheet(q.format.as_deref().unwrap_or_default());
     let reg = Registry::new(s.store.as_ref(), &u.who, &u.ctx);
-    reg.export(&area, format, &path)
-        .await
-        .map_err(|e| u.fail(e))?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| u.fail(io_err(e)))?;
+    let (_, bytes) = written(ext, |path| {
+        let area = &area;
+        async move { reg.export(area, format, &path).await }
+    })
+    .await
+    .map_err(|e| u.fail(e))?;
     let label = u.t.0.pick("人员名单", "persons");
     Ok(download(
         bytes,

@@ -388,19 +388,13 @@ async fn report_file(
     Path(id): Path<i64>,
     Query(q): Query<AreaQuery>,
 ) -> Result<Response, PageError> {
-    let io = |e: std::io::Error| u.fail(AppError::internal(e));
-    let dir = tempfile::tempdir().map_err(io)?;
-    let path = dir.path().join("report.xlsx");
-    desk(&s, &u)
-        .write_report(
-            id,
-            area_of(&q.area, &u)?,
-            doorstep_app::export::SheetFormat::Xlsx,
-            &path,
-        )
-        .await
-        .map_err(|e| u.fail(e))?;
-    let bytes = tokio::fs::read(&path).await.map_err(io)?;
+    let (desk, area) = (desk(&s, &u), area_of(&q.area, &u)?);
+    let (_, bytes) = crate::api::reports::written("xlsx", |path| async move {
+        desk.write_report(id, area, doorstep_app::export::SheetFormat::Xlsx, &path)
+            .await
+    })
+    .await
+    .map_err(|e| u.fail(e))?;
     Ok(super::roster::download(
         bytes,
         &format!("检测情况汇总-{id}.xlsx"),

@@ -23,6 +23,7 @@ use super::registry::{FormField, FormPage};
 use super::roster::{download, io_err};
 use super::{Nav, PageError, PageUser, urlencode};
 use crate::AppState;
+use crate::api::reports::{sheet, written};
 use crate::i18n::T;
 
 /// The routes of these pages.
@@ -476,19 +477,14 @@ async fn export(
     u: PageUser,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, PageError> {
-    let (format, ext) = match q.format.as_deref() {
-        Some("csv") => (SheetFormat::Csv, "csv"),
-        _ => (SheetFormat::Xlsx, "xlsx"),
-    };
-    let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
-    let path = dir.path().join(format!("staff.{ext}"));
-    StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .export(None, format, &path)
-        .await
-        .map_err(|e| u.fail(e))?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| u.fail(io_err(e)))?;
+    let (format, ext, _) = sheet(q.format.as_deref().unwrap_or_default());
+    let desk = StaffDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let (_, bytes) = written(
+        ext,
+        |path| async move { desk.export(None, format, &path).await },
+    )
+    .await
+    .map_err(|e| u.fail(e))?;
     let area = u
         .who
         .area()
@@ -810,14 +806,12 @@ async fn table(
         _ => None,
     };
     if let Some((format, ext)) = format {
-        let dir = tempfile::tempdir().map_err(|e| u.fail(io_err(e)))?;
-        let path = dir.path().join(format!("table.{ext}"));
-        desk.write_table(&all, format, &path)
-            .await
-            .map_err(|e| u.fail(e))?;
-        let bytes = tokio::fs::read(&path)
-            .await
-            .map_err(|e| u.fail(io_err(e)))?;
+        let (_, bytes) = written(ext, |path| {
+            let (desk, all) = (&desk, &all);
+            async move { desk.write_table(all, format, &path).await }
+        })
+        .await
+        .map_err(|e| u.fail(e))?;
         let label = u.t.0.pick("分包责任表", "duties");
         return Ok(download(
             bytes,

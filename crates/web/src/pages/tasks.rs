@@ -201,14 +201,12 @@ async fn board(
         .await
         .map_err(|e| u.fail(e))?;
     if let Some((format, ext)) = export {
-        let dir = tempfile::tempdir().map_err(|e| u.fail(super::roster::io_err(e)))?;
-        let path = dir.path().join(format!("tasks.{ext}"));
-        desk.write_tasks(&page.items, format, &path)
-            .await
-            .map_err(|e| u.fail(e))?;
-        let bytes = tokio::fs::read(&path)
-            .await
-            .map_err(|e| u.fail(super::roster::io_err(e)))?;
+        let (_, bytes) = crate::api::reports::written(ext, |path| {
+            let (desk, items) = (&desk, &page.items);
+            async move { desk.write_tasks(items, format, &path).await }
+        })
+        .await
+        .map_err(|e| u.fail(e))?;
         let label = u.t.0.pick("任务", "tasks");
         return Ok(super::roster::download(
             bytes,

@@ -68,7 +68,7 @@ impl QuarantineDesk<'_> {
         }
         match (filter.day.trim(), filter.on.trim()) {
             ("", "") => {}
-            (d, on) => match doorstep_core::notices::parse_day(d) {
+            (d, on) => match doorstep_core::daily::parse_day(d) {
                 Err(p) => problems.push(FieldProblem::new("day", p)),
                 Ok(day) => {
                     let (from, to) = doorstep_core::daily::day_bounds(day);
