@@ -119,6 +119,16 @@ fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// How SQLite commits, from `DOORSTEP_SQLITE_SYNC`: `full` (the default: each commit synced to
+/// the disk) or `normal` (synced at checkpoints only: an acknowledged write survives a killed
+/// process but not a power cut; for throwaway databases and to measure what syncing costs).
+fn sqlite_durability() -> doorstep_store_sqlite::Durability {
+    match std::env::var("DOORSTEP_SQLITE_SYNC").as_deref() {
+        Ok("normal") => doorstep_store_sqlite::Durability::Process,
+        _ => doorstep_store_sqlite::Durability::Disk,
+    }
+}
+
 /// Opens the store a URL names: `sqlite://…` (the default) or `postgres://…`, and migrates it.
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, OpenError> {
     let store: Arc<dyn Store> = if is_postgres(url) {
@@ -131,7 +141,14 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, OpenError> {
             Err(e) => return Err(e.into()),
         }
     } else if url.starts_with("sqlite:") {
-        Arc::new(doorstep_store_sqlite::connect(url).await?)
+        Arc::new(
+            doorstep_store_sqlite::connect_with(
+                url,
+                doorstep_store_sqlite::GROUP,
+                sqlite_durability(),
+            )
+            .await?,
+        )
     } else {
         return Err(OpenError::BadUrl);
     };

@@ -248,6 +248,17 @@ mod backend {
             .map_err(|e| StoreError::Other(Box::new(e)))
     }
 
+    /// Whether PostgreSQL refused because of its state, not what was asked: out of disk or
+    /// memory or connections (class 53), a read-only transaction (a standby, `25006`),
+    /// shutting down or starting (`57P01`–`57P03`), or a lost connection (class 08).
+    pub fn unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+        e.code().is_some_and(|c| {
+            c.starts_with("53")
+                || c.starts_with("08")
+                || matches!(c.as_ref(), "25006" | "57P01" | "57P02" | "57P03")
+        })
+    }
+
     /// PostgreSQL names the constraint itself.
     pub fn constraint_name(e: &dyn sqlx::error::DatabaseError) -> String {
         match e.constraint() {

@@ -8,8 +8,8 @@
 //! checkpoint on a connection of its own on a blocking thread while the writer goes on. A
 //! passive checkpoint never waits for a lock and never blocks the writer or readers; what it
 //! cannot copy now (pages a reader still needs) the next one copies. An acknowledged write is in
-//! the log already, whatever the checkpoint does (`synchronous = NORMAL`: durable against a
-//! killed process, as before).
+//! the log already, whatever the checkpoint does (`synchronous = FULL`: the log is synced at
+//! each commit, so durable against a power cut as well as a killed process).
 
 use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! The embedded SQLite backend of the Doorstep store: one file, no server, the default.
 //!
 //! The SQL itself is shared with PostgreSQL (`crates/store/sql`); this crate owns what is
-//! SQLite's own: connection settings (WAL, `synchronous=NORMAL`, foreign keys, a busy
+//! SQLite's own: connection settings (WAL, `synchronous=FULL`, foreign keys, a busy
 //! timeout, a memory map), `BEGIN IMMEDIATE` for writes, constraint names, what a bulk load
 //! defers, the writer of new rows (`fast.rs`) and the migrations.
 #![deny(unsafe_code)]
@@ -30,23 +30,51 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The SQLite store.
 pub use sql::SqlStore as SqliteStore;
+/// Jobs the writer commits together at most.
+pub use writer::GROUP;
 
 /// How long a statement waits for another connection's lock (every connection of ours).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens (creating if needed) the database at a `sqlite://` URL. Does not migrate.
+/// When a commit counts as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// On the disk: the log is synced at every commit (`synchronous = FULL`), so an
+    /// acknowledged write survives a power cut or a disk that fails read-only. What the server
+    /// runs with; group commit shares one sync among the jobs of a group.
+    Disk,
+    /// In the operating system: survives a killed process, not a power cut
+    /// (`synchronous = NORMAL`). For tests and throwaway databases only.
+    Process,
+}
+
+/// Opens (creating if needed) the database at a `sqlite://` URL, every commit synced to the
+/// disk. Does not migrate.
 pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
-    connect_grouped(url, writer::GROUP).await
+    connect_with(url, writer::GROUP, Durability::Disk).await
 }
 
 /// [`connect`], with the writer committing at most `group` jobs per transaction (benchmarks
 /// compare 1 with the default).
 pub async fn connect_grouped(url: &str, group: usize) -> StoreResult<SqliteStore> {
+    connect_with(url, group, Durability::Disk).await
+}
+
+/// [`connect_grouped`] with a chosen [`Durability`].
+pub async fn connect_with(
+    url: &str,
+    group: usize,
+    durability: Durability,
+) -> StoreResult<SqliteStore> {
+    let synchronous = match durability {
+        Durability::Disk => SqliteSynchronous::Full,
+        Durability::Process => SqliteSynchronous::Normal,
+    };
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StoreError::Other(Box::new(e)))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(synchronous)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT)
         // 32 MiB of page cache per connection: eight connections stay within 256 MiB.
@@ -67,6 +95,38 @@ pub async fn connect_grouped(url: &str, group: usize) -> StoreResult<SqliteStore
 }
 
 /// What the shared SQL needs to know about SQLite.
+/// A rusqlite error as the store reports it: a unique or primary key violation is a conflict
+/// named as PostgreSQL names it, a foreign key violation a missing row, a full or read-only
+/// disk [`StoreError::Unavailable`].
+pub(crate) fn rusqlite_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, Some(message)) = &e {
+        match f.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return StoreError::Conflict(backend::constraint_name_of(message));
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StoreError::NotFound(backend::constraint_name_of(message));
+            }
+            code if backend::unavailable_code(code) => {
+                return StoreError::Unavailable(message.clone());
+            }
+            _ => {}
+        }
+    }
+    StoreError::Other(Box::new(e))
+}
+
+/// A failed write known by its reason's text (the writer's groups pass reasons on as text):
+/// unavailable when SQLite said the disk is full, read-only or failing, else a failure.
+pub(crate) fn failed(why: String) -> StoreError {
+    if backend::unavailable_text(&why) {
+        StoreError::Unavailable(why)
+    } else {
+        StoreError::Other(why.into())
+    }
+}
+
 mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
@@ -189,6 +249,37 @@ mod backend {
             .run(pool)
             .await
             .map_err(|e| StoreError::Other(Box::new(e)))
+    }
+
+    /// Whether SQLite refused because of where the database lives, not what was asked: the disk
+    /// is full (`SQLITE_FULL`), the file or its filesystem is read-only (`SQLITE_READONLY…`),
+    /// or the disk failed (`SQLITE_IOERR…`, `SQLITE_CANTOPEN`).
+    pub fn unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+        e.code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(unavailable_code)
+    }
+
+    /// [`unavailable`] for an extended result code.
+    pub fn unavailable_code(extended: i32) -> bool {
+        use rusqlite::ffi;
+        matches!(
+            extended & 0xff,
+            ffi::SQLITE_FULL | ffi::SQLITE_READONLY | ffi::SQLITE_IOERR | ffi::SQLITE_CANTOPEN
+        )
+    }
+
+    /// [`unavailable`] for an error known only by its text (SQLite's own wording of those
+    /// codes, as the writer passes a failed group's reason on).
+    pub fn unavailable_text(why: &str) -> bool {
+        [
+            "database or disk is full",
+            "attempt to write a readonly database",
+            "disk I/O error",
+            "unable to open database file",
+        ]
+        .iter()
+        .any(|m| why.contains(m))
     }
 
     /// SQLite reports `UNIQUE constraint failed: persons.id_rev, persons.id_type`; map the

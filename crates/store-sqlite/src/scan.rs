@@ -11,7 +11,6 @@ use rusqlite::{OptionalExtension, named_params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::backend::constraint_name_of;
 use crate::sql::SqlStore;
 use crate::sql::rounds::{
     FILL_TUBE, STORED_SCAN, StoredScanRow, TUBE_STATE, TubeState, refusal, replayed,
@@ -44,12 +43,12 @@ fn record(db: &rusqlite::Connection, s: &NewScan, now: OffsetDateTime) -> StoreR
             )
             .optional()
         })
-        .map_err(sql_err)?;
+        .map_err(crate::rusqlite_err)?;
     let Some((tube_id, count, capacity)) = filled else {
         let status: Option<String> = db
             .prepare_cached("SELECT status FROM rounds WHERE id = ?1")
             .and_then(|mut st| st.query_row([s.round_id], |r| r.get(0)).optional())
-            .map_err(sql_err)?;
+            .map_err(crate::rusqlite_err)?;
         let tube: Option<TubeState> = db
             .prepare_cached(TUBE_STATE)
             .and_then(|mut st| {
@@ -58,7 +57,7 @@ fn record(db: &rusqlite::Connection, s: &NewScan, now: OffsetDateTime) -> StoreR
                 })
                 .optional()
             })
-            .map_err(sql_err)?;
+            .map_err(crate::rusqlite_err)?;
         return Err(refusal(s.round_id, s.mode, status, tube));
     };
     let closed = count >= capacity;
@@ -84,7 +83,7 @@ fn record(db: &rusqlite::Connection, s: &NewScan, now: OffsetDateTime) -> StoreR
                 |r| r.get(0),
             )
         })
-        .map_err(|e| match sql_err(e) {
+        .map_err(|e| match crate::rusqlite_err(e) {
             StoreError::Conflict(c) if c == "sample_once" => {
                 StoreError::Conflict("already_sampled".into())
             }
@@ -101,12 +100,12 @@ fn record(db: &rusqlite::Connection, s: &NewScan, now: OffsetDateTime) -> StoreR
                 st.query_row([s.round_id, s.person_id], |r| r.get(0))
                     .optional()
             })
-            .map_err(sql_err)?;
+            .map_err(crate::rusqlite_err)?;
         if let Some(path) = excused {
             let area: i64 = db
                 .prepare_cached("SELECT id FROM areas WHERE path = ?1")
                 .and_then(|mut st| st.query_row([path], |r| r.get(0)))
-                .map_err(sql_err)?;
+                .map_err(crate::rusqlite_err)?;
             bump(db, s.round_id, area, 0, -1)?;
         }
     }
@@ -145,7 +144,7 @@ fn stored(db: &rusqlite::Connection, s: &NewScan) -> StoreResult<Option<Scan>> {
             )
             .optional()
         })
-        .map_err(sql_err)?;
+        .map_err(crate::rusqlite_err)?;
     let Some((id, person, code, position, capacity, closed, retest, at)) = row else {
         return Ok(None);
     };
@@ -169,26 +168,8 @@ fn bump(
          excluded = round_counts.excluded + ?4",
     )
     .and_then(|mut st| st.execute([round, area, sampled, excluded]))
-    .map_err(sql_err)?;
+    .map_err(crate::rusqlite_err)?;
     Ok(())
-}
-
-/// A rusqlite error as the store reports it: a unique or primary key violation is a conflict
-/// named as PostgreSQL names it, a foreign key violation a missing row.
-fn sql_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, Some(message)) = &e {
-        match f.extended_code {
-            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-                return StoreError::Conflict(constraint_name_of(message));
-            }
-            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                return StoreError::NotFound(constraint_name_of(message));
-            }
-            _ => {}
-        }
-    }
-    other(e)
 }
 
 fn other(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {

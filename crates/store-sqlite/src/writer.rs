@@ -253,7 +253,7 @@ fn answer_after_commit<T: Send + 'static>(out: StoreResult<T>, tx: Slot<T>) -> A
     Box::new(move |commit_failed: Option<String>| {
         let out = match (out, commit_failed) {
             (Ok(v), None) => Ok(v),
-            (Ok(_), Some(why)) => Err(StoreError::Other(why.into())),
+            (Ok(_), Some(why)) => Err(crate::failed(why)),
             (Err(e), _) => Err(e),
         };
         if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
@@ -267,7 +267,7 @@ fn answer_failed<T: Send + 'static>(tx: Slot<T>) -> Answer {
     Box::new(move |why: Option<String>| {
         if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
             let why = why.unwrap_or_else(|| "the write did not run".into());
-            let _ = tx.send(Err(StoreError::Other(why.into())));
+            let _ = tx.send(Err(crate::failed(why)));
         }
     })
 }

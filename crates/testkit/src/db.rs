@@ -137,9 +137,14 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                let store = doorstep_store_sqlite::connect(&url)
-                    .await
-                    .expect("open sqlite");
+                // A test needs no power-cut durability (the binary's tests run the server's).
+                let store = doorstep_store_sqlite::connect_with(
+                    &url,
+                    doorstep_store_sqlite::GROUP,
+                    doorstep_store_sqlite::Durability::Process,
+                )
+                .await
+                .expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
                 Some(TestDb {
                     store: Arc::new(store),

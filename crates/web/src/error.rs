@@ -162,7 +162,7 @@ impl ApiError {
                 "import_failed",
                 &e.message(lang),
             ),
-            AppError::Store(e) => ApiError::from(e),
+            AppError::Store(e) => ApiError::store(e, lang),
             AppError::Internal(cause) => {
                 tracing::error!(error = %causes(cause.as_ref()), "internal error");
                 ApiError::internal()
@@ -213,9 +213,44 @@ pub(crate) fn busy_message(lang: Lang) -> &'static str {
     )
 }
 
+/// Seconds a client is told to wait when the database cannot take writes.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
+/// What a caller is told when the database cannot take writes (disk full, read-only, failing
+/// over).
+pub(crate) fn unavailable_message(lang: Lang) -> &'static str {
+    lang.pick(
+        "数据库暂时不能保存（磁盘已满、只读或正在切换），已保存的数据不受影响，请稍后再试",
+        "the database cannot save anything right now (disk full, read-only or failing over); \
+         what is saved is safe; try again in a moment",
+    )
+}
+
+impl ApiError {
+    /// A store failure in the caller's language: 503 `unavailable` with Retry-After when the
+    /// database cannot take writes (logged, without the request's data), else as
+    /// [`From<StoreError>`].
+    pub fn store(e: StoreError, lang: Lang) -> ApiError {
+        match e {
+            StoreError::Unavailable(why) => {
+                tracing::error!(reason = %why, "storage unavailable: a write was refused");
+                let mut err = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    unavailable_message(lang),
+                );
+                err.retry_after = Some(UNAVAILABLE_RETRY_SECS);
+                err
+            }
+            other => ApiError::from(other),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
+            StoreError::Unavailable(_) => ApiError::store(e, Lang::Zh),
             StoreError::NotFound(what) => ApiError::not_found(&what),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", &what),
             StoreError::Invalid(what) => ApiError::bad_request("invalid", &what),

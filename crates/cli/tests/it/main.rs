@@ -8,6 +8,7 @@ mod crash;
 mod daily;
 mod emergency;
 mod episodes;
+mod faults;
 mod links;
 mod lists;
 mod materials;
@@ -27,7 +28,10 @@ fn doorstep_cmd() -> Command {
     cmd.env_remove("DOORSTEP_DB")
         .env_remove("DOORSTEP_PUBLIC_URL");
     for (name, _) in std::env::vars() {
-        if name.starts_with("DOORSTEP_PUBLIC_") || name.starts_with("DOORSTEP_TRUSTED") {
+        if name.starts_with("DOORSTEP_PUBLIC_")
+            || name.starts_with("DOORSTEP_TRUSTED")
+            || name == "DOORSTEP_SQLITE_SYNC"
+        {
             cmd.env_remove(name);
         }
     }

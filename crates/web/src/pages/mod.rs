@@ -654,6 +654,13 @@ impl PageError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 crate::error::busy_message(l).to_string(),
             ),
+            AppError::Store(doorstep_store::StoreError::Unavailable(why)) => {
+                tracing::error!(reason = %why, request_id = ?ctx.request_id, "storage unavailable: a page's write was refused");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::error::unavailable_message(l).to_string(),
+                )
+            }
             AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(l).to_string()),
             AppError::Validation(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -194,7 +194,7 @@ pub fn public_error(e: PublicError, lang: Lang) -> ApiError {
                 .collect(),
             lang,
         ),
-        PublicError::Store(e) => ApiError::from(e),
+        PublicError::Store(e) => ApiError::store(e, lang),
         PublicError::Internal(cause) => {
             ApiError::from_app(doorstep_app::error::AppError::Internal(cause), lang)
         }
