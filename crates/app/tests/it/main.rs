@@ -2,6 +2,7 @@
 
 mod common;
 mod csv_injection;
+mod hostile_files;
 mod import;
 mod login;
 mod office;
