@@ -23,7 +23,7 @@ fn store_error(e: StoreError, lang: Lang) -> anyhow::Error {
     let what = match &e {
         StoreError::NotFound(w) => format!("{}{w}", lang.pick("找不到：", "not found: ")),
         StoreError::Conflict(w) | StoreError::Invalid(w) => w.clone(),
-        StoreError::Other(c) => c.to_string(),
+        StoreError::Other(c) | StoreError::Unavailable(c) => c.to_string(),
     };
     anyhow!(
         "{}{what}",

@@ -191,6 +191,14 @@ mod backend {
             .map_err(|e| StoreError::Other(Box::new(e)))
     }
 
+    /// Whether a database error says the database cannot take the statement for now: busy
+    /// past the wait (another process writing), read-only, or full (SQLite's primary result
+    /// codes 5, 8 and 13, under any extended code).
+    pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+        let code = e.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
+        matches!(code & 0xff, 5 | 8 | 13)
+    }
+
     /// SQLite reports `UNIQUE constraint failed: persons.id_rev, persons.id_type`; map the
     /// columns to the constraint names PostgreSQL reports, so callers see one name.
     pub fn constraint_name(e: &dyn sqlx::error::DatabaseError) -> String {

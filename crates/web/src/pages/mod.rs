@@ -660,6 +660,13 @@ impl PageError {
                 l.pick("填写有误", "invalid input").to_string(),
             ),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
+            AppError::Store(doorstep_store::StoreError::Unavailable(ref cause)) => {
+                tracing::warn!(error = %crate::error::causes(cause.as_ref()), request_id = ?ctx.request_id, "page failed: database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::error::db_unavailable_message(l).to_string(),
+                )
+            }
             AppError::Store(_) | AppError::Internal(_) => {
                 let what = if matches!(e, AppError::Store(_)) {
                     "storage failed"
