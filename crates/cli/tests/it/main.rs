@@ -8,6 +8,7 @@ mod crash;
 mod daily;
 mod emergency;
 mod episodes;
+mod fleet;
 mod links;
 mod lists;
 mod materials;
