@@ -22,8 +22,8 @@ fn is_postgres(url: &str) -> bool {
 fn store_error(e: StoreError, lang: Lang) -> anyhow::Error {
     let what = match &e {
         StoreError::NotFound(w) => format!("{}{w}", lang.pick("找不到：", "not found: ")),
-        StoreError::Conflict(w) | StoreError::Invalid(w) | StoreError::Unavailable(w) => w.clone(),
-        StoreError::Other(c) => c.to_string(),
+        StoreError::Conflict(w) | StoreError::Invalid(w) => w.clone(),
+        StoreError::Other(c) | StoreError::Unavailable(c) => c.to_string(),
     };
     anyhow!(
         "{}{what}",

@@ -17,30 +17,64 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 mod sql;
 
 mod fast;
+mod hosts;
 mod scan;
 mod writer;
 
 /// The PostgreSQL store.
 pub use sql::SqlStore as PgStore;
 
-/// Connects to a `postgres://` URL. `schema`, when given, is put first on the search path
-/// (tests use a fresh schema each). Does not migrate.
+/// How long a request waits for a pooled connection before it is answered 503
+/// `db_unavailable`: under load the pool's connections turn over in milliseconds, so a wait
+/// this long means the server is out of reach (a failover), which a client should hear about
+/// rather than hang.
+const ACQUIRE_WAIT: Duration = Duration::from_secs(5);
+
+/// Connects to a `postgres://` URL, which may name several servers as libpq does
+/// (`host1:port1,host2:port2`, with `target_session_attrs=read-write`: see `hosts.rs`).
+/// `schema`, when given, is put first on the search path (tests use a fresh schema each). Does
+/// not migrate.
 pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
-    let mut options =
-        PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(Box::new(e)))?;
-    if let Some(s) = schema {
-        options = options.options([("search_path", s)]);
+    let mut hosts = hosts::parse(url)?;
+    for o in &mut hosts.each {
+        if let Some(s) = schema {
+            *o = o.clone().options([("search_path", s)]);
+        }
+        // A slow statement would be logged with its whole text: multi-row inserts are huge.
+        *o = o
+            .clone()
+            .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(60));
     }
-    // A slow statement would be logged with its whole text: multi-row inserts are huge.
-    options = options.log_slow_statements(log::LevelFilter::Off, Duration::from_secs(60));
+    let several = hosts.each.len() > 1 || hosts.read_write;
+    let options = match hosts.each.first() {
+        Some(o) if !several => o.clone(),
+        _ => hosts::first_usable(&hosts).await.ok_or_else(|| {
+            StoreError::Unavailable(
+                "no PostgreSQL server of the URL answers (or takes writes)".into(),
+            )
+        })?,
+    };
     let database = options.get_database().unwrap_or("postgres").to_string();
+    let read_write = hosts.read_write;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         // No ping before each use: it was a round trip per statement's checkout (two per
         // self-report). A connection the server dropped fails its next statement instead,
         // and the pool replaces it.
         .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(ACQUIRE_WAIT)
+        // With read-write asked, a connection to a standby (a server demoted, or not yet
+        // promoted) never enters the pool.
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if read_write && !hosts::takes_writes(conn).await? {
+                    return Err(sqlx::Error::Protocol(
+                        "the server is a standby (target_session_attrs=read-write)".into(),
+                    ));
+                }
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|e| match &e {
@@ -50,6 +84,9 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
             }
             _ => StoreError::Other(Box::new(e)),
         })?;
+    if several {
+        hosts::watch(pool.clone(), hosts);
+    }
     PgStore::open(pool, 1).await
 }
 
@@ -241,22 +278,47 @@ mod backend {
         Ok(())
     }
 
+    /// Applies the migrations not yet applied. When every one is applied already (a server
+    /// of a fleet starting, or one behind PgBouncer) nothing is locked: sqlx's migrator takes
+    /// a session advisory lock, which several servers starting at once would queue on, and
+    /// which PgBouncer's transaction mode could take on one server connection and release on
+    /// another. Pending migrations are run with the lock (run `doorstep migrate` against the
+    /// database itself, not through PgBouncer: docs/deployment.md).
     pub async fn migrate(pool: &Pool) -> StoreResult<()> {
-        sqlx::migrate!("./migrations")
+        let migrator = sqlx::migrate!("./migrations");
+        // A version applied that this binary does not know falls through to the migrator,
+        // which refuses it as before.
+        let applied: Result<Vec<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await;
+        if let Ok(applied) = applied
+            && migrator
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .all(|m| applied.contains(&m.version))
+            && applied
+                .iter()
+                .all(|v| migrator.iter().any(|m| m.version == *v))
+        {
+            return Ok(());
+        }
+        migrator
             .run(pool)
             .await
             .map_err(|e| StoreError::Other(Box::new(e)))
     }
 
-    /// Whether PostgreSQL refused because of its state, not what was asked: out of disk or
-    /// memory or connections (class 53), a read-only transaction (a standby, `25006`),
-    /// shutting down or starting (`57P01`–`57P03`), or a lost connection (class 08).
-    pub fn unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
-        e.code().is_some_and(|c| {
-            c.starts_with("53")
-                || c.starts_with("08")
-                || matches!(c.as_ref(), "25006" | "57P01" | "57P02" | "57P03")
-        })
+    /// Whether a database error says the server cannot take the statement for now: a
+    /// connection exception (class 08), the server shutting down or starting up (57P01–57P03),
+    /// a read-only transaction (25006: a standby, or a primary being demoted), insufficient
+    /// resources (class 53: disk full, too many connections).
+    pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+        let code = e.code();
+        let code = code.as_deref().unwrap_or("");
+        code.starts_with("08")
+            || code.starts_with("53")
+            || matches!(code, "57P01" | "57P02" | "57P03" | "25006")
     }
 
     /// PostgreSQL names the constraint itself.

@@ -109,7 +109,7 @@ pub(crate) fn rusqlite_err(e: rusqlite::Error) -> StoreError {
                 return StoreError::NotFound(backend::constraint_name_of(message));
             }
             code if backend::unavailable_code(code) => {
-                return StoreError::Unavailable(message.clone());
+                return StoreError::Unavailable(Box::new(e));
             }
             _ => {}
         }
@@ -121,7 +121,7 @@ pub(crate) fn rusqlite_err(e: rusqlite::Error) -> StoreError {
 /// unavailable when SQLite said the disk is full, read-only or failing, else a failure.
 pub(crate) fn failed(why: String) -> StoreError {
     if backend::unavailable_text(&why) {
-        StoreError::Unavailable(why)
+        StoreError::Unavailable(why.into())
     } else {
         StoreError::Other(why.into())
     }
@@ -251,28 +251,34 @@ mod backend {
             .map_err(|e| StoreError::Other(Box::new(e)))
     }
 
-    /// Whether SQLite refused because of where the database lives, not what was asked: the disk
-    /// is full (`SQLITE_FULL`), the file or its filesystem is read-only (`SQLITE_READONLY…`),
-    /// or the disk failed (`SQLITE_IOERR…`, `SQLITE_CANTOPEN`).
-    pub fn unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
+    /// Whether a database error says the database cannot take the statement for now: busy
+    /// past the wait (another process writing), read-only, full, or its disk failing (SQLite's
+    /// primary result codes `BUSY`, `READONLY`, `FULL`, `IOERR` and `CANTOPEN`, under any
+    /// extended code).
+    pub fn is_unavailable(e: &dyn sqlx::error::DatabaseError) -> bool {
         e.code()
             .and_then(|c| c.parse::<i32>().ok())
             .is_some_and(unavailable_code)
     }
 
-    /// [`unavailable`] for an extended result code.
+    /// [`is_unavailable`] for an extended result code.
     pub fn unavailable_code(extended: i32) -> bool {
         use rusqlite::ffi;
         matches!(
             extended & 0xff,
-            ffi::SQLITE_FULL | ffi::SQLITE_READONLY | ffi::SQLITE_IOERR | ffi::SQLITE_CANTOPEN
+            ffi::SQLITE_BUSY
+                | ffi::SQLITE_READONLY
+                | ffi::SQLITE_FULL
+                | ffi::SQLITE_IOERR
+                | ffi::SQLITE_CANTOPEN
         )
     }
 
-    /// [`unavailable`] for an error known only by its text (SQLite's own wording of those
+    /// [`is_unavailable`] for an error known only by its text (SQLite's own wording of those
     /// codes, as the writer passes a failed group's reason on).
     pub fn unavailable_text(why: &str) -> bool {
         [
+            "database is locked",
             "database or disk is full",
             "attempt to write a readonly database",
             "disk I/O error",

@@ -90,15 +90,21 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
         if d.is_foreign_key_violation() {
             return StoreError::NotFound(crate::backend::constraint_name(d.as_ref()));
         }
-        if crate::backend::unavailable(d.as_ref()) {
-            return StoreError::Unavailable(d.message().to_string());
+        if crate::backend::is_unavailable(d.as_ref()) {
+            return StoreError::Unavailable(Box::new(e));
         }
     }
+    // The database out of reach (connection lost or refused, no connection within the pool's
+    // wait): answered 503 with Retry-After, not 500.
     if matches!(
         e,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
     ) {
-        return StoreError::Unavailable(e.to_string());
+        return StoreError::Unavailable(Box::new(e));
     }
     StoreError::Other(Box::new(e))
 }
@@ -122,4 +128,24 @@ pub fn day(raw: &str) -> doorstep_store::StoreResult<time::Date> {
 /// A day as stored, `YYYY-MM-DD`.
 pub fn ymd(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_not_a_failure() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        ] {
+            assert!(matches!(db_err(e), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(
+            db_err(sqlx::Error::RowNotFound),
+            StoreError::Other(_)
+        ));
+    }
 }

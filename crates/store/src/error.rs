@@ -12,12 +12,12 @@ pub enum StoreError {
     /// The request breaks a rule of the data (e.g. a street under a community).
     #[error("invalid: {0}")]
     Invalid(String),
-    /// The database cannot take this now: its disk is full, it is read-only, it is starting,
-    /// stopping or failing over. Nothing was written; the same request may succeed in a moment
-    /// (503 with Retry-After).
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: a broken connection mid-answer, a bug.
+    /// The database cannot be reached or takes no writes for now (the connection lost or
+    /// refused, no pooled connection within the wait, a failover under way, a read-only or
+    /// full database): nothing was written, and the same request may succeed in a few seconds.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else: a bug, a corrupt value, an unclassified failure.
     #[error("storage failed: {0}")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -175,6 +175,29 @@ impl ApiError {
         (self.status, self.body)
     }
 
+    /// 503 `db_unavailable` with Retry-After: the database could not take the request (a
+    /// failover, a lost connection); the cause is logged as a warning, without the request.
+    pub fn db_unavailable(
+        cause: &(dyn std::error::Error + Send + Sync + 'static),
+        message: &str,
+    ) -> ApiError {
+        tracing::warn!(error = %causes(cause), "database unavailable");
+        let mut err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "db_unavailable", message);
+        err.retry_after = Some(DB_RETRY_SECS);
+        err
+    }
+
+    /// A store failure in the caller's language: 503 `db_unavailable` when the database could
+    /// not take it, else as `From<StoreError>`.
+    pub fn store(e: StoreError, lang: Lang) -> ApiError {
+        match e {
+            StoreError::Unavailable(cause) => {
+                ApiError::db_unavailable(cause.as_ref(), db_unavailable_message(lang))
+            }
+            other => ApiError::from(other),
+        }
+    }
+
     /// 500 `internal`: a generic answer (the cause is in the log under the request id).
     pub fn internal() -> ApiError {
         ApiError::new(
@@ -213,47 +236,33 @@ pub(crate) fn busy_message(lang: Lang) -> &'static str {
     )
 }
 
-/// Seconds a client is told to wait when the database cannot take writes.
-pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+/// What a 503 `db_unavailable` asks a client to wait: about as long as a failover of the
+/// database takes to settle (docs/deployment.md), and short enough for a sampler to retry.
+pub(crate) const DB_RETRY_SECS: u64 = 5;
 
-/// What a caller is told when the database cannot take writes (disk full, read-only, failing
-/// over).
-pub(crate) fn unavailable_message(lang: Lang) -> &'static str {
+/// What a request the database could not take is told.
+pub(crate) fn db_unavailable_message(lang: Lang) -> &'static str {
     lang.pick(
-        "数据库暂时不能保存（磁盘已满、只读或正在切换），已保存的数据不受影响，请稍后再试",
-        "the database cannot save anything right now (disk full, read-only or failing over); \
-         what is saved is safe; try again in a moment",
+        "数据库暂时不可用，请几秒后重试，已提交的内容不会丢失",
+        "the database is unavailable for the moment; try again in a few seconds (nothing acknowledged is lost)",
     )
-}
-
-impl ApiError {
-    /// A store failure in the caller's language: 503 `unavailable` with Retry-After when the
-    /// database cannot take writes (logged, without the request's data), else as
-    /// [`From<StoreError>`].
-    pub fn store(e: StoreError, lang: Lang) -> ApiError {
-        match e {
-            StoreError::Unavailable(why) => {
-                tracing::error!(reason = %why, "storage unavailable: a write was refused");
-                let mut err = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    unavailable_message(lang),
-                );
-                err.retry_after = Some(UNAVAILABLE_RETRY_SECS);
-                err
-            }
-            other => ApiError::from(other),
-        }
-    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Unavailable(_) => ApiError::store(e, Lang::Zh),
             StoreError::NotFound(what) => ApiError::not_found(&what),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", &what),
             StoreError::Invalid(what) => ApiError::bad_request("invalid", &what),
+            // Without the caller's language (a few handlers convert directly): both.
+            StoreError::Unavailable(cause) => ApiError::db_unavailable(
+                cause.as_ref(),
+                &format!(
+                    "{} / {}",
+                    db_unavailable_message(Lang::Zh),
+                    db_unavailable_message(Lang::En)
+                ),
+            ),
             StoreError::Other(cause) => {
                 // The cause goes to the log (it names no person); the caller gets a generic answer.
                 tracing::error!(error = %causes(cause.as_ref()), "storage failed");
@@ -357,6 +366,37 @@ mod tests {
             "the page shows the request id: {text}"
         );
         assert!(!text.contains("secret-path"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_answers_503_with_retry_after() {
+        let gone =
+            || StoreError::Unavailable(std::io::Error::other("10.0.0.9:5432 refused").into());
+        for (lang, says) in [(Lang::Zh, "数据库暂时不可用"), (Lang::En, "unavailable")] {
+            let res = ApiError::from_app(AppError::Store(gone()), lang).into_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+            let text = body(res).await;
+            assert!(text.contains("\"error\":\"db_unavailable\""), "{text}");
+            assert!(text.contains(says), "{text}");
+            assert!(!text.contains("10.0.0.9"), "{text}");
+        }
+        // Converted without a language: both.
+        let res = ApiError::from(gone()).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let text = body(res).await;
+        assert!(
+            text.contains("数据库") && text.contains("database"),
+            "{text}"
+        );
+        let page = crate::pages::PageError::from_app(
+            AppError::Store(gone()),
+            crate::i18n::T(Lang::En),
+            &doorstep_app::access::Ctx::default(),
+        )
+        .into_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body(page).await.contains("try again in a few seconds"));
     }
 
     #[test]

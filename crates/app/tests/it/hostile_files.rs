@@ -86,12 +86,19 @@ fn workbook() -> Vec<u8> {
         sheet.write_string(0, c as u16, h).unwrap();
     }
     for r in 1..40u16 {
-        for (c, v) in [format!("人{r}"), "身份证".into(), id(r, true)].iter().enumerate() {
+        for (c, v) in [format!("人{r}"), "身份证".into(), id(r, true)]
+            .iter()
+            .enumerate()
+        {
             sheet.write_string(u32::from(r), c as u16, v).unwrap();
         }
         sheet.write_string(u32::from(r), 5, "佳纷天地").unwrap();
-        sheet.write_number(u32::from(r), 6, f64::from(r % 5 + 1)).unwrap();
-        sheet.write_number(u32::from(r), 8, f64::from(100 + r)).unwrap();
+        sheet
+            .write_number(u32::from(r), 6, f64::from(r % 5 + 1))
+            .unwrap();
+        sheet
+            .write_number(u32::from(r), 8, f64::from(100 + r))
+            .unwrap();
     }
     book.save_to_buffer().unwrap()
 }
@@ -131,7 +138,11 @@ fn hostile_rosters_import_or_refuse_clearly() {
             std::fs::write(&file, &bytes).unwrap();
             let t0 = Instant::now();
             let out = rt.block_on(import_persons(db.store.as_ref(), file, &opts, |_| {}));
-            prop_assert!(t0.elapsed() < Duration::from_secs(20), "slow: {:?}", t0.elapsed());
+            prop_assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "slow: {:?}",
+                t0.elapsed()
+            );
             match out {
                 Ok(report) => {
                     prop_assert_eq!(

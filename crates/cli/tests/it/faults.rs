@@ -267,7 +267,7 @@ impl Run {
                 .acked
                 .push((title, v["public_url"].as_str().unwrap().to_string())),
             503 => {
-                assert_eq!(v["error"], "unavailable", "{v}");
+                assert_eq!(v["error"], "db_unavailable", "{v}");
                 assert!(head.contains("retry-after: "), "{head}");
                 assert!(v["message"].as_str().unwrap().contains("数据库"), "{v}");
             }
@@ -351,7 +351,7 @@ fn full_then_read_only(run: &mut Run, fill: impl Fn() -> PathBuf, read_only: imp
     let filler = fill();
     run.write_until_refused(20_000);
     run.reads_answer();
-    assert!(run.logged("storage unavailable"), "no log line");
+    assert!(run.logged("database unavailable"), "no log line");
     std::fs::remove_file(filler).unwrap();
     run.write_until_taken(30);
 

@@ -9,6 +9,7 @@ mod daily;
 mod emergency;
 mod episodes;
 mod faults;
+mod fleet;
 mod links;
 mod lists;
 mod materials;

@@ -654,19 +654,19 @@ impl PageError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 crate::error::busy_message(l).to_string(),
             ),
-            AppError::Store(doorstep_store::StoreError::Unavailable(why)) => {
-                tracing::error!(reason = %why, request_id = ?ctx.request_id, "storage unavailable: a page's write was refused");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    crate::error::unavailable_message(l).to_string(),
-                )
-            }
             AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(l).to_string()),
             AppError::Validation(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 l.pick("填写有误", "invalid input").to_string(),
             ),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
+            AppError::Store(doorstep_store::StoreError::Unavailable(ref cause)) => {
+                tracing::warn!(error = %crate::error::causes(cause.as_ref()), request_id = ?ctx.request_id, "page failed: database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::error::db_unavailable_message(l).to_string(),
+                )
+            }
             AppError::Store(_) | AppError::Internal(_) => {
                 let what = if matches!(e, AppError::Store(_)) {
                     "storage failed"
