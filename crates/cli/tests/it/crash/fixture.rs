@@ -24,7 +24,7 @@ pub fn roster_size(kills: usize) -> u32 {
 
 /// Builds the community: the roster (person `i` is 人i in 凤凰城 building i%20+1, room
 /// 1000+i/20, alone in their household) and the users `admin1` (community admin), `sampler`,
-/// `guard` (a volunteer of 凤凰城).
+/// `lab`, `guard` (a volunteer of 凤凰城).
 pub async fn community(db: &TestDb, persons: u32) {
     let store = db.store.as_ref();
     two_compounds(store).await;
@@ -43,6 +43,7 @@ pub async fn community(db: &TestDb, persons: u32) {
     assert_eq!((report.rejected, report.created), (0, u64::from(persons)));
     user(store, "admin1", Role::CommunityAdmin, COMMUNITY).await;
     user(store, "sampler", Role::Sampler, COMMUNITY).await;
+    user(store, "lab", Role::Lab, COMMUNITY).await;
     user(
         store,
         "guard",

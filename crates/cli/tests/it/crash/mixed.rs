@@ -12,6 +12,7 @@ use super::checkins::Checkins;
 use super::passages::Passages;
 use super::persons::Persons;
 use super::reports::Reports;
+use super::results::Results;
 use super::scans::Scans;
 use super::supplies::Supplies;
 use super::tasks::Tasks;
@@ -38,6 +39,8 @@ both_backends!(
             let admin = server.login("admin1");
             let sampler = server.login("sampler");
             let guard = server.login("guard");
+            let lab = server.login("lab");
+            let results = Results::setup(&server, &admin, &sampler, persons);
             let at_home = fixture::quarantine(&server, &admin);
             let loads: Vec<(Arc<dyn Workload>, Option<String>)> = vec![
                 (Arc::new(scans) as Arc<dyn Workload>, Some(sampler)),
@@ -56,6 +59,7 @@ both_backends!(
                     Some(admin),
                 ),
                 (Arc::new(Checkins::new(&at_home)) as Arc<dyn Workload>, None),
+                (Arc::new(results) as Arc<dyn Workload>, Some(lab)),
             ];
             let writers: Vec<Writer> = loads
                 .iter()

@@ -19,6 +19,7 @@ mod mixed;
 mod passages;
 mod persons;
 mod reports;
+mod results;
 mod scans;
 mod supplies;
 mod tasks;
