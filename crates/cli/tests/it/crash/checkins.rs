@@ -1,8 +1,9 @@
 //! Residents' daily check-ins through their household's link (`POST /public/checkins/{token}`,
 //! key `idempotency_key`): check-in k is the one member of one of 20 households in home
-//! quarantine, with a temperature of its own. Afterwards each acknowledged check-in is stored
-//! with its member, episode and temperature, and there are exactly as many check-ins as
-//! acknowledged keys.
+//! quarantine, with a temperature of its own (every seventh a fever, which makes a follow-up
+//! task in a second write). Afterwards each acknowledged check-in is stored with its member,
+//! episode and temperature, there are exactly as many check-ins as acknowledged keys, and
+//! every fever has its follow-up task.
 
 use serde_json::{Value, json};
 
@@ -26,9 +27,9 @@ impl Checkins {
         &self.at_home[k % self.at_home.len()]
     }
 
-    /// 36.0–36.9 °C, in tenths.
+    /// 36.0–36.9 °C, in tenths; every seventh a fever (38.1 °C).
     fn tenths(k: usize) -> usize {
-        360 + k % 10
+        if k % 7 == 3 { 381 } else { 360 + k % 10 }
     }
 }
 
@@ -93,6 +94,15 @@ impl Workload for Checkins {
             "SELECT COUNT(*) FROM checkins".into(),
             acks.len() as i64,
             "one check-in per acknowledged key, none more".into(),
+        ));
+        // The follow-up is the second write (keyed by episode and day, made on a resend too).
+        c.push((
+            "SELECT COUNT(*) FROM checkins c WHERE c.abnormal = TRUE AND NOT EXISTS \
+             (SELECT 1 FROM tasks t WHERE t.source = 'checkin_abnormal' AND t.source_key = \
+             CAST(c.episode_id AS TEXT) || ':' || c.on_day)"
+                .into(),
+            0,
+            "every fever has its follow-up task".into(),
         ));
         c
     }
