@@ -23,9 +23,9 @@ const BULK: u32 = 60_000;
 /// A one-batch import's rows.
 const SMALL: u32 = 5_000;
 
-/// Kills of the import per database: a fifth of the server's, at least 4.
+/// Kills of the import per database: a tenth of the server's, at least 4.
 fn import_kills() -> usize {
-    (kills() / 5).max(4)
+    (kills() / 10).max(4)
 }
 
 /// A roster of `rows` persons numbered from `first`, each alone in a room of 和平里 tagged with
