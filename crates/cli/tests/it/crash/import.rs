@@ -124,7 +124,7 @@ both_backends!(
             let file = n + 2;
             let registry = db.query_i64("SELECT COUNT(*) FROM persons").await;
             // A bulk load while the registry is small enough to make one.
-            let bulk = n % 2 == 0 && registry <= 3 * i64::from(BULK);
+            let bulk = n.is_multiple_of(2) && registry <= 3 * i64::from(BULK);
             let (rows, full) = if bulk {
                 (BULK, took[0])
             } else {

@@ -58,7 +58,7 @@ impl Workload for Persons {
     }
 
     fn write(&self, k: usize) -> Option<Write> {
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             let body = json!({"name": format!("新{k}"), "id_number": Persons::document(k),
                               "phone": Persons::phone(k), "relation": "其他"});
             return Some(Write {
@@ -80,9 +80,9 @@ impl Workload for Persons {
     fn acknowledges(&self, k: usize, status: u16, answer: &Value, resent: bool) -> bool {
         match status {
             200 | 201 => {
-                let name = if k % 2 == 0 { "新" } else { "改" };
+                let name = if k.is_multiple_of(2) { "新" } else { "改" };
                 assert_eq!(answer["name"], format!("{name}{k}"), "save {k}: {answer}");
-                if k % 2 == 0 {
+                if k.is_multiple_of(2) {
                     self.made.lock().unwrap().insert(k, id_of(answer, "id"));
                 }
                 true
@@ -101,7 +101,7 @@ impl Workload for Persons {
     fn checks(&self, acks: &[Ack]) -> Vec<Check> {
         let corrected: Vec<usize> = acks.iter().filter(|a| a.k % 2 == 1).map(|a| a.k).collect();
         let mut c = Vec::new();
-        for a in acks.iter().filter(|a| a.k % 2 == 0) {
+        for a in acks.iter().filter(|a| a.k.is_multiple_of(2)) {
             let fixed = corrected.contains(&(a.k + 1));
             let k = if fixed { a.k + 1 } else { a.k };
             let name = if fixed { "改" } else { "新" };
@@ -118,7 +118,7 @@ impl Workload for Persons {
                 format!("acknowledged save {k} is stored as sent"),
             ));
         }
-        let added = acks.iter().filter(|a| a.k % 2 == 0).count() as i64;
+        let added = acks.iter().filter(|a| a.k.is_multiple_of(2)).count() as i64;
         c.push((
             "SELECT COUNT(*) FROM persons WHERE name LIKE '新%' OR name LIKE '改%'".into(),
             added,

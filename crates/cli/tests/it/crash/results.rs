@@ -64,7 +64,11 @@ impl Results {
     }
 
     fn result(k: usize) -> &'static str {
-        if k % 4 == 0 { "positive" } else { "negative" }
+        if k.is_multiple_of(4) {
+            "positive"
+        } else {
+            "negative"
+        }
     }
 }
 
@@ -127,7 +131,7 @@ impl Workload for Results {
                 )
             })
             .collect();
-        let positive = acks.iter().filter(|a| a.k % 4 == 0).count() as i64;
+        let positive = acks.iter().filter(|a| a.k.is_multiple_of(4)).count() as i64;
         c.push((
             format!("SELECT COUNT(*) FROM tubes WHERE round_id = {r} AND result IS NOT NULL"),
             acks.len() as i64,

@@ -100,7 +100,7 @@ impl Workload for Scans {
                         id_of(&a.answer, "scan_id"),
                         a.k,
                         Scans::tube(a.k),
-                        a.k + FIRST as usize
+                        a.k + FIRST
                     ),
                     1,
                     format!("acknowledged scan {} is stored as sent", a.k),

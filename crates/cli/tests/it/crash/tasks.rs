@@ -45,7 +45,7 @@ impl Tasks {
             .collect();
         let started = acks
             .iter()
-            .filter(|a| a.k % 2 == 0 && !finished.contains(&(a.k / 2)))
+            .filter(|a| a.k.is_multiple_of(2) && !finished.contains(&(a.k / 2)))
             .map(|a| a.k / 2)
             .collect();
         (started, finished)
@@ -59,7 +59,7 @@ impl Workload for Tasks {
 
     fn write(&self, k: usize) -> Option<Write> {
         let id = self.ids.get(k / 2)?;
-        let body = if k % 2 == 0 {
+        let body = if k.is_multiple_of(2) {
             json!({"status": "in_progress"})
         } else {
             json!({"status": "done", "outcome": "met", "note": Tasks::note(k)})
@@ -74,7 +74,11 @@ impl Workload for Tasks {
     fn acknowledges(&self, k: usize, status: u16, answer: &Value, resent: bool) -> bool {
         match status {
             200 => {
-                let want = if k % 2 == 0 { "in_progress" } else { "done" };
+                let want = if k.is_multiple_of(2) {
+                    "in_progress"
+                } else {
+                    "done"
+                };
                 assert_eq!(answer["status"], want, "task step {k}: {answer}");
                 true
             }
