@@ -1,12 +1,13 @@
 //! A roster import killed half way keeps all of itself or none: `doorstep import persons` is
-//! killed with SIGKILL at a random moment of its run, by turns a bulk load (52,000 rows into a
-//! registry at most three times that: one transaction, indexes dropped and rebuilt inside it)
-//! and a one-batch import (5,000 rows into the populated registry: one transaction), on
-//! SQLite and on PostgreSQL. After each kill the registry holds either none of the file's
-//! persons and households or all of them (a bulk load its places too: its compound and
-//! buildings; a one-batch import's places are committed as it meets them and may stay, empty), the schema is as migrated (a bulk load's dropped
-//! indexes are back), and the area totals count what is under them; the next import (and at
-//! the end the killed file itself, imported again in full) goes through.
+//! killed with SIGKILL at a random moment of its run, by turns a bulk load (60,000 rows or
+//! more, at least a quarter of the registry: one transaction, indexes dropped and rebuilt
+//! inside it) and a one-batch import (2,000 rows into the populated registry: one
+//! transaction), on SQLite and on PostgreSQL. After each kill the registry holds either none
+//! of the file's persons and households or all of them (a bulk load its places too: its
+//! compound and buildings; a one-batch import's places are committed as it meets them and may
+//! stay, empty), the schema is as migrated (a bulk load's dropped indexes are back), and the
+//! area totals count what is under them; the next import (and at the end the killed file
+//! itself, imported again in full) goes through.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -17,11 +18,12 @@ use super::fixture::person_id;
 use super::persons::area_totals;
 use super::{binary, kills, verify, xorshift};
 
-/// A bulk load's rows (the import makes one of at least 50,000 rows, as estimated from the
-/// file's size at 100 bytes a row, that is at least a quarter of the registry).
+/// A bulk load's rows at least (the import makes one of at least 50,000 rows, as estimated from
+/// the file's size at 100 bytes a row, that is at least a quarter of the registry; as the
+/// registry grows, the files grow with it).
 const BULK: u32 = 60_000;
 /// A one-batch import's rows.
-const SMALL: u32 = 5_000;
+const SMALL: u32 = 2_000;
 
 /// Kills of the import per database: a tenth of the server's, at least 4.
 fn import_kills() -> usize {
@@ -122,11 +124,16 @@ both_backends!(
         let started = Instant::now();
         for n in 0..import_kills() {
             let file = n + 2;
-            let registry = db.query_i64("SELECT COUNT(*) FROM persons").await;
-            // A bulk load while the registry is small enough to make one.
-            let bulk = n.is_multiple_of(2) && registry <= 3 * i64::from(BULK);
+            // What the import weighs the file against: the highest person id.
+            let registry = db
+                .query_i64("SELECT COALESCE(MAX(id), 0) FROM persons")
+                .await;
+            // Every other one a bulk load: a file of at least a quarter of the registry (with
+            // a fifth to spare, the rows being estimated from the size), its uncut time scaled.
+            let bulk = n.is_multiple_of(2);
+            let big = BULK.max(u32::try_from(registry * 3 / 10).unwrap());
             let (rows, full) = if bulk {
-                (BULK, took[0])
+                (big, took[0] * big / BULK)
             } else {
                 (SMALL, took[1])
             };
