@@ -320,7 +320,8 @@ impl<'a> LabDesk<'a> {
     /// Records results: every row checked first (its problems at `results[i].field`), then
     /// all in one transaction. A result reaches every person in the tube; a positive pool
     /// flags them and makes an urgent home re-sampling task for each, routed to their
-    /// building's owner. A resent result changes nothing.
+    /// building's owner. A resent result changes nothing, but makes any re-sampling task a
+    /// server killed before it was made left missing.
     pub async fn results(&self, rows: &[ResultInput]) -> AppResult<ResultsDone> {
         if !self.who.may(Action::LabResults) {
             return Err(AppError::Forbidden);
@@ -391,6 +392,8 @@ impl<'a> LabDesk<'a> {
             )
             .await?;
         let mut flagged: Vec<(i64, i64)> = Vec::new();
+        // Positive pools recorded before: their persons' tasks may be missing (see below).
+        let mut resent: Vec<(i64, TubeCode)> = Vec::new();
         for (r, o) in known.iter().zip(&outcomes) {
             match o {
                 ResultOutcome::Recorded {
@@ -401,14 +404,44 @@ impl<'a> LabDesk<'a> {
                     done.recorded += 1;
                     flagged.extend(f.iter().map(|p| (*round_id, *p)));
                 }
-                ResultOutcome::Unchanged => done.unchanged += 1,
+                ResultOutcome::Unchanged => {
+                    done.unchanged += 1;
+                    if let (TubeResult::Positive, Some((round, _))) = (r.result, seen.get(&r.tube))
+                    {
+                        resent.push((*round, r.tube.clone()));
+                    }
+                }
                 ResultOutcome::Different => done.different.push(r.tube.to_string()),
                 ResultOutcome::UnknownTube => done.unknown.push(r.tube.to_string()),
             }
         }
         done.flagged = flagged.len();
         done.tasks = self.resample_tasks(&flagged).await?;
+        self.resample_tasks_left(&resent).await?;
         Ok(done)
+    }
+
+    /// The re-sampling tasks of positive pools sent again. The result and its flags are one
+    /// transaction and the tasks the next, so a server killed between them answered nothing
+    /// and kept the flags without their tasks; the lab's resend finds the result recorded
+    /// (unchanged) and makes them here. They are keyed by round and person: a task made
+    /// before is not made again (and not counted: `tasks` counts those of persons this call
+    /// flagged).
+    async fn resample_tasks_left(&self, resent: &[(i64, TubeCode)]) -> AppResult<()> {
+        let mut rounds: Vec<i64> = resent.iter().map(|(r, _)| *r).collect();
+        rounds.sort_unstable();
+        rounds.dedup();
+        let mut still: Vec<(i64, i64)> = Vec::new();
+        for round in rounds {
+            for f in self.store.flags(round).await? {
+                if f.status == "flagged" && resent.iter().any(|(r, t)| *r == round && *t == f.tube)
+                {
+                    still.push((round, f.person_id));
+                }
+            }
+        }
+        self.resample_tasks(&still).await?;
+        Ok(())
     }
 
     /// Records a lab's results file (CSV in UTF-8 or GBK, or XLSX: 试管码, 检测结果, 检测时间),
