@@ -65,6 +65,43 @@ pub async fn call_with(
     body: Option<&str>,
     headers: &str,
 ) -> Result<(u16, String, Duration)> {
+    let a = request(stream, method, path, token, body, headers).await?;
+    Ok((a.status, a.body, a.time))
+}
+
+/// An answer with its header lines (lower-cased), for callers that read one (`retry-after`).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status.
+    pub status: u16,
+    /// The status line and header lines, lower-cased.
+    pub head: String,
+    /// The body as text.
+    pub body: String,
+    /// From sending the request to the last byte of the answer.
+    pub time: Duration,
+}
+
+impl Answer {
+    /// A header's value (`name` lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|r| r.strip_prefix(':'))
+                .map(str::trim)
+        })
+    }
+}
+
+/// [`call_with`], answering the headers too.
+pub async fn request(
+    stream: &mut TcpStream,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    headers: &str,
+) -> Result<Answer> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{headers}");
     if let Some(t) = token {
         req += &format!("authorization: Bearer {t}\r\n");
@@ -83,12 +120,13 @@ pub async fn call_with(
     stream.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
     let (status, start) = read_response(stream, &mut buf).await?;
-    let elapsed = t.elapsed();
-    Ok((
+    let time = t.elapsed();
+    Ok(Answer {
         status,
-        String::from_utf8_lossy(&buf[start..]).to_string(),
-        elapsed,
-    ))
+        head: String::from_utf8_lossy(&buf[..start]).to_ascii_lowercase(),
+        body: String::from_utf8_lossy(&buf[start..]).to_string(),
+        time,
+    })
 }
 
 /// Logs `user` in through the API; answers the bearer token.

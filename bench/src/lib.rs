@@ -4,6 +4,7 @@
 pub mod cpu;
 pub mod households;
 pub mod http;
+pub mod registry;
 pub mod roster;
 
 use std::time::Duration;

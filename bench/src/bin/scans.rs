@@ -23,6 +23,7 @@ use doorstep_app::rounds::{RoundDesk, RoundForm};
 use doorstep_app::users::{By, create_user};
 use doorstep_bench::cpu::Cpu;
 use doorstep_bench::http::{call, connect, healthz_floor, login};
+use doorstep_bench::registry::Registry;
 use doorstep_bench::{Percentiles, Rng, ms};
 use doorstep_core::{AreaPath, Role, RoundStatus};
 use doorstep_store::Store;
@@ -57,22 +58,9 @@ async fn main() -> Result<()> {
 
     // Every person's ID number, shuffled: the order samplers meet them in.
     let t = Instant::now();
-    let mut ids: Vec<String> = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.persons_after(&community.path, after, 20_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.person.id;
-        ids.extend(
-            page.iter()
-                .filter(|p| p.person.fields.doc().doc_type() == doorstep_core::DocType::ResidentId)
-                .map(|p| p.person.fields.doc().number().to_string()),
-        );
-    }
-    let mut rng = Rng::new(20261201);
-    for i in (1..ids.len()).rev() {
-        ids.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    let ids = Registry::read(store, &community.path)
+        .await?
+        .shuffled_ids(20261201);
     println!(
         "registry: {} persons with a resident ID, read in {}",
         ids.len(),

@@ -1,7 +1,7 @@
-//! `doorstep serve`'s settings for reverse proxies and the public limits: flags, each with its
+//! `doorstep serve`'s settings for reverse proxies, the public limits and the cap on writes: flags, each with its
 //! environment variable, checked before the server starts.
 
-use doorstep_web::{ClientIpHeader, PublicLimits, Rate, TrustedProxies};
+use doorstep_web::{ClientIpHeader, PublicLimits, Rate, TrustedProxies, WriteLimits};
 
 /// Which reverse proxies may name the client, and in which header.
 #[derive(clap::Args, Debug)]
@@ -65,6 +65,21 @@ pub struct LimitArgs {
           default_value_t = PublicLimits::default().max_in_flight,
           value_parser = at_least_one_write)]
     public_max_in_flight: usize,
+    /// Staff writes (every method but GET, HEAD and OPTIONS, logins and the public pages
+    /// aside) running at once; more wait their turn.
+    #[arg(long, value_name = "WRITES", env = "DOORSTEP_WRITE_MAX_IN_FLIGHT",
+          default_value_t = WriteLimits::default().max_in_flight,
+          value_parser = at_least_one_write)]
+    write_max_in_flight: usize,
+    /// Staff writes waiting for a turn; more are answered 503 `busy` with Retry-After at once.
+    #[arg(long, value_name = "WRITES", env = "DOORSTEP_WRITE_MAX_QUEUED",
+          default_value_t = WriteLimits::default().max_queued)]
+    write_max_queued: usize,
+    /// How long a staff write waits for a turn before it is answered 503 `busy` with
+    /// Retry-After, in milliseconds.
+    #[arg(long, value_name = "MS", env = "DOORSTEP_WRITE_MAX_WAIT_MS",
+          default_value_t = WriteLimits::default().max_wait.as_millis() as u64)]
+    write_max_wait_ms: u64,
 }
 
 impl LimitArgs {
@@ -80,6 +95,15 @@ impl LimitArgs {
                 per_sec: self.public_per_link_rate,
             },
             max_in_flight: self.public_max_in_flight,
+        }
+    }
+
+    /// The cap on staff writes as the router takes it.
+    pub fn writes(&self) -> WriteLimits {
+        WriteLimits {
+            max_in_flight: self.write_max_in_flight,
+            max_queued: self.write_max_queued,
+            max_wait: std::time::Duration::from_millis(self.write_max_wait_ms),
         }
     }
 }

@@ -8,7 +8,7 @@ use doorstep_app::access::Principal;
 use doorstep_core::Role;
 use doorstep_store::Store;
 use doorstep_web::{
-    ClientIpHeader, Hashing, PublicLimits, PublicUrl, RouterBuilder, TrustedProxies,
+    ClientIpHeader, Hashing, PublicLimits, PublicUrl, RouterBuilder, TrustedProxies, WriteLimits,
 };
 
 use crate::http::{ApiClient, Browser, Req, peer};
@@ -100,6 +100,7 @@ impl TestApp {
 #[derive(Default)]
 pub struct TestAppBuilder {
     limits: Option<PublicLimits>,
+    writes: Option<WriteLimits>,
     proxies: Option<TrustedProxies>,
     header: Option<ClientIpHeader>,
     public_url: Option<PublicUrl>,
@@ -112,6 +113,12 @@ impl TestAppBuilder {
     /// The public report endpoints' rate limits.
     pub fn limits(mut self, limits: PublicLimits) -> TestAppBuilder {
         self.limits = Some(limits);
+        self
+    }
+
+    /// The cap on staff writes (`--write-max-in-flight` …).
+    pub fn writes(mut self, writes: WriteLimits) -> TestAppBuilder {
+        self.writes = Some(writes);
         self
     }
 
@@ -165,6 +172,9 @@ impl TestAppBuilder {
         let mut b = RouterBuilder::new(db.store.clone());
         if let Some(limits) = self.limits {
             b = b.limits(limits);
+        }
+        if let Some(writes) = self.writes {
+            b = b.writes(writes);
         }
         if let Some(proxies) = self.proxies {
             b = b.trusted_proxies(proxies.with_header(self.header.unwrap_or_default()));

@@ -5,6 +5,7 @@
 //! `doorstep-app`, the storage behind `doorstep-store`.
 #![forbid(unsafe_code)]
 
+mod admission;
 mod api;
 mod context;
 mod error;
@@ -24,6 +25,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use admission::WriteLimits;
 pub use context::{ClientIpHeader, TrustedProxies};
 pub use doorstep_app::hashing::Hashing;
 pub use error::ApiError;
@@ -66,6 +68,7 @@ pub fn router_with_limits(store: Arc<dyn Store>, limits: PublicLimits) -> Router
 pub struct RouterBuilder {
     store: Arc<dyn Store>,
     limits: PublicLimits,
+    writes: WriteLimits,
     proxies: TrustedProxies,
     hashing: Arc<Hashing>,
     public_url: Option<PublicUrl>,
@@ -79,6 +82,7 @@ impl RouterBuilder {
         RouterBuilder {
             store,
             limits: PublicLimits::default(),
+            writes: WriteLimits::default(),
             proxies: TrustedProxies::none(),
             hashing: Hashing::global(),
             public_url: None,
@@ -101,6 +105,12 @@ impl RouterBuilder {
     /// The rate limits and load-shedding cap of the public report endpoints.
     pub fn limits(mut self, limits: PublicLimits) -> RouterBuilder {
         self.limits = limits;
+        self
+    }
+
+    /// The cap on writes in flight and waiting (admission control, [`WriteLimits`]).
+    pub fn writes(mut self, writes: WriteLimits) -> RouterBuilder {
+        self.writes = writes;
         self
     }
 
@@ -127,7 +137,9 @@ impl RouterBuilder {
     info(title = "Doorstep (家门口) API", description = "Registry of areas, households and persons. \
         Log in at /api/v1/auth/login and send `Authorization: Bearer TOKEN`. \
         Lists answer {\"items\": [...], \"total\": N}; errors answer {\"error\": code, \"message\": text}. \
-        Everything is limited to the caller's area; outside it objects answer 404."),
+        Everything is limited to the caller's area; outside it objects answer 404. \
+        Under overload a write (any method but GET) may answer 503 {\"error\": \"busy\"} with Retry-After: \
+        nothing was written, send it again after that many seconds (with the same idempotency key or client id)."),
     modifiers(&BearerAuth),
     tags((name = "registry", description = "Areas, households and persons (一人一档、一户一账)"),
          (name = "auth", description = "Sessions"),
@@ -164,6 +176,7 @@ impl utoipa::Modify for BearerAuth {
 
 fn build(settings: RouterBuilder) -> Router {
     let limiter = Arc::new(public::limits::Limiter::new(settings.limits));
+    let admission = Arc::new(admission::Admission::new(settings.writes));
     let state = AppState {
         store: settings.store,
         jobs: Default::default(),
@@ -193,6 +206,10 @@ fn build(settings: RouterBuilder) -> Router {
             }),
         )
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            admission,
+            admission::admit,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(context::security_headers))
         .layer(axum::middleware::from_fn(context::request_id))
@@ -239,7 +256,7 @@ pub async fn serve(mut app: RouterBuilder, addr: SocketAddr) -> std::io::Result<
         .public_url
         .take()
         .unwrap_or_else(|| PublicUrl::of_addr(local));
-    tracing::info!(%local, %public_url, backend = app.store.backend(), trusted_proxies = %app.proxies, limits = ?app.limits, "listening");
+    tracing::info!(%local, %public_url, backend = app.store.backend(), trusted_proxies = %app.proxies, limits = ?app.limits, writes = ?app.writes, "listening");
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening beyond loopback: there are no accounts yet, anyone who can reach this port can read the registry"

@@ -60,6 +60,8 @@ fn a_bad_proxy_or_limit_setting_stops_it_before_the_database() {
             "above 0",
         ),
         (vec!["--public-max-in-flight", "0"], None, "whole number"),
+        (vec!["--write-max-in-flight", "0"], None, "whole number"),
+        (vec![], Some(("DOORSTEP_WRITE_MAX_WAIT_MS", "soon")), "soon"),
     ] {
         let mut cmd = serve(&db, &args);
         if let Some((k, v)) = env {
@@ -92,6 +94,12 @@ fn help_lists_every_limit_with_its_variable() {
         "DOORSTEP_PUBLIC_PER_LINK_RATE",
         "--public-max-in-flight",
         "DOORSTEP_PUBLIC_MAX_IN_FLIGHT",
+        "--write-max-in-flight",
+        "DOORSTEP_WRITE_MAX_IN_FLIGHT",
+        "--write-max-queued",
+        "DOORSTEP_WRITE_MAX_QUEUED",
+        "--write-max-wait-ms",
+        "DOORSTEP_WRITE_MAX_WAIT_MS",
         "[default: 1000]",
     ] {
         assert!(help.contains(want), "{want} in {help}");
@@ -157,11 +165,16 @@ fn proxies_and_limits_come_from_flags_or_the_environment() {
         serve(&db, &["--addr", "127.0.0.1:0"])
             .env("DOORSTEP_TRUSTED_PROXIES", "10.0.0.0/8,::1")
             .env("DOORSTEP_CLIENT_IP_HEADER", "x-real-ip")
-            .env("DOORSTEP_PUBLIC_PER_ADDRESS_RATE", "7.5"),
+            .env("DOORSTEP_PUBLIC_PER_ADDRESS_RATE", "7.5")
+            .env("DOORSTEP_WRITE_MAX_QUEUED", "9"),
         want,
     );
     assert!(seen.contains(want), "{want} in {seen}");
     assert!(seen.contains("burst: 1000.0, per_sec: 7.5"), "{seen}");
+    assert!(
+        seen.contains("max_in_flight: 64, max_queued: 9, max_wait: 2s"),
+        "{seen}"
+    );
     let want = "trusted_proxies=127.0.0.1/32,10.1.0.0/16 (x-forwarded-for)";
     let seen = start_and_read(
         &mut serve(
@@ -175,12 +188,15 @@ fn proxies_and_limits_come_from_flags_or_the_environment() {
                 "10.1.2.3/16",
                 "--public-max-in-flight",
                 "16",
+                "--write-max-wait-ms",
+                "250",
             ],
         ),
         want,
     );
     assert!(seen.contains(want), "{want} in {seen}");
     assert!(seen.contains("max_in_flight: 16"), "{seen}");
+    assert!(seen.contains("max_wait: 250ms"), "{seen}");
 }
 
 #[test]

@@ -288,7 +288,13 @@ pub async fn limit(
 /// address's rate (with the defaults about one guess every 4 s after the first 47).
 pub const MISS_COST: f64 = 20.0;
 
-fn refuse(api: bool, status: StatusCode, code: &str, message: &str, secs: u64) -> Response {
+pub(crate) fn refuse(
+    api: bool,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    secs: u64,
+) -> Response {
     let mut res = if api {
         ApiError::new(status, code, message).into_response()
     } else {

@@ -36,3 +36,4 @@ mod staff;
 mod supplies;
 mod tasks;
 mod templates;
+mod write_admission;
