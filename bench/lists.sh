@@ -54,7 +54,7 @@ run() {
     rm -f "$OUT/lists.db" "$OUT/lists.db-wal" "$OUT/lists.db-shm"
     run "sqlite://$OUT/lists.db" SQLite
     if [ -n "$PG_URL" ]; then
-        fresh_pg doorstep_lists
-        run "$PG_URL/doorstep_lists" PostgreSQL
+        fresh_pg "${PG_PREFIX:-doorstep}_lists"
+        run "$PG_URL/${PG_PREFIX:-doorstep}_lists" PostgreSQL
     fi
 } | tee "$OUT/lists.md"
