@@ -191,7 +191,10 @@ both_backends!(
         assert_eq!(calls.len(), 4, "{calls:?}");
         assert_eq!(calls[0], "XH,XM,PP,CS");
         assert!(calls[1].starts_with("1,甲,"), "{calls:?}");
-        assert_eq!(calls[2], "2,丙,0,0", "not found: not called");
+        assert_eq!(
+            calls[2], "2,丙,0,1",
+            "not found (mapped to 0): the desk's call"
+        );
         assert!(calls[3].starts_with("3,甲,"), "{calls:?}");
 
         let daily = export(
