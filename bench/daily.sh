@@ -60,7 +60,7 @@ run() {
     rm -f "$OUT/daily.db" "$OUT/daily.db-wal" "$OUT/daily.db-shm"
     run "sqlite://$OUT/daily.db" SQLite
     if [ -n "$PG_URL" ]; then
-        fresh_pg doorstep_daily
-        run "$PG_URL/doorstep_daily" PostgreSQL
+        fresh_pg "${PG_PREFIX:-doorstep}_daily"
+        run "$PG_URL/${PG_PREFIX:-doorstep}_daily" PostgreSQL
     fi
 } | tee "$OUT/daily.md"

@@ -28,7 +28,8 @@ import_roster() {
     echo "## $label — $ROWS-row roster imported in $((SECONDS - t0)) s; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-# A fresh PostgreSQL database NAME on PG_URL: `fresh_pg NAME`.
+# A fresh PostgreSQL database NAME on PG_URL: `fresh_pg NAME` (the scripts name theirs
+# `${PG_PREFIX:-doorstep}_…`, so runs side by side keep apart).
 fresh_pg() {
     psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $1" 2>/dev/null
     psql "$PG_URL/postgres" -qc "CREATE DATABASE $1" 2>/dev/null

@@ -9,6 +9,7 @@
 #
 #   bench/lists.sh                             # 200,000 persons, a 100,000-row list
 #   ROWS=20000 LIST=10000 PG_URL= bench/lists.sh
+#   SKIP_SQLITE=1 bench/lists.sh                # PostgreSQL only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-200000}
@@ -51,10 +52,12 @@ run() {
 }
 {
     echo "# Investigation list matching through the binary, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
-    rm -f "$OUT/lists.db" "$OUT/lists.db-wal" "$OUT/lists.db-shm"
-    run "sqlite://$OUT/lists.db" SQLite
+    if [ "${SKIP_SQLITE:-0}" != 1 ]; then
+        rm -f "$OUT/lists.db" "$OUT/lists.db-wal" "$OUT/lists.db-shm"
+        run "sqlite://$OUT/lists.db" SQLite
+    fi
     if [ -n "$PG_URL" ]; then
-        fresh_pg doorstep_lists
-        run "$PG_URL/doorstep_lists" PostgreSQL
+        fresh_pg "${PG_PREFIX:-doorstep}_lists"
+        run "$PG_URL/${PG_PREFIX:-doorstep}_lists" PostgreSQL
     fi
 } | tee "$OUT/lists.md"

@@ -59,7 +59,7 @@ run() {
     rm -f "$OUT/templates.db" "$OUT/templates.db-wal" "$OUT/templates.db-shm"
     run "sqlite://$OUT/templates.db" SQLite
     if [ -n "$PG_URL" ]; then
-        fresh_pg doorstep_templates
-        run "$PG_URL/doorstep_templates" PostgreSQL
+        fresh_pg "${PG_PREFIX:-doorstep}_templates"
+        run "$PG_URL/${PG_PREFIX:-doorstep}_templates" PostgreSQL
     fi
 } | tee "$OUT/templates.md"

@@ -28,6 +28,13 @@ pub enum RowKind {
     SelfReports,
     /// Episodes of home quarantine, health monitoring, central quarantine.
     Episodes,
+    /// Test results: one row per person per round's sample (a retest is a row of its own).
+    TestResults,
+    /// Investigation lists' call outcomes: one row per list row, with its latest call or
+    /// door-knock.
+    CallOutcomes,
+    /// The daily report's figures: one row per community per day.
+    DailyFigures,
 }
 
 /// One source field of a kind of row.
@@ -123,9 +130,89 @@ pub const EPISODE_FIELDS: [SourceField; 12] = [
     day("created_on", "登记日期", "Started on"),
 ];
 
+/// A person's test result in a round: the sample, its tube's result and lab.
+pub const TEST_RESULT_FIELDS: [SourceField; 17] = [
+    text("round", "检测轮次", "Round"),
+    text("tube", "试管编码", "Tube"),
+    text("name", "姓名", "Name"),
+    text("id_type", "证件类型", "Document type"),
+    text("id_number", "证件号码", "Document number"),
+    text("phone", "联系电话", "Phone"),
+    text("address", "住址", "Address"),
+    text("area", "所属区域", "Area"),
+    text("mode", "采样方式", "Sampling"),
+    text("retest", "是否复检", "Retest"),
+    text("sampled_at", "采样时间", "Sampled at"),
+    day("sampled_on", "采样日期", "Sampled on"),
+    text("sampled_by", "采样人", "Sampled by"),
+    text("result", "检测结果", "Result"),
+    text("tested_at", "检测时间", "Tested at"),
+    day("tested_on", "检测日期", "Tested on"),
+    text("lab", "检测机构", "Lab"),
+];
+
+/// An investigation list row's call outcome (its latest call or door-knock).
+pub const CALL_OUTCOME_FIELDS: [SourceField; 16] = [
+    text("list", "名单", "List"),
+    text("row", "名单序号", "Row"),
+    text("name", "姓名", "Name"),
+    text("id_number", "证件号码", "Document number"),
+    text("phone", "联系电话", "Phone"),
+    text("risk_place", "风险地点", "Risk place"),
+    text("seen_at", "时间", "Time"),
+    text("source", "来源", "Source"),
+    text("match", "匹配结果", "Match"),
+    text("outcome", "处理结果", "Outcome"),
+    text("where", "结果说明", "Where / note"),
+    text("attempts", "拨打次数", "Attempts"),
+    text("called_by", "处理人", "Called by"),
+    text("at", "处理时间", "At"),
+    day("on", "处理日期", "On"),
+    text("duplicate_of", "重复于", "Repeats"),
+];
+
+/// The daily figures' fields before the report's own figures.
+const DAILY_HEAD: [SourceField; 5] = [
+    day("day", "日期", "Day"),
+    text("area", "区域", "Area"),
+    text("community", "社区", "Community"),
+    text("signed_by", "签收人", "Signed by"),
+    text("signed_at", "签收时间", "Signed at"),
+];
+
+const DAILY_LEN: usize = DAILY_HEAD.len() + crate::daily::FIGURES.len() + 1;
+
+/// A community's day: the day, where, the sign-off, every figure of the report (its key is
+/// the field's key) and the testing coverage.
+pub const DAILY_FIELDS: [SourceField; DAILY_LEN] = daily_fields();
+
+const fn daily_fields() -> [SourceField; DAILY_LEN] {
+    let mut out = [text("", "", ""); DAILY_LEN];
+    let mut i = 0;
+    while i < DAILY_HEAD.len() {
+        out[i] = DAILY_HEAD[i];
+        i += 1;
+    }
+    let figures = crate::daily::FIGURES;
+    let mut j = 0;
+    while j < figures.len() {
+        out[i + j] = text(figures[j].key, figures[j].zh, figures[j].en);
+        j += 1;
+    }
+    out[DAILY_LEN - 1] = text("coverage", "本轮核酸覆盖率", "Testing coverage");
+    out
+}
+
 impl RowKind {
     /// Every kind, in the order lists show them.
-    pub const ALL: [RowKind; 3] = [RowKind::Persons, RowKind::SelfReports, RowKind::Episodes];
+    pub const ALL: [RowKind; 6] = [
+        RowKind::Persons,
+        RowKind::SelfReports,
+        RowKind::Episodes,
+        RowKind::TestResults,
+        RowKind::CallOutcomes,
+        RowKind::DailyFigures,
+    ];
 
     /// The stored and API code.
     pub fn code(self) -> &'static str {
@@ -133,6 +220,9 @@ impl RowKind {
             RowKind::Persons => "persons",
             RowKind::SelfReports => "self_reports",
             RowKind::Episodes => "episodes",
+            RowKind::TestResults => "test_results",
+            RowKind::CallOutcomes => "call_outcomes",
+            RowKind::DailyFigures => "daily_figures",
         }
     }
 
@@ -147,6 +237,12 @@ impl RowKind {
             RowKind::Persons => lang.pick("人员", "persons"),
             RowKind::SelfReports => lang.pick("报备（已通过）", "self-reports (accepted)"),
             RowKind::Episodes => lang.pick("隔离与健康监测", "quarantine and monitoring"),
+            RowKind::TestResults => lang.pick("核酸检测结果", "test results"),
+            RowKind::CallOutcomes => lang.pick("流调协查处理结果", "investigation list calls"),
+            RowKind::DailyFigures => lang.pick(
+                "日报数据（每社区每日）",
+                "daily figures (per community per day)",
+            ),
         }
     }
 
@@ -156,6 +252,9 @@ impl RowKind {
             RowKind::Persons => &PERSON_FIELDS,
             RowKind::SelfReports => &SELF_REPORT_FIELDS,
             RowKind::Episodes => &EPISODE_FIELDS,
+            RowKind::TestResults => &TEST_RESULT_FIELDS,
+            RowKind::CallOutcomes => &CALL_OUTCOME_FIELDS,
+            RowKind::DailyFigures => &DAILY_FIELDS,
         }
     }
 
@@ -643,6 +742,35 @@ mod tests {
         assert_eq!(t.headers()[17], "备注");
         let round = Template::parse(t.name(), "self_reports", &t.inputs()).unwrap();
         assert_eq!(round, t);
+    }
+
+    #[test]
+    fn daily_figures_name_every_figure_of_the_report_in_its_order() {
+        let keys: Vec<&str> = DAILY_FIELDS.iter().map(|f| f.key).collect();
+        let figures: Vec<&str> = crate::daily::FIGURES.iter().map(|f| f.key).collect();
+        assert_eq!(
+            keys[..5],
+            ["day", "area", "community", "signed_by", "signed_at"]
+        );
+        assert_eq!(keys[5..keys.len() - 1], figures[..]);
+        assert_eq!(keys.last(), Some(&"coverage"));
+        assert!(DAILY_FIELDS[0].date && !DAILY_FIELDS[5].date);
+        let t = Template::parse(
+            "日报",
+            "daily_figures",
+            &[
+                col("", "home_quarantine.new", ""),
+                col("D", "day", "YYYYMMDD"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(t.headers(), ["居家隔离 新增", "D"]);
+        for k in [RowKind::TestResults, RowKind::CallOutcomes] {
+            assert!(
+                k.fields().iter().any(|f| f.date),
+                "{k:?} has a day to format"
+            );
+        }
     }
 
     #[test]

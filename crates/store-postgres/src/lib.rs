@@ -115,7 +115,7 @@ pub async fn create_database(url: &str) -> StoreResult<()> {
 mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
-    pub use crate::fast::insert_new;
+    pub use crate::fast::{insert_list_rows, insert_new};
     pub use crate::scan::record_scan;
     pub use crate::sql::scan_person::read as scan_person;
     pub use crate::writer::{JobFuture, Lease, Writer};

@@ -30,7 +30,7 @@ const LIST_COLS: &str = "l.id, l.area_id, l.area_path, l.name, l.headers, l.head
      (SELECT COUNT(*) FROM list_rows r WHERE r.list_id = l.id) AS row_count";
 
 /// Columns of an inserted row.
-const INSERT_COLS: &str = "list_id, seq, row_no, cells, name, id_number, phone, risk_place, seen_at, \
+pub(crate) const INSERT_COLS: &str = "list_id, seq, row_no, cells, name, id_number, phone, risk_place, seen_at, \
      source, id_key, phone_key, problem, match_kind, person_id, household_id, dup_list_id, dup_seq, calls";
 const INSERT_WIDTH: usize = 19;
 
@@ -152,8 +152,44 @@ impl ListInfoRow {
     }
 }
 
-/// Inserts rows of list `id`, many to a statement.
-async fn insert_rows(conn: &mut Conn, id: Id, rows: &[NewListRow]) -> StoreResult<()> {
+/// A row's values as stored, beyond its own text fields.
+pub(crate) struct RowValues {
+    pub seq: i32,
+    pub row_no: i64,
+    /// The cells as received, as a JSON array.
+    pub cells: String,
+    pub match_kind: Option<&'static str>,
+    /// The row it repeats: (list, seq); a repeat within the list names list `id` itself.
+    pub dup_list: Option<i64>,
+    pub dup_seq: Option<i32>,
+    pub calls: i32,
+}
+
+impl RowValues {
+    /// The values of row `r` of list `id`.
+    pub(crate) fn of(id: Id, r: &NewListRow) -> StoreResult<RowValues> {
+        let cells = serde_json::to_string(&r.cells).map_err(|e| StoreError::Other(e.into()))?;
+        let dup = match (r.dup_of, r.dup_in_list) {
+            (Some((l, s)), _) => Some((l, s)),
+            (None, Some(s)) => Some((id, s)),
+            (None, None) => None,
+        };
+        Ok(RowValues {
+            seq: r.seq as i32,
+            row_no: r.row_no as i64,
+            cells,
+            match_kind: r.match_kind.map(|m| m.code()),
+            dup_list: dup.map(|d| d.0),
+            dup_seq: dup.map(|d| d.1 as i32),
+            calls: r.calls as i32,
+        })
+    }
+}
+
+/// Inserts rows of list `id`, many to a statement (SQLite's way; PostgreSQL's `COPY`s them,
+/// see `crate::backend::insert_list_rows`).
+#[allow(dead_code)] // PostgreSQL's build has its own.
+pub(crate) async fn insert_rows(conn: &mut Conn, id: Id, rows: &[NewListRow]) -> StoreResult<()> {
     let per = (MAX_PARAMS / INSERT_WIDTH).min(1000);
     for chunk in rows.chunks(per) {
         let sql = format!(
@@ -162,17 +198,12 @@ async fn insert_rows(conn: &mut Conn, id: Id, rows: &[NewListRow]) -> StoreResul
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for r in chunk {
-            let cells = serde_json::to_string(&r.cells).map_err(|e| StoreError::Other(e.into()))?;
-            let dup = match (r.dup_of, r.dup_in_list) {
-                (Some((l, s)), _) => Some((l, s)),
-                (None, Some(s)) => Some((id, s)),
-                (None, None) => None,
-            };
+            let v = RowValues::of(id, r)?;
             q = q
                 .bind(id)
-                .bind(r.seq as i32)
-                .bind(r.row_no as i64)
-                .bind(cells)
+                .bind(v.seq)
+                .bind(v.row_no)
+                .bind(v.cells)
                 .bind(r.name.clone())
                 .bind(r.id_number.clone())
                 .bind(r.phone.clone())
@@ -182,12 +213,12 @@ async fn insert_rows(conn: &mut Conn, id: Id, rows: &[NewListRow]) -> StoreResul
                 .bind(r.id_key.clone())
                 .bind(r.phone_key.clone())
                 .bind(r.problem.clone())
-                .bind(r.match_kind.map(|m| m.code()))
+                .bind(v.match_kind)
                 .bind(r.person_id)
                 .bind(r.household_id)
-                .bind(dup.map(|d| d.0))
-                .bind(dup.map(|d| d.1 as i32))
-                .bind(r.calls as i32);
+                .bind(v.dup_list)
+                .bind(v.dup_seq)
+                .bind(v.calls);
         }
         q.execute(&mut *conn).await.map_err(db_err)?;
     }
@@ -248,7 +279,7 @@ impl Lists for SqlStore {
                 .fetch_one(&mut *c)
                 .await
                 .map_err(db_err)?;
-                insert_rows(c, id, &rows).await?;
+                crate::backend::insert_list_rows(c, id, &rows).await?;
                 if let Some(m) = remember_as {
                     remember(c, &list.header_key, &m, &list.created_by, list.at).await?;
                 }
@@ -290,7 +321,7 @@ impl Lists for SqlStore {
                     .execute(&mut *c)
                     .await
                     .map_err(db_err)?;
-                insert_rows(c, id, &rows).await?;
+                crate::backend::insert_list_rows(c, id, &rows).await?;
                 remember(c, &key, &remember_as, &by, now).await?;
                 Ok(())
             })
@@ -524,4 +555,43 @@ impl Lists for SqlStore {
         })
         .await
     }
+}
+
+/// Rows of the lists kept under `area` with their list's name and latest task, after row id
+/// `after`, by id (the call outcomes export; see `templates.rs`).
+pub(super) async fn call_outcomes_after(
+    pool: &crate::backend::Pool,
+    area: &AreaPath,
+    after: Id,
+    limit: u32,
+) -> StoreResult<Vec<CallOutcomeRow>> {
+    #[derive(sqlx::FromRow)]
+    struct OutcomeRow {
+        list_name: String,
+        #[sqlx(flatten)]
+        row: ListRowRow,
+    }
+    let (under, (a, b, c)) = within("l.area_path", 3, Some(area));
+    let sql = format!(
+        "SELECT l.name AS list_name, {ROW_COLS} FROM list_rows r JOIN lists l ON l.id = r.list_id \
+         {TASK_JOIN} LEFT JOIN staff s ON s.id = t.assignee_id \
+         WHERE r.id > $1 AND {under} ORDER BY r.id LIMIT $2"
+    );
+    sqlx::query_as::<_, OutcomeRow>(AssertSqlSafe(sql))
+        .bind(after)
+        .bind(i64::from(limit))
+        .bind(a)
+        .bind(b)
+        .bind(c)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|o| {
+            Ok(CallOutcomeRow {
+                list: o.list_name,
+                row: o.row.into_row()?,
+            })
+        })
+        .collect()
 }

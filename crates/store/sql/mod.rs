@@ -19,7 +19,7 @@ pub(crate) mod doc_table;
 mod emergency;
 mod episodes;
 mod handover;
-mod lists;
+pub(crate) mod lists;
 mod load;
 mod materials;
 mod monitoring;

@@ -3,12 +3,14 @@
 
 use async_trait::async_trait;
 use doorstep_core::AreaPath;
+use doorstep_core::testing::{SampleMode, TubeResult};
 use doorstep_store::*;
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, db_err, utc, within};
+use super::rows::{PERSON_COLS, PersonRow};
+use super::util::{Conn, corrupt, db_err, subtree_bounds, utc, within};
 
 const COLS: &str = "id, area_path, name, kind, columns, created_by, updated_by, updated_at \
                     FROM export_templates";
@@ -178,5 +180,84 @@ impl Templates for SqlStore {
             .into_iter()
             .map(StoredTemplate::from)
             .collect())
+    }
+
+    async fn test_results_after(
+        &self,
+        area: &AreaPath,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<TestResultRow>> {
+        let (a, b, c) = subtree_bounds(area);
+        let sql = format!(
+            "SELECT s.id AS sample_id, {PERSON_COLS}, r.name AS round_name, t.code AS tube, \
+             t.mode, s.retest, s.by_user, s.at AS sampled_at, t.result, t.result_at, x.lab \
+             FROM samples s JOIN tubes t ON t.id = s.tube_id JOIN rounds r ON r.id = s.round_id \
+             LEFT JOIN boxes x ON x.id = t.box_id \
+             JOIN persons p ON p.id = s.person_id JOIN households h ON h.id = p.household_id \
+             JOIN areas ha ON ha.id = h.area_id \
+             WHERE (s.area_path = $1 OR (s.area_path >= $2 AND s.area_path < $3)) AND s.id > $4 \
+             ORDER BY s.id LIMIT $5"
+        );
+        sqlx::query_as::<_, SampleRow>(AssertSqlSafe(sql))
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(SampleRow::into_row)
+            .collect()
+    }
+
+    async fn call_outcomes_after(
+        &self,
+        area: &AreaPath,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<CallOutcomeRow>> {
+        super::lists::call_outcomes_after(self.pool(), area, after, limit).await
+    }
+}
+
+/// A sample with its person, round, tube and box.
+#[derive(sqlx::FromRow)]
+struct SampleRow {
+    sample_id: i64,
+    #[sqlx(flatten)]
+    person: PersonRow,
+    round_name: String,
+    tube: String,
+    mode: String,
+    retest: bool,
+    by_user: String,
+    sampled_at: OffsetDateTime,
+    result: Option<String>,
+    result_at: Option<OffsetDateTime>,
+    lab: Option<String>,
+}
+
+impl SampleRow {
+    fn into_row(self) -> StoreResult<TestResultRow> {
+        let result = match self.result.as_deref() {
+            None => None,
+            Some(r) => Some(TubeResult::parse(r).ok_or_else(|| corrupt("tube result", r))?),
+        };
+        Ok(TestResultRow {
+            sample_id: self.sample_id,
+            person: self.person.into_person()?,
+            round: self.round_name,
+            tube: self.tube,
+            mode: SampleMode::parse(&self.mode).ok_or_else(|| corrupt("tube mode", &self.mode))?,
+            retest: self.retest,
+            sampled_by: self.by_user,
+            sampled_at: self.sampled_at,
+            result,
+            result_at: self.result_at,
+            lab: self.lab,
+        })
     }
 }

@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use doorstep_core::AreaPath;
 use doorstep_core::templates::ColumnInput;
+use doorstep_core::testing::{SampleMode, TubeResult};
 use time::OffsetDateTime;
 
-use crate::{Audit, Id, StoreResult};
+use crate::{Audit, Id, ListRow, Person, StoreResult};
 
 /// A template to save (new, or over an existing one).
 #[derive(Debug, Clone)]
@@ -46,6 +47,42 @@ pub struct StoredTemplate {
     pub updated_at: OffsetDateTime,
 }
 
+/// A person's sample in a round with its tube's result: one row of a test results export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResultRow {
+    /// The sample's id (the export pages by it).
+    pub sample_id: Id,
+    /// The person sampled (as the registry holds them now).
+    pub person: Person,
+    /// The round's name.
+    pub round: String,
+    /// The tube's code.
+    pub tube: String,
+    /// How the tube was sampled.
+    pub mode: SampleMode,
+    /// A retest of a person already sampled in the round.
+    pub retest: bool,
+    /// Who sampled.
+    pub sampled_by: String,
+    /// When.
+    pub sampled_at: OffsetDateTime,
+    /// The tube's result (`None`: not yet).
+    pub result: Option<TubeResult>,
+    /// When the lab tested it.
+    pub result_at: Option<OffsetDateTime>,
+    /// The lab its box went to.
+    pub lab: Option<String>,
+}
+
+/// An investigation list's row with its latest call: one row of a call outcomes export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcomeRow {
+    /// The list's name.
+    pub list: String,
+    /// The row with its latest call or door-knock.
+    pub row: ListRow,
+}
+
 /// Export templates.
 #[async_trait]
 pub trait Templates: Send + Sync {
@@ -75,4 +112,22 @@ pub trait Templates: Send + Sync {
     /// The templates a user of `area` may use: those kept for `area` or an area above it, and
     /// those kept inside it (all when `None`); by area, then name.
     async fn templates_for(&self, area: Option<&AreaPath>) -> StoreResult<Vec<StoredTemplate>>;
+
+    /// Samples taken of persons under `area` (by the sample's building), with their tube's
+    /// round, result and lab, after sample id `after`, by id, at most `limit`.
+    async fn test_results_after(
+        &self,
+        area: &AreaPath,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<TestResultRow>>;
+
+    /// Rows of the investigation lists kept under `area`, with their latest call, after row
+    /// id `after`, by id, at most `limit`.
+    async fn call_outcomes_after(
+        &self,
+        area: &AreaPath,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<CallOutcomeRow>>;
 }

@@ -560,7 +560,7 @@ pub fn row_state_text(r: &ListRow, lang: Lang) -> String {
 }
 
 /// Writes the return file; see [`return_file`].
-pub use return_file::ReturnFile;
+pub use return_file::{ReturnFile, repeats};
 
 impl ListDesk<'_> {
     /// Writes the list as received, same columns and order, with the outcome columns

@@ -22,6 +22,15 @@ pub const OUTCOME_HEADERS: [&str; 6] = [
     "重复于",
 ];
 
+/// The row a row of list `list` repeats: `第3条` in the same list, `名单7第3条` in another.
+pub fn repeats(list: doorstep_store::Id, r: &ListRow) -> String {
+    match r.dup_of {
+        Some((l, seq)) if l == list => format!("第{seq}条"),
+        Some((l, seq)) => format!("名单{l}第{seq}条"),
+        None => String::new(),
+    }
+}
+
 /// A return file's contents, made on the async side and written on a blocking thread.
 pub struct ReturnFile {
     headers: Vec<String>,
@@ -54,11 +63,7 @@ impl ReturnFile {
                 );
                 cells.push(r.calls.to_string());
                 cells.push(task.map(|t| china_minute(t.updated_at)).unwrap_or_default());
-                cells.push(match r.dup_of {
-                    Some((list, seq)) if list == l.id => format!("第{seq}条"),
-                    Some((list, seq)) => format!("名单{list}第{seq}条"),
-                    None => String::new(),
-                });
+                cells.push(repeats(l.id, r));
                 cells
             })
             .collect();

@@ -13,13 +13,13 @@ use serde_json::json;
 use time::Date;
 use tokio::sync::mpsc;
 
-use super::{TemplateDesk, TemplateView};
+use super::{TemplateDesk, TemplateView, kinds};
 use crate::access::Action;
 use crate::error::{AppError, AppResult};
 use crate::export::{ExportError, SheetFormat, Sink, person_cells};
 
 /// Rows read per page.
-const PAGE: u32 = 2000;
+pub(super) const PAGE: u32 = 2000;
 /// Pages read ahead of the thread writing them.
 const PAGES_AHEAD: usize = 2;
 
@@ -61,6 +61,19 @@ impl TemplateDesk<'_> {
                 self_reports(self.store, &area, t, format, path, masked).await?
             }
             RowKind::Episodes => episodes(self.store, &area, t, format, path).await?,
+            RowKind::TestResults => {
+                kinds::test_results(self.store, &area, t, format, path, masked).await?
+            }
+            RowKind::CallOutcomes => {
+                // Lists are worked by those who may work them: the same rule as their pages.
+                self.who.authorize(Action::InvestigationLists, &area)?;
+                kinds::call_outcomes(self.store, &area, t, format, path, masked).await?
+            }
+            RowKind::DailyFigures => {
+                self.who.authorize(Action::DailyReport, &area)?;
+                let (today, now) = (self.ctx.today(), self.ctx.now());
+                kinds::daily_figures(self.store, &area, t, format, path, today, now).await?
+            }
         };
         let done = TemplateExport { rows, masked };
         let entry = self.who.audit_entry(
@@ -78,7 +91,7 @@ impl TemplateDesk<'_> {
 }
 
 /// A thread writing pages of `T` as the template's rows; `fields` makes a row's fields.
-fn spawn_writer<T: Send + 'static>(
+pub(super) fn spawn_writer<T: Send + 'static>(
     template: Template,
     format: SheetFormat,
     path: &Path,
@@ -104,8 +117,30 @@ fn spawn_writer<T: Send + 'static>(
     (tx, writer)
 }
 
+/// Sends the pages `page(after)` reads, each after the last row's `key`, until one is empty
+/// or the writer stops (its own error then says why).
+pub(super) async fn send_pages<T, F>(
+    tx: &mpsc::Sender<Vec<T>>,
+    key: impl Fn(&T) -> i64,
+    mut page: impl FnMut(i64) -> F,
+) -> Result<(), ExportError>
+where
+    F: Future<Output = Result<Vec<T>, doorstep_store::StoreError>>,
+{
+    let mut after = 0;
+    loop {
+        let rows = page(after).await?;
+        let Some(last) = rows.last() else { break };
+        after = key(last);
+        if tx.send(rows).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Waits for the writer after the reading ended (either way): the writer's error first.
-async fn finish(
+pub(super) async fn finish(
     read: Result<(), ExportError>,
     tx: mpsc::Sender<impl Send>,
     writer: tokio::task::JoinHandle<Result<u64, ExportError>>,
@@ -173,18 +208,11 @@ async fn persons(
     let (tx, writer) = spawn_writer(template, format, path, move |p: &PersonWithPlace| {
         person_fields(p, masked, today, &above)
     });
-    let read = async {
-        let mut after = 0;
-        loop {
-            let page = store.persons_after(area, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.person.id;
-            if tx.send(page).await.is_err() {
-                break; // The writer stopped: its own error says why.
-            }
-        }
-        Ok::<(), ExportError>(())
-    }
+    let read = send_pages(
+        &tx,
+        |p: &PersonWithPlace| p.person.id,
+        |after| store.persons_after(area, after, PAGE),
+    )
     .await;
     finish(read, tx, writer).await
 }

@@ -6,6 +6,7 @@
 //! everywhere, never changed.
 
 mod export;
+mod kinds;
 
 pub use export::TemplateExport;
 
@@ -43,7 +44,8 @@ pub struct TemplateView {
 pub struct TemplateInput {
     /// Its name.
     pub name: String,
-    /// The kind of rows (`persons`, `self_reports`, `episodes`).
+    /// The kind of rows (`RowKind::code`: `persons`, `self_reports`, `episodes`,
+    /// `test_results`, `call_outcomes`, `daily_figures`).
     pub kind: String,
     /// The columns in order.
     pub columns: Vec<ColumnInput>,

@@ -113,3 +113,101 @@ both_backends!(a_template_from_the_command_line, async |db: &TestDb| {
     ]);
     assert!(!bad.status.success());
 });
+
+both_backends!(
+    call_outcomes_and_daily_figures_from_the_command_line,
+    async |db: &TestDb| {
+        let url = db.url.as_str();
+        doorstep_testkit::demo_community(db.store.as_ref()).await;
+        let dir = import_roster(
+            url,
+            &format!(
+                "姓名,身份证号,联系电话,小区,楼栋,单元,房号\n甲,{},13800000071,佳纷天地,1,1,101\n乙,{},13800000072,佳纷天地,1,1,102\n",
+                id(71, true),
+                id(72, false)
+            ),
+        );
+        let list = dir.path().join("协查名单.csv");
+        std::fs::write(
+            &list,
+            format!(
+                "序号,姓名,公民身份号码,联系电话,场所名称\n1,甲,{},,陇海市场\n2,丙,{},13900000000,陇海市场\n3,甲,{},,高寨市场\n",
+                id(71, true),
+                id(90, true),
+                id(71, true)
+            ),
+        )
+        .unwrap();
+        ok(&doorstep(&[
+            "--db",
+            url,
+            "list",
+            "import",
+            list.to_str().unwrap(),
+            "--area",
+            COMMUNITY,
+            "--json",
+        ]));
+        let export = |name: &str, kind: &str, columns: Value| -> Vec<String> {
+            let file = dir.path().join(format!("{name}.json"));
+            let t = json!({"format": "doorstep-template", "name": name, "kind": kind,
+                           "columns": columns});
+            std::fs::write(&file, t.to_string()).unwrap();
+            ok(&doorstep(&[
+                "--db",
+                url,
+                "template",
+                "import",
+                file.to_str().unwrap(),
+                "--area",
+                COMMUNITY,
+            ]));
+            let csv = dir.path().join(format!("{name}.csv"));
+            ok(&doorstep(&[
+                "--db",
+                url,
+                "export",
+                name,
+                "--area",
+                COMMUNITY,
+                "--format",
+                "csv",
+                "-o",
+                csv.to_str().unwrap(),
+            ]));
+            let text = std::fs::read_to_string(&csv).unwrap();
+            text.trim_start_matches('\u{feff}')
+                .lines()
+                .map(str::to_string)
+                .collect()
+        };
+        let calls = export(
+            "协查反馈",
+            "call_outcomes",
+            json!([{"header": "XH", "field": "row"}, {"header": "XM", "field": "name"},
+                   {"header": "PP", "field": "match", "map": "未匹配=0"},
+                   {"header": "CS", "field": "attempts"}]),
+        );
+        assert_eq!(calls.len(), 4, "{calls:?}");
+        assert_eq!(calls[0], "XH,XM,PP,CS");
+        assert!(calls[1].starts_with("1,甲,"), "{calls:?}");
+        assert_eq!(
+            calls[2], "2,丙,0,1",
+            "not found (mapped to 0): the desk's call"
+        );
+        assert!(calls[3].starts_with("3,甲,"), "{calls:?}");
+
+        let daily = export(
+            "日报表",
+            "daily_figures",
+            json!([{"header": "RQ", "field": "day", "map": "YYYYMMDD"},
+                   {"header": "RS", "field": "persons"}]),
+        );
+        assert_eq!(daily.len(), 15, "fourteen days: {daily:?}");
+        let today = time::OffsetDateTime::now_utc()
+            .to_offset(time::macros::offset!(+8))
+            .date();
+        let compact = today.to_string().replace('-', "");
+        assert_eq!(daily[14], format!("{compact},2"));
+    }
+);

@@ -39,7 +39,8 @@ pub struct TemplateRequest {
     pub area: String,
     /// Its name (unique in the area).
     pub name: String,
-    /// `persons`, `self_reports` or `episodes`.
+    /// `persons`, `self_reports`, `episodes`, `test_results`, `call_outcomes` or
+    /// `daily_figures`.
     pub kind: String,
     /// The columns in order.
     pub columns: Vec<ColumnBody>,
@@ -330,7 +331,10 @@ pub async fn export_download(
 /// cell text: ID numbers stay whole) or CSV (UTF-8 with BOM, no formula cells); ID numbers and
 /// phones masked for roles that may not reveal them. Audited (`template.export`). `404` for
 /// an area outside the caller's or a template out of reach; `403` for a role that may not
-/// export. `{template}` is an id (0: the built-in 上级直报) or a name.
+/// export. `{template}` is an id (0: the built-in 上级直报) or a name. Test results are
+/// the samples taken under the area (a row per person per round); call outcomes the rows of
+/// the investigation lists kept under it (`403` for a role that may not work lists); daily
+/// figures a row per community per day for the last 14 days ending today.
 #[utoipa::path(get, path = "/exports/{template}", tag = "templates", params(ExportQuery,
     ("template" = String, Path, description = "the template's id or name")),
     security(("bearer" = [])),

@@ -334,6 +334,22 @@ both_backends!(the_templates_page_makes_and_exports, async |db: &TestDb| {
     assert!(page.text.contains("上级直报"), "{}", page.text);
     let form = b.get("/templates/new?kind=persons").await;
     assert!(form.text.contains("name=\"field_5\""), "{}", form.text);
+    // The kind picker offers every kind; the fields offered follow the kind picked.
+    for kind in ["test_results", "call_outcomes", "daily_figures"] {
+        assert!(form.text.contains(&format!("value=\"{kind}\"")), "{kind}");
+    }
+    let results = b.get("/templates/new?kind=test_results").await;
+    assert!(
+        results.text.contains("value=\"tested_on\""),
+        "{}",
+        results.text
+    );
+    let daily = b.get("/templates/new?kind=daily_figures").await;
+    assert!(
+        daily.text.contains("value=\"home_quarantine.new\""),
+        "{}",
+        daily.text
+    );
     let csrf = b.csrf().await;
     // A bad mapping comes back with the form and the reason.
     let refused = b
@@ -384,3 +400,338 @@ both_backends!(the_templates_page_makes_and_exports, async |db: &TestDb| {
         [vec!["性别代码", "姓名"], vec!["M", "张三"]]
     );
 });
+
+/// Makes a template through the API as `client`; its id.
+async fn make(client: &doorstep_testkit::ApiClient, body: Value) -> i64 {
+    let (st, v, _) = client.send("POST", "/api/v1/templates", Some(body)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+/// `GET /api/v1/exports/{tid}?area=…&format=csv` as `client`: status and rows.
+async fn export_csv(
+    client: &doorstep_testkit::ApiClient,
+    tid: i64,
+    area: &str,
+) -> (StatusCode, Vec<Vec<String>>) {
+    let r = client
+        .request(
+            "GET",
+            &format!("/api/v1/exports/{tid}?area={}&format=csv", enc(area)),
+        )
+        .await;
+    let rows = if r.status == StatusCode::OK {
+        csv_rows(&r.text)
+    } else {
+        Vec::new()
+    };
+    (r.status, rows)
+}
+
+both_backends!(
+    templates_export_test_results_and_daily_figures,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        let store = app.store();
+        // 人1..人6 in 佳纷天地 1号楼; admin1 (community), s-jf (sampler), lab1 (district lab).
+        crate::custody::six_persons_and_users(store).await;
+        store
+            .create_area(
+                Some(&AreaPath::parse(STREET).unwrap()),
+                AreaKind::Community,
+                "幸福社区",
+            )
+            .await
+            .unwrap();
+        app.user("xf", Role::CommunityAdmin, OTHER).await;
+        let admin = app.login_api("admin1").await;
+        let (_, r, _) = admin
+            .send(
+                "POST",
+                "/api/v1/rounds",
+                Some(json!({"area": COMMUNITY, "name": "第5轮", "pool_size": 5})),
+            )
+            .await;
+        let rid = r["id"].as_i64().unwrap();
+        admin
+            .send(
+                "POST",
+                &format!("/api/v1/rounds/{rid}/status"),
+                Some(json!({"status": "open"})),
+            )
+            .await;
+        // 人1 and 人2 in TUBE-A (boxed, handed to a lab, negative); 人3 in TUBE-B (no result).
+        let s = app.login_api("s-jf").await;
+        let r = format!("/api/v1/rounds/{rid}");
+        for (n, tube) in [(1u16, "TUBE-A"), (2, "TUBE-A"), (3, "TUBE-B")] {
+            let body = json!({"client_id": format!("c{n}"), "tube": tube,
+                              "person": {"id_number": id(n, n % 2 == 1)}});
+            let (st, v, _) = s.send("POST", &format!("{r}/scans"), Some(body)).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+        }
+        for (uri, body) in [
+            (format!("{r}/tubes/TUBE-A/close"), None),
+            (format!("{r}/boxes"), Some(json!({"code": "BOX-001"}))),
+            (
+                format!("{r}/boxes/BOX-001/tubes"),
+                Some(json!({"tube": "TUBE-A"})),
+            ),
+            (format!("{r}/boxes/BOX-001/seal"), None),
+            (
+                format!("{r}/boxes/BOX-001/handover"),
+                Some(json!({"carrier": "转运员王", "lab": "金域检测"})),
+            ),
+        ] {
+            let (st, v, _) = s.send("POST", &uri, body).await;
+            assert!(st.is_success(), "{uri}: {v}");
+        }
+        let lab = app.login_api("lab1").await;
+        let (st, v, _) = lab
+            .send(
+                "POST",
+                "/api/v1/lab/boxes/BOX-001/receive",
+                Some(json!({"tubes": 1})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let (st, v, _) = lab
+            .send(
+                "POST",
+                "/api/v1/lab/results",
+                Some(json!({"results": [
+                    {"tube": "TUBE-A", "result": "阴性", "tested_at": "2026-12-01T09:30"}]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+
+        // Test results: one row per person sampled, mapped values and a compact day.
+        let tid = make(
+            &admin,
+            json!({"area": COMMUNITY, "name": "检测结果上报", "kind": "test_results", "columns": [
+                {"header": "XM", "field": "name"},
+                {"header": "GM", "field": "tube"},
+                {"header": "JG", "field": "result", "map": "阴性=0; 阳性=1; 待出结果=9"},
+                {"header": "JCRQ", "field": "tested_on", "map": "YYYYMMDD"},
+                {"header": "JCJG", "field": "lab"},
+                {"header": "SFZH", "field": "id_number"},
+                {"header": "FJ", "field": "retest", "map": "是=1; 否=0"},
+                {"header": "", "field": "round"}
+            ]}),
+        )
+        .await;
+        let (st, rows) = export_csv(&admin, tid, COMMUNITY).await;
+        assert_eq!(st, StatusCode::OK);
+        let row = |name: &str, tube: &str, res: &str, day: &str, lab: &str, n: u16| {
+            [name, tube, res, day, lab, &id(n, n % 2 == 1), "0", "第5轮"]
+                .map(String::from)
+                .to_vec()
+        };
+        assert_eq!(
+            rows,
+            [
+                ["XM", "GM", "JG", "JCRQ", "JCJG", "SFZH", "FJ", "检测轮次"]
+                    .map(String::from)
+                    .to_vec(),
+                row("人1", "TUBE-A", "0", "20261201", "金域检测", 1),
+                row("人2", "TUBE-A", "0", "20261201", "金域检测", 2),
+                row("人3", "TUBE-B", "9", "", "", 3),
+            ]
+        );
+        // Only the samples under the area: the other compound has none.
+        let (st, rows) = export_csv(&admin, tid, &format!("{COMMUNITY}/钱塘衣城")).await;
+        assert_eq!((st, rows.len()), (StatusCode::OK, 1));
+        // A sampler may not export, even in their own compound (403); another community's
+        // admin reaches nothing (404).
+        assert_eq!(
+            export_csv(&s, tid, &format!("{COMMUNITY}/佳纷天地"))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let xf = app.login_api("xf").await;
+        assert_eq!(
+            export_csv(&xf, tid, COMMUNITY).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        // Daily figures: one row per community per day, the last fourteen days, today last.
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                "/api/v1/daily-report/sign",
+                Some(json!({"area": COMMUNITY, "day": ""})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let tid = make(
+            &admin,
+            json!({"area": COMMUNITY, "name": "日报表", "kind": "daily_figures", "columns": [
+                {"header": "RQ", "field": "day", "map": "YYYY/MM/DD"},
+                {"header": "SQ", "field": "community"},
+                {"header": "RS", "field": "persons"},
+                {"header": "HS", "field": "households"},
+                {"header": "QS", "field": "signed_by"},
+                {"header": "", "field": "coverage"}
+            ]}),
+        )
+        .await;
+        let (st, rows) = export_csv(&admin, tid, COMMUNITY).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(rows.len(), 15, "{rows:?}");
+        assert_eq!(rows[0], ["RQ", "SQ", "RS", "HS", "QS", "本轮核酸覆盖率"]);
+        let today = time::OffsetDateTime::now_utc()
+            .to_offset(time::macros::offset!(+8))
+            .date();
+        let slash = |d: time::Date| d.to_string().replace('-', "/");
+        assert_eq!(rows[1][0], slash(today - time::Duration::days(13)));
+        assert_eq!(
+            rows[14][..5],
+            [
+                slash(today),
+                "祥云社区".into(),
+                "6".into(),
+                "6".into(),
+                "admin1".into()
+            ]
+        );
+        // Each day's figures are the daily report's for that day.
+        let (_, report) = admin
+            .get(&format!("/api/v1/daily-report?area={}", enc(COMMUNITY)))
+            .await;
+        assert_eq!(report["total"]["persons"], 6, "{report}");
+        assert_eq!(rows[13][4], "", "yesterday is not signed");
+        assert_eq!(
+            export_csv(&xf, tid, COMMUNITY).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        // Audited, each with its kind and count.
+        let exports = store
+            .audit_entries(&AuditQuery {
+                action: Some("template.export".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut seen: Vec<(String, i64)> = exports
+            .items
+            .iter()
+            .map(|e| {
+                (
+                    e.details["kind"].as_str().unwrap().to_string(),
+                    e.details["rows"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("daily_figures".to_string(), 14),
+                ("test_results".to_string(), 0),
+                ("test_results".to_string(), 3)
+            ]
+        );
+    }
+);
+
+both_backends!(
+    templates_export_call_outcomes_as_the_return_file_reads_them,
+    async |db: &TestDb| {
+        let app = TestApp::new(db);
+        // admin1 (community), gw (grid worker of 佳纷天地, staff 网格员甲), qt-admin (钱塘衣城).
+        let admin = crate::lists::setup(&app).await;
+        app.user("gl", Role::GridLeader, COMMUNITY).await;
+        let (st, v) = crate::lists::import_list(
+            &admin,
+            COMMUNITY,
+            "市指挥部协查",
+            &crate::lists::first_list(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let list = v["id"].as_i64().unwrap();
+        let mapping = json!({"mapping": {"name": "人员姓名", "id_number": "身份证件号",
+            "phone": "手机号码", "risk_place": "到访场所", "time": "到访时间", "source": "推送单位"}});
+        let (st, v, _) = admin
+            .send(
+                "POST",
+                &format!("/api/v1/lists/{list}/mapping"),
+                Some(mapping),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let (_, rows) = admin.get(&format!("/api/v1/lists/{list}/rows")).await;
+        let task = rows["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["seq"] == 1)
+            .and_then(|r| r["task_id"].as_i64())
+            .unwrap_or_else(|| panic!("row 1's call in {rows}"));
+        let gw = app.login_api("gw").await;
+        let (st, v, _) = gw
+            .send(
+                "POST",
+                &format!("/api/v1/lists/calls/{task}"),
+                Some(json!({"outcome": "reached_away", "place": "郑州东站附近酒店"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+
+        let tid = make(
+            &admin,
+            json!({"area": COMMUNITY, "name": "协查反馈", "kind": "call_outcomes", "columns": [
+                {"header": "MD", "field": "list"},
+                {"header": "XH", "field": "row"},
+                {"header": "XM", "field": "name"},
+                {"header": "CL", "field": "outcome"},
+                {"header": "SM", "field": "where"},
+                {"header": "CS", "field": "attempts"},
+                {"header": "CF", "field": "duplicate_of"},
+                {"header": "RY", "field": "called_by"},
+                {"header": "RQ", "field": "on", "map": "YYYYMMDD"}
+            ]}),
+        )
+        .await;
+        let (st, rows) = export_csv(&admin, tid, COMMUNITY).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(rows.len(), 7, "{rows:?}");
+        // The outcome columns read as the return file's, row by row, in the list's order.
+        let back = admin
+            .request("GET", &format!("/api/v1/lists/{list}/return?format=csv"))
+            .await;
+        let back = csv_rows(&back.text);
+        let at = |h: &str| back[0].iter().position(|x| x == h).unwrap();
+        for (mine, theirs) in rows[1..].iter().zip(&back[1..]) {
+            assert_eq!(mine[0], "市指挥部协查");
+            assert_eq!(mine[1], theirs[at("序号")]);
+            assert_eq!(mine[2], theirs[at("人员姓名")]);
+            assert_eq!(mine[3], theirs[at("处理结果")]);
+            assert_eq!(mine[4], theirs[at("结果说明")]);
+            assert_eq!(mine[5], theirs[at("拨打次数")]);
+            assert_eq!(mine[6], theirs[at("重复于")]);
+        }
+        let seqs: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+        assert_eq!(seqs, ["1", "2", "3", "4", "5", "6"]);
+        assert_eq!(rows[1][4], "郑州东站附近酒店");
+        assert_eq!(rows[1][7], "网格员甲");
+        assert_eq!(rows[1][8].len(), 8, "{:?}", rows[1]);
+        assert!(!rows[4][6].is_empty(), "row 4 repeats row 1: {:?}", rows[4]);
+
+        // A grid leader may export but not work lists (403); an admin of one compound does
+        // not reach the community (404), and the lists are not kept inside their compound.
+        let gl = app.login_api("gl").await;
+        assert_eq!(
+            export_csv(&gl, tid, COMMUNITY).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let qt = app.login_api("qt-admin").await;
+        assert_eq!(
+            export_csv(&qt, tid, COMMUNITY).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (st, rows) = export_csv(&qt, tid, &format!("{COMMUNITY}/钱塘衣城")).await;
+        assert_eq!((st, rows.len()), (StatusCode::OK, 1));
+    }
+);
