@@ -14,51 +14,12 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::doorstep_cmd;
-
-/// One request on a fresh connection: status, response head, body as JSON (`None` when nothing
-/// answered).
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Option<(u16, String, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let auth = token
-        .map(|t| format!("authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((
-        status,
-        head.to_lowercase(),
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    ))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::{Killed, doorstep_cmd, free_port, http};
 
 fn sh(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
@@ -173,25 +134,8 @@ impl Drop for Disk {
     }
 }
 
-/// A server process, killed when dropped (a failing test leaves none behind).
-struct Server(Child);
-
-impl Server {
-    fn kill(mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `doorstep serve --demo` with its log in `log`.
-fn serve(db: &str, port: u16, log: &Path) -> Server {
+fn serve(db: &str, port: u16, log: &Path) -> Killed {
     let child = doorstep_cmd()
         .args([
             "--db",
@@ -211,7 +155,7 @@ fn serve(db: &str, port: u16, log: &Path) -> Server {
         assert!(Instant::now() < deadline, "the server did not come up");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server(child)
+    Killed(child)
 }
 
 /// A running server and what it acknowledged.
@@ -372,7 +316,7 @@ fn sqlite_full_and_read_only_disks_refuse_writes_and_recover() {
     let server = serve(&db, port, &log);
     let mut run = Run::login(port, log.clone());
     full_then_read_only(&mut run, || disk.fill(), || disk.fail_read_only());
-    server.kill();
+    drop(server);
     disk.repair();
 
     // Nothing is corrupt: the file backs up and restores (a quick_check) and serves again,
@@ -406,7 +350,7 @@ fn sqlite_full_and_read_only_disks_refuse_writes_and_recover() {
     after.next = run.next;
     assert_eq!(after.write(), 201);
     after.all_acked_present();
-    server.kill();
+    drop(server);
 }
 
 /// `psql` as the test's superuser on database `db`.
@@ -498,11 +442,11 @@ fn postgres_full_and_read_only_disks_refuse_writes_and_recover() {
     db.read_only(false);
     run.write_until_taken(30);
     run.all_acked_present();
-    server.kill();
+    drop(server);
     let port = free_port();
     let server = serve(&url, port, &log);
     let mut after = Run::login(port, log);
     after.acked = run.acked;
     after.all_acked_present();
-    server.kill();
+    drop(server);
 }

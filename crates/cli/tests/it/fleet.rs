@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Stdio};
+use std::net::TcpListener;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use doorstep_store::BoxStep;
 use doorstep_testkit::{PASSWORD, TestDb, both_backends, csv_file, import_into};
 use serde_json::{Value, json};
 
-use crate::doorstep_cmd;
+use crate::{Killed, call, doorstep_cmd, free_port};
 
 const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
 /// The documented bound for a change made elsewhere to reach a server's session cache, and
@@ -36,53 +36,8 @@ fn person_id(i: u32) -> String {
     doorstep_core::idnum::make_resident_id("410103", birth, (i % 999) as u16)
 }
 
-/// One request on a fresh connection: the status and the body as JSON (`None` when nothing
-/// answered).
-fn call(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Option<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let auth = token
-        .map(|t| format!("authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A server process, killed when dropped (also when an assertion fails).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A server on `port` that POSTs seal notifications to `hook`.
-fn start(db: &str, port: u16, hook: &str) -> Server {
+fn start(db: &str, port: u16, hook: &str) -> Killed {
     let child = doorstep_cmd()
         .args(["--db", db, "serve", "--addr", &format!("127.0.0.1:{port}")])
         .args(["--seal-webhook", hook])
@@ -95,7 +50,7 @@ fn start(db: &str, port: u16, hook: &str) -> Server {
         assert!(Instant::now() < deadline, "the server did not come up");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Server(child)
+    Killed(child)
 }
 
 /// A webhook receiver on a port of its own: counts the POSTs by `Idempotency-Key`.
