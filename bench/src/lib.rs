@@ -6,6 +6,7 @@ pub mod households;
 pub mod http;
 pub mod registry;
 pub mod roster;
+pub mod rounds;
 
 use std::time::Duration;
 

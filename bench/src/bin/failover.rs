@@ -18,14 +18,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use doorstep_app::access::{Ctx, Principal};
-use doorstep_app::rounds::{RoundDesk, RoundForm};
-use doorstep_app::users::{By, create_user};
+use doorstep_app::rounds::RoundDesk;
 use doorstep_bench::http::{call, connect, login};
-use doorstep_core::{AreaPath, Role, RoundStatus};
+use doorstep_bench::rounds::{PASSWORD, SAMPLER, open_round};
+use doorstep_core::AreaPath;
 use doorstep_store::Store;
 
 const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
-const PASSWORD: &str = "bench-password-1";
 const HANG: Duration = Duration::from_secs(15);
 
 /// One answer: when (since the start), the status (0: no answer within [`HANG`] or the
@@ -58,54 +57,29 @@ async fn main() -> Result<()> {
         .area_by_path(&AreaPath::parse(COMMUNITY).unwrap())
         .await?
         .context("the community (import a roster first)")?;
-    let mut ids: Vec<String> = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.persons_after(&community.path, after, 20_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.person.id;
-        ids.extend(
-            page.iter()
-                .filter(|p| p.person.fields.doc().doc_type() == doorstep_core::DocType::ResidentId)
-                .map(|p| p.person.fields.doc().number().to_string()),
-        );
-    }
-    let _ = create_user(
-        store,
-        By::Cli,
-        "bench-sampler",
-        Role::Sampler,
-        &community.path,
-        PASSWORD,
-    )
-    .await;
-    let (office, ctx) = (Principal::office(), Ctx::default());
-    let desk = RoundDesk::new(store, &office, &ctx);
-    let round = desk
-        .create(&RoundForm {
-            area: COMMUNITY.into(),
-            name: format!("切换测试 {}", std::process::id()),
-            pool_size: 10,
-            ..RoundForm::default()
-        })
-        .await?;
-    desk.set_status(round.id, RoundStatus::Open).await?;
+    let ids = doorstep_bench::registry::Registry::read(store, &community.path)
+        .await?
+        .shuffled_ids(20261201);
+    let round_id = open_round(store, &community.path, "切换测试").await?;
 
     let addr = format!("127.0.0.1:{port}");
     let mut server = std::process::Command::new(&binary)
         .args(["--db", &url, "serve", "--addr", &addr])
         .stdout(std::process::Stdio::null())
         .spawn()?;
-    let result = drive(&addr, round.id, ids, seconds, conns, kill_after, &kill_cmd).await;
+    let result = drive(&addr, round_id, ids, seconds, conns, kill_after, &kill_cmd).await;
     let outcome = match result {
-        Ok(all) => check(&addr, &format!("/api/v1/rounds/{}/scans", round.id), all).await,
+        Ok(all) => check(&addr, &format!("/api/v1/rounds/{}/scans", round_id), all).await,
         Err(e) => Err(e),
     };
     let _ = server.kill();
     let _ = server.wait();
     let acked = outcome?;
     // The round's count, read through the store on whichever server is the primary now.
-    let cov = desk.coverage(round.id, None).await?;
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let cov = RoundDesk::new(store, &office, &ctx)
+        .coverage(round_id, None)
+        .await?;
     println!(
         "stored: {} persons sampled in the round; {} scans acknowledged",
         cov.sampled, acked
@@ -127,7 +101,7 @@ async fn drive(
     kill_cmd: &str,
 ) -> Result<Vec<Seen>> {
     let mut first = connect(addr).await?;
-    let token = Arc::new(login(&mut first, PASSWORD, "bench-sampler").await?);
+    let token = Arc::new(login(&mut first, PASSWORD, SAMPLER).await?);
     let ids = Arc::new(ids);
     let next = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -289,7 +263,7 @@ async fn drive(
 /// how many were checked; fails on any lost.
 async fn check(addr: &str, path: &str, all: Vec<Seen>) -> Result<usize> {
     let mut s = connect(addr).await?;
-    let token = login(&mut s, PASSWORD, "bench-sampler").await?;
+    let token = login(&mut s, PASSWORD, SAMPLER).await?;
     let (mut checked, mut lost) = (0usize, 0usize);
     let unexpected: usize = all.iter().map(|s| s.unexpected.len()).sum();
     for seen in &all {

@@ -19,17 +19,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use doorstep_app::access::{Ctx, Principal};
-use doorstep_app::rounds::{RoundDesk, RoundForm};
-use doorstep_app::users::{By, create_user};
+use doorstep_app::rounds::RoundDesk;
 use doorstep_bench::cpu::Cpu;
 use doorstep_bench::http::{call, connect, healthz_floor, login};
 use doorstep_bench::registry::Registry;
+use doorstep_bench::rounds::{PASSWORD, SAMPLER, open_round};
 use doorstep_bench::{Percentiles, Rng, ms};
-use doorstep_core::{AreaPath, Role, RoundStatus};
+use doorstep_core::AreaPath;
 use doorstep_store::Store;
 
 const COMMUNITY: &str = "二七区/京广路街道/祥云社区";
-const PASSWORD: &str = "bench-password-1";
 
 /// What one connection saw.
 #[derive(Default)]
@@ -67,26 +66,7 @@ async fn main() -> Result<()> {
         ms(t.elapsed())
     );
 
-    let _ = create_user(
-        store,
-        By::Cli,
-        "bench-sampler",
-        Role::Sampler,
-        &community.path,
-        PASSWORD,
-    )
-    .await;
-    let (office, ctx) = (Principal::office(), Ctx::default());
-    let desk = RoundDesk::new(store, &office, &ctx);
-    let round = desk
-        .create(&RoundForm {
-            area: COMMUNITY.into(),
-            name: format!("压测轮次 {}", std::process::id()),
-            pool_size: 10,
-            ..RoundForm::default()
-        })
-        .await?;
-    desk.set_status(round.id, RoundStatus::Open).await?;
+    let round_id = open_round(store, &community.path, "压测轮次").await?;
 
     let port = 18_500 + (std::process::id() % 1000) as u16;
     let addr = format!("127.0.0.1:{port}");
@@ -100,11 +80,14 @@ async fn main() -> Result<()> {
         server: server.id(),
         database,
     };
-    let result = drive(&addr, round.id, ids, seconds, conns, floor_seconds, &watch).await;
+    let result = drive(&addr, round_id, ids, seconds, conns, floor_seconds, &watch).await;
     let _ = server.kill();
     let _ = server.wait();
     let created = result?;
-    let cov = desk.coverage(round.id, None).await?;
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let cov = RoundDesk::new(store, &office, &ctx)
+        .coverage(round_id, None)
+        .await?;
     println!(
         "stored: {} persons sampled in the round, {} scans answered 201",
         cov.sampled, created
@@ -133,7 +116,7 @@ async fn drive(
     watch: &Watch,
 ) -> Result<u64> {
     let mut first = connect(addr).await?;
-    let token = Arc::new(login(&mut first, PASSWORD, "bench-sampler").await?);
+    let token = Arc::new(login(&mut first, PASSWORD, SAMPLER).await?);
     // The floor: /healthz on the same number of connections.
     let (healthz, floor_rate) = healthz_floor(addr, conns, floor_seconds).await?;
 

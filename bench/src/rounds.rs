@@ -1,0 +1,31 @@
+//! The sampler and the open round the scan benchmarks drive (`scans`, `failover`).
+
+use anyhow::Result;
+use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::rounds::{RoundDesk, RoundForm};
+use doorstep_app::users::{By, create_user};
+use doorstep_core::{AreaPath, Role, RoundStatus};
+use doorstep_store::Store;
+
+/// The sampler's user name.
+pub const SAMPLER: &str = "bench-sampler";
+/// The sampler's password.
+pub const PASSWORD: &str = "bench-password-1";
+
+/// Makes the sampler in `community` (kept if there from an earlier run) and opens a 10-in-1
+/// round named `name` over it; returns the round's id.
+pub async fn open_round(store: &dyn Store, community: &AreaPath, name: &str) -> Result<i64> {
+    let _ = create_user(store, By::Cli, SAMPLER, Role::Sampler, community, PASSWORD).await;
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let desk = RoundDesk::new(store, &office, &ctx);
+    let round = desk
+        .create(&RoundForm {
+            area: community.to_string(),
+            name: format!("{name} {}", std::process::id()),
+            pool_size: 10,
+            ..RoundForm::default()
+        })
+        .await?;
+    desk.set_status(round.id, RoundStatus::Open).await?;
+    Ok(round.id)
+}
