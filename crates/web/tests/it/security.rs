@@ -1,7 +1,8 @@
 //! The security suite's sweeps over every operation the OpenAPI description lists (so a new
 //! endpoint joins them by being described): without a token, every operation that needs one
 //! answers 401 and nothing else; with a token, a malformed or an oversized body is a clear
-//! 4xx as JSON, never a 5xx, never a success. On both databases.
+//! 4xx as JSON, never a 5xx, never a success; ids guessed by another community's admin on every
+//! read with numeric ids open nothing. On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::http::StatusCode;
@@ -115,5 +116,90 @@ both_backends!(
                 );
             }
         }
+    }
+);
+
+/// Reads whose `{id}` names something every community may read by design: none yet.
+const SHARED_BY_DESIGN: &[&str] = &[];
+
+both_backends!(
+    guessed_ids_open_nothing_of_another_community,
+    async |db: &TestDb| {
+        // The demo community holds rounds, tubes, tasks, reports, episodes, lists, notices…;
+        // a neighbouring community holds nothing, and its admin guesses ids.
+        let app = TestApp::new(db);
+        let store = db.store.as_ref();
+        doorstep_app::demo::load(store).await.unwrap();
+        let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
+        store
+            .create_area(
+                Some(&street),
+                doorstep_core::AreaKind::Community,
+                "福华街社区",
+            )
+            .await
+            .unwrap();
+        user(
+            store,
+            "guesser",
+            Role::CommunityAdmin,
+            "二七区/京广路街道/福华街社区",
+        )
+        .await;
+        let (st, doc) = app.anon().get("/api/openapi.json").await;
+        assert_eq!(st, StatusCode::OK);
+        let guesser = app.login_api("guesser").await;
+        // The control: the demo community's own admin opens some of the same guesses, so the
+        // ids exist and a refusal below is the access check's.
+        user(
+            store,
+            "owner",
+            Role::CommunityAdmin,
+            "二七区/京广路街道/祥云社区",
+        )
+        .await;
+        let owner = app.login_api("owner").await;
+        let (mut tried, mut opened_by_owner) = (0, 0);
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let Some(op) = item.get("get") else { continue };
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            // Only paths whose parameters are all numbers: each guessed from 1 to 12.
+            let params: Vec<&str> = path.split('/').filter(|p| p.starts_with('{')).collect();
+            let numeric = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .filter(|p| p["in"] == "path")
+                    .all(|p| p["schema"]["type"] == "integer")
+            });
+            if !secured
+                || params.is_empty()
+                || !numeric
+                || SHARED_BY_DESIGN.contains(&path.as_str())
+            {
+                continue;
+            }
+            for id in 1..=12 {
+                let filled = params
+                    .iter()
+                    .fold(path.clone(), |p, name| p.replace(name, &id.to_string()));
+                let res = guesser.request("GET", &filled).send().await;
+                tried += 1;
+                if owner.request("GET", &filled).send().await.status == StatusCode::OK {
+                    opened_by_owner += 1;
+                }
+                assert!(
+                    matches!(res.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                    "GET {filled} by another community's admin: {} {}",
+                    res.status,
+                    res.text.chars().take(300).collect::<String>()
+                );
+            }
+        }
+        assert!(tried > 100, "{tried} guesses");
+        assert!(
+            opened_by_owner > 20,
+            "the owner opened {opened_by_owner} of {tried}"
+        );
     }
 );
