@@ -203,3 +203,77 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    guessed_ids_change_nothing_of_another_community,
+    async |db: &TestDb| {
+        // Every secured write whose path ids are all numbers, with ids 1 to 5 guessed by a
+        // neighbouring community's admin and an empty body: never a success, never a
+        // conflict (which would mean the object was reached), never a failure of the server.
+        let app = TestApp::new(db);
+        let store = db.store.as_ref();
+        doorstep_app::demo::load(store).await.unwrap();
+        let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
+        store
+            .create_area(
+                Some(&street),
+                doorstep_core::AreaKind::Community,
+                "福华街社区",
+            )
+            .await
+            .unwrap();
+        user(
+            store,
+            "guesser",
+            Role::CommunityAdmin,
+            "二七区/京广路街道/福华街社区",
+        )
+        .await;
+        let (st, doc) = app.anon().get("/api/openapi.json").await;
+        assert_eq!(st, StatusCode::OK);
+        let guesser = app.login_api("guesser").await;
+        let mut tried = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in ["post", "put", "patch", "delete"] {
+                let Some(op) = item.get(method) else { continue };
+                let secured = op["security"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+                let params: Vec<&str> = path.split('/').filter(|p| p.starts_with('{')).collect();
+                let numeric = op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "path")
+                        .all(|p| p["schema"]["type"] == "integer")
+                });
+                if !secured || params.is_empty() || !numeric {
+                    continue;
+                }
+                for id in 1..=5 {
+                    let filled = params
+                        .iter()
+                        .fold(path.clone(), |p, name| p.replace(name, &id.to_string()));
+                    let res = guesser
+                        .request(&method.to_uppercase(), &filled)
+                        .body("application/json", "{}")
+                        .send()
+                        .await;
+                    tried += 1;
+                    assert!(
+                        matches!(
+                            res.status,
+                            StatusCode::NOT_FOUND
+                                | StatusCode::FORBIDDEN
+                                | StatusCode::BAD_REQUEST
+                                | StatusCode::UNPROCESSABLE_ENTITY
+                        ),
+                        "{} {filled} by another community's admin: {} {}",
+                        method.to_uppercase(),
+                        res.status,
+                        res.text.chars().take(300).collect::<String>()
+                    );
+                }
+            }
+        }
+        assert!(tried > 50, "{tried} guesses");
+    }
+);
