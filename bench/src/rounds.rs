@@ -1,6 +1,6 @@
 //! The sampler and the open round the scan benchmarks drive (`scans`, `failover`).
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::rounds::{RoundDesk, RoundForm};
 use doorstep_app::users::{By, create_user};
@@ -28,4 +28,21 @@ pub async fn open_round(store: &dyn Store, community: &AreaPath, name: &str) -> 
         .await?;
     desk.set_status(round.id, RoundStatus::Open).await?;
     Ok(round.id)
+}
+
+/// Every acknowledged scan is stored once: the round's sampled count, read through the store,
+/// equals `acked`; prints both.
+pub async fn check_stored(store: &dyn Store, round_id: i64, acked: u64) -> Result<()> {
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let cov = RoundDesk::new(store, &office, &ctx)
+        .coverage(round_id, None)
+        .await?;
+    println!(
+        "stored: {} persons sampled in the round, {acked} scans acknowledged",
+        cov.sampled
+    );
+    if i64::try_from(acked).ok() != Some(cov.sampled) {
+        bail!("acknowledged scans and stored samples differ");
+    }
+    Ok(())
 }

@@ -17,10 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use doorstep_app::access::{Ctx, Principal};
-use doorstep_app::rounds::RoundDesk;
 use doorstep_bench::http::{call, connect, login};
-use doorstep_bench::rounds::{PASSWORD, SAMPLER, open_round};
+use doorstep_bench::rounds::{PASSWORD, SAMPLER, check_stored, open_round};
 use doorstep_core::AreaPath;
 use doorstep_store::Store;
 
@@ -76,18 +74,7 @@ async fn main() -> Result<()> {
     let _ = server.wait();
     let acked = outcome?;
     // The round's count, read through the store on whichever server is the primary now.
-    let (office, ctx) = (Principal::office(), Ctx::default());
-    let cov = RoundDesk::new(store, &office, &ctx)
-        .coverage(round_id, None)
-        .await?;
-    println!(
-        "stored: {} persons sampled in the round; {} scans acknowledged",
-        cov.sampled, acked
-    );
-    if cov.sampled != acked as i64 {
-        bail!("acknowledged scans and stored samples differ");
-    }
-    Ok(())
+    check_stored(store, round_id, acked as u64).await
 }
 
 /// Runs the samplers and the kill; answers what each sampler saw.

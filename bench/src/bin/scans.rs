@@ -18,12 +18,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use doorstep_app::access::{Ctx, Principal};
-use doorstep_app::rounds::RoundDesk;
 use doorstep_bench::cpu::Cpu;
 use doorstep_bench::http::{call, connect, healthz_floor, login};
 use doorstep_bench::registry::Registry;
-use doorstep_bench::rounds::{PASSWORD, SAMPLER, open_round};
+use doorstep_bench::rounds::{PASSWORD, SAMPLER, check_stored, open_round};
 use doorstep_bench::{Percentiles, Rng, ms};
 use doorstep_core::AreaPath;
 use doorstep_store::Store;
@@ -84,18 +82,7 @@ async fn main() -> Result<()> {
     let _ = server.kill();
     let _ = server.wait();
     let created = result?;
-    let (office, ctx) = (Principal::office(), Ctx::default());
-    let cov = RoundDesk::new(store, &office, &ctx)
-        .coverage(round_id, None)
-        .await?;
-    println!(
-        "stored: {} persons sampled in the round, {} scans answered 201",
-        cov.sampled, created
-    );
-    if cov.sampled != created as i64 {
-        bail!("acknowledged scans and stored samples differ");
-    }
-    Ok(())
+    check_stored(store, round_id, created).await
 }
 
 /// Whose CPU time the run reports: the server's process and PostgreSQL's backends of its

@@ -119,6 +119,66 @@ both_backends!(
     }
 );
 
+/// The demo community (rounds, tubes, tasks, reports, episodes, lists, notices…) and a
+/// neighbouring one holding nothing: the API's description, and its admin's client.
+async fn neighbour(app: &TestApp, db: &TestDb) -> (Value, doorstep_testkit::ApiClient) {
+    let store = db.store.as_ref();
+    doorstep_app::demo::load(store).await.unwrap();
+    let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
+    store
+        .create_area(
+            Some(&street),
+            doorstep_core::AreaKind::Community,
+            "福华街社区",
+        )
+        .await
+        .unwrap();
+    user(
+        store,
+        "guesser",
+        Role::CommunityAdmin,
+        "二七区/京广路街道/福华街社区",
+    )
+    .await;
+    let (st, doc) = app.anon().get("/api/openapi.json").await;
+    assert_eq!(st, StatusCode::OK);
+    (doc, app.login_api("guesser").await)
+}
+
+/// Every secured operation of `methods` whose path parameters are all integers: (method,
+/// path, its `{…}` parameters), reads shared by design left out.
+fn numeric_id_operations(doc: &Value, methods: &[&str]) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in methods {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let params: Vec<String> = path
+                .split('/')
+                .filter(|p| p.starts_with('{'))
+                .map(str::to_string)
+                .collect();
+            let numeric = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .filter(|p| p["in"] == "path")
+                    .all(|p| p["schema"]["type"] == "integer")
+            });
+            if secured
+                && !params.is_empty()
+                && numeric
+                && !SHARED_BY_DESIGN.contains(&path.as_str())
+            {
+                out.push((method.to_uppercase(), path.clone(), params));
+            }
+        }
+    }
+    out
+}
+
 /// Reads whose `{id}` names something every community may read by design: none yet.
 const SHARED_BY_DESIGN: &[&str] = &[];
 
@@ -128,27 +188,8 @@ both_backends!(
         // The demo community holds rounds, tubes, tasks, reports, episodes, lists, notices…;
         // a neighbouring community holds nothing, and its admin guesses ids.
         let app = TestApp::new(db);
+        let (doc, guesser) = neighbour(&app, db).await;
         let store = db.store.as_ref();
-        doorstep_app::demo::load(store).await.unwrap();
-        let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
-        store
-            .create_area(
-                Some(&street),
-                doorstep_core::AreaKind::Community,
-                "福华街社区",
-            )
-            .await
-            .unwrap();
-        user(
-            store,
-            "guesser",
-            Role::CommunityAdmin,
-            "二七区/京广路街道/福华街社区",
-        )
-        .await;
-        let (st, doc) = app.anon().get("/api/openapi.json").await;
-        assert_eq!(st, StatusCode::OK);
-        let guesser = app.login_api("guesser").await;
         // The control: the demo community's own admin opens some of the same guesses, so the
         // ids exist and a refusal below is the access check's.
         user(
@@ -160,29 +201,11 @@ both_backends!(
         .await;
         let owner = app.login_api("owner").await;
         let (mut tried, mut opened_by_owner) = (0, 0);
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            let Some(op) = item.get("get") else { continue };
-            let secured = op["security"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-            // Only paths whose parameters are all numbers: each guessed from 1 to 12.
-            let params: Vec<&str> = path.split('/').filter(|p| p.starts_with('{')).collect();
-            let numeric = op["parameters"].as_array().is_some_and(|ps| {
-                ps.iter()
-                    .filter(|p| p["in"] == "path")
-                    .all(|p| p["schema"]["type"] == "integer")
-            });
-            if !secured
-                || params.is_empty()
-                || !numeric
-                || SHARED_BY_DESIGN.contains(&path.as_str())
-            {
-                continue;
-            }
+        for (_, path, params) in numeric_id_operations(&doc, &["get"]) {
             for id in 1..=12 {
-                let filled = params
-                    .iter()
-                    .fold(path.clone(), |p, name| p.replace(name, &id.to_string()));
+                let filled = params.iter().fold(path.clone(), |p, name| {
+                    p.replace(name.as_str(), &id.to_string())
+                });
                 let res = guesser.request("GET", &filled).send().await;
                 tried += 1;
                 if owner.request("GET", &filled).send().await.status == StatusCode::OK {
@@ -211,67 +234,33 @@ both_backends!(
         // neighbouring community's admin and an empty body: never a success, never a
         // conflict (which would mean the object was reached), never a failure of the server.
         let app = TestApp::new(db);
-        let store = db.store.as_ref();
-        doorstep_app::demo::load(store).await.unwrap();
-        let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
-        store
-            .create_area(
-                Some(&street),
-                doorstep_core::AreaKind::Community,
-                "福华街社区",
-            )
-            .await
-            .unwrap();
-        user(
-            store,
-            "guesser",
-            Role::CommunityAdmin,
-            "二七区/京广路街道/福华街社区",
-        )
-        .await;
-        let (st, doc) = app.anon().get("/api/openapi.json").await;
-        assert_eq!(st, StatusCode::OK);
-        let guesser = app.login_api("guesser").await;
+        let (doc, guesser) = neighbour(&app, db).await;
         let mut tried = 0;
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for method in ["post", "put", "patch", "delete"] {
-                let Some(op) = item.get(method) else { continue };
-                let secured = op["security"]
-                    .as_array()
-                    .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-                let params: Vec<&str> = path.split('/').filter(|p| p.starts_with('{')).collect();
-                let numeric = op["parameters"].as_array().is_some_and(|ps| {
-                    ps.iter()
-                        .filter(|p| p["in"] == "path")
-                        .all(|p| p["schema"]["type"] == "integer")
+        for (method, path, params) in
+            numeric_id_operations(&doc, &["post", "put", "patch", "delete"])
+        {
+            for id in 1..=5 {
+                let filled = params.iter().fold(path.clone(), |p, name| {
+                    p.replace(name.as_str(), &id.to_string())
                 });
-                if !secured || params.is_empty() || !numeric {
-                    continue;
-                }
-                for id in 1..=5 {
-                    let filled = params
-                        .iter()
-                        .fold(path.clone(), |p, name| p.replace(name, &id.to_string()));
-                    let res = guesser
-                        .request(&method.to_uppercase(), &filled)
-                        .body("application/json", "{}")
-                        .send()
-                        .await;
-                    tried += 1;
-                    assert!(
-                        matches!(
-                            res.status,
-                            StatusCode::NOT_FOUND
-                                | StatusCode::FORBIDDEN
-                                | StatusCode::BAD_REQUEST
-                                | StatusCode::UNPROCESSABLE_ENTITY
-                        ),
-                        "{} {filled} by another community's admin: {} {}",
-                        method.to_uppercase(),
+                let res = guesser
+                    .request(&method, &filled)
+                    .body("application/json", "{}")
+                    .send()
+                    .await;
+                tried += 1;
+                assert!(
+                    matches!(
                         res.status,
-                        res.text.chars().take(300).collect::<String>()
-                    );
-                }
+                        StatusCode::NOT_FOUND
+                            | StatusCode::FORBIDDEN
+                            | StatusCode::BAD_REQUEST
+                            | StatusCode::UNPROCESSABLE_ENTITY
+                    ),
+                    "{method} {filled} by another community's admin: {} {}",
+                    res.status,
+                    res.text.chars().take(300).collect::<String>()
+                );
             }
         }
         assert!(tried > 50, "{tried} guesses");
