@@ -2,7 +2,7 @@
 //! stray quotes, broken line ends, GBK and invalid UTF-8, formula cells, a zip header over
 //! garbage, a real workbook cut short — the import never panics or hangs, and either imports
 //! or refuses with a message in both languages. Each file goes through the whole import (the
-//! roster reader, row checks, the store) on SQLite.
+//! roster reader, row checks, the store) on SQLite and on PostgreSQL.
 //!
 //! The cases per run come from `PROPTEST_CASES` (default 48, a smoke run in CI);
 //! `bench/fuzz.sh` runs it at scale.
@@ -105,10 +105,20 @@ fn workbook() -> Vec<u8> {
 
 #[test]
 fn hostile_rosters_import_or_refuse_clearly() {
+    for backend in [
+        doorstep_testkit::Backend::Sqlite,
+        doorstep_testkit::Backend::Postgres,
+    ] {
+        hostile_rosters_on(backend);
+    }
+}
+
+/// The property on one backend (PostgreSQL only when `DOORSTEP_TEST_PG_URL` is set).
+fn hostile_rosters_on(backend: doorstep_testkit::Backend) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt
-        .block_on(TestDb::new(doorstep_testkit::Backend::Sqlite))
-        .unwrap();
+    let Some(db) = rt.block_on(TestDb::new(backend)) else {
+        return;
+    };
     rt.block_on(demo_community(db.store.as_ref()));
     let dir = tempfile::tempdir().unwrap();
     let cases = std::env::var("PROPTEST_CASES")
