@@ -29,32 +29,8 @@ BASE_PORT=${BASE_PORT:-6100}
 APP_PORT=${APP_PORT:-18480}
 OUT=bench/out
 mkdir -p "$OUT"
-# The binaries: release builds unless PROFILE=debug (a quicker build, slower figures).
-PROFILE=${PROFILE:-release}
-BIN=target/$PROFILE
-build() {
-    if [ "${SKIP_BUILD:-0}" != 1 ]; then
-        local flag=--release
-        [ "$PROFILE" = release ] || flag=
-        cargo build $flag -p doorstep -p doorstep-bench --bin doorstep --bin gen_roster "${@/#/--bin=}"
-    fi
-}
-# The messy roster of ROWS rows (bench/src/roster.rs), made when missing; prints its path.
-roster() {
-    local roster=bench/out/roster-$ROWS.csv
-    [ -f "$roster" ] || "$BIN/gen_roster" "$ROWS" "$roster" >&2
-    echo "$roster"
-}
-# The district, street and community, then the roster imported: `import_roster DB LABEL`.
-import_roster() {
-    local db=$1 label=$2 r t0=$SECONDS
-    r=$(roster)
-    "$BIN/doorstep" --db "$db" area add --kind district 二七区 >/dev/null
-    "$BIN/doorstep" --db "$db" area add --kind street 二七区/京广路街道 >/dev/null
-    "$BIN/doorstep" --db "$db" area add --kind community 二七区/京广路街道/祥云社区 >/dev/null
-    "$BIN/doorstep" --db "$db" import persons --into 二七区/京广路街道/祥云社区 "$r" --json >/dev/null
-    echo "## $label — $ROWS-row roster imported in $((SECONDS - t0)) s"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh   # PROFILE, BIN, build, roster, import_roster
 command -v pg_autoctl >/dev/null || {
     echo "pg_autoctl not found: apt-get install postgresql-15-auto-failover pg-auto-failover-cli" >&2
     exit 2

@@ -1,10 +1,16 @@
 # Shared by the benchmark scripts (source it): the messy roster of ROWS persons made once, and a
 # fresh database of its community, imported through the shipped binary.
 
+# The binaries: release builds unless PROFILE=debug (a quicker build, slower figures).
+PROFILE=${PROFILE:-release}
+BIN=target/$PROFILE
+
 # Builds what the script runs, unless SKIP_BUILD=1: `build BIN...`.
 build() {
     if [ "${SKIP_BUILD:-0}" != 1 ]; then
-        cargo build --release -p doorstep -p doorstep-bench --bin doorstep --bin gen_roster "${@/#/--bin=}"
+        local flag=--release
+        [ "$PROFILE" = release ] || flag=
+        cargo build $flag -p doorstep -p doorstep-bench --bin doorstep --bin gen_roster "${@/#/--bin=}"
     fi
 }
 
@@ -12,7 +18,7 @@ build() {
 # rows, CRLF), made when missing; prints its path.
 roster() {
     local roster=bench/out/roster-$ROWS.csv
-    [ -f "$roster" ] || target/release/gen_roster "$ROWS" "$roster" >&2
+    [ -f "$roster" ] || "$BIN/gen_roster" "$ROWS" "$roster" >&2
     echo "$roster"
 }
 
@@ -20,11 +26,11 @@ roster() {
 import_roster() {
     local db=$1 label=$2 roster
     roster=$(roster)
-    target/release/doorstep --db "$db" area add --kind district 二七区 >/dev/null
-    target/release/doorstep --db "$db" area add --kind street 二七区/京广路街道 >/dev/null
-    target/release/doorstep --db "$db" area add --kind community 二七区/京广路街道/祥云社区 >/dev/null
+    "$BIN/doorstep" --db "$db" area add --kind district 二七区 >/dev/null
+    "$BIN/doorstep" --db "$db" area add --kind street 二七区/京广路街道 >/dev/null
+    "$BIN/doorstep" --db "$db" area add --kind community 二七区/京广路街道/祥云社区 >/dev/null
     local t0=$SECONDS
-    target/release/doorstep --db "$db" import persons --into 二七区/京广路街道/祥云社区 "$roster" --json >/dev/null
+    "$BIN/doorstep" --db "$db" import persons --into 二七区/京广路街道/祥云社区 "$roster" --json >/dev/null
     echo "## $label — $ROWS-row roster imported in $((SECONDS - t0)) s; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
