@@ -32,6 +32,8 @@ mod rounds;
 mod rounds_pages;
 mod seals;
 mod security;
+mod security_roles;
+mod security_world;
 mod staff;
 mod supplies;
 mod tasks;
