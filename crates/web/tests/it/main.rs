@@ -34,6 +34,7 @@ mod seals;
 mod security;
 mod security_csrf;
 mod security_roles;
+mod security_sessions;
 mod security_world;
 mod staff;
 mod supplies;
