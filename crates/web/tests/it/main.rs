@@ -32,6 +32,7 @@ mod rounds;
 mod rounds_pages;
 mod seals;
 mod security;
+mod security_area;
 mod security_csrf;
 mod security_roles;
 mod security_sessions;
