@@ -34,6 +34,7 @@ mod seals;
 mod security;
 mod security_area;
 mod security_csrf;
+mod security_injection;
 mod security_roles;
 mod security_sessions;
 mod security_world;

@@ -258,7 +258,7 @@ pub(crate) async fn world(app: &TestApp, db: &TestDb) -> World {
         ),
         (
             ("POST", "/api/v1/episodes"),
-            json!({"id_number": id(4, true), "measure": "home_quarantine", "reason": "密接",
+            json!({"id_number": id(4, false), "measure": "home_quarantine", "reason": "密接",
                    "start": "2027-03-01"}),
         ),
         (
