@@ -37,6 +37,7 @@ mod security_csrf;
 mod security_injection;
 mod security_roles;
 mod security_sessions;
+mod security_tokens;
 mod security_world;
 mod staff;
 mod supplies;
