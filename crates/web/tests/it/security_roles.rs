@@ -4,11 +4,16 @@
 //! its use case checks ([`NEEDS`]); an operation missing from the list fails the test, so a new
 //! endpoint must be classified. From the role table alone the sweep derives each answer:
 //!
-//! - a role without the action is refused: **403**, or **404** when the action is about the
-//!   registry and the role may not read it (transporter, lab: `Action::needs_registry`, the
-//!   access check hides that the object exists); never a success, never a 5xx;
+//! - a role without the action is refused: **403** when it can see the object, **404** when it
+//!   cannot (outside its area, or a registry action for a role that may not read the registry:
+//!   transporter, lab; `Principal::authorize`), a list read limited to what it sees may be
+//!   empty; never a success, never a 5xx. Most refusals must be exactly what
+//!   [`Need::refusal`] predicts from the table;
 //! - a role with it, on a read, is not refused (the control that the classification is the
 //!   one the handler checks).
+//!
+//! Bodies are ones the operation's extractor takes (`security_world::World::body`), so the
+//! answer is the use case's, not the parser's.
 //!
 //! On both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

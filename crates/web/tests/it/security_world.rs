@@ -27,6 +27,27 @@ pub(crate) struct World {
 /// The admin of the neighbouring community 福华街社区, which holds nothing.
 pub(crate) const NEIGHBOUR: &str = "neighbour";
 
+/// Creates 福华街社区, a community under the same street holding nothing, and its admin
+/// `username`.
+pub(crate) async fn neighbouring_community(store: &dyn doorstep_store::Store, username: &str) {
+    let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
+    store
+        .create_area(
+            Some(&street),
+            doorstep_core::AreaKind::Community,
+            "福华街社区",
+        )
+        .await
+        .unwrap();
+    user(
+        store,
+        username,
+        Role::CommunityAdmin,
+        "二七区/京广路街道/福华街社区",
+    )
+    .await;
+}
+
 /// The user name of the sweep's user of `role` (its area: the whole system for the admin, the
 /// district, the street, else the community).
 pub(crate) fn role_user(role: Role) -> String {
@@ -62,23 +83,7 @@ pub(crate) async fn world(app: &TestApp, db: &TestDb) -> World {
     for role in Role::ALL {
         user(store, &role_user(role), role, role_area(role)).await;
     }
-    // A neighbouring community under the same street, holding nothing, and its admin.
-    let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
-    store
-        .create_area(
-            Some(&street),
-            doorstep_core::AreaKind::Community,
-            "福华街社区",
-        )
-        .await
-        .unwrap();
-    user(
-        store,
-        NEIGHBOUR,
-        Role::CommunityAdmin,
-        "二七区/京广路街道/福华街社区",
-    )
-    .await;
+    neighbouring_community(store, NEIGHBOUR).await;
     let admin = app.login_api("admin1").await;
     let jf = format!("{COMMUNITY}/佳纷天地");
     let mut ids: HashMap<&'static str, String> = HashMap::new();
