@@ -290,7 +290,7 @@ both_backends!(
         }
         eprintln!("{shown} of {} pages showed a payload, escaped", pages.len());
         assert!(
-            shown >= 19 && stored.len() == 12,
+            shown >= 20 && stored.len() == 12,
             "{shown} pages showed a payload, escaped; refused: {refused:?}"
         );
 
