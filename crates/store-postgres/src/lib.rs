@@ -118,6 +118,16 @@ mod backend {
     pub use crate::fast::{insert_list_rows, insert_new};
     pub use crate::scan::record_scan;
     pub use crate::sql::scan_person::read as scan_person;
+
+    /// A page of persons under an area (`Registry::persons_after`), through the pool.
+    pub async fn persons_after(
+        store: &crate::sql::SqlStore,
+        area: &doorstep_core::AreaPath,
+        after: doorstep_store::Id,
+        limit: u32,
+    ) -> StoreResult<Vec<doorstep_store::PersonWithPlace>> {
+        crate::sql::persons::persons_after(store.pool(), area, after, limit).await
+    }
     pub use crate::writer::{JobFuture, Lease, Writer};
 
     /// Reads of the busiest path that SQLite runs on connections of its own; PostgreSQL's go

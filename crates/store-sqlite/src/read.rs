@@ -11,16 +11,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use doorstep_store::{ScanPerson, ScanTarget, StoreError, StoreResult};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
+use doorstep_core::AreaPath;
+use doorstep_store::{Id, PersonWithPlace, ScanPerson, ScanTarget, StoreError, StoreResult};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, named_params};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 use crate::sql::SqlStore;
+use crate::sql::persons::{self, PlaceRow};
 use crate::sql::rows::PersonRow;
 use crate::sql::scan_person::{self, Key};
-use crate::sql::util::ymd;
+use crate::sql::util::{subtree_bounds, ymd};
 
 /// Connections kept idle at most (more are opened while more reads run at once, then closed).
 const IDLE: usize = 8;
@@ -114,29 +116,81 @@ pub async fn scan_person(
     row.map(scan_person::Row::into_target).transpose()
 }
 
-/// A row of [`scan_person::sql`], its times decoded as sqlx decodes them (stored as RFC 3339).
+/// A page of persons under `area` after the id `after` (`Registry::persons_after`: an export
+/// reads the registry this way, a page at a time), read on a reader connection on a blocking
+/// thread. Through sqlx every value of a page was copied on its worker thread and each row
+/// decoded by column name: that was 44% of the CPU of exporting 900,000 persons.
+pub async fn persons_after(
+    store: &SqlStore,
+    area: &AreaPath,
+    after: Id,
+    limit: u32,
+) -> StoreResult<Vec<PersonWithPlace>> {
+    let (a, b, c) = subtree_bounds(area);
+    let reads = store.reads().clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        reads.read(|db| {
+            let mut st = db
+                .prepare_cached(&persons::persons_after_sql())
+                .map_err(crate::rusqlite_err)?;
+            let rows = st
+                .query_map(
+                    named_params! {"$1": a, "$2": b, "$3": c, "$4": after, "$5": i64::from(limit)},
+                    place_row,
+                )
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<PlaceRow>>>)
+                .map_err(crate::rusqlite_err)?;
+            Ok(rows)
+        })
+    })
+    .await
+    .map_err(other)??;
+    rows.into_iter().map(PlaceRow::into_place).collect()
+}
+
+/// A row of [`persons::persons_after_sql`].
+fn place_row(r: &Row<'_>) -> rusqlite::Result<PlaceRow> {
+    Ok(PlaceRow {
+        person: person_row(r)?,
+        room: r.get(15)?,
+        k0: r.get(16)?,
+        n0: r.get(17)?,
+        k1: r.get(18)?,
+        n1: r.get(19)?,
+        k2: r.get(20)?,
+        n2: r.get(21)?,
+    })
+}
+
+/// The first columns of a row ([`crate::sql::rows::PERSON_COLS`]), its times decoded as sqlx
+/// decodes them (stored as RFC 3339).
+fn person_row(r: &Row<'_>) -> rusqlite::Result<PersonRow> {
+    Ok(PersonRow {
+        id: r.get(0)?,
+        household_id: r.get(1)?,
+        address: r.get(2)?,
+        area_path: r.get(3)?,
+        name: r.get(4)?,
+        id_type: r.get(5)?,
+        id_number: r.get(6)?,
+        sex: r.get(7)?,
+        birth_date: r
+            .get::<_, Option<String>>(8)?
+            .map(|d| day(8, &d))
+            .transpose()?,
+        phone: r.get(9)?,
+        relation: r.get(10)?,
+        residency: r.get(11)?,
+        tags: r.get(12)?,
+        created_at: time_at(13, &r.get::<_, String>(13)?)?,
+        updated_at: time_at(14, &r.get::<_, String>(14)?)?,
+    })
+}
+
+/// A row of [`scan_person::sql`].
 fn target_row(r: &Row<'_>) -> rusqlite::Result<scan_person::Row> {
     Ok(scan_person::Row {
-        person: PersonRow {
-            id: r.get(0)?,
-            household_id: r.get(1)?,
-            address: r.get(2)?,
-            area_path: r.get(3)?,
-            name: r.get(4)?,
-            id_type: r.get(5)?,
-            id_number: r.get(6)?,
-            sex: r.get(7)?,
-            birth_date: r
-                .get::<_, Option<String>>(8)?
-                .map(|d| day(8, &d))
-                .transpose()?,
-            phone: r.get(9)?,
-            relation: r.get(10)?,
-            residency: r.get(11)?,
-            tags: r.get(12)?,
-            created_at: time_at(13, &r.get::<_, String>(13)?)?,
-            updated_at: time_at(14, &r.get::<_, String>(14)?)?,
-        },
+        person: person_row(r)?,
         h_area_id: r.get(15)?,
         h_room: r.get(16)?,
         h_notes: r.get(17)?,

@@ -786,16 +786,16 @@ pub async fn person_history(pool: &Pool, id: Id) -> StoreResult<Vec<HistoryEntry
 
 /// A person row with the kinds and names of its household's area and the two above it.
 #[derive(sqlx::FromRow)]
-struct PlaceRow {
+pub(crate) struct PlaceRow {
     #[sqlx(flatten)]
-    person: PersonRow,
-    room: String,
-    k0: String,
-    n0: String,
-    k1: Option<String>,
-    n1: Option<String>,
-    k2: Option<String>,
-    n2: Option<String>,
+    pub person: PersonRow,
+    pub room: String,
+    pub k0: String,
+    pub n0: String,
+    pub k1: Option<String>,
+    pub n1: Option<String>,
+    pub k2: Option<String>,
+    pub n2: Option<String>,
 }
 
 /// The columns and joins of a person with their place ([`PlaceRow`]).
@@ -803,6 +803,16 @@ const PLACE_SELECT: &str = "h.room, ha.kind AS k0, ha.name AS n0, a1.kind AS k1,
 const PLACE_JOINS: &str =
     "LEFT JOIN areas a1 ON a1.id = ha.parent_id LEFT JOIN areas a2 ON a2.id = a1.parent_id";
 
+/// A page of persons under an area after an id ([`PlaceRow`]s): `$1`–`$3` the area's
+/// [`subtree_bounds`], `$4` the last id of the page before, `$5` the page's length.
+pub(crate) fn persons_after_sql() -> String {
+    format!(
+        "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
+         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.id > $4 ORDER BY p.id LIMIT $5"
+    )
+}
+
+#[allow(dead_code)] // SQLite reads these pages on its own readers (`store-sqlite/src/read.rs`).
 pub async fn persons_after(
     pool: &Pool,
     area: &AreaPath,
@@ -810,11 +820,7 @@ pub async fn persons_after(
     limit: u32,
 ) -> StoreResult<Vec<PersonWithPlace>> {
     let (a, b, c) = subtree_bounds(area);
-    let sql = format!(
-        "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
-         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.id > $4 ORDER BY p.id LIMIT $5"
-    );
-    let rows: Vec<PlaceRow> = sqlx::query_as(AssertSqlSafe(sql))
+    let rows: Vec<PlaceRow> = sqlx::query_as(AssertSqlSafe(persons_after_sql()))
         .bind(a)
         .bind(b)
         .bind(c)
@@ -855,7 +861,7 @@ pub async fn round_missing(
 }
 
 impl PlaceRow {
-    fn into_place(self) -> StoreResult<PersonWithPlace> {
+    pub(crate) fn into_place(self) -> StoreResult<PersonWithPlace> {
         let mut place = PersonWithPlace {
             person: self.person.into_person()?,
             compound: None,

@@ -137,7 +137,7 @@ impl Store for SqlStore {
         after: Id,
         limit: u32,
     ) -> StoreResult<Vec<PersonWithPlace>> {
-        super::persons::persons_after(&self.pool, area, after, limit).await
+        crate::backend::persons_after(self, area, after, limit).await
     }
 
     async fn tag_counts(&self, area: &AreaPath) -> StoreResult<Vec<(String, i64)>> {
