@@ -9,6 +9,7 @@ pub(crate) mod checkins;
 mod checkpoints;
 mod codes;
 mod daily;
+mod day_field;
 pub(crate) mod emergency;
 pub(crate) mod episodes;
 pub(crate) mod field;
@@ -33,6 +34,8 @@ pub(crate) mod supplies;
 pub(crate) mod tasks;
 pub(crate) mod templates;
 pub(crate) mod today;
+
+pub use day_field::DayField;
 
 use askama::Template;
 use askama_web::WebTemplate;

@@ -9,6 +9,7 @@ mod checkpoints;
 mod common;
 mod custody;
 mod daily;
+mod daily_lists;
 mod emergency;
 mod episode_lifecycle;
 mod episodes;
