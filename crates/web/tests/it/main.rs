@@ -11,6 +11,7 @@ mod custody;
 mod daily;
 mod daily_lists;
 mod emergency;
+mod emergency_members;
 mod episode_lifecycle;
 mod episodes;
 mod handover;
