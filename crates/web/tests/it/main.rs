@@ -30,6 +30,7 @@ mod public_form;
 mod public_limits;
 mod public_reports;
 mod reports_api;
+mod retention_schedule;
 mod rounds;
 mod rounds_pages;
 mod seals;
