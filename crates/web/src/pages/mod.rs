@@ -658,9 +658,19 @@ impl PageError {
                 crate::error::busy_message(l).to_string(),
             ),
             AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(l).to_string()),
-            AppError::Validation(_) => (
+            // Each problem with the field it is at (a query's `day`, `on` …): what to fix.
+            AppError::Validation(ref problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                l.pick("填写有误", "invalid input").to_string(),
+                format!(
+                    "{}{}{}",
+                    l.pick("填写有误", "invalid input"),
+                    l.pick("：", ": "),
+                    problems
+                        .iter()
+                        .map(|p| format!("{} {}", p.path, p.problem.message(l)))
+                        .collect::<Vec<_>>()
+                        .join(l.pick("；", "; "))
+                ),
             ),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
             AppError::Store(doorstep_store::StoreError::Unavailable(ref cause)) => {

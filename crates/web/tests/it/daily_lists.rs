@@ -262,5 +262,9 @@ both_backends!(
         assert_eq!(reports.status, StatusCode::OK, "{}", reports.text);
         assert!(reports.text.contains("当天提交"), "{}", reports.text);
         assert!(reports.text.contains("共 0"), "{}", reports.text);
+        // A day that does not read: the page says which field and why.
+        let bad = b.get(&format!("/tasks?area={area_id}&day=3月1日")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text.contains("填写有误：day "), "{}", bad.text);
     }
 );
