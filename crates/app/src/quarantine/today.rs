@@ -11,6 +11,7 @@ use doorstep_core::{AreaPath, TaskKind};
 use doorstep_store::{Episode, EpisodeCounts, Task};
 use time::Duration;
 
+use super::area_required;
 use super::checkins::{ABNORMAL_SOURCE, MISSED_SOURCE};
 use super::policies::rules_for;
 use super::test_days::{MISSED_TEST_SOURCE, TEST_DAY_SOURCE};
@@ -101,7 +102,8 @@ impl super::QuarantineDesk<'_> {
     pub async fn overview(&self, area: Option<&str>) -> AppResult<Overview> {
         let area = match area.map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => AreaPath::parse(a).map_err(|_| AppError::NotFound)?,
-            None => self.who.area().cloned().ok_or(AppError::Forbidden)?,
+            // The admin of everything names the area: a whole system's list is no one's work.
+            None => self.who.area().cloned().ok_or_else(area_required)?,
         };
         if !self.who.covers(&area) {
             return Err(AppError::NotFound);

@@ -504,6 +504,8 @@ impl<'a> ReportDesk<'a> {
     /// Accepts every pending report in an area that has no conflict with the registry (at most
     /// 500 per call); the others stay for a person to review.
     pub async fn bulk_accept(&self, area: Option<AreaPath>) -> AppResult<BulkOutcome> {
+        // The role first, even when nothing is pending (each report's area is checked below).
+        self.who.area_for("", Action::Write)?;
         let page = self
             .list(
                 Some(ReportStatus::Pending),

@@ -221,6 +221,18 @@ impl<'a> HandoverDesk<'a> {
             .round(round_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        // Only who may see some slip, and a round of their area: otherwise the answer (an
+        // empty list) would tell that a round id exists elsewhere.
+        let sees_slips = [Action::Transport, Action::ManageRounds, Action::LabResults]
+            .into_iter()
+            .any(|a| self.who.may(a));
+        let meets = self
+            .who
+            .area()
+            .is_none_or(|a| a.contains(&round.area_path) || round.area_path.contains(a));
+        if !sees_slips || !meets {
+            return Err(AppError::NotFound);
+        }
         let all = self.store.handovers(round.id).await?;
         let mut out = Vec::new();
         for h in all {

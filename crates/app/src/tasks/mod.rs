@@ -329,6 +329,11 @@ impl<'a> TaskDesk<'a> {
     /// (`tasks[i].kind` …; a single task's at its field). A task whose source key exists
     /// answers the existing one.
     pub async fn create_many(&self, inputs: &[TaskInput]) -> AppResult<Vec<Task>> {
+        // A role that may not create tasks is refused as a role, even for an empty list (each
+        // target's area is checked below).
+        if !self.who.may(Action::ManageTasks) {
+            return Err(AppError::Forbidden);
+        }
         if inputs.len() > MAX_BULK {
             return Err(AppError::Validation(vec![FieldProblem::new(
                 "tasks",

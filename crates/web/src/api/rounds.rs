@@ -452,6 +452,10 @@ pub(crate) async fn batch(
         .round(id)
         .await
         .map_err(|e| ApiError::from_app(e, u.lang))?;
+    // Then the role: a batch from a role that may not scan is one 403, not a 200 of refusals.
+    if !u.who.may(doorstep_app::access::Action::Sample) {
+        return Err(ApiError::from_app(AppError::Forbidden, u.lang));
+    }
     let mut results = Vec::with_capacity(req.scans.len());
     for scan in &req.scans {
         results.push(match scan_one(s, u, id, scan).await {

@@ -161,7 +161,10 @@ pub async fn login(
                 "the page expired; please log in again",
             )
             .to_string();
-        return login_page(t, Some(msg), f.username, next, &headers);
+        // Refused as a forged form is: 403, the form shown again with its message.
+        let mut res = login_page(t, Some(msg), f.username, next, &headers);
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return res;
     }
     let now = ctx.now();
     let done = auth::login_at(

@@ -124,22 +124,7 @@ both_backends!(
 async fn neighbour(app: &TestApp, db: &TestDb) -> (Value, doorstep_testkit::ApiClient) {
     let store = db.store.as_ref();
     doorstep_app::demo::load(store).await.unwrap();
-    let street = doorstep_core::AreaPath::parse("二七区/京广路街道").unwrap();
-    store
-        .create_area(
-            Some(&street),
-            doorstep_core::AreaKind::Community,
-            "福华街社区",
-        )
-        .await
-        .unwrap();
-    user(
-        store,
-        "guesser",
-        Role::CommunityAdmin,
-        "二七区/京广路街道/福华街社区",
-    )
-    .await;
+    crate::security_world::neighbouring_community(store, "guesser").await;
     let (st, doc) = app.anon().get("/api/openapi.json").await;
     assert_eq!(st, StatusCode::OK);
     (doc, app.login_api("guesser").await)

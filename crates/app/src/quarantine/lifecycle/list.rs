@@ -9,7 +9,7 @@ use doorstep_store::{Episode, EpisodeFilter};
 
 use crate::access::Action;
 use crate::error::{AppError, AppResult};
-use crate::quarantine::QuarantineDesk;
+use crate::quarantine::{QuarantineDesk, area_required};
 
 /// A list's filters, as a query gives them (empty: any).
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,8 @@ impl QuarantineDesk<'_> {
     ) -> AppResult<doorstep_store::Page<Episode>> {
         let area = match area.map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => AreaPath::parse(a).map_err(|_| AppError::NotFound)?,
-            None => self.who.area().cloned().ok_or(AppError::Forbidden)?,
+            // The admin of everything names the area: a whole system's list is no one's work.
+            None => self.who.area().cloned().ok_or_else(area_required)?,
         };
         if !self.who.covers(&area) {
             return Err(AppError::NotFound);
