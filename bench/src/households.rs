@@ -46,6 +46,7 @@ pub async fn stored_reports(store: &dyn Store) -> Result<i64> {
         .reports(&doorstep_store::ReportQuery {
             area: None,
             status: None,
+            submitted: None,
             page: doorstep_store::PageRequest {
                 offset: 0,
                 limit: 1,

@@ -93,6 +93,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             proxies,
             limits,
             seal_webhook,
+            retention_at,
+            no_retention,
             ..
         } => {
             // A bad webhook stops the server before it starts, like a bad proxy setting.
@@ -115,11 +117,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(url) = public_url {
                 app = app.public_url(url);
             }
-            // Seal notifications and the late-box sweep run beside the server.
+            // Seal notifications, the sweeps and the day's retention run beside the server.
             let background = doorstep_app::rounds::run_background(
                 store.clone(),
                 hook,
                 doorstep_app::clock::system(),
+                (!no_retention).then_some(retention_at),
             );
             let served = doorstep_web::serve(app, addr).await;
             background.abort();

@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::emergency::retention::{RetentionDesk, RetentionReport, Standing};
-use doorstep_app::emergency::{EmergencyDesk, EndInput, StartInput};
+use doorstep_app::emergency::{EmergencyDesk, EndInput, MemberInput, StartInput};
 use doorstep_core::Lang;
 use doorstep_store::Emergency;
 use serde_json::json;
@@ -47,6 +47,21 @@ pub enum EmergencyCommand {
         /// A note.
         #[arg(long, default_value = "")]
         note: String,
+        /// Print the emergency as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or remove members of a running emergency's task forces (each change audited);
+    /// without --add or --remove, print its members.
+    Members {
+        /// The emergency's id.
+        id: i64,
+        /// A member to add as FORCE=STAFF_ID; repeat for each.
+        #[arg(long = "add")]
+        add: Vec<String>,
+        /// A member to remove as FORCE=STAFF_ID; repeat for each.
+        #[arg(long = "remove")]
+        remove: Vec<String>,
         /// Print the emergency as JSON.
         #[arg(long)]
         json: bool,
@@ -123,22 +138,14 @@ pub async fn run(
             members,
             json,
         } => {
-            let mut parsed = Vec::new();
-            for m in members {
-                let (force, id) = m.split_once('=').unwrap_or((m.as_str(), ""));
-                let id = id.trim().parse::<i64>().map_err(|_| {
-                    anyhow::anyhow!(
-                        "{}: {m}",
-                        lang.pick("成员应写作 专班=工作人员编号", "a member is FORCE=STAFF_ID")
-                    )
-                })?;
-                parsed.push((force.to_string(), id));
-            }
             let input = StartInput {
                 area,
                 started_on: on,
                 reason,
-                members: parsed,
+                members: members
+                    .iter()
+                    .map(|m| member(m, lang))
+                    .collect::<Result<_>>()?,
             };
             (vec![desk.start(&input).await.map_err(explained)?], json)
         }
@@ -155,6 +162,31 @@ pub async fn run(
                 retention_days,
             };
             (vec![desk.end(id, &input).await.map_err(explained)?], json)
+        }
+        EmergencyCommand::Members {
+            id,
+            add,
+            remove,
+            json,
+        } => {
+            let mut e = desk.get(id).await.map_err(explained)?;
+            let changes = add.iter().map(|m| (m, true));
+            for (m, add) in changes.chain(remove.iter().map(|m| (m, false))) {
+                let (force, staff_id) = member(m, lang)?;
+                let input = MemberInput {
+                    force,
+                    staff_id,
+                    add,
+                };
+                e = desk.change_member(id, &input).await.map_err(explained)?;
+            }
+            if !json {
+                for m in &e.members {
+                    outln!("{}\t{}\t{}", m.force.label(lang), m.staff_id, m.name);
+                }
+                return Ok(());
+            }
+            (vec![e], json)
         }
         EmergencyCommand::List { area, json } => {
             let list = desk.list(&area).await.map_err(explained)?;
@@ -174,6 +206,18 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// A member as FORCE=STAFF_ID.
+fn member(m: &str, lang: Lang) -> Result<(String, i64)> {
+    let (force, id) = m.split_once('=').unwrap_or((m, ""));
+    let id = id.trim().parse::<i64>().map_err(|_| {
+        anyhow::anyhow!(
+            "{}: {m}",
+            lang.pick("成员应写作 专班=工作人员编号", "a member is FORCE=STAFF_ID")
+        )
+    })?;
+    Ok((force.trim().to_string(), id))
 }
 
 /// A retention report as JSON: the totals and each emergency's counts by kind.

@@ -94,6 +94,15 @@ pub enum Command {
         /// answers 2xx (never holding up the seal). None by default.
         #[arg(long, value_name = "URL", env = "DOORSTEP_SEAL_WEBHOOK")]
         seal_webhook: Option<String>,
+        /// When the day's retention run starts, HH:MM in China time: the first server to
+        /// reach it runs `retention run` over every area (audited, one log line with the
+        /// counts); the others skip that day.
+        #[arg(long, value_name = "HH:MM", env = "DOORSTEP_RETENTION_AT", default_value = "03:30",
+              value_parser = serve::time_of_day)]
+        retention_at: time::Time,
+        /// Never run retention by itself (then run `doorstep retention run` from cron).
+        #[arg(long, env = "DOORSTEP_NO_RETENTION")]
+        no_retention: bool,
     },
     /// Bring the database schema up to date.
     Migrate,

@@ -131,3 +131,10 @@ fn positive(s: &str) -> Result<f64, String> {
         _ => Err(format!("must be a number above 0: {s:?}")),
     }
 }
+
+/// A time of day as `--retention-at` takes it, `HH:MM`.
+pub fn time_of_day(s: &str) -> Result<time::Time, String> {
+    let f = time::macros::format_description!("[hour]:[minute]");
+    time::Time::parse(s.trim(), f)
+        .map_err(|_| format!("应写作 时:分，如 03:30 / expected HH:MM, e.g. 03:30 (got \"{s}\")"))
+}

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use doorstep_app::access::{Ctx, Principal};
+use doorstep_app::daily::DayFilter;
 use doorstep_app::error::AppError;
 use doorstep_app::export::SheetFormat;
 use doorstep_app::staff::StaffDesk;
@@ -296,6 +297,12 @@ pub enum TaskCommand {
         /// Only in this status (open, in_progress, done, cannot_do, cancelled).
         #[arg(long)]
         status: Option<String>,
+        /// Only those made on this day, YYYY-MM-DD (or, with --on, due, done or overdue then).
+        #[arg(long, default_value = "")]
+        day: String,
+        /// With --day: created (the default), due, done or overdue.
+        #[arg(long, default_value = "")]
+        on: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -346,7 +353,16 @@ pub async fn run_task(store: &dyn Store, command: TaskCommand, lang: Lang) -> Re
                 }
             }
         }
-        TaskCommand::List { area, status, json } => {
+        TaskCommand::List {
+            area,
+            status,
+            day,
+            on,
+            json,
+        } => {
+            let day = desk
+                .day(&DayFilter { day, on })
+                .map_err(|e| explain(e, lang))?;
             let statuses = match status.as_deref() {
                 None => Vec::new(),
                 Some(s) => vec![TaskStatus::from_stored(s).ok_or_else(|| {
@@ -363,6 +379,7 @@ pub async fn run_task(store: &dyn Store, command: TaskCommand, lang: Lang) -> Re
                         statuses,
                         kind: None,
                         due_before: None,
+                        day,
                         page: doorstep_store::PageRequest {
                             offset: 0,
                             limit: 10_000,

@@ -5,6 +5,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::clock::china_minute;
+use doorstep_app::daily::DayFilter;
 use doorstep_app::supplies::{SupplyDesk, overdue};
 use doorstep_core::Lang;
 use serde_json::json;
@@ -22,6 +23,12 @@ pub enum SuppliesCommand {
         /// open (the default), overdue, all, requested, assigned, delivered or cancelled.
         #[arg(long, default_value = "")]
         status: String,
+        /// Only those asked on this day, YYYY-MM-DD (with --on delivered: delivered that day).
+        #[arg(long, default_value = "")]
+        day: String,
+        /// With --day: requested (the default) or delivered.
+        #[arg(long, default_value = "")]
+        on: String,
         /// Print the requests as JSON.
         #[arg(long)]
         json: bool,
@@ -37,9 +44,15 @@ pub async fn run(
     let (office, ctx) = (Principal::office(), Ctx::default());
     let desk = SupplyDesk::new(store, &office, &ctx);
     match command {
-        SuppliesCommand::List { area, status, json } => {
+        SuppliesCommand::List {
+            area,
+            status,
+            day,
+            on,
+            json,
+        } => {
             let list = desk
-                .list(&area, &status)
+                .list(&area, &status, &DayFilter { day, on })
                 .await
                 .map_err(|e| explain(e, lang))?;
             let now = ctx.now();

@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow};
 use clap::{Parser, Subcommand};
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::export::SheetFormat;
-use doorstep_app::templates::{TemplateDesk, TemplateView};
+use doorstep_app::templates::{ExportDays, TemplateDesk, TemplateView};
 use doorstep_core::Lang;
 use serde_json::json;
 
@@ -42,7 +42,7 @@ pub enum TemplateCommand {
     },
 }
 
-/// `doorstep export TEMPLATE --area PATH [--format xlsx|csv] -o FILE`.
+/// `doorstep export TEMPLATE --area PATH [--format xlsx|csv] [--from D --to D] -o FILE`.
 #[derive(Parser, Debug)]
 #[command(
     name = "doorstep export",
@@ -60,6 +60,12 @@ struct ExportArgs {
     /// The output file.
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
+    /// Daily figures: the first day, YYYY-MM-DD (default: 13 days before --to).
+    #[arg(long, default_value = "")]
+    from: String,
+    /// Daily figures: the last day, YYYY-MM-DD (default: today).
+    #[arg(long, default_value = "")]
+    to: String,
 }
 
 fn as_json(v: &TemplateView) -> serde_json::Value {
@@ -87,8 +93,12 @@ pub async fn export(
         FormatArg::Xlsx => SheetFormat::Xlsx,
     };
     let (office, ctx) = (Principal::office(), Ctx::default());
+    let days = ExportDays {
+        from: args.from.clone(),
+        to: args.to.clone(),
+    };
     let (view, done) = TemplateDesk::new(store, &office, &ctx)
-        .export(&args.template, &args.area, format, &args.output)
+        .export(&args.template, &args.area, &days, format, &args.output)
         .await
         .map_err(|e| explain(e, lang))?;
     match lang {

@@ -76,6 +76,8 @@ pub enum Conflict {
     AreaSealed,
     /// The community is in emergency mode already (one running emergency per community).
     EmergencyRunning,
+    /// The emergency has ended: its task forces no longer change.
+    EmergencyEnded,
     /// The round is not open for sampling.
     RoundNotOpen,
     /// The round cannot move to that state (a closed round is not planned again).
@@ -148,6 +150,7 @@ impl Conflict {
             "policy_changed" => Conflict::PolicyChanged,
             "area_sealed" => Conflict::AreaSealed,
             "emergency_running" => Conflict::EmergencyRunning,
+            "emergency_ended" => Conflict::EmergencyEnded,
             "round_not_open" => Conflict::RoundNotOpen,
             "round_status" => Conflict::RoundStatus,
             "count_mismatch" => Conflict::CountMismatch,
@@ -203,6 +206,7 @@ impl Conflict {
             Conflict::PolicyChanged => "policy_changed",
             Conflict::AreaSealed => "area_sealed",
             Conflict::EmergencyRunning => "emergency_running",
+            Conflict::EmergencyEnded => "emergency_ended",
             Conflict::RoundNotOpen => "round_not_open",
             Conflict::RoundStatus => "round_status",
             Conflict::CountMismatch => "count_mismatch",
@@ -340,6 +344,10 @@ impl Conflict {
                 "该社区已处于应急状态",
                 "this community is in emergency mode already",
             ),
+            Conflict::EmergencyEnded => (
+                "该次应急已结束，工作专班不能再调整",
+                "this emergency has ended: its task forces no longer change",
+            ),
             Conflict::RoundNotOpen => (
                 "本轮检测未开始或已结束，不能采样",
                 "this round is not open for sampling",
@@ -449,6 +457,7 @@ mod tests {
             Conflict::PolicyChanged,
             Conflict::AreaSealed,
             Conflict::EmergencyRunning,
+            Conflict::EmergencyEnded,
             Conflict::RoundNotOpen,
             Conflict::RoundStatus,
             Conflict::CountMismatch,

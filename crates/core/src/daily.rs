@@ -174,7 +174,7 @@ pub const FIGURES: &[Figure] = &[
         zh: "新增报备",
         en: "New self-reports",
         section: Section::Reports,
-        link: "/reports?status=all",
+        link: "/reports?area={path}&status=all&day={day}",
     },
     Figure {
         key: "checkins.done",
@@ -216,28 +216,28 @@ pub const FIGURES: &[Figure] = &[
         zh: "物资需求",
         en: "Supplies requested",
         section: Section::Supplies,
-        link: "/supplies?area={path}&status=all",
+        link: "/supplies?area={path}&status=all&day={day}",
     },
     Figure {
         key: "supplies.delivered",
         zh: "物资已送达",
         en: "Supplies delivered",
         section: Section::Supplies,
-        link: "/supplies?area={path}&status=delivered",
+        link: "/supplies?area={path}&status=all&day={day}&on=delivered",
     },
     Figure {
         key: "tasks.done",
         zh: "任务完成",
         en: "Tasks done",
         section: Section::Tasks,
-        link: "/tasks?area={area_id}&status=done",
+        link: "/tasks?area={area_id}&status=all&day={day}&on=done",
     },
     Figure {
         key: "tasks.overdue",
         zh: "任务逾期",
         en: "Tasks overdue",
         section: Section::Tasks,
-        link: "/tasks?area={area_id}&status=active",
+        link: "/tasks?area={area_id}&status=all&day={day}&on=overdue",
     },
     Figure {
         key: "lists.rows",
@@ -347,6 +347,45 @@ pub fn day_bounds(day: Date) -> (OffsetDateTime, OffsetDateTime) {
     )
 }
 
+/// The most days one range of days may span (a leap year).
+pub const MAX_RANGE_DAYS: u16 = 366;
+
+/// The days from `from` to `to` (both `YYYY-MM-DD`, both included), oldest first, as a form
+/// or a query gives them: `to` blank is `today`, `from` blank is the `default_days` ending
+/// with `to`. A day that does not read, a `to` before `from` or a range over
+/// [`MAX_RANGE_DAYS`] is a problem at its field (`from` or `to`).
+pub fn day_range(
+    from: &str,
+    to: &str,
+    today: Date,
+    default_days: u16,
+) -> Result<Vec<Date>, Vec<crate::problem::FieldProblem>> {
+    use crate::problem::FieldProblem;
+    let last = day_or(to, today).map_err(|p| FieldProblem::new("to", p));
+    let first = match (from.trim(), &last) {
+        ("", Ok(last)) => Ok(days_ending(*last, default_days)[0]),
+        ("", Err(_)) => Ok(today),
+        (raw, _) => parse_day(raw).map_err(|p| FieldProblem::new("from", p)),
+    };
+    let (first, last) = match (first, last) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => return Err([a.err(), b.err()].into_iter().flatten().collect()),
+    };
+    let span = (last - first).whole_days() + 1;
+    if span < 1 {
+        return Err(vec![FieldProblem::new("to", Problem::DayOrder)]);
+    }
+    if span > i64::from(MAX_RANGE_DAYS) {
+        return Err(vec![FieldProblem::new(
+            "to",
+            Problem::TooManyDays {
+                max: usize::from(MAX_RANGE_DAYS),
+            },
+        )]);
+    }
+    Ok(days_ending(last, span as u16))
+}
+
 /// The `n` days ending with `last`, oldest first.
 pub fn days_ending(last: Date, n: u16) -> Vec<Date> {
     let mut out: Vec<Date> = Vec::with_capacity(usize::from(n));
@@ -385,6 +424,52 @@ mod tests {
         let (a, b) = day_bounds(date!(2026 - 01 - 01));
         assert_eq!(a, datetime!(2025-12-31 16:00 UTC));
         assert_eq!(b, datetime!(2026-01-01 16:00 UTC));
+    }
+
+    #[test]
+    fn a_range_of_days_defaults_to_the_days_ending_today_and_refuses_reversed_or_long_ones() {
+        let today = date!(2026 - 03 - 02);
+        let d = day_range("", "", today, 14).unwrap();
+        assert_eq!((d.len(), d[0], d[13]), (14, date!(2026 - 02 - 17), today));
+        let d = day_range("2026-02-27", "2026-03-01", today, 14).unwrap();
+        assert_eq!(
+            d,
+            [
+                date!(2026 - 02 - 27),
+                date!(2026 - 02 - 28),
+                date!(2026 - 03 - 01)
+            ]
+        );
+        assert_eq!(
+            day_range("2026-03-01", "2026-03-01", today, 14)
+                .unwrap()
+                .len(),
+            1
+        );
+        let d = day_range("", "2026-01-10", today, 14).unwrap();
+        assert_eq!((d.len(), d[13]), (14, date!(2026 - 01 - 10)));
+        let d = day_range("2025-03-02", "", today, 14).unwrap();
+        assert_eq!(d.len(), 366);
+        let at = |e: Vec<crate::problem::FieldProblem>| {
+            e.into_iter()
+                .map(|p| (p.path, p.problem))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            at(day_range("2026-03-02", "2026-03-01", today, 14).unwrap_err()),
+            [("to".to_string(), Problem::DayOrder)]
+        );
+        assert_eq!(
+            at(day_range("2025-02-28", "2026-03-01", today, 14).unwrap_err()),
+            [("to".to_string(), Problem::TooManyDays { max: 366 })]
+        );
+        assert_eq!(
+            at(day_range("3月1日", "2026-13-01", today, 14).unwrap_err()),
+            [
+                ("from".to_string(), Problem::DateValue),
+                ("to".to_string(), Problem::DateValue)
+            ]
+        );
     }
 
     #[test]

@@ -142,6 +142,13 @@ pub enum Problem {
     },
     /// A retention period outside 1 to 3,650 days.
     RetentionDays,
+    /// A range of days whose last day comes before its first.
+    DayOrder,
+    /// A range of days longer than allowed.
+    TooManyDays {
+        /// The most days allowed.
+        max: usize,
+    },
 }
 
 /// One problem with the field it concerns, by path: `id_number` on a person form,
@@ -209,6 +216,8 @@ impl Problem {
             Problem::NameChars => "name_invalid_characters",
             Problem::TooManyMembers { .. } => "too_many_members",
             Problem::RetentionDays => "retention_days_invalid",
+            Problem::DayOrder => "day_range_reversed",
+            Problem::TooManyDays { .. } => "day_range_too_long",
             Problem::PoolSize => "pool_size_invalid",
             Problem::TubeCode => "tube_code_invalid",
             Problem::CodeRange => "code_range_invalid",
@@ -450,6 +459,16 @@ impl Problem {
                 "结束时间应晚于开始时间",
                 "the end must come after the start",
             ),
+            Problem::DayOrder => lang.pick(
+                "结束日期不能早于开始日期",
+                "the last day must not come before the first",
+            ),
+            Problem::TooManyDays { max } => {
+                return match lang {
+                    Lang::Zh => format!("日期范围不能超过 {max} 天"),
+                    Lang::En => format!("the range must not span more than {max} days"),
+                };
+            }
             Problem::FileTooLarge { max_mib } => {
                 return match lang {
                     Lang::Zh => format!("文件不能超过 {max_mib} MB"),

@@ -347,6 +347,54 @@ impl Emergencies for SqlStore {
         Ok(Some(ended?))
     }
 
+    async fn change_emergency_member(
+        &self,
+        id: Id,
+        change: &MemberChange,
+        audit: Audit<Emergency>,
+    ) -> StoreResult<Option<Emergency>> {
+        if self.emergency(id).await?.is_none() {
+            return Ok(None);
+        }
+        let change = *change;
+        let changed = self
+            .write(audit, move |c| {
+                Box::pin(async move {
+                    // Checked in the transaction: an emergency ended meanwhile stays as ended.
+                    let (ended,): (Option<String>,) =
+                        sqlx::query_as("SELECT ended_on FROM emergencies WHERE id = $1")
+                            .bind(id)
+                            .fetch_one(&mut *c)
+                            .await
+                            .map_err(db_err)?;
+                    if ended.is_some() {
+                        return Err(StoreError::Conflict("emergency_ended".into()));
+                    }
+                    let sql = if change.add {
+                        "INSERT INTO emergency_members (emergency_id, task_force, staff_id) \
+                         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                    } else {
+                        "DELETE FROM emergency_members WHERE emergency_id = $1 \
+                         AND task_force = $2 AND staff_id = $3"
+                    };
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(change.force.code())
+                        .bind(change.staff_id)
+                        .execute(&mut *c)
+                        .await
+                        .map_err(db_err)?;
+                    read(c, id)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("emergency {id}")))
+                })
+            })
+            .await;
+        // The home pages show the running emergencies' task forces.
+        forget_running(&self.running);
+        Ok(Some(changed?))
+    }
+
     async fn emergency(&self, id: Id) -> StoreResult<Option<Emergency>> {
         let mut c = self.pool().acquire().await.map_err(db_err)?;
         read(&mut c, id).await

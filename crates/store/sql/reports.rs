@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds, values_clause};
+use super::util::{Conn, corrupt, db_err, subtree_bounds, utc, values_clause};
 use crate::backend::Pool;
 
 const LINK_COLS: &str = "l.id, l.token, l.area_id, a.path AS area_path, l.purpose, l.risk_places, \
@@ -344,6 +344,16 @@ pub async fn reports_page(pool: &Pool, q: &ReportQuery) -> StoreResult<Page<Repo
         binds.push(s.code().to_string());
         conds.push(format!("status = ${}", binds.len()));
     }
+    // As `store/sql/daily.rs` counts `reports.new`; typed binds after the text ones.
+    if q.submitted.is_some() {
+        let n = binds.len();
+        conds.push(format!(
+            "submitted_at >= ${} AND submitted_at < ${}",
+            n + 1,
+            n + 2
+        ));
+    }
+    let span = q.submitted.map(|(a, b)| (utc(a), utc(b)));
     let filter = if conds.is_empty() {
         String::new()
     } else {
@@ -354,6 +364,9 @@ pub async fn reports_page(pool: &Pool, q: &ReportQuery) -> StoreResult<Page<Repo
     for b in &binds {
         cq = cq.bind(b);
     }
+    if let Some((a, b)) = span {
+        cq = cq.bind(a).bind(b);
+    }
     let (total,) = cq.fetch_one(pool).await.map_err(db_err)?;
     let sql = format!(
         "SELECT {REPORT_COLS} FROM reports {filter} ORDER BY id LIMIT {} OFFSET {}",
@@ -362,6 +375,9 @@ pub async fn reports_page(pool: &Pool, q: &ReportQuery) -> StoreResult<Page<Repo
     let mut lq = sqlx::query_as::<_, ReportRow>(AssertSqlSafe(sql));
     for b in &binds {
         lq = lq.bind(b);
+    }
+    if let Some((a, b)) = span {
+        lq = lq.bind(a).bind(b);
     }
     let items = reports(lq.fetch_all(pool).await.map_err(db_err)?)?;
     Ok(Page { items, total })

@@ -185,14 +185,31 @@ impl Supplies for SqlStore {
             ""
         };
         let (under, (a, b, c)) = within("r.area_path", 2, q.area.as_ref());
+        // As `store/sql/daily.rs` counts `supplies.requested` and `supplies.delivered`.
+        let (day, span) = match q.day {
+            None => ("", None),
+            Some(SupplyDay::Requested { from, to }) => (
+                " AND r.created_at >= $5 AND r.created_at < $6",
+                Some((from, to)),
+            ),
+            Some(SupplyDay::Delivered { from, to }) => (
+                " AND t.status = 'done' AND t.outcome = 'delivered' \
+                 AND t.updated_at >= $5 AND t.updated_at < $6",
+                Some((from, to)),
+            ),
+        };
         let sql = format!(
-            "SELECT {COLS} FROM {FROM} WHERE {under}{open} ORDER BY r.due_at, r.id LIMIT $1"
+            "SELECT {COLS} FROM {FROM} WHERE {under}{open}{day} ORDER BY r.due_at, r.id LIMIT $1"
         );
-        sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
+        let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
             .bind(i64::from(q.limit))
             .bind(a)
             .bind(b)
-            .bind(c)
+            .bind(c);
+        if let Some((from, to)) = span {
+            query = query.bind(utc(from)).bind(utc(to));
+        }
+        query
             .fetch_all(self.pool())
             .await
             .map_err(db_err)?

@@ -11,7 +11,9 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds, values_clause};
+use super::util::{
+    Conn, MAX_PARAMS, corrupt, db_err, list_clause, subtree_bounds, utc, values_clause,
+};
 use crate::backend::Db;
 
 const TASK_COLS: &str = "t.id, t.kind, t.target_type, t.target_id, t.area_id, t.area_path, t.room, t.label, t.note, \
@@ -346,7 +348,7 @@ impl Tasks for SqlStore {
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         let mut id_bind: Option<(usize, i64)> = None;
-        let mut time_bind: Option<(usize, OffsetDateTime)> = None;
+        let mut time_binds: Vec<OffsetDateTime> = Vec::new();
         let mut n = 0usize;
         if let Some(area) = &q.area {
             let (a, b, c) = subtree_bounds(area);
@@ -385,7 +387,32 @@ impl Tasks for SqlStore {
         if let Some(d) = q.due_before {
             n += 1;
             conds.push(format!("t.due_at < ${n}"));
-            time_bind = Some((n, d));
+            time_binds.push(utc(d));
+        }
+        if let Some(day) = q.day {
+            // As `store/sql/daily.rs` counts `tasks.done` and `tasks.overdue`.
+            let (cond, a, b) = match day {
+                TaskDay::Created { from, to } => {
+                    ("t.created_at >= $A AND t.created_at < $B", from, to)
+                }
+                TaskDay::Due { from, to } => ("t.due_at >= $A AND t.due_at < $B", from, to),
+                TaskDay::Done { from, to } => (
+                    "t.status = 'done' AND t.updated_at >= $A AND t.updated_at < $B",
+                    from,
+                    to,
+                ),
+                TaskDay::Overdue { by, to } => (
+                    "t.due_at < $A AND t.created_at < $B \
+                     AND (t.status IN ('open', 'in_progress') OR t.updated_at >= $A)",
+                    by,
+                    to,
+                ),
+            };
+            conds.push(
+                cond.replace("$A", &format!("${}", n + 1))
+                    .replace("$B", &format!("${}", n + 2)),
+            );
+            time_binds.extend([utc(a), utc(b)]);
         }
         let filter = if conds.is_empty() {
             String::new()
@@ -403,8 +430,8 @@ impl Tasks for SqlStore {
         if let Some((_, a)) = id_bind {
             cq = cq.bind(a);
         }
-        if let Some((_, d)) = time_bind {
-            cq = cq.bind(d);
+        for d in &time_binds {
+            cq = cq.bind(*d);
         }
         let (total,) = cq.fetch_one(self.pool()).await.map_err(db_err)?;
         // The page's ids first, from the board index alone (tasks_board covers every filter
@@ -422,8 +449,8 @@ impl Tasks for SqlStore {
         if let Some((_, a)) = id_bind {
             lq = lq.bind(a);
         }
-        if let Some((_, d)) = time_bind {
-            lq = lq.bind(d);
+        for d in &time_binds {
+            lq = lq.bind(*d);
         }
         let rows = lq.fetch_all(self.pool()).await.map_err(db_err)?;
         Ok(Page {

@@ -41,6 +41,17 @@ pub struct EndEmergency {
     pub at: OffsetDateTime,
 }
 
+/// A change to a running emergency's task forces: one member added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberChange {
+    /// The force.
+    pub force: TaskForce,
+    /// The staff member.
+    pub staff_id: Id,
+    /// Added (`true`) or removed.
+    pub add: bool,
+}
+
 /// The end of an emergency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ended {
@@ -122,6 +133,16 @@ pub trait Emergencies: Send + Sync {
         &self,
         id: Id,
         end: &EndEmergency,
+        audit: Audit<Emergency>,
+    ) -> StoreResult<Option<Emergency>>;
+
+    /// Adds or removes a member of a running emergency's task force, audited; the emergency
+    /// as it is then (adding one who is there, or removing one who is not, changes nothing).
+    /// `None` if there is no such emergency; `Conflict("emergency_ended")` once it ended.
+    async fn change_emergency_member(
+        &self,
+        id: Id,
+        change: &MemberChange,
         audit: Audit<Emergency>,
     ) -> StoreResult<Option<Emergency>>;
 

@@ -162,6 +162,9 @@ pub struct ReportQuery {
     pub area: Option<AreaPath>,
     /// Only those in this state.
     pub status: Option<ReportStatus>,
+    /// Only those submitted in `[from, to)` (a China day's bounds: the daily report's
+    /// `reports.new`).
+    pub submitted: Option<(OffsetDateTime, OffsetDateTime)>,
     /// Which page, oldest first.
     pub page: PageRequest,
 }

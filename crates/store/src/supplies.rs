@@ -98,8 +98,30 @@ pub struct SupplyQuery {
     pub area: Option<AreaPath>,
     /// Only open ones (task open or in progress, or none yet); else every one.
     pub open_only: bool,
+    /// On a day, as the daily report counts its supplies figures.
+    pub day: Option<SupplyDay>,
     /// At most this many, the soonest due first.
     pub limit: u32,
+}
+
+/// Requests on one day, `from`..`to` being the China day's bounds in UTC (end exclusive);
+/// the daily report's `supplies.requested` and `supplies.delivered` count the same rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupplyDay {
+    /// Asked during the day.
+    Requested {
+        /// The day's start.
+        from: OffsetDateTime,
+        /// Its end.
+        to: OffsetDateTime,
+    },
+    /// Delivered during the day (its task done as delivered then).
+    Delivered {
+        /// The day's start.
+        from: OffsetDateTime,
+        /// Its end.
+        to: OffsetDateTime,
+    },
 }
 
 /// Supplies requests.

@@ -117,8 +117,45 @@ pub struct TaskQuery {
     pub kind: Option<TaskKind>,
     /// Due before this time.
     pub due_before: Option<OffsetDateTime>,
+    /// On a day, as the daily report counts its task figures.
+    pub day: Option<TaskDay>,
     /// Which page (overdue first: by due time, then id).
     pub page: PageRequest,
+}
+
+/// Tasks on one day, `from`..`to` being the China day's bounds in UTC (end exclusive); the
+/// daily report's `tasks.done` and `tasks.overdue` count the same rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskDay {
+    /// Made during the day.
+    Created {
+        /// The day's start.
+        from: OffsetDateTime,
+        /// Its end.
+        to: OffsetDateTime,
+    },
+    /// Due during the day.
+    Due {
+        /// The day's start.
+        from: OffsetDateTime,
+        /// Its end.
+        to: OffsetDateTime,
+    },
+    /// Done during the day (a closed task's last change is its closing).
+    Done {
+        /// The day's start.
+        from: OffsetDateTime,
+        /// Its end.
+        to: OffsetDateTime,
+    },
+    /// Overdue at `by` (the day's end, or now for today): due before it, made before the
+    /// day's end `to`, and still open at `by`.
+    Overdue {
+        /// When it is looked at.
+        by: OffsetDateTime,
+        /// The day's end.
+        to: OffsetDateTime,
+    },
 }
 
 /// One step of a task's history.

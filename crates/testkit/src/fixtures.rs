@@ -88,6 +88,7 @@ pub async fn report_count(store: &dyn Store) -> i64 {
         .reports(&doorstep_store::ReportQuery {
             area: None,
             status: None,
+            submitted: None,
             page: doorstep_store::PageRequest {
                 offset: 0,
                 limit: 1,

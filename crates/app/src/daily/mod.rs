@@ -4,6 +4,10 @@
 //! a figure that changed afterwards shows as such. Reading and exporting is
 //! `Action::DailyReport`, signing `Action::SignDaily`.
 
+mod lists;
+
+pub use lists::{DayFilter, OnDay};
+
 use std::path::Path;
 
 use doorstep_core::daily::{FIGURES, Figures, day_bounds, days_ending};

@@ -22,6 +22,44 @@ use time::Date;
 use crate::access::{Action, Ctx, Principal};
 use crate::error::AppResult;
 
+/// The job's name in `daily_sweeps`: the scheduled run's claim for a China day.
+pub const SCHEDULED_JOB: &str = "retention";
+
+/// The time of day (China's, on the app's clock) the scheduled run starts by default.
+pub const SCHEDULED_AT: time::Time = time::macros::time!(03:30);
+
+/// The scheduled run (`doorstep serve`, once a day): at or after `at` on the app's clock
+/// (China time), the first server to claim today's row in `daily_sweeps` runs retention over
+/// every area as the office, audited as any run (`retention.run`); the others, and this one
+/// later that day, find the day claimed and do nothing. `None` when it did not run.
+///
+/// The claim is the lock: one `INSERT … ON CONFLICT DO NOTHING` on `(job, day)`, so two
+/// servers never run it at the same time for the same day. A server that dies half-way
+/// leaves the rest for the next day's run (each batch is its own transaction and a run
+/// only ever treats what is still due, so nothing is treated twice and nothing is lost).
+pub async fn run_scheduled(
+    store: &dyn Store,
+    ctx: &Ctx,
+    at: time::Time,
+) -> AppResult<Option<RetentionReport>> {
+    let now = ctx.now();
+    let china = now.to_offset(crate::clock::CHINA);
+    if china.time() < at {
+        return Ok(None);
+    }
+    let today = china.date();
+    if store.daily_sweep_done(SCHEDULED_JOB, today).await?
+        || !store.mark_daily_sweep(SCHEDULED_JOB, today, now).await?
+    {
+        return Ok(None);
+    }
+    let office = Principal::office();
+    let report = RetentionDesk::new(store, &office, ctx)
+        .run("", false)
+        .await?;
+    Ok(Some(report))
+}
+
 /// The most rows one transaction treats.
 pub const BATCH: i64 = 2_000;
 

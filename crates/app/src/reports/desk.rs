@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::{Purpose, stored_members};
 use crate::access::{Action, Ctx, Principal};
+use crate::daily::DayFilter;
 use crate::error::{AppError, AppResult};
 use crate::registry::PersonView;
 use crate::today;
@@ -241,11 +242,13 @@ impl<'a> ReportDesk<'a> {
         self.link(id).await
     }
 
-    /// A page of the reports in an area, oldest first.
+    /// A page of the reports in an area, oldest first; with a `day`, those submitted that
+    /// day (the daily report's `reports.new`; `on` is only `submitted`).
     pub async fn list(
         &self,
         status: Option<ReportStatus>,
         area: Option<AreaPath>,
+        day: &DayFilter,
         page: PageRequest,
     ) -> AppResult<Page<Report>> {
         let scope = self.who.scope(area).ok_or(AppError::NotFound)?;
@@ -254,11 +257,13 @@ impl<'a> ReportDesk<'a> {
             None if !self.who.may(Action::Read) => return Err(AppError::NotFound),
             None => {}
         }
+        let submitted = day.read(&["submitted"])?.map(|d| (d.from, d.to));
         Ok(self
             .store
             .reports(&ReportQuery {
                 area: scope,
                 status,
+                submitted,
                 page,
             })
             .await?)
@@ -505,6 +510,7 @@ impl<'a> ReportDesk<'a> {
             .list(
                 Some(ReportStatus::Pending),
                 area,
+                &DayFilter::default(),
                 PageRequest {
                     offset: 0,
                     limit: 500,

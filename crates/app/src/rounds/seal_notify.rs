@@ -166,12 +166,16 @@ pub async fn deliver_seal_notes(
 }
 
 /// The server's work in the background: every few seconds the seal notifications
-/// (when a webhook is set), every minute the late-box, missed-check-in and test-day sweeps. All are safe on several
-/// servers at once; an error is logged and tried again next time, never ends the task.
+/// (when a webhook is set), every minute the late-box, missed-check-in and test-day sweeps
+/// and, when `retention_at` is set, the day's scheduled retention run once that time has
+/// come (`emergency::retention::run_scheduled`, one line logged with its counts). All are
+/// safe on several servers at once; an error is logged and tried again next time, never ends
+/// the task.
 pub fn run_background(
     store: Arc<dyn Store>,
     hook: Option<Webhook>,
     clock: Arc<dyn Clock>,
+    retention_at: Option<time::Time>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let ctx = Ctx {
@@ -205,9 +209,34 @@ pub fn run_background(
             {
                 tracing::warn!(error = %e, "test-day sweep");
             }
+            if n.is_multiple_of(12)
+                && let Some(at) = retention_at
+            {
+                scheduled_retention(store.as_ref(), &ctx, at).await;
+            }
             n = n.wrapping_add(1);
         }
     })
+}
+
+/// The day's scheduled retention run, if due, logged as one line with its counts.
+async fn scheduled_retention(store: &dyn Store, ctx: &Ctx, at: time::Time) {
+    match crate::emergency::retention::run_scheduled(store, ctx, at).await {
+        Ok(Some(report)) => {
+            let counts: Vec<String> = report
+                .totals()
+                .iter()
+                .map(|(k, n)| format!("{}={n}", k.code()))
+                .collect();
+            tracing::info!(
+                emergencies = report.items.len(),
+                counts = %counts.join(" "),
+                "scheduled retention run"
+            );
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "scheduled retention run"),
+    }
 }
 
 #[cfg(test)]

@@ -15,13 +15,14 @@ use doorstep_core::problem::FieldProblem;
 use doorstep_core::supplies::{SupplyAsk, SupplyStatus, is_overdue};
 use doorstep_core::{Conflict, Problem};
 use doorstep_store::{
-    CheckinHousehold, Idempotent, NewSupplyRequest, Store, SupplyQuery, SupplyRequest, audit_with,
-    no_audit,
+    CheckinHousehold, Idempotent, NewSupplyRequest, Store, SupplyDay, SupplyQuery, SupplyRequest,
+    audit_with, no_audit,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::access::{Action, Ctx, Principal};
+use crate::daily::DayFilter;
 use crate::error::{AppError, AppResult};
 use crate::tasks::{TaskDesk, TaskInput};
 
@@ -275,9 +276,26 @@ impl<'a> SupplyDesk<'a> {
     }
 
     /// Requests under `area` (the user's own when blank), the soonest due first; `status`
-    /// `open` (blank: requested or assigned), `overdue`, `all`, or one status's code.
-    pub async fn list(&self, area: &str, status: &str) -> AppResult<Vec<SupplyRequest>> {
+    /// `open` (blank: requested or assigned), `overdue`, `all`, or one status's code; `day`
+    /// those asked that day (`on` `requested`, the default: the daily report's
+    /// `supplies.requested`) or delivered that day (`delivered`: `supplies.delivered`).
+    pub async fn list(
+        &self,
+        area: &str,
+        status: &str,
+        day: &DayFilter,
+    ) -> AppResult<Vec<SupplyRequest>> {
         let area = self.who.area_for(area, Action::Read)?;
+        let day = day.read(&["requested", "delivered"])?.map(|d| match d.on {
+            "delivered" => SupplyDay::Delivered {
+                from: d.from,
+                to: d.to,
+            },
+            _ => SupplyDay::Requested {
+                from: d.from,
+                to: d.to,
+            },
+        });
         let status = status.trim();
         let one = SupplyStatus::parse(status);
         if one.is_none() && !matches!(status, "" | "open" | "overdue" | "all") {
@@ -292,6 +310,7 @@ impl<'a> SupplyDesk<'a> {
             .supply_requests(&SupplyQuery {
                 area,
                 open_only,
+                day,
                 limit: LIST_MAX,
             })
             .await?;
@@ -373,6 +392,7 @@ impl<'a> SupplyDesk<'a> {
             .supply_requests(&SupplyQuery {
                 area: self.who.area().cloned(),
                 open_only: true,
+                day: None,
                 limit: LIST_MAX,
             })
             .await?;

@@ -14,13 +14,14 @@ use doorstep_core::problem::FieldProblem;
 use doorstep_core::text::natural_cmp;
 use doorstep_core::{AreaPath, Duty, Priority, Problem, Target, TaskKind, TaskStatus};
 use doorstep_store::{
-    Household, Id, NewTask, Page, PageRequest, StaffMember, Store, Task, TaskChange, TaskEvent,
-    TaskQuery, audit_with,
+    Household, Id, NewTask, Page, PageRequest, StaffMember, Store, Task, TaskChange, TaskDay,
+    TaskEvent, TaskQuery, audit_with,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::access::{Action, Ctx, Principal};
+use crate::daily::DayFilter;
 use crate::error::{AppError, AppResult};
 use crate::staff::StaffDesk;
 
@@ -534,6 +535,7 @@ impl<'a> TaskDesk<'a> {
                 statuses: vec![TaskStatus::Open, TaskStatus::InProgress],
                 kind: None,
                 due_before: None,
+                day: None,
                 page: PageRequest {
                     offset: 0,
                     limit: 2000,
@@ -551,6 +553,25 @@ impl<'a> TaskDesk<'a> {
                 .then(a.id.cmp(&b.id))
         });
         Ok(mine)
+    }
+
+    /// A board's day filter read: `on` is `created` (the default: made that day), `due` (due
+    /// that day), `done` (done that day: the daily report's `tasks.done`) or `overdue`
+    /// (overdue at the day's end, or now for today: `tasks.overdue`).
+    pub fn day(&self, filter: &DayFilter) -> AppResult<Option<TaskDay>> {
+        let Some(d) = filter.read(&["created", "due", "done", "overdue"])? else {
+            return Ok(None);
+        };
+        let (from, to) = (d.from, d.to);
+        Ok(Some(match d.on {
+            "due" => TaskDay::Due { from, to },
+            "done" => TaskDay::Done { from, to },
+            "overdue" => TaskDay::Overdue {
+                by: to.min(self.ctx.now()),
+                to,
+            },
+            _ => TaskDay::Created { from, to },
+        }))
     }
 
     /// The board of an area: tasks by status, kind, assignee (or only unassigned ones) and due

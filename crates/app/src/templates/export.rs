@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use doorstep_core::daily::day_range;
 use doorstep_core::templates::{RowKind, Template};
 use doorstep_core::{AreaKind, AreaPath, Lang};
 use doorstep_store::{Episode, EpisodeFilter, PageRequest, PersonWithPlace, Store};
@@ -23,6 +24,17 @@ pub(super) const PAGE: u32 = 2000;
 /// Pages read ahead of the thread writing them.
 const PAGES_AHEAD: usize = 2;
 
+/// The days a daily figures export covers, as a query, a form or a command gives them
+/// (`YYYY-MM-DD`, both included): `to` blank is today, `from` blank the fourteen days ending
+/// with `to` (the report's charts' span). Other kinds of rows have no days and ignore them.
+#[derive(Debug, Clone, Default)]
+pub struct ExportDays {
+    /// The first day.
+    pub from: String,
+    /// The last day.
+    pub to: String,
+}
+
 /// What an export with a template wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct TemplateExport {
@@ -35,11 +47,13 @@ pub struct TemplateExport {
 impl TemplateDesk<'_> {
     /// Exports the rows of the template's kind under `area` (a path) to `path`, audited
     /// `template.export`. Not found for an area outside the user's or a template out of
-    /// their reach; forbidden for a role that may not export.
+    /// their reach; forbidden for a role that may not export; invalid for a daily figures
+    /// export whose days do not read, are reversed or span more than 366 days.
     pub async fn export(
         &self,
         template: &str,
         area: &str,
+        days: &ExportDays,
         format: SheetFormat,
         path: &Path,
     ) -> AppResult<(TemplateView, TemplateExport)> {
@@ -52,6 +66,8 @@ impl TemplateDesk<'_> {
             .ok_or(AppError::NotFound)?;
         let masked = !self.who.may(Action::Reveal);
         let t = view.template.clone();
+        // The days exported, for the audit entry (daily figures only).
+        let mut span = serde_json::Value::Null;
         let rows = match t.kind() {
             RowKind::Persons => {
                 let today = self.ctx.today();
@@ -71,8 +87,18 @@ impl TemplateDesk<'_> {
             }
             RowKind::DailyFigures => {
                 self.who.authorize(Action::DailyReport, &area)?;
-                let (today, now) = (self.ctx.today(), self.ctx.now());
-                kinds::daily_figures(self.store, &area, t, format, path, today, now).await?
+                let days = day_range(
+                    &days.from,
+                    &days.to,
+                    self.ctx.today(),
+                    crate::daily::CHART_DAYS,
+                )
+                .map_err(AppError::Validation)?;
+                if let (Some(a), Some(b)) = (days.first(), days.last()) {
+                    span = json!([a.to_string(), b.to_string()]);
+                }
+                let now = self.ctx.now();
+                kinds::daily_figures(self.store, &area, t, format, path, days, now).await?
             }
         };
         let done = TemplateExport { rows, masked };
@@ -82,7 +108,7 @@ impl TemplateDesk<'_> {
             Some(("template", view.id)),
             Some(&area),
             json!({"template": view.template.name(), "kind": view.template.kind().code(),
-                   "rows": rows, "masked": masked,
+                   "rows": rows, "masked": masked, "days": span,
                    "format": if format == SheetFormat::Csv { "csv" } else { "xlsx" }}),
         );
         self.store.audit(&entry).await?;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use doorstep_core::daily::{FIGURES, day_bounds, days_ending};
+use doorstep_core::daily::{FIGURES, day_bounds};
 use doorstep_core::idnum::mask_middle;
 use doorstep_core::templates::Template;
 use doorstep_core::{AreaPath, Lang};
@@ -148,24 +148,18 @@ struct DayRow {
     signed: Option<(String, OffsetDateTime)>,
 }
 
-/// The days a daily figures export covers: the last fourteen ending today, oldest first (the
-/// report's charts' span).
-pub fn daily_days(today: Date) -> Vec<Date> {
-    days_ending(today, crate::daily::CHART_DAYS)
-}
-
 pub(super) async fn daily_figures(
     store: &dyn Store,
     area: &AreaPath,
     template: Template,
     format: SheetFormat,
     path: &Path,
-    today: Date,
+    days: Vec<Date>,
     now: OffsetDateTime,
 ) -> AppResult<u64> {
     let (tx, writer) = spawn_writer(template, format, path, daily_fields);
     let read = async {
-        for day in daily_days(today) {
+        for day in days {
             let (from, to) = day_bounds(day);
             let q = DayQuery {
                 area: area.clone(),

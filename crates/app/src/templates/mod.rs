@@ -8,7 +8,7 @@
 mod export;
 mod kinds;
 
-pub use export::TemplateExport;
+pub use export::{ExportDays, TemplateExport};
 
 use doorstep_core::AreaPath;
 use doorstep_core::conflict::Conflict;

@@ -131,6 +131,7 @@ both_backends!(
             .reports(&doorstep_store::ReportQuery {
                 area: None,
                 status: None,
+                submitted: None,
                 page: PAGE,
             })
             .await
@@ -183,7 +184,10 @@ both_backends!(
                 .is_ok()
         );
         // Nothing stored from the closed links.
-        let page = desk.list(None, None, PAGE).await.unwrap();
+        let page = desk
+            .list(None, None, &Default::default(), PAGE)
+            .await
+            .unwrap();
         assert_eq!(page.total, 1);
         // Links above a community are refused.
         assert!(matches!(
@@ -298,7 +302,7 @@ both_backends!(
 
         // The worker of 钱塘衣城 sees only that report; the other is not found for them.
         let theirs = wdesk
-            .list(Some(ReportStatus::Pending), None, PAGE)
+            .list(Some(ReportStatus::Pending), None, &Default::default(), PAGE)
             .await
             .unwrap();
         assert_eq!(

@@ -60,6 +60,51 @@ both_backends!(retention_from_the_command_line, async |db: &TestDb| {
     );
     assert_eq!(e["running"], true, "{e}");
     let eid = e["id"].as_i64().unwrap().to_string();
+    // Its task forces change while it runs: a member added, then moved to another force.
+    let staff = dir_staff(url, store).await;
+    let add = format!("duty={staff}");
+    let e = cli(
+        url,
+        &["emergency", "members", &eid, "--add", &add, "--json"],
+    );
+    assert_eq!(e["members"][0]["force"], "duty", "{e}");
+    let e = cli(
+        url,
+        &[
+            "emergency",
+            "members",
+            &eid,
+            "--add",
+            &format!("service={staff}"),
+            "--remove",
+            &add,
+            "--json",
+        ],
+    );
+    let forces: Vec<&str> = e["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["force"].as_str().unwrap())
+        .collect();
+    assert_eq!(forces, ["service"], "{e}");
+    let bad = doorstep(&[
+        "--db",
+        url,
+        "--lang",
+        "en",
+        "emergency",
+        "members",
+        &eid,
+        "--add",
+        "police=1",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("force: "),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let out = doorstep(&[
         "--db",
         url,
@@ -114,4 +159,54 @@ both_backends!(retention_from_the_command_line, async |db: &TestDb| {
     );
     let again = cli(url, &["retention", "run", "--json"]);
     assert_eq!(again["totals"]["self_reports"], 0, "{again}");
+    // Ended: its forces stay as they were.
+    let late = doorstep(&[
+        "--db",
+        url,
+        "emergency",
+        "members",
+        &eid,
+        "--add",
+        &format!("duty={staff}"),
+    ]);
+    assert!(!late.status.success());
 });
+
+/// A staff member of 祥云社区 imported from a roster; their id.
+async fn dir_staff(url: &str, store: &dyn doorstep_store::Store) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("staff.csv");
+    std::fs::write(&file, "姓名,手机号,单位/类别\n王芳,13800138001,网格员\n").unwrap();
+    ok(&doorstep(&[
+        "--db",
+        url,
+        "staff",
+        "import",
+        "--into",
+        COMMUNITY,
+        file.to_str().unwrap(),
+    ]));
+    let found = store
+        .staff_list(&doorstep_store::StaffQuery {
+            area: Some(doorstep_core::AreaPath::parse(COMMUNITY).unwrap()),
+            above: Vec::new(),
+            kind: None,
+            active: None,
+            text: None,
+            page: doorstep_store::PageRequest {
+                offset: 0,
+                limit: 10,
+            },
+        })
+        .await
+        .unwrap();
+    found.items[0].id.to_string()
+}
+
+#[test]
+fn serve_refuses_a_retention_time_that_is_no_time_of_day() {
+    let out = doorstep(&["serve", "--retention-at", "25:00"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected HH:MM"), "{err}");
+}

@@ -79,5 +79,32 @@ both_backends!(
         );
         assert!(v["items"][0]["task_id"].as_i64().is_some(), "{v}");
         assert_eq!(list("二七区/京广路街道/别的社区")["total"], 0);
+
+        // By day: asked today, none yesterday, none delivered today; the tasks made today.
+        let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
+        let (today, yesterday) = (
+            now.date().to_string(),
+            (now.date() - time::Duration::days(1)).to_string(),
+        );
+        let on_day = |what: &str, day: &str, on: &str| -> Value {
+            let mut args = vec!["--db", url, what, "list", "--area", community, "--day", day];
+            if !on.is_empty() {
+                args.extend(["--on", on]);
+            }
+            args.push("--json");
+            serde_json::from_str(&ok(&doorstep(&args))).unwrap()
+        };
+        assert_eq!(on_day("supplies", &today, "")["total"], 1);
+        assert_eq!(on_day("supplies", &yesterday, "")["total"], 0);
+        assert_eq!(on_day("supplies", &today, "delivered")["total"], 0);
+        assert!(on_day("task", &today, "")["total"].as_i64().unwrap() >= 1);
+        assert_eq!(on_day("task", &yesterday, "")["total"], 0);
+        assert_eq!(on_day("task", &today, "done")["total"], 0);
+        let bad = doorstep(&[
+            "--db", url, "--lang", "en", "supplies", "list", "--day", "3/1",
+        ]);
+        assert!(!bad.status.success());
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert!(err.contains("day: "), "{err}");
     }
 );

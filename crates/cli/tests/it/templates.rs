@@ -209,5 +209,36 @@ both_backends!(
             .date();
         let compact = today.to_string().replace('-', "");
         assert_eq!(daily[14], format!("{compact},2"));
+
+        // --from/--to pick the days; a reversed range is refused naming the field.
+        let csv = dir.path().join("range.csv");
+        let range = |from: &str, to: &str| {
+            doorstep(&[
+                "--db",
+                url,
+                "--lang",
+                "zh",
+                "export",
+                "日报表",
+                "--area",
+                COMMUNITY,
+                "--format",
+                "csv",
+                "--from",
+                from,
+                "--to",
+                to,
+                "-o",
+                csv.to_str().unwrap(),
+            ])
+        };
+        ok(&range("2026-02-27", "2026-03-01"));
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let days: Vec<&str> = text.lines().skip(1).map(|l| &l[..8]).collect();
+        assert_eq!(days, ["20260227", "20260228", "20260301"]);
+        let refused = range("2026-03-01", "2026-02-27");
+        assert!(!refused.status.success());
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("to: 结束日期不能早于开始日期"), "{err}");
     }
 );

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use doorstep_app::emergency::retention::{RetentionDesk, RetentionItem, RetentionReport, Standing};
-use doorstep_app::emergency::{EmergencyDesk, EndInput, StartInput, running_near};
+use doorstep_app::emergency::{EmergencyDesk, EndInput, MemberInput, StartInput, running_near};
 use doorstep_store::Emergency;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -211,6 +211,69 @@ pub async fn end(
     Ok(Json(EmergencyResponse::from(&e)))
 }
 
+/// Adds a member to a running emergency's task force (`force`, `staff_id`: staff of the
+/// community or of the areas above it), audited (`emergency.member_add`); one who is there
+/// already changes nothing. `404` outside the caller's area; `403` for a role that may not
+/// switch the mode; `409 emergency_ended` once it ended; `422` at `force` or `staff_id`.
+#[utoipa::path(post, path = "/emergencies/{id}/members", tag = "emergency", request_body = MemberBody,
+    params(("id" = i64, Path, description = "the emergency's id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = EmergencyResponse), (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_member(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<MemberBody>,
+) -> Result<Json<EmergencyResponse>, ApiError> {
+    change_member(&s, &u, id, req.force, req.staff_id, true).await
+}
+
+/// Which task force.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct ForceQuery {
+    /// The force: `info_check`, `duty`, `disinfection` or `service`.
+    pub force: String,
+}
+
+/// Removes a member from a running emergency's task force, audited
+/// (`emergency.member_remove`); one who is not there changes nothing. Answers as adding does.
+#[utoipa::path(delete, path = "/emergencies/{id}/members/{staff_id}", tag = "emergency",
+    params(("id" = i64, Path, description = "the emergency's id"),
+        ("staff_id" = i64, Path, description = "the staff member's id"), ForceQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = EmergencyResponse), (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn remove_member(
+    State(s): State<AppState>,
+    u: ApiUser,
+    Path((id, staff_id)): Path<(i64, i64)>,
+    Query(q): Query<ForceQuery>,
+) -> Result<Json<EmergencyResponse>, ApiError> {
+    change_member(&s, &u, id, q.force, staff_id, false).await
+}
+
+async fn change_member(
+    s: &AppState,
+    u: &ApiUser,
+    id: i64,
+    force: String,
+    staff_id: i64,
+    add: bool,
+) -> Result<Json<EmergencyResponse>, ApiError> {
+    let input = MemberInput {
+        force,
+        staff_id,
+        add,
+    };
+    let e = EmergencyDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .change_member(id, &input)
+        .await
+        .map_err(|e| ApiError::from_app(e, u.lang))?;
+    Ok(Json(EmergencyResponse::from(&e)))
+}
+
 /// Rows of one kind.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KindCount {
@@ -351,6 +414,8 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(list, start))
         .routes(routes!(mode))
         .routes(routes!(end))
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
         .routes(routes!(preview))
         .routes(routes!(run))
 }

@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use doorstep_app::daily::DayFilter;
 use doorstep_app::export::SheetFormat;
 use doorstep_app::reports::{
     BulkOutcome, LinkInput, MemberInput, MemberMatch, OnBehalfInput, ReportDesk, ReportReview,
@@ -273,6 +274,9 @@ pub struct ReportListQuery {
     pub status: Option<String>,
     /// Only reports whose address lies under this area (the caller's area when left out).
     pub area: Option<String>,
+    /// A China day, `YYYY-MM-DD`: only those submitted that day (the daily report's
+    /// `reports.new`).
+    pub day: Option<String>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Rows per page, 1–200 (default 20).
@@ -288,9 +292,11 @@ fn status_param(raw: Option<&str>) -> Result<Option<ReportStatus>, ApiError> {
     }
 }
 
-/// The review queue: reports whose address lies in the caller's area, oldest first.
+/// The review queue: reports whose address lies in the caller's area, oldest first. `422`
+/// at `day` for a day that does not read.
 #[utoipa::path(get, path = "/reports", tag = "self-report", params(ReportListQuery), security(("bearer" = [])),
-    responses((status = 200, body = List<ReportResponse>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = List<ReportResponse>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn list_reports(
     State(s): State<AppState>,
     u: ApiUser,
@@ -305,6 +311,7 @@ pub async fn list_reports(
         .list(
             status_param(q.status.as_deref())?,
             area_param(q.area.as_deref(), u.lang)?,
+            &DayFilter::day(q.day.as_deref().unwrap_or_default()),
             paging.request(),
         )
         .await

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use doorstep_app::daily::DayFilter;
 use doorstep_app::supplies::{self, Filed, SupplyDesk, SupplyInput};
 use doorstep_core::Lang;
 use doorstep_store::SupplyRequest;
@@ -224,10 +225,16 @@ pub struct SupplyQueryParams {
     /// `open` (default: requested or assigned), `overdue`, `all`, or one status:
     /// `requested`, `assigned`, `delivered`, `cancelled`.
     pub status: String,
+    /// A China day, `YYYY-MM-DD`: only the requests asked that day (the daily report's
+    /// `supplies.requested`), or with `on=delivered` delivered that day (`supplies.delivered`).
+    pub day: String,
+    /// With `day`: `requested` (default) or `delivered`.
+    pub on: String,
 }
 
 /// The requests of households under an area, overdue first, then the soonest due (at most
-/// 500). `404` for an area outside the caller's.
+/// 500). `404` for an area outside the caller's; `422` at `day` or `on` for a day that does
+/// not read or an unknown `on`.
 #[utoipa::path(get, path = "/supplies", tag = "quarantine", params(SupplyQueryParams),
     security(("bearer" = [])),
     responses((status = 200, body = List<SupplyResponse>), (status = 404, body = ErrorBody),
@@ -238,7 +245,14 @@ pub async fn list(
     Query(q): Query<SupplyQueryParams>,
 ) -> Result<Json<List<SupplyResponse>>, ApiError> {
     let list = SupplyDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .list(&q.area, &q.status)
+        .list(
+            &q.area,
+            &q.status,
+            &DayFilter {
+                day: q.day.clone(),
+                on: q.on.clone(),
+            },
+        )
         .await
         .map_err(|e| ApiError::from_app(e, u.lang))?;
     let now = u.ctx.now();

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use doorstep_app::clock::china_minute;
+use doorstep_app::daily::DayFilter;
 use doorstep_app::error::AppError;
 use doorstep_app::tasks::{Finish, TaskDesk, TaskInput, TaskTemplate};
 use doorstep_core::problem::FieldProblem;
@@ -142,6 +143,12 @@ pub struct TaskListQuery {
     pub assignee: Option<String>,
     /// Due before this time (RFC 3339 or `YYYY-MM-DD`).
     pub due_before: Option<String>,
+    /// A China day, `YYYY-MM-DD`: the tasks made that day (or, by `on`, due, done or overdue
+    /// then, as the daily report counts `tasks.done` and `tasks.overdue`).
+    pub day: Option<String>,
+    /// With `day`: `created` (default), `due`, `done` or `overdue` (at the day's end; now
+    /// for today).
+    pub on: Option<String>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Rows per page, 1–200 (default 20).
@@ -153,9 +160,10 @@ fn bad(code: &str, lang: Lang, zh: &str, en: &str) -> ApiError {
 }
 
 /// The board of an area (managers), or with `mine=true` one's own tasks. Overdue first.
+/// `422` at `day` or `on` for a day that does not read or an unknown `on`.
 #[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskListQuery), security(("bearer" = [])),
     responses((status = 200, body = List<TaskResponse>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_tasks(
     State(s): State<AppState>,
     u: ApiUser,
@@ -214,6 +222,12 @@ pub async fn list_tasks(
         Some(d) => doorstep_app::tasks::parse_due(d)
             .map_err(|p| ApiError::bad_request("bad_due", &p.message(u.lang)))?,
     };
+    let day = desk
+        .day(&DayFilter {
+            day: q.day.clone().unwrap_or_default(),
+            on: q.on.clone().unwrap_or_default(),
+        })
+        .map_err(fail)?;
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
@@ -228,6 +242,7 @@ pub async fn list_tasks(
                 statuses,
                 kind,
                 due_before,
+                day,
                 page: paging.request(),
             },
         )

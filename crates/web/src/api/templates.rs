@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use doorstep_app::error::AppError;
-use doorstep_app::templates::{TemplateDesk, TemplateInput, TemplateView};
+use doorstep_app::templates::{ExportDays, TemplateDesk, TemplateInput, TemplateView};
 use doorstep_core::templates::ColumnInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -301,6 +301,10 @@ pub struct ExportQuery {
     pub area: String,
     /// `xlsx` (default) or `csv`.
     pub format: String,
+    /// Daily figures only: the first day, `YYYY-MM-DD` (default: 13 days before `to`).
+    pub from: String,
+    /// Daily figures only: the last day, `YYYY-MM-DD` (default: today, the China day).
+    pub to: String,
 }
 
 /// Writes an export with a template to a temporary folder and answers it as a download.
@@ -309,13 +313,17 @@ pub async fn export_download(
     who: &doorstep_app::access::Principal,
     ctx: &doorstep_app::access::Ctx,
     template: &str,
-    area: &str,
-    format: &str,
+    q: &ExportQuery,
 ) -> Result<Response, AppError> {
-    let (format, ext, mime) = super::reports::sheet(format);
+    let (format, ext, mime) = super::reports::sheet(&q.format);
+    let area = q.area.as_str();
+    let days = ExportDays {
+        from: q.from.clone(),
+        to: q.to.clone(),
+    };
     let ((view, _), bytes) = super::reports::written(ext, |path| async move {
         TemplateDesk::new(s.store.as_ref(), who, ctx)
-            .export(template, area, format, &path)
+            .export(template, area, &days, format, &path)
             .await
     })
     .await?;
@@ -334,19 +342,22 @@ pub async fn export_download(
 /// export. `{template}` is an id (0: the built-in 上级直报) or a name. Test results are
 /// the samples taken under the area (a row per person per round); call outcomes the rows of
 /// the investigation lists kept under it (`403` for a role that may not work lists); daily
-/// figures a row per community per day for the last 14 days ending today.
+/// figures a row per community per day from `from` to `to` (both included; default the 14
+/// days ending today; `422` at `to` for a reversed range or one over 366 days, at `from` or
+/// `to` for a day that does not read).
 #[utoipa::path(get, path = "/exports/{template}", tag = "templates", params(ExportQuery,
     ("template" = String, Path, description = "the template's id or name")),
     security(("bearer" = [])),
     responses((status = 200, description = "the file", content_type = "application/octet-stream"),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn export(
     State(s): State<AppState>,
     u: ApiUser,
     Path(template): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    export_download(&s, &u.who, &u.ctx, &template, &q.area, &q.format)
+    export_download(&s, &u.who, &u.ctx, &template, &q)
         .await
         .map_err(fail(&u))
 }

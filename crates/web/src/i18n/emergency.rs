@@ -2,23 +2,32 @@
 
 /// (key, Chinese, English), sorted by key.
 pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("em_add", "加入专班", "Add to the task force"),
     ("em_community", "社区", "Community"),
     ("em_end", "转为平时状态", "Switch back to peacetime"),
     ("em_ended", "已结束", "ended"),
     ("em_ended_on", "结束日期", "Last day"),
+    ("em_force", "工作专班", "Task force"),
     (
         "em_hint",
         "社区转入应急状态后，首页显示应急天数和各专班，菜单栏优先显示值守、核酸、卡口等应急功能；转回平时状态后，应急期间收集的个人信息在保存期限届满后匿名化或删除。",
         "In emergency mode the home page shows the day count and the task forces, and the bar leads with duty, testing and checkpoints; back in peacetime, the personal data collected during the emergency is anonymised or deleted once its retention period is over.",
     ),
     ("em_history", "历次应急", "Emergencies so far"),
+    (
+        "em_members",
+        "调整专班成员",
+        "Change the task forces' members",
+    ),
     ("em_menu", "平急转换", "Emergency mode"),
     ("em_no_members", "未指定", "none named"),
     ("em_none", "尚无应急记录。", "No emergency yet."),
     ("em_note", "说明", "Note"),
     ("em_peacetime", "平时状态", "Peacetime"),
+    ("em_person", "人员", "Staff member"),
     ("em_pick", "选择成员", "Choose members"),
     ("em_reason", "原因", "Reason"),
+    ("em_remove", "移出", "Remove"),
     (
         "em_retention",
         "个人信息保存期限",
@@ -32,6 +41,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("em_run", "执行到期处理", "Treat what is due"),
     ("em_running", "应急中", "running"),
+    (
+        "em_search",
+        "按姓名或手机尾号查找人员",
+        "Find staff by name or phone ending",
+    ),
+    (
+        "em_search_hint",
+        "人员较多时先查找，下方选择框只列出查到的人员。",
+        "With many staff, search first: the pickers below list only those found.",
+    ),
     ("em_since", "开始于", "since"),
     ("em_start", "转入应急状态", "Switch into emergency mode"),
     ("em_started_on", "开始日期", "First day"),

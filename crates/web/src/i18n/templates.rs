@@ -6,6 +6,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tp_back", "返回", "Back"),
     ("tp_built_in", "内置，各级通用", "built in, everywhere"),
     ("tp_column", "第", "Column"),
+    (
+        "tp_days_hint",
+        "日报数据按天一行：默认最近 14 天，最长 366 天。",
+        "Daily figures are a row per day: the last 14 days by default, at most 366 days.",
+    ),
     ("tp_delete", "删除", "Delete"),
     ("tp_download", "导出", "Export"),
     ("tp_edit", "修改", "Edit"),
@@ -17,6 +22,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Download the template file",
     ),
     ("tp_format", "格式", "Format"),
+    ("tp_from", "开始日期", "First day"),
     ("tp_header", "列标题", "Header"),
     (
         "tp_hint",
@@ -41,4 +47,5 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tp_pick_kind", "选择类别", "Pick the kind"),
     ("tp_save", "保存", "Save"),
     ("tp_title", "报表模板", "Export templates"),
+    ("tp_to", "结束日期", "Last day"),
 ];

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use doorstep_app::access::{Action, Ctx, Principal};
 use doorstep_app::clock::china_minute;
 use doorstep_app::emergency::retention::{RetentionDesk, RetentionReport, Standing};
-use doorstep_app::emergency::{EmergencyDesk, EndInput, StartInput, running_near};
+use doorstep_app::emergency::{EmergencyDesk, EndInput, MemberInput, StartInput, running_near};
 use doorstep_app::error::AppError;
 use doorstep_app::staff::StaffDesk;
 use doorstep_core::Lang;
@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/emergency", get(show).post(start))
         .route("/emergency/{id}/end", post(end))
+        .route("/emergency/{id}/members", post(members))
         .route("/emergency/retention", post(run))
 }
 
@@ -68,6 +69,8 @@ pub struct Banner {
     pub reason: String,
     /// Each task force with its members' names.
     pub forces: Vec<(&'static str, String)>,
+    /// Each member: (force code, force label, staff id, name), for removing.
+    pub members: Vec<(&'static str, &'static str, i64, String)>,
 }
 
 impl Banner {
@@ -91,6 +94,18 @@ impl Banner {
                         .map(|m| m.name.as_str())
                         .collect();
                     (f.label(lang), names.join(lang.pick("、", ", ")))
+                })
+                .collect(),
+            members: e
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        m.force.code(),
+                        m.force.label(lang),
+                        m.staff_id,
+                        m.name.clone(),
+                    )
                 })
                 .collect(),
         }
@@ -139,8 +154,10 @@ pub struct EmergencyPage {
     idle: Vec<(String, String)>,
     can_switch: bool,
     can_retain: bool,
-    /// Staff to choose task force members from: (id, name).
+    /// Staff to choose task force members from: (id, name), those matching `q` when given.
     staff: Vec<(i64, String)>,
+    /// The member picker's search (name or phone ending; blank: every one).
+    q: String,
     /// The task forces: (code, label).
     forces: Vec<(&'static str, &'static str)>,
     today: String,
@@ -154,9 +171,11 @@ pub struct EmergencyPage {
 async fn page(
     s: &AppState,
     u: &PageUser,
+    q: &str,
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<EmergencyPage, PageError> {
+    let q = q.trim();
     let desk = EmergencyDesk::new(s.store.as_ref(), &u.who, &u.ctx);
     let lang = u.t.0;
     let today = u.ctx.today();
@@ -177,10 +196,10 @@ async fn page(
                 None,
                 None,
                 Some(true),
-                None,
+                (!q.is_empty()).then(|| q.to_string()),
                 PageRequest {
                     offset: 0,
-                    limit: 500,
+                    limit: if q.is_empty() { 500 } else { 100 },
                 },
             )
             .await
@@ -227,6 +246,7 @@ async fn page(
         can_switch,
         can_retain,
         staff,
+        q: q.to_string(),
         forces: TaskForce::ALL
             .iter()
             .map(|f| (f.code(), f.label(lang)))
@@ -265,8 +285,19 @@ fn span(e: &Emergency) -> String {
     }
 }
 
-async fn show(State(s): State<AppState>, u: PageUser) -> Result<Response, PageError> {
-    Ok(page(&s, &u, None, None).await?.into_response())
+/// The page's query: the member picker's search.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ShowQuery {
+    q: String,
+}
+
+async fn show(
+    State(s): State<AppState>,
+    u: PageUser,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    Ok(page(&s, &u, &q.q, None, None).await?.into_response())
 }
 
 /// Turns a refused switch into the page with its message.
@@ -276,7 +307,7 @@ async fn refused(s: &AppState, u: &PageUser, e: AppError) -> Result<Response, Pa
         AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(u.t.0).to_string()),
         e => return Err(u.fail(e)),
     };
-    let page = page(s, u, Some(error), None).await?;
+    let page = page(s, u, "", Some(error), None).await?;
     Ok((status, page).into_response())
 }
 
@@ -364,5 +395,44 @@ async fn run(
                 "{n} records of personal data treated.",
             )
             .replace("{n}", &total.to_string());
-    Ok(page(&s, &u, None, Some(notice)).await?.into_response())
+    Ok(page(&s, &u, "", None, Some(notice)).await?.into_response())
+}
+
+/// A member added to or removed from a running emergency's task force.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MemberForm {
+    csrf: String,
+    force: String,
+    staff_id: String,
+    /// `add` or `remove`.
+    op: String,
+    /// The search the page was showing (kept after the change).
+    q: String,
+}
+
+async fn members(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<MemberForm>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&f.csrf)?;
+    let input = MemberInput {
+        force: f.force,
+        // Not a number: no staff member, refused as such.
+        staff_id: f.staff_id.trim().parse().unwrap_or(0),
+        add: f.op != "remove",
+    };
+    match EmergencyDesk::new(s.store.as_ref(), &u.who, &u.ctx)
+        .change_member(id, &input)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/emergency?q={}#emergency-{id}",
+            super::urlencode(f.q.trim())
+        ))
+        .into_response()),
+        Err(e) => refused(&s, &u, e).await,
+    }
 }

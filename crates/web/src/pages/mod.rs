@@ -9,6 +9,7 @@ pub(crate) mod checkins;
 mod checkpoints;
 mod codes;
 mod daily;
+mod day_field;
 pub(crate) mod emergency;
 pub(crate) mod episodes;
 pub(crate) mod field;
@@ -33,6 +34,8 @@ pub(crate) mod supplies;
 pub(crate) mod tasks;
 pub(crate) mod templates;
 pub(crate) mod today;
+
+pub use day_field::DayField;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -655,9 +658,19 @@ impl PageError {
                 crate::error::busy_message(l).to_string(),
             ),
             AppError::Conflict(c) => (StatusCode::CONFLICT, c.message(l).to_string()),
-            AppError::Validation(_) => (
+            // Each problem with the field it is at (a query's `day`, `on` …): what to fix.
+            AppError::Validation(ref problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                l.pick("填写有误", "invalid input").to_string(),
+                format!(
+                    "{}{}{}",
+                    l.pick("填写有误", "invalid input"),
+                    l.pick("：", ": "),
+                    problems
+                        .iter()
+                        .map(|p| format!("{} {}", p.path, p.problem.message(l)))
+                        .collect::<Vec<_>>()
+                        .join(l.pick("；", "; "))
+                ),
             ),
             AppError::Import(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(l)),
             AppError::Store(doorstep_store::StoreError::Unavailable(ref cause)) => {

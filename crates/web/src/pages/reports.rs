@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use doorstep_app::access::Action;
 use doorstep_app::clock::china_minute;
+use doorstep_app::error::AppError;
 use doorstep_app::quarantine::QuarantineDesk;
 use doorstep_app::reports::{LinkInput, Purpose, ReportDesk, ReportReview};
 use doorstep_core::{AreaPath, Question};
@@ -336,12 +337,22 @@ pub struct QueuePage {
     can_write: bool,
     can_export: bool,
     notice: Option<String>,
+    /// The area asked (a path; blank: the user's own).
+    asked: String,
+    /// The day filter (the daily report's new self-reports link with one).
+    day: super::DayField,
 }
 
 /// Which reports.
 #[derive(Debug, Deserialize, Default)]
 pub struct QueueQuery {
     status: Option<String>,
+    /// Under this area (a path; the user's own when left out).
+    #[serde(default)]
+    area: String,
+    /// A China day, `YYYY-MM-DD`: those submitted that day.
+    #[serde(default)]
+    day: String,
     accepted: Option<u64>,
     skipped: Option<u64>,
 }
@@ -353,10 +364,26 @@ async fn queue(
 ) -> Result<Response, PageError> {
     let status = q.status.clone().unwrap_or_else(|| "pending".into());
     let desk = ReportDesk::new(s.store.as_ref(), &u.who, &u.ctx);
+    let asked = match q.area.trim() {
+        "" => None,
+        a => Some(AreaPath::parse(a).map_err(|_| u.fail(AppError::NotFound))?),
+    };
+    let day = super::DayField::of(
+        &q.day,
+        "",
+        &["submitted"],
+        format!(
+            "/reports?status={}&area={}",
+            super::urlencode(&status),
+            super::urlencode(q.area.trim())
+        ),
+        u.t,
+    );
     let page = desk
         .list(
             ReportStatus::parse(&status),
-            None,
+            asked,
+            &day.filter(),
             PageRequest {
                 offset: 0,
                 limit: 200,
@@ -384,6 +411,8 @@ async fn queue(
         can_export: u.who.may(Action::Export),
         notice,
         nav: u.nav,
+        asked: q.area.trim().to_string(),
+        day,
     }
     .into_response())
 }

@@ -155,6 +155,8 @@ pub struct SuppliesPage {
     lines: Vec<SupplyLine>,
     overdue: usize,
     may_cancel: bool,
+    /// The day filter (the daily report's supplies figures link with one).
+    day: super::DayField,
 }
 
 /// The list's filter.
@@ -163,6 +165,9 @@ pub struct SuppliesPage {
 struct ListQuery {
     area: String,
     status: String,
+    /// A China day, `YYYY-MM-DD`: requests asked (or, `on=delivered`, delivered) that day.
+    day: String,
+    on: String,
 }
 
 /// `GET /supplies`: the requests under the user's area (or `area`), overdue first.
@@ -171,8 +176,19 @@ async fn list(
     u: PageUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
+    let day = super::DayField::of(
+        &q.day,
+        &q.on,
+        &["requested", "delivered"],
+        format!(
+            "/supplies?area={}&status={}",
+            super::urlencode(&q.area),
+            super::urlencode(&q.status)
+        ),
+        u.t,
+    );
     let found = SupplyDesk::new(s.store.as_ref(), &u.who, &u.ctx)
-        .list(&q.area, &q.status)
+        .list(&q.area, &q.status, &day.filter())
         .await
         .map_err(|e| u.fail(e))?;
     let lines = lines(u.t, &found, u.ctx.now(), true);
@@ -193,6 +209,7 @@ async fn list(
         overdue: lines.iter().filter(|l| l.overdue).count(),
         lines,
         may_cancel: u.who.may(Action::ManageTasks),
+        day,
     }
     .into_response())
 }

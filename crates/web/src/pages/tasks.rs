@@ -137,6 +137,8 @@ pub struct BoardPage {
     xlsx: String,
     /// Positive pools' households and late boxes, on top.
     alerts: super::handover::BoardAlerts,
+    /// The day filter (the daily report's task figures link with one).
+    day: super::DayField,
 }
 
 /// The board's filter.
@@ -155,6 +157,11 @@ struct BoardQuery {
     /// `xlsx` or `csv` to download what the filter shows.
     #[serde(default)]
     format: String,
+    /// A China day, `YYYY-MM-DD`: tasks made (or, by `on`, due, done, overdue) that day.
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    on: String,
 }
 
 async fn board(
@@ -177,6 +184,21 @@ async fn board(
         Err(_) => None,
     };
     let assignee = q.assignee.parse::<Id>().ok();
+    let query = format!(
+        "status={}&kind={}&area={}&assignee={}",
+        super::urlencode(&q.status),
+        super::urlencode(&q.kind),
+        super::urlencode(&q.area),
+        super::urlencode(&q.assignee)
+    );
+    let day = super::DayField::of(
+        &q.day,
+        &q.on,
+        &["created", "due", "done", "overdue"],
+        format!("/tasks?{query}"),
+        u.t,
+    );
+    let on_day = desk.day(&day.filter()).map_err(|e| u.fail(e))?;
     let export = match q.format.as_str() {
         "xlsx" => Some((SheetFormat::Xlsx, "xlsx")),
         "csv" => Some((SheetFormat::Csv, "csv")),
@@ -192,6 +214,7 @@ async fn board(
                 statuses,
                 kind,
                 due_before: None,
+                day: on_day,
                 page: PageRequest {
                     offset: 0,
                     limit: if export.is_some() { 50_000 } else { 200 },
@@ -239,12 +262,16 @@ async fn board(
             .into_iter()
             .map(|(id, label)| (id.to_string(), label)),
     );
+    // The area asked by a link (a community's, from the daily report) stays chosen.
+    if let Some(a) = &area
+        && !areas.iter().any(|(id, _)| *id == a.id.to_string())
+    {
+        areas.push((a.id.to_string(), a.name.clone()));
+    }
     let query = format!(
-        "status={}&kind={}&area={}&assignee={}",
-        super::urlencode(&q.status),
-        super::urlencode(&q.kind),
-        super::urlencode(&q.area),
-        super::urlencode(&q.assignee)
+        "{query}&day={}&on={}",
+        super::urlencode(&day.day),
+        super::urlencode(&day.on)
     );
     let now = u.ctx.now();
     let tr = u.t;
@@ -284,6 +311,7 @@ async fn board(
         people,
         xlsx: format!("/tasks?{query}&format=xlsx"),
         alerts,
+        day,
     }
     .into_response())
 }

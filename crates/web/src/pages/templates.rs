@@ -32,6 +32,8 @@ pub struct TemplateLine {
     columns: String,
     updated: String,
     editable: bool,
+    /// Whether its rows are days (the export form then asks for the first and last day).
+    daily: bool,
 }
 
 impl TemplateLine {
@@ -52,6 +54,7 @@ impl TemplateLine {
                 .map(|(by, at)| format!("{} · {by}", china_minute(*at)))
                 .unwrap_or_default(),
             editable: v.editable,
+            daily: v.template.kind() == RowKind::DailyFigures,
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct TemplatesPage {
     lines: Vec<TemplateLine>,
     /// The area an export or import is for by default (the user's own).
     area: String,
+    /// A daily figures export's default days: the fourteen ending today.
+    from: String,
+    to: String,
     manage: bool,
     error: Option<String>,
 }
@@ -85,6 +91,8 @@ async fn list_page(
         csrf: u.csrf.clone(),
         lines: all.iter().map(|v| TemplateLine::of(v, u.t)).collect(),
         area: u.user.area_path.to_string(),
+        from: (u.ctx.today() - time::Duration::days(13)).to_string(),
+        to: u.ctx.today().to_string(),
         manage: u.who.may(Action::ManageTemplates),
         error,
     })
@@ -322,24 +330,38 @@ async fn file(
     ))
 }
 
-/// What to export.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ExportForm {
-    area: String,
-    format: String,
-}
-
-/// `GET /templates/{id}/export?area=&format=`: a download (reading, so a GET; audited).
+/// `GET /templates/{id}/export?area=&format=[&from=&to=]`: a download (reading, so a GET;
+/// audited); the days are a daily figures template's.
 async fn export(
     State(s): State<AppState>,
     u: PageUser,
     Path(id): Path<i64>,
-    Query(q): Query<ExportForm>,
+    Query(q): Query<crate::api::templates::ExportQuery>,
 ) -> Result<Response, PageError> {
-    crate::api::templates::export_download(&s, &u.who, &u.ctx, &id.to_string(), &q.area, &q.format)
-        .await
-        .map_err(|e| u.fail(e))
+    match crate::api::templates::export_download(&s, &u.who, &u.ctx, &id.to_string(), &q).await {
+        Ok(file) => Ok(file),
+        // Days that do not read or do not make a range: the list again, the field named.
+        Err(AppError::Validation(problems)) => {
+            let said: Vec<String> = problems
+                .iter()
+                .map(|p| {
+                    let field = match p.path.as_str() {
+                        "from" => u.t.s("tp_from"),
+                        "to" => u.t.s("tp_to"),
+                        other => other,
+                    };
+                    format!(
+                        "{field}{}{}",
+                        u.t.0.pick("：", ": "),
+                        p.problem.message(u.t.0)
+                    )
+                })
+                .collect();
+            let page = list_page(&s, &u, Some(said.join(u.t.0.pick("；", "; ")))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(u.fail(e)),
+    }
 }
 
 /// `POST /templates/import`: a template file (multipart `file`) for an area.

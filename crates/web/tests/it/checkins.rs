@@ -36,6 +36,7 @@ pub(crate) async fn followups(app: &TestApp, source: &str) -> Vec<doorstep_store
             statuses: Vec::new(),
             kind: None,
             due_before: None,
+            day: None,
             page: doorstep_store::PageRequest {
                 limit: 100,
                 offset: 0,

@@ -20,11 +20,11 @@ use time::{Duration, OffsetDateTime};
 use crate::common::report;
 use crate::rounds::setup;
 
-const OTHER: &str = "二七区/京广路街道/和平社区";
+pub(crate) const OTHER: &str = "二七区/京广路街道/和平社区";
 
 /// 和平社区 beside 祥云社区, with 佳纷天地's look-alike so a report's address fits: compound
 /// 佳纷天地, building 3号楼, unit 2单元; its admin `admin-hp`.
-async fn other_community(app: &TestApp) {
+pub(crate) async fn other_community(app: &TestApp) {
     let store = app.store();
     let street = AreaPath::parse("二七区/京广路街道").unwrap();
     let c = store
@@ -47,7 +47,7 @@ async fn other_community(app: &TestApp) {
 }
 
 /// A resident's report through the community's link for 佳纷天地 (`area`).
-async fn a_report(app: &TestApp, area: &str, key: &str, n: u16) {
+pub(crate) async fn a_report(app: &TestApp, area: &str, key: &str, n: u16) {
     let token = report_link(app.store(), area, Purpose::HomeQuarantine).await;
     let body = report(
         key,

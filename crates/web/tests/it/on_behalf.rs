@@ -270,6 +270,7 @@ both_backends!(
             .reports(&doorstep_store::ReportQuery {
                 area: None,
                 status: None,
+                submitted: None,
                 page: doorstep_store::PageRequest {
                     limit: 10,
                     offset: 0,

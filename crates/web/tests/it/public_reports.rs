@@ -271,6 +271,7 @@ both_backends!(
             .reports(&doorstep_store::ReportQuery {
                 area: None,
                 status: None,
+                submitted: None,
                 page: doorstep_store::PageRequest {
                     offset: 0,
                     limit: 10,

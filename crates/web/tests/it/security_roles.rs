@@ -329,6 +329,12 @@ pub(crate) const NEEDS: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/emergencies/mode", Anyone),
     ("POST", "/api/v1/emergencies", Act(SwitchMode)),
     ("POST", "/api/v1/emergencies/{id}/end", Act(SwitchMode)),
+    ("POST", "/api/v1/emergencies/{id}/members", Act(SwitchMode)),
+    (
+        "DELETE",
+        "/api/v1/emergencies/{id}/members/{staff_id}",
+        Act(SwitchMode),
+    ),
     ("GET", "/api/v1/retention/preview", Act(Retention)),
     ("POST", "/api/v1/retention/run", Act(Retention)),
 ];

@@ -605,6 +605,94 @@ both_backends!(
             StatusCode::NOT_FOUND
         );
 
+        // A chosen range of days: a row per day from the first to the last, both included.
+        let (from, to) = (
+            today - time::Duration::days(40),
+            today - time::Duration::days(38),
+        );
+        let url = |from: time::Date, to: time::Date| {
+            format!(
+                "/api/v1/exports/{tid}?area={}&format=csv&from={from}&to={to}",
+                enc(COMMUNITY)
+            )
+        };
+        let r = admin.request("GET", &url(from, to)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let rows = csv_rows(&r.text);
+        let days: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            days,
+            [
+                slash(from),
+                slash(from + time::Duration::days(1)),
+                slash(to)
+            ]
+        );
+        // Outside the area the days do not matter: still 404.
+        assert_eq!(
+            xf.request("GET", &url(from, to)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // A reversed range and one over 366 days are refused at `to`, in both languages.
+        for (from, to, code) in [
+            (to, from, "day_range_reversed"),
+            (
+                today - time::Duration::days(366),
+                today,
+                "day_range_too_long",
+            ),
+        ] {
+            let r = admin.request("GET", &url(from, to)).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+            let v: Value = serde_json::from_str(&r.text).unwrap();
+            assert_eq!(v["fields"][0]["path"], "to", "{v}");
+            assert_eq!(v["fields"][0]["code"], code, "{v}");
+        }
+        let (_, v, _) = admin
+            .send(
+                "GET",
+                &format!("/api/v1/exports/{tid}?area={}&from=3月1日", enc(COMMUNITY)),
+                None,
+            )
+            .await;
+        assert_eq!(v["fields"][0]["path"], "from", "{v}");
+        // 366 days is the most.
+        let r = admin
+            .request("GET", &url(today - time::Duration::days(365), today))
+            .await;
+        assert_eq!(csv_rows(&r.text).len(), 367);
+
+        // The page's form asks for the days of a daily figures template only.
+        let mut b = app.browser();
+        b.login("admin1").await;
+        let page = b.get("/templates").await;
+        let form = page
+            .text
+            .split(&format!("id=\"template-{tid}\""))
+            .nth(1)
+            .unwrap();
+        assert!(form.contains("name=\"from\" type=\"date\""), "{form}");
+        assert_eq!(page.text.matches("name=\"from\"").count(), 1);
+        let bad = b
+            .get(&format!(
+                "/templates/{tid}/export?area={}&format=csv&from={to}&to={from}",
+                enc(COMMUNITY)
+            ))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text.contains("结束日期：结束日期不能早于开始日期"),
+            "{}",
+            bad.text
+        );
+        let ok = b
+            .get(&format!(
+                "/templates/{tid}/export?area={}&format=csv&from={from}&to={to}",
+                enc(COMMUNITY)
+            ))
+            .await;
+        assert_eq!(csv_rows(&ok.text).len(), 4);
+
         // Audited, each with its kind and count.
         let exports = store
             .audit_entries(&AuditQuery {
@@ -627,7 +715,10 @@ both_backends!(
         assert_eq!(
             seen,
             [
+                ("daily_figures".to_string(), 3),
+                ("daily_figures".to_string(), 3),
                 ("daily_figures".to_string(), 14),
+                ("daily_figures".to_string(), 366),
                 ("test_results".to_string(), 0),
                 ("test_results".to_string(), 3)
             ]
