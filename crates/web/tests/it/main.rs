@@ -12,6 +12,7 @@ mod daily;
 mod emergency;
 mod episode_lifecycle;
 mod episodes;
+mod fuzz_bodies;
 mod handover;
 mod home_sampling;
 mod lists;
