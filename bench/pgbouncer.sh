@@ -12,25 +12,37 @@
 #
 # Then a server on the PgBouncer URL answers 80 person searches from 8 clients at once (the
 # search reads with a generated IN list, an unnamed statement). Any answer other than 200 fails
-# the run, and the server's database errors are counted.
+# the run, and the server's database errors are counted. Last, bench/src/bin/lookup.rs times
+# LOOKUPS person lookups (by ID number, by name, by name within the community) straight to
+# PostgreSQL and through PgBouncer, one call at a time; a failed lookup fails the run.
 #
 # sqlx prepares named statements, which transaction pooling hands to the wrong server
 # connection unless PgBouncer tracks them: PgBouncer >= 1.21 with max_prepared_statements (set
 # here). Debian 12's pgbouncer is 1.18; with it the run stops and says so, unless ALLOW_OLD=1.
-# Unnamed statements are another matter: sqlx sends their Parse and Bind in two round trips,
-# and outside a transaction PgBouncer may route them to two server connections. The searches
-# show it (docs/deployment.md, "PgBouncer: not in transaction mode, yet").
+# Build 1.21+ from its source with PGBOUNCER_SRC=DIR (a checkout of pgbouncer/pgbouncer; needs
+# autoconf, automake, libtool, libevent-dev): the binary is made in DIR when missing and used.
+# Unnamed statements are another matter: sqlx 0.9.0 as published sends their Parse and Bind in
+# two round trips, which PgBouncer may route to two server connections; the vendored
+# sqlx-postgres sends them in one (ARCHITECTURE.md, "sqlx-postgres is patched"), and the
+# searches and lookups here are its test.
 #
 # Environment: ROWS (100000), SECONDS_ (30), CONNS (32), PORT (6432), PGBOUNCER (pgbouncer),
 # PG_URL (postgres://postgres@127.0.0.1:5432; the database doorstep_pgbouncer is dropped and
-# created), SKIP_BUILD=1, PROFILE=debug. Output: bench/out/pgbouncer.md.
+# created), LOOKUPS (300), PGBOUNCER_SRC, SKIP_BUILD=1, PROFILE=debug. Output: bench/out/pgbouncer.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-100000}
 SECONDS_=${SECONDS_:-30}
 CONNS=${CONNS:-32}
 PORT=${PORT:-6432}
+LOOKUPS=${LOOKUPS:-300}
 PGBOUNCER=${PGBOUNCER:-pgbouncer}
+if [ -n "${PGBOUNCER_SRC:-}" ]; then
+    if [ ! -x "$PGBOUNCER_SRC/pgbouncer" ]; then
+        (cd "$PGBOUNCER_SRC" && ./autogen.sh && ./configure --without-cares && make pgbouncer) >&2
+    fi
+    PGBOUNCER=$PGBOUNCER_SRC/pgbouncer
+fi
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 DB=doorstep_pgbouncer
 OUT=bench/out
@@ -52,7 +64,7 @@ else
     PREPARED="max_prepared_statements = 200"
 fi
 
-build scans
+build scans lookup
 roster >/dev/null
 DIR=$(mktemp -d)
 chmod 755 "$DIR"
@@ -149,6 +161,22 @@ POOLED="postgres://$pg_user@127.0.0.1:$PORT/$DB"
     grep -o 'error returned from database: [^:]*' "$DIR/serve.log" | sed 's/ at line [0-9]*//' | sort | uniq -c | sort -rn | head -5 || true
     [ "$failed" = 0 ] || status=${status/#0/9}
     echo
+    echo "## person lookups, one at a time ($LOOKUPS of each kind; ms, p50 / p99)"
+    echo "| | floor (an area by id) | by ID number | by name | by name, count capped | by name in the community |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for via in "straight to PostgreSQL:$DIRECT" "through PgBouncer:$POOLED"; do
+        if $BIN/lookup "${via#*:}" "$(roster)" "$LOOKUPS" >"$DIR/lookup.out" 2>&1; then
+            row="| ${via%%:*} |"
+            for k in floor by_id by_name by_name_capped by_name_in_area; do
+                row+=" $(awk -v k="$k" '$1 == k"_p50_ms" {a=$2} $1 == k"_p99_ms" {b=$2} END {print a " / " b}' "$DIR/lookup.out") |"
+            done
+            echo "$row"
+        else
+            echo "| ${via%%:*} | **failed**: $(grep -m1 '^Error' "$DIR/lookup.out" | cut -c1-160) |"
+            status=${status/#0/10}
+        fi
+    done
+    echo
     echo "PgBouncer's pools at the end (cl_: the app's connections, sv_: PostgreSQL's):"
     psql "postgres://$pg_user@127.0.0.1:$PORT/pgbouncer" -c 'SHOW POOLS' | grep -E "database|$DB"
     echo "PgBouncer's totals:"
@@ -159,6 +187,6 @@ POOLED="postgres://$pg_user@127.0.0.1:$PORT/$DB"
         echo "FAILED through PgBouncer (status $status)"
         exit "$status"
     fi
-    echo "ok: every scan through PgBouncer answered as expected and is stored once"
+    echo "ok: every scan, search and lookup through PgBouncer answered as expected; every scan is stored once"
 } 2>&1 | tee "$OUT/pgbouncer.md"
 exit "${PIPESTATUS[0]}"

@@ -93,6 +93,16 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
         if crate::backend::is_unavailable(d.as_ref()) {
             return StoreError::Unavailable(Box::new(e));
         }
+        // PostgreSQL's 22021: a NUL character in a text value, which its text cannot hold
+        // (SQLite's can). The value came from outside (a query string, a form, a file): the
+        // caller is told, not answered 500. JSON bodies with one are refused before this
+        // (`doorstep_web`'s `json_text`), and files read without them (the roster reader).
+        if d.code().as_deref() == Some("22021") {
+            return StoreError::Invalid(
+                "文字中不能含有空字符（\\u0000） / text may not hold a NUL character (\\u0000)"
+                    .into(),
+            );
+        }
     }
     // The database out of reach (connection lost or refused, no connection within the pool's
     // wait): answered 503 with Retry-After, not 500.

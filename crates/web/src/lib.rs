@@ -10,6 +10,7 @@ mod api;
 mod context;
 mod error;
 mod i18n;
+mod json_text;
 mod pages;
 mod public;
 mod public_url;
@@ -193,7 +194,8 @@ fn build(settings: RouterBuilder) -> Router {
     let uploads = Router::new()
         .route("/import", axum::routing::post(pages::roster::start_import))
         .layer(DefaultBodyLimit::max(64 << 20));
-    api.layer(axum::middleware::from_fn(error::json_errors))
+    api.layer(axum::middleware::from_fn(json_text::refuse_nul))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .merge(pages::routes())
         .merge(public::routes(limiter))
         .merge(uploads)

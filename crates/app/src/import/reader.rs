@@ -190,10 +190,22 @@ impl<C: Column> RosterReader<C> {
 
 type Header<C> = (Vec<String>, Vec<Option<C>>);
 
+/// The text without NUL characters, which no one types and PostgreSQL's text cannot hold:
+/// kept, an investigation list with one in a cell was stored on SQLite and failed with a
+/// storage error on PostgreSQL (found by `hostile_lab_lists`). Every file read through the
+/// roster reader (rosters, lists, results, templates) reads the same on both databases.
+fn without_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s
+    }
+}
+
 fn map_headers<C: Column>(headers: Vec<String>) -> Result<Header<C>, FileError> {
     let headers: Vec<String> = headers
         .into_iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .map(|h| without_nul(h.trim_start_matches('\u{feff}').trim().to_string()))
         .collect();
     let mut columns: Vec<Option<C>> = Vec::with_capacity(headers.len());
     for h in &headers {
@@ -273,7 +285,7 @@ fn open_csv<C: Column>(path: &Path, total_bytes: u64) -> Result<RosterReader<C>,
                     let mut cells: Vec<Cell> = rec
                         .cells
                         .iter()
-                        .map(|f| Cell::Text(unescape_cell(decode(f, encoding))))
+                        .map(|f| Cell::Text(without_nul(unescape_cell(decode(f, encoding)))))
                         .collect();
                     cells.resize(width.max(cells.len()), Cell::Text(String::new()));
                     let row = RawRow {
@@ -336,7 +348,9 @@ fn open_xlsx<C: Column>(path: &Path, total_bytes: u64) -> Result<RosterReader<C>
 fn xlsx_cell(c: &Data) -> Cell {
     match c {
         Data::Empty | Data::Error(_) => Cell::Text(String::new()),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+            Cell::Text(without_nul(s.clone()))
+        }
         Data::Bool(b) => Cell::Text(b.to_string()),
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Float(f) => Cell::Number(*f),

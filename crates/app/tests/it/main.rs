@@ -3,6 +3,7 @@
 mod common;
 mod csv_injection;
 mod hostile_files;
+mod hostile_lab_lists;
 mod import;
 mod login;
 mod office;

@@ -14,6 +14,7 @@ mod emergency;
 mod emergency_members;
 mod episode_lifecycle;
 mod episodes;
+mod fuzz_bodies;
 mod handover;
 mod home_sampling;
 mod lists;
