@@ -32,16 +32,26 @@ cat > "$template" <<'JSON'
   {"header": "SQ", "field": "community"}
 ]}
 JSON
-# `timed LABEL CMD...`: wall time and peak RSS of one command.
+# `timed LABEL CMD...`: wall time and peak RSS of one command, and the peak of its anonymous
+# memory (heap and stacks; RSS also counts the pages of the database file SQLite maps, which
+# grow with the file, not with the export), sampled every 0.1 s from /proc.
 timed() {
-    local label=$1 log
+    local label=$1 log anon=0 pid a
     shift
     log=$(mktemp)
-    /usr/bin/time -v "$@" 2> "$log" >/dev/null
+    /usr/bin/time -v "$@" 2> "$log" >/dev/null &
+    local tpid=$!
+    while kill -0 "$tpid" 2>/dev/null; do
+        pid=$(pgrep -P "$tpid" | head -1 || true)
+        a=$( [ -n "$pid" ] && awk '/^RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        if [ -n "$a" ] && [ "$a" -gt "$anon" ]; then anon=$a; fi
+        sleep 0.1
+    done
+    wait "$tpid" || { cat "$log" >&2; return 1; }
     local wall rss
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
-    echo "- $label: $wall wall, peak RSS $((rss / 1024)) MiB"
+    echo "- $label: $wall wall, peak RSS $((rss / 1024)) MiB, of it anonymous at most $((anon / 1024)) MiB"
     rm -f "$log"
 }
 run() {

@@ -121,22 +121,9 @@ pub async fn export_persons(
         sink.finish()?;
         Ok(n)
     });
-    let read = async {
-        let mut after = 0;
-        loop {
-            let page = store.persons_after(area, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.person.id;
-            if tx.send(page).await.is_err() {
-                // The writer stopped: its own error says why.
-                break;
-            }
-        }
-        Ok::<(), ExportError>(())
-    }
-    .await;
-    // The writer finishes when the pages stop coming.
-    drop(tx);
+    // The read ends early when the writer stopped (its own error then says why); the writer
+    // finishes when the pages stop coming.
+    let read = store.persons_in(area, PAGE, tx).await;
     let written = writer.await?;
     read?;
     written

@@ -119,6 +119,46 @@ mod backend {
     pub use crate::scan::record_scan;
     pub use crate::sql::scan_person::read as scan_person;
 
+    /// Every person under an area (`Registry::persons_in`): one statement, streamed, its rows
+    /// sent on in pages (PostgreSQL then joins the households once, by hash, instead of once
+    /// per keyset page by index).
+    pub async fn persons_in(
+        store: &crate::sql::SqlStore,
+        area: &doorstep_core::AreaPath,
+        page: u32,
+        to: tokio::sync::mpsc::Sender<Vec<doorstep_store::PersonWithPlace>>,
+    ) -> StoreResult<()> {
+        use futures::TryStreamExt;
+
+        use crate::sql::persons::{PlaceRow, persons_in_sql};
+        use crate::sql::util::{db_err, subtree_bounds};
+        let (a, b, c) = subtree_bounds(area);
+        let sql = persons_in_sql();
+        let mut conn = store.pool().acquire().await.map_err(db_err)?;
+        let mut rows = sqlx::query_as::<_, PlaceRow>(sqlx::AssertSqlSafe(sql))
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .fetch(&mut *conn);
+        let size = usize::try_from(page.max(1)).unwrap_or(1);
+        let mut chunk = Vec::with_capacity(size);
+        while let Some(row) = rows.try_next().await.map_err(db_err)? {
+            chunk.push(row.into_place()?);
+            if chunk.len() == size
+                && to
+                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(size)))
+                    .await
+                    .is_err()
+            {
+                return Ok(());
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = to.send(chunk).await;
+        }
+        Ok(())
+    }
+
     /// A page of persons under an area (`Registry::persons_after`), through the pool.
     pub async fn persons_after(
         store: &crate::sql::SqlStore,

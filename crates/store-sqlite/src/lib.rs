@@ -131,7 +131,7 @@ mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
     pub use crate::fast::insert_new;
-    pub use crate::read::{Reads, persons_after, scan_person};
+    pub use crate::read::{Reads, persons_after, persons_in, scan_person};
     pub use crate::scan::record_scan;
     pub(crate) use crate::sql::lists::insert_rows as insert_list_rows;
     pub use crate::writer::{JobFuture, Lease, Writer};

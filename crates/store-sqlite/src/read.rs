@@ -148,6 +148,28 @@ pub async fn persons_after(
     rows.into_iter().map(PlaceRow::into_place).collect()
 }
 
+/// Every person under `area` in pages (`Registry::persons_in`): keyset pages of
+/// [`persons_after`], each read on a reader connection. SQLite joins a page's households by
+/// their rowid, as fast as one statement would, and holds no read transaction open meanwhile.
+pub async fn persons_in(
+    store: &SqlStore,
+    area: &AreaPath,
+    page: u32,
+    to: tokio::sync::mpsc::Sender<Vec<PersonWithPlace>>,
+) -> StoreResult<()> {
+    let mut after = 0;
+    loop {
+        let rows = persons_after(store, area, after, page).await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.person.id;
+        if to.send(rows).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
 /// A row of [`persons::persons_after_sql`].
 fn place_row(r: &Row<'_>) -> rusqlite::Result<PlaceRow> {
     Ok(PlaceRow {

@@ -812,6 +812,15 @@ pub(crate) fn persons_after_sql() -> String {
     )
 }
 
+/// Every person under an area, by id ([`PlaceRow`]s): `$1`–`$3` the area's [`subtree_bounds`].
+#[allow(dead_code)] // SQLite reads keyset pages (`store-sqlite/src/read.rs`).
+pub(crate) fn persons_in_sql() -> String {
+    format!(
+        "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
+         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) ORDER BY p.id"
+    )
+}
+
 #[allow(dead_code)] // SQLite reads these pages on its own readers (`store-sqlite/src/read.rs`).
 pub async fn persons_after(
     pool: &Pool,

@@ -140,6 +140,15 @@ impl Store for SqlStore {
         crate::backend::persons_after(self, area, after, limit).await
     }
 
+    async fn persons_in(
+        &self,
+        area: &AreaPath,
+        page: u32,
+        to: tokio::sync::mpsc::Sender<Vec<PersonWithPlace>>,
+    ) -> StoreResult<()> {
+        crate::backend::persons_in(self, area, page, to).await
+    }
+
     async fn tag_counts(&self, area: &AreaPath) -> StoreResult<Vec<(String, i64)>> {
         super::persons::tag_counts(&self.pool, area).await
     }

@@ -234,12 +234,10 @@ async fn persons(
     let (tx, writer) = spawn_writer(template, format, path, move |p: &PersonWithPlace| {
         person_fields(p, masked, today, &above)
     });
-    let read = send_pages(
-        &tx,
-        |p: &PersonWithPlace| p.person.id,
-        |after| store.persons_after(area, after, PAGE),
-    )
-    .await;
+    let read = store
+        .persons_in(area, PAGE, tx.clone())
+        .await
+        .map_err(ExportError::from);
     finish(read, tx, writer).await
 }
 
