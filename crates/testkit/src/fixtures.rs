@@ -42,6 +42,19 @@ pub async fn two_compounds(store: &dyn Store) -> Area {
     c
 }
 
+/// 二七区/京广路街道/幸福社区, the community [`neighbour_community`] makes beside [`COMMUNITY`].
+pub const NEIGHBOUR: &str = "二七区/京广路街道/幸福社区";
+
+/// Creates 幸福社区 beside 祥云社区 (the street must exist: [`demo_community`]), the
+/// neighbouring community the tests of another area's user log in to.
+pub async fn neighbour_community(store: &dyn Store) -> Area {
+    let street = AreaPath::parse("二七区/京广路街道").expect("a path");
+    store
+        .create_area(Some(&street), AreaKind::Community, "幸福社区")
+        .await
+        .expect("create 幸福社区")
+}
+
 async fn area(store: &dyn Store, parent: Option<&Area>, kind: AreaKind, name: &str) -> Area {
     store
         .create_area(parent.map(|p| &p.path), kind, name)

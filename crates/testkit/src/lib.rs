@@ -21,8 +21,9 @@ mod http;
 pub use app::{TestApp, TestAppBuilder};
 pub use db::{Backend, TestDb, run_on};
 pub use fixtures::{
-    COMMUNITY, HEADER, PASSWORD, csv_file, demo_community, id, import, import_batched, import_into,
-    import_with, report_count, report_link, revoke_link, two_compounds, user,
+    COMMUNITY, HEADER, NEIGHBOUR, PASSWORD, csv_file, demo_community, id, import, import_batched,
+    import_into, import_with, neighbour_community, report_count, report_link, revoke_link,
+    two_compounds, user,
 };
 pub use http::{ApiClient, Browser, FORM, Req, Response, enc, first_href, form_body, hidden};
 

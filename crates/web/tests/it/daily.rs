@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::clock::FixedClock;
 use doorstep_app::tasks::{TaskDesk, TaskInput};
-use doorstep_core::{AreaKind, AreaPath, Role, Target};
+use doorstep_core::{Role, Target};
 use doorstep_testkit::{
     COMMUNITY, TestApp, TestDb, both_backends, csv_file, enc, id, import_into, user,
 };
@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 const STREET: &str = "二七区/京广路街道";
-const OTHER: &str = "二七区/京广路街道/幸福社区";
+const OTHER: &str = doorstep_testkit::NEIGHBOUR;
 
 fn china_day(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::from_hms(8, 0, 0).unwrap())
@@ -57,14 +57,7 @@ both_backends!(
         // 祥云社区: 7 persons in 4 households; 幸福社区 beside it: 1 in 1.
         crate::rounds::setup(&app).await;
         let store = app.store();
-        store
-            .create_area(
-                Some(&AreaPath::parse(STREET).unwrap()),
-                AreaKind::Community,
-                "幸福社区",
-            )
-            .await
-            .unwrap();
+        doorstep_testkit::neighbour_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let f = csv_file(
             dir.path(),

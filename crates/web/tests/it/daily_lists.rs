@@ -9,14 +9,13 @@
 use axum::http::StatusCode;
 use doorstep_app::clock::FixedClock;
 use doorstep_app::reports::Purpose;
-use doorstep_core::{AreaKind, AreaPath, Role};
+use doorstep_core::{AreaPath, Role};
 use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, enc, id, report_link, user};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-const STREET: &str = "二七区/京广路街道";
-const OTHER: &str = "二七区/京广路街道/幸福社区";
+const OTHER: &str = doorstep_testkit::NEIGHBOUR;
 
 fn china_day(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::from_hms(8, 0, 0).unwrap())
@@ -40,14 +39,7 @@ both_backends!(
         // 佳纷天地's households, admin1 of 祥云社区; xf of 幸福社区 beside it.
         crate::rounds::setup(&app).await;
         let store = app.store();
-        store
-            .create_area(
-                Some(&AreaPath::parse(STREET).unwrap()),
-                AreaKind::Community,
-                "幸福社区",
-            )
-            .await
-            .unwrap();
+        doorstep_testkit::neighbour_community(store).await;
         user(store, "xf", Role::CommunityAdmin, OTHER).await;
         let community = AreaPath::parse(COMMUNITY).unwrap();
         let area_id = store.area_by_path(&community).await.unwrap().unwrap().id;

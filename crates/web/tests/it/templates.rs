@@ -6,13 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::http::StatusCode;
-use doorstep_core::{AreaKind, AreaPath, Role};
+use doorstep_core::Role;
 use doorstep_store::AuditQuery;
 use doorstep_testkit::{COMMUNITY, TestApp, TestDb, both_backends, csv_file, enc, id, import};
 use serde_json::{Value, json};
 
 const STREET: &str = "二七区/京广路街道";
-const OTHER: &str = "二七区/京广路街道/幸福社区";
+const OTHER: &str = doorstep_testkit::NEIGHBOUR;
 
 /// The rows of a CSV answer, BOM and header included.
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
@@ -56,14 +56,7 @@ both_backends!(
         let app = TestApp::new(db);
         let store = app.store();
         doorstep_testkit::demo_community(store).await;
-        store
-            .create_area(
-                Some(&AreaPath::parse(STREET).unwrap()),
-                AreaKind::Community,
-                "幸福社区",
-            )
-            .await
-            .unwrap();
+        doorstep_testkit::neighbour_community(store).await;
         let dir = tempfile::tempdir().unwrap();
         let (zhang, li) = (id(1, true), id(2, false));
         let roster = csv_file(
@@ -435,14 +428,7 @@ both_backends!(
         let store = app.store();
         // 人1..人6 in 佳纷天地 1号楼; admin1 (community), s-jf (sampler), lab1 (district lab).
         crate::custody::six_persons_and_users(store).await;
-        store
-            .create_area(
-                Some(&AreaPath::parse(STREET).unwrap()),
-                AreaKind::Community,
-                "幸福社区",
-            )
-            .await
-            .unwrap();
+        doorstep_testkit::neighbour_community(store).await;
         app.user("xf", Role::CommunityAdmin, OTHER).await;
         let admin = app.login_api("admin1").await;
         let (_, r, _) = admin
