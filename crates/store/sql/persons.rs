@@ -803,22 +803,25 @@ const PLACE_SELECT: &str = "h.room, ha.kind AS k0, ha.name AS n0, a1.kind AS k1,
 const PLACE_JOINS: &str =
     "LEFT JOIN areas a1 ON a1.id = ha.parent_id LEFT JOIN areas a2 ON a2.id = a1.parent_id";
 
-/// A page of persons under an area after an id ([`PlaceRow`]s): `$1`–`$3` the area's
-/// [`subtree_bounds`], `$4` the last id of the page before, `$5` the page's length.
-pub(crate) fn persons_after_sql() -> String {
+/// Persons under an area with their places ([`PlaceRow`]s), `$1`–`$3` the area's
+/// [`subtree_bounds`], then `rest` (more conditions, the order, a limit).
+fn persons_under(rest: &str) -> String {
     format!(
         "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
-         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) AND p.id > $4 ORDER BY p.id LIMIT $5"
+         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)){rest}"
     )
 }
 
-/// Every person under an area, by id ([`PlaceRow`]s): `$1`–`$3` the area's [`subtree_bounds`].
+/// A page of persons under an area after an id: `$4` the last id of the page before, `$5` the
+/// page's length ([`persons_under`]).
+pub(crate) fn persons_after_sql() -> String {
+    persons_under(" AND p.id > $4 ORDER BY p.id LIMIT $5")
+}
+
+/// Every person under an area, by id ([`persons_under`]).
 #[allow(dead_code)] // SQLite reads keyset pages (`store-sqlite/src/read.rs`).
 pub(crate) fn persons_in_sql() -> String {
-    format!(
-        "SELECT {PERSON_COLS}, {PLACE_SELECT} FROM {PERSON_FROM} {PLACE_JOINS} \
-         WHERE (ha.path = $1 OR (ha.path >= $2 AND ha.path < $3)) ORDER BY p.id"
-    )
+    persons_under(" ORDER BY p.id")
 }
 
 #[allow(dead_code)] // SQLite reads these pages on its own readers (`store-sqlite/src/read.rs`).
