@@ -262,6 +262,14 @@ mod backend {
     pub type Db = sqlx::Postgres;
     pub type Pool = sqlx::Pool<Db>;
     pub const NAME: &str = "postgres";
+    /// The clause that locks the rows of `alias` a read in a write transaction decides on:
+    /// transactions write side by side here, and a check on a row read unlocked can be
+    /// overtaken by another transaction's write of the same row (a task started twice when a
+    /// killed server's transaction committed while its resend was being checked).
+    pub fn for_update(alias: &str) -> String {
+        format!(" FOR UPDATE OF {alias}")
+    }
+
     /// Placeholders in generated lists: `$N`.
     pub fn placeholder(out: &mut String, n: usize) {
         out.push('$');

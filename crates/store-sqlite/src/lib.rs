@@ -139,6 +139,12 @@ mod backend {
     pub type Db = sqlx::Sqlite;
     pub type Pool = sqlx::Pool<Db>;
     pub const NAME: &str = "sqlite";
+    /// Nothing: the one writer runs write transactions one at a time, so a row read in one
+    /// cannot change under it (PostgreSQL's locks the row).
+    pub fn for_update(_alias: &str) -> String {
+        String::new()
+    }
+
     /// Placeholders in generated lists: plain `?`, bound in order (see `sql::util`).
     pub fn placeholder(out: &mut String, _n: usize) {
         out.push('?');

@@ -79,7 +79,17 @@ impl TaskRow {
 }
 
 async fn read_task(conn: &mut Conn, id: Id) -> StoreResult<Option<Task>> {
-    let sql = format!("SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id = $1");
+    read_task_as(conn, id, String::new()).await
+}
+
+/// A task read in the write that changes it, its row locked until the commit: the change is
+/// checked against the status no other write can change meanwhile.
+async fn read_task_to_change(conn: &mut Conn, id: Id) -> StoreResult<Option<Task>> {
+    read_task_as(conn, id, crate::backend::for_update("t")).await
+}
+
+async fn read_task_as(conn: &mut Conn, id: Id, lock: String) -> StoreResult<Option<Task>> {
+    let sql = format!("SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id = $1{lock}");
     sqlx::query_as::<_, TaskRow>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -474,7 +484,7 @@ impl Tasks for SqlStore {
         let (_, after) = self
             .write(audit, move |c| {
                 Box::pin(async move {
-                    let before = read_task(c, id)
+                    let before = read_task_to_change(c, id)
                         .await?
                         .ok_or_else(|| StoreError::NotFound(format!("task {id}")))?;
                     if change.from.is_some_and(|f| f != before.status) {
