@@ -117,16 +117,6 @@ pub(crate) fn rusqlite_err(e: rusqlite::Error) -> StoreError {
     StoreError::Other(Box::new(e))
 }
 
-/// A failed write known by its reason's text (the writer's groups pass reasons on as text):
-/// unavailable when SQLite said the disk is full, read-only or failing, else a failure.
-pub(crate) fn failed(why: String) -> StoreError {
-    if backend::unavailable_text(&why) {
-        StoreError::Unavailable(why.into())
-    } else {
-        StoreError::Other(why.into())
-    }
-}
-
 mod backend {
     use doorstep_store::{StoreError, StoreResult};
 
@@ -279,20 +269,6 @@ mod backend {
                 | ffi::SQLITE_IOERR
                 | ffi::SQLITE_CANTOPEN
         )
-    }
-
-    /// [`is_unavailable`] for an error known only by its text (SQLite's own wording of those
-    /// codes, as the writer passes a failed group's reason on).
-    pub fn unavailable_text(why: &str) -> bool {
-        [
-            "database is locked",
-            "database or disk is full",
-            "attempt to write a readonly database",
-            "disk I/O error",
-            "unable to open database file",
-        ]
-        .iter()
-        .any(|m| why.contains(m))
     }
 
     /// SQLite reports `UNIQUE constraint failed: persons.id_rev, persons.id_type`; map the

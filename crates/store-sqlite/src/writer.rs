@@ -66,7 +66,60 @@ struct Step {
 }
 
 /// Answers a caller: `None` when the group committed, else why it did not.
-type Answer = Box<dyn FnOnce(Option<String>) + Send>;
+type Answer = Box<dyn FnOnce(Option<Failure>) + Send>;
+
+/// Why a group's writes did not happen, as each of its callers is told: SQLite's reason, and
+/// whether the disk or the lock was out of reach (the caller answers 503 and may retry) rather
+/// than the write being wrong.
+#[derive(Debug, Clone)]
+struct Failure {
+    why: String,
+    unavailable: bool,
+}
+
+impl Failure {
+    /// A failure of the writer itself, not of the database.
+    fn new(why: impl Into<String>) -> Failure {
+        Failure {
+            why: why.into(),
+            unavailable: false,
+        }
+    }
+
+    /// `context: e`, unavailable when the store would call `e` so.
+    fn of(context: &str, e: impl std::fmt::Display, as_store: StoreError) -> Failure {
+        Failure {
+            why: format!("{context}: {e}"),
+            unavailable: matches!(as_store, StoreError::Unavailable(_)),
+        }
+    }
+
+    fn sqlx(context: &str, e: sqlx::Error) -> Failure {
+        let why = e.to_string();
+        Failure::of(context, why, db_err(e))
+    }
+
+    fn sqlite(context: &str, e: rusqlite::Error) -> Failure {
+        let why = e.to_string();
+        Failure::of(context, why, crate::rusqlite_err(e))
+    }
+
+    /// The same failure, said of a larger step.
+    fn within(self, context: &str) -> Failure {
+        Failure {
+            why: format!("{context}: {}", self.why),
+            ..self
+        }
+    }
+
+    fn into_error(self) -> StoreError {
+        if self.unavailable {
+            StoreError::Unavailable(self.why.into())
+        } else {
+            StoreError::Other(self.why.into())
+        }
+    }
+}
 
 enum Msg {
     Step(Step),
@@ -250,10 +303,10 @@ type Slot<T> = Arc<Mutex<Option<oneshot::Sender<StoreResult<T>>>>>;
 
 /// Answers a job's caller once the commit is known: its own result if the group committed.
 fn answer_after_commit<T: Send + 'static>(out: StoreResult<T>, tx: Slot<T>) -> Answer {
-    Box::new(move |commit_failed: Option<String>| {
+    Box::new(move |commit_failed: Option<Failure>| {
         let out = match (out, commit_failed) {
             (Ok(v), None) => Ok(v),
-            (Ok(_), Some(why)) => Err(crate::failed(why)),
+            (Ok(_), Some(why)) => Err(why.into_error()),
             (Err(e), _) => Err(e),
         };
         if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
@@ -264,10 +317,10 @@ fn answer_after_commit<T: Send + 'static>(out: StoreResult<T>, tx: Slot<T>) -> A
 
 /// Answers a job's caller that it did not run.
 fn answer_failed<T: Send + 'static>(tx: Slot<T>) -> Answer {
-    Box::new(move |why: Option<String>| {
+    Box::new(move |why: Option<Failure>| {
         if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
-            let why = why.unwrap_or_else(|| "the write did not run".into());
-            let _ = tx.send(Err(crate::failed(why)));
+            let why = why.unwrap_or_else(|| Failure::new("the write did not run"));
+            let _ = tx.send(Err(why.into_error()));
         }
     })
 }
@@ -328,14 +381,14 @@ async fn run_group(
         return run_raw_group(conn, raw, steps).await;
     }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
-        let why = format!("cannot start a write: {e}");
+        let why = Failure::sqlx("cannot start a write", e);
         for s in steps {
             (s.fail)(Some(why.clone()));
         }
         return;
     }
     let mut answers: Vec<Answer> = Vec::with_capacity(steps.len());
-    let mut broken: Option<String> = None;
+    let mut broken: Option<Failure> = None;
     let mut steps = steps.into_iter().peekable();
     while let Some(step) = steps.next() {
         let done = match step.work {
@@ -347,7 +400,7 @@ async fn run_group(
             }
             Work::Sqlx { run, single: false } => {
                 if let Err(e) = exec(conn, "SAVEPOINT job").await {
-                    broken = Some(format!("cannot start a write: {e}"));
+                    broken = Some(Failure::sqlx("cannot start a write", e));
                     (step.fail)(broken.clone());
                     break;
                 }
@@ -361,7 +414,7 @@ async fn run_group(
                         Err(e) => Err(e),
                     }
                 }
-                .map_err(|e| e.to_string())
+                .map_err(|e| Failure::sqlx("a savepoint could not be ended", e))
             }
             Work::Raw(run) => {
                 // This raw job and the raw jobs right after it, on one hold of the handle.
@@ -382,7 +435,7 @@ async fn run_group(
             }
         };
         if let Err(e) = done {
-            broken = Some(format!("a write failed: {e}"));
+            broken = Some(e.within("a write failed"));
             break;
         }
     }
@@ -399,7 +452,7 @@ async fn run_group(
             Ok(()) => None,
             Err(e) => {
                 let _ = exec(conn, "ROLLBACK").await;
-                Some(format!("the write could not be committed: {e}"))
+                Some(Failure::sqlx("the write could not be committed", e))
             }
         },
     };
@@ -416,9 +469,9 @@ async fn run_raw(
     raw: &mut Option<rusqlite::Connection>,
     batch: Vec<(RawRun, Answer)>,
     answers: &mut Vec<Answer>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let batch = batch.into_iter();
-    let broke = |why: String, rest: std::vec::IntoIter<(RawRun, Answer)>| {
+    let broke = |why: Failure, rest: std::vec::IntoIter<(RawRun, Answer)>| {
         for (_, fail) in rest {
             fail(Some(why.clone()));
         }
@@ -426,7 +479,7 @@ async fn run_raw(
     };
     let mut handle = match conn.lock_handle().await {
         Ok(h) => h,
-        Err(e) => return broke(e.to_string(), batch),
+        Err(e) => return broke(Failure::sqlx("cannot reach the connection", e), batch),
     };
     let db = match view(&mut handle, raw) {
         Ok(db) => db,
@@ -450,48 +503,49 @@ async fn run_raw_group(
     for s in steps {
         match s.work {
             Work::Raw(run) => batch.push((run, s.fail)),
-            Work::Sqlx { .. } => (s.fail)(Some("not a raw job".into())),
+            Work::Sqlx { .. } => (s.fail)(Some(Failure::new("not a raw job"))),
         }
     }
-    let fail_all = |why: String, batch: Vec<(RawRun, Answer)>| {
+    let fail_all = |why: Failure, batch: Vec<(RawRun, Answer)>| {
         for (_, fail) in batch {
             fail(Some(why.clone()));
         }
     };
     let mut handle = match conn.lock_handle().await {
         Ok(h) => h,
-        Err(e) => return fail_all(format!("cannot start a write: {e}"), batch),
+        Err(e) => return fail_all(Failure::sqlx("cannot start a write", e), batch),
     };
     let began = match view(&mut handle, raw) {
         Ok(db) => begin_now(db),
-        Err(why) => return fail_all(format!("cannot start a write: {why}"), batch),
+        Err(why) => return fail_all(why.within("cannot start a write"), batch),
     };
     if let Err(busy) = began {
         drop(handle);
         if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
-            return fail_all(format!("cannot start a write: {busy}; {e}"), batch);
+            let context = format!("cannot start a write ({})", busy.why);
+            return fail_all(Failure::sqlx(&context, e), batch);
         }
         // Only a connection whose worker has stopped cannot be locked: nothing to roll back.
         handle = match conn.lock_handle().await {
             Ok(h) => h,
-            Err(e) => return fail_all(format!("cannot start a write: {e}"), batch),
+            Err(e) => return fail_all(Failure::sqlx("cannot start a write", e), batch),
         };
     }
     let Ok(db) = view(&mut handle, raw) else {
         // The view was made above and is kept: this does not happen.
-        return fail_all("the writer lost its connection".into(), batch);
+        return fail_all(Failure::new("the writer lost its connection"), batch);
     };
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
     let outcome = off_the_workers(|| match jobs(db, batch.into_iter(), &mut answers) {
         Err(why) => {
             let _ = sql(db, "ROLLBACK");
-            Some(format!("a write failed: {why}"))
+            Some(why.within("a write failed"))
         }
         Ok(()) => match sql(db, "COMMIT") {
             Ok(()) => None,
             Err(e) => {
                 let _ = sql(db, "ROLLBACK");
-                Some(format!("the write could not be committed: {e}"))
+                Some(e.within("the write could not be committed"))
             }
         },
     });
@@ -515,14 +569,14 @@ fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// `BEGIN IMMEDIATE` without waiting: an error if another connection holds the write lock.
-fn begin_now(db: &rusqlite::Connection) -> Result<(), String> {
+fn begin_now(db: &rusqlite::Connection) -> Result<(), Failure> {
     let zero = db.busy_timeout(std::time::Duration::ZERO);
     let began = zero
-        .map_err(|e| e.to_string())
+        .map_err(|e| Failure::sqlite("busy_timeout", e))
         .and_then(|()| sql(db, "BEGIN IMMEDIATE"));
     let restored = db
         .busy_timeout(crate::BUSY_TIMEOUT)
-        .map_err(|e| e.to_string());
+        .map_err(|e| Failure::sqlite("busy_timeout", e));
     match (began, restored) {
         (Ok(()), Err(why)) => {
             let _ = sql(db, "ROLLBACK");
@@ -536,7 +590,7 @@ fn begin_now(db: &rusqlite::Connection) -> Result<(), String> {
 fn view<'r>(
     handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>,
     raw: &'r mut Option<rusqlite::Connection>,
-) -> Result<&'r rusqlite::Connection, String> {
+) -> Result<&'r rusqlite::Connection, Failure> {
     match raw {
         Some(db) => Ok(db),
         None => {
@@ -548,18 +602,18 @@ fn view<'r>(
             #[allow(unsafe_code)]
             match unsafe { rusqlite::Connection::from_handle(ptr) } {
                 Ok(db) => Ok(raw.insert(db)),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(Failure::sqlite("cannot reach the connection", e)),
             }
         }
     }
 }
 
 /// One statement without parameters, prepared once.
-fn sql(db: &rusqlite::Connection, s: &str) -> Result<(), String> {
+fn sql(db: &rusqlite::Connection, s: &str) -> Result<(), Failure> {
     db.prepare_cached(s)
         .and_then(|mut st| st.execute([]))
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| Failure::sqlite(s, e))
 }
 
 /// Runs raw jobs one after another, each in a savepoint. A savepoint that cannot be taken or
@@ -568,8 +622,8 @@ fn jobs(
     db: &rusqlite::Connection,
     mut batch: std::vec::IntoIter<(RawRun, Answer)>,
     answers: &mut Vec<Answer>,
-) -> Result<(), String> {
-    let broke = |why: String, rest: std::vec::IntoIter<(RawRun, Answer)>| {
+) -> Result<(), Failure> {
+    let broke = |why: Failure, rest: std::vec::IntoIter<(RawRun, Answer)>| {
         for (_, fail) in rest {
             fail(Some(why.clone()));
         }
