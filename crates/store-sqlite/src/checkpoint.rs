@@ -1,10 +1,10 @@
 //! The WAL checkpoint, off the writer's path.
 //!
 //! SQLite copies the write-ahead log back into the database file (a checkpoint) when a commit
-//! leaves the log at 1,000 pages or more, on the committing connection, before the commit
+//! leaves the log at 1,000 pages or more (its default), on the committing connection, before the commit
 //! returns: with one writer, every caller of the group waited for it, and so did the next group.
 //! The writer's connection instead tells a [`Checkpointer`] (SQLite's WAL hook) how long the log
-//! is after each commit, and the checkpointer, past the same 1,000 pages, runs a passive
+//! is after each commit, and the checkpointer, past [`PAGES`] (more than SQLite's 1,000), runs a passive
 //! checkpoint on a connection of its own on a blocking thread while the writer goes on. A
 //! passive checkpoint never waits for a lock and never blocks the writer or readers; what it
 //! cannot copy now (pages a reader still needs) the next one copies. An acknowledged write is in
@@ -18,8 +18,12 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-/// Log pages past which a checkpoint runs: SQLite's own default (`wal_autocheckpoint`).
-pub const PAGES: i32 = 1000;
+/// Log pages past which a checkpoint runs (80 MiB of 4 KiB pages; SQLite's own default,
+/// `wal_autocheckpoint`, is 1,000). A testing day's scans write a few pages each at random
+/// places of `samples`' indexes and the hot pages of `tubes` and `round_counts` again and
+/// again; a checkpoint copies each page once, its last version, so fewer, larger checkpoints
+/// copy far fewer pages: the server's CPU a scan fell from ~283 to ~250 µs (docs/performance.md).
+pub const PAGES: i32 = 20_000;
 
 /// What the writer's WAL hook and the checkpoint thread share.
 #[derive(Debug)]
