@@ -97,7 +97,11 @@ async fn refuse_overlap(
 }
 
 async fn one(conn: &mut Conn, id: Id) -> StoreResult<Option<Episode>> {
-    let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.id = $1");
+    one_as(conn, id, String::new()).await
+}
+
+async fn one_as(conn: &mut Conn, id: Id, lock: String) -> StoreResult<Option<Episode>> {
+    let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.id = $1{lock}");
     sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -111,6 +115,33 @@ async fn must(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
     one(conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("episode".into()))
+}
+
+/// An episode read in the write that changes its days, its row and its person's locked until
+/// the commit: the days are checked against a status and last day no other write changes
+/// meanwhile, and no other episode of the person starts meanwhile (see [`lock_person`]).
+async fn must_to_change(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
+    one_as(conn, id, crate::backend::for_update("e, p"))
+        .await?
+        .ok_or_else(|| StoreError::NotFound("episode".into()))
+}
+
+/// Locks a person's row until the commit before their episodes are checked for overlap: an
+/// overlap check cannot lock the episode that is not there yet, so two writes starting or
+/// moving episodes of one person take their turns on the person instead (PostgreSQL; nothing
+/// on SQLite, whose one writer serializes).
+async fn lock_person(conn: &mut Conn, person_id: Id) -> StoreResult<()> {
+    let lock = crate::backend::for_update("p");
+    if lock.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("SELECT p.id FROM persons p WHERE p.id = $1{lock}");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(person_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 fn refused(c: Conflict) -> StoreError {
@@ -171,6 +202,7 @@ async fn end(
 
 async fn start_one(conn: &mut Conn, e: &NewEpisode) -> StoreResult<Episode> {
     let (first, last) = (ymd(e.starts_on), ymd(e.last_day));
+    lock_person(conn, e.person_id).await?;
     refuse_overlap(conn, e.person_id, e.measure, (&first, &last), 0).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO episodes (person_id, household_id, area_path, measure, reason, policy_key, policy_version, \
@@ -206,6 +238,13 @@ impl Episodes for SqlStore {
         let episodes = episodes.to_vec();
         self.write(audit, move |c| {
             Box::pin(async move {
+                // Persons locked in one order, so two batches sharing persons cannot deadlock.
+                let mut persons: Vec<Id> = episodes.iter().map(|e| e.person_id).collect();
+                persons.sort_unstable();
+                persons.dedup();
+                for p in persons {
+                    lock_person(c, p).await?;
+                }
                 let mut out = Vec::with_capacity(episodes.len());
                 for e in &episodes {
                     out.push(start_one(c, e).await?);
@@ -325,7 +364,7 @@ impl Episodes for SqlStore {
         let change = change.clone();
         self.write(audit, move |c| {
             Box::pin(async move {
-                let before = must(c, change.episode_id).await?;
+                let before = must_to_change(c, change.episode_id).await?;
                 before.status.change_days().map_err(refused)?;
                 let what = new_last_day(
                     before.starts_on,

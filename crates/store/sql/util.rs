@@ -159,3 +159,18 @@ mod tests {
         ));
     }
 }
+
+/// What a write job answers when its conditional statement found the change already made
+/// (an emergency ended, a seal lifted, by a write that committed first): the job's
+/// transaction is rolled back, so no audit entry is written for a change nobody made, and the
+/// caller answers the row as it is now ([`is_already_done`]).
+pub fn already_done() -> StoreError {
+    StoreError::Conflict(ALREADY_DONE.into())
+}
+
+/// Whether `e` is [`already_done`].
+pub fn is_already_done(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(c) if c == ALREADY_DONE)
+}
+
+const ALREADY_DONE: &str = "already_done";
