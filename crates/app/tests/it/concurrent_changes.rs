@@ -9,17 +9,20 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::common::q;
 use doorstep_app::access::{Ctx, Principal};
 use doorstep_app::emergency::{EmergencyDesk, EndInput, StartInput};
 use doorstep_app::error::{AppError, AppResult};
 use doorstep_app::quarantine::{ChangeForm, EpisodeForm, QuarantineDesk};
+use doorstep_app::registry::Registry;
 use doorstep_app::reports::{
     AddressInput, AnswersInput, MemberInput, Purpose, ReportDesk, SubmissionInput, submit,
 };
 use doorstep_app::rounds::{RoundDesk, RoundForm};
 use doorstep_app::supplies::{SupplyDesk, SupplyInput};
 use doorstep_app::tasks::{Finish, TaskDesk};
-use doorstep_core::RoundStatus;
+use doorstep_core::person::PersonInput;
+use doorstep_core::{AreaPath, RoundStatus};
 use doorstep_store::{AuditQuery, Store};
 use doorstep_testkit::{
     COMMUNITY, HEADER, TestDb, both_backends, csv_file, id, import, report_link, two_compounds,
@@ -312,5 +315,82 @@ both_backends!(
             .collect();
         assert!(notes.iter().all(|n| *n == notes[0]), "{notes:?}");
         assert_eq!(entries(store.as_ref(), "emergency.end").await, 1);
+    }
+);
+
+both_backends!(
+    a_person_moved_sixteen_times_at_once_keeps_the_area_totals,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        let e = quarantined(store.as_ref()).await;
+        let (office, ctx) = (Principal::office(), Ctx::default());
+        let registry = Registry::new(store.as_ref(), &office, &ctx);
+        // Sixteen rooms in four buildings and units other than 张伟's.
+        let mut rooms = Vec::new();
+        for place in ["佳纷天地/1号楼", "佳纷天地/3号楼/1单元", "钱塘衣城/1号楼"]
+        {
+            let area = store
+                .area_by_path(&AreaPath::parse(&format!("{COMMUNITY}/{place}")).unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            for n in 0..6 {
+                rooms.push(
+                    registry
+                        .add_household(area.id, &format!("{}", 301 + n))
+                        .await
+                        .unwrap()
+                        .id,
+                );
+            }
+        }
+        rooms.truncate(AT_ONCE);
+        let rooms = Arc::new(rooms);
+        let outcomes = at_once(&store, |store, n| {
+            let rooms = rooms.clone();
+            async move {
+                let (office, ctx) = (Principal::office(), Ctx::default());
+                Registry::new(store.as_ref(), &office, &ctx)
+                    .add_person(
+                        rooms[n],
+                        &PersonInput {
+                            name: "张伟".into(),
+                            id_number: id(1, true),
+                            phone: "13800000001".into(),
+                            ..PersonInput::default()
+                        },
+                    )
+                    .await
+            }
+        })
+        .await;
+        // Each move is made, one after the other: each one's history starts where the one
+        // before it left the file.
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let history = store.person_history(e.person_id).await.unwrap();
+        assert_eq!(history.len(), AT_ONCE);
+        for pair in history.windows(2) {
+            assert_eq!(
+                pair[1].changes["address"][0], pair[0].changes["address"][1],
+                "{history:?}"
+            );
+        }
+        // Every kept count equals a fresh count: no move took 张伟 out of a building twice.
+        let tree = store
+            .area_tree(&AreaPath::parse(COMMUNITY).unwrap())
+            .await
+            .unwrap();
+        for c in &tree {
+            let fresh = store
+                .search_persons(&q(None, Some(c.area.path.as_str())))
+                .await
+                .unwrap()
+                .total;
+            assert_eq!(c.persons, fresh, "{}", c.area.path);
+        }
+        assert_eq!(
+            entries(store.as_ref(), "person.update").await,
+            AT_ONCE as i64
+        );
     }
 );
