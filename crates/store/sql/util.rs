@@ -140,6 +140,21 @@ pub fn ymd(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// What a write job answers when its conditional statement found the change already made
+/// (an emergency ended, a seal lifted, by a write that committed first): the job's
+/// transaction is rolled back, so no audit entry is written for a change nobody made, and the
+/// caller answers the row as it is now ([`is_already_done`]).
+pub fn already_done() -> StoreError {
+    StoreError::Conflict(ALREADY_DONE.into())
+}
+
+/// Whether `e` is [`already_done`].
+pub fn is_already_done(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(c) if c == ALREADY_DONE)
+}
+
+const ALREADY_DONE: &str = "already_done";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,18 +174,3 @@ mod tests {
         ));
     }
 }
-
-/// What a write job answers when its conditional statement found the change already made
-/// (an emergency ended, a seal lifted, by a write that committed first): the job's
-/// transaction is rolled back, so no audit entry is written for a change nobody made, and the
-/// caller answers the row as it is now ([`is_already_done`]).
-pub fn already_done() -> StoreError {
-    StoreError::Conflict(ALREADY_DONE.into())
-}
-
-/// Whether `e` is [`already_done`].
-pub fn is_already_done(e: &StoreError) -> bool {
-    matches!(e, StoreError::Conflict(c) if c == ALREADY_DONE)
-}
-
-const ALREADY_DONE: &str = "already_done";

@@ -18,7 +18,7 @@ use doorstep_app::registry::Registry;
 use doorstep_app::reports::{
     AddressInput, AnswersInput, MemberInput, Purpose, ReportDesk, SubmissionInput, submit,
 };
-use doorstep_app::rounds::{RoundDesk, RoundForm};
+use doorstep_app::rounds::{LabDesk, PersonRef, ResultInput, RoundDesk, RoundForm, ScanInput};
 use doorstep_app::supplies::{SupplyDesk, SupplyInput};
 use doorstep_app::tasks::{Finish, TaskDesk};
 use doorstep_core::person::PersonInput;
@@ -392,5 +392,54 @@ both_backends!(
             entries(store.as_ref(), "person.update").await,
             AT_ONCE as i64
         );
+    }
+);
+
+both_backends!(
+    a_tube_resulted_sixteen_times_at_once_is_resulted_once,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        quarantined(store.as_ref()).await;
+        let (office, ctx) = (Principal::office(), Ctx::default());
+        let desk = RoundDesk::new(store.as_ref(), &office, &ctx);
+        let round = desk
+            .create(&RoundForm {
+                area: COMMUNITY.into(),
+                name: "单采".into(),
+                pool_size: 1,
+                ..RoundForm::default()
+            })
+            .await
+            .unwrap();
+        desk.set_status(round.id, RoundStatus::Open).await.unwrap();
+        desk.scan(
+            round.id,
+            &ScanInput {
+                client_id: "c-1".into(),
+                tube: "GZ-0001".into(),
+                person: PersonRef::IdNumber(id(1, true)),
+                retest: false,
+                point: None,
+            },
+        )
+        .await
+        .unwrap();
+        // The lab's file sent sixteen times at once.
+        let outcomes = at_once(&store, |store, _| async move {
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            LabDesk::new(store.as_ref(), &office, &ctx)
+                .results(&[ResultInput {
+                    tube: "GZ-0001".into(),
+                    result: "negative".into(),
+                    tested_at: String::new(),
+                }])
+                .await
+        })
+        .await;
+        let done: Vec<_> = outcomes.into_iter().map(Result::unwrap).collect();
+        let recorded: usize = done.iter().map(|d| d.recorded).sum();
+        let unchanged: usize = done.iter().map(|d| d.unchanged).sum();
+        assert_eq!((recorded, unchanged), (1, AT_ONCE - 1), "{done:?}");
+        assert_eq!(rows(db, "custody_events", "action = 'resulted'").await, 1);
     }
 );
