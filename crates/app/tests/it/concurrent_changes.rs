@@ -23,7 +23,7 @@ use doorstep_app::supplies::{SupplyDesk, SupplyInput};
 use doorstep_app::tasks::{Finish, TaskDesk};
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaPath, RoundStatus};
-use doorstep_store::{AuditQuery, Store};
+use doorstep_store::{AuditQuery, BoxStep, Store};
 use doorstep_testkit::{
     COMMUNITY, HEADER, TestDb, both_backends, csv_file, id, import, report_link, two_compounds,
 };
@@ -395,35 +395,42 @@ both_backends!(
     }
 );
 
+/// [`quarantined`]'s 张伟 sampled into the single tube GZ-0001 (closed by the scan) in the
+/// open round 单采: its id.
+async fn sampled(store: &dyn Store) -> i64 {
+    quarantined(store).await;
+    let (office, ctx) = (Principal::office(), Ctx::default());
+    let desk = RoundDesk::new(store, &office, &ctx);
+    let round = desk
+        .create(&RoundForm {
+            area: COMMUNITY.into(),
+            name: "单采".into(),
+            pool_size: 1,
+            ..RoundForm::default()
+        })
+        .await
+        .unwrap();
+    desk.set_status(round.id, RoundStatus::Open).await.unwrap();
+    desk.scan(
+        round.id,
+        &ScanInput {
+            client_id: "c-1".into(),
+            tube: "GZ-0001".into(),
+            person: PersonRef::IdNumber(id(1, true)),
+            retest: false,
+            point: None,
+        },
+    )
+    .await
+    .unwrap();
+    round.id
+}
+
 both_backends!(
     a_tube_resulted_sixteen_times_at_once_is_resulted_once,
     async |db: &TestDb| {
         let store: Arc<dyn Store> = db.store.clone();
-        quarantined(store.as_ref()).await;
-        let (office, ctx) = (Principal::office(), Ctx::default());
-        let desk = RoundDesk::new(store.as_ref(), &office, &ctx);
-        let round = desk
-            .create(&RoundForm {
-                area: COMMUNITY.into(),
-                name: "单采".into(),
-                pool_size: 1,
-                ..RoundForm::default()
-            })
-            .await
-            .unwrap();
-        desk.set_status(round.id, RoundStatus::Open).await.unwrap();
-        desk.scan(
-            round.id,
-            &ScanInput {
-                client_id: "c-1".into(),
-                tube: "GZ-0001".into(),
-                person: PersonRef::IdNumber(id(1, true)),
-                retest: false,
-                point: None,
-            },
-        )
-        .await
-        .unwrap();
+        sampled(store.as_ref()).await;
         // The lab's file sent sixteen times at once.
         let outcomes = at_once(&store, |store, _| async move {
             let (office, ctx) = (Principal::office(), Ctx::default());
@@ -441,5 +448,49 @@ both_backends!(
         let unchanged: usize = done.iter().map(|d| d.unchanged).sum();
         assert_eq!((recorded, unchanged), (1, AT_ONCE - 1), "{done:?}");
         assert_eq!(rows(db, "custody_events", "action = 'resulted'").await, 1);
+    }
+);
+
+both_backends!(
+    a_tube_boxed_and_a_box_sealed_sixteen_times_at_once_are_so_once,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        let round = sampled(store.as_ref()).await;
+        let (office, ctx) = (Principal::office(), Ctx::default());
+        RoundDesk::new(store.as_ref(), &office, &ctx)
+            .open_box(round, "BX-01")
+            .await
+            .unwrap();
+        // The packer's scan of the tube into the box, sent sixteen times: the tube is in the
+        // box once, with one custody event.
+        let boxed = at_once(&store, |store, _| async move {
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            RoundDesk::new(store.as_ref(), &office, &ctx)
+                .box_tube(round, "BX-01", "GZ-0001")
+                .await
+        })
+        .await;
+        assert!(
+            boxed.iter().all(|b| matches!(b, Ok(b) if b.tubes == 1)),
+            "{boxed:?}"
+        );
+        assert_eq!(rows(db, "custody_events", "action = 'boxed'").await, 1);
+        let sealed = at_once(&store, |store, _| async move {
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            RoundDesk::new(store.as_ref(), &office, &ctx)
+                .move_box(
+                    round,
+                    "BX-01",
+                    BoxStep::Seal {
+                        by: "office".into(),
+                    },
+                )
+                .await
+        })
+        .await;
+        one_wins(&sealed, &["box_status"]);
+        assert_eq!(rows(db, "custody_events", "action = 'sealed'").await, 1);
+        assert_eq!(rows(db, "seal_outbox", "1 = 1").await, 1);
+        assert_eq!(entries(store.as_ref(), "box.seal").await, 1);
     }
 );
