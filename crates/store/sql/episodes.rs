@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds, utc};
+use super::util::{Conn, corrupt, db_err, lock_person, subtree_bounds, utc};
 
 pub(super) const COLS: &str = "e.id, e.person_id, p.name, e.household_id, h.address, e.area_path, e.measure, e.reason, \
      e.policy_key, e.policy_version, e.starts_on, e.last_day, e.ends_at, e.status, e.created_by, e.created_at, e.ended_at, e.ended_by";
@@ -119,29 +119,11 @@ async fn must(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
 
 /// An episode read in the write that changes its days, its row and its person's locked until
 /// the commit: the days are checked against a status and last day no other write changes
-/// meanwhile, and no other episode of the person starts meanwhile (see [`lock_person`]).
+/// meanwhile, and no other episode of the person starts meanwhile (see `util::lock_person`).
 async fn must_to_change(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
     one_as(conn, id, crate::backend::for_update("e, p"))
         .await?
         .ok_or_else(|| StoreError::NotFound("episode".into()))
-}
-
-/// Locks a person's row until the commit before their episodes are checked for overlap: an
-/// overlap check cannot lock the episode that is not there yet, so two writes starting or
-/// moving episodes of one person take their turns on the person instead (PostgreSQL; nothing
-/// on SQLite, whose one writer serializes).
-async fn lock_person(conn: &mut Conn, person_id: Id) -> StoreResult<()> {
-    let lock = crate::backend::for_update("p");
-    if lock.is_empty() {
-        return Ok(());
-    }
-    let sql = format!("SELECT p.id FROM persons p WHERE p.id = $1{lock}");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(person_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
 }
 
 fn refused(c: Conflict) -> StoreError {

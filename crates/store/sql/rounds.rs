@@ -12,7 +12,9 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, already_done, corrupt, db_err, is_already_done, subtree_bounds};
+use super::util::{
+    Conn, already_done, corrupt, db_err, is_already_done, lock_person, subtree_bounds,
+};
 
 const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
      r.created_by, r.created_at, r.lab_deadline_minutes";
@@ -562,6 +564,9 @@ impl Rounds for SqlStore {
         let (round_id, person_id) = (x.round_id, x.person_id);
         self.write(audit, move |c| {
             Box::pin(async move {
+                // A sample committing meanwhile is seen, and a second excuse of the person
+                // replaces the first (as on SQLite) instead of breaking the primary key.
+                lock_person(c, person_id).await?;
                 let done: Option<(i64,)> = sqlx::query_as(
                     "SELECT id FROM samples WHERE round_id = $1 AND person_id = $2 AND retest = FALSE",
                 )

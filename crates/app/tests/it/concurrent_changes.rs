@@ -494,3 +494,44 @@ both_backends!(
         assert_eq!(entries(store.as_ref(), "box.seal").await, 1);
     }
 );
+
+both_backends!(
+    a_person_excused_sixteen_times_at_once_is_excused_once,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        quarantined(store.as_ref()).await;
+        let (office, ctx) = (Principal::office(), Ctx::default());
+        let desk = RoundDesk::new(store.as_ref(), &office, &ctx);
+        let round = desk
+            .create(&RoundForm {
+                area: COMMUNITY.into(),
+                name: "第二轮".into(),
+                pool_size: 10,
+                ..RoundForm::default()
+            })
+            .await
+            .unwrap();
+        desk.set_status(round.id, RoundStatus::Open).await.unwrap();
+        // Each excuse replaces the one before, as one after the other would: one excuse, the
+        // building's excused count one.
+        let outcomes = at_once(&store, |store, n| async move {
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            RoundDesk::new(store.as_ref(), &office, &ctx)
+                .exclude(
+                    round.id,
+                    &PersonRef::IdNumber(id(1, true)),
+                    "away",
+                    &format!("第{n}次"),
+                )
+                .await
+        })
+        .await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        assert_eq!(rows(db, "round_exclusions", "1 = 1").await, 1);
+        assert_eq!(
+            db.query_i64("SELECT CAST(COALESCE(SUM(excluded), 0) AS BIGINT) FROM round_counts")
+                .await,
+            1
+        );
+    }
+);
