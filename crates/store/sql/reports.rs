@@ -286,9 +286,10 @@ async fn report_to_change(
 }
 
 /// Refuses, before anything of an acceptance or a merge is written, a report no longer
-/// pending, its row locked until the commit: the members' files are written once, by the one
-/// review that finds it pending, and the others are refused `report_already_reviewed` (not
-/// by whichever rule a second write of the same files happens to break).
+/// pending, its row locked until the commit: the members' files are written by the one review
+/// that finds it pending, and the others are refused `report_already_reviewed` before they
+/// write, or wait on, any file (the decision's own `UPDATE … AND status = 'pending'` rolled
+/// them back at the end before).
 async fn lock_pending(conn: &mut Conn, id: Id) -> StoreResult<()> {
     match report_to_change(conn, id).await? {
         None => Err(StoreError::NotFound(format!("report {id}"))),
