@@ -93,6 +93,27 @@ pub(super) async fn read_box(
         .transpose()
 }
 
+/// A box read in the write that changes it or fills it, its row locked until the commit: a
+/// seal counts the tubes no tube-boxing can add to meanwhile, and a tube is boxed only into a
+/// box that stays open until the commit. The lock is its own statement before the read: the
+/// read's counts of the box's tubes are subqueries, which a locking read would have evaluated
+/// before waiting for the lock (on the rows as they were before the write it waited for).
+pub(super) async fn read_box_to_change(
+    conn: &mut Conn,
+    code: &TubeCode,
+) -> StoreResult<Option<TransportBox>> {
+    let lock = crate::backend::for_update("b");
+    if !lock.is_empty() {
+        let sql = format!("SELECT b.id FROM boxes b WHERE b.code = $1{lock}");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(code.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    read_box(conn, code).await
+}
+
 /// Appends a custody event, now.
 pub(super) async fn log(
     conn: &mut Conn,
@@ -163,7 +184,12 @@ async fn record_one(conn: &mut Conn, r: &NewResult, by: &str) -> StoreResult<Res
     let Some(tube) = read_tube(conn, &r.tube).await? else {
         return Ok(ResultOutcome::UnknownTube);
     };
-    let (before,): (Option<String>,) = sqlx::query_as("SELECT result FROM tubes WHERE id = $1")
+    // Locked until the commit: two batches naming the tube record its result once.
+    let sql = format!(
+        "SELECT t.result FROM tubes t WHERE t.id = $1{}",
+        crate::backend::for_update("t")
+    );
+    let (before,): (Option<String>,) = sqlx::query_as(AssertSqlSafe(sql))
         .bind(tube.id)
         .fetch_one(&mut *conn)
         .await
@@ -318,17 +344,42 @@ async fn record_all(
         if fast.is_empty() {
             continue;
         }
+        // Only a tube still without a result: one another batch resulted since the read above
+        // (PostgreSQL writes side by side) is not written again here but goes the slow way,
+        // which reads it locked and answers what it finds.
         let sql = format!(
             "UPDATE tubes SET result = v.column2, result_at = v.column3, result_by = {} \
-             FROM (VALUES {}) AS v WHERE tubes.id = v.column1",
+             FROM (VALUES {}) AS v WHERE tubes.id = v.column1 AND tubes.result IS NULL \
+             RETURNING tubes.id",
             list_clause(1, 1),
             values_clause(fast.len(), 3, 2)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false).bind(by);
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+            .persistent(false)
+            .bind(by);
         for (id, _, r) in &fast {
             q = q.bind(*id).bind(r.result.code()).bind(r.tested_at);
         }
-        q.execute(&mut *conn).await.map_err(db_err)?;
+        let written: std::collections::HashSet<i64> = q
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .collect();
+        if written.len() < fast.len() {
+            for (i, r) in chunk.iter().enumerate() {
+                if let Some((id, ..)) = tubes.get(r.tube.as_str())
+                    && matches!(out[base + i], ResultOutcome::Recorded { .. })
+                    && !written.contains(id)
+                {
+                    slow.push(base + i);
+                }
+            }
+            fast.retain(|(id, ..)| written.contains(id));
+            if fast.is_empty() {
+                continue;
+            }
+        }
         let sql = format!(
             "INSERT INTO custody_events (round_id, tube_id, action, by_user, at, details) VALUES {}",
             values_clause(fast.len(), 6, 1)
@@ -345,6 +396,7 @@ async fn record_all(
         }
         q.execute(&mut *conn).await.map_err(db_err)?;
     }
+    slow.sort_unstable();
     for i in slow {
         out[i] = record_one(conn, &results[i], by).await?;
     }
@@ -428,7 +480,10 @@ impl Custody for SqlStore {
         let (box_code, tube_code, by) = (box_code.clone(), tube.clone(), by.to_string());
         self.write(no_audit(), move |c| {
             Box::pin(async move {
-                let b = read_box(c, &box_code)
+                // The box, then the tube, locked until the commit (always in this order): a
+                // seal cannot count the box while a tube goes in, and two boxes cannot both
+                // take the tube.
+                let b = read_box_to_change(c, &box_code)
                     .await?
                     .filter(|b| b.round_id == round_id)
                     .ok_or_else(|| StoreError::NotFound(format!("box {box_code}")))?;
@@ -436,12 +491,15 @@ impl Custody for SqlStore {
                     .await?
                     .filter(|t| t.round_id == round_id)
                     .ok_or_else(|| StoreError::NotFound(format!("tube {tube_code}")))?;
-                let (in_box,): (Option<i64>,) =
-                    sqlx::query_as("SELECT box_id FROM tubes WHERE id = $1")
-                        .bind(t.id)
-                        .fetch_one(&mut *c)
-                        .await
-                        .map_err(db_err)?;
+                let sql = format!(
+                    "SELECT t.box_id, t.status FROM tubes t WHERE t.id = $1{}",
+                    crate::backend::for_update("t")
+                );
+                let (in_box, status): (Option<i64>, String) = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(t.id)
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(db_err)?;
                 match in_box {
                     Some(id) if id == b.id => return Ok(b),
                     Some(_) => return Err(conflict("tube_boxed")),
@@ -450,7 +508,7 @@ impl Custody for SqlStore {
                 if b.status != BoxStatus::Open {
                     return Err(conflict("box_closed"));
                 }
-                if !t.closed {
+                if status != "closed" {
                     return Err(conflict("tube_open"));
                 }
                 sqlx::query("UPDATE tubes SET box_id = $1 WHERE id = $2 AND box_id IS NULL")
@@ -506,7 +564,7 @@ impl Custody for SqlStore {
         let (code, step) = (code.clone(), step.clone());
         self.write(audit, move |c| {
             Box::pin(async move {
-                let b = read_box(c, &code)
+                let b = read_box_to_change(c, &code)
                     .await?
                     .filter(|b| b.round_id == round_id)
                     .ok_or_else(|| StoreError::NotFound(format!("box {code}")))?;

@@ -19,7 +19,9 @@ use time::OffsetDateTime;
 
 use super::SqlStore;
 use super::episodes::day;
-use super::util::{Conn, corrupt, db_err, list_clause, utc, within, ymd};
+use super::util::{
+    Conn, already_done, corrupt, db_err, is_already_done, list_clause, utc, within, ymd,
+};
 
 const COLS: &str = "id, area_id, area_path, started_on, reason, started_by, started_at, \
      ended_on, end_note, ended_by, ended_at, retention_days FROM emergencies";
@@ -324,7 +326,7 @@ impl Emergencies for SqlStore {
         let ended = self
             .write(audit, move |c| {
                 Box::pin(async move {
-                    sqlx::query(
+                    let done = sqlx::query(
                         "UPDATE emergencies SET ended_on = $1, end_note = $2, ended_by = $3, \
                          ended_at = $4, retention_days = $5 WHERE id = $6 AND ended_on IS NULL",
                     )
@@ -336,7 +338,13 @@ impl Emergencies for SqlStore {
                     .bind(id)
                     .execute(&mut *c)
                     .await
-                    .map_err(db_err)?;
+                    .map_err(db_err)?
+                    .rows_affected();
+                    // Ended by a write that committed after the check above: answered as it
+                    // is, without a second entry.
+                    if done == 0 {
+                        return Err(already_done());
+                    }
                     read(c, id)
                         .await?
                         .ok_or_else(|| StoreError::NotFound(format!("emergency {id}")))
@@ -344,7 +352,10 @@ impl Emergencies for SqlStore {
             })
             .await;
         forget_running(&self.running);
-        Ok(Some(ended?))
+        match ended {
+            Err(e) if is_already_done(&e) => self.emergency(id).await,
+            ended => Ok(Some(ended?)),
+        }
     }
 
     async fn change_emergency_member(
@@ -360,13 +371,18 @@ impl Emergencies for SqlStore {
         let changed = self
             .write(audit, move |c| {
                 Box::pin(async move {
-                    // Checked in the transaction: an emergency ended meanwhile stays as ended.
-                    let (ended,): (Option<String>,) =
-                        sqlx::query_as("SELECT ended_on FROM emergencies WHERE id = $1")
-                            .bind(id)
-                            .fetch_one(&mut *c)
-                            .await
-                            .map_err(db_err)?;
+                    // Checked in the transaction on the row locked until the commit: an
+                    // emergency ended meanwhile stays as ended, and one cannot end between
+                    // the check and the change.
+                    let sql = format!(
+                        "SELECT e.ended_on FROM emergencies e WHERE e.id = $1{}",
+                        crate::backend::for_update("e")
+                    );
+                    let (ended,): (Option<String>,) = sqlx::query_as(AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_one(&mut *c)
+                        .await
+                        .map_err(db_err)?;
                     if ended.is_some() {
                         return Err(StoreError::Conflict("emergency_ended".into()));
                     }

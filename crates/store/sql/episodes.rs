@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds, utc};
+use super::util::{Conn, corrupt, db_err, lock_person, subtree_bounds, utc};
 
 pub(super) const COLS: &str = "e.id, e.person_id, p.name, e.household_id, h.address, e.area_path, e.measure, e.reason, \
      e.policy_key, e.policy_version, e.starts_on, e.last_day, e.ends_at, e.status, e.created_by, e.created_at, e.ended_at, e.ended_by";
@@ -97,7 +97,11 @@ async fn refuse_overlap(
 }
 
 async fn one(conn: &mut Conn, id: Id) -> StoreResult<Option<Episode>> {
-    let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.id = $1");
+    one_as(conn, id, String::new()).await
+}
+
+async fn one_as(conn: &mut Conn, id: Id, lock: String) -> StoreResult<Option<Episode>> {
+    let sql = format!("SELECT {COLS} FROM {FROM} WHERE e.id = $1{lock}");
     sqlx::query_as::<_, Row>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -109,6 +113,15 @@ async fn one(conn: &mut Conn, id: Id) -> StoreResult<Option<Episode>> {
 
 async fn must(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
     one(conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("episode".into()))
+}
+
+/// An episode read in the write that changes its days, its row and its person's locked until
+/// the commit: the days are checked against a status and last day no other write changes
+/// meanwhile, and no other episode of the person starts meanwhile (see `util::lock_person`).
+async fn must_to_change(conn: &mut Conn, id: Id) -> StoreResult<Episode> {
+    one_as(conn, id, crate::backend::for_update("e, p"))
         .await?
         .ok_or_else(|| StoreError::NotFound("episode".into()))
 }
@@ -171,6 +184,7 @@ async fn end(
 
 async fn start_one(conn: &mut Conn, e: &NewEpisode) -> StoreResult<Episode> {
     let (first, last) = (ymd(e.starts_on), ymd(e.last_day));
+    lock_person(conn, e.person_id).await?;
     refuse_overlap(conn, e.person_id, e.measure, (&first, &last), 0).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO episodes (person_id, household_id, area_path, measure, reason, policy_key, policy_version, \
@@ -206,6 +220,13 @@ impl Episodes for SqlStore {
         let episodes = episodes.to_vec();
         self.write(audit, move |c| {
             Box::pin(async move {
+                // Persons locked in one order, so two batches sharing persons cannot deadlock.
+                let mut persons: Vec<Id> = episodes.iter().map(|e| e.person_id).collect();
+                persons.sort_unstable();
+                persons.dedup();
+                for p in persons {
+                    lock_person(c, p).await?;
+                }
                 let mut out = Vec::with_capacity(episodes.len());
                 for e in &episodes {
                     out.push(start_one(c, e).await?);
@@ -325,7 +346,7 @@ impl Episodes for SqlStore {
         let change = change.clone();
         self.write(audit, move |c| {
             Box::pin(async move {
-                let before = must(c, change.episode_id).await?;
+                let before = must_to_change(c, change.episode_id).await?;
                 before.status.change_days().map_err(refused)?;
                 let what = new_last_day(
                     before.starts_on,

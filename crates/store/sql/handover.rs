@@ -129,7 +129,20 @@ async fn sign_receipts(
     let mut slips: Vec<Id> = boxes.iter().filter_map(|b| b.handover_id).collect();
     slips.sort_unstable();
     slips.dedup();
+    let lock = crate::backend::for_update("h");
     for slip in slips {
+        // The slip locked first, its check then a statement of its own: two receipts of the
+        // slip's last boxes side by side (PostgreSQL) take turns, and the second sees the
+        // first's box received, instead of each seeing the other's box still on the way and
+        // neither signing.
+        if !lock.is_empty() {
+            let sql = format!("SELECT h.id FROM handovers h WHERE h.id = $1{lock}");
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(slip)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        }
         let signed = sqlx::query(
             "UPDATE handovers SET received_by = $1, received_at = $2, \
              temperature_tenths = COALESCE(temperature_tenths, $3) \

@@ -337,16 +337,29 @@ impl Lists for SqlStore {
     ) -> StoreResult<()> {
         self.write(audit, move |c| {
             Box::pin(async move {
-                let done =
-                    sqlx::query("UPDATE lists SET status = $1, updated_at = $2 WHERE id = $3")
-                        .bind(status.code())
-                        .bind(OffsetDateTime::now_utc())
-                        .bind(id)
-                        .execute(&mut *c)
-                        .await
-                        .map_err(db_err)?;
+                // Only a list not in that status already: of two closings side by side
+                // (PostgreSQL) one closes it, the other is refused as a closing of a closed
+                // list is, and one entry is written.
+                let done = sqlx::query(
+                    "UPDATE lists SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $1",
+                )
+                .bind(status.code())
+                .bind(OffsetDateTime::now_utc())
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?;
                 if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("list {id}")));
+                    let there: Option<(i64,)> =
+                        sqlx::query_as("SELECT id FROM lists WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *c)
+                            .await
+                            .map_err(db_err)?;
+                    return Err(match there {
+                        Some(_) => StoreError::Conflict("list_status".into()),
+                        None => StoreError::NotFound(format!("list {id}")),
+                    });
                 }
                 Ok(())
             })

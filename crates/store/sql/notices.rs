@@ -8,7 +8,7 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, day, db_err, utc, within, ymd};
+use super::util::{Conn, already_done, day, db_err, is_already_done, utc, within, ymd};
 
 const COLS: &str = "id, area_path, title, body, english, valid_from, valid_to, token, \
      published_by, published_at, withdrawn_by, withdrawn_at, withdraw_reason";
@@ -133,9 +133,10 @@ impl Notices for SqlStore {
         audit: Audit<Notice>,
     ) -> StoreResult<Notice> {
         let (by, reason) = (by.to_string(), reason.to_string());
-        self.write(audit, move |c| {
-            Box::pin(async move {
-                sqlx::query(
+        let withdrawn = self
+            .write(audit, move |c| {
+                Box::pin(async move {
+                    let done = sqlx::query(
                     "UPDATE notices SET withdrawn_by = $1, withdrawn_at = $2, withdraw_reason = $3 \
                      WHERE id = $4 AND withdrawn_at IS NULL",
                 )
@@ -145,11 +146,24 @@ impl Notices for SqlStore {
                 .bind(id)
                 .execute(&mut *c)
                 .await
-                .map_err(db_err)?;
-                read(c, id).await
+                .map_err(db_err)?
+                .rows_affected();
+                    // Withdrawn by a write that committed after the caller's check (or gone):
+                    // answered as it is, without a second entry.
+                    if done == 0 {
+                        return Err(already_done());
+                    }
+                    read(c, id).await
+                })
             })
-        })
-        .await
+            .await;
+        match withdrawn {
+            Err(e) if is_already_done(&e) => {
+                let mut c = self.pool().acquire().await.map_err(db_err)?;
+                read(&mut c, id).await
+            }
+            other => other,
+        }
     }
 
     async fn notice(&self, id: Id) -> StoreResult<Option<Notice>> {

@@ -162,7 +162,8 @@ async fn write_rows(
         });
     }
     let pending: Vec<usize> = (0..rows.len()).filter(|&i| outcomes[i].is_none()).collect();
-    let existing = existing_persons(conn, rows, &pending, &known).await?;
+    let mut existing = existing_persons(conn, rows, &pending, &known).await?;
+    lock_changing(conn, rows, &pending, &households, &mut existing).await?;
 
     let mut history: Vec<(Id, String)> = Vec::new();
     for &i in &pending {
@@ -230,6 +231,88 @@ async fn write_rows(
     })
 }
 
+/// The stored persons found on file.
+type OnFile = HashMap<(&'static str, String), (Person, Id)>;
+
+/// Locks the files the batch changes until the commit, and reads them again (PostgreSQL;
+/// nothing on SQLite, whose one writer serializes writes): a change is then diffed against the
+/// file as it is, not as another write left it meanwhile, so its history's old values and the
+/// area totals it moves a person out of are right. Only the files that change are locked
+/// (a re-import of an unchanged roster locks nothing), in id order so two batches cannot
+/// deadlock; the lock is a statement of its own, and the read after it sees what the writes
+/// it waited for committed.
+async fn lock_changing(
+    conn: &mut Conn,
+    rows: &[PersonUpsert],
+    pending: &[usize],
+    households: &[Id],
+    existing: &mut OnFile,
+) -> StoreResult<()> {
+    let lock = crate::backend::for_update("p");
+    if lock.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<Id> = pending
+        .iter()
+        .filter_map(|&i| {
+            let row = &rows[i];
+            let doc = row.fields.doc();
+            let (old, old_household) =
+                existing.get(&(doc.doc_type().code(), doc.number().to_string()))?;
+            let same = diff(
+                old,
+                *old_household,
+                &row.fields,
+                households[i],
+                &row.address,
+            )
+            .is_empty();
+            (!same).then_some(old.id)
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT p.id FROM persons p WHERE p.id IN ({}) ORDER BY p.id{lock}",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_scalar::<_, Id>(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.fetch_all(&mut *conn).await.map_err(db_err)?;
+    }
+    read_on_file(conn, &ids, existing).await
+}
+
+/// Reads the persons `ids` into `out`, by (type code, number), with their household.
+async fn read_on_file(conn: &mut Conn, ids: &[Id], out: &mut OnFile) -> StoreResult<()> {
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id IN ({})",
+            list_clause(chunk.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
+            let p = row.into_person()?;
+            let key = (
+                p.fields.doc().doc_type().code(),
+                p.fields.doc().number().to_string(),
+            );
+            let household = p.household_id;
+            out.insert(key, (p, household));
+        }
+    }
+    Ok(())
+}
+
 /// The stored persons with the documents of the `pending` rows, by (type code, number), with
 /// their household. `known` gives the ids of some of them already.
 async fn existing_persons(
@@ -237,7 +320,7 @@ async fn existing_persons(
     rows: &[PersonUpsert],
     pending: &[usize],
     known: &[(usize, Id)],
-) -> StoreResult<HashMap<(&'static str, String), (Person, Id)>> {
+) -> StoreResult<OnFile> {
     // First the ids alone, from the document index (sorted, so the index is walked in order);
     // then the few full rows that exist.
     let known_rows: std::collections::HashSet<usize> = known.iter().map(|&(i, _)| i).collect();
@@ -261,25 +344,7 @@ async fn existing_persons(
         ids.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
     }
     let mut out = HashMap::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id IN ({})",
-            list_clause(chunk.len(), 1)
-        );
-        let mut q = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql)).persistent(false);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
-            let p = row.into_person()?;
-            let key = (
-                p.fields.doc().doc_type().code(),
-                p.fields.doc().number().to_string(),
-            );
-            let household = p.household_id;
-            out.insert(key, (p, household));
-        }
-    }
+    read_on_file(conn, &ids, &mut out).await?;
     Ok(out)
 }
 

@@ -267,14 +267,42 @@ pub async fn submit_report(conn: &mut Conn, r: &NewReport) -> StoreResult<Idempo
     Ok(outcome)
 }
 
+/// The status of a report read in the write that changes it, its row locked until the
+/// commit (a review and a correction, or two reviews, take turns on PostgreSQL): its status
+/// and when its resident may still edit it.
+async fn report_to_change(
+    conn: &mut Conn,
+    id: Id,
+) -> StoreResult<Option<(String, OffsetDateTime)>> {
+    let sql = format!(
+        "SELECT r.status, r.edit_until FROM reports r WHERE r.id = $1{}",
+        crate::backend::for_update("r")
+    );
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)
+}
+
+/// Refuses, before anything of an acceptance or a merge is written, a report no longer
+/// pending, its row locked until the commit: the members' files are written by the one review
+/// that finds it pending, and the others are refused `report_already_reviewed` before they
+/// write, or wait on, any file (the decision's own `UPDATE … AND status = 'pending'` rolled
+/// them back at the end before).
+async fn lock_pending(conn: &mut Conn, id: Id) -> StoreResult<()> {
+    match report_to_change(conn, id).await? {
+        None => Err(StoreError::NotFound(format!("report {id}"))),
+        Some((status, _)) if status != ReportStatus::Pending.code() => {
+            Err(StoreError::Conflict("report_already_reviewed".into()))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 pub async fn correct_report(conn: &mut Conn, id: Id, r: &NewReport) -> StoreResult<bool> {
     let now = r.at;
-    let found: Option<(String, OffsetDateTime)> =
-        sqlx::query_as("SELECT status, edit_until FROM reports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?;
+    let found = report_to_change(conn, id).await?;
     let Some((status, edit_until)) = found else {
         return Err(StoreError::NotFound(format!("report {id}")));
     };
@@ -488,6 +516,7 @@ pub async fn accept_report(
     rows: &[PersonUpsert],
     merged: &[Option<Id>],
 ) -> StoreResult<Accepted> {
+    lock_pending(conn, id).await?;
     let written = super::persons::upsert_persons(conn, actor, rows).await?;
     if written
         .outcomes
@@ -526,6 +555,7 @@ pub async fn merge_into_file(
     actor: &Actor,
     row: &PersonUpsert,
 ) -> StoreResult<MergeOutcome> {
+    lock_pending(conn, id).await?;
     let written = super::persons::upsert_persons(conn, actor, std::slice::from_ref(row)).await?;
     if written.outcomes.first().map(|o| o.id) != Some(person_id) {
         return Err(StoreError::Conflict("person_changed".into()));

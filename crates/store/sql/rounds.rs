@@ -12,7 +12,9 @@ use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 
 use super::SqlStore;
-use super::util::{Conn, corrupt, db_err, subtree_bounds};
+use super::util::{
+    Conn, already_done, corrupt, db_err, is_already_done, lock_person, subtree_bounds,
+};
 
 const ROUND_COLS: &str = "r.id, r.area_id, r.area_path, r.name, r.pool_size, r.status, r.starts_at, r.ends_at, \
      r.created_by, r.created_at, r.lab_deadline_minutes";
@@ -77,7 +79,17 @@ pub(super) struct RoundParts {
 }
 
 async fn read_round(conn: &mut Conn, id: Id) -> StoreResult<Option<Round>> {
-    let sql = format!("SELECT {ROUND_COLS} FROM rounds r WHERE r.id = $1");
+    read_round_as(conn, id, String::new()).await
+}
+
+/// A round read in the write that changes its status, its row locked until the commit: the
+/// change is checked against the status no other write can change meanwhile.
+async fn read_round_to_change(conn: &mut Conn, id: Id) -> StoreResult<Option<Round>> {
+    read_round_as(conn, id, crate::backend::for_update("r")).await
+}
+
+async fn read_round_as(conn: &mut Conn, id: Id, lock: String) -> StoreResult<Option<Round>> {
+    let sql = format!("SELECT {ROUND_COLS} FROM rounds r WHERE r.id = $1{lock}");
     let Some(row) = sqlx::query_as::<_, RoundRow>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -426,7 +438,7 @@ impl Rounds for SqlStore {
     ) -> StoreResult<Round> {
         self.write(audit, move |c| {
             Box::pin(async move {
-                let before = read_round(c, id)
+                let before = read_round_to_change(c, id)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("round {id}")))?;
                 if !before.status.may_become(to) {
@@ -461,26 +473,44 @@ impl Rounds for SqlStore {
     ) -> StoreResult<Tube> {
         let code = code.clone();
         let by = by.to_string();
-        self.write(audit, move |c| {
-            Box::pin(async move {
-                sqlx::query(
-                    "UPDATE tubes SET status = 'closed', closed_by = $1, closed_at = $2 \
-                     WHERE code = $3 AND round_id = $4 AND status = 'open'",
-                )
-                .bind(&by)
-                .bind(OffsetDateTime::now_utc())
-                .bind(code.as_str())
-                .bind(round_id)
-                .execute(&mut *c)
-                .await
-                .map_err(db_err)?;
-                match read_tube(c, &code).await? {
-                    Some(t) if t.round_id == round_id => Ok(t),
-                    _ => Err(StoreError::NotFound(format!("tube {code}"))),
-                }
+        let asked = code.clone();
+        let closed = self
+            .write(audit, move |c| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "UPDATE tubes SET status = 'closed', closed_by = $1, closed_at = $2 \
+                         WHERE code = $3 AND round_id = $4 AND status = 'open'",
+                    )
+                    .bind(&by)
+                    .bind(OffsetDateTime::now_utc())
+                    .bind(code.as_str())
+                    .bind(round_id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    // Closed already (full, or by a close that committed first): answered as
+                    // it is, without an entry of its own.
+                    if done == 0 {
+                        return Err(already_done());
+                    }
+                    match read_tube(c, &code).await? {
+                        Some(t) if t.round_id == round_id => Ok(t),
+                        _ => Err(StoreError::NotFound(format!("tube {code}"))),
+                    }
+                })
             })
-        })
-        .await
+            .await;
+        match closed {
+            Err(e) if is_already_done(&e) => {
+                let mut c = self.pool().acquire().await.map_err(db_err)?;
+                match read_tube(&mut c, &asked).await? {
+                    Some(t) if t.round_id == round_id => Ok(t),
+                    _ => Err(StoreError::NotFound(format!("tube {asked}"))),
+                }
+            }
+            other => other,
+        }
     }
 
     async fn tube(
@@ -534,6 +564,9 @@ impl Rounds for SqlStore {
         let (round_id, person_id) = (x.round_id, x.person_id);
         self.write(audit, move |c| {
             Box::pin(async move {
+                // A sample committing meanwhile is seen, and a second excuse of the person
+                // replaces the first (as on SQLite) instead of breaking the primary key.
+                lock_person(c, person_id).await?;
                 let done: Option<(i64,)> = sqlx::query_as(
                     "SELECT id FROM samples WHERE round_id = $1 AND person_id = $2 AND retest = FALSE",
                 )

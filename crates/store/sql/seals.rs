@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use super::util::{Conn, db_err, utc, within};
+use super::util::{Conn, already_done, db_err, is_already_done, utc, within};
 
 const COLS: &str =
     "id, area_id, area_path, reason, sealed_by, sealed_at, lifted_by, lifted_at FROM area_seals";
@@ -90,7 +90,7 @@ impl Seals for SqlStore {
         let lifted = self
             .write(audit, move |c| {
                 Box::pin(async move {
-                    sqlx::query(
+                    let done = sqlx::query(
                         "UPDATE area_seals SET lifted_by = $1, lifted_at = $2 \
                          WHERE id = $3 AND lifted_at IS NULL",
                     )
@@ -99,7 +99,13 @@ impl Seals for SqlStore {
                     .bind(id)
                     .execute(&mut *c)
                     .await
-                    .map_err(db_err)?;
+                    .map_err(db_err)?
+                    .rows_affected();
+                    // Lifted by a write that committed after the check above (or gone):
+                    // answered as it is, without a second entry.
+                    if done == 0 {
+                        return Err(already_done());
+                    }
                     read(c, id)
                         .await?
                         .ok_or_else(|| StoreError::NotFound(format!("seal {id}")))
@@ -108,6 +114,7 @@ impl Seals for SqlStore {
             .await;
         match lifted {
             Ok(s) => Ok(Some(s)),
+            Err(e) if is_already_done(&e) => self.seal(id).await,
             Err(StoreError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }

@@ -95,7 +95,18 @@ fn skills_json(f: &StaffFields) -> String {
 }
 
 async fn member(conn: &mut Conn, id: Id) -> StoreResult<Option<StaffMember>> {
-    let sql = format!("SELECT {STAFF_COLS} FROM {STAFF_FROM} WHERE s.id = $1");
+    member_as(conn, id, String::new()).await
+}
+
+/// A staff member read in the write that changes them, their row locked until the commit:
+/// the audit's "before" is the row the change replaces, not one another change replaced
+/// meanwhile.
+async fn member_to_change(conn: &mut Conn, id: Id) -> StoreResult<Option<StaffMember>> {
+    member_as(conn, id, crate::backend::for_update("s")).await
+}
+
+async fn member_as(conn: &mut Conn, id: Id, lock: String) -> StoreResult<Option<StaffMember>> {
+    let sql = format!("SELECT {STAFF_COLS} FROM {STAFF_FROM} WHERE s.id = $1{lock}");
     sqlx::query_as::<_, StaffRow>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -195,7 +206,7 @@ impl Staff for SqlStore {
         let (_, after) = self
             .write(audit, move |c| {
                 Box::pin(async move {
-                    let before = member(c, id)
+                    let before = member_to_change(c, id)
                         .await?
                         .ok_or_else(|| StoreError::NotFound(format!("staff {id}")))?;
                     change_staff(c, id, &change.fields, change.active, change.user_id).await?;
@@ -406,11 +417,17 @@ impl Staff for SqlStore {
                 let a = assignment(c, id)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("duty {id}")))?;
-                sqlx::query("DELETE FROM duties WHERE id = $1")
+                let gone = sqlx::query("DELETE FROM duties WHERE id = $1")
                     .bind(id)
                     .execute(&mut *c)
                     .await
-                    .map_err(db_err)?;
+                    .map_err(db_err)?
+                    .rows_affected();
+                // Removed by a write that committed after the read above (PostgreSQL):
+                // not found, as it would be a moment later, and no second entry.
+                if gone == 0 {
+                    return Err(StoreError::NotFound(format!("duty {id}")));
+                }
                 Ok(a)
             })
         })

@@ -140,6 +140,40 @@ pub fn ymd(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// Locks a person's row until the commit, before a check of rows hanging on them that may not
+/// be there yet (PostgreSQL; nothing on SQLite, whose one writer serializes): such a row cannot
+/// be locked, so writes that check for it take their turns on the person instead. An episode's
+/// overlap check (another active episode of the measure) and an excuse from a round (a sample,
+/// another excuse) lock the person first.
+pub async fn lock_person(conn: &mut Conn, person_id: i64) -> doorstep_store::StoreResult<()> {
+    let lock = crate::backend::for_update("p");
+    if lock.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("SELECT p.id FROM persons p WHERE p.id = $1{lock}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// What a write job answers when its conditional statement found the change already made
+/// (an emergency ended, a seal lifted, by a write that committed first): the job's
+/// transaction is rolled back, so no audit entry is written for a change nobody made, and the
+/// caller answers the row as it is now ([`is_already_done`]).
+pub fn already_done() -> StoreError {
+    StoreError::Conflict(ALREADY_DONE.into())
+}
+
+/// Whether `e` is [`already_done`].
+pub fn is_already_done(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(c) if c == ALREADY_DONE)
+}
+
+const ALREADY_DONE: &str = "already_done";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The app's integration tests, one binary (one link) for all: each module was a test file.
 
 mod common;
+mod concurrent_changes;
 mod csv_injection;
 mod hostile_files;
 mod hostile_lab_lists;
