@@ -19,7 +19,7 @@ use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::roster::AddressParts;
 use doorstep_core::{AreaKind, AreaPath, Lang, PersonFields, Problem};
 use doorstep_store::{
-    Actor, Area, Direct, Load, PersonUpsert, Store, StoreError, UpsertOutcome, UpsertReport,
+    Actor, Area, BatchReport, Direct, Id, Load, PersonUpsert, Store, StoreError, UpsertOutcome,
 };
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -293,10 +293,12 @@ pub async fn target_area(store: &dyn Store, path: &AreaPath) -> Result<Area, Imp
     Ok(base)
 }
 
-/// A written batch: the load back, what the store did, and the batch's rows and cells.
+/// A written batch: the load back, what the store did, the provisional ids of the places it
+/// created, and the batch's rows and cells.
 type Written<'a> = (
     Box<dyn Load + 'a>,
-    Result<UpsertReport, StoreError>,
+    Result<BatchReport, StoreError>,
+    Vec<Id>,
     Vec<(u64, Option<Vec<String>>)>,
 );
 
@@ -306,6 +308,8 @@ type InFlight<'a> = Pin<Box<dyn Future<Output = Written<'a>> + Send + 'a>>;
 /// Places validated rows and writes them in batches: the part of an import after reading,
 /// shared by file imports and the demo data.
 pub struct Loader<'a> {
+    /// Where places are looked up.
+    store: &'a dyn Store,
     /// The load, while no batch is being written (the batch in flight holds it).
     load: Option<Box<dyn Load + 'a>>,
     /// The batch being written while the next one is placed: on PostgreSQL the server writes
@@ -342,6 +346,7 @@ impl<'a> Loader<'a> {
         columns: Vec<String>,
     ) -> Result<Loader<'a>, StoreError> {
         Ok(Loader {
+            store,
             load: Some(load),
             in_flight: None,
             actor,
@@ -369,13 +374,8 @@ impl<'a> Loader<'a> {
         let placed = match result {
             Err(problems) => Err(problems),
             Ok((fields, addr)) => {
-                // Places met before need no store; a new one waits for the batch in flight.
-                let mut at = self.places.resolve(None, &addr).await;
-                if matches!(at, Err(PlaceError::NeedLoad)) {
-                    self.land().await?;
-                    at = self.places.resolve(self.load.as_deref_mut(), &addr).await;
-                }
-                match at {
+                // A place not on file is created by the batch its first row goes in.
+                match self.places.resolve(self.store, &addr).await {
                     Ok((area_id, address)) => Ok(PersonUpsert {
                         area_id,
                         room: addr.room,
@@ -384,9 +384,6 @@ impl<'a> Loader<'a> {
                     }),
                     Err(PlaceError::Row(f, p)) => Err(vec![(f, p)]),
                     Err(PlaceError::Store(e)) => return Err(e),
-                    Err(PlaceError::NeedLoad) => {
-                        return Err(StoreError::Other("the import's load went missing".into()));
-                    }
                 }
             }
         };
@@ -454,12 +451,13 @@ impl<'a> Loader<'a> {
         }
         self.land().await?;
         let mut load = self.take_load()?;
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        let places = self.places.for_batch(&mut batch);
         let rows = std::mem::take(&mut self.batch_rows);
         let actor = self.actor.clone();
         self.in_flight = Some(Box::pin(async move {
-            let done = load.upsert_persons(&actor, &batch).await;
-            (load, done, rows)
+            let done = load.write_batch(&actor, &places, &batch).await;
+            (load, done, places.iter().map(|p| p.id).collect(), rows)
         }));
         self.poll_in_flight().await
     }
@@ -494,9 +492,13 @@ impl<'a> Loader<'a> {
     }
 
     /// Takes in a written batch's outcome.
-    fn landed(&mut self, (load, done, rows): Written<'a>) -> Result<(), StoreError> {
+    fn landed(&mut self, (load, done, planned, rows): Written<'a>) -> Result<(), StoreError> {
         self.load = Some(load);
-        let done = done?;
+        let BatchReport {
+            places,
+            persons: done,
+        } = done?;
+        self.places.stored(&planned, &places)?;
         self.report.households_created += done.households_created;
         for (outcome, (row, cells)) in done.outcomes.into_iter().zip(rows) {
             let r = &mut self.report;
