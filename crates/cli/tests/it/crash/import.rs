@@ -26,7 +26,7 @@ const BULK: u32 = 60_000;
 const SMALL: u32 = 2_000;
 
 /// Kills of the import per database: a tenth of the server's, at least 4.
-fn import_kills() -> usize {
+pub fn import_kills() -> usize {
     (kills() / 10).max(4)
 }
 
