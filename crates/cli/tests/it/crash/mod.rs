@@ -1,7 +1,10 @@
 //! The crash suite (issue 17): `doorstep serve` is killed with SIGKILL at random moments while
 //! every write path writes at once, and restarted each time; afterwards every acknowledged
 //! write is there with what was sent, a resend with the same key stores nothing new, and the
-//! counts that must agree do. A roster import killed half way keeps all of itself or none.
+//! counts that must agree do. The bulk writes are killed too, as processes of their own: a
+//! roster import killed half way keeps all of itself or none (places included); a lab's results
+//! file and an investigation list, which commit in two parts by design, keep each part whole,
+//! and importing the file again finishes what the kill cut off.
 //!
 //! One harness serves every write path: a path is a [`Workload`] (its k-th write, which
 //! answers acknowledge it, and the SQL that must hold afterwards), and [`hammer`] runs one
