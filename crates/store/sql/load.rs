@@ -11,7 +11,7 @@ use doorstep_store::*;
 
 use super::counts::CountDeltas;
 use super::util::{Conn, db_err};
-use super::{areas, persons};
+use super::{accounts, areas, persons};
 use crate::backend::{self, Pool};
 
 /// An open bulk load. Dropped without [`Load::finish`], its connection closes and the
@@ -58,6 +58,7 @@ impl Load for BulkLoad {
         actor: &Actor,
         places: &[NewPlace],
         rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
     ) -> StoreResult<BatchReport> {
         let places = write_places(&mut self.conn, places).await?;
         let rows = placed_rows(rows, &places)?;
@@ -69,6 +70,9 @@ impl Load for BulkLoad {
             &mut self.counts,
         )
         .await?;
+        for entry in audit(&persons) {
+            accounts::audit(&mut self.conn, &entry).await?;
+        }
         Ok(BatchReport {
             places: places.stored,
             persons,

@@ -76,15 +76,20 @@ pub trait Load: Send {
         actor: &Actor,
         rows: &[PersonUpsert],
     ) -> StoreResult<UpsertReport> {
-        Ok(self.write_batch(actor, &[], rows).await?.persons)
+        Ok(self
+            .write_batch(actor, &[], rows, no_audit())
+            .await?
+            .persons)
     }
 
-    /// Writes one import batch, as [`Store::import_batch`]: its new places, then its persons.
+    /// Writes one import batch, as [`Store::import_batch`]: its new places, then its persons,
+    /// with the entries `audit` makes of the outcome (in a bulk load, in its one transaction).
     async fn write_batch(
         &mut self,
         actor: &Actor,
         places: &[NewPlace],
         rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
     ) -> StoreResult<BatchReport>;
 
     /// Makes everything written durable and visible.
@@ -110,8 +115,9 @@ impl Load for Direct<'_> {
         actor: &Actor,
         places: &[NewPlace],
         rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
     ) -> StoreResult<BatchReport> {
-        self.0.import_batch(actor, places, rows, no_audit()).await
+        self.0.import_batch(actor, places, rows, audit).await
     }
 
     async fn finish(self: Box<Self>) -> StoreResult<()> {

@@ -7,7 +7,8 @@
 //! creates in the transaction of the batch whose rows live in them) or all of them, the schema
 //! is as migrated (a bulk load's dropped indexes are back), and the area totals count what is
 //! under them; the next import (and at the end the killed file itself, imported again in full)
-//! goes through.
+//! goes through, and every import that landed has its audit entry (written in its last
+//! transaction), none that did not.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -207,6 +208,7 @@ both_backends!(
             verify(db, area_totals()).await;
         }
         // The last import the kill cut off, imported again, goes through in full.
+        let again = usize::from(last_killed.is_some());
         if let Some((file, f, rows)) = last_killed {
             let u = url.clone();
             tokio::task::spawn_blocking(move || import_run(&u, &f, None))
@@ -216,6 +218,15 @@ both_backends!(
             verify(db, area_totals()).await;
         }
         assert!(none > 0, "some kills cut an import off half way");
+        // Every import that landed is audited, with its counts, in its own last transaction.
+        let audited = db
+            .query_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'persons.import'")
+            .await;
+        assert_eq!(
+            audited,
+            i64::try_from(2 + finished + all + again).unwrap(),
+            "one persons.import entry per import that landed, none for one that did not"
+        );
         eprintln!(
             "crash-summary backend={backend} path=\"roster import\" kills={} bulk={bulk_kills} \
              left_nothing={none} left_all={all} finished_first={finished} \
