@@ -3,8 +3,9 @@
 # `doorstep` under test. Every write path at once (scans, self-reports, task updates, staff
 # saves of persons, checkpoint passages, supply requests) while the server is SIGKILLed
 # KILLS times per database and restarted; then a roster import SIGKILLed KILLS/10 times per
-# database (bulk loads and one-batch imports by turns). On SQLite and on PostgreSQL
-# (PG_URL; empty: SQLite only — then the PostgreSQL halves skip). Prints one summary line per
+# database (bulk loads and one-batch imports by turns), and as often a lab's results file
+# (`doorstep import results`) and an investigation list (`doorstep list import`). On SQLite and
+# on PostgreSQL (PG_URL; empty: SQLite only — then the PostgreSQL halves skip). Prints one summary line per
 # path and database, and the whole run's time; the full output goes to bench/out/crash.log.
 #
 #   bench/crash.sh                     # 500 kills per database: 1,000 server kills, 100 import kills

@@ -532,13 +532,16 @@ impl<'a> Registry<'a> {
             keep_rejects,
             bulk: None,
             batch_rows: None,
+            // Its counts are filled in and it is written with the import's last batch.
+            audit: Some(self.who.audit_entry(
+                self.ctx,
+                "persons.import",
+                None,
+                Some(area),
+                Value::Null,
+            )),
         };
-        let r = import_persons(self.store, file, &opts, progress).await?;
-        let counts = json!({"rows": r.rows, "created": r.created, "updated": r.updated,
-            "unchanged": r.unchanged, "rejected": r.rejected, "households_created": r.households_created});
-        self.audit("persons.import", None, Some(area), counts)
-            .await?;
-        Ok(r)
+        Ok(import_persons(self.store, file, &opts, progress).await?)
     }
 
     /// Reads the audit log of the user's area, newest first (auditing roles only).

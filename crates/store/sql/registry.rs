@@ -80,6 +80,29 @@ impl Store for SqlStore {
         .await
     }
 
+    async fn import_batch(
+        &self,
+        actor: &Actor,
+        places: &[NewPlace],
+        rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
+    ) -> StoreResult<BatchReport> {
+        let (actor, places, mut rows) = (actor.clone(), places.to_vec(), rows.to_vec());
+        let audit: Audit<BatchReport> = Box::new(move |b| audit(&b.persons));
+        self.write(audit, move |c| {
+            Box::pin(async move {
+                let written = super::load::write_places(c, &places).await?;
+                written.place(&mut rows)?;
+                let persons = super::persons::upsert_persons(c, &actor, &rows).await?;
+                Ok(BatchReport {
+                    places: written.stored,
+                    persons,
+                })
+            })
+        })
+        .await
+    }
+
     async fn begin_bulk_load(&self) -> StoreResult<Box<dyn Load>> {
         Ok(Box::new(
             super::load::BulkLoad::begin(&self.pool, &self.writer).await?,

@@ -75,13 +75,28 @@ pub trait Load: Send {
         &mut self,
         actor: &Actor,
         rows: &[PersonUpsert],
-    ) -> StoreResult<UpsertReport>;
+    ) -> StoreResult<UpsertReport> {
+        Ok(self
+            .write_batch(actor, &[], rows, no_audit())
+            .await?
+            .persons)
+    }
+
+    /// Writes one import batch, as [`Store::import_batch`]: its new places, then its persons,
+    /// with the entries `audit` makes of the outcome (in a bulk load, in its one transaction).
+    async fn write_batch(
+        &mut self,
+        actor: &Actor,
+        places: &[NewPlace],
+        rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
+    ) -> StoreResult<BatchReport>;
 
     /// Makes everything written durable and visible.
     async fn finish(self: Box<Self>) -> StoreResult<()>;
 }
 
-/// A [`Load`] straight onto a store: each call commits on its own.
+/// A [`Load`] straight onto a store: each call commits on its own (a batch with its places).
 pub struct Direct<'a>(pub &'a dyn Store);
 
 #[async_trait]
@@ -95,12 +110,14 @@ impl Load for Direct<'_> {
         self.0.ensure_child_area(parent, kind, name).await
     }
 
-    async fn upsert_persons(
+    async fn write_batch(
         &mut self,
         actor: &Actor,
+        places: &[NewPlace],
         rows: &[PersonUpsert],
-    ) -> StoreResult<UpsertReport> {
-        self.0.upsert_persons(actor, rows, no_audit()).await
+        audit: Audit<UpsertReport>,
+    ) -> StoreResult<BatchReport> {
+        self.0.import_batch(actor, places, rows, audit).await
     }
 
     async fn finish(self: Box<Self>) -> StoreResult<()> {
@@ -186,6 +203,17 @@ pub trait Store:
         rows: &[PersonUpsert],
         audit: Audit<UpsertReport>,
     ) -> StoreResult<UpsertReport>;
+
+    /// Writes one import batch in one transaction: each of `places` in order (created, or
+    /// found if it is on file by then), then the persons as [`Store::upsert_persons`], whose
+    /// `area_id` may name a place of the batch by its provisional id (see [`NewPlace`]).
+    async fn import_batch(
+        &self,
+        actor: &Actor,
+        places: &[NewPlace],
+        rows: &[PersonUpsert],
+        audit: Audit<UpsertReport>,
+    ) -> StoreResult<BatchReport>;
 
     /// Opens a bulk load for a large import (see [`Load`]): everything it writes lands in one
     /// transaction on one connection and becomes visible at [`Load::finish`]; the backend may

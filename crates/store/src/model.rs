@@ -112,6 +112,33 @@ pub struct PersonUpsert {
     pub fields: PersonFields,
 }
 
+/// A compound, building or unit an import batch creates in its own transaction, before its
+/// persons, so a place is committed with the persons who live in it and never alone (a killed
+/// import leaves no empty place). Until the batch is written the place has a provisional id,
+/// negative, by which the batch's rows ([`PersonUpsert::area_id`]) and its later places
+/// (`parent`) name it; an id of zero or above is an area on file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlace {
+    /// Its provisional id (negative).
+    pub id: Id,
+    /// The area it goes under: on file, or an earlier place of the batch (its `id` provisional).
+    pub parent: Area,
+    /// Compound, building or unit.
+    pub kind: AreaKind,
+    /// Its name, as the roster wrote it.
+    pub name: String,
+}
+
+/// What one import batch wrote: its places as stored, in order, and its persons.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchReport {
+    /// One per [`NewPlace`] of the batch, in order (an area found on file meanwhile is answered
+    /// as it is).
+    pub places: Vec<Area>,
+    /// What the batch's persons did.
+    pub persons: UpsertReport,
+}
+
 /// What happened to one upserted person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -175,6 +175,7 @@ pub async fn import_batched(
         keep_rejects: true,
         bulk,
         batch_rows,
+        audit: None,
     };
     import_persons(store, file.to_path_buf(), &opts, |_| {})
         .await

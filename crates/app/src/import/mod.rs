@@ -19,7 +19,8 @@ use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::roster::AddressParts;
 use doorstep_core::{AreaKind, AreaPath, Lang, PersonFields, Problem};
 use doorstep_store::{
-    Actor, Area, Direct, Load, PersonUpsert, Store, StoreError, UpsertOutcome, UpsertReport,
+    Actor, Area, Audit, BatchReport, Direct, Id, Load, NewAudit, PersonUpsert, Store, StoreError,
+    UpsertOutcome, UpsertReport, no_audit,
 };
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -55,6 +56,10 @@ pub struct ImportOptions {
     /// Rows per batch; `None` for the usual 20,000. One row per batch is the slow, plainly
     /// correct import the tests hold the fast one against.
     pub batch_rows: Option<usize>,
+    /// The entry that records the import, its details set to the counts and written in the
+    /// transaction of the last batch (a bulk load's one), so an import that lands is never
+    /// without it; `None`: not audited.
+    pub audit: Option<NewAudit>,
 }
 
 /// What an import did. Serialises to the CLI's `--json` object.
@@ -246,6 +251,7 @@ pub async fn import_persons(
     if let Some(n) = opts.batch_rows {
         loader.batch_size = n.max(1);
     }
+    loader.audit = opts.audit.clone();
     loader.report.headers = headers;
     let mut bytes = 0;
     while let Some(chunk) = rx.recv().await {
@@ -293,10 +299,12 @@ pub async fn target_area(store: &dyn Store, path: &AreaPath) -> Result<Area, Imp
     Ok(base)
 }
 
-/// A written batch: the load back, what the store did, and the batch's rows and cells.
+/// A written batch: the load back, what the store did, the provisional ids of the places it
+/// created, and the batch's rows and cells.
 type Written<'a> = (
     Box<dyn Load + 'a>,
-    Result<UpsertReport, StoreError>,
+    Result<BatchReport, StoreError>,
+    Vec<Id>,
     Vec<(u64, Option<Vec<String>>)>,
 );
 
@@ -306,6 +314,8 @@ type InFlight<'a> = Pin<Box<dyn Future<Output = Written<'a>> + Send + 'a>>;
 /// Places validated rows and writes them in batches: the part of an import after reading,
 /// shared by file imports and the demo data.
 pub struct Loader<'a> {
+    /// Where places are looked up.
+    store: &'a dyn Store,
     /// The load, while no batch is being written (the batch in flight holds it).
     load: Option<Box<dyn Load + 'a>>,
     /// The batch being written while the next one is placed: on PostgreSQL the server writes
@@ -326,6 +336,8 @@ pub struct Loader<'a> {
     deferred: Vec<(PersonUpsert, u64, Option<Vec<String>>)>,
     /// Rows per batch.
     batch_size: usize,
+    /// The import's audit entry, for the last batch ([`ImportOptions::audit`]).
+    audit: Option<NewAudit>,
     /// What has been done so far.
     pub report: ImportReport,
 }
@@ -342,6 +354,7 @@ impl<'a> Loader<'a> {
         columns: Vec<String>,
     ) -> Result<Loader<'a>, StoreError> {
         Ok(Loader {
+            store,
             load: Some(load),
             in_flight: None,
             actor,
@@ -353,6 +366,7 @@ impl<'a> Loader<'a> {
             in_batch: HashSet::with_capacity(BATCH),
             deferred: Vec::new(),
             batch_size: BATCH,
+            audit: None,
             report: ImportReport::default(),
         })
     }
@@ -369,13 +383,8 @@ impl<'a> Loader<'a> {
         let placed = match result {
             Err(problems) => Err(problems),
             Ok((fields, addr)) => {
-                // Places met before need no store; a new one waits for the batch in flight.
-                let mut at = self.places.resolve(None, &addr).await;
-                if matches!(at, Err(PlaceError::NeedLoad)) {
-                    self.land().await?;
-                    at = self.places.resolve(self.load.as_deref_mut(), &addr).await;
-                }
-                match at {
+                // A place not on file is created by the batch its first row goes in.
+                match self.places.resolve(self.store, &addr).await {
                     Ok((area_id, address)) => Ok(PersonUpsert {
                         area_id,
                         room: addr.room,
@@ -384,9 +393,6 @@ impl<'a> Loader<'a> {
                     }),
                     Err(PlaceError::Row(f, p)) => Err(vec![(f, p)]),
                     Err(PlaceError::Store(e)) => return Err(e),
-                    Err(PlaceError::NeedLoad) => {
-                        return Err(StoreError::Other("the import's load went missing".into()));
-                    }
                 }
             }
         };
@@ -420,9 +426,16 @@ impl<'a> Loader<'a> {
 
     /// Writes what is queued, makes it durable and returns the report.
     pub async fn finish(mut self) -> Result<ImportReport, StoreError> {
-        while !self.batch.is_empty() || !self.deferred.is_empty() {
+        while !self.deferred.is_empty() {
             self.flush().await?;
         }
+        // The last batch (written even if empty when there is an entry to write with it).
+        self.land().await?;
+        let (audit, even_empty) = match self.audit.take() {
+            Some(entry) => (self.counted(entry), true),
+            None => (no_audit(), false),
+        };
+        self.write_batch_with(audit, even_empty).await?;
         self.land().await?;
         self.take_load()?.finish().await?;
         // Rows refused by the store were reported when their batch was written.
@@ -448,18 +461,29 @@ impl<'a> Loader<'a> {
     /// Hands the batch to the load, after the batch before it has been written (so a person's
     /// later row is always written after their earlier one). Returns without waiting.
     async fn write_batch(&mut self) -> Result<(), StoreError> {
+        self.write_batch_with(no_audit(), false).await
+    }
+
+    /// [`Loader::write_batch`] with the entries `audit` makes of its outcome; an empty batch
+    /// is written only when `even_empty`.
+    async fn write_batch_with(
+        &mut self,
+        audit: Audit<UpsertReport>,
+        even_empty: bool,
+    ) -> Result<(), StoreError> {
         self.in_batch.clear();
-        if self.batch.is_empty() {
+        if self.batch.is_empty() && !even_empty {
             return Ok(());
         }
         self.land().await?;
         let mut load = self.take_load()?;
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        let places = self.places.for_batch(&mut batch);
         let rows = std::mem::take(&mut self.batch_rows);
         let actor = self.actor.clone();
         self.in_flight = Some(Box::pin(async move {
-            let done = load.upsert_persons(&actor, &batch).await;
-            (load, done, rows)
+            let done = load.write_batch(&actor, &places, &batch, audit).await;
+            (load, done, places.iter().map(|p| p.id).collect(), rows)
         }));
         self.poll_in_flight().await
     }
@@ -493,10 +517,37 @@ impl<'a> Loader<'a> {
             .ok_or_else(|| StoreError::Other("the import's load went missing".into()))
     }
 
+    /// The audit of the last batch: `entry` with the import's counts, those of the batches
+    /// written before (landed) and the last one's own.
+    fn counted(&self, entry: NewAudit) -> Audit<UpsertReport> {
+        let r = &self.report;
+        let before = (r.rows, r.created, r.updated, r.unchanged, r.rejected);
+        let households = r.households_created;
+        Box::new(move |last: &UpsertReport| {
+            let n = |o: UpsertOutcome| last.outcomes.iter().filter(|x| x.outcome == o).count();
+            let n = |o: UpsertOutcome| n(o) as u64;
+            let (rows, created, updated, unchanged, rejected) = before;
+            let mut e = entry;
+            e.details = serde_json::json!({
+                "rows": rows,
+                "created": created + n(UpsertOutcome::Created),
+                "updated": updated + n(UpsertOutcome::Updated),
+                "unchanged": unchanged + n(UpsertOutcome::Unchanged),
+                "rejected": rejected + n(UpsertOutcome::Refused),
+                "households_created": households + last.households_created,
+            });
+            vec![e]
+        })
+    }
+
     /// Takes in a written batch's outcome.
-    fn landed(&mut self, (load, done, rows): Written<'a>) -> Result<(), StoreError> {
+    fn landed(&mut self, (load, done, planned, rows): Written<'a>) -> Result<(), StoreError> {
         self.load = Some(load);
-        let done = done?;
+        let BatchReport {
+            places,
+            persons: done,
+        } = done?;
+        self.places.stored(&planned, &places)?;
         self.report.households_created += done.households_created;
         for (outcome, (row, cells)) in done.outcomes.into_iter().zip(rows) {
             let r = &mut self.report;

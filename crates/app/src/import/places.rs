@@ -1,14 +1,17 @@
-//! Finding (and creating) the building or unit a roster row's address names, under the
-//! area being imported into, with a cache so each area costs one lookup per import.
-//! Areas are created through the import's [`Load`], so a bulk load creates them in its own
-//! transaction; the readable address is built from the names walked, never read back.
+//! Finding the building or unit a roster row's address names, under the area being imported
+//! into, with a cache so each area costs one lookup per import. A place not on file is planned,
+//! not created: it gets a provisional id ([`NewPlace`]) and the first batch whose rows live in
+//! it creates it in the batch's own transaction ([`Places::for_batch`]), so a killed import
+//! leaves no empty place behind. The readable address is built from the names walked, never
+//! read back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use doorstep_core::area::area_name;
 use doorstep_core::person::Field;
 use doorstep_core::roster::{AddressParts, readable_address};
 use doorstep_core::{AreaKind, Problem};
-use doorstep_store::{Area, Id, Load, Store, StoreError};
+use doorstep_store::{Area, Id, NewPlace, PersonUpsert, Store, StoreError};
 
 /// Where rows land: the import's area and what has been found under it so far.
 pub struct Places {
@@ -20,6 +23,13 @@ pub struct Places {
     /// The last place resolved: a roster lists a building's rooms together, so most rows
     /// repeat the row before's compound, building and unit.
     last: Option<Last>,
+    /// The places planned and not yet taken by a batch, by provisional id.
+    planned: HashMap<Id, NewPlace>,
+    /// The provisional id of the next place planned: -1, -2, … (so creation order is
+    /// descending id order, parents first).
+    next_id: Id,
+    /// The provisional ids of the places batches have written, and the ids they were stored as.
+    stored: HashMap<Id, Id>,
 }
 
 /// A resolved place, kept for the next row.
@@ -32,8 +42,6 @@ struct Last {
 pub enum PlaceError {
     /// The row's address is wrong in this column.
     Row(Field, Problem),
-    /// The address names an area not met yet, and no [`Load`] was given to find or make it.
-    NeedLoad,
     /// Storage failed.
     Store(StoreError),
 }
@@ -67,21 +75,24 @@ impl Places {
             children: HashMap::new(),
             prefixes,
             last: None,
+            planned: HashMap::new(),
+            next_id: -1,
+            stored: HashMap::new(),
         })
     }
 
     /// The building or unit of an address (its id), and the readable address of its room.
-    /// Without a `load`, only places met before are found ([`PlaceError::NeedLoad`] otherwise).
+    /// A place not on file has a provisional id (negative) until [`Places::for_batch`].
     pub async fn resolve(
         &mut self,
-        load: Option<&mut (dyn Load + '_)>,
+        store: &dyn Store,
         addr: &AddressParts,
     ) -> Result<(Id, String), PlaceError> {
         let names = [&addr.compound, &addr.building, &addr.unit];
         let area = match &self.last {
             Some(last) if last.names.iter().zip(names).all(|(a, b)| a == b) => last.area,
             _ => {
-                let area = self.walk(load, addr).await?;
+                let area = self.walk(store, addr).await?;
                 self.last = Some(Last {
                     names: names.map(Clone::clone),
                     area,
@@ -94,11 +105,7 @@ impl Places {
     }
 
     /// Walks from the import's area down the address's compound, building and unit.
-    async fn walk(
-        &mut self,
-        mut load: Option<&mut (dyn Load + '_)>,
-        addr: &AddressParts,
-    ) -> Result<Id, PlaceError> {
+    async fn walk(&mut self, store: &dyn Store, addr: &AddressParts) -> Result<Id, PlaceError> {
         let mut cur = self.base.clone();
         let levels = [
             (&addr.compound, AreaKind::Compound, Field::Compound),
@@ -112,9 +119,7 @@ impl Places {
                 if kind == AreaKind::Unit && cur.kind < AreaKind::Building {
                     return Err(PlaceError::Row(Field::Building, Problem::NoBuilding));
                 }
-                cur = self
-                    .level(load.as_deref_mut(), cur, kind, name, field)
-                    .await?;
+                cur = self.level(store, cur, kind, name, field).await?;
             }
         }
         if !cur.kind.holds_households() {
@@ -123,10 +128,10 @@ impl Places {
         Ok(cur.id)
     }
 
-    /// Steps from `cur` to the area of `kind` named `name`.
+    /// Steps from `cur` to the area of `kind` named `name`: met before, on file, or planned.
     async fn level(
         &mut self,
-        load: Option<&mut (dyn Load + '_)>,
+        store: &dyn Store,
         cur: Area,
         kind: AreaKind,
         name: &str,
@@ -150,16 +155,41 @@ impl Places {
         if let Some(a) = self.children.get(&key) {
             return Ok(a.clone());
         }
-        let Some(load) = load else {
-            return Err(PlaceError::NeedLoad);
+        let outside = |_| PlaceError::Row(field, Problem::OutsideArea);
+        let stored_name = area_name(name).map_err(outside)?;
+        let path = cur.path.child(&stored_name).map_err(outside)?;
+        // Under a planned place nothing is on file yet.
+        let on_file = if cur.id >= 0 {
+            store.area_by_path(&path).await?
+        } else {
+            None
         };
-        let area = load
-            .ensure_child_area(&cur, kind, name)
-            .await
-            .map_err(|e| match e {
-                StoreError::Invalid(_) => PlaceError::Row(field, Problem::OutsideArea),
-                other => PlaceError::Store(other),
-            })?;
+        let area = match on_file {
+            Some(a) => a,
+            None => {
+                if !kind.may_be_child_of(cur.kind) {
+                    return Err(PlaceError::Row(field, Problem::OutsideArea));
+                }
+                let id = self.next_id;
+                self.next_id -= 1;
+                self.planned.insert(
+                    id,
+                    NewPlace {
+                        id,
+                        parent: cur.clone(),
+                        kind,
+                        name: name.to_string(),
+                    },
+                );
+                Area {
+                    id,
+                    parent_id: Some(cur.id),
+                    kind,
+                    name: stored_name,
+                    path,
+                }
+            }
+        };
         let prefix = match kind {
             AreaKind::Compound => area.name.clone(),
             _ => format!(
@@ -174,6 +204,53 @@ impl Places {
         }
         self.children.insert(key, area.clone());
         Ok(area)
+    }
+
+    /// The planned places `rows` live in that no batch has taken yet, with their planned
+    /// parents, in the order they must be created (parents first): the batch creates them.
+    /// Ids of places an earlier batch stored, in `rows` and in the places' parents, are
+    /// replaced by the stored ones.
+    pub fn for_batch(&mut self, rows: &mut [PersonUpsert]) -> Vec<NewPlace> {
+        let mut take = BTreeSet::new();
+        for r in rows.iter_mut().filter(|r| r.area_id < 0) {
+            if let Some(&id) = self.stored.get(&r.area_id) {
+                r.area_id = id;
+                continue;
+            }
+            let mut id = r.area_id;
+            while let Some(p) = self.planned.get(&id) {
+                if !take.insert(id) {
+                    break;
+                }
+                id = p.parent.id;
+            }
+        }
+        // Provisional ids count down: the highest was planned first.
+        let mut places: Vec<NewPlace> = take
+            .into_iter()
+            .rev()
+            .filter_map(|id| self.planned.remove(&id))
+            .collect();
+        for p in &mut places {
+            if let Some(&id) = self.stored.get(&p.parent.id) {
+                p.parent.id = id;
+            }
+        }
+        places
+    }
+
+    /// Takes in the ids a batch stored its places as (`planned`: their provisional ids, in the
+    /// batch's order).
+    pub fn stored(&mut self, planned: &[Id], stored: &[Area]) -> Result<(), StoreError> {
+        if planned.len() != stored.len() {
+            return Err(StoreError::Other(
+                "a batch stored a different number of places than it was given".into(),
+            ));
+        }
+        for (p, a) in planned.iter().zip(stored) {
+            self.stored.insert(*p, a.id);
+        }
+        Ok(())
     }
 }
 

@@ -235,6 +235,15 @@ impl<'a> ListDesk<'a> {
                 .collect(),
         };
         timings.match_ms = ms(t0);
+        // A repeat is never called: the row it repeats is. An import killed between storing its
+        // list and making the list's calls left that row without its call, so the calls of
+        // every list this one repeats are made first (keyed: none is made twice).
+        let mut repeated: Vec<Id> = rows.iter().filter_map(|r| r.dup_of.map(|d| d.0)).collect();
+        repeated.sort_unstable();
+        repeated.dedup();
+        for list in repeated {
+            self.make_calls(list).await?;
+        }
         let t0 = std::time::Instant::now();
         let entry = self.who.audit_entry(
             self.ctx,
@@ -374,6 +383,9 @@ impl<'a> ListDesk<'a> {
             .filter(|r| r.calls > 0 && r.task.is_none())
             .map(|r| call_task(&l, r, r.calls, &due))
             .collect();
+        if inputs.is_empty() {
+            return Ok(());
+        }
         let office = Principal::office();
         let tasks = TaskDesk::new(self.store, &office, self.ctx);
         for chunk in inputs.chunks(MAX_BULK) {

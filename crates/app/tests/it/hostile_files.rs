@@ -141,6 +141,7 @@ fn hostile_rosters_on(backend: doorstep_testkit::Backend) {
         keep_rejects: true,
         bulk: None,
         batch_rows: None,
+        audit: None,
     };
     runner
         .run(&roster(), |bytes| {

@@ -283,6 +283,7 @@ both_backends!(
             keep_rejects: false,
             bulk: None,
             batch_rows: None,
+            audit: None,
         };
         let e = doorstep_app::import::import_persons(store, f, &opts, |_| {})
             .await
@@ -525,6 +526,7 @@ both_backends!(
             keep_rejects: false,
             bulk: None,
             batch_rows: None,
+            audit: None,
         };
         let err = doorstep_app::import::import_persons(
             store,

@@ -131,6 +131,7 @@ both_backends!(
             keep_rejects: false,
             bulk: Some(true),
             batch_rows: None,
+            audit: None,
         };
         let r = import_persons(store, attack_roster(dir.path()), &opts, |_| {})
             .await

@@ -3,11 +3,12 @@
 //! more, at least a quarter of the registry: one transaction, indexes dropped and rebuilt
 //! inside it) and a one-batch import (2,000 rows into the populated registry: one
 //! transaction), on SQLite and on PostgreSQL. After each kill the registry holds either none
-//! of the file's persons and households or all of them (a bulk load its places too: its
-//! compound and buildings; a one-batch import's places are committed as it meets them and may
-//! stay, empty), the schema is as migrated (a bulk load's dropped indexes are back), and the
-//! area totals count what is under them; the next import (and at the end the killed file
-//! itself, imported again in full) goes through.
+//! of the file's persons, households and places (its compound and buildings, which either kind
+//! creates in the transaction of the batch whose rows live in them) or all of them, the schema
+//! is as migrated (a bulk load's dropped indexes are back), and the area totals count what is
+//! under them; the next import (and at the end the killed file itself, imported again in full)
+//! goes through, and every import that landed has its audit entry (written in its last
+//! transaction), none that did not.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ const BULK: u32 = 60_000;
 const SMALL: u32 = 2_000;
 
 /// Kills of the import per database: a tenth of the server's, at least 4.
-fn import_kills() -> usize {
+pub fn import_kills() -> usize {
     (kills() / 10).max(4)
 }
 
@@ -119,7 +120,6 @@ both_backends!(
         }
         let mut rng = 0x1706_2026u64;
         let (mut none, mut all, mut finished, mut bulk_kills) = (0, 0, 0, 0);
-        let mut empty_places = 0;
         let mut last_killed = None;
         let started = Instant::now();
         for n in 0..import_kills() {
@@ -182,17 +182,18 @@ both_backends!(
                 households == 0 || households == i64::from(rows),
                 "import {file}: {households} households, of {rows} or none"
             );
-            if bulk {
-                assert_eq!(
-                    (places == 0),
-                    (got == 0),
-                    "bulk load {file}: its compound and buildings ({places}) with its persons, or none"
-                );
-            } else if got == 0 && places > 0 {
-                // A one-batch import creates its places as it meets them, each committed on its
-                // own: a kill before the batch's commit leaves them, empty (the re-import
-                // finds them). Counted, not refused: see docs/performance.md.
-                empty_places += 1;
+            let kind = if bulk {
+                "bulk load"
+            } else {
+                "one-batch import"
+            };
+            assert_eq!(
+                (places == 0),
+                (got == 0),
+                "{kind} {file}: its compound and buildings ({places}) with its persons, or none"
+            );
+            if got > 0 {
+                assert_eq!(places, 31, "{kind} {file}: one compound and 30 buildings");
             }
             assert_eq!(
                 (households == 0),
@@ -207,6 +208,7 @@ both_backends!(
             verify(db, area_totals()).await;
         }
         // The last import the kill cut off, imported again, goes through in full.
+        let again = usize::from(last_killed.is_some());
         if let Some((file, f, rows)) = last_killed {
             let u = url.clone();
             tokio::task::spawn_blocking(move || import_run(&u, &f, None))
@@ -216,10 +218,18 @@ both_backends!(
             verify(db, area_totals()).await;
         }
         assert!(none > 0, "some kills cut an import off half way");
+        // Every import that landed is audited, with its counts, in its own last transaction.
+        let audited = db
+            .query_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'persons.import'")
+            .await;
+        assert_eq!(
+            audited,
+            i64::try_from(2 + finished + all + again).unwrap(),
+            "one persons.import entry per import that landed, none for one that did not"
+        );
         eprintln!(
             "crash-summary backend={backend} path=\"roster import\" kills={} bulk={bulk_kills} \
              left_nothing={none} left_all={all} finished_first={finished} \
-             left_empty_places={empty_places} \
              uncut_bulk_ms={} uncut_small_ms={} seconds={:.1}",
             import_kills(),
             took[0].as_millis(),

@@ -1,7 +1,10 @@
 //! The crash suite (issue 17): `doorstep serve` is killed with SIGKILL at random moments while
 //! every write path writes at once, and restarted each time; afterwards every acknowledged
 //! write is there with what was sent, a resend with the same key stores nothing new, and the
-//! counts that must agree do. A roster import killed half way keeps all of itself or none.
+//! counts that must agree do. The bulk writes are killed too, as processes of their own: a
+//! roster import killed half way keeps all of itself or none (places included); a lab's results
+//! file and an investigation list, which commit in two parts by design, keep each part whole,
+//! and importing the file again finishes what the kill cut off.
 //!
 //! One harness serves every write path: a path is a [`Workload`] (its k-th write, which
 //! answers acknowledge it, and the SQL that must hold afterwards), and [`hammer`] runs one
@@ -15,11 +18,13 @@
 mod checkins;
 mod fixture;
 mod import;
+mod lists;
 mod mixed;
 mod passages;
 mod persons;
 mod reports;
 mod results;
+mod results_file;
 mod scans;
 mod supplies;
 mod tasks;
@@ -61,6 +66,48 @@ pub fn binary() -> Command {
         cmd = own;
     }
     cmd
+}
+
+/// How a command run under a kill ended.
+pub enum Run {
+    /// It finished (successfully) before the kill, printing this.
+    Finished(String),
+    /// The kill found it running.
+    Killed,
+}
+
+/// Runs `doorstep --db URL ARGS…`, killing it with SIGKILL after `after` (none: to its end); a
+/// run that ends must succeed. How it ended and how long it ran.
+pub fn run_killed(url: &str, args: &[&str], after: Option<Duration>) -> (Run, Duration) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let started = Instant::now();
+    let mut child = binary()
+        .args(["--db", url])
+        .args(args)
+        .stdout(out.reopen().unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = after.map(|a| started + a);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{args:?} ran to its end");
+            let printed = std::fs::read_to_string(out.path()).unwrap();
+            return (Run::Finished(printed), started.elapsed());
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return (Run::Killed, started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A kill moment between 2 % and 98 % of an uncut run that took `full`.
+pub fn kill_moment(full: Duration, rng: &mut u64) -> Duration {
+    let ms = u64::try_from(full.as_millis()).unwrap().max(50);
+    Duration::from_millis(ms / 50 + xorshift(rng) % (ms * 24 / 25))
 }
 
 /// The next number of a xorshift generator: random enough for kill moments, and repeatable.

@@ -13,9 +13,9 @@ use super::fixture::person_id;
 use super::{Ack, Check, Server, Workload, Write, id_of};
 
 /// Persons per tube.
-const POOL: u32 = 20;
+pub const POOL: u32 = 20;
 /// The first roster person sampled (past those in home quarantine, who are sampled alone).
-const FIRST: u32 = 200;
+pub const FIRST: u32 = 200;
 
 /// Results for the full tubes of one round.
 pub struct Results {
@@ -27,35 +27,14 @@ impl Results {
     /// `admin` opens a round of pools of 20 and `sampler` samples roster persons 200.. into
     /// tubes LB000000, LB000001, … (batches of 500 scans); only full tubes get results.
     pub fn setup(server: &Server, admin: &str, sampler: &str, persons: u32) -> Results {
-        let body = json!({"area": COMMUNITY, "name": "化验崩溃测试", "pool_size": POOL});
-        let (st, v) = server.call("POST", "/api/v1/rounds", Some(admin), &body.to_string());
-        assert_eq!(st, 201, "{v}");
-        let round = id_of(&v, "id");
-        let path = format!("/api/v1/rounds/{round}/status");
-        let (st, v) = server.call(
-            "POST",
-            &path,
-            Some(admin),
-            &json!({"status": "open"}).to_string(),
-        );
-        assert_eq!(st, 200, "{v}");
         let tubes = ((persons - FIRST) / POOL) as usize;
-        let scans: Vec<Value> = (FIRST..FIRST + POOL * tubes as u32)
-            .map(|p| {
-                json!({"client_id": format!("lab-{p}"), "tube": Results::tube(((p - FIRST) / POOL) as usize),
-                       "person": {"id_number": person_id(p)}})
-            })
-            .collect();
-        let path = format!("/api/v1/rounds/{round}/scans/batch");
-        for chunk in scans.chunks(500) {
-            let (st, v) = server.call(
-                "POST",
-                &path,
-                Some(sampler),
-                &json!({"scans": chunk}).to_string(),
-            );
-            assert_eq!(st, 200, "{v}");
-        }
+        let round = sampled_round(
+            server,
+            (admin, sampler),
+            "化验崩溃测试",
+            tubes,
+            Results::tube,
+        );
         Results { round, tubes }
     }
 
@@ -63,13 +42,53 @@ impl Results {
         format!("LB{k:06}")
     }
 
-    fn result(k: usize) -> &'static str {
+    pub fn result(k: usize) -> &'static str {
         if k.is_multiple_of(4) {
             "positive"
         } else {
             "negative"
         }
     }
+}
+
+/// `admin` opens a round named `name` of pools of 20 and `sampler` samples roster persons
+/// 200.. into `tubes` full tubes, tube k coded `code(k)` (batches of 500 scans). Its id.
+pub fn sampled_round(
+    server: &Server,
+    (admin, sampler): (&str, &str),
+    name: &str,
+    tubes: usize,
+    code: fn(usize) -> String,
+) -> i64 {
+    let body = json!({"area": COMMUNITY, "name": name, "pool_size": POOL});
+    let (st, v) = server.call("POST", "/api/v1/rounds", Some(admin), &body.to_string());
+    assert_eq!(st, 201, "{v}");
+    let round = id_of(&v, "id");
+    let path = format!("/api/v1/rounds/{round}/status");
+    let (st, v) = server.call(
+        "POST",
+        &path,
+        Some(admin),
+        &json!({"status": "open"}).to_string(),
+    );
+    assert_eq!(st, 200, "{v}");
+    let scans: Vec<Value> = (FIRST..FIRST + POOL * tubes as u32)
+        .map(|p| {
+            json!({"client_id": format!("lab-{p}"), "tube": code(((p - FIRST) / POOL) as usize),
+                   "person": {"id_number": person_id(p)}})
+        })
+        .collect();
+    let path = format!("/api/v1/rounds/{round}/scans/batch");
+    for chunk in scans.chunks(500) {
+        let (st, v) = server.call(
+            "POST",
+            &path,
+            Some(sampler),
+            &json!({"scans": chunk}).to_string(),
+        );
+        assert_eq!(st, 200, "{v}");
+    }
+    round
 }
 
 impl Workload for Results {
