@@ -114,8 +114,8 @@ impl OpenError {
     }
 }
 
-/// Whether `url` names a PostgreSQL database.
-fn is_postgres(url: &str) -> bool {
+/// Whether `url` names a PostgreSQL database (else SQLite's).
+pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 

@@ -11,13 +11,10 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Result, anyhow, bail};
+use doorstep_app::is_postgres;
 use doorstep_core::Lang;
 use doorstep_store::StoreError;
 use serde_json::json;
-
-fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
 
 fn store_error(e: StoreError, lang: Lang) -> anyhow::Error {
     let what = match &e {

@@ -113,7 +113,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let mut app = doorstep_web::RouterBuilder::new(store.clone())
                 .trusted_proxies(proxies.trusted())
                 .limits(limits.limits())
-                .writes(limits.writes());
+                .writes(limits.writes(&cli.db));
             if let Some(url) = public_url {
                 app = app.public_url(url);
             }

@@ -66,11 +66,10 @@ pub struct LimitArgs {
           value_parser = at_least_one_write)]
     public_max_in_flight: usize,
     /// Staff writes (every method but GET, HEAD and OPTIONS, logins and the public pages
-    /// aside) running at once; more wait their turn.
+    /// aside) running at once; more wait their turn. Default: 256 on SQLite, 64 on PostgreSQL.
     #[arg(long, value_name = "WRITES", env = "DOORSTEP_WRITE_MAX_IN_FLIGHT",
-          default_value_t = WriteLimits::default().max_in_flight,
           value_parser = at_least_one_write)]
-    write_max_in_flight: usize,
+    write_max_in_flight: Option<usize>,
     /// Staff writes waiting for a turn; more are answered 503 `busy` with Retry-After at once.
     #[arg(long, value_name = "WRITES", env = "DOORSTEP_WRITE_MAX_QUEUED",
           default_value_t = WriteLimits::default().max_queued)]
@@ -98,10 +97,11 @@ impl LimitArgs {
         }
     }
 
-    /// The cap on staff writes as the router takes it.
-    pub fn writes(&self) -> WriteLimits {
+    /// The cap on staff writes as the router takes it, for a server on the database `db`.
+    pub fn writes(&self, db: &str) -> WriteLimits {
+        let defaults = WriteLimits::for_database(doorstep_app::is_postgres(db));
         WriteLimits {
-            max_in_flight: self.write_max_in_flight,
+            max_in_flight: self.write_max_in_flight.unwrap_or(defaults.max_in_flight),
             max_queued: self.write_max_queued,
             max_wait: std::time::Duration::from_millis(self.write_max_wait_ms),
         }
@@ -137,4 +137,34 @@ pub fn time_of_day(s: &str) -> Result<time::Time, String> {
     let f = time::macros::format_description!("[hour]:[minute]");
     time::Time::parse(s.trim(), f)
         .map_err(|_| format!("应写作 时:分，如 03:30 / expected HH:MM, e.g. 03:30 (got \"{s}\")"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::LimitArgs;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        limits: LimitArgs,
+    }
+
+    fn writes_in_flight(args: &[&str], db: &str) -> usize {
+        let cli = Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        cli.limits.writes(db).max_in_flight
+    }
+
+    #[test]
+    fn writes_in_flight_default_to_the_database_and_yield_to_the_flag() {
+        assert_eq!(writes_in_flight(&[], "sqlite://doorstep.db"), 256);
+        assert_eq!(writes_in_flight(&[], "postgres://localhost/doorstep"), 64);
+        assert_eq!(writes_in_flight(&[], "postgresql://localhost/doorstep"), 64);
+        for db in ["sqlite://doorstep.db", "postgres://localhost/doorstep"] {
+            assert_eq!(writes_in_flight(&["--write-max-in-flight", "16"], db), 16);
+        }
+    }
 }
