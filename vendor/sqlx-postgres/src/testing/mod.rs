@@ -83,7 +83,7 @@ impl TestSupport for Postgres {
     }
 
     async fn snapshot(_conn: &mut Self::Connection) -> Result<FixtureSnapshot<Self>, Error> {
-        // Upstream 0.9.0 has `todo!()` here (fixture snapshots were never written). Doorstep
+        // Upstream 0.9.0 panics here with the `todo` macro (fixture snapshots were never written). Doorstep
         // does not use sqlx's test support; an error, not a panic, if anything ever asks.
         Err(Error::Configuration(
             "sqlx test fixture snapshots are not implemented for PostgreSQL".into(),
