@@ -24,9 +24,7 @@ use doorstep_app::tasks::{Finish, TaskDesk};
 use doorstep_core::person::PersonInput;
 use doorstep_core::{AreaPath, RoundStatus};
 use doorstep_store::{AuditQuery, BoxStep, Store};
-use doorstep_testkit::{
-    COMMUNITY, HEADER, TestDb, both_backends, csv_file, id, import, report_link, two_compounds,
-};
+use doorstep_testkit::{COMMUNITY, TestDb, both_backends, id, report_link, two_compounds};
 
 /// How many identical changes go at once.
 const AT_ONCE: usize = 16;
@@ -92,21 +90,10 @@ async fn rows(db: &TestDb, table: &str, cond: &str) -> i64 {
         .await
 }
 
-/// [`two_compounds`] with 张伟 in 佳纷天地 3号楼 2单元 1201, in home quarantine from today
-/// (started by the office): the episode.
+/// The report tests' resident 张伟 in 佳纷天地 3号楼 2单元 1201 ([`crate::reports::place`]), in
+/// home quarantine from today (started by the office): the episode.
 async fn quarantined(store: &dyn Store) -> doorstep_store::Episode {
-    two_compounds(store).await;
-    let dir = tempfile::tempdir().unwrap();
-    let f = csv_file(
-        dir.path(),
-        "r.csv",
-        &format!(
-            "{HEADER}张伟,,{},,13800000001,佳纷天地,3,2,1201,户主,常住,\n",
-            id(1, true)
-        ),
-    );
-    let r = import(store, &f).await;
-    assert_eq!(r.created, 1, "{:?}", r.errors);
+    crate::reports::place(store).await;
     let (office, ctx) = (Principal::office(), Ctx::default());
     let started = QuarantineDesk::new(store, &office, &ctx)
         .start(&EpisodeForm {

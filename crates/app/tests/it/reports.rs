@@ -23,8 +23,8 @@ const PAGE: PageRequest = PageRequest {
 };
 
 /// The report tests' community ([`two_compounds`]), and one resident in 佳纷天地 3号楼 2单元
-/// 1201 with an old phone.
-async fn place(store: &dyn Store) {
+/// 1201 with an old phone (also the concurrent-changes tests' quarantined resident).
+pub(crate) async fn place(store: &dyn Store) {
     two_compounds(store).await;
     let dir = tempfile::tempdir().unwrap();
     let f = csv_file(
