@@ -40,3 +40,35 @@ fresh_pg() {
     psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $1" 2>/dev/null
     psql "$PG_URL/postgres" -qc "CREATE DATABASE $1" 2>/dev/null
 }
+
+# The database a mix run drives, fresh, its URL printed: `mix_db NAME`. With PG_URL set (e.g.
+# postgres://postgres@127.0.0.1:5432), a new PostgreSQL database `${PG_PREFIX:-doorstep}_NAME`
+# with the roster imported, then VACUUM ANALYZE (the generator quarantines households and
+# samples persons: a database serves one run). Else bench/out/NAME.db, a copy of the SQLite
+# registry imported once and kept as bench/out/base-ROWS.db.
+mix_db() {
+    local name=$1
+    if [ -n "${PG_URL:-}" ]; then
+        local db=${PG_PREFIX:-doorstep}_$name
+        psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+        psql "$PG_URL/postgres" -qc "CREATE DATABASE $db" >/dev/null
+        import_roster "$PG_URL/$db" PostgreSQL >&2
+        psql "$PG_URL/$db" -qc "VACUUM ANALYZE" >/dev/null
+        echo "$PG_URL/$db"
+        return
+    fi
+    local base=bench/out/base-$ROWS.db
+    if [ ! -f "$base" ]; then
+        rm -f "$base.tmp" "$base.tmp-wal" "$base.tmp-shm"
+        import_roster "sqlite://$base.tmp" SQLite >&2
+        mv "$base.tmp" "$base"
+    fi
+    rm -f "bench/out/$name.db" "bench/out/$name.db-wal" "bench/out/$name.db-shm"
+    cp "$base" "bench/out/$name.db"
+    echo "sqlite://bench/out/$name.db"
+}
+
+# The database's name for a title: `engine URL`.
+engine() {
+    case $1 in postgres*) echo PostgreSQL ;; *) echo SQLite ;; esac
+}

@@ -12,8 +12,10 @@
 #   ROWS=100000 SECONDS_=30 bench/load.sh    # a quick look
 #
 # Environment: ROWS (default 1000000), RATE (default 150), SECONDS_ (default 600),
-# SKIP_BUILD=1 to use the built binaries. The imported database is kept as
-# bench/out/base-ROWS.db (gitignored) for bench/overload.sh.
+# SKIP_BUILD=1 to use the built binaries, PLOT (default docs/load.svg), PG_URL (e.g.
+# postgres://postgres@127.0.0.1:5432: the run on a fresh PostgreSQL database doorstep_load,
+# the roster imported into it). The imported SQLite database is kept as
+# bench/out/base-ROWS.db (gitignored) for the next run and bench/overload.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
@@ -26,29 +28,16 @@ mkdir -p "$OUT"
 build mix
 roster >/dev/null
 
-# The imported registry, made once and copied for each run.
-base_db() {
-    local base=$OUT/base-$ROWS.db
-    if [ ! -f "$base" ]; then
-        rm -f "$base.tmp" "$base.tmp-wal" "$base.tmp-shm"
-        import_roster "sqlite://$base.tmp" SQLite >&2
-        mv "$base.tmp" "$base"
-    fi
-    echo "$base"
-}
-
-base=$(base_db)
-rm -f "$OUT"/load.db "$OUT"/load.db-wal "$OUT"/load.db-shm
-cp "$base" "$OUT/load.db"
+db=$(mix_db load)
 {
     echo "# The day's mix through the binary, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
-    echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $ROWS-row roster"
+    echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(engine "$db"), $ROWS-row roster"
     echo
-    target/release/mix --db "sqlite://$OUT/load.db" --doorstep target/release/doorstep \
+    "$BIN/mix" --db "$db" --doorstep "$BIN/doorstep" \
         --out "$OUT/load" --phase "mix@$RATE:$RATE:$SECONDS_"
     echo
     echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/load.md"
-python3 bench/plot.py "$OUT/load.csv" docs/load.svg \
-    "Doorstep: the testing day's mix at $RATE/s for $SECONDS_ s (SQLite, $ROWS-row roster)"
-echo "plot: docs/load.svg"
+python3 bench/plot.py "$OUT/load.csv" "${PLOT:-docs/load.svg}" \
+    "Doorstep: the testing day's mix at $RATE/s for $SECONDS_ s ($(engine "$db"), $ROWS-row roster)"
+echo "plot: ${PLOT:-docs/load.svg}"

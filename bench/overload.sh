@@ -18,7 +18,10 @@
 #   START=50 STEP=10 ROWS=100000 bench/overload.sh     # a quick look
 #
 # Environment: ROWS (default 1000000), START (default 150), STEP (default 15), SKIP_BUILD=1,
-# SERVE_ARGS (more `doorstep serve` flags, e.g. "--write-max-in-flight 32").
+# SERVE_ARGS (more `doorstep serve` flags, e.g. "--write-max-in-flight 32"), PLOT (default
+# docs/overload.svg), PG_URL (e.g. postgres://postgres@127.0.0.1:5432: the run on a fresh
+# PostgreSQL database doorstep_overload with the roster imported; a search there starts
+# higher, e.g. START=400 STEP=10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
@@ -30,25 +33,19 @@ mkdir -p "$OUT"
 . bench/lib.sh
 build mix
 roster >/dev/null
-base=$OUT/base-$ROWS.db
-if [ ! -f "$base" ]; then
-    import_roster "sqlite://$base.tmp" SQLite
-    mv "$base.tmp" "$base"
-fi
-rm -f "$OUT"/overload.db "$OUT"/overload.db-wal "$OUT"/overload.db-shm
-cp "$base" "$OUT/overload.db"
+db=$(mix_db overload)
 serve=()
 for a in ${SERVE_ARGS:-}; do serve+=(--serve-arg "$a"); done
 {
     echo "# Overload through the binary, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
-    echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $ROWS-row roster"
+    echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(engine "$db"), $ROWS-row roster"
     echo
-    target/release/mix --db "sqlite://$OUT/overload.db" --doorstep target/release/doorstep \
+    "$BIN/mix" --db "$db" --doorstep "$BIN/doorstep" \
         --out "$OUT/overload" --find-saturation "$START:$STEP" "${serve[@]}" \
         --phase base:0.5S:30 --phase 3x:1S:60:3.6 --phase 10x:1S:60:12.7 --phase recover:0.5S:60
     echo
     echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/overload.md"
-python3 bench/plot.py "$OUT/overload.csv" docs/overload.svg \
-    "Doorstep overload: saturation search, then 3x and 10x the saturation rate, then recovery (SQLite, $ROWS-row roster)"
-echo "plot: docs/overload.svg"
+python3 bench/plot.py "$OUT/overload.csv" "${PLOT:-docs/overload.svg}" \
+    "Doorstep overload: saturation search, then 3x and 10x the saturation rate, then recovery ($(engine "$db"), $ROWS-row roster)"
+echo "plot: ${PLOT:-docs/overload.svg}"

@@ -22,6 +22,7 @@ mod checkpoint;
 mod fast;
 mod read;
 mod scan;
+mod sync;
 mod writer;
 
 /// This binary's migrations (the schema `migrate` brings a database to, and the newest a

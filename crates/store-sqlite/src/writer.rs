@@ -10,6 +10,7 @@
 //! takes a [`Lease`]: the writer stands still while it holds its own write transaction.
 
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::checkpoint::{self, Checkpointer};
 use crate::sql::util::db_err;
+use crate::sync::Syncer;
 
 /// Jobs waiting for the writer; callers wait when it is full.
 const QUEUE: usize = 1024;
@@ -70,15 +72,15 @@ struct Step {
 }
 
 /// Answers a caller: `None` when the group committed, else why it did not.
-type Answer = Box<dyn FnOnce(Option<Failure>) + Send>;
+pub(crate) type Answer = Box<dyn FnOnce(Option<Failure>) + Send>;
 
 /// Why a group's writes did not happen, as each of its callers is told: SQLite's reason, and
 /// whether the disk or the lock was out of reach (the caller answers 503 and may retry) rather
 /// than the write being wrong.
 #[derive(Debug, Clone)]
-struct Failure {
+pub(crate) struct Failure {
     why: String,
-    unavailable: bool,
+    pub(crate) unavailable: bool,
 }
 
 impl Failure {
@@ -87,6 +89,14 @@ impl Failure {
         Failure {
             why: why.into(),
             unavailable: false,
+        }
+    }
+
+    /// The database out of reach: the caller answers 503.
+    pub(crate) fn unavailable(why: String) -> Failure {
+        Failure {
+            why,
+            unavailable: true,
         }
     }
 
@@ -148,10 +158,12 @@ impl Writer {
     pub async fn start(pool: &sqlx::SqlitePool, group: usize) -> StoreResult<Writer> {
         let mut conn = pool.acquire().await.map_err(db_err)?.detach();
         grow_in_chunks(&mut conn).await?;
-        let checkpoints = Checkpointer::new(crate::read::target_of(pool));
+        let target = crate::read::target_of(pool);
+        let checkpoints = Checkpointer::new(target.clone());
         checkpoint_elsewhere(&mut conn, Some(&checkpoints)).await?;
+        let syncer = sync_beside(&mut conn, &target).await?;
         let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(serve(conn, rx, group.max(1), checkpoints));
+        tokio::spawn(serve(conn, rx, group.max(1), checkpoints, syncer));
         Ok(Writer { queue })
     }
 
@@ -277,6 +289,27 @@ async fn grow_in_chunks(conn: &mut SqliteConnection) -> StoreResult<()> {
     Ok(())
 }
 
+/// When the database syncs every commit (`synchronous = FULL`, [`crate::Durability::Disk`]) and
+/// is a file: the writer's connection commits without the sync and a [`Syncer`] syncs the log
+/// beside it, answering each group's callers after the sync (`sync.rs`).
+async fn sync_beside(conn: &mut SqliteConnection, target: &Path) -> StoreResult<Option<Syncer>> {
+    let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    // 2 = FULL, 3 = EXTRA; NORMAL (1) is a throwaway database's: nothing to sync.
+    if level < 2 {
+        return Ok(None);
+    }
+    let Some(syncer) = Syncer::start(target) else {
+        return Ok(None);
+    };
+    exec(conn, "PRAGMA synchronous = NORMAL")
+        .await
+        .map_err(db_err)?;
+    Ok(Some(syncer))
+}
+
 /// Hands the checkpoints after this connection's commits to `to` (SQLite's WAL hook; see
 /// `checkpoint.rs`), or with `None` takes the hook off again (before `to` is dropped).
 async fn checkpoint_elsewhere(
@@ -334,6 +367,7 @@ async fn serve(
     mut rx: mpsc::Receiver<Msg>,
     group: usize,
     checkpoints: Arc<Checkpointer>,
+    syncer: Option<Syncer>,
 ) {
     let mut raw: Option<rusqlite::Connection> = None;
     let mut next: Option<Msg> = None;
@@ -365,7 +399,14 @@ async fn serve(
                 Err(_) => break,
             }
         }
-        run_group(&mut conn, &mut raw, steps).await;
+        if let Some(s) = syncer.as_ref().filter(|s| s.broken()) {
+            let why = Failure::unavailable(s.why_stopped());
+            for step in steps {
+                (step.fail)(Some(why.clone()));
+            }
+            continue;
+        }
+        run_group(&mut conn, &mut raw, steps, syncer.as_ref()).await;
         checkpoints.after_commit();
     }
     // The raw view first: it finalizes its statements, then the connection closes.
@@ -380,9 +421,10 @@ async fn run_group(
     conn: &mut SqliteConnection,
     raw: &mut Option<rusqlite::Connection>,
     steps: Vec<Step>,
+    syncer: Option<&Syncer>,
 ) {
     if steps.iter().all(|s| matches!(s.work, Work::Raw(_))) {
-        return run_raw_group(conn, raw, steps).await;
+        return run_raw_group(conn, raw, steps, syncer).await;
     }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         let why = Failure::sqlx("cannot start a write", e);
@@ -460,8 +502,19 @@ async fn run_group(
             }
         },
     };
-    for answer in answers {
-        answer(outcome.clone());
+    answer_group(answers, outcome, syncer);
+}
+
+/// Answers a group's callers: after the log's sync if it committed and a [`Syncer`] syncs it,
+/// else now.
+fn answer_group(answers: Vec<Answer>, outcome: Option<Failure>, syncer: Option<&Syncer>) {
+    match (outcome, syncer) {
+        (None, Some(s)) => s.after_sync(answers),
+        (outcome, _) => {
+            for answer in answers {
+                answer(outcome.clone());
+            }
+        }
     }
 }
 
@@ -502,6 +555,7 @@ async fn run_raw_group(
     conn: &mut SqliteConnection,
     raw: &mut Option<rusqlite::Connection>,
     steps: Vec<Step>,
+    syncer: Option<&Syncer>,
 ) {
     let mut batch = Vec::with_capacity(steps.len());
     for s in steps {
@@ -554,9 +608,7 @@ async fn run_raw_group(
         },
     });
     drop(handle);
-    for answer in answers {
-        answer(outcome.clone());
-    }
+    answer_group(answers, outcome, syncer);
 }
 
 /// Runs `f`, which waits for the disk (a group's jobs and its `COMMIT`: one fsync, about 4 ms
