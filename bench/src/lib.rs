@@ -10,6 +10,22 @@ pub mod rounds;
 
 use std::time::Duration;
 
+/// A scan's `client_id` as the sampler's page makes one (`crates/web/static/sampler.js`,
+/// `newId`): the time in milliseconds in base 36, nine characters, then 16 random hex digits.
+pub fn scan_client_id(rng: &mut Rng) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut time = [b'0'; 9];
+    for slot in time.iter_mut().rev() {
+        *slot = DIGITS[(ms % 36) as usize];
+        ms /= 36;
+    }
+    let time = String::from_utf8_lossy(&time).into_owned();
+    format!("{time}{:016x}", rng.next_u64())
+}
+
 /// A small deterministic generator (SplitMix64): the same seed gives the same file on every
 /// machine, without a dependency.
 #[derive(Debug, Clone)]

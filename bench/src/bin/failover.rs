@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use doorstep_bench::http::{call, connect, login};
 use doorstep_bench::rounds::{PASSWORD, SAMPLER, check_stored, open_round};
+use doorstep_bench::{Rng, scan_client_id};
 use doorstep_core::AreaPath;
 use doorstep_store::Store;
 
@@ -107,7 +108,8 @@ async fn drive(
         workers.push(tokio::spawn(async move {
             let mut s = connect(&addr).await?;
             let mut seen = Seen::default();
-            let (mut tubes, mut n) = (0u32, 0u64);
+            let mut rng = Rng::new(c as u64 + 1);
+            let mut tubes = 0u32;
             let tube = |t: u32| format!("F{round}-C{c:02}-{t:05}");
             let mut pending: Option<String> = None;
             while !stop.load(Ordering::Relaxed) {
@@ -116,8 +118,7 @@ async fn drive(
                     None => {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(who) = ids.get(i) else { break };
-                        n += 1;
-                        serde_json::json!({"client_id": format!("{c}-{n}"), "tube": tube(tubes),
+                        serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube(tubes),
                             "person": {"id_number": who}})
                         .to_string()
                     }

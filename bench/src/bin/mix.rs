@@ -54,7 +54,7 @@ use doorstep_app::users::{By, create_user};
 use doorstep_bench::households::{COMMUNITY, household_bodies, stored_reports};
 use doorstep_bench::http::{Answer, connect, healthz_floor, login, request};
 use doorstep_bench::registry::{Registry, shuffle};
-use doorstep_bench::{Percentiles, Rng};
+use doorstep_bench::{Percentiles, Rng, scan_client_id};
 use doorstep_core::quarantine::CHINA;
 use doorstep_core::{
     AreaKind, AreaPath, Priority, Role, RoundStatus, Target, TaskKind, TaskStatus,
@@ -708,7 +708,7 @@ fn build(d: &Day, kind: Kind) -> Option<Req> {
         Kind::Scan => {
             let i = d.next_scan.fetch_add(1, Ordering::Relaxed);
             let who = d.ids.get(i)?;
-            let body = serde_json::json!({"client_id": format!("mix-{i}"),
+            let body = serde_json::json!({"client_id": scan_client_id(&mut rng),
                 "tube": format!("M{}-{:06}", d.round, i / 10), "person": {"id_number": who}});
             Req {
                 method: "POST",

@@ -22,7 +22,7 @@ use doorstep_bench::cpu::Cpu;
 use doorstep_bench::http::{call, connect, healthz_floor, login};
 use doorstep_bench::registry::Registry;
 use doorstep_bench::rounds::{PASSWORD, SAMPLER, check_stored, open_round};
-use doorstep_bench::{Percentiles, Rng, ms};
+use doorstep_bench::{Percentiles, Rng, ms, scan_client_id};
 use doorstep_core::AreaPath;
 use doorstep_store::Store;
 
@@ -125,7 +125,7 @@ async fn drive(
             let mut s = connect(&addr).await?;
             let mut rng = Rng::new(c as u64 + 1);
             let mut seen = Seen::default();
-            let (mut tube, mut tubes, mut n) = (format!("R{round}-B{c:03}-00000"), 0u32, 0u64);
+            let (mut tube, mut tubes) = (format!("R{round}-B{c:03}-00000"), 0u32);
             let mut last: Option<(String, i64)> = None; // (body, the answer's scan_id)
             let mut mine: Vec<usize> = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -135,17 +135,15 @@ async fn drive(
                     (b, 200)
                 } else if dice < 4 && !mine.is_empty() {
                     let who = &ids[mine[rng.below(mine.len() as u64) as usize]];
-                    n += 1;
-                    let body = serde_json::json!({"client_id": format!("{c}-{n}"), "tube": tube,
+                    let body = serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube,
                         "person": {"id_number": who}})
                     .to_string();
                     (body, 409)
                 } else {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(who) = ids.get(i) else { break };
-                    n += 1;
                     mine.push(i);
-                    let body = serde_json::json!({"client_id": format!("{c}-{n}"), "tube": tube,
+                    let body = serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube,
                         "person": {"id_number": who}})
                     .to_string();
                     (body, 201)

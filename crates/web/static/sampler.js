@@ -38,10 +38,14 @@
   };
 
   var norm = function (s) { return String(s || '').replace(/\s+/g, '').toUpperCase(); };
+  // A scan's id: the time first (milliseconds, base 36, fixed width), then 16 random hex digits.
+  // Ids that grow with time go in at the end of the server's index of them, one page for many
+  // scans, where random ones each dirtied a page of their own at every commit.
   var newId = function () {
-    var b = new Uint8Array(16);
+    var b = new Uint8Array(8);
     window.crypto.getRandomValues(b);
-    return Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+    var t = ('000000000' + Date.now().toString(36)).slice(-9);
+    return t + Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
   };
   // A personal code (个人码) is P and 20 Crockford base32 characters; anything else is an ID number.
   var personOf = function (raw) {
