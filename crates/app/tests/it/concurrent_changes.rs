@@ -18,7 +18,10 @@ use doorstep_app::registry::Registry;
 use doorstep_app::reports::{
     AddressInput, AnswersInput, MemberInput, Purpose, ReportDesk, SubmissionInput, submit,
 };
-use doorstep_app::rounds::{LabDesk, PersonRef, ResultInput, RoundDesk, RoundForm, ScanInput};
+use doorstep_app::rounds::{
+    HandoverDesk, HandoverForm, LabDesk, PersonRef, ReceiptInput, ResultInput, RoundDesk,
+    RoundForm, ScanInput,
+};
 use doorstep_app::supplies::{SupplyDesk, SupplyInput};
 use doorstep_app::tasks::{Finish, TaskDesk};
 use doorstep_core::person::PersonInput;
@@ -750,5 +753,105 @@ both_backends!(
             Err(AppError::Conflict(c)) => assert_eq!(c.code(), "round_not_open"),
             other => panic!("{other:?}"),
         }
+    }
+);
+
+/// How many pairs of boxes are handed over and received in opposite orders at once.
+const BOX_PAIRS: usize = 8;
+
+both_backends!(
+    boxes_handed_over_and_received_in_opposite_orders_at_once_never_deadlock,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        let (round, ids) = residents_and_round(store.as_ref(), 2 * BOX_PAIRS as u16).await;
+        let (office, ctx) = (Principal::office(), Ctx::default());
+        let desk = RoundDesk::new(store.as_ref(), &office, &ctx);
+        // One resident's tube to a box, each box sealed.
+        for (k, person) in ids.iter().enumerate() {
+            let (tube, code) = (format!("GZ-{k:04}"), format!("BX-{k:02}"));
+            scan(
+                store.as_ref(),
+                round,
+                &format!("c-{k}"),
+                &tube,
+                person,
+                false,
+            )
+            .await
+            .unwrap();
+            desk.open_box(round, &code).await.unwrap();
+            desk.box_tube(round, &code, &tube).await.unwrap();
+            let seal = BoxStep::Seal {
+                by: "office".into(),
+            };
+            desk.move_box(round, &code, seal).await.unwrap();
+        }
+        // Two slips of each pair of boxes at once, listing them in opposite orders: one slip
+        // takes both, the other is refused (the boxes are handed over), none deadlocks.
+        let pair = |n: usize| {
+            let (a, b) = (
+                format!("BX-{:02}", n / 2 * 2),
+                format!("BX-{:02}", n / 2 * 2 + 1),
+            );
+            if n % 2 == 0 { vec![a, b] } else { vec![b, a] }
+        };
+        let slips = side_by_side(&store, 2 * BOX_PAIRS, |store, n| async move {
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            HandoverDesk::new(store.as_ref(), &office, &ctx)
+                .create(&HandoverForm {
+                    boxes: pair(n),
+                    carrier: "王师傅".into(),
+                    lab: "金域检验".into(),
+                    packaging_intact: true,
+                    disinfected: true,
+                    temperature: String::new(),
+                })
+                .await
+        })
+        .await;
+        let mut made = Vec::new();
+        for two in slips.chunks(2) {
+            one_wins(two, &["box_status"]);
+            made.extend(two.iter().filter_map(|s| s.as_ref().ok().map(|h| h.id)));
+        }
+        // The lab receives each slip twice at once, its boxes listed in opposite orders: one
+        // receipt takes both and signs the slip; the other finds them received.
+        let made = Arc::new(made);
+        let receipts = side_by_side(&store, 2 * BOX_PAIRS, |store, n| {
+            let made = made.clone();
+            async move {
+                let (office, ctx) = (Principal::office(), Ctx::default());
+                let boxes: Vec<ReceiptInput> = pair(n)
+                    .into_iter()
+                    .map(|code| ReceiptInput {
+                        code,
+                        tubes: 1,
+                        note: String::new(),
+                    })
+                    .collect();
+                HandoverDesk::new(store.as_ref(), &office, &ctx)
+                    .receive(made[n / 2], &boxes, "")
+                    .await
+            }
+        })
+        .await;
+        for two in receipts.chunks(2) {
+            let won = two.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(won, 1, "{two:?}");
+            for r in two.iter().filter_map(|r| r.as_ref().err()) {
+                // Refused by the store (received meanwhile), or found received before.
+                let answered = matches!(r, AppError::Conflict(c) if c.code() == "box_status")
+                    || matches!(r, AppError::Validation(_));
+                assert!(answered, "{r:?}");
+            }
+        }
+        assert_eq!(
+            rows(db, "boxes", "status = 'received'").await,
+            2 * BOX_PAIRS as i64
+        );
+        assert_eq!(
+            rows(db, "handovers", "received_at IS NOT NULL").await,
+            BOX_PAIRS as i64
+        );
     }
 );
