@@ -546,7 +546,7 @@ both_backends!(
 /// open round 单采 (one tube a person): the round's id and the residents' ID numbers.
 async fn residents_and_round(store: &dyn Store, n: u16) -> (i64, Vec<String>) {
     two_compounds(store).await;
-    let ids: Vec<String> = (0..n).map(|k| id(100 + k, k % 2 == 0)).collect();
+    let ids: Vec<String> = (0..n).map(|k| id(100 + k, k.is_multiple_of(2))).collect();
     let mut text = HEADER.to_string();
     for (k, number) in ids.iter().enumerate() {
         text += &format!("居民{k},,{number},,,佳纷天地,1,,{},户主,常住,\n", 101 + k);
@@ -633,7 +633,7 @@ both_backends!(
             let ids = ids.clone();
             async move {
                 let person = &ids[n / 2];
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     let tube = format!("GZ-{n:04}");
                     scan(
                         store.as_ref(),
@@ -658,8 +658,16 @@ both_backends!(
         for (n, o) in outcomes.iter().enumerate() {
             match o {
                 Ok(()) => {}
-                Err(AppError::Conflict(c)) if n % 2 == 1 && c.code() == "already_sampled" => {}
-                Err(e) => panic!("{}: {e:?}", if n % 2 == 0 { "scan" } else { "excuse" }),
+                Err(AppError::Conflict(c))
+                    if !n.is_multiple_of(2) && c.code() == "already_sampled" => {}
+                Err(e) => panic!(
+                    "{}: {e:?}",
+                    if n.is_multiple_of(2) {
+                        "scan"
+                    } else {
+                        "excuse"
+                    }
+                ),
             }
         }
         assert_eq!(
@@ -793,7 +801,11 @@ both_backends!(
                 format!("BX-{:02}", n / 2 * 2),
                 format!("BX-{:02}", n / 2 * 2 + 1),
             );
-            if n % 2 == 0 { vec![a, b] } else { vec![b, a] }
+            if n.is_multiple_of(2) {
+                vec![a, b]
+            } else {
+                vec![b, a]
+            }
         };
         let slips = side_by_side(&store, 2 * BOX_PAIRS, |store, n| async move {
             let (office, ctx) = (Principal::office(), Ctx::default());
