@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::q;
 use doorstep_app::access::{Ctx, Principal};
@@ -706,14 +707,22 @@ both_backends!(
         let store: Arc<dyn Store> = db.store.clone();
         let (round, ids) = residents_and_round(store.as_ref(), SAMPLERS as u16).await;
         let ids = Arc::new(ids);
+        let answered = Arc::new(AtomicUsize::new(0));
         // Each sampler scans its resident again and again (retests after the first) until
-        // the round is closed; the office closes it meanwhile.
+        // the round is closed; the office closes it meanwhile, once the samplers are under
+        // way (two scans each answered, or after ten seconds).
         let outcomes = side_by_side(&store, SAMPLERS + 1, |store, n| {
-            let ids = ids.clone();
+            let (ids, answered) = (ids.clone(), answered.clone());
             async move {
                 let mut done = BesideClose::default();
                 if n == SAMPLERS {
-                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                    let under_way = async {
+                        while answered.load(Ordering::SeqCst) < 2 * SAMPLERS {
+                            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                        }
+                    };
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(10), under_way).await;
                     let (office, ctx) = (Principal::office(), Ctx::default());
                     RoundDesk::new(store.as_ref(), &office, &ctx)
                         .set_status(round, RoundStatus::Closed)
@@ -724,7 +733,10 @@ both_backends!(
                 for i in 0..2000 {
                     let (client, tube) = (format!("c-{n}-{i}"), format!("GZ-{n:02}-{i:04}"));
                     match scan(store.as_ref(), round, &client, &tube, &ids[n], i > 0).await {
-                        Ok(s) => done.scanned.push((n, i, s.scan.id)),
+                        Ok(s) => {
+                            done.scanned.push((n, i, s.scan.id));
+                            answered.fetch_add(1, Ordering::SeqCst);
+                        }
                         Err(AppError::Conflict(c)) if c.code() == "round_not_open" => {
                             return Ok(done);
                         }
