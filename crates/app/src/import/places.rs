@@ -1,9 +1,9 @@
 //! Finding the building or unit a roster row's address names, under the area being imported
 //! into, with a cache so each area costs one lookup per import. A place not on file is planned,
-//! not created: it gets a provisional id ([`NewPlace`]) and the first batch whose rows live in
-//! it creates it in the batch's own transaction ([`Places::for_batch`]), so a killed import
-//! leaves no empty place behind. The readable address is built from the names walked, never
-//! read back.
+//! not created: it gets a provisional id ([`NewPlace`]) and the first batch that writes a row
+//! in it creates it in the batch's own transaction ([`Places::for_batch`]), so neither a killed
+//! import nor a row the store refuses leaves an empty place behind ([`Places::stored`]). The
+//! readable address is built from the names walked, never read back.
 
 use std::collections::{BTreeSet, HashMap};
 
