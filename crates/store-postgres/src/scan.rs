@@ -6,6 +6,11 @@
 //! round, held by the unique index `sample_once`), the building's count, and the end of an
 //! exclusion of someone who came after all, chained as data-modifying CTEs. A refusal of any
 //! part fails the whole statement, which then has written nothing.
+//!
+//! The statement's reads see the database as it was when it began; what a write committing
+//! meanwhile changed is checked again at the commit by the deferred trigger
+//! `sample_at_commit` (migration 0036), still within the one round trip: a round closed
+//! meanwhile refuses the scan (`round_not_open`), an excuse written meanwhile is ended.
 
 use doorstep_store::{Id, NewScan, Scan, StoreError, StoreResult};
 use sqlx::PgConnection;
@@ -43,12 +48,17 @@ pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
 async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
     let now = OffsetDateTime::now_utc();
     // The scan stored under this client id, if any (`prior`: then nothing is filled and it is
-    // the answer), so that a scan is one round trip. The counts of the person's building (+1
-    // sampled) and of an exclusion's building (−1 excused), summed per building: one row
-    // each, as one INSERT … ON CONFLICT needs.
+    // the answer), so that a scan is one round trip. The person locked as the sample's foreign
+    // key would lock them, but before the fill writes anything (`person`): an excuse holding
+    // the person's lock (`exclude`) is waited for before this takes the building's counts, which
+    // the excuse updates next (the foreign key's own check at the statement's end came after
+    // them, and the two deadlocked). The counts of the person's building (+1 sampled) and of
+    // an exclusion's building (−1 excused), summed per building: one row each, as one
+    // INSERT … ON CONFLICT needs.
     let sql = format!(
         "WITH prior AS (SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
             FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $11), \
+         person AS (SELECT p.id FROM persons p WHERE p.id = $9 FOR KEY SHARE), \
          fill AS ({FILL_TUBE_UNLESS_PRIOR}), \
          sample AS (INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
             SELECT $1, fill.id, $9, $10, $11, $12, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \

@@ -114,6 +114,30 @@ pub(super) async fn read_box_to_change(
     read_box(conn, code).await
 }
 
+/// Locks the boxes of `codes` until the commit, in one order (by id), before a write that
+/// changes several (a slip's hand-over, a lab's receipt): two such writes of the same boxes
+/// listed in different orders, side by side (PostgreSQL), would otherwise each lock one box
+/// and wait for the other's, and one would be ended as a deadlock. Nothing on SQLite, whose
+/// one writer runs one write at a time.
+pub(super) async fn lock_boxes(conn: &mut Conn, codes: &[&TubeCode]) -> StoreResult<()> {
+    let lock = crate::backend::for_update("b");
+    if lock.is_empty() || codes.is_empty() {
+        return Ok(());
+    }
+    // One statement (a slip holds at most 200 boxes): its rows are locked in the order it
+    // returns them.
+    let sql = format!(
+        "SELECT b.id FROM boxes b WHERE b.code IN ({}) ORDER BY b.id{lock}",
+        list_clause(codes.len(), 1)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+    for code in codes {
+        q = q.bind(code.as_str());
+    }
+    q.fetch_all(&mut *conn).await.map_err(db_err)?;
+    Ok(())
+}
+
 /// Appends a custody event, now.
 pub(super) async fn log(
     conn: &mut Conn,

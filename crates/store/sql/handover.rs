@@ -4,14 +4,14 @@
 
 use async_trait::async_trait;
 use doorstep_core::handover::Temperature;
-use doorstep_core::{AreaPath, BoxStatus};
+use doorstep_core::{AreaPath, BoxStatus, TubeCode};
 use doorstep_store::*;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 
 use super::SqlStore;
-use super::custody::{BOX_COLS, BoxRow, log_at, read_box};
+use super::custody::{BOX_COLS, BoxRow, lock_boxes, log_at, read_box};
 use super::rounds::conflict;
 use super::util::{Conn, db_err, list_clause, subtree_bounds};
 
@@ -185,6 +185,7 @@ impl Handovers for SqlStore {
         let new = new.clone();
         self.write(audit, move |c| {
             Box::pin(async move {
+                lock_boxes(c, &new.boxes.iter().collect::<Vec<_>>()).await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO handovers (round_id, area_path, lab, carrier, packaging_intact, disinfected, \
                      temperature_tenths, sent_by, handed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -312,6 +313,8 @@ impl Handovers for SqlStore {
         let (receipts, by) = (receipts.to_vec(), by.to_string());
         self.write(audit, move |c| {
             Box::pin(async move {
+                let codes: Vec<&TubeCode> = receipts.iter().map(|r| &r.code).collect();
+                lock_boxes(c, &codes).await?;
                 let mut out = Vec::with_capacity(receipts.len());
                 for r in &receipts {
                     let b = read_box(c, &r.code)

@@ -3,7 +3,7 @@
 //! places an import batch creates in the batch's own transaction ([`write_places`]).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use doorstep_core::AreaKind;
@@ -60,23 +60,19 @@ impl Load for BulkLoad {
         rows: &[PersonUpsert],
         audit: Audit<UpsertReport>,
     ) -> StoreResult<BatchReport> {
-        let places = write_places(&mut self.conn, places).await?;
-        let rows = placed_rows(rows, &places)?;
-        let persons = persons::upsert_persons_in(
+        let report = write_batch_in(
             &mut self.conn,
             actor,
-            &rows,
+            places,
+            rows,
             &mut self.state,
             &mut self.counts,
         )
         .await?;
-        for entry in audit(&persons) {
+        for entry in audit(&report.persons) {
             accounts::audit(&mut self.conn, &entry).await?;
         }
-        Ok(BatchReport {
-            places: places.stored,
-            persons,
-        })
+        Ok(report)
     }
 
     async fn finish(self: Box<Self>) -> StoreResult<()> {
@@ -91,37 +87,94 @@ impl Load for BulkLoad {
     }
 }
 
+/// Writes one import batch inside the transaction the caller holds: the rows the actor may
+/// not write are weighed first ([`persons::refused_rows`]), then only the batch's new places
+/// that a written row lives in are created (with the new places above them), then the rows.
+/// A place whose every row was refused is not created: an import leaves no empty place.
+pub async fn write_batch_in(
+    conn: &mut Conn,
+    actor: &Actor,
+    places: &[NewPlace],
+    rows: &[PersonUpsert],
+    state: &mut backend::LoadState,
+    counts: &mut CountDeltas,
+) -> StoreResult<BatchReport> {
+    let refused = persons::refused_rows(conn, actor, rows, state).await?;
+    let written = write_places(conn, places, &needed(places, rows, &refused)).await?;
+    let mut rows = Cow::Borrowed(rows);
+    if rows.iter().any(|r| r.area_id < 0) {
+        written.place(rows.to_mut(), &refused)?;
+    }
+    let persons = persons::upsert_kept(conn, actor, &rows, &refused, state, counts).await?;
+    Ok(BatchReport {
+        places: written.stored,
+        persons,
+    })
+}
+
+/// The provisional ids of the batch's places that the rows not refused (`refused`: their
+/// indexes, ascending) live in, and of the batch's places above those.
+fn needed(places: &[NewPlace], rows: &[PersonUpsert], refused: &[usize]) -> HashSet<Id> {
+    let parents: HashMap<Id, Id> = places.iter().map(|p| (p.id, p.parent.id)).collect();
+    let mut needed = HashSet::new();
+    for (_, r) in rows
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.area_id < 0 && refused.binary_search(i).is_err())
+    {
+        let mut id = r.area_id;
+        while id < 0 && needed.insert(id) {
+            match parents.get(&id) {
+                Some(&parent) => id = parent,
+                None => break,
+            }
+        }
+    }
+    needed
+}
+
 /// The places of one batch as stored, and each provisional id's area id.
 pub struct Written {
-    /// One per place, in order.
-    pub stored: Vec<Area>,
+    /// One per place, in order: `None` for one not created ([`write_batch_in`]).
+    pub stored: Vec<Option<Area>>,
     ids: HashMap<Id, Id>,
 }
 
-/// Creates (or finds) each of a batch's new places in order, inside the transaction the caller
-/// holds, so they commit with the batch's persons or not at all.
-pub async fn write_places(conn: &mut Conn, places: &[NewPlace]) -> StoreResult<Written> {
+/// Creates (or finds) each of a batch's new places in `needed` in order, inside the
+/// transaction the caller holds, so they commit with the batch's persons or not at all.
+pub async fn write_places(
+    conn: &mut Conn,
+    places: &[NewPlace],
+    needed: &HashSet<Id>,
+) -> StoreResult<Written> {
     let mut written = Written {
         stored: Vec::with_capacity(places.len()),
         ids: HashMap::with_capacity(places.len()),
     };
     for p in places {
+        if !needed.contains(&p.id) {
+            written.stored.push(None);
+            continue;
+        }
         let mut parent = Cow::Borrowed(&p.parent);
         if parent.id < 0 {
             parent.to_mut().id = written.on_file(parent.id)?;
         }
         let area = areas::ensure_child_area_in(conn, &parent, p.kind, &p.name).await?;
         written.ids.insert(p.id, area.id);
-        written.stored.push(area);
+        written.stored.push(Some(area));
     }
     Ok(written)
 }
 
 impl Written {
-    /// Replaces each provisional area id of `rows` by the id its place was stored as.
-    pub fn place(&self, rows: &mut [PersonUpsert]) -> StoreResult<()> {
-        for r in rows.iter_mut().filter(|r| r.area_id < 0) {
-            r.area_id = self.on_file(r.area_id)?;
+    /// Replaces each provisional area id of `rows` but the refused ones (`refused`: their
+    /// indexes, ascending; they are not written) by the id its place was stored as.
+    pub fn place(&self, rows: &mut [PersonUpsert], refused: &[usize]) -> StoreResult<()> {
+        for (i, r) in rows.iter_mut().enumerate() {
+            if r.area_id < 0 && refused.binary_search(&i).is_err() {
+                r.area_id = self.on_file(r.area_id)?;
+            }
         }
         Ok(())
     }
@@ -135,17 +188,4 @@ impl Written {
             )
         })
     }
-}
-
-/// The batch's rows with each provisional area id replaced by the id its place was stored as.
-pub fn placed_rows<'r>(
-    rows: &'r [PersonUpsert],
-    places: &Written,
-) -> StoreResult<Cow<'r, [PersonUpsert]>> {
-    if rows.iter().all(|r| r.area_id >= 0) {
-        return Ok(Cow::Borrowed(rows));
-    }
-    let mut rows = rows.to_vec();
-    places.place(&mut rows)?;
-    Ok(Cow::Owned(rows))
 }

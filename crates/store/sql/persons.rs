@@ -39,7 +39,7 @@ pub async fn upsert_persons(
 
 /// [`upsert_persons`] inside a transaction the caller holds; `state` is what the backend keeps
 /// across the batches of one load. Rows whose document is on file outside the actor's area
-/// ([`Actor::within`]) are refused before anything is written, so such a file is neither moved
+/// ([`refused_rows`]) are refused before anything is written, so such a file is neither moved
 /// nor changed and no household is created for the row. The changes to the area totals are
 /// added to `counts`, which the caller applies in the same transaction.
 pub async fn upsert_persons_in(
@@ -49,11 +49,35 @@ pub async fn upsert_persons_in(
     state: &mut LoadState,
     counts: &mut CountDeltas,
 ) -> StoreResult<UpsertReport> {
-    let refused = match &actor.within {
-        // A load into an empty registry writes only inside the actor's area.
-        Some(area) if !state.registry_was_empty() => filed_outside(conn, rows, area).await?,
-        _ => Vec::new(),
-    };
+    let refused = refused_rows(conn, actor, rows, state).await?;
+    upsert_kept(conn, actor, rows, &refused, state, counts).await
+}
+
+/// The indexes (ascending) of the rows an actor limited to an area ([`Actor::within`]) may not
+/// write: their document is on file in a household outside it. A load into an empty registry
+/// writes only inside the actor's area, and refuses none.
+pub async fn refused_rows(
+    conn: &mut Conn,
+    actor: &Actor,
+    rows: &[PersonUpsert],
+    state: &LoadState,
+) -> StoreResult<Vec<usize>> {
+    match &actor.within {
+        Some(area) if !state.registry_was_empty() => filed_outside(conn, rows, area).await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// [`upsert_persons_in`] with its refused rows known (`refused`, ascending indexes): those
+/// are answered [`UpsertOutcome::Refused`] and not written.
+pub async fn upsert_kept(
+    conn: &mut Conn,
+    actor: &Actor,
+    rows: &[PersonUpsert],
+    refused: &[usize],
+    state: &mut LoadState,
+    counts: &mut CountDeltas,
+) -> StoreResult<UpsertReport> {
     if refused.is_empty() {
         return write_rows(conn, actor, rows, state, counts).await;
     }

@@ -87,17 +87,17 @@ impl Store for SqlStore {
         rows: &[PersonUpsert],
         audit: Audit<UpsertReport>,
     ) -> StoreResult<BatchReport> {
-        let (actor, places, mut rows) = (actor.clone(), places.to_vec(), rows.to_vec());
+        let (actor, places, rows) = (actor.clone(), places.to_vec(), rows.to_vec());
         let audit: Audit<BatchReport> = Box::new(move |b| audit(&b.persons));
         self.write(audit, move |c| {
             Box::pin(async move {
-                let written = super::load::write_places(c, &places).await?;
-                written.place(&mut rows)?;
-                let persons = super::persons::upsert_persons(c, &actor, &rows).await?;
-                Ok(BatchReport {
-                    places: written.stored,
-                    persons,
-                })
+                let mut state = crate::backend::LoadState::default();
+                let mut counts = super::counts::CountDeltas::default();
+                let report =
+                    super::load::write_batch_in(c, &actor, &places, &rows, &mut state, &mut counts)
+                        .await?;
+                counts.apply(c).await?;
+                Ok(report)
             })
         })
         .await

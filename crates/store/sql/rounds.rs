@@ -199,10 +199,11 @@ macro_rules! fill_tube {
 pub(crate) const FILL_TUBE: &str = fill_tube!("");
 
 /// [`FILL_TUBE`] inside a statement whose CTE `prior` holds the scan already stored under the
-/// client id: with one there, nothing is filled (PostgreSQL's scan, one round trip with its
-/// resend check).
+/// client id (with one there, nothing is filled) and whose CTE `person` locks the person
+/// before anything is written (PostgreSQL's scan, one round trip with its resend check).
 #[allow(dead_code)] // SQLite checks for a resend first, in the same raw job.
-pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str = fill_tube!(" AND NOT EXISTS (SELECT 1 FROM prior)");
+pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str =
+    fill_tube!(" AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)");
 
 /// The scan stored under a client id (binds: round, client id): id, person, tube code,
 /// position, capacity, whether it closed the tube, retest, when.

@@ -90,6 +90,15 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
         if d.is_foreign_key_violation() {
             return StoreError::NotFound(crate::backend::constraint_name(d.as_ref()));
         }
+        // A rule PostgreSQL checks again when a write commits (a trigger raising a check
+        // violation named for the conflict, migration 0036): answered as the same refusal the
+        // statement itself gives when it sees the rule broken.
+        if d.is_check_violation() {
+            let rule = crate::backend::constraint_name(d.as_ref());
+            if CHECKED_AT_COMMIT.contains(&rule.as_str()) {
+                return StoreError::Conflict(rule);
+            }
+        }
         if crate::backend::is_unavailable(d.as_ref()) {
             return StoreError::Unavailable(Box::new(e));
         }
@@ -118,6 +127,10 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
     }
     StoreError::Other(Box::new(e))
 }
+
+/// The conflicts a PostgreSQL trigger raises at commit as check violations named for them:
+/// a scan of a round closed after the scan's statement began (`round_not_open`).
+const CHECKED_AT_COMMIT: &[&str] = &["round_not_open"];
 
 /// A stored value that no longer reads as its type: the database was changed behind our back.
 pub fn corrupt(what: &str, value: &str) -> StoreError {

@@ -204,9 +204,11 @@ pub trait Store:
         audit: Audit<UpsertReport>,
     ) -> StoreResult<UpsertReport>;
 
-    /// Writes one import batch in one transaction: each of `places` in order (created, or
-    /// found if it is on file by then), then the persons as [`Store::upsert_persons`], whose
-    /// `area_id` may name a place of the batch by its provisional id (see [`NewPlace`]).
+    /// Writes one import batch in one transaction: each of `places` in order that a row
+    /// written lives in, or is above one (created, or found if it is on file by then), then
+    /// the persons as [`Store::upsert_persons`], whose `area_id` may name a place of the batch
+    /// by its provisional id (see [`NewPlace`]). A place whose every row is refused (its person
+    /// on file outside the actor's area) is not created: [`BatchReport::places`] says `None`.
     async fn import_batch(
         &self,
         actor: &Actor,

@@ -133,8 +133,9 @@ pub struct NewPlace {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchReport {
     /// One per [`NewPlace`] of the batch, in order (an area found on file meanwhile is answered
-    /// as it is).
-    pub places: Vec<Area>,
+    /// as it is); `None` for a place not created because no row written lives in it (every
+    /// one refused), which a later batch may create.
+    pub places: Vec<Option<Area>>,
     /// What the batch's persons did.
     pub persons: UpsertReport,
 }

@@ -19,8 +19,8 @@ use doorstep_core::person::{Field, PersonInput};
 use doorstep_core::roster::AddressParts;
 use doorstep_core::{AreaKind, AreaPath, Lang, PersonFields, Problem};
 use doorstep_store::{
-    Actor, Area, Audit, BatchReport, Direct, Id, Load, NewAudit, PersonUpsert, Store, StoreError,
-    UpsertOutcome, UpsertReport, no_audit,
+    Actor, Area, Audit, BatchReport, Direct, Load, NewAudit, NewPlace, PersonUpsert, Store,
+    StoreError, UpsertOutcome, UpsertReport, no_audit,
 };
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -299,12 +299,12 @@ pub async fn target_area(store: &dyn Store, path: &AreaPath) -> Result<Area, Imp
     Ok(base)
 }
 
-/// A written batch: the load back, what the store did, the provisional ids of the places it
-/// created, and the batch's rows and cells.
+/// A written batch: the load back, what the store did, the places it was given, and the
+/// batch's rows and cells.
 type Written<'a> = (
     Box<dyn Load + 'a>,
     Result<BatchReport, StoreError>,
-    Vec<Id>,
+    Vec<NewPlace>,
     Vec<(u64, Option<Vec<String>>)>,
 );
 
@@ -483,7 +483,7 @@ impl<'a> Loader<'a> {
         let actor = self.actor.clone();
         self.in_flight = Some(Box::pin(async move {
             let done = load.write_batch(&actor, &places, &batch, audit).await;
-            (load, done, places.iter().map(|p| p.id).collect(), rows)
+            (load, done, places, rows)
         }));
         self.poll_in_flight().await
     }
@@ -541,13 +541,13 @@ impl<'a> Loader<'a> {
     }
 
     /// Takes in a written batch's outcome.
-    fn landed(&mut self, (load, done, planned, rows): Written<'a>) -> Result<(), StoreError> {
+    fn landed(&mut self, (load, done, given, rows): Written<'a>) -> Result<(), StoreError> {
         self.load = Some(load);
         let BatchReport {
             places,
             persons: done,
         } = done?;
-        self.places.stored(&planned, &places)?;
+        self.places.stored(given, &places)?;
         self.report.households_created += done.households_created;
         for (outcome, (row, cells)) in done.outcomes.into_iter().zip(rows) {
             let r = &mut self.report;

@@ -1,9 +1,9 @@
 //! Finding the building or unit a roster row's address names, under the area being imported
 //! into, with a cache so each area costs one lookup per import. A place not on file is planned,
-//! not created: it gets a provisional id ([`NewPlace`]) and the first batch whose rows live in
-//! it creates it in the batch's own transaction ([`Places::for_batch`]), so a killed import
-//! leaves no empty place behind. The readable address is built from the names walked, never
-//! read back.
+//! not created: it gets a provisional id ([`NewPlace`]) and the first batch that writes a row
+//! in it creates it in the batch's own transaction ([`Places::for_batch`]), so neither a killed
+//! import nor a row the store refuses leaves an empty place behind ([`Places::stored`]). The
+//! readable address is built from the names walked, never read back.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -239,16 +239,28 @@ impl Places {
         places
     }
 
-    /// Takes in the ids a batch stored its places as (`planned`: their provisional ids, in the
-    /// batch's order).
-    pub fn stored(&mut self, planned: &[Id], stored: &[Area]) -> Result<(), StoreError> {
-        if planned.len() != stored.len() {
+    /// Takes in the ids a batch stored its places as (`given`: the places it was given, in
+    /// its order). A place the batch did not create (every row of it refused) is planned
+    /// again, for a later batch with a row in it.
+    pub fn stored(
+        &mut self,
+        given: Vec<NewPlace>,
+        stored: &[Option<Area>],
+    ) -> Result<(), StoreError> {
+        if given.len() != stored.len() {
             return Err(StoreError::Other(
                 "a batch stored a different number of places than it was given".into(),
             ));
         }
-        for (p, a) in planned.iter().zip(stored) {
-            self.stored.insert(*p, a.id);
+        for (p, a) in given.into_iter().zip(stored) {
+            match a {
+                Some(a) => {
+                    self.stored.insert(p.id, a.id);
+                }
+                None => {
+                    self.planned.insert(p.id, p);
+                }
+            }
         }
         Ok(())
     }

@@ -215,3 +215,87 @@ both_backends!(
         assert_eq!(after.fields, before.fields);
     }
 );
+
+/// The areas under compound A (佳纷天地), by path.
+async fn places_in_a(store: &dyn Store) -> Vec<String> {
+    store
+        .area_tree(&AreaPath::parse(A).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.area.path.as_str().to_string())
+        .collect()
+}
+
+both_backends!(
+    a_scoped_import_creates_no_place_for_a_refused_row_alone,
+    async |db: &TestDb| {
+        let store = db.store.as_ref();
+        victim(store).await;
+        let worker = user(store, "worker", Role::GridWorker, A).await;
+        let dir = tempfile::tempdir().unwrap();
+        let before = places_in_a(store).await;
+        // The victim's ID number in a building and unit not on file, on their own; then the
+        // same row followed by a new person in that unit, in batches of one row: the place is
+        // created by the batch of the row that is written.
+        let alone = format!("{HEADER}冒名,,{},,,佳纷天地,9,1,901,,,\n", id(1, true));
+        let then_new = format!(
+            "{HEADER}冒名,,{},,,佳纷天地,9,1,901,,,\n新人,,{},,,佳纷天地,9,1,902,,,\n",
+            id(1, true),
+            id(3, true)
+        );
+        for bulk in [false, true] {
+            let opts = ImportOptions {
+                into: AreaPath::parse(A).unwrap(),
+                actor: worker.actor("import"),
+                lang: Lang::Zh,
+                keep_rejects: false,
+                bulk: Some(bulk),
+                batch_rows: Some(1),
+                audit: None,
+            };
+            let r = import_persons(store, csv_file(dir.path(), "a.csv", &alone), &opts, |_| {})
+                .await
+                .unwrap();
+            assert_eq!((r.created, r.rejected), (0, 1), "{:?}", r.errors);
+            let e = &r.errors[0];
+            assert_eq!(
+                (e.row, e.column.as_str(), e.code.as_str()),
+                (2, "证件号码", "person_registered_elsewhere")
+            );
+            assert_eq!(
+                places_in_a(store).await,
+                before,
+                "bulk {bulk}: no empty place"
+            );
+        }
+        let opts = ImportOptions {
+            into: AreaPath::parse(A).unwrap(),
+            actor: worker.actor("import"),
+            lang: Lang::Zh,
+            keep_rejects: false,
+            bulk: Some(false),
+            batch_rows: Some(1),
+            audit: None,
+        };
+        let r = import_persons(
+            store,
+            csv_file(dir.path(), "b.csv", &then_new),
+            &opts,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.created, r.rejected), (1, 1), "{:?}", r.errors);
+        assert_eq!((r.errors[0].row, r.households_created), (2, 1));
+        let after = places_in_a(store).await;
+        assert_eq!(after.len(), before.len() + 2, "{after:?}");
+        let new = store
+            .person_by_document(DocType::ResidentId, &id(3, true))
+            .await
+            .unwrap()
+            .unwrap();
+        let home = store.household(new.household_id).await.unwrap().unwrap();
+        assert!(home.area_path.as_str().ends_with("/1单元"), "{home:?}");
+    }
+);
