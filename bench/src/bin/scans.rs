@@ -135,17 +135,19 @@ async fn drive(
                     (b, 200)
                 } else if dice < 4 && !mine.is_empty() {
                     let who = &ids[mine[rng.below(mine.len() as u64) as usize]];
-                    let body = serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube,
+                    let body =
+                        serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube,
                         "person": {"id_number": who}})
-                    .to_string();
+                        .to_string();
                     (body, 409)
                 } else {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(who) = ids.get(i) else { break };
                     mine.push(i);
-                    let body = serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube,
+                    let body =
+                        serde_json::json!({"client_id": scan_client_id(&mut rng), "tube": tube,
                         "person": {"id_number": who}})
-                    .to_string();
+                        .to_string();
                     (body, 201)
                 };
                 let (st, text, t) = call(&mut s, "POST", &path, Some(&token), Some(&body)).await?;

@@ -30,6 +30,11 @@ pub use sql::SqlStore as PgStore;
 /// rather than hang.
 const ACQUIRE_WAIT: Duration = Duration::from_secs(5);
 
+/// Connections a server keeps to PostgreSQL. Writes running at once are capped below it
+/// (`doorstep_web::WriteLimits::for_database`), so a page's reads find a connection however
+/// many writes wait.
+pub const POOL: u32 = 16;
+
 /// Connects to a `postgres://` URL, which may name several servers as libpq does
 /// (`host1:port1,host2:port2`, with `target_session_attrs=read-write`: see `hosts.rs`).
 /// `schema`, when given, is put first on the search path (tests use a fresh schema each). Does
@@ -57,7 +62,7 @@ pub async fn connect(url: &str, schema: Option<&str>) -> StoreResult<PgStore> {
     let database = options.get_database().unwrap_or("postgres").to_string();
     let read_write = hosts.read_write;
     let pool = PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(POOL)
         // No ping before each use: it was a round trip per statement's checkout (two per
         // self-report). A connection the server dropped fails its next statement instead,
         // and the pool replaces it.

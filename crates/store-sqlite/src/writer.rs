@@ -24,11 +24,11 @@ use crate::sync::Syncer;
 
 /// Jobs waiting for the writer; callers wait when it is full.
 const QUEUE: usize = 1024;
-/// Jobs committed together at most. Each group waits for one disk sync (~4 ms here with
-/// `synchronous = FULL`), during which nothing else can commit: with many samplers at once the
-/// group's size is what the scan rate is made of (a quiet machine, 192 connections: ~5,600
-/// scans/s at 64 a group, ~7,100/s at 256). The admission cap lets as many run on SQLite
-/// (`doorstep_web::WriteLimits::for_database`).
+/// Jobs committed together at most. Each group's callers wait for one disk sync (~4 ms here),
+/// which the [`Syncer`] runs beside the writer: larger groups share a sync among more callers
+/// and write a page the group's jobs all change once (a quiet machine, 192 connections: ~5,600
+/// scans/s at 64 a group, ~7,100/s at 256, when the writer itself still waited for the sync).
+/// The admission cap lets as many run on SQLite (`doorstep_web::WriteLimits::for_database`).
 pub const GROUP: usize = 256;
 
 /// A write job's future, borrowing the writer's connection.
@@ -611,11 +611,11 @@ async fn run_raw_group(
     answer_group(answers, outcome, syncer);
 }
 
-/// Runs `f`, which waits for the disk (a group's jobs and its `COMMIT`: one fsync, about 4 ms
-/// on this machine's disk with `synchronous = FULL`), on this thread; on a multi-threaded
-/// runtime the runtime is told first, so its other tasks move to another thread meanwhile. With
-/// two workers on two cores, a worker held in the fsync halved what the server could answer
-/// while the writer committed, which it does nearly all the time under a testing day's scans.
+/// Runs `f` (a group's jobs and its `COMMIT`: milliseconds of work, and a sync of the disk
+/// when no [`Syncer`] runs beside the writer) on this thread; on a multi-threaded runtime the
+/// runtime is told first, so its other tasks move to another thread meanwhile. With two
+/// workers on two cores, a worker held by the group halved what the server could answer while
+/// the writer committed, which it does nearly all the time under a testing day's scans.
 fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
