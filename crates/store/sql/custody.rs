@@ -310,6 +310,45 @@ async fn record_one(conn: &mut Conn, r: &NewResult, by: &str) -> StoreResult<Res
 /// re-sample) as one read, one `UPDATE … FROM (VALUES …)` and one multi-row insert into the
 /// custody log per chunk. A positive, a tube holding a flagged person, or a tube named twice in
 /// one batch goes through [`record_one`], in order, after the chunk.
+/// Locks the tubes `results` name until the commit, in one order (by id), before their results
+/// are written: two lab files naming the same tubes in different orders, side by side
+/// (PostgreSQL), would otherwise each lock a tube the other waits for, and one would be ended
+/// as a deadlock (a positive pool's tubes are read locked one by one, in the file's order).
+/// Nothing on SQLite, whose one writer runs one write at a time.
+async fn lock_tubes(conn: &mut Conn, results: &[NewResult], chunk: usize) -> StoreResult<()> {
+    let lock = crate::backend::for_update("t");
+    if lock.is_empty() || results.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = Vec::with_capacity(results.len());
+    for part in results.chunks(chunk) {
+        let sql = format!(
+            "SELECT t.id FROM tubes t WHERE t.code IN ({})",
+            list_clause(part.len(), 1)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).persistent(false);
+        for r in part {
+            q = q.bind(r.tube.as_str());
+        }
+        ids.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    // Each statement locks its rows in the order it returns them; the chunks go up by id.
+    for part in ids.chunks(chunk) {
+        let sql = format!(
+            "SELECT t.id FROM tubes t WHERE t.id IN ({}) ORDER BY t.id{lock}",
+            list_clause(part.len(), 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for id in part {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
 async fn record_all(
     conn: &mut Conn,
     results: &[NewResult],
@@ -317,6 +356,7 @@ async fn record_all(
 ) -> StoreResult<Vec<ResultOutcome>> {
     /// Rows per chunk: the update binds three values a row, the log six.
     const CHUNK: usize = 2_000;
+    lock_tubes(conn, results, CHUNK).await?;
     let mut out = vec![ResultOutcome::UnknownTube; results.len()];
     let mut seen = std::collections::HashSet::new();
     let mut slow = Vec::new();

@@ -340,3 +340,57 @@ both_backends!(
         );
     }
 );
+
+/// Pairs of tubes whose results come in two lab files at once.
+const RESULT_PAIRS: usize = 8;
+
+both_backends!(
+    results_of_the_same_tubes_in_opposite_orders_at_once_never_deadlock,
+    async |db: &TestDb| {
+        let store: Arc<dyn Store> = db.store.clone();
+        let (round, ids) = residents_and_round(store.as_ref(), 2 * RESULT_PAIRS as u16).await;
+        for (k, person) in ids.iter().enumerate() {
+            let tube = format!("GZ-{k:04}");
+            scan(
+                store.as_ref(),
+                round,
+                &format!("c-{k}"),
+                &tube,
+                person,
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        // Two files of each pair of tubes at once, listing them in opposite orders, both pools
+        // positive (each tube read locked, its persons flagged): each tube is recorded by one
+        // file and found unchanged by the other, none deadlocks.
+        let files = side_by_side(&store, 2 * RESULT_PAIRS, |store, n| async move {
+            let (a, b) = (n / 2 * 2, n / 2 * 2 + 1);
+            let order = if n.is_multiple_of(2) { [a, b] } else { [b, a] };
+            let rows: Vec<ResultInput> = order
+                .iter()
+                .map(|k| ResultInput {
+                    tube: format!("GZ-{k:04}"),
+                    result: "positive".into(),
+                    tested_at: String::new(),
+                })
+                .collect();
+            let (office, ctx) = (Principal::office(), Ctx::default());
+            LabDesk::new(store.as_ref(), &office, &ctx)
+                .results(&rows)
+                .await
+        })
+        .await;
+        for two in files.chunks(2) {
+            let done: Vec<_> = two.iter().map(|f| f.as_ref().unwrap()).collect();
+            let recorded: usize = done.iter().map(|d| d.recorded).sum();
+            let unchanged: usize = done.iter().map(|d| d.unchanged).sum();
+            assert_eq!((recorded, unchanged), (2, 2), "{done:?}");
+        }
+        assert_eq!(
+            rows(db, "custody_events", "action = 'resulted'").await,
+            2 * RESULT_PAIRS as i64
+        );
+    }
+);
