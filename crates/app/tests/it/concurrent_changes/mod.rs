@@ -407,6 +407,26 @@ both_backends!(
 async fn sampled(store: &dyn Store) -> i64 {
     quarantined(store).await;
     let (office, ctx) = (Principal::office(), Ctx::default());
+    let round = single_tube_round(store).await;
+    RoundDesk::new(store, &office, &ctx)
+        .scan(
+            round,
+            &ScanInput {
+                client_id: "c-1".into(),
+                tube: "GZ-0001".into(),
+                person: PersonRef::IdNumber(id(1, true)),
+                retest: false,
+                point: None,
+            },
+        )
+        .await
+        .unwrap();
+    round
+}
+
+/// The open round 单采 of the community, one tube a person: its id.
+async fn single_tube_round(store: &dyn Store) -> i64 {
+    let (office, ctx) = (Principal::office(), Ctx::default());
     let desk = RoundDesk::new(store, &office, &ctx);
     let round = desk
         .create(&RoundForm {
@@ -418,18 +438,6 @@ async fn sampled(store: &dyn Store) -> i64 {
         .await
         .unwrap();
     desk.set_status(round.id, RoundStatus::Open).await.unwrap();
-    desk.scan(
-        round.id,
-        &ScanInput {
-            client_id: "c-1".into(),
-            tube: "GZ-0001".into(),
-            person: PersonRef::IdNumber(id(1, true)),
-            retest: false,
-            point: None,
-        },
-    )
-    .await
-    .unwrap();
     round.id
 }
 

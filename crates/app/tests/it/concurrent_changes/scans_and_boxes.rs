@@ -16,19 +16,17 @@ async fn residents_and_round(store: &dyn Store, n: u16) -> (i64, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let r = import(store, &csv_file(dir.path(), "r.csv", &text)).await;
     assert_eq!(r.created, u64::from(n), "{:?}", r.errors);
-    let (office, ctx) = (Principal::office(), Ctx::default());
-    let desk = RoundDesk::new(store, &office, &ctx);
-    let round = desk
-        .create(&RoundForm {
-            area: COMMUNITY.into(),
-            name: "单采".into(),
-            pool_size: 1,
-            ..RoundForm::default()
-        })
-        .await
-        .unwrap();
-    desk.set_status(round.id, RoundStatus::Open).await.unwrap();
-    (round.id, ids)
+    (single_tube_round(store).await, ids)
+}
+
+/// Each of `ids` scanned into a tube of their own, the k-th into GZ-000k (sent as c-k).
+async fn each_in_a_tube(store: &dyn Store, round: i64, ids: &[String]) {
+    for (k, person) in ids.iter().enumerate() {
+        let (client, tube) = (format!("c-{k}"), format!("GZ-{k:04}"));
+        scan(store, round, &client, &tube, person, false)
+            .await
+            .unwrap();
+    }
 }
 
 /// A sampler's scan of `person` into the new tube `tube`, sent as `client`.
@@ -248,18 +246,9 @@ both_backends!(
         let (office, ctx) = (Principal::office(), Ctx::default());
         let desk = RoundDesk::new(store.as_ref(), &office, &ctx);
         // One resident's tube to a box, each box sealed.
-        for (k, person) in ids.iter().enumerate() {
+        each_in_a_tube(store.as_ref(), round, &ids).await;
+        for k in 0..ids.len() {
             let (tube, code) = (format!("GZ-{k:04}"), format!("BX-{k:02}"));
-            scan(
-                store.as_ref(),
-                round,
-                &format!("c-{k}"),
-                &tube,
-                person,
-                false,
-            )
-            .await
-            .unwrap();
             desk.open_box(round, &code).await.unwrap();
             desk.box_tube(round, &code, &tube).await.unwrap();
             let seal = BoxStep::Seal {
@@ -349,19 +338,7 @@ both_backends!(
     async |db: &TestDb| {
         let store: Arc<dyn Store> = db.store.clone();
         let (round, ids) = residents_and_round(store.as_ref(), 2 * RESULT_PAIRS as u16).await;
-        for (k, person) in ids.iter().enumerate() {
-            let tube = format!("GZ-{k:04}");
-            scan(
-                store.as_ref(),
-                round,
-                &format!("c-{k}"),
-                &tube,
-                person,
-                false,
-            )
-            .await
-            .unwrap();
-        }
+        each_in_a_tube(store.as_ref(), round, &ids).await;
         // Two files of each pair of tubes at once, listing them in opposite orders, both pools
         // positive (each tube read locked, its persons flagged): each tube is recorded by one
         // file and found unchanged by the other, none deadlocks.
