@@ -102,18 +102,14 @@ fn sync(log: &Path, file: &mut Option<File>) -> std::io::Result<()> {
     // The log is the same file while the writer's connection is open (SQLite removes it only
     // when the last connection closes); a new one is opened if it ever is not.
     let now = std::fs::metadata(log)?.ino();
-    if file
-        .as_ref()
-        .map(|f| f.metadata().map(|m| m.ino()))
-        .transpose()?
-        != Some(now)
-    {
+    let same = match file {
+        Some(f) => f.metadata()?.ino() == now,
+        None => false,
+    };
+    if !same {
         *file = Some(File::open(log)?);
     }
-    match file {
-        Some(f) => f.sync_data(),
-        None => Ok(()),
-    }
+    file.as_ref().map_or(Ok(()), File::sync_data)
 }
 
 fn answer(group: Vec<Answer>, outcome: &Option<Failure>) {

@@ -114,27 +114,60 @@ pub(super) async fn read_box_to_change(
     read_box(conn, code).await
 }
 
-/// Locks the boxes of `codes` until the commit, in one order (by id), before a write that
-/// changes several (a slip's hand-over, a lab's receipt): two such writes of the same boxes
-/// listed in different orders, side by side (PostgreSQL), would otherwise each lock one box
-/// and wait for the other's, and one would be ended as a deadlock. Nothing on SQLite, whose
-/// one writer runs one write at a time.
-pub(super) async fn lock_boxes(conn: &mut Conn, codes: &[&TubeCode]) -> StoreResult<()> {
-    let lock = crate::backend::for_update("b");
+/// Locks the rows of `table` (`boxes` or `tubes`) named by `codes` until the commit, in one
+/// order (by id), before a write that changes several: two such writes naming the same rows
+/// in different orders, side by side (PostgreSQL), would otherwise each lock a row the other
+/// waits for, and one would be ended as a deadlock (a slip's hand-over and a lab's receipt
+/// of boxes; a lab's results for tubes, whose positive pools are read locked one by one).
+/// Nothing on SQLite, whose one writer runs one write at a time.
+pub(super) async fn lock_in_id_order(
+    conn: &mut Conn,
+    table: &str,
+    codes: &[&TubeCode],
+) -> StoreResult<()> {
+    let lock = crate::backend::for_update("x");
     if lock.is_empty() || codes.is_empty() {
         return Ok(());
     }
-    // One statement (a slip holds at most 200 boxes): its rows are locked in the order it
-    // returns them.
-    let sql = format!(
-        "SELECT b.id FROM boxes b WHERE b.code IN ({}) ORDER BY b.id{lock}",
-        list_clause(codes.len(), 1)
-    );
-    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-    for code in codes {
-        q = q.bind(code.as_str());
+    // One statement locks its rows in the order it returns them.
+    if codes.len() <= MAX_PARAMS {
+        let sql = format!(
+            "SELECT x.id FROM {table} x WHERE x.code IN ({}) ORDER BY x.id{lock}",
+            list_clause(codes.len(), 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for code in codes {
+            q = q.bind(code.as_str());
+        }
+        q.fetch_all(&mut *conn).await.map_err(db_err)?;
+        return Ok(());
     }
-    q.fetch_all(&mut *conn).await.map_err(db_err)?;
+    // More than a statement binds: the ids first, then locked a chunk at a time, going up.
+    let mut ids: Vec<i64> = Vec::with_capacity(codes.len());
+    for part in codes.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT x.id FROM {table} x WHERE x.code IN ({})",
+            list_clause(part.len(), 1)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).persistent(false);
+        for code in part {
+            q = q.bind(code.as_str());
+        }
+        ids.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    for part in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT x.id FROM {table} x WHERE x.id IN ({}) ORDER BY x.id{lock}",
+            list_clause(part.len(), 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for id in part {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(())
 }
 
@@ -310,45 +343,6 @@ async fn record_one(conn: &mut Conn, r: &NewResult, by: &str) -> StoreResult<Res
 /// re-sample) as one read, one `UPDATE … FROM (VALUES …)` and one multi-row insert into the
 /// custody log per chunk. A positive, a tube holding a flagged person, or a tube named twice in
 /// one batch goes through [`record_one`], in order, after the chunk.
-/// Locks the tubes `results` name until the commit, in one order (by id), before their results
-/// are written: two lab files naming the same tubes in different orders, side by side
-/// (PostgreSQL), would otherwise each lock a tube the other waits for, and one would be ended
-/// as a deadlock (a positive pool's tubes are read locked one by one, in the file's order).
-/// Nothing on SQLite, whose one writer runs one write at a time.
-async fn lock_tubes(conn: &mut Conn, results: &[NewResult], chunk: usize) -> StoreResult<()> {
-    let lock = crate::backend::for_update("t");
-    if lock.is_empty() || results.is_empty() {
-        return Ok(());
-    }
-    let mut ids: Vec<i64> = Vec::with_capacity(results.len());
-    for part in results.chunks(chunk) {
-        let sql = format!(
-            "SELECT t.id FROM tubes t WHERE t.code IN ({})",
-            list_clause(part.len(), 1)
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).persistent(false);
-        for r in part {
-            q = q.bind(r.tube.as_str());
-        }
-        ids.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    // Each statement locks its rows in the order it returns them; the chunks go up by id.
-    for part in ids.chunks(chunk) {
-        let sql = format!(
-            "SELECT t.id FROM tubes t WHERE t.id IN ({}) ORDER BY t.id{lock}",
-            list_clause(part.len(), 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for id in part {
-            q = q.bind(*id);
-        }
-        q.fetch_all(&mut *conn).await.map_err(db_err)?;
-    }
-    Ok(())
-}
-
 async fn record_all(
     conn: &mut Conn,
     results: &[NewResult],
@@ -356,7 +350,8 @@ async fn record_all(
 ) -> StoreResult<Vec<ResultOutcome>> {
     /// Rows per chunk: the update binds three values a row, the log six.
     const CHUNK: usize = 2_000;
-    lock_tubes(conn, results, CHUNK).await?;
+    let codes: Vec<&TubeCode> = results.iter().map(|r| &r.tube).collect();
+    lock_in_id_order(conn, "tubes", &codes).await?;
     let mut out = vec![ResultOutcome::UnknownTube; results.len()];
     let mut seen = std::collections::HashSet::new();
     let mut slow = Vec::new();
