@@ -294,7 +294,7 @@ mod backend {
             "staff_phone_unique"
         } else if m.contains("staff.user_id") {
             "staff_user_unique"
-        } else if m.contains("samples.round_id, samples.person_id") {
+        } else if m.contains("samples.person_id, samples.round_id") {
             "sample_once"
         } else if m.contains("samples.round_id, samples.client_id") {
             "sample_client_unique"

@@ -485,10 +485,13 @@ impl Episodes for SqlStore {
         since: OffsetDateTime,
     ) -> StoreResult<Vec<(OffsetDateTime, Option<TubeResult>)>> {
         // A person has a few samples; the times are compared here, not as stored text (a
-        // scan on SQLite writes RFC 3339, sqlx another form).
+        // scan on SQLite writes RFC 3339, sqlx another form). First samples and retests are
+        // asked for apart: each part has its index (`sample_once`, `samples_retest`).
         let rows: Vec<(OffsetDateTime, Option<String>)> = sqlx::query_as(
             "SELECT s.at, t.result FROM samples s JOIN tubes t ON t.id = s.tube_id \
-             WHERE s.person_id = $1 ORDER BY s.id",
+             WHERE s.person_id = $1 AND s.retest = FALSE \
+             UNION ALL SELECT s.at, t.result FROM samples s JOIN tubes t ON t.id = s.tube_id \
+             WHERE s.person_id = $1 AND s.retest = TRUE",
         )
         .bind(person_id)
         .fetch_all(self.pool())

@@ -42,21 +42,30 @@ impl Monitoring for SqlStore {
     ) -> StoreResult<Vec<Id>> {
         let mut out = Vec::new();
         for chunk in persons.chunks(5_000) {
-            let mut a = String::new();
-            let mut b = String::new();
-            crate::backend::placeholder(&mut a, 1);
-            crate::backend::placeholder(&mut b, 2);
+            // First samples and retests apart, each on its index led by the person
+            // (`sample_once`, `samples_retest`); the binds once for each part, in order.
+            let part = |retest: &str, start: usize| {
+                let mut a = String::new();
+                let mut b = String::new();
+                crate::backend::placeholder(&mut a, start);
+                crate::backend::placeholder(&mut b, start + 1);
+                format!(
+                    "SELECT person_id FROM samples WHERE retest = {retest} AND at >= {a} \
+                     AND at < {b} AND person_id IN ({})",
+                    list_clause(chunk.len(), start + 2)
+                )
+            };
             let sql = format!(
-                "SELECT DISTINCT person_id FROM samples WHERE at >= {a} AND at < {b} \
-                 AND person_id IN ({})",
-                list_clause(chunk.len(), 3)
+                "{} UNION {}",
+                part("FALSE", 1),
+                part("TRUE", chunk.len() + 3)
             );
-            let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql))
-                .persistent(false)
-                .bind(utc(from))
-                .bind(utc(to));
-            for p in chunk {
-                q = q.bind(*p);
+            let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql)).persistent(false);
+            for _ in 0..2 {
+                q = q.bind(utc(from)).bind(utc(to));
+                for p in chunk {
+                    q = q.bind(*p);
+                }
             }
             out.extend(
                 q.fetch_all(self.pool())

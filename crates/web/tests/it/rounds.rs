@@ -528,3 +528,62 @@ both_backends!(
         assert_eq!(c["excluded"].as_i64(), Some(2), "{c}");
     }
 );
+
+both_backends!(
+    a_persons_samples_are_found_first_samples_and_retests_alike,
+    async |db: &TestDb| {
+        use doorstep_store::{Episodes, Monitoring};
+        // A person's first samples and their retests sit on two indexes led by the person
+        // (`sample_once`, `samples_retest`, migration 0037): the release checklist and the
+        // missed-test sweep must find both.
+        let app = TestApp::new(db);
+        setup(&app).await;
+        let rid = open_round(&app, 5, "第1轮").await;
+        let s = app.login_api("s-jf").await;
+        let url = format!("/api/v1/rounds/{rid}/scans");
+        let mut person = Vec::new();
+        for (client, n, retest) in [
+            ("c1", 1, false),
+            ("c2", 2, false),
+            ("c3", 2, true),
+            ("c4", 3, true),
+        ] {
+            let mut body = scan(client, "T-0001", n);
+            body["retest"] = json!(retest);
+            let (st, v, _) = s.send("POST", &url, Some(body)).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            person.push(v["person"]["id"].as_i64().unwrap());
+        }
+        let (first, twice, retest_only) = (person[0], person[1], person[3]);
+        let store = app.store();
+        let since = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let counts = [
+            store.person_samples(first, since).await.unwrap().len(),
+            store.person_samples(twice, since).await.unwrap().len(),
+            store
+                .person_samples(retest_only, since)
+                .await
+                .unwrap()
+                .len(),
+        ];
+        assert_eq!(counts, [1, 2, 1]);
+        let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        let mut found = store
+            .sampled_between(&[first, twice, retest_only, 999_999], since, later)
+            .await
+            .unwrap();
+        found.sort_unstable();
+        let mut want = vec![first, twice, retest_only];
+        want.sort_unstable();
+        assert_eq!(found, want);
+        // Outside the window, nobody.
+        let before = since - time::Duration::hours(1);
+        assert!(
+            store
+                .sampled_between(&person, before, since)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);
