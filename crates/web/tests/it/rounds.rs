@@ -532,7 +532,6 @@ both_backends!(
 both_backends!(
     a_persons_samples_are_found_first_samples_and_retests_alike,
     async |db: &TestDb| {
-        use doorstep_store::{Episodes, Monitoring};
         // A person's first samples and their retests sit on two indexes led by the person
         // (`sample_once`, `samples_retest`, migration 0037): the release checklist and the
         // missed-test sweep must find both.
