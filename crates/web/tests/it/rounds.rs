@@ -9,7 +9,8 @@
 use axum::http::StatusCode;
 use doorstep_core::Role;
 use doorstep_testkit::{
-    COMMUNITY, TestApp, TestDb, both_backends, csv_file, id, import_into, two_compounds, user,
+    ApiClient, COMMUNITY, TestApp, TestDb, both_backends, csv_file, id, import_into, two_compounds,
+    user,
 };
 use serde_json::{Value, json};
 
@@ -76,6 +77,17 @@ pub(crate) async fn create_open_round(app: &TestApp, body: Value) -> i64 {
         )
         .await;
     rid
+}
+
+/// The rounds tests' setup with a 5-in-1 round open: the app, the round, the sampler of
+/// 佳纷天地 logged in, and the round's scans URL.
+async fn sampling(db: &TestDb) -> (TestApp, i64, ApiClient, String) {
+    let app = TestApp::new(db);
+    setup(&app).await;
+    let rid = open_round(&app, 5, "第1轮").await;
+    let s = app.login_api("s-jf").await;
+    let url = format!("/api/v1/rounds/{rid}/scans");
+    (app, rid, s, url)
 }
 
 async fn open_round(app: &TestApp, pool: u32, name: &str) -> i64 {
@@ -333,11 +345,7 @@ both_backends!(
 both_backends!(
     coverage_missing_and_door_knock_tasks,
     async |db: &TestDb| {
-        let app = TestApp::new(db);
-        setup(&app).await;
-        let rid = open_round(&app, 5, "第1轮").await;
-        let s = app.login_api("s-jf").await;
-        let url = format!("/api/v1/rounds/{rid}/scans");
+        let (app, rid, s, url) = sampling(db).await;
         for n in [1u16, 2, 3] {
             let (st, v, _) = s
                 .send("POST", &url, Some(scan(&format!("k{n}"), "K-0001", n)))
@@ -535,11 +543,7 @@ both_backends!(
         // A person's first samples and their retests sit on two indexes led by the person
         // (`sample_once`, `samples_retest`, migration 0037): the release checklist and the
         // missed-test sweep must find both.
-        let app = TestApp::new(db);
-        setup(&app).await;
-        let rid = open_round(&app, 5, "第1轮").await;
-        let s = app.login_api("s-jf").await;
-        let url = format!("/api/v1/rounds/{rid}/scans");
+        let (app, _, s, url) = sampling(db).await;
         let mut person = Vec::new();
         for (client, n, retest) in [
             ("c1", 1, false),
