@@ -214,10 +214,7 @@ fn target_row(r: &Row<'_>) -> rusqlite::Result<scan_person::Row> {
     Ok(scan_person::Row {
         person: person_row(r)?,
         h_area_id: r.get(15)?,
-        h_room: r.get(16)?,
-        h_notes: r.get(17)?,
-        h_members: r.get(18)?,
-        at_home: r.get(19)?,
+        at_home: r.get(16)?,
     })
 }
 

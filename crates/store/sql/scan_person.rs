@@ -5,7 +5,7 @@
 //! connection of its own, without a trip to sqlx's worker thread (`store-sqlite/src/read.rs`).
 
 use doorstep_core::AreaPath;
-use doorstep_store::{Household, ScanPerson, ScanTarget, StoreResult};
+use doorstep_store::{ScanHousehold, ScanPerson, ScanTarget, StoreResult};
 use sqlx::AssertSqlSafe;
 use time::Date;
 
@@ -14,8 +14,7 @@ use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow};
 use super::util::{db_err, reversed, ymd};
 
 /// The statement for this kind of key. Binds: `$1` the day (`YYYY-MM-DD`), then [`Key`]'s.
-/// Columns: the person's ([`PERSON_COLS`]), then `h_area_id, h_room, h_notes, h_members,
-/// at_home`.
+/// Columns: the person's ([`PERSON_COLS`]), then `h_area_id, at_home`.
 pub fn sql(who: &ScanPerson) -> String {
     let (join, filter) = match who {
         ScanPerson::Id(_) => ("", "p.id = $2"),
@@ -26,8 +25,7 @@ pub fn sql(who: &ScanPerson) -> String {
         ),
     };
     format!(
-        "SELECT {PERSON_COLS}, h.area_id AS h_area_id, h.room AS h_room, h.notes AS h_notes, \
-         (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS h_members, \
+        "SELECT {PERSON_COLS}, h.area_id AS h_area_id, \
          EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = p.id \
            AND e.measure IN ('home_quarantine', 'home_health_monitoring') \
            AND e.status = 'active' AND e.starts_on <= $1) AS at_home \
@@ -62,23 +60,17 @@ pub struct Row {
     #[sqlx(flatten)]
     pub person: PersonRow,
     pub h_area_id: i64,
-    pub h_room: String,
-    pub h_notes: Option<String>,
-    pub h_members: i64,
     pub at_home: bool,
 }
 
 impl Row {
     /// The scan's target.
     pub fn into_target(self) -> StoreResult<ScanTarget> {
-        let household = Household {
+        let household = ScanHousehold {
             id: self.person.household_id,
             area_id: self.h_area_id,
             area_path: AreaPath::from_stored(self.person.area_path.clone()),
-            room: self.h_room,
             address: self.person.address.clone(),
-            members: self.h_members,
-            notes: self.h_notes,
         };
         Ok(ScanTarget {
             person: self.person.into_person()?,

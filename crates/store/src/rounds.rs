@@ -7,7 +7,7 @@ use doorstep_core::{
 };
 use time::{Date, OffsetDateTime};
 
-use crate::{Audit, Household, Id, Person, PersonWithPlace, StoreResult};
+use crate::{Audit, Id, Person, PersonWithPlace, StoreResult};
 
 /// A group of persons sampled apart from the pool: under an area, or carrying a tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,13 +231,28 @@ pub enum ScanPerson {
     Code(PersonCode),
 }
 
+/// The household of the person a scan names: where they live. Its members are not counted
+/// here (a descent of one more index a scan): only a one-tube-per-household scan needs them,
+/// and reads them (`Registry::household_members`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanHousehold {
+    /// Its id.
+    pub id: Id,
+    /// The building or unit it is in.
+    pub area_id: Id,
+    /// That area's path.
+    pub area_path: AreaPath,
+    /// The readable address.
+    pub address: String,
+}
+
 /// The person a scan names, as the scan needs them.
 #[derive(Debug, Clone)]
 pub struct ScanTarget {
     /// The person.
     pub person: Person,
     /// Their household.
-    pub household: Household,
+    pub household: ScanHousehold,
     /// An at-home episode is active for them on the scan's day.
     pub at_home: bool,
 }

@@ -136,7 +136,12 @@ impl RoundDesk<'_> {
                 },
                 |g| g.mode,
             );
-        let members = u32::try_from(household.members).unwrap_or(1);
+        // Only a household's tube closes at its members: counted for it alone.
+        let members = match mode {
+            SampleMode::Household => self.store.household_members(household.id).await?.len(),
+            SampleMode::Pooled | SampleMode::Single => 1,
+        };
+        let members = u32::try_from(members).unwrap_or(1);
         let scan = self
             .store
             .record_scan(&NewScan {
