@@ -115,56 +115,33 @@ pub(super) async fn read_box_to_change(
 }
 
 /// Locks the rows of `table` (`boxes` or `tubes`) named by `codes` until the commit, in one
-/// order (by id), before a write that changes several: two such writes naming the same rows
-/// in different orders, side by side (PostgreSQL), would otherwise each lock a row the other
-/// waits for, and one would be ended as a deadlock (a slip's hand-over and a lab's receipt
-/// of boxes; a lab's results for tubes, whose positive pools are read locked one by one).
-/// Nothing on SQLite, whose one writer runs one write at a time.
-pub(super) async fn lock_in_id_order(
+/// order (by code, unique in both), before a write that changes several: two such writes
+/// naming the same rows in different orders, side by side (PostgreSQL), would otherwise each
+/// lock a row the other waits for, and one would be ended as a deadlock (a slip's hand-over
+/// and a lab's receipt of boxes; a lab's results for tubes, whose positive pools are read
+/// locked one by one). A statement locks its rows in the order it returns them; a long list
+/// goes in chunks of codes taken in that same order. Nothing on SQLite, whose one writer runs
+/// one write at a time.
+pub(super) async fn lock_in_code_order(
     conn: &mut Conn,
     table: &str,
     codes: &[&TubeCode],
 ) -> StoreResult<()> {
     let lock = crate::backend::for_update("x");
-    if lock.is_empty() || codes.is_empty() {
+    if lock.is_empty() {
         return Ok(());
     }
-    // One statement locks its rows in the order it returns them.
-    if codes.len() <= MAX_PARAMS {
-        let sql = format!(
-            "SELECT x.id FROM {table} x WHERE x.code IN ({}) ORDER BY x.id{lock}",
-            list_clause(codes.len(), 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for code in codes {
-            q = q.bind(code.as_str());
-        }
-        q.fetch_all(&mut *conn).await.map_err(db_err)?;
-        return Ok(());
-    }
-    // More than a statement binds: the ids first, then locked a chunk at a time, going up.
-    let mut ids: Vec<i64> = Vec::with_capacity(codes.len());
+    let mut codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
     for part in codes.chunks(MAX_PARAMS) {
         let sql = format!(
-            "SELECT x.id FROM {table} x WHERE x.code IN ({})",
-            list_clause(part.len(), 1)
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).persistent(false);
-        for code in part {
-            q = q.bind(code.as_str());
-        }
-        ids.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    for part in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT x.id FROM {table} x WHERE x.id IN ({}) ORDER BY x.id{lock}",
+            "SELECT x.id FROM {table} x WHERE x.code IN ({}) ORDER BY x.code{lock}",
             list_clause(part.len(), 1)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for id in part {
-            q = q.bind(*id);
+        for code in part {
+            q = q.bind(*code);
         }
         q.fetch_all(&mut *conn).await.map_err(db_err)?;
     }
@@ -351,7 +328,7 @@ async fn record_all(
     /// Rows per chunk: the update binds three values a row, the log six.
     const CHUNK: usize = 2_000;
     let codes: Vec<&TubeCode> = results.iter().map(|r| &r.tube).collect();
-    lock_in_id_order(conn, "tubes", &codes).await?;
+    lock_in_code_order(conn, "tubes", &codes).await?;
     let mut out = vec![ResultOutcome::UnknownTube; results.len()];
     let mut seen = std::collections::HashSet::new();
     let mut slow = Vec::new();

@@ -11,7 +11,7 @@ use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 
 use super::SqlStore;
-use super::custody::{BOX_COLS, BoxRow, lock_in_id_order, log_at, read_box};
+use super::custody::{BOX_COLS, BoxRow, lock_in_code_order, log_at, read_box};
 use super::rounds::conflict;
 use super::util::{Conn, db_err, list_clause, subtree_bounds};
 
@@ -185,7 +185,7 @@ impl Handovers for SqlStore {
         let new = new.clone();
         self.write(audit, move |c| {
             Box::pin(async move {
-                lock_in_id_order(c, "boxes", &new.boxes.iter().collect::<Vec<_>>()).await?;
+                lock_in_code_order(c, "boxes", &new.boxes.iter().collect::<Vec<_>>()).await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO handovers (round_id, area_path, lab, carrier, packaging_intact, disinfected, \
                      temperature_tenths, sent_by, handed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -314,7 +314,7 @@ impl Handovers for SqlStore {
         self.write(audit, move |c| {
             Box::pin(async move {
                 let codes: Vec<&TubeCode> = receipts.iter().map(|r| &r.code).collect();
-                lock_in_id_order(c, "boxes", &codes).await?;
+                lock_in_code_order(c, "boxes", &codes).await?;
                 let mut out = Vec::with_capacity(receipts.len());
                 for r in &receipts {
                     let b = read_box(c, &r.code)

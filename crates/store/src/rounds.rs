@@ -233,7 +233,7 @@ pub enum ScanPerson {
 
 /// The household of the person a scan names: where they live. Its members are not counted
 /// here (a descent of one more index a scan): only a one-tube-per-household scan needs them,
-/// and reads them (`Registry::household_members`).
+/// and reads them (`Registry::household`, which counts them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanHousehold {
     /// Its id.

@@ -138,7 +138,11 @@ impl RoundDesk<'_> {
             );
         // Only a household's tube closes at its members: counted for it alone.
         let members = match mode {
-            SampleMode::Household => self.store.household_members(household.id).await?.len(),
+            SampleMode::Household => self
+                .store
+                .household(household.id)
+                .await?
+                .map_or(0, |h| h.members),
             SampleMode::Pooled | SampleMode::Single => 1,
         };
         let members = u32::try_from(members).unwrap_or(1);
