@@ -165,6 +165,14 @@ pub trait Connection: Send {
     #[doc(hidden)]
     fn should_flush(&self) -> bool;
 
+    /// Doorstep's patch: whether the connection is idle with nothing sent or owed (its last
+    /// statement answered to the end, nothing buffered, no transaction open), so that the pool
+    /// may take it back without the release ping. `false` unless the driver knows.
+    #[doc(hidden)]
+    fn is_idle_ready(&self) -> bool {
+        false
+    }
+
     /// Establish a new database connection.
     ///
     /// A value of [`Options`][Self::Options] is parsed from the provided connection string. This parsing

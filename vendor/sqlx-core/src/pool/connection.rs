@@ -203,6 +203,22 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        // Doorstep's patch: a connection the driver reports idle with nothing sent or owed
+        // goes straight back to the idle queue, without the release ping (a round trip to the
+        // server per statement) and the task that awaits it. Anything else (a statement cut
+        // off, an error's answer not read to its end, a transaction left open) is pinged as
+        // before, and closed if the ping fails.
+        let options = &self.pool.options;
+        if let Some(live) = self.live.take_if(|live| {
+            live.raw.is_idle_ready()
+                && options.after_release.is_none()
+                && !is_beyond_max_lifetime(live, options)
+                && !self.pool.is_closed()
+        }) {
+            live.float(self.pool.clone()).release();
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());

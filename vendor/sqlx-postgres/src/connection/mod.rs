@@ -243,6 +243,14 @@ impl Connection for PgConnection {
     fn should_flush(&self) -> bool {
         !self.inner.stream.write_buffer().is_empty()
     }
+
+    // Doorstep's patch (see sqlx-core's `Connection::is_idle_ready`).
+    #[doc(hidden)]
+    fn is_idle_ready(&self) -> bool {
+        self.inner.pending_ready_for_query_count == 0
+            && self.inner.stream.write_buffer().is_empty()
+            && matches!(self.inner.transaction_status, TransactionStatus::Idle)
+    }
 }
 
 // Implement `AsMut<Self>` so that `PgConnection` can be wrapped in
