@@ -3,28 +3,68 @@
 //! the client id is the answer, and nothing else runs), the tube fill (shared with
 //! SQLite's `store-sqlite/src/scan.rs`: a new code opens the tube in an open round; a code in
 //! use takes one more if open, not full and of this round), the sample (one per person and
-//! round, held by the unique index `sample_once`), the building's count, and the end of an
-//! exclusion of someone who came after all, chained as data-modifying CTEs. A refusal of any
-//! part fails the whole statement, which then has written nothing.
+//! round, held by the unique index `sample_once`) and the building's count, chained as
+//! data-modifying CTEs. A refusal of any part fails the whole statement, which then has
+//! written nothing.
 //!
-//! The statement's reads see the database as it was when it began; what a write committing
-//! meanwhile changed is checked again at the commit by the deferred trigger
-//! `sample_at_commit` (migration 0036), still within the one round trip: a round closed
-//! meanwhile refuses the scan (`round_not_open`), an excuse written meanwhile is ended.
+//! The statement's reads see the database as it was when it began; the deferred trigger
+//! `sample_at_commit` (migration 0036) runs as it commits, still within the one round trip,
+//! and sees what a write committing meanwhile changed: a round closed meanwhile refuses the
+//! scan (`round_not_open`), and an excuse of the person, written before or meanwhile, is
+//! ended, its building's excused count taken back.
 
+use std::sync::LazyLock;
+
+use doorstep_core::SampleMode;
 use doorstep_store::{Id, NewScan, Scan, StoreError, StoreResult};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::sql::SqlStore;
 use crate::sql::rounds::{
-    FILL_TUBE_UNLESS_PRIOR, STORED_SCAN, StoredScanRow, TUBE_STATE, TubeState, refusal, replayed,
+    FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR, FILL_TUBE_UNLESS_PRIOR, STORED_SCAN, StoredScanRow,
+    TUBE_STATE, TubeState, refusal, replayed,
 };
 use crate::sql::util::db_err;
 
 /// A scan's answer as the statement returns it: (a resend, the sample, the tube, its code,
 /// count, capacity, full, retest, when).
 type Answered = (bool, Id, Id, String, i64, i64, bool, bool, OffsetDateTime);
+
+/// The scan's statement with `fill`, the tube fill it runs (by the scan's mode). The scan
+/// stored under this client id, if any (`prior`: then nothing is filled and it is the answer),
+/// so that a scan is one round trip. The person locked as the sample's foreign key would lock
+/// them, but before the fill writes anything (`person`): an excuse holding the person's lock
+/// is waited for before this takes the building's counts, which the excuse updates next (the
+/// foreign key's own check at the statement's end came after them, and the two deadlocked).
+/// The building's count of sampled persons (a retest is not counted again). An excuse of the
+/// person is ended by the trigger `sample_at_commit` as the statement commits (migration
+/// 0036), with the excused count taken back: there it also sees an excuse committed while
+/// this statement waited for the person.
+fn scan_sql(fill: &str) -> String {
+    format!(
+        "WITH prior AS (SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
+            FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $11), \
+         person AS (SELECT p.id FROM persons p WHERE p.id = $9 FOR KEY SHARE), \
+         fill AS ({fill}), \
+         sample AS (INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
+            SELECT $1, fill.id, $9, $10, $11, $12, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \
+            RETURNING id), \
+         counted AS (INSERT INTO round_counts (round_id, area_id, sampled, excluded) \
+            SELECT $1, $13, 1, 0 FROM sample WHERE NOT $12 \
+            ON CONFLICT (round_id, area_id) DO UPDATE SET sampled = round_counts.sampled + 1) \
+         SELECT FALSE, sample.id, CAST($9 AS BIGINT), CAST($2 AS TEXT), fill.count, fill.capacity, \
+            fill.count >= fill.capacity, CAST($12 AS BOOLEAN), CAST($7 AS TIMESTAMPTZ) FROM sample, fill \
+         UNION ALL SELECT TRUE, prior.* FROM prior"
+    )
+}
+
+/// A pooled or single-tube scan's statement.
+static SCAN: LazyLock<String> = LazyLock::new(|| scan_sql(FILL_TUBE_UNLESS_PRIOR));
+
+/// A household-tube scan's statement.
+static HOUSEHOLD_SCAN: LazyLock<String> =
+    LazyLock::new(|| scan_sql(FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR));
 
 /// Records a scan through the store's writer.
 pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
@@ -47,36 +87,11 @@ pub async fn record_scan(store: &SqlStore, scan: NewScan) -> StoreResult<Scan> {
 
 async fn record(conn: &mut PgConnection, s: &NewScan) -> StoreResult<Scan> {
     let now = OffsetDateTime::now_utc();
-    // The scan stored under this client id, if any (`prior`: then nothing is filled and it is
-    // the answer), so that a scan is one round trip. The person locked as the sample's foreign
-    // key would lock them, but before the fill writes anything (`person`): an excuse holding
-    // the person's lock (`exclude`) is waited for before this takes the building's counts, which
-    // the excuse updates next (the foreign key's own check at the statement's end came after
-    // them, and the two deadlocked). The counts of the person's building (+1 sampled) and of
-    // an exclusion's building (−1 excused), summed per building: one row each, as one
-    // INSERT … ON CONFLICT needs.
-    let sql = format!(
-        "WITH prior AS (SELECT s.id, s.person_id, t.code, s.position, t.capacity, s.closed_tube, s.retest, s.at \
-            FROM samples s JOIN tubes t ON t.id = s.tube_id WHERE s.round_id = $1 AND s.client_id = $11), \
-         person AS (SELECT p.id FROM persons p WHERE p.id = $9 FOR KEY SHARE), \
-         fill AS ({FILL_TUBE_UNLESS_PRIOR}), \
-         sample AS (INSERT INTO samples (round_id, tube_id, person_id, area_path, client_id, retest, position, closed_tube, by_user, at) \
-            SELECT $1, fill.id, $9, $10, $11, $12, fill.count, fill.count >= fill.capacity, $6, $7 FROM fill \
-            RETURNING id), \
-         unexcused AS (DELETE FROM round_exclusions WHERE round_id = $1 AND person_id = $9 AND NOT $12 \
-            AND EXISTS (SELECT 1 FROM sample) RETURNING area_path), \
-         counted AS (INSERT INTO round_counts (round_id, area_id, sampled, excluded) \
-            SELECT $1, area, SUM(sampled), SUM(excluded) FROM ( \
-              SELECT CAST($13 AS BIGINT) AS area, 1 AS sampled, 0 AS excluded FROM sample WHERE NOT $12 \
-              UNION ALL SELECT a.id, 0, -1 FROM unexcused u JOIN areas a ON a.path = u.area_path) d \
-            GROUP BY area \
-            ON CONFLICT (round_id, area_id) DO UPDATE SET sampled = round_counts.sampled + excluded.sampled, \
-              excluded = round_counts.excluded + excluded.excluded) \
-         SELECT FALSE, sample.id, CAST($9 AS BIGINT), CAST($2 AS TEXT), fill.count, fill.capacity, \
-            fill.count >= fill.capacity, CAST($12 AS BOOLEAN), CAST($7 AS TIMESTAMPTZ) FROM sample, fill \
-         UNION ALL SELECT TRUE, prior.* FROM prior"
-    );
-    let answered: Option<Answered> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let sql = match s.mode {
+        SampleMode::Household => &*HOUSEHOLD_SCAN,
+        SampleMode::Pooled | SampleMode::Single => &*SCAN,
+    };
+    let answered: Option<Answered> = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(s.round_id)
         .bind(s.tube.as_str())
         .bind(s.point_area.as_str())

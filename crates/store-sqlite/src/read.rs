@@ -105,7 +105,7 @@ pub async fn scan_person(
     let sql = scan_person::sql(who);
     let day = ymd(day);
     let row = store.reads().read(|db| {
-        let mut st = db.prepare_cached(&sql).map_err(crate::rusqlite_err)?;
+        let mut st = db.prepare_cached(sql).map_err(crate::rusqlite_err)?;
         let found = match Key::of(who) {
             Key::Id(id) => st.query_row(rusqlite::params![day, id], target_row),
             Key::Document(rev, t) => st.query_row(rusqlite::params![day, rev, t], target_row),

@@ -168,9 +168,10 @@ pub(super) async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<O
         .transpose()
 }
 
-// The text of [`FILL_TUBE`], with more conditions on the row it inserts (`$guard`).
+// The text of [`FILL_TUBE`], with more conditions on the row it inserts (`$guard`) and on the
+// tube it adds to (`$tube`: [`household_only!`] or nothing).
 macro_rules! fill_tube {
-    ($guard:literal) => {
+    ($guard:literal, $tube:expr) => {
         concat!(
             "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
      SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
@@ -182,13 +183,23 @@ macro_rules! fill_tube {
        closed_by = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_by ELSE tubes.closed_by END, \
        closed_at = CASE WHEN tubes.count + 1 >= tubes.capacity THEN excluded.opened_at ELSE tubes.closed_at END \
      WHERE tubes.round_id = excluded.round_id AND tubes.status = 'open' AND tubes.count < tubes.capacity \
-       AND tubes.mode = excluded.mode \
-       AND (tubes.mode <> 'household' OR NOT EXISTS (SELECT 1 FROM samples o JOIN persons op ON op.id = o.person_id \
-            WHERE o.tube_id = tubes.id AND op.household_id <> $8)) \
-     RETURNING id, count, capacity"
+       AND tubes.mode = excluded.mode",
+            $tube,
+            " RETURNING id, count, capacity"
         )
     };
 }
+
+// A household's tube takes its own members only (bind `$8`: the person's household). Needed
+// by a scan in household mode alone: any other scan's tube is of its own mode (`tubes.mode =
+// excluded.mode`), never a household's.
+macro_rules! household_only {
+    () => {
+        " AND (tubes.mode <> 'household' OR NOT EXISTS (SELECT 1 FROM samples o JOIN persons op ON op.id = o.person_id \
+            WHERE o.tube_id = tubes.id AND op.household_id <> $8))"
+    };
+}
+
 /// The tube fill, one statement: a new code opens the tube (in an open round only), a code in
 /// use takes one more if it is open, not full, of this round and filled the same way (a person
 /// sampled single-tube never goes into a pool, nor a pooled person into a single tube), and a
@@ -196,14 +207,25 @@ macro_rules! fill_tube {
 /// diagnosed by [`refusal`] (the scan writes nothing then). Binds: round, code, the sampling
 /// point's area, mode, capacity, who, when, the person's household.
 #[allow(dead_code)] // PostgreSQL fills with its resend check.
-pub(crate) const FILL_TUBE: &str = fill_tube!("");
+pub(crate) const FILL_TUBE: &str = fill_tube!("", household_only!());
 
 /// [`FILL_TUBE`] inside a statement whose CTE `prior` holds the scan already stored under the
 /// client id (with one there, nothing is filled) and whose CTE `person` locks the person
-/// before anything is written (PostgreSQL's scan, one round trip with its resend check).
+/// before anything is written (PostgreSQL's scan, one round trip with its resend check), for a
+/// scan in household mode ([`FILL_TUBE_UNLESS_PRIOR`] for the others: its plan, without the
+/// household check's join, is quicker to set up, and `$8` goes unused).
 #[allow(dead_code)] // SQLite checks for a resend first, in the same raw job.
-pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str =
-    fill_tube!(" AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)");
+pub(crate) const FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR: &str = fill_tube!(
+    " AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)",
+    household_only!()
+);
+
+/// [`FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR`] for a pooled or single-tube scan.
+#[allow(dead_code)] // SQLite checks for a resend first, in the same raw job.
+pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str = fill_tube!(
+    " AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)",
+    ""
+);
 
 /// The scan stored under a client id (binds: round, client id): id, person, tube code,
 /// position, capacity, whether it closed the tube, retest, when.

@@ -4,6 +4,8 @@
 //! (`crate::backend::scan_person`): PostgreSQL through sqlx ([`read`]), SQLite on a reader
 //! connection of its own, without a trip to sqlx's worker thread (`store-sqlite/src/read.rs`).
 
+use std::sync::LazyLock;
+
 use doorstep_core::AreaPath;
 use doorstep_store::{ScanHousehold, ScanPerson, ScanTarget, StoreResult};
 use sqlx::AssertSqlSafe;
@@ -13,17 +15,28 @@ use super::SqlStore;
 use super::rows::{PERSON_COLS, PERSON_FROM, PersonRow};
 use super::util::{db_err, reversed, ymd};
 
-/// The statement for this kind of key. Binds: `$1` the day (`YYYY-MM-DD`), then [`Key`]'s.
-/// Columns: the person's ([`PERSON_COLS`]), then `h_area_id, at_home`.
-pub fn sql(who: &ScanPerson) -> String {
-    let (join, filter) = match who {
-        ScanPerson::Id(_) => ("", "p.id = $2"),
-        ScanPerson::Document(..) => ("", "p.id_rev = $2 AND p.id_type = $3"),
-        ScanPerson::Code(_) => (
-            " JOIN person_codes pc ON pc.person_id = p.id",
-            "pc.code = $2",
-        ),
+/// The statement for this kind of key (built once). Binds: `$1` the day (`YYYY-MM-DD`), then
+/// [`Key`]'s. Columns: the person's ([`PERSON_COLS`]), then `h_area_id, at_home`.
+pub fn sql(who: &ScanPerson) -> &'static str {
+    static BY_KEY: LazyLock<[String; 3]> = LazyLock::new(|| {
+        [
+            statement("", "p.id = $2"),
+            statement("", "p.id_rev = $2 AND p.id_type = $3"),
+            statement(
+                " JOIN person_codes pc ON pc.person_id = p.id",
+                "pc.code = $2",
+            ),
+        ]
+    });
+    let i = match who {
+        ScanPerson::Id(_) => 0,
+        ScanPerson::Document(..) => 1,
+        ScanPerson::Code(_) => 2,
     };
+    &BY_KEY[i]
+}
+
+fn statement(join: &str, filter: &str) -> String {
     format!(
         "SELECT {PERSON_COLS}, h.area_id AS h_area_id, \
          EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = p.id \
