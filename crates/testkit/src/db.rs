@@ -48,7 +48,7 @@ impl PgSchema {
         use sqlx::Executor;
         sqlx::query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+             WHERE application_name IN ($1, $1 || '_child') AND pid <> pg_backend_pid()",
         )
         .bind(name)
         .execute(&mut *conn)
@@ -273,6 +273,37 @@ impl TestDb {
                 .await)
         };
         read.await.unwrap_or_else(|e| panic!("query: {e}"))
+    }
+
+    /// The URL for a process the test starts and may kill: on PostgreSQL its connections carry
+    /// an `application_name` of their own (the schema's, `_child` after it), so that
+    /// [`TestDb::children_gone`] can wait for a killed one's server processes.
+    pub fn child_url(&self) -> String {
+        match self.pg_schema() {
+            Some(schema) => format!("{}&application_name={schema}_child", self.url),
+            None => self.url.clone(),
+        }
+    }
+
+    /// Waits until no server process of a [`TestDb::child_url`] connection is left (at most
+    /// 30 s). A process killed just after it sent a COMMIT has not written yet: PostgreSQL
+    /// still commits, a moment later, and then ends the connection. Nothing to wait for on
+    /// SQLite, whose writes are the process's own.
+    pub async fn children_gone(&self) {
+        let Some(schema) = self.pg_schema() else {
+            return;
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = '{schema}_child'"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.query_i64(&sql).await > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a killed process's connections outlive it"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// The PostgreSQL schema this test runs in (`None` on SQLite).

@@ -100,7 +100,7 @@ both_backends!(
         demo_community(db.store.as_ref()).await;
         let dir = tempfile::tempdir().unwrap();
         let schema = db.schema().await;
-        let url = db.url.clone();
+        let url = db.child_url();
         let backend = if db.pg_schema().is_some() {
             "postgres"
         } else {
@@ -147,6 +147,7 @@ both_backends!(
             let (end, _) = tokio::task::spawn_blocking(move || import_run(&u, &g, Some(after)))
                 .await
                 .unwrap();
+            db.children_gone().await;
             let got = persons_of(db, file).await;
             let households = db
                 .query_i64(&format!(

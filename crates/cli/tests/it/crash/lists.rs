@@ -43,7 +43,7 @@ both_backends!(
         let files = import_kills() + 1;
         let persons = ROWS * files as u32;
         fixture::community(db, persons).await;
-        let url = db.url.clone();
+        let url = db.child_url();
         let backend = if db.pg_schema().is_some() {
             "postgres"
         } else {
@@ -93,6 +93,7 @@ both_backends!(
             let f = file(n);
             let after = kill_moment(full, &mut rng);
             let (run, _) = import(&f, Some(after)).await.unwrap();
+            db.children_gone().await;
             let (lists, stored, calls) = left(db, n).await;
             assert!(
                 (lists, stored) == (0, 0) || (lists, stored) == (1, rows),

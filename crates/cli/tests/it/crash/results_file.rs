@@ -56,7 +56,7 @@ both_backends!(
         let files = import_kills() + 1;
         let persons = FIRST + POOL * (TUBES * files) as u32;
         fixture::community(db, persons).await;
-        let url = db.url.clone();
+        let url = db.child_url();
         let backend = if db.pg_schema().is_some() {
             "postgres"
         } else {
@@ -116,6 +116,7 @@ both_backends!(
             let f = file(n);
             let after = kill_moment(full, &mut rng);
             let (run, _) = import(&f, Some(after)).await.unwrap();
+            db.children_gone().await;
             let (results, flags, tasks) = left(db, round, n).await;
             assert!(
                 results == 0 || results == all_results,
