@@ -66,8 +66,8 @@ pub struct LimitArgs {
           value_parser = at_least_one_write)]
     public_max_in_flight: usize,
     /// Staff writes (every method but GET, HEAD and OPTIONS, logins and the public pages
-    /// aside) running at once; more wait their turn. Default: 256 on SQLite, 12 on PostgreSQL
-    /// (its pool has 16 connections; reads keep the rest).
+    /// aside) running at once; more wait their turn. Default: 256 on SQLite, 16 on PostgreSQL
+    /// (its pool has 20 connections; reads keep the rest).
     #[arg(long, value_name = "WRITES", env = "DOORSTEP_WRITE_MAX_IN_FLIGHT",
           value_parser = at_least_one_write)]
     write_max_in_flight: Option<usize>,
@@ -162,8 +162,8 @@ mod tests {
     #[test]
     fn writes_in_flight_default_to_the_database_and_yield_to_the_flag() {
         assert_eq!(writes_in_flight(&[], "sqlite://doorstep.db"), 256);
-        assert_eq!(writes_in_flight(&[], "postgres://localhost/doorstep"), 12);
-        assert_eq!(writes_in_flight(&[], "postgresql://localhost/doorstep"), 12);
+        assert_eq!(writes_in_flight(&[], "postgres://localhost/doorstep"), 16);
+        assert_eq!(writes_in_flight(&[], "postgresql://localhost/doorstep"), 16);
         // Reads keep connections of the pool to themselves however many writes wait.
         let pool = doorstep_store_postgres::POOL as usize;
         assert!(writes_in_flight(&[], "postgres://localhost/doorstep") + 4 <= pool);

@@ -33,7 +33,7 @@ const ACQUIRE_WAIT: Duration = Duration::from_secs(5);
 /// Connections a server keeps to PostgreSQL. Writes running at once are capped below it
 /// (`doorstep_web::WriteLimits::for_database`), so a page's reads find a connection however
 /// many writes wait.
-pub const POOL: u32 = 16;
+pub const POOL: u32 = 20;
 
 /// Connects to a `postgres://` URL, which may name several servers as libpq does
 /// (`host1:port1,host2:port2`, with `target_session_attrs=read-write`: see `hosts.rs`).

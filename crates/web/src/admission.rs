@@ -46,18 +46,20 @@ impl Default for WriteLimits {
 }
 
 /// Writes running at once on PostgreSQL by default: four fewer than the pool's connections.
-pub const POSTGRES_WRITES: usize = 12;
+pub const POSTGRES_WRITES: usize = 16;
 
 impl WriteLimits {
     /// The defaults for a server on this database. SQLite's writes queue at its one writer,
     /// which commits up to 256 of them together (`doorstep_store_sqlite::GROUP`): a waiting
     /// write there costs a task, and more running at once fill larger groups, one disk sync
     /// each (a quiet machine's scans: ~6,100/s at 64, ~7,300/s at 256). On PostgreSQL each
-    /// running write holds one of the pool's 16 connections (`doorstep_store_postgres::POOL`):
+    /// running write holds one of the pool's 20 connections (`doorstep_store_postgres::POOL`):
     /// [`POSTGRES_WRITES`] run at once, so that reads always find a connection. With 64, writes
     /// waited in the pool's queue and the pages' reads behind them: at 10x the saturation rate
-    /// a page took 2.6 s at the median, 5.5 s at p99; with 12, 0.58 s and 1.2 s, and more
-    /// writes were answered (docs/performance.md, "Overload on PostgreSQL").
+    /// a page took 2.6 s at the median, 5.5 s at p99; with 12 of 16, 0.58 s and 1.2 s, and more
+    /// writes were answered (docs/performance.md, "Overload on PostgreSQL"). 16 of 20 since:
+    /// scans 3,216/s for 60 s against 2,299/s at 12 (more commits share each disk sync;
+    /// "PostgreSQL: no ping per pooled statement").
     pub fn for_database(postgres: bool) -> WriteLimits {
         WriteLimits {
             max_in_flight: if postgres { POSTGRES_WRITES } else { 256 },
