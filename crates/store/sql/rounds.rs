@@ -171,7 +171,7 @@ pub(super) async fn read_tube(conn: &mut Conn, code: &TubeCode) -> StoreResult<O
 // The text of [`FILL_TUBE`], with more conditions on the row it inserts (`$guard`) and on the
 // tube it adds to (`$tube`: [`household_only!`] or nothing).
 macro_rules! fill_tube {
-    ($guard:literal, $tube:expr) => {
+    ($guard:expr, $tube:expr) => {
         concat!(
             "INSERT INTO tubes (round_id, code, area_path, mode, capacity, count, status, opened_by, opened_at, closed_by, closed_at) \
      SELECT r.id, $2, $3, $4, $5, 1, CASE WHEN $5 <= 1 THEN 'closed' ELSE 'open' END, $6, $7, \
@@ -187,6 +187,14 @@ macro_rules! fill_tube {
             $tube,
             " RETURNING id, count, capacity"
         )
+    };
+}
+
+// The guard of PostgreSQL's fill: no scan stored under the client id (CTE `prior`), the person
+// locked (CTE `person`).
+macro_rules! unless_prior {
+    () => {
+        " AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)"
     };
 }
 
@@ -215,17 +223,12 @@ pub(crate) const FILL_TUBE: &str = fill_tube!("", household_only!());
 /// scan in household mode ([`FILL_TUBE_UNLESS_PRIOR`] for the others: its plan, without the
 /// household check's join, is quicker to set up, and `$8` goes unused).
 #[allow(dead_code)] // SQLite checks for a resend first, in the same raw job.
-pub(crate) const FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR: &str = fill_tube!(
-    " AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)",
-    household_only!()
-);
+pub(crate) const FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR: &str =
+    fill_tube!(unless_prior!(), household_only!());
 
 /// [`FILL_HOUSEHOLD_TUBE_UNLESS_PRIOR`] for a pooled or single-tube scan.
 #[allow(dead_code)] // SQLite checks for a resend first, in the same raw job.
-pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str = fill_tube!(
-    " AND NOT EXISTS (SELECT 1 FROM prior) AND EXISTS (SELECT 1 FROM person)",
-    ""
-);
+pub(crate) const FILL_TUBE_UNLESS_PRIOR: &str = fill_tube!(unless_prior!(), "");
 
 /// The scan stored under a client id (binds: round, client id): id, person, tube code,
 /// position, capacity, whether it closed the tube, retest, when.
